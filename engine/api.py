@@ -1,0 +1,252 @@
+"""The engine's public API: the one door that the CLI and the desktop app use.
+
+    with Engine.open() as engine:
+        lib = engine.add_library("~/Documents/規程")
+        engine.index(lib.name, progress=print)
+        for hit in engine.search("出張の日当はいくら?"):
+            print(hit.path, hit.location, hit.score)
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import paths, retrieve
+from .cancel import CancelToken
+from .errors import BunkoError, EmbedderMismatchError, LibraryNotFoundError
+from .indexer import delete_documents, index_library
+from .store import Store, open_store
+from .types import DocumentInfo, IndexProgress, IndexResult, Library, SearchHit
+from .vectors import VectorIndex
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "Engine", "CancelToken", "Library", "DocumentInfo", "IndexProgress", "IndexResult",
+    "SearchHit", "BunkoError",
+]
+
+
+class Engine:
+    """One open database plus the embedder and the in-memory vector index."""
+
+    def __init__(self, store: Store, embedder_dir: Path | None = None) -> None:
+        self.store = store
+        self._embedder_dir = embedder_dir
+        self._embedder = None
+        self._embedder_lock = threading.Lock()
+        self._vectors: VectorIndex | None = None
+        self._vectors_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, db_path: Path | str | None = None, embedder_dir: Path | str | None = None,
+             read_only: bool = False) -> "Engine":
+        path = Path(db_path).expanduser() if db_path else paths.default_db_path()
+        return cls(open_store(path, read_only=read_only), Path(embedder_dir) if embedder_dir else None)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- the embedder ------------------------------------------------------
+    @property
+    def embedder(self):
+        """Loaded (and for the default model, built) on first use."""
+        with self._embedder_lock:
+            if self._embedder is None:
+                from .embed import load_embedder
+
+                self._embedder = load_embedder(self._embedder_dir)
+                log.info("embedder %s (%s)", self._embedder.name, self._embedder.model_id)
+            return self._embedder
+
+    # -- libraries ---------------------------------------------------------
+    def libraries(self) -> list[Library]:
+        cur = self.store.cursor()
+        rows = cur.execute("""
+            SELECT l.id, l.name, l.root, l.embedder_name, l.embedder_id, l.watch, l.created_at, l.indexed_at,
+                   count(d.id) FILTER (WHERE d.status = 'indexed'),
+                   coalesce(sum(d.n_chunks), 0),
+                   count(d.id) FILTER (WHERE d.status = 'skipped'),
+                   count(d.id) FILTER (WHERE d.status = 'error'),
+                   coalesce(sum(d.size) FILTER (WHERE d.status = 'indexed'), 0)
+            FROM libraries l LEFT JOIN documents d ON d.library_id = l.id
+            GROUP BY ALL ORDER BY l.name""").fetchall()
+        cur.close()
+        return [Library(*row) for row in rows]
+
+    def library(self, key: str | int) -> Library:
+        """A library by name, id or folder."""
+        libs = self.libraries()
+        for lib in libs:
+            if str(lib.id) == str(key) or lib.name == key:
+                return lib
+        if isinstance(key, str):
+            folder = str(Path(key).expanduser().resolve())
+            for lib in libs:
+                if lib.root == folder:
+                    return lib
+        names = ", ".join(lib.name for lib in libs) or "none yet"
+        raise LibraryNotFoundError(f"There is no library called {key!r} (libraries: {names}).")
+
+    def add_library(self, folder: Path | str, name: str | None = None) -> Library:
+        """Register a folder (indexing is a separate step). Adding it twice returns the first."""
+        root = Path(folder).expanduser().resolve()
+        if not root.is_dir():
+            raise BunkoError(f"The folder {root} does not exist or is not a folder.")
+        for lib in self.libraries():
+            if lib.root == str(root):
+                return lib
+        name = name or root.name or str(root)
+        taken = {lib.name for lib in self.libraries()}
+        base, n = name, 2
+        while name in taken:
+            name, n = f"{base} ({n})", n + 1
+        emb = self.embedder
+        with self.store.transaction() as cur:
+            next_id = cur.execute("SELECT coalesce(max(id), 0) + 1 FROM libraries").fetchone()[0]
+            cur.execute(
+                "INSERT INTO libraries (id, name, root, embedder_id, embedder_name, dim) VALUES (?, ?, ?, ?, ?, ?)",
+                [next_id, name, str(root), emb.model_id, emb.name, emb.dim],
+            )
+        return self.library(name)
+
+    def remove_library(self, key: str | int) -> None:
+        """Forget a library and everything indexed from it (the folder is not touched)."""
+        lib = self.library(key)
+        with self.store.transaction() as cur:
+            ids = [r[0] for r in cur.execute("SELECT id FROM documents WHERE library_id = ?", [lib.id]).fetchall()]
+            delete_documents(cur, ids)
+            cur.execute("DELETE FROM libraries WHERE id = ?", [lib.id])
+        with self._vectors_lock:
+            if self._vectors is not None:
+                self._vectors.remove_library(lib.id)
+
+    def set_watch(self, key: str | int, watch: bool) -> None:
+        lib = self.library(key)
+        with self.store.transaction() as cur:
+            cur.execute("UPDATE libraries SET watch = ? WHERE id = ?", [watch, lib.id])
+
+    def documents(self, key: str | int, status: str | None = None) -> list[DocumentInfo]:
+        lib = self.library(key)
+        sql = "SELECT library_id, path, status, reason, size, kind, n_chunks FROM documents WHERE library_id = ?"
+        params: list = [lib.id]
+        if status:
+            sql += " AND status = ?"
+            params.append(status)
+        cur = self.store.cursor()
+        rows = cur.execute(sql + " ORDER BY path", params).fetchall()
+        cur.close()
+        return [DocumentInfo(*row) for row in rows]
+
+    # -- indexing ------------------------------------------------------------
+    def _check_model(self, lib: Library) -> None:
+        emb = self.embedder
+        if lib.embedder_id and lib.embedder_id != emb.model_id:
+            raise EmbedderMismatchError(
+                f"The library {lib.name!r} was built with the embedding model {lib.embedder_name} "
+                f"({lib.embedder_id}), not the current {emb.name} ({emb.model_id}). Vectors from two "
+                "models cannot be mixed: choose that model again, or rebuild the library."
+            )
+
+    def index(self, key: str | int, progress: Callable[[IndexProgress], None] | None = None,
+              cancel: CancelToken | None = None, rebuild: bool = False) -> IndexResult:
+        """Bring a library in step with its folder; `rebuild` re-embeds it with the current model."""
+        lib = self.library(key)
+        if rebuild:
+            self._clear_library(lib)
+            lib = self.library(lib.id)
+        self._check_model(lib)
+        if not Path(lib.root).is_dir():
+            raise BunkoError(f"The folder of library {lib.name!r} ({lib.root}) is missing or not reachable.")
+        return index_library(self.store, lib.id, lib.name, Path(lib.root), self.embedder,
+                             progress, cancel, self._on_commit)
+
+    def _clear_library(self, lib: Library) -> None:
+        emb = self.embedder
+        with self.store.transaction() as cur:
+            ids = [r[0] for r in cur.execute("SELECT id FROM documents WHERE library_id = ?", [lib.id]).fetchall()]
+            delete_documents(cur, ids)
+            cur.execute("UPDATE libraries SET embedder_id = ?, embedder_name = ?, dim = ? WHERE id = ?",
+                        [emb.model_id, emb.name, emb.dim, lib.id])
+        with self._vectors_lock:
+            if self._vectors is not None:
+                self._vectors.remove_library(lib.id)
+
+    def watch(self, key: str | int, interval: float = 5.0,
+              progress: Callable[[IndexProgress], None] | None = None,
+              on_result: Callable[[IndexResult], None] | None = None,
+              cancel: CancelToken | None = None) -> None:
+        """Re-index whenever the folder changes, until cancelled.
+
+        Polling keeps this dependency-free and works on network drives, where
+        change notifications are unreliable; an unchanged pass costs one scan.
+        """
+        cancel = cancel or CancelToken()
+        while not cancel.cancelled:
+            result = self.index(key, progress, cancel)
+            if on_result is not None:
+                on_result(result)
+            if cancel.wait(interval):
+                break
+
+    def _on_commit(self, added, libs, vecs, removed) -> None:
+        with self._vectors_lock:
+            if self._vectors is None:
+                return
+            if len(removed):
+                self._vectors.remove(removed)
+            self._vectors.add(added, libs, vecs)
+
+    # -- searching -------------------------------------------------------------
+    def _vector_index(self, library_ids: list[int]) -> VectorIndex:
+        with self._vectors_lock:
+            if self._vectors is None:
+                index = VectorIndex(self.embedder.dim)
+                cur = self.store.cursor()
+                index.load(cur, library_ids)
+                cur.close()
+                self._vectors = index
+            return self._vectors
+
+    def search(self, query: str, k: int = 10, mode: str = "hybrid",
+               libraries: list[str | int] | None = None, path: str | None = None) -> list[SearchHit]:
+        """The best passages for `query`. `path` is a glob on paths inside the libraries."""
+        if mode not in retrieve.MODES:
+            raise BunkoError(f"Unknown search mode {mode!r}; use one of {', '.join(retrieve.MODES)}.")
+        query = query.strip()
+        if not query:
+            return []
+        libs = [self.library(key) for key in libraries] if libraries else self.libraries()
+        if libraries:
+            for lib in libs:
+                self._check_model(lib)
+        usable = [lib.id for lib in libs if not lib.embedder_id or lib.embedder_id == self.embedder.model_id]
+        if not usable:
+            return []
+        vectors = qvec = None
+        if mode != "keyword":
+            qvec = self.embed_query(query)
+            # Every library of this model lives in one index; filters narrow it per query.
+            all_ids = [lib.id for lib in self.libraries() if lib.embedder_id == self.embedder.model_id]
+            vectors = self._vector_index(all_ids)
+        cur = self.store.cursor()
+        try:
+            like = retrieve.glob_to_like(path) if path else None
+            ranked = retrieve.rank(cur, vectors, query, qvec, k, mode, usable, like)
+            return retrieve.hits_for(cur, ranked)
+        finally:
+            cur.close()
+
+    def embed_query(self, query: str) -> np.ndarray:
+        return self.embedder.embed_queries([query])[0]

@@ -1,0 +1,266 @@
+"""The `bunko` command. It translates arguments and errors; the work is in engine.api.
+
+With no arguments it opens the desktop app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from .errors import BunkoError
+
+log = logging.getLogger("bunko")
+
+
+def _fmt_secs(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(seconds)
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class ProgressLine:
+    """One self-overwriting line on stderr: files, chunks, rate and time left."""
+
+    def __init__(self, stream=sys.stderr) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.last = 0.0
+
+    def __call__(self, p) -> None:
+        now = time.monotonic()
+        if p.phase not in ("done", "finishing") and now - self.last < 0.5:
+            return
+        self.last = now
+        width = 24
+        frac = p.bytes_done / p.bytes_total if p.bytes_total else (1.0 if p.phase == "done" else 0.0)
+        bar = "#" * int(width * frac) + "-" * (width - int(width * frac))
+        text = (f"{p.library}: {p.phase} [{bar}] {p.files_done}/{p.files_total} files, "
+                f"{p.chunks_done} chunks, {p.chunks_per_s:.1f} chunks/s, {_fmt_secs(p.eta_s)} left")
+        if self.tty:
+            self.stream.write("\r" + text[:150].ljust(150))
+            if p.phase == "done":
+                self.stream.write("\n")
+        elif p.phase in ("done", "scanning") or now - getattr(self, "_plain", 0.0) > 10:
+            self._plain = now
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def _engine(args):
+    from .api import Engine
+
+    return Engine.open(args.db, args.embedder)
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+def cmd_index(args) -> int:
+    from .api import CancelToken
+
+    cancel = CancelToken()
+    with _engine(args) as engine:
+        target = args.target
+        if Path(target).expanduser().is_dir():
+            lib = engine.add_library(target, args.name)
+        else:
+            lib = engine.library(target)
+        progress = None if args.quiet or args.json else ProgressLine()
+        try:
+            if args.watch:
+                engine.set_watch(lib.name, True)
+                print(f"Watching {lib.root} (library {lib.name!r}); Ctrl-C to stop.", file=sys.stderr)
+
+                def show(result):
+                    if result.added or result.updated or result.removed or result.renamed or result.failed:
+                        print(_summary(result), file=sys.stderr)
+
+                engine.watch(lib.name, args.interval, progress, show, cancel)
+                return 0
+            result = engine.index(lib.name, progress, cancel, rebuild=args.rebuild)
+        except KeyboardInterrupt:
+            cancel.cancel()
+            print("\nInterrupted. What was finished is saved; run the same command to continue.",
+                  file=sys.stderr)
+            return 130
+        if args.json:
+            _print_json(asdict(result))
+        else:
+            print(_summary(result))
+            for path, reason in result.errors[:20]:
+                print(f"  skipped {path}: {reason}")
+            if len(result.errors) > 20:
+                print(f"  … and {len(result.errors) - 20} more (see `bunko libraries --files {lib.name}`)")
+    return 0
+
+
+def _summary(r) -> str:
+    return (f"{r.library}: {r.added} added, {r.updated} updated, {r.renamed} renamed, {r.removed} removed, "
+            f"{r.unchanged} unchanged, {r.skipped} skipped, {r.failed} failed; {r.chunks} chunks "
+            f"in {r.seconds:.1f} s" + (" (cancelled)" if r.cancelled else ""))
+
+
+def cmd_search(args) -> int:
+    with _engine(args) as engine:
+        hits = engine.search(args.query, k=args.k, mode=args.mode, libraries=args.library or None,
+                             path=args.path)
+    if args.json:
+        _print_json({"query": args.query, "mode": args.mode,
+                     "hits": [dict(asdict(h), location=h.location) for h in hits]})
+        return 0
+    if not hits:
+        print("No passages found.")
+        return 0
+    for i, h in enumerate(hits, 1):
+        where = f"{h.library}/{h.path}" + (f" ({h.location})" if h.location else "")
+        print(f"[{i}] {where}  score {h.score:.4f}")
+        text = " ".join(h.text.split())
+        print("    " + (text[:300] + "…" if len(text) > 300 else text))
+    return 0
+
+
+def cmd_libraries(args) -> int:
+    with _engine(args) as engine:
+        if args.remove:
+            engine.remove_library(args.remove)
+            print(f"Removed library {args.remove!r} (the folder itself is untouched).")
+            return 0
+        if args.files:
+            docs = engine.documents(args.files)
+            docs = docs if args.all else [d for d in docs if d.status != "indexed"]
+            if args.json:
+                _print_json([asdict(d) for d in docs])
+            else:
+                for d in docs:
+                    print(f"{d.status:8} {d.path}" + (f": {d.reason}" if d.reason else ""))
+            return 0
+        libs = engine.libraries()
+    if args.json:
+        _print_json([asdict(lib) for lib in libs])
+        return 0
+    if not libs:
+        print("No libraries yet. Add one with: bunko index FOLDER")
+        return 0
+    for lib in libs:
+        print(f"{lib.name}: {lib.root}")
+        print(f"    {lib.documents} documents, {lib.chunks} chunks, {lib.skipped} skipped, {lib.errors} errors; "
+              f"model {lib.embedder_name}; indexed {lib.indexed_at or 'never'}"
+              + ("; watched" if lib.watch else ""))
+    return 0
+
+
+def cmd_remove(args) -> int:
+    with _engine(args) as engine:
+        engine.remove_library(args.library)
+    print(f"Removed library {args.library!r} (the folder itself is untouched).")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import run_retrieval_eval
+
+    return run_retrieval_eval(args)
+
+
+def cmd_bench(args) -> int:
+    from .bench import run_bench
+
+    return run_bench(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bunko", description="Bunko (文庫): chat with your documents, offline.")
+    parser.add_argument("--db", type=Path, help="database file (default: in your user data folder)")
+    parser.add_argument("--embedder", type=Path, help="an ONNX embedding model folder (default: multilingual-e5-small)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("index", help="add a folder as a library and index it, or re-index a library")
+    p.add_argument("target", help="a folder, or the name of a library")
+    p.add_argument("--name", help="library name (default: the folder's name)")
+    p.add_argument("--watch", action="store_true", help="keep following the folder until Ctrl-C")
+    p.add_argument("--interval", type=float, default=5.0, help="seconds between checks with --watch")
+    p.add_argument("--rebuild", action="store_true", help="re-embed everything (e.g. after changing the model)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("search", help="find the passages that answer a question")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
+    p.add_argument("--mode", choices=["hybrid", "dense", "keyword"], default="hybrid")
+    p.add_argument("--library", action="append", help="search only this library (repeatable)")
+    p.add_argument("--path", help="only files whose path inside the library matches this glob")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("libraries", help="list libraries with counts and errors")
+    p.add_argument("--files", metavar="LIBRARY", help="list the skipped and failed files of a library")
+    p.add_argument("--all", action="store_true", help="with --files: list every file")
+    p.add_argument("--remove", metavar="LIBRARY", help="remove a library from Bunko")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_libraries)
+
+    p = sub.add_parser("remove", help="remove a library (its folder is not touched)")
+    p.add_argument("library")
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("eval", help="measure quality")
+    esub = p.add_subparsers(dest="what", metavar="WHAT", required=True)
+    e = esub.add_parser("retrieval", help="nDCG@10 and recall@10 on a BEIR-layout dataset")
+    e.add_argument("--dataset", type=Path, required=True, help="folder with corpus.jsonl, queries.jsonl, qrels/test.tsv")
+    e.add_argument("--modes", default="dense,keyword,hybrid")
+    e.add_argument("--max-queries", type=int, help="use only the first N queries with judgements")
+    e.add_argument("--max-docs", type=int, help="use only N documents (all judged ones kept)")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("bench", help="measure speed")
+    bsub = p.add_subparsers(dest="what", metavar="WHAT", required=True)
+    b = bsub.add_parser("index", help="end-to-end indexing against the embedder alone")
+    b.add_argument("--folder", type=Path, help="documents to index (default: generated Japanese/English files)")
+    b.add_argument("--files", type=int, default=60, help="generated files when no folder is given")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=cmd_bench)
+    b = bsub.add_parser("search", help="search latency, memory and incremental adds at scale")
+    b.add_argument("--sizes", default="100000,1000000", help="library sizes in chunks")
+    b.add_argument("--queries", type=int, default=50)
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if args.command is None:
+        try:
+            from desktop.app import main as gui_main
+        except ImportError:
+            parser.print_help()
+            return 0
+        return gui_main()
+    try:
+        return args.func(args)
+    except BunkoError as exc:
+        print(f"bunko: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nInterrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""Keyword (BM25) search that works for Japanese as well as English.
+
+DuckDB's fts extension splits on whitespace and strips accents (が → か), so it
+finds nothing in Japanese, and it must be rebuilt after every change. Instead
+Bunko keeps its own inverted index in two tables:
+
+* terms are NFKC-normalised, lower-cased words for Latin scripts and digits,
+  and overlapping character bigrams plus single kanji for runs of Japanese
+  (and other CJK) text, so that one-kanji queries still match;
+* each term is a 63-bit hash, so no vocabulary table has to be kept in step;
+* a posting stores the BM25 term weight `tf·(k1+1)/(tf + k1·(1-b+b·dl/avgdl))`
+  computed when the chunk is added, so a query only sums `idf · w`;
+* `kw_main` is sorted by term, so a query reads only the row groups of its own
+  terms; new postings go to the small `kw_tail` until `compact` rewrites
+  `kw_main` with them merged in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from collections import Counter
+from typing import Iterable
+
+import duckdb
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+K1 = 1.2
+B = 0.75
+AVGDL_DEFAULT = 150.0
+
+# Runs of word characters that are not CJK, and runs of CJK (kanji, kana, hangul).
+_CJK = (
+    "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\uac00-\ud7af\u3005\u3006\u30fc"
+)
+_TOKEN = re.compile(rf"([{_CJK}]+)|([^\W{_CJK}_]+)")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005]")
+
+# Only the commonest English words: they add long postings lists and almost
+# nothing to the score.
+_STOPWORDS = frozenset(
+    "a an and are as at be by for from has in is it of on or that the this to was were will with".split()
+)
+
+
+def normalize(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def tokenize(text: str) -> list[str]:
+    """Terms of `text` for indexing and querying (the same function for both)."""
+    terms: list[str] = []
+    for match in _TOKEN.finditer(normalize(text)):
+        cjk, word = match.groups()
+        if word:
+            if word not in _STOPWORDS:
+                terms.append(word)
+            continue
+        if len(cjk) == 1:
+            terms.append(cjk)
+            continue
+        terms.extend(cjk[i : i + 2] for i in range(len(cjk) - 1))
+        terms.extend(ch for ch in cjk if _HAN.match(ch))
+    return terms
+
+
+_hash_cache: dict[str, int] = {}
+
+
+def term_hash(term: str) -> int:
+    """A stable signed 63-bit id for a term (Python's hash() is salted per process)."""
+    value = _hash_cache.get(term)
+    if value is None:
+        digest = hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest()
+        value = int.from_bytes(digest, "little") >> 1
+        if len(_hash_cache) < 2_000_000:
+            _hash_cache[term] = value
+    return value
+
+
+def weights(text: str, avgdl: float) -> tuple[list[int], list[float], int]:
+    """(term ids, BM25 weights, document length) for one chunk."""
+    counts = Counter(tokenize(text))
+    dl = sum(counts.values())
+    norm = K1 * (1 - B + B * dl / max(avgdl, 1.0))
+    ids = [term_hash(t) for t in counts]
+    ws = [tf * (K1 + 1) / (tf + norm) for tf in counts.values()]
+    return ids, ws, dl
+
+
+def postings_for(
+    chunks: Iterable[tuple[int, int, str]], avgdl: float
+) -> dict[str, np.ndarray]:
+    """Postings rows for (chunk_id, library_id, text) triples, as numpy columns."""
+    terms: list[int] = []
+    chunk_ids: list[int] = []
+    libs: list[int] = []
+    ws: list[float] = []
+    for chunk_id, library_id, text in chunks:
+        ids, w, _ = weights(text, avgdl)
+        terms.extend(ids)
+        ws.extend(w)
+        chunk_ids.extend([chunk_id] * len(ids))
+        libs.extend([library_id] * len(ids))
+    return {
+        "term": np.array(terms, dtype=np.int64),
+        "chunk_id": np.array(chunk_ids, dtype=np.int64),
+        "library_id": np.array(libs, dtype=np.int32),
+        "w": np.array(ws, dtype=np.float32),
+    }
+
+
+def add_postings(cur: duckdb.DuckDBPyConnection, rows: dict[str, np.ndarray]) -> None:
+    if len(rows["term"]):
+        cur.register("bunko_new_postings", rows)
+        cur.execute("INSERT INTO kw_tail SELECT term, chunk_id, library_id, w FROM bunko_new_postings")
+        cur.unregister("bunko_new_postings")
+
+
+def tail_rows(cur: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    main = cur.execute("SELECT count(*) FROM kw_main").fetchone()[0]
+    tail = cur.execute("SELECT count(*) FROM kw_tail").fetchone()[0]
+    return main, tail
+
+
+def needs_compaction(cur: duckdb.DuckDBPyConnection) -> bool:
+    """A tail this big makes queries scan too much (see `bench search`)."""
+    main, tail = tail_rows(cur)
+    return tail > 200_000 and tail > 0.03 * main
+
+
+def compact(cur: duckdb.DuckDBPyConnection) -> None:
+    """Merge the tail into the sorted main table. Run inside one transaction."""
+    cur.execute(
+        "CREATE OR REPLACE TABLE kw_main AS "
+        "SELECT * FROM (SELECT * FROM kw_main UNION ALL SELECT * FROM kw_tail) ORDER BY term"
+    )
+    cur.execute("DELETE FROM kw_tail")
+
+
+def search(
+    cur: duckdb.DuckDBPyConnection,
+    query: str,
+    k: int,
+    library_ids: list[int] | None = None,
+    path_like: str | None = None,
+) -> list[tuple[int, float]]:
+    """Top-k (chunk_id, BM25 score). Document frequencies come from the postings.
+
+    `path_like` is a SQL LIKE pattern on the document path (relative to its library).
+    """
+    terms = sorted({term_hash(t) for t in tokenize(query)})
+    if not terms:
+        return []
+    where = ["term IN (SELECT unnest($terms))"]
+    params: dict = {"terms": terms, "k": k}
+    if library_ids is not None:
+        where.append("library_id IN (SELECT unnest($libs))")
+        params["libs"] = list(library_ids)
+    if path_like:
+        where.append(
+            "chunk_id IN (SELECT c.id FROM chunks c JOIN documents d ON c.document_id = d.id "
+            "WHERE d.path LIKE $path ESCAPE '\\')"
+        )
+        params["path"] = path_like
+    cond = " AND ".join(where)
+    count_where = "" if library_ids is None else "WHERE library_id IN (SELECT unnest($libs))"
+    sql = f"""
+        WITH p AS (
+            SELECT term, chunk_id, w FROM kw_main WHERE {cond}
+            UNION ALL
+            SELECT term, chunk_id, w FROM kw_tail WHERE {cond}
+        ),
+        n AS (SELECT count(*)::DOUBLE AS n FROM chunks {count_where}),
+        df AS (SELECT term, count(*)::DOUBLE AS df FROM p GROUP BY term)
+        SELECT p.chunk_id, sum(ln(1 + (n.n - df.df + 0.5) / (df.df + 0.5)) * p.w) AS score
+        FROM p JOIN df USING (term), n
+        GROUP BY p.chunk_id
+        ORDER BY score DESC, p.chunk_id
+        LIMIT $k
+    """
+    rows = cur.execute(sql, params).fetchall()
+    return [(int(c), float(s)) for c, s in rows]

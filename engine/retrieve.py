@@ -1,0 +1,123 @@
+"""Dense, keyword and hybrid retrieval over the store.
+
+Hybrid search fuses the two ranked lists with reciprocal rank fusion
+(score = Σ 1 / (RRF_K + rank)), which needs no score calibration between a
+cosine and a BM25 score and is robust to either list being empty.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import keyword
+from .types import SearchHit
+from .vectors import VectorIndex
+
+log = logging.getLogger(__name__)
+
+RRF_K = 60
+MODES = ("hybrid", "dense", "keyword")
+
+
+@dataclass(frozen=True)
+class Ranked:
+    chunk_id: int
+    score: float
+    dense_rank: int | None = None
+    keyword_rank: int | None = None
+
+
+def glob_to_like(pattern: str) -> str:
+    """'規程/*.md' → '規程/%.md' (with % and _ escaped); a bare folder name matches below it."""
+    out = []
+    for ch in pattern:
+        if ch in "%_\\":
+            out.append("\\" + ch)
+        elif ch == "*":
+            out.append("%")
+        elif ch == "?":
+            out.append("_")
+        else:
+            out.append(ch)
+    like = "".join(out)
+    if "*" not in pattern and "?" not in pattern:
+        like = like.rstrip("/") + "%"
+    return like
+
+
+def allowed_chunks(cur, path_like: str, library_ids: list[int] | None) -> np.ndarray:
+    sql = ("SELECT c.id FROM chunks c JOIN documents d ON c.document_id = d.id "
+           "WHERE d.path LIKE $p ESCAPE '\\'")
+    params: dict = {"p": path_like}
+    if library_ids is not None:
+        sql += " AND c.library_id IN (SELECT unnest($l))"
+        params["l"] = library_ids
+    return cur.execute(sql, params).fetchnumpy()["id"].astype(np.int64)
+
+
+def fuse(dense: list[tuple[int, float]], kw: list[tuple[int, float]], k: int) -> list[Ranked]:
+    scores: dict[int, float] = {}
+    dense_rank: dict[int, int] = {}
+    kw_rank: dict[int, int] = {}
+    for rank, (cid, _) in enumerate(dense, 1):
+        scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank)
+        dense_rank[cid] = rank
+    for rank, (cid, _) in enumerate(kw, 1):
+        scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank)
+        kw_rank[cid] = rank
+    best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
+    return [Ranked(cid, s, dense_rank.get(cid), kw_rank.get(cid)) for cid, s in best]
+
+
+def rank(
+    cur,
+    vectors: VectorIndex | None,
+    query_text: str,
+    query_vec: np.ndarray | None,
+    k: int,
+    mode: str,
+    library_ids: list[int] | None,
+    path_like: str | None,
+) -> list[Ranked]:
+    """Chunk ids, best first, by the chosen mode."""
+    depth = max(50, 5 * k) if mode == "hybrid" else k
+    allowed = allowed_chunks(cur, path_like, library_ids) if path_like else None
+    dense: list[tuple[int, float]] = []
+    kw: list[tuple[int, float]] = []
+    if mode in ("hybrid", "dense") and vectors is not None and query_vec is not None:
+        dense = vectors.search(query_vec, depth, library_ids, allowed)
+    if mode in ("hybrid", "keyword"):
+        kw = keyword.search(cur, query_text, depth, library_ids, path_like)
+    if mode == "dense":
+        return [Ranked(c, s, dense_rank=i) for i, (c, s) in enumerate(dense, 1)]
+    if mode == "keyword":
+        return [Ranked(c, s, keyword_rank=i) for i, (c, s) in enumerate(kw, 1)]
+    return fuse(dense, kw, k)
+
+
+def hits_for(cur, ranked: list[Ranked]) -> list[SearchHit]:
+    """Fill in text, file and location for ranked chunk ids, keeping the order."""
+    if not ranked:
+        return []
+    rows = cur.execute(
+        "SELECT c.id, l.name, l.root, d.path, d.title, c.text, c.page, c.heading, c.line_start, c.line_end "
+        "FROM chunks c JOIN documents d ON c.document_id = d.id JOIN libraries l ON c.library_id = l.id "
+        "WHERE c.id IN (SELECT unnest($ids))",
+        {"ids": [r.chunk_id for r in ranked]},
+    ).fetchall()
+    by_id = {row[0]: row for row in rows}
+    hits = []
+    for r in ranked:
+        row = by_id.get(r.chunk_id)
+        if row is None:  # deleted between ranking and fetching
+            continue
+        _, lib, root, path, title, text, page, heading, ls, le = row
+        hits.append(SearchHit(
+            r.chunk_id, r.score, lib, path, str(Path(root) / path), title, text, page, heading, ls, le,
+            r.dense_rank, r.keyword_rank,
+        ))
+    return hits

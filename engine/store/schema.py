@@ -1,0 +1,65 @@
+"""The database schema and its migrations.
+
+`MIGRATIONS[n]` moves a database from version n to n + 1. A database whose
+version is above `SCHEMA_VERSION` was written by a newer Bunko and is refused
+rather than guessed at.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+# Version 0 -> 1: the knowledge engine's tables.
+# Large tables carry no PRIMARY KEY: DuckDB keeps such indexes in memory and
+# slows bulk inserts; the single writer keeps ids unique instead.
+_V1 = [
+    "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+    """CREATE TABLE libraries (
+        id INTEGER PRIMARY KEY,
+        name VARCHAR NOT NULL UNIQUE,
+        root VARCHAR NOT NULL UNIQUE,
+        embedder_id VARCHAR,
+        embedder_name VARCHAR,
+        dim INTEGER,
+        watch BOOLEAN DEFAULT false,
+        created_at TIMESTAMP DEFAULT current_timestamp,
+        indexed_at TIMESTAMP,
+        last_error VARCHAR
+    )""",
+    """CREATE TABLE documents (
+        id BIGINT NOT NULL,
+        library_id INTEGER NOT NULL,
+        path VARCHAR NOT NULL,          -- relative to the library root, '/' separated
+        size BIGINT,
+        mtime DOUBLE,
+        hash VARCHAR,                   -- blake2b of the bytes; finds renames
+        kind VARCHAR,
+        title VARCHAR,
+        encoding VARCHAR,
+        status VARCHAR NOT NULL,        -- indexed | skipped | error
+        reason VARCHAR,                 -- why skipped or failed, for people
+        n_chunks INTEGER DEFAULT 0,
+        indexed_at TIMESTAMP DEFAULT current_timestamp
+    )""",
+    """CREATE TABLE chunks (
+        id BIGINT NOT NULL,
+        document_id BIGINT NOT NULL,
+        library_id INTEGER NOT NULL,
+        ord INTEGER NOT NULL,
+        text VARCHAR NOT NULL,
+        page INTEGER,
+        heading VARCHAR,
+        line_start INTEGER,
+        line_end INTEGER,
+        n_tokens INTEGER
+    )""",
+    # float32 little-endian bytes; the library row says which model and size.
+    "CREATE TABLE embeddings (chunk_id BIGINT NOT NULL, library_id INTEGER NOT NULL, vec BLOB NOT NULL)",
+    # The keyword index: `kw_main` is kept sorted by term so DuckDB's zone maps
+    # skip everything but the query's terms; new postings go to `kw_tail` until
+    # a compaction merges them in.
+    "CREATE TABLE kw_main (term BIGINT, chunk_id BIGINT, library_id INTEGER, w FLOAT)",
+    "CREATE TABLE kw_tail (term BIGINT, chunk_id BIGINT, library_id INTEGER, w FLOAT)",
+]
+
+MIGRATIONS: dict[int, list[str]] = {0: _V1}
