@@ -1,0 +1,71 @@
+"""Text clean-up for display, and the normalised form used for searching.
+
+Two different jobs, kept apart on purpose: `clean_text` makes parser output
+tidy without changing what a person reads (no NFKC, so "①" and half-width
+katakana stay as written), while `normalize_for_search` folds variants
+together so "ＡＢＣ" finds "abc" and "ﾃｽﾄ" finds "テスト".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from engine.ingest.document import Section
+
+# C0/C1 controls except \t and \n (\r is turned into \n first), DEL, and stray
+# byte-order marks that concatenated files carry in the middle of the text.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff]")
+_TRAILING_SPACE = re.compile("[ \t\u3000]+$", re.MULTILINE)
+_MANY_BLANK_LINES = re.compile(r"\n{4,}")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def clean_text(text: str, *, keep_blank_lines: bool = False) -> str:
+    """Tidy text for display: drop control characters, unify line breaks,
+    trim trailing spaces on each line, and collapse 3+ blank lines to 2.
+
+    Pass keep_blank_lines=True where line numbers matter (text, Markdown,
+    code, CSV): then blank lines are kept so the n-th line stays the n-th line.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text)
+    text = _TRAILING_SPACE.sub("", text)
+    if not keep_blank_lines:
+        text = _MANY_BLANK_LINES.sub("\n\n\n", text)
+    return text
+
+
+def normalize_for_search(text: str) -> str:
+    """NFKC, lower-case, whitespace runs collapsed to one space.
+
+    Only for keyword search and matching; never show this form to a person.
+    """
+    text = unicodedata.normalize("NFKC", text).lower()
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def make_section(
+    text: str,
+    *,
+    page: int | None = None,
+    heading: str | None = None,
+    line_start: int | None = None,
+) -> Section | None:
+    """Clean `text` and wrap it in a Section, or return None when it is empty.
+
+    Leading blank lines are dropped and `line_start` moved down by as many, so
+    it keeps pointing at the line of the first character. Where `line_start`
+    is set, blank lines inside are kept so the chunker's line counting holds.
+    """
+    text = clean_text(text, keep_blank_lines=line_start is not None)
+    lines = text.split("\n")
+    skip = 0
+    while skip < len(lines) and not lines[skip].strip():
+        skip += 1
+    if skip == len(lines):
+        return None
+    text = "\n".join(lines[skip:]).rstrip()
+    if line_start is not None:
+        line_start += skip
+    return Section(text=text, page=page, heading=heading or None, line_start=line_start)
