@@ -1,0 +1,1 @@
+"""Bunko's PySide6 desktop app. It reaches the engine only through engine.api."""
