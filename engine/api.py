@@ -27,9 +27,16 @@ from .vectors import VectorIndex
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "Engine", "CancelToken", "Library", "DocumentInfo", "IndexProgress", "IndexResult",
+    "run_cli", "Engine", "CancelToken", "Library", "DocumentInfo", "IndexProgress", "IndexResult",
     "SearchHit", "BunkoError",
 ]
+
+
+def run_cli(argv: list[str] | None = None) -> int:
+    """The `bunko` command line, for launchers that must not import engine internals."""
+    from .cli import main
+
+    return main(argv)
 
 
 class Engine:

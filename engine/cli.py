@@ -1,6 +1,7 @@
-"""The `bunko` command. It translates arguments and errors; the work is in engine.api.
+"""The `bunko` command line. It translates arguments and errors; the work is in engine.api.
 
-With no arguments it opens the desktop app.
+`bunko` with no command opens the desktop app; that choice is made in
+desktop/launcher.py, since the engine never imports the GUI.
 """
 
 from __future__ import annotations
@@ -246,12 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if args.command is None:
-        try:
-            from desktop.app import main as gui_main
-        except ImportError:
-            parser.print_help()
-            return 0
-        return gui_main()
+        parser.print_help()
+        return 0
     try:
         return args.func(args)
     except BunkoError as exc:

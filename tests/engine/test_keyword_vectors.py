@@ -1,0 +1,80 @@
+"""Keyword tokenisation and index maintenance; the dense index's exact and binary paths."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine import keyword
+from engine.store import open_store
+from engine.vectors import VectorIndex
+
+
+def test_japanese_is_segmented_and_one_kanji_queries_match() -> None:
+    terms = keyword.tokenize("出張の日当は３，０００円。The Per-Diem ｶﾀｶﾅ")
+    assert "日当" in terms and "出張" in terms and "税" not in terms
+    assert "日" in terms  # single kanji, for one-character queries
+    assert "per" in terms and "diem" in terms and "the" not in terms
+    assert "カタ" in terms  # half-width katakana normalised
+    assert keyword.tokenize("税") == ["税"]
+
+
+def test_keyword_search_ranks_and_survives_compaction(tmp_path) -> None:
+    store = open_store(tmp_path / "kw.duckdb")
+    texts = {
+        1: "出張の日当は3,000円とする。",
+        2: "宿泊費は実費とする。",
+        3: "日当と宿泊費の精算は翌月に行う。",
+        4: "Per diem is paid for meals.",
+    }
+    with store.transaction() as cur:
+        cur.execute("INSERT INTO chunks (id, document_id, library_id, ord, text) "
+                    "SELECT i, i, 1, 0, 'x' FROM range(1, 5) t(i)")
+        keyword.add_postings(cur, keyword.postings_for([(c, 1, t) for c, t in texts.items()], 20))
+    cur = store.cursor()
+    before = keyword.search(cur, "日当はいくら", 3)
+    assert before[0][0] == 1 and {c for c, _ in before} == {1, 3}
+    assert keyword.search(cur, "per diem", 3)[0][0] == 4
+    assert keyword.search(cur, "日当", 3, library_ids=[2]) == []
+    with store.transaction() as tx:
+        keyword.compact(tx)
+    assert keyword.tail_rows(cur)[1] == 0
+    assert keyword.search(cur, "日当はいくら", 3) == before
+    store.close()
+
+
+def clustered(n: int, dim: int = 64, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((50, dim)) + 2.0  # a shared offset, like real embeddings
+    x = centres[rng.integers(0, 50, n)] + 0.4 * rng.standard_normal((n, dim))
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_binary_search_agrees_with_exact_search() -> None:
+    x = clustered(20_000)
+    exact = VectorIndex(64, exact_limit=10**9)
+    binary = VectorIndex(64, exact_limit=1_000)
+    for index in (exact, binary):
+        index.add(np.arange(len(x)), np.zeros(len(x), np.int32), x)
+    rng = np.random.default_rng(1)
+    recall = []
+    for q in x[rng.integers(0, len(x), 20)] + 0.05 * rng.standard_normal((20, 64)).astype(np.float32):
+        q = q / np.linalg.norm(q)
+        truth = {i for i, _ in exact.search(q, 10)}
+        recall.append(len(truth & {i for i, _ in binary.search(q, 10)}) / 10)
+    assert np.mean(recall) >= 0.9
+
+
+def test_vector_filters_removal_and_appends() -> None:
+    x = clustered(3_000)
+    index = VectorIndex(64, exact_limit=1_000)
+    index.add(np.arange(3_000), np.repeat(np.array([1, 2, 3], np.int32), 1_000), x)
+    q = x[10]
+    assert index.search(q, 1)[0][0] == 10
+    assert all(1_000 <= i < 2_000 for i, _ in index.search(q, 5, library_ids=[2]))
+    assert [i for i, _ in index.search(q, 3, allowed_ids=np.array([5, 6, 7]))] != []
+    index.remove(np.array([10]))
+    assert 10 not in {i for i, _ in index.search(q, 5)}
+    index.add(np.array([99_999]), np.array([1], np.int32), x[10:11])
+    assert index.search(q, 1)[0][0] == 99_999
+    index.remove_library(1)
+    assert all(i >= 1_000 for i, _ in index.search(q, 10)) and len(index) == 2_000
