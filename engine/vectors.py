@@ -6,7 +6,11 @@ DuckDB's HNSW index took minutes to build for 100 k vectors and grows with
 every insert. So Bunko searches exactly while a collection is small, and past
 `EXACT_LIMIT` first ranks by Hamming distance between sign bits of the
 mean-centred vectors (48 bytes a vector at 384-d) and re-scores the best
-`RESCORE` candidates exactly from float16 copies. Adding vectors is an append.
+`RESCORE_MIN` candidates exactly from float16 copies. Adding vectors is an append.
+
+The codes are kept column by column (one uint64 array per 64 dimensions) and
+candidates are cut at a distance threshold found from a histogram: both are
+several times faster in numpy than a row-major popcount and an argpartition.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ class VectorIndex:
         self._alive = np.empty(0, dtype=bool)
         self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._mean: np.ndarray | None = None
-        self._codes: np.ndarray | None = None  # uint64 [n, dim/64], built on demand
+        self._codes: list[np.ndarray] | None = None  # per 64 dimensions, uint64 [n]; built on demand
 
     # -- filling ---------------------------------------------------------
     def load(self, cur, library_ids: list[int]) -> None:
@@ -101,16 +105,17 @@ class VectorIndex:
         self._vecs = np.concatenate([self._vecs[keep], *vecs])
         self._alive = np.ones(len(self._ids), dtype=bool)
         if self._codes is not None and self._mean is not None:
-            new = np.concatenate(vecs)
-            self._codes = np.concatenate([self._codes[keep], self._sign_codes(new)])
+            new = self._sign_codes(np.concatenate(vecs))
+            self._codes = [np.concatenate([old[keep], add]) for old, add in zip(self._codes, new)]
 
     # -- searching -------------------------------------------------------
-    def _sign_codes(self, vecs: np.ndarray) -> np.ndarray:
+    def _sign_codes(self, vecs: np.ndarray) -> list[np.ndarray]:
         bits = np.packbits(vecs.astype(np.float32) > self._mean, axis=1)
         pad = (-bits.shape[1]) % 8
         if pad:
             bits = np.pad(bits, ((0, 0), (0, pad)))
-        return np.ascontiguousarray(bits).view(np.uint64)
+        words = np.ascontiguousarray(bits).view(np.uint64)
+        return [np.ascontiguousarray(words[:, i]) for i in range(words.shape[1])]
 
     def _ensure_codes(self) -> None:
         if self._codes is None:
@@ -148,10 +153,17 @@ class VectorIndex:
 
     def _binary_candidates(self, q: np.ndarray, mask: np.ndarray, count: int) -> np.ndarray:
         self._ensure_codes()
-        qcode = self._sign_codes(q[None, :])[0]
-        dist = np.bitwise_count(self._codes ^ qcode).sum(axis=1, dtype=np.uint16)
+        qwords = [int(w[0]) for w in self._sign_codes(q[None, :])]
+        dist = np.zeros(len(self._ids), dtype=np.uint16)
+        # Three 64-bit words sum to at most 192, so uint8 holds a group's count.
+        for g in range(0, len(qwords), 3):
+            part = np.bitwise_count(self._codes[g] ^ np.uint64(qwords[g]))
+            for i in range(g + 1, min(g + 3, len(qwords))):
+                part += np.bitwise_count(self._codes[i] ^ np.uint64(qwords[i]))
+            dist += part
+        beyond = 64 * len(qwords) + 1
         if not mask.all():
-            dist[~mask] = np.iinfo(np.uint16).max
-        count = min(count, int(mask.sum()))
-        cand = np.argpartition(dist, count - 1)[:count]
-        return cand[mask[cand]]
+            dist[~mask] = beyond
+        histogram = np.bincount(dist, minlength=beyond + 1)[:beyond]
+        cutoff = int(np.searchsorted(np.cumsum(histogram), min(count, int(mask.sum()))))
+        return np.flatnonzero(dist <= cutoff)
