@@ -95,6 +95,11 @@ class Store:
             cur.execute("COMMIT")
             cur.close()
 
+    def load_extension(self, name: str) -> None:
+        """Load vss or fts from its PyPI package, on demand: the search path uses
+        neither (see keyword.py and vectors.py), and loading both costs ~0.35 s."""
+        load_extension(self.con, name)
+
     def schema_version(self) -> int:
         return _schema_version(self.con)
 
@@ -146,8 +151,6 @@ def open_store(path: Path, read_only: bool = False) -> Store:
         path.parent.mkdir(parents=True, exist_ok=True)
     con = _connect(path, read_only)
     try:
-        for name in _EXTENSION_PACKAGES:
-            load_extension(con, name)
         if read_only:
             version = _schema_version(con)
             if version > SCHEMA_VERSION:

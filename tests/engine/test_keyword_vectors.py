@@ -78,3 +78,14 @@ def test_vector_filters_removal_and_appends() -> None:
     assert index.search(q, 1)[0][0] == 99_999
     index.remove_library(1)
     assert all(i >= 1_000 for i, _ in index.search(q, 10)) and len(index) == 2_000
+
+
+def test_duckdb_extensions_load_from_their_packages_offline(tmp_path) -> None:
+    store = open_store(tmp_path / "ext.duckdb")
+    for name in ("vss", "fts"):
+        store.load_extension(name)
+    loaded = {row[0] for row in store.con.execute(
+        "SELECT extension_name FROM duckdb_extensions() WHERE loaded").fetchall()}
+    assert {"vss", "fts"} <= loaded
+    assert store.con.execute("SELECT stem('running', 'english')").fetchone()[0] == "run"
+    store.close()
