@@ -334,13 +334,10 @@ class IndexRun:
                         continue
                     if self.cancel.cancelled:
                         continue  # drain the reader
-                    self.files_done += 1
-                    if work.found.skip is None:
-                        self.bytes_done += work.found.size
                     if work.status == "renamed":
                         renamed_from.add(work.rename_of)
                     if work.status != "indexed":
-                        to_write.put(work)
+                        self._finished(work, to_write)
                         continue
                     work.vectors = np.empty((len(work.chunks), self.embedder.dim), np.float32)
                     waiting.append(work)
@@ -358,7 +355,7 @@ class IndexRun:
                     work.vectors[i] = vec
                     work.filled += 1
                 while waiting and waiting[0].filled == len(waiting[0].chunks):
-                    to_write.put(waiting.pop(0))
+                    self._finished(waiting.pop(0), to_write)
                 self.report("indexing")
         finally:
             if self.cancel.cancelled or self._writer_error is not None:
@@ -380,6 +377,13 @@ class IndexRun:
             c["skipped"], c["failed"], c["chunks"], time.monotonic() - self.started,
             self.embed_seconds, cancelled, self.errors,
         )
+
+    def _finished(self, work: _Work, to_write: queue.Queue) -> None:
+        """Progress counts a file once its vectors exist, so time left follows the embedder."""
+        self.files_done += 1
+        if work.found.skip is None:
+            self.bytes_done += work.found.size
+        to_write.put(work)
 
     def _finish(self, gone: list[int]) -> None:
         with self.store.transaction() as cur:
