@@ -19,7 +19,7 @@ import numpy as np
 from . import paths, retrieve
 from .cancel import CancelToken
 from .errors import BunkoError, EmbedderMismatchError, LibraryNotFoundError
-from .indexer import delete_documents, index_library
+from .indexer import delete_library_rows, index_library
 from .store import Store, open_store
 from .types import DocumentInfo, IndexProgress, IndexResult, Library, SearchHit
 from .vectors import VectorIndex
@@ -132,8 +132,7 @@ class Engine:
         """Forget a library and everything indexed from it (the folder is not touched)."""
         lib = self.library(key)
         with self.store.transaction() as cur:
-            ids = [r[0] for r in cur.execute("SELECT id FROM documents WHERE library_id = ?", [lib.id]).fetchall()]
-            delete_documents(cur, ids)
+            delete_library_rows(cur, lib.id)
             cur.execute("DELETE FROM libraries WHERE id = ?", [lib.id])
         with self._vectors_lock:
             if self._vectors is not None:
@@ -182,8 +181,7 @@ class Engine:
     def _clear_library(self, lib: Library) -> None:
         emb = self.embedder
         with self.store.transaction() as cur:
-            ids = [r[0] for r in cur.execute("SELECT id FROM documents WHERE library_id = ?", [lib.id]).fetchall()]
-            delete_documents(cur, ids)
+            delete_library_rows(cur, lib.id)
             cur.execute("UPDATE libraries SET embedder_id = ?, embedder_name = ?, dim = ? WHERE id = ?",
                         [emb.model_id, emb.name, emb.dim, lib.id])
         with self._vectors_lock:

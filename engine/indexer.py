@@ -28,7 +28,7 @@ from .errors import BunkoError, Cancelled, ParseError, SkipFile
 from .ingest.chunk import Chunk, chunk_sections
 from .ingest.parsers import parse_file, read_bytes
 from .ingest.scan import Found, scan
-from .store import Store
+from .store import Store, int_list
 from .types import IndexProgress, IndexResult
 
 log = logging.getLogger(__name__)
@@ -407,21 +407,21 @@ def delete_documents(cur, doc_ids: list[int]) -> np.ndarray:
     """Delete documents with their chunks, vectors and postings; returns the chunk ids."""
     if not doc_ids:
         return np.empty(0, np.int64)
-    params = {"d": list(doc_ids)}
-    chunk_ids = cur.execute(
-        "SELECT id FROM chunks WHERE document_id IN (SELECT unnest($d))", params
-    ).fetchnumpy()["id"].astype(np.int64)
+    docs = int_list(doc_ids)
+    chunk_ids = cur.execute(f"SELECT id FROM chunks WHERE document_id IN {docs}").fetchnumpy()["id"].astype(np.int64)
     if len(chunk_ids):
-        c = {"c": chunk_ids.tolist()}
-        lo, hi = int(chunk_ids.min()), int(chunk_ids.max())
-        # The range test lets DuckDB skip row groups before the exact IN test.
-        for table, column in (("embeddings", "chunk_id"), ("kw_tail", "chunk_id"), ("kw_main", "chunk_id")):
-            cur.execute(
-                f"DELETE FROM {table} WHERE {column} BETWEEN {lo} AND {hi} AND {column} IN (SELECT unnest($c))", c
-            )
-        cur.execute("DELETE FROM chunks WHERE document_id IN (SELECT unnest($d))", params)
-    cur.execute("DELETE FROM documents WHERE id IN (SELECT unnest($d))", params)
+        ids = int_list(chunk_ids.tolist())
+        for table in ("embeddings", "kw_tail", "kw_main"):
+            cur.execute(f"DELETE FROM {table} WHERE chunk_id IN {ids}")
+        cur.execute(f"DELETE FROM chunks WHERE document_id IN {docs}")
+    cur.execute(f"DELETE FROM documents WHERE id IN {docs}")
     return chunk_ids
+
+
+def delete_library_rows(cur, library_id: int) -> None:
+    """Everything indexed from one library, by library id (no id lists to build)."""
+    for table in ("embeddings", "kw_tail", "kw_main", "chunks", "documents"):
+        cur.execute(f"DELETE FROM {table} WHERE library_id = ?", [library_id])
 
 
 def insert_chunks(cur, rows: list[tuple], chunk_ids: np.ndarray, library_id: int, vecs: np.ndarray) -> None:

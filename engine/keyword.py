@@ -27,6 +27,8 @@ from typing import Iterable
 import duckdb
 import numpy as np
 
+from .store import int_list
+
 log = logging.getLogger(__name__)
 
 K1 = 1.2
@@ -157,11 +159,10 @@ def search(
     terms = sorted({term_hash(t) for t in tokenize(query)})
     if not terms:
         return []
-    where = ["term IN (SELECT unnest($terms))"]
-    params: dict = {"terms": terms, "k": k}
+    where = [f"term IN {int_list(terms)}"]
+    params: dict = {"k": k}
     if library_ids is not None:
-        where.append("library_id IN (SELECT unnest($libs))")
-        params["libs"] = list(library_ids)
+        where.append(f"library_id IN {int_list(library_ids)}")
     if path_like:
         where.append(
             "chunk_id IN (SELECT c.id FROM chunks c JOIN documents d ON c.document_id = d.id "
@@ -169,7 +170,7 @@ def search(
         )
         params["path"] = path_like
     cond = " AND ".join(where)
-    count_where = "" if library_ids is None else "WHERE library_id IN (SELECT unnest($libs))"
+    count_where = "" if library_ids is None else f"WHERE library_id IN {int_list(library_ids)}"
     sql = f"""
         WITH p AS (
             SELECT term, chunk_id, w FROM kw_main WHERE {cond}

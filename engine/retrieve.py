@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from . import keyword
+from .store import int_list
 from .types import SearchHit
 from .vectors import VectorIndex
 
@@ -54,8 +55,7 @@ def allowed_chunks(cur, path_like: str, library_ids: list[int] | None) -> np.nda
            "WHERE d.path LIKE $p ESCAPE '\\'")
     params: dict = {"p": path_like}
     if library_ids is not None:
-        sql += " AND c.library_id IN (SELECT unnest($l))"
-        params["l"] = library_ids
+        sql += f" AND c.library_id IN {int_list(library_ids)}"
     return cur.execute(sql, params).fetchnumpy()["id"].astype(np.int64)
 
 
@@ -103,13 +103,16 @@ def hits_for(cur, ranked: list[Ranked]) -> list[SearchHit]:
     """Fill in text, file and location for ranked chunk ids, keeping the order."""
     if not ranked:
         return []
-    rows = cur.execute(
-        "SELECT c.id, l.name, l.root, d.path, d.title, c.text, c.page, c.heading, c.line_start, c.line_end "
-        "FROM chunks c JOIN documents d ON c.document_id = d.id JOIN libraries l ON c.library_id = l.id "
-        "WHERE c.id IN (SELECT unnest($ids))",
-        {"ids": [r.chunk_id for r in ranked]},
+    chunks = cur.execute(
+        "SELECT id, document_id, text, page, heading, line_start, line_end FROM chunks "
+        f"WHERE id IN {int_list(r.chunk_id for r in ranked)}"
     ).fetchall()
-    by_id = {row[0]: row for row in rows}
+    # Documents by their own literal list too: a join would scan every document.
+    docs = {row[0]: row[1:] for row in cur.execute(
+        "SELECT d.id, l.name, l.root, d.path, d.title FROM documents d JOIN libraries l ON d.library_id = l.id "
+        f"WHERE d.id IN {int_list({c[1] for c in chunks})}"
+    ).fetchall()}
+    by_id = {c[0]: (c[0], *docs[c[1]], c[2], c[3], c[4], c[5], c[6]) for c in chunks if c[1] in docs}
     hits = []
     for r in ranked:
         row = by_id.get(r.chunk_id)

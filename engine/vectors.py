@@ -20,6 +20,8 @@ import threading
 
 import numpy as np
 
+from .store import int_list
+
 log = logging.getLogger(__name__)
 
 EXACT_LIMIT = 50_000
@@ -51,18 +53,17 @@ class VectorIndex:
         """Read the vectors of these libraries from the database, in batches."""
         if not library_ids:
             return
-        libs = list(library_ids)
+        libs = int_list(library_ids)
         lo, hi = cur.execute(
-            "SELECT min(rowid), max(rowid) FROM embeddings WHERE library_id IN (SELECT unnest($l))",
-            {"l": libs},
+            f"SELECT min(rowid), max(rowid) FROM embeddings WHERE library_id IN {libs}"
         ).fetchone()
         if lo is None:
             return
         for start in range(lo, hi + 1, LOAD_BATCH):
             batch = cur.execute(
                 "SELECT chunk_id, library_id, vec FROM embeddings "
-                "WHERE rowid >= $a AND rowid < $b AND library_id IN (SELECT unnest($l))",
-                {"a": start, "b": start + LOAD_BATCH, "l": libs},
+                f"WHERE rowid >= $a AND rowid < $b AND library_id IN {libs}",
+                {"a": start, "b": start + LOAD_BATCH},
             ).fetchnumpy()
             if len(batch["chunk_id"]):
                 self.add(batch["chunk_id"], batch["library_id"], _unpack(batch["vec"], self.dim))

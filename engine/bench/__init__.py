@@ -1,0 +1,20 @@
+"""`bunko bench index` and `bunko bench search`: speed, memory and scale, each against a reference
+measured in the same run (the embedder alone, an exact brute-force search, an empty store).
+
+Progress goes to stderr; stdout carries the table, or with --json exactly one JSON object.
+"""
+
+from __future__ import annotations
+
+
+def run_bench(args) -> int:
+    what = getattr(args, "what", None)
+    if what == "index":
+        from .index_bench import run_index_bench
+
+        return run_index_bench(args)
+    if what == "search":
+        from .search_bench import run_search_bench
+
+        return run_search_bench(args)
+    raise ValueError(f"unknown bench {what!r}; use 'index' or 'search'")
