@@ -240,8 +240,8 @@ def build_store(store, embedder, ds: Dataset, vecs: np.ndarray, n_tokens: list[i
     """One library with one document and one chunk per corpus entry; returns the library id."""
     lib, n = 1, len(ds.doc_ids)
     ids = np.arange(1, n + 1, dtype=np.int64)
-    # The indexer's BM25 length norm: average tokens per chunk x 1.3 terms per token.
-    avgdl = float(np.mean(n_tokens)) * 1.3 if n else keyword.AVGDL_DEFAULT
+    # BM25's length norm, as the indexer sets it: the mean terms per chunk.
+    avgdl = keyword.mean_terms(f"\n{t}" for t in ds.doc_texts)
     with store.transaction() as cur:
         cur.execute("INSERT INTO libraries (id, name, root, embedder_id, embedder_name, dim) VALUES (?, ?, ?, ?, ?, ?)",
                     [lib, ds.name, root, embedder.model_id, embedder.name, embedder.dim])
@@ -253,7 +253,8 @@ def build_store(store, embedder, ds: Dataset, vecs: np.ndarray, n_tokens: list[i
         cur.execute("INSERT INTO documents (id, library_id, path, size, mtime, kind, status, n_chunks) "
                     f"SELECT id, {lib}, path, size, 0, 'text', 'indexed', 1 FROM bunko_eval_docs")
         cur.unregister("bunko_eval_docs")
-        step = 2000
+        # duckdb 1.5.5 fails to register an all-None object column (heading) of 2000+ rows.
+        step = 1000
         for a in range(0, n, step):
             b = min(n, a + step)
             rows = [(int(ids[i]), int(ids[i]), lib, 0, ds.doc_texts[i], None, None, None, None, n_tokens[i])
@@ -335,7 +336,7 @@ def evaluate(ds: Dataset, embedder, modes: list[str], quiet: bool = True) -> dic
 def format_report(r: dict) -> str:
     lines = [
         f"Dataset {r['dataset']}: {r['documents']} documents, {r['queries']} queries; model {r['model']}",
-        f"Index built in {r['index_seconds']:.1f} s (embedding {r['embed_seconds']:.1f} s"
+        f"Index built in {r['index_seconds']:.1f} s (passages tokenised and embedded in {r['embed_seconds']:.1f} s"
         + (", vectors from the cache" if r["cached_vectors"] else f", {r['embed_texts_per_s']:.1f} passages/s")
         + f"; store {r['store_seconds']:.1f} s); whole run {r['elapsed_seconds']:.1f} s",
         "",

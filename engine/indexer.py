@@ -125,7 +125,7 @@ class IndexRun:
         self.bytes_total = 0
         self.files_done = 0
         self.bytes_done = 0
-        self.avgdl = keyword.AVGDL_DEFAULT
+        self.avgdl: float | None = None  # BM25's average chunk length, fixed by the first batch ever
         self._last_report = 0.0
         self._writer_error: BaseException | None = None
 
@@ -139,11 +139,8 @@ class IndexRun:
                 [self.library_id],
             ).fetchall()
         }
-        avg = cur.execute(
-            "SELECT avg(n_tokens) FROM chunks WHERE library_id = ?", [self.library_id]
-        ).fetchone()[0]
-        if avg:
-            self.avgdl = float(avg) * 1.3  # terms per token is a little over one
+        row = cur.execute("SELECT value FROM meta WHERE key = 'kw_avgdl'").fetchone()
+        self.avgdl = float(row[0]) if row else None
         cur.close()
         todo: list[_Work] = []
         skips: list[Found] = []
@@ -266,8 +263,13 @@ class IndexRun:
                 self.errors.append((f.rel, work.error or ""))
         added = np.concatenate(new_ids) if new_ids else np.empty(0, np.int64)
         vecs = np.concatenate(new_vecs) if new_vecs else np.empty((0, self.embedder.dim), np.float32)
-        postings = keyword.postings_for(texts, self.avgdl)
+        new_avgdl = self.avgdl is None and bool(texts)
+        if new_avgdl:
+            self.avgdl = keyword.mean_terms(t for _, _, t in texts)
+        postings = keyword.postings_for(texts, self.avgdl or keyword.AVGDL_DEFAULT)
         with self.store.transaction() as cur:
+            if new_avgdl:
+                cur.execute("INSERT OR REPLACE INTO meta VALUES ('kw_avgdl', ?)", [str(self.avgdl)])
             removed = delete_documents(cur, removed_docs)
             for old_id, rel, size, mtime in renames:
                 cur.execute("UPDATE documents SET path = ?, size = ?, mtime = ? WHERE id = ?",
@@ -435,14 +437,15 @@ def insert_chunks(cur, rows: list[tuple], chunk_ids: np.ndarray, library_id: int
         "ord": np.array(cols[3], np.int32),
         "text": np.array(cols[4], dtype=object),
         "page": np.array([-1 if v is None else v for v in cols[5]], np.int32),
-        "heading": np.array(cols[6], dtype=object),
+        # duckdb cannot scan an object column of 2,000+ Nones, so empty stands for none.
+        "heading": np.array(["" if v is None else v for v in cols[6]], dtype=object),
         "line_start": np.array([-1 if v is None else v for v in cols[7]], np.int32),
         "line_end": np.array([-1 if v is None else v for v in cols[8]], np.int32),
         "n_tokens": np.array(cols[9], np.int32),
     }
     cur.register("bunko_new_chunks", frame)
     cur.execute(
-        "INSERT INTO chunks SELECT id, document_id, library_id, ord, text, nullif(page, -1), heading,"
+        "INSERT INTO chunks SELECT id, document_id, library_id, ord, text, nullif(page, -1), nullif(heading, ''),"
         " nullif(line_start, -1), nullif(line_end, -1), n_tokens FROM bunko_new_chunks"
     )
     cur.unregister("bunko_new_chunks")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -85,6 +86,13 @@ def term_hash(term: str) -> int:
     return value
 
 
+def mean_terms(texts: Iterable[str]) -> float:
+    """Average terms per text: BM25's avgdl. Japanese has ~1.8 terms per model token
+    (bigrams plus kanji), so estimating it from token counts undershoots."""
+    lengths = [len(tokenize(t)) for t in texts]
+    return sum(lengths) / len(lengths) if lengths else AVGDL_DEFAULT
+
+
 def weights(text: str, avgdl: float) -> tuple[list[int], list[float], int]:
     """(term ids, BM25 weights, document length) for one chunk."""
     counts = Counter(tokenize(text))
@@ -145,6 +153,26 @@ def compact(cur: duckdb.DuckDBPyConnection) -> None:
     cur.execute("DELETE FROM kw_tail")
 
 
+# The rarest terms, up to this many postings in all, are scored for every chunk;
+# the commoner rest only for the best CANDIDATES chunks the rare ones found
+# (as in MaxScore). At 1 M chunks a query's common terms (の日, single kanji)
+# hold millions of postings, and summing them all dominated the query time
+# (see `bunko bench search`); their idf is low, so they reorder the candidates
+# rather than find new ones.
+POSTINGS_BUDGET = 300_000
+CANDIDATES = 2_000
+
+
+def _postings(cond: str) -> str:
+    return (f"SELECT term, chunk_id, w FROM kw_main WHERE {cond} "
+            f"UNION ALL SELECT term, chunk_id, w FROM kw_tail WHERE {cond}")
+
+
+def _weighted(idf: dict[int, float]) -> str:
+    cases = " ".join(f"WHEN {t} THEN {v!r}" for t, v in idf.items())
+    return f"w * CASE term {cases} ELSE 0 END"
+
+
 def search(
     cur: duckdb.DuckDBPyConnection,
     query: str,
@@ -157,33 +185,50 @@ def search(
     `path_like` is a SQL LIKE pattern on the document path (relative to its library).
     """
     terms = sorted({term_hash(t) for t in tokenize(query)})
-    if not terms:
+    if not terms or k <= 0:
         return []
-    where = [f"term IN {int_list(terms)}"]
-    params: dict = {"k": k}
+    filters = []
+    params: dict = {}
     if library_ids is not None:
-        where.append(f"library_id IN {int_list(library_ids)}")
+        filters.append(f"library_id IN {int_list(library_ids)}")
     if path_like:
-        where.append(
+        filters.append(
             "chunk_id IN (SELECT c.id FROM chunks c JOIN documents d ON c.document_id = d.id "
             "WHERE d.path LIKE $path ESCAPE '\\')"
         )
         params["path"] = path_like
-    cond = " AND ".join(where)
+
+    def where(term_ids, extra: str = "") -> str:
+        return " AND ".join([f"term IN {int_list(term_ids)}", *filters] + ([extra] if extra else []))
+
+    df = dict(cur.execute(f"SELECT term, count(*) FROM ({_postings(where(terms))}) GROUP BY term",
+                          params).fetchall())
+    if not df:
+        return []
     count_where = "" if library_ids is None else f"WHERE library_id IN {int_list(library_ids)}"
-    sql = f"""
-        WITH p AS (
-            SELECT term, chunk_id, w FROM kw_main WHERE {cond}
-            UNION ALL
-            SELECT term, chunk_id, w FROM kw_tail WHERE {cond}
-        ),
-        n AS (SELECT count(*)::DOUBLE AS n FROM chunks {count_where}),
-        df AS (SELECT term, count(*)::DOUBLE AS df FROM p GROUP BY term)
-        SELECT p.chunk_id, sum(ln(1 + (n.n - df.df + 0.5) / (df.df + 0.5)) * p.w) AS score
-        FROM p JOIN df USING (term), n
-        GROUP BY p.chunk_id
-        ORDER BY score DESC, p.chunk_id
-        LIMIT $k
-    """
-    rows = cur.execute(sql, params).fetchall()
-    return [(int(c), float(s)) for c, s in rows]
+    n = float(cur.execute(f"SELECT count(*) FROM chunks {count_where}").fetchone()[0])
+    idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+    rare, common, total = [], [], 0
+    for t in sorted(df, key=df.get):
+        if not rare or total + df[t] <= POSTINGS_BUDGET:
+            rare.append(t)
+            total += df[t]
+        else:
+            common.append(t)
+    limit = max(CANDIDATES, k) if common else k
+    first = cur.execute(
+        f"SELECT chunk_id, sum({_weighted({t: idf[t] for t in rare})}) AS s "
+        f"FROM ({_postings(where(rare))}) GROUP BY chunk_id ORDER BY s DESC, chunk_id LIMIT {int(limit)}",
+        params,
+    ).fetchall()
+    scores = {int(c): float(v) for c, v in first}
+    if common and scores:
+        extra = cur.execute(
+            f"SELECT chunk_id, sum({_weighted({t: idf[t] for t in common})}) "
+            f"FROM ({_postings(where(common, f'chunk_id IN {int_list(scores)}'))}) GROUP BY chunk_id",
+            params,
+        ).fetchall()
+        for c, v in extra:
+            scores[int(c)] += float(v)
+    best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
+    return best

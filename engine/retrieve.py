@@ -1,8 +1,12 @@
 """Dense, keyword and hybrid retrieval over the store.
 
-Hybrid search fuses the two ranked lists with reciprocal rank fusion
-(score = Σ 1 / (RRF_K + rank)), which needs no score calibration between a
-cosine and a BM25 score and is robust to either list being empty.
+Hybrid search scales each list's scores to 0..1 (min-max within the list; a
+chunk missing from a list gets 0 there) and adds them with equal weights.
+On jaquad-train (9,713 passages, 2,000 questions) that gave nDCG@10 0.903
+against keyword 0.898 and dense 0.776, where reciprocal rank fusion (k=60)
+gave 0.861-0.868: rank fusion gives the weaker list an equal say, while
+scaled scores keep how decisive each list was. The weights are not tuned to
+that set (0.3/0.7 scored higher there, which is exactly why it is not used).
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ from .vectors import VectorIndex
 
 log = logging.getLogger(__name__)
 
-RRF_K = 60
 MODES = ("hybrid", "dense", "keyword")
 
 
@@ -59,16 +62,21 @@ def allowed_chunks(cur, path_like: str, library_ids: list[int] | None) -> np.nda
     return cur.execute(sql, params).fetchnumpy()["id"].astype(np.int64)
 
 
+def _scaled(ranked: list[tuple[int, float]]) -> dict[int, float]:
+    if not ranked:
+        return {}
+    values = [score for _, score in ranked]
+    lo, hi = min(values), max(values)
+    span = hi - lo
+    return {cid: (score - lo) / span if span > 0 else 1.0 for cid, score in ranked}
+
+
 def fuse(dense: list[tuple[int, float]], kw: list[tuple[int, float]], k: int) -> list[Ranked]:
-    scores: dict[int, float] = {}
-    dense_rank: dict[int, int] = {}
-    kw_rank: dict[int, int] = {}
-    for rank, (cid, _) in enumerate(dense, 1):
-        scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank)
-        dense_rank[cid] = rank
-    for rank, (cid, _) in enumerate(kw, 1):
-        scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank)
-        kw_rank[cid] = rank
+    """Equal-weight sum of min-max scaled scores; ties go to the lower chunk id."""
+    d, w = _scaled(dense), _scaled(kw)
+    dense_rank = {cid: i for i, (cid, _) in enumerate(dense, 1)}
+    kw_rank = {cid: i for i, (cid, _) in enumerate(kw, 1)}
+    scores = {cid: 0.5 * d.get(cid, 0.0) + 0.5 * w.get(cid, 0.0) for cid in d.keys() | w.keys()}
     best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
     return [Ranked(cid, s, dense_rank.get(cid), kw_rank.get(cid)) for cid, s in best]
 

@@ -6,7 +6,9 @@ DuckDB's HNSW index took minutes to build for 100 k vectors and grows with
 every insert. So Bunko searches exactly while a collection is small, and past
 `EXACT_LIMIT` first ranks by Hamming distance between sign bits of the
 mean-centred vectors (48 bytes a vector at 384-d) and re-scores the best
-`RESCORE_MIN` candidates exactly from float16 copies. Adding vectors is an append.
+`RESCORE_MIN` candidates exactly from float16 copies (below the limit the
+vectors stay float32: converting them per query cost more than the product).
+Adding vectors is an append.
 
 The codes are kept column by column (one uint64 array per 64 dimensions) and
 candidates are cut at a distance threshold found from a histogram: both are
@@ -75,7 +77,7 @@ class VectorIndex:
             raise ValueError(f"vector size {vecs.shape[1]} != index size {self.dim}")
         with self._lock:
             self._pending.append(
-                (np.asarray(ids, np.int64), np.asarray(libs, np.int32), np.asarray(vecs, np.float16))
+                (np.asarray(ids, np.int64), np.asarray(libs, np.int32), np.asarray(vecs, np.float32))
             )
 
     def remove(self, ids: np.ndarray) -> None:
@@ -103,7 +105,9 @@ class VectorIndex:
         # Dropped rows are shed whenever new ones arrive, so memory follows the live set.
         self._ids = np.concatenate([self._ids[keep], *ids])
         self._libs = np.concatenate([self._libs[keep], *libs])
-        self._vecs = np.concatenate([self._vecs[keep], *vecs])
+        dtype = np.float32 if len(self._ids) <= self.exact_limit else np.float16
+        self._vecs = np.concatenate([self._vecs[keep].astype(dtype, copy=False),
+                                     *(v.astype(dtype, copy=False) for v in vecs)])
         self._alive = np.ones(len(self._ids), dtype=bool)
         if self._codes is not None and self._mean is not None:
             new = self._sign_codes(np.concatenate(vecs))
@@ -143,10 +147,13 @@ class VectorIndex:
                 return []
             q = np.asarray(query, np.float32)
             if len(self._ids) <= self.exact_limit:
+                # One product over every row beats gathering the rows a filter allows.
+                scores = self._vecs @ q
                 candidates = np.flatnonzero(mask)
+                scores = scores[candidates]
             else:
                 candidates = self._binary_candidates(q, mask, max(RESCORE_MIN, 50 * k))
-            scores = self._vecs[candidates].astype(np.float32) @ q
+                scores = self._vecs[candidates].astype(np.float32) @ q
             top = min(k, len(candidates))
             best = np.argpartition(-scores, top - 1)[:top]
             best = best[np.argsort(-scores[best], kind="stable")]

@@ -66,23 +66,30 @@ def postings_touched(cur, queries: list[str]) -> dict:
     return {"median": int(np.median(counts)), "max": int(max(counts))}
 
 
-def hits_uncompressed(cur, ranked_lists: list[list]) -> dict:
+def hits_uncompressed(cur, ranked_lists: list[list], folder: Path) -> dict:
     """Diagnosis of `hits_for`: the same rows from a copy of `chunks` stored without FSST compression.
 
     DuckDB decompresses every FSST text vector it scans, even for 10 wanted rows; an uncompressed
-    text column lets the id filter skip that work. The copy lives only in this run's work store.
+    text column lets the id filter skip that work. The copy goes to a throw-away attached file.
     """
     cols = "id, document_id, library_id, text, page, heading, line_start, line_end"
+    path = folder / f"plain-{time.monotonic_ns()}.duckdb"
+    attached = False
     try:
         t0 = time.perf_counter()
+        cur.execute(f"ATTACH '{path.as_posix()}' AS bench_plain")
+        attached = True
         cur.execute("SET force_compression = 'uncompressed'")
-        cur.execute(f"CREATE TABLE bench_plain_chunks AS SELECT {cols} FROM chunks")
-        cur.execute("CHECKPOINT")
+        cur.execute(f"CREATE TABLE bench_plain.chunks AS SELECT {cols} FROM chunks")
+        cur.execute("CHECKPOINT bench_plain")
         cur.execute("RESET force_compression")
         build = time.perf_counter() - t0
+        kinds = [r[0] for r in cur.execute(
+            "SELECT DISTINCT compression FROM pragma_storage_info('bench_plain.chunks') "
+            "WHERE column_name = 'text' AND segment_type = 'VARCHAR'").fetchall()]
         times = {"unnest_ids": [], "literal_ids": []}
         sql = ("SELECT c.id, l.name, l.root, d.path, d.title, c.text, c.page, c.heading, c.line_start, c.line_end "
-               "FROM bench_plain_chunks c JOIN documents d ON c.document_id = d.id "
+               "FROM bench_plain.chunks c JOIN documents d ON c.document_id = d.id "
                "JOIN libraries l ON c.library_id = l.id WHERE c.id IN ")
         for ranked in ranked_lists:
             ids = [r.chunk_id for r in ranked] or [0]
@@ -90,10 +97,19 @@ def hits_uncompressed(cur, ranked_lists: list[list]) -> dict:
                                               .fetchall())[1])
             times["literal_ids"].append(_timed(lambda: cur.execute(sql + f"({', '.join(map(str, ids))})")
                                                .fetchall())[1])
-        cur.execute("DROP TABLE bench_plain_chunks")
-        return {"copy_s": round(build, 2), **{k: common.stats_ms(v)["median_ms"] for k, v in times.items()}}
+        return {"copy_s": round(build, 2), "text_compression": kinds,
+                **{k: common.stats_ms(v)["median_ms"] for k, v in times.items()}}
     except Exception as exc:  # noqa: BLE001 - a diagnosis aid, never a failure
         return {"error": f"{type(exc).__name__}: {exc}"}
+    finally:
+        try:
+            cur.execute("RESET force_compression")
+            if attached:
+                cur.execute("DETACH bench_plain")
+        except Exception:  # noqa: BLE001
+            pass
+        path.unlink(missing_ok=True)
+        Path(str(path) + ".wal").unlink(missing_ok=True)
 
 
 def _profile_tree(node: dict, acc: dict) -> None:
@@ -179,5 +195,24 @@ def keyword_fixes(cur, queries: list[str], lib: int, max_df_share: float = 0.05)
         out["df_capped_top10_overlap"] = round(float(np.mean(overlap)), 3) if overlap else None
         out["max_df_share"] = max_df_share
         return out
+    except Exception as exc:  # noqa: BLE001
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def memory_limit_trial(cur, search, queries: list[str], limit: str = "512MB", n: int = 10) -> dict:
+    """RSS and hybrid latency with DuckDB's buffer pool capped (the engine sets no memory_limit).
+
+    `search(q_index)` runs one hybrid rank + hits_for. The limit is reset afterwards.
+    """
+    try:
+        before = common.memory()["rss_mib"]
+        old = cur.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        cur.execute(f"SET memory_limit = '{limit}'")
+        times = [_timed(search, i)[1] for i in range(min(n, len(queries)))]
+        duck = cur.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchone()[0] or 0
+        after = common.memory()["rss_mib"]
+        cur.execute(f"SET memory_limit = '{old}'")
+        return {"limit": limit, "default_limit": old, "rss_before_mib": before, "rss_after_mib": after,
+                "duckdb_buffer_mib": round(duck / 2**20, 1), "hybrid": common.stats_ms(times)}
     except Exception as exc:  # noqa: BLE001
         return {"error": f"{type(exc).__name__}: {exc}"}

@@ -89,7 +89,8 @@ def _add_1000(store, comp, lib: int, avgdl: float, vectors=None, seed: int = 99)
 
 def _empty_store_add(comp, tmp: Path, embedder) -> dict:
     """The reference: the same 1,000-chunk add into an empty store."""
-    store = open_store(tmp / "empty.duckdb")
+    path = tmp / f"empty-{time.monotonic_ns()}.duckdb"
+    store = open_store(path)
     try:
         with store.transaction() as cur:
             cur.execute("INSERT INTO libraries (id, name, root, embedder_id, embedder_name, dim)"
@@ -99,6 +100,8 @@ def _empty_store_add(comp, tmp: Path, embedder) -> dict:
         return _add_1000(store, comp, 1, keyword.AVGDL_DEFAULT, VectorIndex(embedder.dim))
     finally:
         store.close()
+        path.unlink(missing_ok=True)
+        Path(str(path) + ".wal").unlink(missing_ok=True)
 
 
 def bench_size(size: int, embedder, embedder_dir, comp, n_queries: int, tmp: Path) -> dict:
@@ -180,6 +183,9 @@ def bench_size(size: int, embedder, embedder_dir, comp, n_queries: int, tmp: Pat
         add["ratio_vs_empty_store"] = common.ratio(add["total_s"], add["reference_empty_store"]["total_s"])
         out["add_1000"] = add
         out["memory_after_add"] = common.memory()
+        out["memory_limit_trial"] = diagnose.memory_limit_trial(
+            cur, lambda i: retrieve.hits_for(cur, retrieve.rank(cur, vectors, qs[i], qvecs[i], K, "hybrid",
+                                                                [lib.id], None)), qs)
         main_rows, tail_rows = keyword.tail_rows(cur)
         t0 = time.perf_counter()
         with engine.store.transaction() as tx:
@@ -188,7 +194,7 @@ def bench_size(size: int, embedder, embedder_dir, comp, n_queries: int, tmp: Pat
                              "kw_tail_rows": tail_rows, "needed_now": bool(tail_rows > 200_000 and
                                                                              tail_rows > 0.03 * main_rows),
                              "memory_after": common.memory()}
-        out["hits_for_uncompressed_text_ms"] = diagnose.hits_uncompressed(cur, hybrid_ranked)
+        out["hits_for_uncompressed_text_ms"] = diagnose.hits_uncompressed(cur, hybrid_ranked, tmp)
         # The reference: exact float32 brute force over the same stored vectors.
         ids, x = _exact_matrix(cur, max_id, embedder.dim)
         exact, ex_times = [], []
@@ -268,6 +274,7 @@ def _report(result: dict) -> str:
         lines.append(f"  keyword prototypes (median ms at depth 50): {s['keyword_fixes_ms']}")
         lines.append(f"  hits_for on an uncompressed-text copy of chunks (median ms): "
                      f"{s['hits_for_uncompressed_text_ms']}")
+        lines.append(f"  with DuckDB memory_limit: {s['memory_limit_trial']}")
         lines.append("  ratio: latency rows / exact float32 brute force (median); RSS / raw float32 vectors; "
                      "add / the same add into an empty store")
         lines.append(f"  memory: vector index {s['vector_index_mib']} MiB, DuckDB buffers {s['duckdb_buffer_mib']} MiB;"
@@ -288,6 +295,7 @@ def run_search_bench(args) -> int:
             common.say(f"bench search: {size:,} chunks")
             comp = synth.Composer(size, synth.pool_vectors(embedder, size))
             result["sizes"].append(bench_size(size, embedder, embedder.model_dir, comp, args.queries, Path(tmp)))
+            common.say(_report({**result, "sizes": result["sizes"][-1:]}))  # each size as soon as it is done
             del comp
             gc.collect()
     result["pass"] = all(g["pass"] for s in result["sizes"] for g in s["goals"].values())

@@ -89,3 +89,41 @@ def test_duckdb_extensions_load_from_their_packages_offline(tmp_path) -> None:
     assert {"vss", "fts"} <= loaded
     assert store.con.execute("SELECT stem('running', 'english')").fetchone()[0] == "run"
     store.close()
+
+
+def test_keyword_scores_match_a_plain_bm25(tmp_path, monkeypatch) -> None:
+    import math
+    import random
+    from collections import Counter
+
+    rng = random.Random(3)
+    words = ["出張", "日当", "宿泊費", "休暇", "申請", "承認", "社員", "会社", "規程", "支給", "travel", "leave"]
+    texts = {i: "".join(rng.choice(words) + rng.choice(["は", "の", "を", "、"]) for _ in range(rng.randint(3, 30)))
+             for i in range(1, 301)}
+    store = open_store(tmp_path / "bm25.duckdb")
+    with store.transaction() as cur:
+        cur.execute("INSERT INTO chunks (id, document_id, library_id, ord, text) "
+                    "SELECT i, i, 1, 0, 'x' FROM range(1, 301) t(i)")
+        keyword.add_postings(cur, keyword.postings_for([(c, 1, t) for c, t in texts.items()], 40))
+        keyword.compact(cur)
+
+    def reference(query: str, k: int) -> list[int]:
+        postings = {c: dict(zip(*keyword.weights(t, 40)[:2])) for c, t in texts.items()}
+        terms = {keyword.term_hash(t) for t in keyword.tokenize(query)}
+        df = {t: sum(t in p for p in postings.values()) for t in terms}
+        idf = {t: math.log(1 + (300 - d + 0.5) / (d + 0.5)) for t, d in df.items() if d}
+        scores = {c: sum(idf[t] * p[t] for t in idf if t in p) for c, p in postings.items()}
+        return sorted((c for c in scores if scores[c] > 0), key=lambda c: (-scores[c], c))[:k]
+
+    cur = store.cursor()
+    for query in ("出張の日当", "休暇申請の承認", "travel 規程"):
+        assert [c for c, _ in keyword.search(cur, query, 10)] == reference(query, 10)
+        # Past the budget the commonest term only re-scores the candidates: the same top 10.
+        df = Counter()
+        for text in texts.values():
+            df.update(set(keyword.tokenize(text)) & set(keyword.tokenize(query)))
+        monkeypatch.setattr(keyword, "POSTINGS_BUDGET", sum(df.values()) - max(df.values()))
+        monkeypatch.setattr(keyword, "CANDIDATES", 100)
+        assert [c for c, _ in keyword.search(cur, query, 10)] == reference(query, 10)
+        monkeypatch.undo()
+    store.close()
