@@ -10,9 +10,13 @@ Bunko keeps its own inverted index in two tables:
 * each term is a 63-bit hash, so no vocabulary table has to be kept in step;
 * a posting stores the BM25 term weight `tf·(k1+1)/(tf + k1·(1-b+b·dl/avgdl))`
   computed when the chunk is added, so a query only sums `idf · w`;
-* `kw_main` is sorted by term, so a query reads only the row groups of its own
-  terms; new postings go to the small `kw_tail` until `compact` rewrites
-  `kw_main` with them merged in.
+* `kw_main` is sorted by term and, within a term, by weight (impact) from high
+  to low, so a query reads only its own terms' row groups and, for a common
+  term, only its first `PER_TERM` postings: the chunks where the term weighs
+  most. New postings go to the small `kw_tail` until `compact` rewrites
+  `kw_main` with them merged in and refreshes the term frequencies `kw_df`.
+* When a term's postings were cut short, the best `CANDIDATES` chunks are
+  re-scored exactly from their text, so the final order is true BM25 among them.
 """
 
 from __future__ import annotations
@@ -145,27 +149,21 @@ def needs_compaction(cur: duckdb.DuckDBPyConnection) -> bool:
 
 
 def compact(cur: duckdb.DuckDBPyConnection) -> None:
-    """Merge the tail into the sorted main table. Run inside one transaction."""
+    """Merge the tail into the impact-ordered main table. Run inside one transaction."""
     cur.execute(
-        "CREATE OR REPLACE TABLE kw_main AS "
-        "SELECT * FROM (SELECT * FROM kw_main UNION ALL SELECT * FROM kw_tail) ORDER BY term"
+        "CREATE OR REPLACE TABLE kw_main AS SELECT * FROM "
+        "(SELECT * FROM kw_main UNION ALL SELECT * FROM kw_tail) ORDER BY term, w DESC, chunk_id"
     )
     cur.execute("DELETE FROM kw_tail")
+    cur.execute("DELETE FROM kw_df")
+    cur.execute("INSERT INTO kw_df SELECT term, count(*) FROM kw_main GROUP BY term ORDER BY term")
 
 
-# The rarest terms, up to this many postings in all, are scored for every chunk;
-# the commoner rest only for the best CANDIDATES chunks the rare ones found
-# (as in MaxScore). At 1 M chunks a query's common terms (の日, single kanji)
-# hold millions of postings, and summing them all dominated the query time
-# (see `bunko bench search`); their idf is low, so they reorder the candidates
-# rather than find new ones.
-POSTINGS_BUDGET = 300_000
-CANDIDATES = 2_000
-
-
-def _postings(cond: str) -> str:
-    return (f"SELECT term, chunk_id, w FROM kw_main WHERE {cond} "
-            f"UNION ALL SELECT term, chunk_id, w FROM kw_tail WHERE {cond}")
+# Postings read per term from kw_main: a common term's best-weighted chunks.
+# At 1 M chunks a query's common terms (の日, single kanji) hold millions of
+# postings; reading and summing them all dominated the query (`bunko bench search`).
+PER_TERM = 20_000
+CANDIDATES = 200
 
 
 def _weighted(idf: dict[int, float]) -> str:
@@ -180,55 +178,59 @@ def search(
     library_ids: list[int] | None = None,
     path_like: str | None = None,
 ) -> list[tuple[int, float]]:
-    """Top-k (chunk_id, BM25 score). Document frequencies come from the postings.
+    """Top-k (chunk_id, BM25 score).
 
+    Document frequencies count every library (they come from `kw_df` and the
+    tail), so a filter narrows the results, not the statistics.
     `path_like` is a SQL LIKE pattern on the document path (relative to its library).
     """
     terms = sorted({term_hash(t) for t in tokenize(query)})
     if not terms or k <= 0:
         return []
-    filters = []
+    filters = ""
     params: dict = {}
     if library_ids is not None:
-        filters.append(f"library_id IN {int_list(library_ids)}")
+        filters += f" AND library_id IN {int_list(library_ids)}"
     if path_like:
-        filters.append(
-            "chunk_id IN (SELECT c.id FROM chunks c JOIN documents d ON c.document_id = d.id "
-            "WHERE d.path LIKE $path ESCAPE '\\')"
-        )
+        filters += (" AND chunk_id IN (SELECT c.id FROM chunks c JOIN documents d ON c.document_id = d.id "
+                    "WHERE d.path LIKE $path ESCAPE '\\')")
         params["path"] = path_like
-
-    def where(term_ids, extra: str = "") -> str:
-        return " AND ".join([f"term IN {int_list(term_ids)}", *filters] + ([extra] if extra else []))
-
-    df = dict(cur.execute(f"SELECT term, count(*) FROM ({_postings(where(terms))}) GROUP BY term",
-                          params).fetchall())
+    listed = int_list(terms)
+    df = dict(cur.execute(
+        f"SELECT term, sum(df) FROM (SELECT term, df FROM kw_df WHERE term IN {listed} UNION ALL "
+        f"SELECT term, count(*) FROM kw_tail WHERE term IN {listed} GROUP BY term) GROUP BY term"
+    ).fetchall())
     if not df:
         return []
-    count_where = "" if library_ids is None else f"WHERE library_id IN {int_list(library_ids)}"
-    n = float(cur.execute(f"SELECT count(*) FROM chunks {count_where}").fetchone()[0])
-    idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
-    rare, common, total = [], [], 0
-    for t in sorted(df, key=df.get):
-        if not rare or total + df[t] <= POSTINGS_BUDGET:
-            rare.append(t)
-            total += df[t]
-        else:
-            common.append(t)
-    limit = max(CANDIDATES, k) if common else k
-    first = cur.execute(
-        f"SELECT chunk_id, sum({_weighted({t: idf[t] for t in rare})}) AS s "
-        f"FROM ({_postings(where(rare))}) GROUP BY chunk_id ORDER BY s DESC, chunk_id LIMIT {int(limit)}",
+    n = float(cur.execute("SELECT count(*) FROM chunks").fetchone()[0])
+    idf = {t: math.log(1 + (n - d + 0.5) / max(d + 0.5, 1.0)) for t, d in df.items() if d > 0}
+    main_df = dict(cur.execute(f"SELECT term, df FROM kw_df WHERE term IN {listed}").fetchall())
+    cut = {t for t in idf if main_df.get(t, 0) > PER_TERM}
+    parts = [f"(SELECT term, chunk_id, w FROM kw_main WHERE term = {t}{filters}"
+             + (f" LIMIT {PER_TERM})" if t in cut else ")") for t in idf]
+    parts.append(f"(SELECT term, chunk_id, w FROM kw_tail WHERE term IN {listed}{filters})")
+    limit = max(CANDIDATES, k) if cut else k
+    rows = cur.execute(
+        f"SELECT chunk_id, sum({_weighted(idf)}) AS s FROM ({' UNION ALL '.join(parts)}) "
+        f"GROUP BY chunk_id ORDER BY s DESC, chunk_id LIMIT {int(limit)}",
         params,
     ).fetchall()
-    scores = {int(c): float(v) for c, v in first}
-    if common and scores:
-        extra = cur.execute(
-            f"SELECT chunk_id, sum({_weighted({t: idf[t] for t in common})}) "
-            f"FROM ({_postings(where(common, f'chunk_id IN {int_list(scores)}'))}) GROUP BY chunk_id",
-            params,
-        ).fetchall()
-        for c, v in extra:
-            scores[int(c)] += float(v)
-    best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
-    return best
+    if not cut:
+        return [(int(c), float(v)) for c, v in rows]
+    return _rescore(cur, [int(c) for c, _ in rows], idf, k)
+
+
+def _rescore(cur, chunk_ids: list[int], idf: dict[int, float], k: int) -> list[tuple[int, float]]:
+    """Exact BM25 for candidates, from their text (as indexed: heading, newline, text)."""
+    if not chunk_ids:
+        return []
+    row = cur.execute("SELECT value FROM meta WHERE key = 'kw_avgdl'").fetchone()
+    avgdl = float(row[0]) if row else AVGDL_DEFAULT
+    scores = []
+    for cid, heading, text in cur.execute(
+        f"SELECT id, heading, text FROM chunks WHERE id IN {int_list(chunk_ids)}"
+    ).fetchall():
+        ids, ws, _ = weights(f"{heading or ''}\n{text}", avgdl)
+        scores.append((int(cid), sum(idf.get(t, 0.0) * w for t, w in zip(ids, ws))))
+    scores.sort(key=lambda item: (-item[1], item[0]))
+    return scores[:k]

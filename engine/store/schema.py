@@ -7,7 +7,7 @@ rather than guessed at.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Version 0 -> 1: the knowledge engine's tables.
 # Large tables carry no PRIMARY KEY: DuckDB keeps such indexes in memory and
@@ -62,4 +62,11 @@ _V1 = [
     "CREATE TABLE kw_tail (term BIGINT, chunk_id BIGINT, library_id INTEGER, w FLOAT)",
 ]
 
-MIGRATIONS: dict[int, list[str]] = {0: _V1}
+# Version 1 -> 2: document frequencies of kw_main's terms, kept by compaction,
+# so a query need not count millions of postings of its common terms.
+_V2 = [
+    "CREATE TABLE kw_df (term BIGINT, df INTEGER)",
+    "INSERT INTO kw_df SELECT term, count(*) FROM kw_main GROUP BY term ORDER BY term",
+]
+
+MIGRATIONS: dict[int, list[str]] = {0: _V1, 1: _V2}

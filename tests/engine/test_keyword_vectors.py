@@ -94,7 +94,6 @@ def test_duckdb_extensions_load_from_their_packages_offline(tmp_path) -> None:
 def test_keyword_scores_match_a_plain_bm25(tmp_path, monkeypatch) -> None:
     import math
     import random
-    from collections import Counter
 
     rng = random.Random(3)
     words = ["出張", "日当", "宿泊費", "休暇", "申請", "承認", "社員", "会社", "規程", "支給", "travel", "leave"]
@@ -102,8 +101,9 @@ def test_keyword_scores_match_a_plain_bm25(tmp_path, monkeypatch) -> None:
              for i in range(1, 301)}
     store = open_store(tmp_path / "bm25.duckdb")
     with store.transaction() as cur:
-        cur.execute("INSERT INTO chunks (id, document_id, library_id, ord, text) "
-                    "SELECT i, i, 1, 0, 'x' FROM range(1, 301) t(i)")
+        cur.executemany("INSERT INTO chunks (id, document_id, library_id, ord, text) VALUES (?, ?, 1, 0, ?)",
+                        [(c, c, t) for c, t in texts.items()])
+        cur.execute("INSERT INTO meta VALUES ('kw_avgdl', '40')")
         keyword.add_postings(cur, keyword.postings_for([(c, 1, t) for c, t in texts.items()], 40))
         keyword.compact(cur)
 
@@ -118,12 +118,27 @@ def test_keyword_scores_match_a_plain_bm25(tmp_path, monkeypatch) -> None:
     cur = store.cursor()
     for query in ("出張の日当", "休暇申請の承認", "travel 規程"):
         assert [c for c, _ in keyword.search(cur, query, 10)] == reference(query, 10)
-        # Past the budget the commonest term only re-scores the candidates: the same top 10.
-        df = Counter()
-        for text in texts.values():
-            df.update(set(keyword.tokenize(text)) & set(keyword.tokenize(query)))
-        monkeypatch.setattr(keyword, "POSTINGS_BUDGET", sum(df.values()) - max(df.values()))
-        monkeypatch.setattr(keyword, "CANDIDATES", 100)
+        # Common terms read only their best-weighted postings; candidates are re-scored exactly.
+        monkeypatch.setattr(keyword, "PER_TERM", 60)
+        monkeypatch.setattr(keyword, "CANDIDATES", 60)
         assert [c for c, _ in keyword.search(cur, query, 10)] == reference(query, 10)
         monkeypatch.undo()
+    store.close()
+
+
+def test_a_version_1_database_is_migrated(tmp_path) -> None:
+    import duckdb
+
+    from engine.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+    path = tmp_path / "v1.duckdb"
+    con = duckdb.connect(str(path))
+    for statement in MIGRATIONS[0]:
+        con.execute(statement)
+    con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    con.execute("INSERT INTO kw_main VALUES (7, 1, 1, 1.0), (7, 2, 1, 0.5), (9, 2, 1, 1.0)")
+    con.close()
+    store = open_store(path)
+    assert store.schema_version() == SCHEMA_VERSION
+    assert sorted(store.con.execute("SELECT term, df FROM kw_df").fetchall()) == [(7, 2), (9, 1)]
     store.close()
