@@ -184,7 +184,8 @@ def search(
     tail), so a filter narrows the results, not the statistics.
     `path_like` is a SQL LIKE pattern on the document path (relative to its library).
     """
-    terms = sorted({term_hash(t) for t in tokenize(query)})
+    by_hash = {term_hash(t): t for t in tokenize(query)}
+    terms = sorted(by_hash)
     if not terms or k <= 0:
         return []
     filters = ""
@@ -206,22 +207,25 @@ def search(
     idf = {t: math.log(1 + (n - d + 0.5) / max(d + 0.5, 1.0)) for t, d in df.items() if d > 0}
     main_df = dict(cur.execute(f"SELECT term, df FROM kw_df WHERE term IN {listed}").fetchall())
     cut = {t for t in idf if main_df.get(t, 0) > PER_TERM}
-    parts = [f"(SELECT term, chunk_id, w FROM kw_main WHERE term = {t}{filters}"
+    # One sub-query per term, its idf a constant: no per-row CASE over all terms.
+    parts = [f"(SELECT chunk_id, w * {idf[t]!r} AS s FROM kw_main WHERE term = {t}{filters}"
              + (f" LIMIT {PER_TERM})" if t in cut else ")") for t in idf]
-    parts.append(f"(SELECT term, chunk_id, w FROM kw_tail WHERE term IN {listed}{filters})")
+    parts.append(f"(SELECT chunk_id, {_weighted(idf)} AS s FROM kw_tail WHERE term IN {listed}{filters})")
     limit = max(CANDIDATES, k) if cut else k
     rows = cur.execute(
-        f"SELECT chunk_id, sum({_weighted(idf)}) AS s FROM ({' UNION ALL '.join(parts)}) "
+        f"SELECT chunk_id, sum(s) AS s FROM ({' UNION ALL '.join(parts)}) "
         f"GROUP BY chunk_id ORDER BY s DESC, chunk_id LIMIT {int(limit)}",
         params,
     ).fetchall()
     if not cut:
         return [(int(c), float(v)) for c, v in rows]
-    return _rescore(cur, [int(c) for c, _ in rows], idf, k)
+    return _rescore(cur, [int(c) for c, _ in rows], {by_hash[t]: v for t, v in idf.items()}, k)
 
 
-def _rescore(cur, chunk_ids: list[int], idf: dict[int, float], k: int) -> list[tuple[int, float]]:
-    """Exact BM25 for candidates, from their text (as indexed: heading, newline, text)."""
+def _rescore(cur, chunk_ids: list[int], idf: dict[str, float], k: int) -> list[tuple[int, float]]:
+    """Exact BM25 for candidates, from their text (as indexed: heading, newline, text).
+
+    `idf` is keyed by the query's term strings; only their counts are needed."""
     if not chunk_ids:
         return []
     row = cur.execute("SELECT value FROM meta WHERE key = 'kw_avgdl'").fetchone()
@@ -230,7 +234,10 @@ def _rescore(cur, chunk_ids: list[int], idf: dict[int, float], k: int) -> list[t
     for cid, heading, text in cur.execute(
         f"SELECT id, heading, text FROM chunks WHERE id IN {int_list(chunk_ids)}"
     ).fetchall():
-        ids, ws, _ = weights(f"{heading or ''}\n{text}", avgdl)
-        scores.append((int(cid), sum(idf.get(t, 0.0) * w for t, w in zip(ids, ws))))
+        terms = tokenize(f"{heading or ''}\n{text}")
+        counts = Counter(terms)
+        norm = K1 * (1 - B + B * len(terms) / max(avgdl, 1.0))
+        scores.append((int(cid), sum(v * counts[t] * (K1 + 1) / (counts[t] + norm)
+                                     for t, v in idf.items() if counts[t])))
     scores.sort(key=lambda item: (-item[1], item[0]))
     return scores[:k]

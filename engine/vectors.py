@@ -6,8 +6,9 @@ DuckDB's HNSW index took minutes to build for 100 k vectors and grows with
 every insert. So Bunko searches exactly while a collection is small, and past
 `EXACT_LIMIT` first ranks by Hamming distance between sign bits of the
 mean-centred vectors (48 bytes a vector at 384-d) and re-scores the best
-`RESCORE_MIN` candidates exactly from float16 copies (below the limit the
-vectors stay float32: converting them per query cost more than the product).
+`RESCORE_MIN` candidates from int8 copies with a scale per row (below the
+limit the vectors stay float32: converting them per query cost more than the
+product).
 Adding vectors is an append.
 
 The codes are kept column by column (one uint64 array per 64 dimensions) and
@@ -28,15 +29,28 @@ log = logging.getLogger(__name__)
 
 EXACT_LIMIT = 50_000
 RESCORE_MIN = 2_000
-LOAD_BATCH = 131_072
+LOAD_BATCH = 65_536
 
 
 def _unpack(blobs: np.ndarray, dim: int) -> np.ndarray:
     return np.frombuffer(b"".join(blobs), dtype="<f4").reshape(-1, dim)
 
 
+def _quantize(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """int8 rows with one float32 scale each: a quarter of float32, ample to re-score."""
+    block = np.asarray(block, np.float32)
+    scale = np.abs(block).max(axis=1) / 127.0
+    scale[scale == 0] = 1.0
+    return np.round(block / scale[:, None]).astype(np.int8), scale.astype(np.float32)
+
+
 class VectorIndex:
-    """All vectors of one embedding model (one dimension), keyed by chunk id."""
+    """All vectors of one embedding model (one dimension), keyed by chunk id.
+
+    Up to `exact_limit` rows the vectors are float32 and searched exactly;
+    past it they are int8 with a scale per row (1 M × 384 = 384 MB) and found
+    through sign-bit codes.
+    """
 
     def __init__(self, dim: int, exact_limit: int = EXACT_LIMIT) -> None:
         self.dim = dim
@@ -44,7 +58,8 @@ class VectorIndex:
         self._lock = threading.Lock()
         self._ids = np.empty(0, dtype=np.int64)
         self._libs = np.empty(0, dtype=np.int32)
-        self._vecs = np.empty((0, dim), dtype=np.float16)
+        self._vecs = np.empty((0, dim), dtype=np.float32)
+        self._scale: np.ndarray | None = None  # per row, when _vecs is int8
         self._alive = np.empty(0, dtype=bool)
         self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._mean: np.ndarray | None = None
@@ -52,23 +67,44 @@ class VectorIndex:
 
     # -- filling ---------------------------------------------------------
     def load(self, cur, library_ids: list[int]) -> None:
-        """Read the vectors of these libraries from the database, in batches."""
+        """Read the vectors of these libraries from the database into an empty index."""
         if not library_ids:
             return
         libs = int_list(library_ids)
-        lo, hi = cur.execute(
-            f"SELECT min(rowid), max(rowid) FROM embeddings WHERE library_id IN {libs}"
+        lo, hi, count = cur.execute(
+            f"SELECT min(rowid), max(rowid), count(*) FROM embeddings WHERE library_id IN {libs}"
         ).fetchone()
-        if lo is None:
+        if not count:
             return
+        # Filled in place, in the final form: a float32 copy of 1 M vectors alone is 1.5 GB.
+        compact = count > self.exact_limit
+        ids = np.empty(count, np.int64)
+        owners = np.empty(count, np.int32)
+        vecs = np.empty((count, self.dim), np.int8 if compact else np.float32)
+        scale = np.empty(count, np.float32) if compact else None
+        filled = 0
         for start in range(lo, hi + 1, LOAD_BATCH):
             batch = cur.execute(
                 "SELECT chunk_id, library_id, vec FROM embeddings "
                 f"WHERE rowid >= $a AND rowid < $b AND library_id IN {libs}",
                 {"a": start, "b": start + LOAD_BATCH},
             ).fetchnumpy()
-            if len(batch["chunk_id"]):
-                self.add(batch["chunk_id"], batch["library_id"], _unpack(batch["vec"], self.dim))
+            n = min(len(batch["chunk_id"]), count - filled)  # rows added meanwhile come via add()
+            block = _unpack(batch["vec"][:n], self.dim)
+            ids[filled:filled + n] = batch["chunk_id"][:n]
+            owners[filled:filled + n] = batch["library_id"][:n]
+            if compact:
+                vecs[filled:filled + n], scale[filled:filled + n] = _quantize(block)
+            else:
+                vecs[filled:filled + n] = block
+            filled += n
+        with self._lock:
+            if len(self._ids) or self._pending:
+                raise RuntimeError("load() fills an empty index")
+            self._ids, self._libs = ids[:filled], owners[:filled]
+            self._vecs = vecs[:filled]
+            self._scale = scale[:filled] if scale is not None else None
+            self._alive = np.ones(filled, dtype=bool)
 
     def add(self, ids: np.ndarray, libs: np.ndarray, vecs: np.ndarray) -> None:
         if len(ids) == 0:
@@ -96,36 +132,60 @@ class VectorIndex:
             self._merge_pending()
             return int(self._alive.sum())
 
+    def _rows(self, index) -> np.ndarray:
+        """float32 copies of some rows (a slice or an index array)."""
+        rows = self._vecs[index]
+        if self._scale is None:
+            return rows
+        return rows.astype(np.float32) * self._scale[index][:, None]
+
     def _merge_pending(self) -> None:
         if not self._pending:
             return
         ids, libs, vecs = zip(*self._pending)
         self._pending = []
         keep = self._alive
+        kept = int(keep.sum())
+        total = kept + sum(len(v) for v in vecs)
         # Dropped rows are shed whenever new ones arrive, so memory follows the live set.
+        if total > self.exact_limit:
+            parts = [_quantize(self._rows(keep))] if self._scale is None else [(self._vecs[keep], self._scale[keep])]
+            parts += [_quantize(v) for v in vecs]
+            self._vecs = np.concatenate([p[0] for p in parts])
+            self._scale = np.concatenate([p[1] for p in parts])
+        else:
+            self._vecs = np.concatenate([self._rows(keep), *vecs])
+            self._scale = None
         self._ids = np.concatenate([self._ids[keep], *ids])
         self._libs = np.concatenate([self._libs[keep], *libs])
-        dtype = np.float32 if len(self._ids) <= self.exact_limit else np.float16
-        self._vecs = np.concatenate([self._vecs[keep].astype(dtype, copy=False),
-                                     *(v.astype(dtype, copy=False) for v in vecs)])
-        self._alive = np.ones(len(self._ids), dtype=bool)
+        self._alive = np.ones(total, dtype=bool)
         if self._codes is not None and self._mean is not None:
             new = self._sign_codes(np.concatenate(vecs))
             self._codes = [np.concatenate([old[keep], add]) for old, add in zip(self._codes, new)]
 
     # -- searching -------------------------------------------------------
-    def _sign_codes(self, vecs: np.ndarray) -> list[np.ndarray]:
-        bits = np.packbits(vecs.astype(np.float32) > self._mean, axis=1)
-        pad = (-bits.shape[1]) % 8
-        if pad:
-            bits = np.pad(bits, ((0, 0), (0, pad)))
-        words = np.ascontiguousarray(bits).view(np.uint64)
-        return [np.ascontiguousarray(words[:, i]) for i in range(words.shape[1])]
+    def _sign_codes(self, vecs) -> list[np.ndarray]:
+        """Sign bits of (rows - mean); `vecs` is float32 rows, or None for every stored row."""
+        n = len(self._vecs) if vecs is None else len(vecs)
+        words_per_row = -(-self.dim // 64)
+        words = np.empty((n, words_per_row), np.uint64)
+        for start in range(0, n, LOAD_BATCH):  # in slices: no float32 copy of it all
+            stop = min(n, start + LOAD_BATCH)
+            rows = self._rows(slice(start, stop)) if vecs is None else vecs[start:stop]
+            bits = np.packbits(rows > self._mean, axis=1)
+            pad = words_per_row * 8 - bits.shape[1]
+            if pad:
+                bits = np.pad(bits, ((0, 0), (0, pad)))
+            words[start:stop] = np.ascontiguousarray(bits).view(np.uint64)
+        return [np.ascontiguousarray(words[:, i]) for i in range(words_per_row)]
 
     def _ensure_codes(self) -> None:
         if self._codes is None:
-            self._mean = self._vecs.mean(axis=0, dtype=np.float32)
-            self._codes = self._sign_codes(self._vecs)
+            total = np.zeros(self.dim, np.float64)
+            for start in range(0, len(self._vecs), LOAD_BATCH):
+                total += self._rows(slice(start, start + LOAD_BATCH)).sum(axis=0)
+            self._mean = (total / max(len(self._vecs), 1)).astype(np.float32)
+            self._codes = self._sign_codes(None)
 
     def search(
         self,
@@ -153,7 +213,7 @@ class VectorIndex:
                 scores = scores[candidates]
             else:
                 candidates = self._binary_candidates(q, mask, max(RESCORE_MIN, 50 * k))
-                scores = self._vecs[candidates].astype(np.float32) @ q
+                scores = self._rows(candidates) @ q
             top = min(k, len(candidates))
             best = np.argpartition(-scores, top - 1)[:top]
             best = best[np.argsort(-scores[best], kind="stable")]

@@ -22,6 +22,8 @@ from .schema import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
 
+MEMORY_LIMIT = "1GB"
+
 _EXTENSION_PACKAGES = {"vss": "duckdb_extension_vss", "fts": "duckdb_extension_fts"}
 
 
@@ -57,7 +59,10 @@ def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
 
 def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     # No autoinstall/autoload: an extension must never be fetched from the network.
-    config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    # DuckDB would otherwise cache up to 80 % of RAM; the app keeps its vectors
+    # in memory beside it (see vectors.py), so the database gets a fixed share.
+    config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False,
+              "memory_limit": MEMORY_LIMIT}
     try:
         return duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as exc:
