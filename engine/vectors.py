@@ -28,7 +28,7 @@ from .store import int_list
 log = logging.getLogger(__name__)
 
 EXACT_LIMIT = 50_000
-RESCORE_MIN = 2_000
+RESCORE_MIN = 5_000
 LOAD_BATCH = 65_536
 
 
