@@ -1,0 +1,119 @@
+"""`bunko bench index` and `bunko bench search`: tiny real runs, JSON shape and positive figures."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from engine import keyword
+from engine.bench import common, index_bench, synth
+from engine.cli import main
+
+
+def _run_json(capsys, argv: list[str]) -> dict:
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    return json.loads(out)  # exactly one JSON object, nothing else on stdout
+
+
+def test_generated_text_is_deterministic_and_mixed():
+    a = common.pool_sentences(20, 10)
+    assert a == common.pool_sentences(20, 10)
+    assert any("条" in s or "。" in s for s in a[:20]) and all(s.isascii() for s in a[20:])
+    vocab = common.vocabulary(2000)
+    assert common.detail_sentences(50, vocab) == common.detail_sentences(50, vocab)
+
+
+def test_synthetic_postings_equal_the_engines():
+    comp = synth.Composer(2000, np.random.default_rng(0).standard_normal((60, 8)).astype(np.float32))
+    rows = comp.compose(np.random.default_rng(1), 200)
+    headings, texts = comp.texts(rows)
+    ids = np.arange(1, 201)
+    fast, _ = comp.postings(rows, ids, 1, 180.0)
+    ref = keyword.postings_for(((int(i), 1, f"{h}\n{t}") for i, h, t in zip(ids, headings, texts)), 180.0)
+
+    def rows_of(p):
+        return sorted(zip(p["term"].tolist(), p["chunk_id"].tolist(), p["w"].tolist()))
+
+    assert rows_of(fast) == rows_of(ref)
+    vecs = comp.vectors(rows, np.random.default_rng(2))
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+
+
+def test_bulk_insert_writes_the_same_rows_as_the_indexer_path(tmp_path):
+    from engine.store import open_store
+
+    comp = synth.Composer(2000, np.random.default_rng(0).standard_normal((60, 16)).astype(np.float32))
+    tables = {}
+    for name, engine_path in (("bulk", False), ("engine", True)):
+        store = open_store(tmp_path / f"{name}.duckdb")
+        with store.transaction() as cur:
+            synth.add_chunks(cur, comp, np.random.default_rng(4), 45, 1, 1, 1, 150.0, postings_with_engine=engine_path)
+        cur = store.cursor()
+        tables[name] = [cur.execute(f"SELECT * EXCLUDE (indexed_at) FROM documents ORDER BY id").fetchall(),
+                        cur.execute("SELECT * FROM chunks ORDER BY id").fetchall(),
+                        cur.execute("SELECT * FROM embeddings ORDER BY chunk_id").fetchall(),
+                        cur.execute("SELECT * FROM kw_tail ORDER BY term, chunk_id").fetchall()]
+        store.close()
+    assert tables["bulk"][:3] == tables["engine"][:3]
+    assert len(tables["bulk"][3]) == len(tables["engine"][3])
+
+
+def test_bench_search_json(embedder_dir, embedder, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path))
+    result = _run_json(capsys, ["--embedder", str(embedder_dir), "bench", "search", "--sizes", "2000",
+                                "--queries", "5", "--json"])
+    assert result["bench"] == "search" and len(result["sizes"]) == 1
+    s = result["sizes"][0]
+    assert s["size"] == 2000
+    assert s["load_s"] >= 0 and s["query_embedding"]["median_ms"] > 0
+    for mode in ("dense", "keyword", "hybrid"):
+        assert s["modes"][mode]["median_ms"] > 0 and s["modes"][mode]["p95_ms"] >= s["modes"][mode]["median_ms"]
+    assert s["exact"]["median_ms"] > 0
+    assert 0.0 <= s["recall_at_10"] <= 1.0
+    assert s["memory_after_search"]["rss_mib"] > 0
+    assert s["add_1000"]["total_s"] > 0 and s["add_1000"]["reference_empty_store"]["total_s"] > 0
+    assert s["compaction"]["seconds"] > 0
+    assert set(s["goals"]) == {"hybrid_median_ms", "rss_mib", "add_1000_s"}
+    assert isinstance(result["pass"], bool)
+    assert (tmp_path / "bench-cache").is_dir()
+    # The generated store is cached for the next run.
+    path, meta = synth.ensure_store(2000, embedder)
+    assert meta["cached"] is True and path.parent == tmp_path / "bench-cache"
+    assert s["generator"]["postings"] > 0 and s["generator"]["realism"]["sample"] > 0
+
+
+def test_bench_index_json(embedder_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(index_bench, "TINY_FILES", 20)  # the real run re-indexes 300
+    result = _run_json(capsys, ["--embedder", str(embedder_dir), "bench", "index", "--files", "3", "--json"])
+    assert result["bench"] == "index"
+    assert result["files"] == 3 and result["chunks"] > 0
+    assert result["same_chunks_as_parse"] is True
+    st = result["stages"]
+    for name in ("parse_chunk", "embedder_alone_before", "embedder_alone_after", "end_to_end"):
+        assert st[name]["seconds"] > 0 and st[name]["chunks_per_s"] > 0
+    assert st["end_to_end"]["ratio_vs_embedder_alone"] > 0
+    assert st["reindex_unchanged"]["files"] == 3 and st["reindex_unchanged"]["seconds"] > 0
+    assert st["tiny_index"]["files"] == 20 and st["tiny_reindex_unchanged"]["files"] == 20
+    assert set(result["goals"]) == {"ratio_vs_embedder_alone", "reindex_unchanged_s", "reindex_300_unchanged_s"}
+
+
+def test_bench_index_table(embedder_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(index_bench, "TINY_FILES", 5)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# 規程\n\n従業員は就業規則を守らなければならない。Employees must follow the rules.\n",
+                               encoding="utf-8")
+    assert main(["--embedder", str(embedder_dir), "bench", "index", "--folder", str(docs)]) == 0
+    out = capsys.readouterr().out
+    assert "end-to-end index" in out and "ratio" in out and "re-index unchanged" in out
+
+
+@pytest.mark.parametrize("values", [[0.001, 0.002, 0.003], [0.5]])
+def test_stats_ms(values):
+    st = common.stats_ms(values)
+    assert st["n"] == len(values) and st["median_ms"] > 0 and st["p95_ms"] >= st["median_ms"]
