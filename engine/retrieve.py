@@ -12,7 +12,6 @@ that set (0.3/0.7 scored higher there, which is exactly why it is not used).
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,21 +96,10 @@ def rank(
     allowed = allowed_chunks(cur, path_like, library_ids) if path_like else None
     dense: list[tuple[int, float]] = []
     kw: list[tuple[int, float]] = []
-    use_dense = mode in ("hybrid", "dense") and vectors is not None and query_vec is not None
-    if mode in ("hybrid", "keyword"):
-        # numpy and DuckDB both release the GIL: the keyword query runs on its own
-        # cursor in another thread while the dense scan runs here.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            kw_cur = cur.cursor()
-            try:
-                pending = pool.submit(keyword.search, kw_cur, query_text, depth, library_ids, path_like)
-                if use_dense:
-                    dense = vectors.search(query_vec, depth, library_ids, allowed)
-                kw = pending.result()
-            finally:
-                kw_cur.close()
-    elif use_dense:
+    if mode in ("hybrid", "dense") and vectors is not None and query_vec is not None:
         dense = vectors.search(query_vec, depth, library_ids, allowed)
+    if mode in ("hybrid", "keyword"):
+        kw = keyword.search(cur, query_text, depth, library_ids, path_like)
     if mode == "dense":
         return [Ranked(c, s, dense_rank=i) for i, (c, s) in enumerate(dense, 1)]
     if mode == "keyword":
