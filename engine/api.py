@@ -92,9 +92,9 @@ class Engine:
         cur.close()
         return [Library(*row) for row in rows]
 
-    def library(self, key: str | int) -> Library:
-        """A library by name, id or folder."""
-        libs = self.libraries()
+    def library(self, key: str | int, libs: list[Library] | None = None) -> Library:
+        """A library by name, id or folder (among `libs`, if already read)."""
+        libs = self.libraries() if libs is None else libs
         for lib in libs:
             if str(lib.id) == str(key) or lib.name == key:
                 return lib
@@ -232,7 +232,8 @@ class Engine:
         query = query.strip()
         if not query:
             return []
-        libs = [self.library(key) for key in libraries] if libraries else self.libraries()
+        every = self.libraries()
+        libs = [self.library(key, every) for key in libraries] if libraries else every
         if libraries:
             for lib in libs:
                 self._check_model(lib)
@@ -243,12 +244,14 @@ class Engine:
         if mode != "keyword":
             qvec = self.embed_query(query)
             # Every library of this model lives in one index; filters narrow it per query.
-            all_ids = [lib.id for lib in self.libraries() if lib.embedder_id == self.embedder.model_id]
+            all_ids = [lib.id for lib in every if lib.embedder_id == self.embedder.model_id]
             vectors = self._vector_index(all_ids)
         cur = self.store.cursor()
         try:
             like = retrieve.glob_to_like(path) if path else None
-            ranked = retrieve.rank(cur, vectors, query, qvec, k, mode, usable, like)
+            # Every library searched: no filter, which spares a per-chunk mask at 1 M chunks.
+            scope = None if not libraries and len(usable) == len(libs) else usable
+            ranked = retrieve.rank(cur, vectors, query, qvec, k, mode, scope, like)
             return retrieve.hits_for(cur, ranked)
         finally:
             cur.close()

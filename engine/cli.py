@@ -15,17 +15,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .errors import BunkoError
+from .timefmt import clock
 
 log = logging.getLogger("bunko")
-
-
-def _fmt_secs(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    seconds = int(seconds)
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 class ProgressLine:
@@ -45,7 +37,7 @@ class ProgressLine:
         frac = p.bytes_done / p.bytes_total if p.bytes_total else (1.0 if p.phase == "done" else 0.0)
         bar = "#" * int(width * frac) + "-" * (width - int(width * frac))
         text = (f"{p.library}: {p.phase} [{bar}] {p.files_done}/{p.files_total} files, "
-                f"{p.chunks_done} chunks, {p.chunks_per_s:.1f} chunks/s, {_fmt_secs(p.eta_s)} left")
+                f"{p.chunks_done} chunks, {p.chunks_per_s:.1f} chunks/s, {clock(p.eta_s)} left")
         if self.tty:
             self.stream.write("\r" + text[:150].ljust(150))
             if p.phase == "done":

@@ -30,6 +30,7 @@ from . import keyword, paths, retrieve
 from .errors import BunkoError, DatasetError
 from .indexer import insert_chunks
 from .store import open_store
+from .timefmt import clock
 from .vectors import VectorIndex
 
 log = logging.getLogger(__name__)
@@ -168,14 +169,6 @@ def recall_at_k(ranked: list[str], rels: dict[str, float], k: int = K) -> float:
 
 
 # -- progress --------------------------------------------------------------------------
-def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    m, s = divmod(int(seconds), 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
 class _Progress:
     """done/total, rate and time left on one stderr line (a line every 10 s if not a tty)."""
 
@@ -192,7 +185,7 @@ class _Progress:
         elapsed = now - self.start
         left = elapsed * (1 - frac) / frac if frac > 0 else None
         text = (f"{self.what}: {done}/{self.total}, {done / elapsed if elapsed > 0 else 0:.1f}/s, "
-                f"{_clock(elapsed)} elapsed, {_clock(0 if final else left)} left")
+                f"{clock(elapsed)} elapsed, {clock(0 if final else left)} left")
         sys.stderr.write(("\r" + text.ljust(100) + ("\n" if final else "")) if self.tty else text + "\n")
         sys.stderr.flush()
 

@@ -25,13 +25,13 @@ import hashlib
 import logging
 import math
 import re
-import unicodedata
 from collections import Counter
 from typing import Iterable
 
 import duckdb
 import numpy as np
 
+from .ingest.normalize import normalize_for_search
 from .store import int_list
 
 log = logging.getLogger(__name__)
@@ -55,14 +55,10 @@ _STOPWORDS = frozenset(
 )
 
 
-def normalize(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).lower()
-
-
 def tokenize(text: str) -> list[str]:
     """Terms of `text` for indexing and querying (the same function for both)."""
     terms: list[str] = []
-    for match in _TOKEN.finditer(normalize(text)):
+    for match in _TOKEN.finditer(normalize_for_search(text)):
         cjk, word = match.groups()
         if word:
             if word not in _STOPWORDS:
@@ -168,6 +164,11 @@ CANDIDATES = 200
 EXACT_POSTINGS = 1_000_000
 
 
+# Chunk ids of documents whose path matches the LIKE pattern $path.
+PATH_CHUNKS_SQL = ("SELECT c.id FROM chunks c JOIN documents d ON c.document_id = d.id "
+                   "WHERE d.path LIKE $path ESCAPE '\\'")
+
+
 def _weighted(idf: dict[int, float]) -> str:
     cases = " ".join(f"WHEN {t} THEN {v!r}" for t, v in idf.items())
     return f"w * CASE term {cases} ELSE 0 END"
@@ -195,8 +196,7 @@ def search(
     if library_ids is not None:
         filters += f" AND library_id IN {int_list(library_ids)}"
     if path_like:
-        filters += (" AND chunk_id IN (SELECT c.id FROM chunks c JOIN documents d ON c.document_id = d.id "
-                    "WHERE d.path LIKE $path ESCAPE '\\')")
+        filters += f" AND chunk_id IN ({PATH_CHUNKS_SQL})"
         params["path"] = path_like
     listed = int_list(terms)
     df = dict(cur.execute(

@@ -54,9 +54,8 @@ def glob_to_like(pattern: str) -> str:
 
 
 def allowed_chunks(cur, path_like: str, library_ids: list[int] | None) -> np.ndarray:
-    sql = ("SELECT c.id FROM chunks c JOIN documents d ON c.document_id = d.id "
-           "WHERE d.path LIKE $p ESCAPE '\\'")
-    params: dict = {"p": path_like}
+    sql = keyword.PATH_CHUNKS_SQL
+    params: dict = {"path": path_like}
     if library_ids is not None:
         sql += f" AND c.library_id IN {int_list(library_ids)}"
     return cur.execute(sql, params).fetchnumpy()["id"].astype(np.int64)
