@@ -7,7 +7,7 @@ rather than guessed at.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Version 0 -> 1: the knowledge engine's tables.
 # Large tables carry no PRIMARY KEY: DuckDB keeps such indexes in memory and
@@ -94,4 +94,57 @@ _V3 = [
     "CREATE INDEX documents_id ON documents (id)",
 ]
 
-MIGRATIONS: dict[int, list[str]] = {0: _V1, 1: _V2, 2: _V3}
+# Version 3 -> 4: chat. Models and adapters the user added, conversations and
+# their messages. JSON values are kept as VARCHAR: the json extension is not
+# needed to store or read them.
+_V4 = [
+    """CREATE TABLE models (
+        id INTEGER PRIMARY KEY,
+        name VARCHAR NOT NULL UNIQUE,
+        kind VARCHAR NOT NULL,          -- model | adapter
+        path VARCHAR NOT NULL,
+        size BIGINT,
+        fingerprint VARCHAR,            -- size + sha256 of the head and tail: finds a changed file
+        architecture VARCHAR,
+        quantization VARCHAR,
+        context_length INTEGER,
+        n_layers INTEGER,
+        chat_template VARCHAR,
+        base_model_id INTEGER,          -- adapters: the model they were trained on
+        lora_alpha DOUBLE,
+        builtin BOOLEAN DEFAULT false,
+        metadata VARCHAR,               -- JSON: the rest of what the file says about itself
+        training VARCHAR,               -- JSON: how an adapter was trained (data, settings, loss)
+        added_at TIMESTAMP DEFAULT current_timestamp
+    )""",
+    """CREATE TABLE conversations (
+        id INTEGER PRIMARY KEY,
+        title VARCHAR NOT NULL,
+        system_prompt VARCHAR,
+        model VARCHAR,                  -- model name; NULL = the default
+        adapter VARCHAR,
+        adapter_scale DOUBLE DEFAULT 1.0,
+        libraries VARCHAR,              -- JSON list of library names; [] = model alone
+        settings VARCHAR,               -- JSON: temperature, top_p, max_tokens, ...
+        created_at TIMESTAMP DEFAULT current_timestamp,
+        updated_at TIMESTAMP DEFAULT current_timestamp
+    )""",
+    """CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL,
+        seq INTEGER NOT NULL,           -- order inside the conversation
+        role VARCHAR NOT NULL,          -- user | assistant
+        content VARCHAR NOT NULL,
+        sources VARCHAR,                -- JSON: passages given to the model with this answer
+        citations VARCHAR,              -- JSON: source numbers the answer cites
+        model VARCHAR,
+        adapter VARCHAR,
+        settings VARCHAR,               -- JSON: the generation settings used
+        status VARCHAR DEFAULT 'complete',  -- complete | stopped | error
+        stats VARCHAR,                  -- JSON: tokens, time to first token, tokens/s
+        created_at TIMESTAMP DEFAULT current_timestamp
+    )""",
+    "CREATE INDEX messages_conversation ON messages (conversation_id)",
+]
+
+MIGRATIONS: dict[int, list[str]] = {0: _V1, 1: _V2, 2: _V3, 3: _V4}

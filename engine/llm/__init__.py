@@ -1,0 +1,1 @@
+"""Local language models through llama.cpp: model files, the runtime, prompts and chat."""
