@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -21,14 +21,15 @@ from .cancel import CancelToken
 from .errors import BunkoError, EmbedderMismatchError, LibraryNotFoundError
 from .indexer import delete_library_rows, index_library
 from .store import Store, open_store
-from .types import DocumentInfo, IndexProgress, IndexResult, Library, SearchHit
+from .types import (Answer, AnswerEvent, DocumentInfo, GenerationSettings, IndexProgress, IndexResult, Library,
+                    LoadSettings, SearchHit, Source)
 from .vectors import VectorIndex
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "run_cli", "Engine", "CancelToken", "Library", "DocumentInfo", "IndexProgress", "IndexResult",
-    "SearchHit", "BunkoError",
+    "SearchHit", "BunkoError", "Answer", "AnswerEvent", "GenerationSettings", "LoadSettings", "Source",
 ]
 
 
@@ -49,6 +50,8 @@ class Engine:
         self._embedder_lock = threading.Lock()
         self._vectors: VectorIndex | None = None
         self._vectors_lock = threading.Lock()
+        self._registry = self._host = self._conversations = self._chat = None
+        self._chat_lock = threading.RLock()
 
     @classmethod
     def open(cls, db_path: Path | str | None = None, embedder_dir: Path | str | None = None,
@@ -57,6 +60,8 @@ class Engine:
         return cls(open_store(path, read_only=read_only), Path(embedder_dir) if embedder_dir else None)
 
     def close(self) -> None:
+        if self._host is not None:
+            self._host.unload()
         self.store.close()
 
     def __enter__(self) -> "Engine":
@@ -258,3 +263,56 @@ class Engine:
 
     def embed_query(self, query: str) -> np.ndarray:
         return self.embedder.embed_queries([query])[0]
+
+    # -- models ------------------------------------------------------------------
+    @property
+    def models(self):
+        """The registry of chat models and LoRA adapters (`ModelRegistry`)."""
+        if self._registry is None:
+            from .models import ModelRegistry
+
+            self._registry = ModelRegistry(self.store)
+        return self._registry
+
+    @property
+    def host(self):
+        """The chat model in memory (`ModelHost`): loaded on first use, one at a time."""
+        with self._chat_lock:
+            if self._host is None:
+                from .llm.host import ModelHost
+
+                self._host = ModelHost(self.models)
+            return self._host
+
+    def load_model(self, name: str | None = None, settings: LoadSettings | None = None):
+        """Load a chat model (None: the default), replacing the one in memory."""
+        return self.host.load(name, settings)
+
+    def attach_adapter(self, name: str | None, scale: float = 1.0) -> None:
+        """Attach a LoRA adapter to the loaded model (None detaches)."""
+        self.host.ensure()
+        self.host.attach(name, scale)
+
+    # -- answers and conversations ---------------------------------------------
+    @property
+    def conversations(self):
+        """Stored conversations (`Conversations`): list, search, rename, delete, messages."""
+        if self._conversations is None:
+            from .conversations import Conversations
+
+            self._conversations = Conversations(self.store)
+        return self._conversations
+
+    @property
+    def chat(self):
+        """Answering (`Chat`): `ask`, `regenerate`, `edit` in conversations; `stream` for one-off answers."""
+        with self._chat_lock:
+            if self._chat is None:
+                from .chat import Chat
+
+                self._chat = Chat(self.host, self.conversations, self.search)
+            return self._chat
+
+    def ask(self, question: str, conversation_id: int | None = None, **options) -> Iterator[AnswerEvent]:
+        """Stream an answer inside a conversation; see `Chat.ask` for the options."""
+        return self.chat.ask(question, conversation_id, **options)

@@ -43,3 +43,39 @@ class Cancelled(BunkoError):
 
 class DatasetError(BunkoError):
     """An evaluation dataset is missing files or has bad rows."""
+
+
+class ModelError(BunkoError):
+    """A chat model or adapter cannot be added, installed or used; the message says why."""
+
+
+class ModelFileError(ModelError):
+    """A model file is missing, unreadable, not GGUF, truncated or changed since it was added."""
+
+
+class ModelNotFoundError(ModelError):
+    """No model or adapter has that name."""
+
+
+class ModelLoadError(BunkoError):
+    """llama.cpp could not load a model or adapter, or there is no memory for it."""
+
+
+class NoModelError(BunkoError):
+    """A question was asked while no chat model is available."""
+
+
+class ChatTemplateError(BunkoError):
+    """A model's chat template failed to render the conversation."""
+
+
+class ContextOverflowError(BunkoError):
+    """The question alone does not fit in the model's context."""
+
+
+class ConversationNotFoundError(BunkoError):
+    """No conversation has that id (it may have been deleted)."""
+
+
+class MessageNotFoundError(BunkoError):
+    """No message has that id (it may have been deleted or regenerated)."""

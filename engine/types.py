@@ -95,3 +95,97 @@ class IndexResult:
     embed_seconds: float = 0.0
     cancelled: bool = False
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, reason) new this run
+
+
+@dataclass(frozen=True)
+class LoadSettings:
+    """How a chat model is loaded. None means: choose for this machine."""
+
+    n_ctx: int | None = None         # default: the model's own, at most 8192
+    n_threads: int | None = None     # default: the physical cores
+    n_batch: int = 512
+    n_gpu_layers: int | None = None  # None: as many as fit the GPU; 0: CPU only
+    flash_attn: bool | None = None   # None: llama.cpp decides
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    temperature: float = 0.7         # 0 = always the likeliest token (greedy)
+    top_k: int = 40
+    top_p: float = 0.95
+    min_p: float = 0.05
+    repeat_penalty: float = 1.1
+    repeat_last_n: int = 64
+    max_tokens: int = 1024
+    seed: int | None = None          # None: a new seed for each answer
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "GenerationSettings":
+        known = {k: v for k, v in (data or {}).items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A passage given to the model with a question, under its number [n]."""
+
+    number: int
+    library: str
+    path: str
+    abs_path: str
+    location: str
+    text: str
+    score: float = 0.0
+    chunk_id: int | None = None
+    page: int | None = None
+    line_start: int | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.path} ({self.location})" if self.location else self.path
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Source":
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    @classmethod
+    def from_hit(cls, number: int, hit: SearchHit) -> "Source":
+        return cls(number, hit.library, hit.path, hit.abs_path, hit.location, hit.text, hit.score,
+                   hit.chunk_id, hit.page, hit.line_start)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A finished (or stopped) answer."""
+
+    text: str
+    sources: tuple[Source, ...]      # every passage the model was given
+    citations: tuple[int, ...]       # the numbers the answer cites, valid ones only
+    status: str                      # complete | stopped | error
+    stats: dict
+    model: str
+    adapter: str | None = None
+    conversation_id: int | None = None
+    message_id: int | None = None
+    inferred: bool = False           # the model cited nothing; citations found by matching words
+
+    @property
+    def cited(self) -> tuple[Source, ...]:
+        by_number = {s.number: s for s in self.sources}
+        return tuple(by_number[n] for n in self.citations if n in by_number)
+
+
+@dataclass(frozen=True)
+class AnswerEvent:
+    """One step of a streamed answer: the sources first, then text pieces, then the answer."""
+
+    kind: str                        # sources | token | done
+    text: str = ""
+    sources: tuple[Source, ...] = ()
+    answer: Answer | None = None

@@ -1,0 +1,195 @@
+"""Answering: retrieve passages, build the prompt, stream the model's answer, keep it.
+
+`Chat.stream` answers one question (with earlier turns given by the caller)
+and stores nothing; the HTTP server uses it. `Chat.ask` does the same inside a
+stored conversation: the question is saved first, the answer is saved as it
+grows (every two seconds) and when it ends, stopped or finished, so a stop, a
+crash or a closed window keeps what was generated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from typing import Callable, Iterator
+
+from .cancel import CancelToken
+from .conversations import Conversations, Message
+from .errors import Cancelled
+from .llm import citations, prompt
+from .llm.attribution import attribute
+from .llm.host import ModelHost
+from .llm.runtime import GenerationStats
+from .types import Answer, AnswerEvent, GenerationSettings, Source
+
+log = logging.getLogger(__name__)
+
+DEFAULT_K = 4
+SAVE_EVERY_S = 2.0
+
+
+def _prompt_sources(sources) -> tuple[prompt.PromptSource, ...]:
+    return tuple(prompt.PromptSource(s.number, s.label, s.text) for s in sources)
+
+
+class Chat:
+    def __init__(self, host: ModelHost, conversations: Conversations,
+                 search: Callable[..., list]) -> None:
+        self.host = host
+        self.conversations = conversations
+        self._search = search
+
+    # -- one answer, stored nowhere ------------------------------------------
+    def retrieve(self, question: str, libraries: list[str] | None, k: int = DEFAULT_K,
+                 path: str | None = None) -> list[Source]:
+        hits = self._search(question, k=k, libraries=libraries or None, path=path)
+        return [Source.from_hit(i, h) for i, h in enumerate(hits, 1)]
+
+    def stream(self, question: str, *, history: list[prompt.Turn] = (), rag: bool = False,
+               libraries: list[str] | None = None, sources: list[Source] | None = None,
+               k: int = DEFAULT_K, path: str | None = None, model: str | None = None,
+               adapter: str | None = None, adapter_scale: float = 1.0,
+               settings: GenerationSettings | None = None, system_prompt: str | None = None,
+               cancel: CancelToken | None = None) -> Iterator[AnswerEvent]:
+        """Events: `sources` (the passages that fit), `token`s, then `done` with the Answer."""
+        settings = settings or GenerationSettings()
+        if rag and sources is None:
+            sources = self.retrieve(question, libraries, k, path)
+        sources = list(sources or [])
+        pieces: list[str] = []
+        with self.host.use(model, adapter, adapter_scale) as (llm, state):
+            built = prompt.build(llm, state.chat_template, system_prompt, list(history), question,
+                                 list(_prompt_sources(sources)), rag, reserve=settings.max_tokens)
+            kept = {s.number for s in built.sources}
+            sources = [s for s in sources if s.number in kept]
+            yield AnswerEvent("sources", sources=tuple(sources))
+            filt = citations.CitationStream(len(sources))
+            stats = GenerationStats()
+            status = "stopped"
+            try:
+                for piece in llm.generate(built.tokens, settings.max_tokens, settings, cancel, stats):
+                    pieces.append(piece)
+                    out = filt.feed(piece)
+                    if out:
+                        yield AnswerEvent("token", text=out)
+                tail = filt.flush()
+                if tail:
+                    yield AnswerEvent("token", text=tail)
+                status = "stopped" if stats.finish_reason == "cancelled" else "complete"
+            except Cancelled:
+                status = "stopped"
+            raw = "".join(pieces)
+            text = citations.clean(raw, len(sources)).strip()
+            cited = citations.find_citations(raw, len(sources))
+            inferred = not cited and bool(text)
+            if inferred:
+                cited = attribute(text, [(s.number, s.text) for s in sources])
+            answer = Answer(text, tuple(sources), tuple(cited), status, stats.as_dict(), state.model,
+                            state.adapter, inferred=inferred and bool(cited))
+        yield AnswerEvent("done", answer=answer)
+
+    # -- inside a stored conversation ----------------------------------------
+    def history(self, messages: list[Message]) -> list[prompt.Turn]:
+        """Question/answer pairs, as they were sent, for the next prompt."""
+        turns = []
+        pending: Message | None = None
+        for m in messages:
+            if m.role == "user":
+                pending = m
+            elif m.role == "assistant" and pending is not None:
+                srcs = tuple(Source.from_dict(d) for d in m.sources or [])
+                turns.append(prompt.Turn(pending.content, m.content, _prompt_sources(srcs), bool(srcs)))
+                pending = None
+        return turns
+
+    def ask(self, question: str, conversation_id: int | None = None, *,
+            libraries: list[str] | None = None, rag: bool | None = None, k: int | None = None,
+            path: str | None = None, model: str | None = None, adapter: str | None = None,
+            adapter_scale: float | None = None, settings: GenerationSettings | None = None,
+            cancel: CancelToken | None = None) -> Iterator[AnswerEvent]:
+        """Answer in a conversation (a new one when None); what is given here overrides
+        the conversation's own choices for this answer."""
+        conv = (self.conversations.get(conversation_id) if conversation_id is not None else
+                self.conversations.create(self.conversations.auto_title(question), model=model,
+                                          adapter=adapter, adapter_scale=adapter_scale or 1.0,
+                                          libraries=tuple(libraries or ()),
+                                          settings=(settings.as_dict() if settings else None)))
+        history = self.history(self.conversations.messages(conv.id))
+        self.conversations.add_message(conv.id, "user", question)
+        yield from self._answer(conv, question, history, libraries, rag, k, path, model, adapter,
+                                adapter_scale, settings, cancel)
+
+    def regenerate(self, conversation_id: int, cancel: CancelToken | None = None, **overrides) -> Iterator[AnswerEvent]:
+        """Answer the last question again, replacing the last answer."""
+        messages = self.conversations.messages(conversation_id)
+        last_user = next((m for m in reversed(messages) if m.role == "user"), None)
+        if last_user is None:
+            raise ValueError("This conversation has no question to answer again.")
+        self.conversations.truncate(conversation_id, last_user.seq + 1)
+        return self._continue(conversation_id, last_user, cancel, overrides)
+
+    def edit(self, message_id: int, text: str, cancel: CancelToken | None = None, **overrides) -> Iterator[AnswerEvent]:
+        """Change a question and answer it again; everything after it goes."""
+        msg = self.conversations.message(message_id)
+        if msg.role != "user":
+            raise ValueError("Only a question can be edited and sent again.")
+        self.conversations.truncate(msg.conversation_id, msg.seq + 1)
+        self.conversations.update_message(message_id, content=text)
+        return self._continue(msg.conversation_id, self.conversations.message(message_id), cancel, overrides)
+
+    def _continue(self, conversation_id, user_msg, cancel, overrides):
+        conv = self.conversations.get(conversation_id)
+        history = self.history([m for m in self.conversations.messages(conversation_id) if m.seq < user_msg.seq])
+        o = overrides
+        return self._answer(conv, user_msg.content, history, o.get("libraries"), o.get("rag"), o.get("k"),
+                            o.get("path"), o.get("model"), o.get("adapter"), o.get("adapter_scale"),
+                            o.get("settings"), cancel)
+
+    def _answer(self, conv, question, history, libraries, rag, k, path, model, adapter, adapter_scale,
+                settings, cancel) -> Iterator[AnswerEvent]:
+        libraries = list(libraries) if libraries is not None else list(conv.libraries)
+        rag = bool(libraries) if rag is None else rag
+        settings = settings or GenerationSettings.from_dict(conv.settings)
+        k = k or int(conv.settings.get("k", DEFAULT_K))
+        model = model or conv.model
+        adapter = adapter if adapter is not None else conv.adapter
+        scale = adapter_scale if adapter_scale is not None else conv.adapter_scale
+        msg = self.conversations.add_message(conv.id, "assistant", "", model=model, adapter=adapter,
+                                             settings=settings.as_dict(), status="stopped")
+        text: list[str] = []
+        sources: tuple[Source, ...] = ()
+        last_save = time.monotonic()
+        done = False
+        try:
+            for event in self.stream(question, history=history, rag=rag, libraries=libraries, k=k,
+                                     path=path, model=model, adapter=adapter, adapter_scale=scale,
+                                     settings=settings, system_prompt=conv.system_prompt, cancel=cancel):
+                if event.kind == "sources":
+                    sources = event.sources
+                    self.conversations.update_message(msg.id, sources=[s.as_dict() for s in sources])
+                elif event.kind == "token":
+                    text.append(event.text)
+                    if time.monotonic() - last_save > SAVE_EVERY_S:
+                        self.conversations.update_message(msg.id, content="".join(text))
+                        last_save = time.monotonic()
+                elif event.kind == "done":
+                    a = event.answer
+                    self.conversations.update_message(msg.id, content=a.text, citations=list(a.citations),
+                                                      status=a.status,
+                                                      stats={**a.stats, "citations_inferred": a.inferred})
+                    if conv.model is None:  # remember which model this conversation is with
+                        self.conversations.update(conv.id, model=a.model)
+                    event = AnswerEvent("done", answer=dataclasses.replace(a, conversation_id=conv.id,
+                                                                           message_id=msg.id))
+                    done = True
+                yield event
+        except BaseException as exc:
+            if not done:  # stopped by the caller (GeneratorExit), or failed: keep what came
+                status = "stopped" if isinstance(exc, (GeneratorExit, Cancelled, KeyboardInterrupt)) else "error"
+                partial = citations.clean("".join(text), len(sources)).strip()
+                self.conversations.update_message(
+                    msg.id, content=partial, status=status,
+                    stats={"error": str(exc)} if status == "error" else {})
+            raise
+

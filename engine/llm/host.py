@@ -1,0 +1,157 @@
+"""The one chat model in memory: loaded on request, switched on request, with its adapter.
+
+Everything that runs the model goes through `use()`, which holds a lock: the
+app, the CLI and the HTTP server share one model and take turns.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import ModelLoadError
+from ..models import check_file
+from ..types import LoadSettings
+from . import gpu
+from .gguf_file import read_gguf_info
+from .runtime import LoadedModel, default_threads
+
+log = logging.getLogger(__name__)
+
+MAX_DEFAULT_CTX = 8192
+
+
+@dataclass(frozen=True)
+class ModelState:
+    """What is loaded, for the models list and the status bar."""
+
+    model: str
+    path: str
+    adapter: str | None
+    adapter_scale: float
+    n_ctx: int
+    n_threads: int
+    n_gpu_layers: int
+    offload: str            # "CPU", "all 30 layers", "12/28 layers"
+    offload_reason: str
+    chat_template: str | None
+
+
+def available_memory() -> int | None:
+    """Bytes of RAM the system can still give, where the system says (Linux)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+class ModelHost:
+    def __init__(self, registry) -> None:
+        self.registry = registry
+        self._lock = threading.RLock()
+        self._model: LoadedModel | None = None
+        self._info = None           # the registry's ModelInfo of the loaded model
+        self._adapter = None
+        self._scale = 1.0
+        self._settings = LoadSettings()
+        self._state: ModelState | None = None
+
+    @property
+    def state(self) -> ModelState | None:
+        return self._state
+
+    def load(self, name: str | None = None, settings: LoadSettings | None = None) -> ModelState:
+        """Load a model by name (None: the default), replacing the one in memory."""
+        with self._lock:
+            info = self.registry.get(name) if name else self.registry.default()
+            if info.kind != "model":
+                raise ModelLoadError(f"{info.name} is a LoRA adapter; load its base model "
+                                     f"{info.base_model} and attach the adapter to it.")
+            settings = settings or self._settings
+            check_file(info)
+            gguf = read_gguf_info(info.path)
+            n_ctx = settings.n_ctx or min(gguf.context_length or 4096, MAX_DEFAULT_CTX)
+            threads = settings.n_threads or default_threads()
+            cuda = gpu.cuda_build()
+            card = gpu.gpu_info() if cuda else None
+            plan = gpu.plan_offload(gguf, n_ctx, card.free_bytes if card else None, cuda,
+                                    requested=settings.n_gpu_layers)
+            self._check_memory(info, gguf, n_ctx, plan)
+            self.unload()
+            log.info("loading %s: context %d, %d threads, GPU %s", info.name, n_ctx, threads, plan.short)
+            self._model = LoadedModel(Path(info.path), n_ctx, threads, settings.n_batch,
+                                      plan.n_gpu_layers, settings.flash_attn)
+            self._info, self._settings = info, settings
+            self._state = ModelState(info.name, str(info.path), None, 1.0, self._model.n_ctx, threads,
+                                     plan.n_gpu_layers, plan.short, plan.reason, gguf.chat_template)
+            return self._state
+
+    def _check_memory(self, info, gguf, n_ctx, plan) -> None:
+        free = available_memory()
+        if free is None or plan.fits_all:
+            return
+        on_cpu = gguf.size if plan.n_gpu_layers == 0 else gguf.size * (1 - plan.n_gpu_layers / max(1, plan.total_layers))
+        need = on_cpu + gpu.kv_bytes_per_layer(gguf, n_ctx) * len(gguf.layer_bytes)
+        if need > free:
+            raise ModelLoadError(
+                f"{info.name} needs about {need / 1e9:.1f} GB of memory and {free / 1e9:.1f} GB is free. "
+                "Close other programs, choose a smaller context size, or use a smaller quantisation.")
+
+    def unload(self) -> None:
+        with self._lock:
+            if self._model is not None:
+                self._model.close()
+            self._model = self._info = self._adapter = self._state = None
+
+    def ensure(self, name: str | None = None) -> None:
+        """Make `name` (None: whatever is loaded, else the default) the loaded model."""
+        with self._lock:
+            if self._model is None:
+                self.load(name)
+            elif name and name != self._info.name:
+                self.load(name, self._settings)
+
+    def attach(self, adapter_name: str | None, scale: float = 1.0) -> None:
+        """Attach a registered adapter to the loaded model, or detach with None."""
+        with self._lock:
+            if self._model is None:
+                raise ModelLoadError("No model is loaded to attach the adapter to.")
+            if adapter_name is None:
+                if self._adapter is not None:
+                    self._model.set_adapter(None)
+                self._adapter = None
+            else:
+                adapter = self.registry.get(adapter_name)
+                if adapter.kind != "adapter":
+                    raise ModelLoadError(f"{adapter.name} is a model, not a LoRA adapter.")
+                if adapter.base_model != self._info.name:
+                    raise ModelLoadError(
+                        f"The adapter {adapter.name} was trained for {adapter.base_model}, not for "
+                        f"{self._info.name}; it would not work on this model.")
+                check_file(adapter)
+                current = self._adapter.name if self._adapter is not None else None
+                if current != adapter.name or scale != self._scale:
+                    self._model.set_adapter(Path(adapter.path), scale)
+                self._adapter, self._scale = adapter, scale
+            st = self._state
+            self._state = ModelState(st.model, st.path, adapter_name, scale if adapter_name else 1.0,
+                                     st.n_ctx, st.n_threads, st.n_gpu_layers, st.offload,
+                                     st.offload_reason, st.chat_template)
+
+    @contextmanager
+    def use(self, model: str | None = None, adapter: str | None = None,
+            scale: float = 1.0) -> Iterator[tuple[LoadedModel, ModelState]]:
+        """Hold the model (loading or switching as needed) for one answer."""
+        with self._lock:
+            self.ensure(model)
+            self.attach(adapter, scale)
+            yield self._model, self._state
+

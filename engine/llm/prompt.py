@@ -1,0 +1,106 @@
+"""Building the prompt for one turn: system text, earlier turns, numbered sources, question.
+
+Earlier turns are written exactly as they were sent, sources included, so that
+the new prompt starts with the tokens already in the KV cache and only the new
+turn is read. When it does not fit, what goes first is: the sources of the
+oldest turns, then the oldest turns, then the lowest-ranked passages of this
+question. The system text and the question always stay.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from .. import resources
+from ..errors import ContextOverflowError
+from .template import Message, render_parts, tokenize_parts
+
+log = logging.getLogger(__name__)
+
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
+
+
+def language_of(text: str) -> str:
+    """'ja' when the text has kana or kanji, else 'en': prompts follow the question."""
+    return "ja" if _JAPANESE.search(text or "") else "en"
+
+
+@dataclass(frozen=True)
+class PromptSource:
+    number: int
+    label: str     # "規程/出張.md — 日当", "manual.pdf p. 3"
+    text: str
+
+
+@dataclass(frozen=True)
+class Turn:
+    """An earlier exchange, with the sources its question was sent with."""
+    question: str
+    answer: str
+    sources: tuple[PromptSource, ...] = ()
+    rag: bool = False
+
+
+@dataclass
+class Prompt:
+    tokens: list[int]
+    sources: list[PromptSource]          # the passages that made it in, in order
+    turns_kept: int = 0
+    dropped: list[str] = field(default_factory=list)  # what was cut to fit, for the log
+
+
+def user_text(question: str, sources: tuple[PromptSource, ...] | list[PromptSource], rag: bool) -> str:
+    """A question as the model reads it: with RAG, inside the numbered-sources template."""
+    if not rag:
+        return question
+    lang = language_of(question)
+    if sources:
+        block = "\n\n".join(resources.prompt("source").format(number=s.number, label=s.label, text=s.text.strip())
+                            for s in sources)
+    else:
+        block = resources.prompt("no_sources", lang)
+    return resources.prompt("rag", lang).format(sources=block, question=question.strip())
+
+
+def default_system_prompt(question: str) -> str:
+    return resources.prompt("system", language_of(question))
+
+
+def build(model, template: str | None, system: str | None, history: list[Turn], question: str,
+          sources: list[PromptSource], rag: bool, reserve: int) -> Prompt:
+    """Fit everything into the model's context, leaving `reserve` tokens for the answer."""
+    budget = model.n_ctx - max(16, min(reserve, model.n_ctx // 2))
+    history = list(history)
+    sources = list(sources)
+    dropped: list[str] = []
+    system = system if system is not None else default_system_prompt(question)
+    while True:
+        messages = [Message("system", system)] if system else []
+        for turn in history:
+            messages.append(Message("user", user_text(turn.question, turn.sources, turn.rag and bool(turn.sources))))
+            messages.append(Message("assistant", turn.answer))
+        messages.append(Message("user", user_text(question, sources, rag)))
+        parts = render_parts(template, messages, model.special_texts())
+        tokens = tokenize_parts(model, parts)
+        if len(tokens) <= budget:
+            if dropped:
+                log.info("prompt cut to fit %d tokens: %s", budget, ", ".join(dropped))
+            return Prompt(tokens, sources, len(history), dropped)
+        with_sources = next((i for i, t in enumerate(history) if t.sources), None)
+        if with_sources is not None:
+            t = history[with_sources]
+            history[with_sources] = Turn(t.question, t.answer, (), t.rag)
+            dropped.append(f"sources of turn {with_sources + 1}")
+        elif history:
+            history.pop(0)
+            dropped.append("oldest turn")
+        elif sources:
+            gone = sources.pop()
+            dropped.append(f"source [{gone.number}]")
+        else:
+            raise ContextOverflowError(
+                f"The question is too long for this model: it needs {len(tokens)} tokens, and the "
+                f"context holds {model.n_ctx} with {model.n_ctx - budget} kept for the answer. "
+                "Shorten it, or load the model with a larger context.")

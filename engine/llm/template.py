@@ -1,0 +1,113 @@
+"""Chat templates: a model's own Jinja template turned into tokens, safely.
+
+Every message's text is replaced by a marker before the template runs, and the
+rendered string is cut at the markers: the template's own text is tokenized
+with special tokens recognised, the messages' text without. So a document or a
+question containing "<|im_end|>" is read by the model as those characters,
+never as the end of a turn.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ..errors import ChatTemplateError
+
+log = logging.getLogger(__name__)
+
+# Used when a GGUF carries no template (base models, some conversions).
+CHATML = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+# Private-use characters: nothing real contains them, no template touches them.
+_MARK = "\ue000{}\ue001"
+_MARK_RE = re.compile("\ue000(\\d+)\ue001")
+
+
+@dataclass(frozen=True)
+class Message:
+    role: str      # system | user | assistant
+    content: str
+
+
+@lru_cache(maxsize=8)
+def _compile(source: str):
+    from jinja2 import TemplateError
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    def raise_exception(message):
+        raise TemplateError(message)
+
+    def strftime_now(fmt):
+        return _dt.datetime.now().strftime(fmt)
+
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, autoescape=False)
+    env.globals.update(raise_exception=raise_exception, strftime_now=strftime_now)
+    try:
+        return env.from_string(source)
+    except TemplateError as exc:
+        raise ChatTemplateError(f"The model's chat template is not valid Jinja: {exc}") from exc
+
+
+def render_parts(source: str | None, messages: list[Message], special: dict[str, str],
+                 add_generation_prompt: bool = True) -> list[tuple[str, bool]]:
+    """The prompt as (text, is_template_text) pieces, in order.
+
+    A template that refuses a system message (some do) gets the system text
+    folded into the first user message instead."""
+    try:
+        return _render(source or CHATML, messages, special, add_generation_prompt)
+    except ChatTemplateError:
+        if not messages or messages[0].role != "system" or len(messages) < 2:
+            raise
+        system, first, rest = messages[0], messages[1], messages[2:]
+        merged = Message(first.role, f"{system.content}\n\n{first.content}")
+        log.info("the chat template refused a system message; folded it into the first turn")
+        return _render(source or CHATML, [merged, *rest], special, add_generation_prompt)
+
+
+def _render(source, messages, special, add_generation_prompt):
+    from jinja2 import TemplateError
+
+    template = _compile(source)
+    marked = [{"role": m.role, "content": _MARK.format(i)} for i, m in enumerate(messages)]
+    try:
+        text = template.render(messages=marked, add_generation_prompt=add_generation_prompt,
+                               bos_token=special.get("bos_token", ""), eos_token=special.get("eos_token", ""))
+    except TemplateError as exc:
+        raise ChatTemplateError(f"The model's chat template failed: {exc}. "
+                                "Choose another template for this model in its settings.") from exc
+    except Exception as exc:  # a template is code from the model file; any failure is its own
+        raise ChatTemplateError(f"The model's chat template failed ({type(exc).__name__}: {exc}).") from exc
+    parts: list[tuple[str, bool]] = []
+    pos = 0
+    for m in _MARK_RE.finditer(text):
+        if m.start() > pos:
+            parts.append((text[pos:m.start()], True))
+        index = int(m.group(1))
+        if index >= len(messages):
+            raise ChatTemplateError("The model's chat template produced an unexpected message.")
+        parts.append((messages[index].content, False))
+        pos = m.end()
+    if pos < len(text):
+        parts.append((text[pos:], True))
+    return parts
+
+
+def tokenize_parts(model, parts: list[tuple[str, bool]]) -> list[int]:
+    """Tokens for rendered pieces; the model's BOS first when it wants one and the
+    template did not write it."""
+    tokens: list[int] = []
+    for text, is_template in parts:
+        if text:
+            tokens.extend(model.tokenize(text, special=is_template))
+    bos = model.bos
+    if bos is not None and (not tokens or tokens[0] != bos):
+        tokens.insert(0, bos)
+    return tokens

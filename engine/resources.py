@@ -1,0 +1,27 @@
+"""Finding the files in `resources/`: beside the code, installed, or inside a PyInstaller bundle."""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+
+def resources_dir() -> Path:
+    bundle = getattr(sys, "_MEIPASS", None)  # set by a PyInstaller build
+    if bundle:
+        return Path(bundle) / "resources"
+    import resources
+
+    return Path(resources.__file__).parent
+
+
+@lru_cache(maxsize=None)
+def prompt(name: str, lang: str | None = None) -> str:
+    """A prompt template, `prompts/{name}_{lang}.txt` (English if that language has none)."""
+    folder = resources_dir() / "prompts"
+    for candidate in ([f"{name}_{lang}.txt"] if lang else []) + [f"{name}_en.txt", f"{name}.txt"]:
+        path = folder / candidate
+        if path.is_file():
+            return path.read_text(encoding="utf-8").rstrip("\n")
+    raise FileNotFoundError(f"no prompt template {name!r} in {folder}")

@@ -1,0 +1,48 @@
+"""A tiny GGUF LoRA adapter for a real base model, for tests that need one.
+
+llama.cpp pairs `X.lora_a` / `X.lora_b` with base tensor X and checks shapes in
+ggml's ne order (innermost dimension first): base X = [n_in, n_out],
+lora_a = [n_in, rank], lora_b = [rank, n_out]; token_embd.weight flips the
+roles (lora_a = [rank, n_vocab], lora_b = [rank, n_embd]). GGUFWriter writes a
+numpy array's shape reversed, so lora_a is a (rank, n_in) array and lora_b an
+(n_out, rank) array, exactly as PEFT stores them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from gguf import GGUFWriter
+
+
+def write_test_adapter(path, base_info, tensors=("blk.0.attn_q.weight",), rank=2, seed=0,
+                       scale_values=0.01, alpha: float | None = None) -> Path:
+    """Write an F32 LoRA adapter changing `tensors` of the model `base_info` (a GGUFInfo).
+
+    `alpha` defaults to `rank`, so llama.cpp's scale alpha/rank is 1 and
+    `scale_values` alone sets how strongly it changes the model.
+    """
+    path = Path(path)
+    rng = np.random.default_rng(seed)
+    writer = GGUFWriter(str(path), base_info.architecture)  # writes general.architecture
+    writer.add_type("adapter")
+    writer.add_string("adapter.type", "lora")
+    writer.add_float32("adapter.lora.alpha", float(rank if alpha is None else alpha))
+    for name in tensors:
+        ne = base_info.tensors[name][0]
+        if name.endswith("token_embd.weight"):
+            n_embd, n_vocab = ne[0], ne[1]
+            a = rng.standard_normal((n_vocab, rank))  # ne [rank, n_vocab]
+            b = rng.standard_normal((n_embd, rank))   # ne [rank, n_embd]
+        else:
+            n_in, n_out = ne[0], ne[1]
+            a = rng.standard_normal((rank, n_in))     # ne [n_in, rank]
+            b = rng.standard_normal((n_out, rank))    # ne [rank, n_out]
+        writer.add_tensor(f"{name}.lora_a", (a * scale_values).astype(np.float32))
+        writer.add_tensor(f"{name}.lora_b", (b * scale_values).astype(np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
