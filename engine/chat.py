@@ -91,15 +91,14 @@ class Chat:
 
     # -- inside a stored conversation ----------------------------------------
     def history(self, messages: list[Message]) -> list[prompt.Turn]:
-        """Question/answer pairs, as they were sent, for the next prompt."""
+        """Question/answer pairs for the next prompt."""
         turns = []
         pending: Message | None = None
         for m in messages:
             if m.role == "user":
                 pending = m
             elif m.role == "assistant" and pending is not None:
-                srcs = tuple(Source.from_dict(d) for d in m.sources or [])
-                turns.append(prompt.Turn(pending.content, m.content, _prompt_sources(srcs), bool(srcs)))
+                turns.append(prompt.Turn(pending.content, m.content))
                 pending = None
         return turns
 

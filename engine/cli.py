@@ -208,6 +208,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("library")
     p.set_defaults(func=cmd_remove)
 
+    from .cli_chat import add_chat_parsers
+    from .cli_models import add_models_parser
+
+    add_chat_parsers(sub)
+    add_models_parser(sub)
+    try:
+        from .cli_serve import add_serve_parser
+
+        add_serve_parser(sub)
+    except ImportError:  # pragma: no cover - while the server module is being written
+        pass
+
     p = sub.add_parser("eval", help="measure quality")
     esub = p.add_subparsers(dest="what", metavar="WHAT", required=True)
     e = esub.add_parser("retrieval", help="nDCG@10 and recall@10 on a BEIR-layout dataset")
@@ -228,6 +240,16 @@ def build_parser() -> argparse.ArgumentParser:
     b = bsub.add_parser("search", help="search latency, memory and incremental adds at scale")
     b.add_argument("--sizes", default="100000,1000000", help="library sizes in chunks")
     b.add_argument("--queries", type=int, default=50)
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=cmd_bench)
+    b = bsub.add_parser("chat", help="generation speed against llama.cpp, follow-up latency, memory")
+    b.add_argument("--model", help="model name (default: the embedded one)")
+    b.add_argument("--threads", type=int, help="CPU threads (default: the physical cores)")
+    b.add_argument("--tokens", type=int, default=128, help="tokens generated per run (default 128)")
+    b.add_argument("--runs", type=int, default=3, help="runs per measurement; the median is kept")
+    b.add_argument("--llama-bench", type=Path, help="llama.cpp's llama-bench binary (default: on PATH, or "
+                   "in Bunko's tools folder; see packaging/build_llama_bench.sh)")
+    b.add_argument("--gpu-layers", type=int, help="layers to offload (default: as many as fit)")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_bench)
     return parser

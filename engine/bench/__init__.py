@@ -17,4 +17,8 @@ def run_bench(args) -> int:
         from .search_bench import run_search_bench
 
         return run_search_bench(args)
-    raise ValueError(f"unknown bench {what!r}; use 'index' or 'search'")
+    if what == "chat":
+        from .chat_bench import run_chat_bench
+
+        return run_chat_bench(args)
+    raise ValueError(f"unknown bench {what!r}; use 'index', 'search' or 'chat'")

@@ -1,10 +1,13 @@
 """Building the prompt for one turn: system text, earlier turns, numbered sources, question.
 
-Earlier turns are written exactly as they were sent, sources included, so that
-the new prompt starts with the tokens already in the KV cache and only the new
-turn is read. When it does not fit, what goes first is: the sources of the
-oldest turns, then the oldest turns, then the lowest-ranked passages of this
-question. The system text and the question always stay.
+Earlier turns are written as plain question and answer, without the passages
+they were sent with: those would fill the context within a few turns, and
+when they then had to go, the prompt would no longer start like the one in
+the KV cache and everything would be read again (measured: 43 s instead of 6 s
+for the fifth turn on the embedded model). So a follow-up re-reads only the
+previous question and answer plus its own sources. When it does not fit, the
+oldest turns go first, then the lowest-ranked passages of this question. The
+system text and the question always stay.
 """
 
 from __future__ import annotations
@@ -36,11 +39,9 @@ class PromptSource:
 
 @dataclass(frozen=True)
 class Turn:
-    """An earlier exchange, with the sources its question was sent with."""
+    """An earlier exchange."""
     question: str
     answer: str
-    sources: tuple[PromptSource, ...] = ()
-    rag: bool = False
 
 
 @dataclass
@@ -79,7 +80,7 @@ def build(model, template: str | None, system: str | None, history: list[Turn], 
     while True:
         messages = [Message("system", system)] if system else []
         for turn in history:
-            messages.append(Message("user", user_text(turn.question, turn.sources, turn.rag and bool(turn.sources))))
+            messages.append(Message("user", turn.question))
             messages.append(Message("assistant", turn.answer))
         messages.append(Message("user", user_text(question, sources, rag)))
         parts = render_parts(template, messages, model.special_texts())
@@ -88,12 +89,7 @@ def build(model, template: str | None, system: str | None, history: list[Turn], 
             if dropped:
                 log.info("prompt cut to fit %d tokens: %s", budget, ", ".join(dropped))
             return Prompt(tokens, sources, len(history), dropped)
-        with_sources = next((i for i, t in enumerate(history) if t.sources), None)
-        if with_sources is not None:
-            t = history[with_sources]
-            history[with_sources] = Turn(t.question, t.answer, (), t.rag)
-            dropped.append(f"sources of turn {with_sources + 1}")
-        elif history:
+        if history:
             history.pop(0)
             dropped.append("oldest turn")
         elif sources:

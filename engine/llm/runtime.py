@@ -204,7 +204,7 @@ class LoadedModel:
     def _decode(self, tokens: list[int], cancel: CancelToken | None) -> None:
         lc = self._lc
         for start in range(0, len(tokens), self.n_batch):
-            if cancel is not None and cancel.is_set():
+            if cancel is not None and cancel.cancelled:
                 raise Cancelled("Stopped.")
             part = tokens[start:start + self.n_batch]
             arr = (lc.llama_token * len(part))(*part)
@@ -236,8 +236,11 @@ class LoadedModel:
         return keep
 
     def generate(self, tokens: list[int], max_tokens: int, sampler: GenerationSettings,
-                 cancel: CancelToken | None = None, stats: GenerationStats | None = None) -> Iterator[str]:
-        """Stream the answer to `tokens` as text pieces. Stopping the iteration early is fine."""
+                 cancel: CancelToken | None = None, stats: GenerationStats | None = None,
+                 stop_at_end: bool = True) -> Iterator[str]:
+        """Stream the answer to `tokens` as text pieces. Stopping the iteration early is fine.
+
+        stop_at_end=False runs past the end-of-turn token (benchmarks need a fixed length)."""
         lc = self._lc
         stats = stats if stats is not None else GenerationStats()
         t0 = time.perf_counter()
@@ -256,7 +259,7 @@ class LoadedModel:
         stats.finish_reason = "length"
         try:
             while n < min(max_tokens, room):
-                if cancel is not None and cancel.is_set():
+                if cancel is not None and cancel.cancelled:
                     stats.finish_reason = "cancelled"
                     break
                 if decode(ctx, batch) != 0:
@@ -268,7 +271,7 @@ class LoadedModel:
                 if t_first is None:
                     t_first = time.perf_counter()
                     stats.time_to_first_token = t_first - t0
-                if is_eog(vocab, token):
+                if stop_at_end and is_eog(vocab, token):
                     stats.finish_reason = "stop"
                     break
                 size = piece(vocab, token, buf, 256, 0, False)

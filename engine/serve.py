@@ -1,0 +1,580 @@
+"""`bunko serve`: an OpenAI-compatible HTTP API on this computer, so that other
+tools (editors, scripts, agents) can use Bunko's local models and libraries.
+
+Only the standard library: http.server with a thread per connection, so that
+`GET /v1/models` answers while an answer is being generated; answers take turns
+through the model host's lock.
+
+Model ids, as `GET /v1/models` lists them:
+
+    <model>              a registered chat model
+    <model>+<adapter>    that model with one of its LoRA adapters attached
+    bunko:<library>      the loaded (else the default) model answering from a library;
+                         the response also carries "sources" and "citations"
+    <embedder>           `POST /v1/embeddings` of passages (e5's "passage: " prefix)
+    <embedder>:query     the same for search queries (e5's "query: " prefix)
+
+Chat requests take the OpenAI fields messages, model, stream, stream_options,
+temperature, top_p, max_tokens / max_completion_tokens and seed, plus llama.cpp's
+top_k, min_p and repeat_penalty; what is not given takes Bunko's defaults, not
+OpenAI's. `stop`, penalties other than repeat_penalty, and logprobs are accepted
+and ignored; tools, images, n > 1 and JSON modes are refused with a 400.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import ipaddress
+import json
+import logging
+import secrets
+import select
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from .errors import (BunkoError, ChatTemplateError, ContextOverflowError, EmbedderError, EmbedderMismatchError,
+                     LibraryNotFoundError, ModelError, ModelLoadError, ModelNotFoundError, NoModelError,
+                     StoreLockedError)
+from .llm.prompt import Turn
+from .types import GenerationSettings
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 8 * 1024 * 1024
+MAX_INPUTS = 2048          # texts in one embeddings request, as OpenAI allows
+IDLE_TIMEOUT_S = 300       # a kept-alive connection with no request is dropped after this
+LIBRARY_PREFIX = "bunko:"
+QUERY_SUFFIX = ":query"
+
+
+class ServeError(BunkoError):
+    """The server cannot start (address refused or taken)."""
+
+
+class ApiError(BunkoError):
+    """A request the server refuses; it carries the HTTP status and OpenAI's error type and code."""
+
+    def __init__(self, status: int, message: str, code: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.headers = status, code, headers or {}
+
+
+class _ClientGone(Exception):
+    """The client closed the connection (or the server is stopping) during an answer."""
+
+
+# Engine errors → (HTTP status, code); the first matching class wins, so subclasses come first.
+_STATUS = [
+    ((LibraryNotFoundError, ModelNotFoundError), 404, "model_not_found"),
+    (ContextOverflowError, 400, "context_length_exceeded"),
+    (ChatTemplateError, 400, "chat_template_error"),
+    ((EmbedderMismatchError, StoreLockedError), 409, "conflict"),
+    ((NoModelError, ModelLoadError, ModelError, EmbedderError), 503, "model_unavailable"),
+]
+
+
+def status_of(exc: BunkoError) -> tuple[int, str | None]:
+    if isinstance(exc, ApiError):
+        return exc.status, exc.code
+    for kinds, status, code in _STATUS:
+        if isinstance(exc, kinds):
+            return status, code
+    return 400, "bunko_error"
+
+
+def error_body(status: int, message: str, code: str | None = None) -> dict:
+    kind = {401: "authentication_error", 404: "not_found_error"}.get(
+        status, "server_error" if status >= 500 else "invalid_request_error")
+    return {"error": {"message": message, "type": kind, "code": code, "param": None}}
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# -- what a model id means ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class Target:
+    id: str
+    kind: str                   # chat | adapter | library | embedding
+    model: str | None = None
+    adapter: str | None = None
+    library: str | None = None
+
+
+def targets(engine, embedding: bool = True) -> dict[str, Target]:
+    """Every model id the server answers to, in the order `/v1/models` lists them."""
+    found: dict[str, Target] = {}
+    entries = engine.models.list()
+    for m in entries:
+        if m.kind == "model":
+            found[m.name] = Target(m.name, "chat", model=m.name)
+    for m in entries:
+        if m.kind == "adapter" and m.base_model:
+            key = f"{m.base_model}+{m.name}"
+            found[key] = Target(key, "adapter", model=m.base_model, adapter=m.name)
+    for lib in engine.libraries():
+        key = LIBRARY_PREFIX + lib.name
+        found[key] = Target(key, "library", library=lib.name)
+    if embedding:
+        try:
+            name = engine.embedder.name
+            found[name] = Target(name, "embedding")
+        except BunkoError as exc:  # the chat models still work without it
+            log.warning("no embedding model to offer: %s", exc)
+    return found
+
+
+def _unknown_model(name, known) -> ApiError:
+    listed = ", ".join(known) or "none yet (add one with `bunko models add`)"
+    return ApiError(404, f"There is no model {name!r} here. Known models: {listed}.", "model_not_found")
+
+
+# -- reading a chat request ------------------------------------------------------------
+
+@dataclass
+class ChatRequest:
+    question: str
+    history: list[Turn] = field(default_factory=list)
+    system: str | None = None
+    settings: GenerationSettings = field(default_factory=GenerationSettings)
+    model: str | None = None
+    stream: bool = False
+    include_usage: bool = False
+
+
+def _text_of(message: dict, where: str) -> str:
+    content = message.get("content")
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = []
+        for part in content:
+            if not isinstance(part, dict) or part.get("type") != "text" or not isinstance(part.get("text"), str):
+                kind = part.get("type") if isinstance(part, dict) else type(part).__name__
+                raise ApiError(400, f"{where} has a content part of type {kind!r}; Bunko's models read "
+                                    "text only ({\"type\": \"text\", \"text\": ...}).", "unsupported_content")
+            texts.append(part["text"])
+        return "\n".join(texts)
+    raise ApiError(400, f"{where} has content that is neither a string nor a list of text parts.", "invalid_content")
+
+
+def _number(body: dict, key: str, low: float, high: float | None, integer: bool = False):
+    value = body[key]
+    ok = isinstance(value, int) if integer else isinstance(value, (int, float))
+    if not ok or isinstance(value, bool) or value < low or (high is not None and value > high):
+        span = f"from {low} to {high}" if high is not None else f"at least {low}"
+        raise ApiError(400, f"{key} must be {'an integer' if integer else 'a number'} {span}, not {value!r}.",
+                       "invalid_value")
+    return value
+
+
+def _settings(body: dict) -> GenerationSettings:
+    values = {}
+    for key, low, high, integer in (("temperature", 0, 2, False), ("top_p", 0, 1, False), ("top_k", 0, None, True),
+                                    ("min_p", 0, 1, False), ("repeat_penalty", 0, None, False)):
+        if body.get(key) is not None:
+            values[key] = _number(body, key, low, high, integer)
+    for key in ("max_completion_tokens", "max_tokens"):
+        if body.get(key) is not None:
+            values["max_tokens"] = _number(body, key, 1, None, integer=True)
+            break
+    if body.get("seed") is not None:
+        values["seed"] = _number(body, "seed", -2**63, 2**64 - 1, integer=True) % 2**32
+    return GenerationSettings.from_dict(values)
+
+
+def parse_chat(body: dict) -> ChatRequest:
+    """The OpenAI request as Bunko's question, earlier turns and system text."""
+    if body.get("tools") or body.get("functions"):
+        raise ApiError(400, "Bunko's server does not run tools or functions; send the request without them.",
+                       "unsupported_parameter")
+    if body.get("n") not in (None, 1):
+        raise ApiError(400, "Bunko writes one answer per request; leave n out or set it to 1.", "unsupported_parameter")
+    fmt = body.get("response_format")
+    if isinstance(fmt, dict) and fmt.get("type") not in (None, "text"):
+        raise ApiError(400, f"response_format {fmt.get('type')!r} is not supported; Bunko answers in plain text.",
+                       "unsupported_parameter")
+    model = body.get("model")
+    if model is not None and not isinstance(model, str):
+        raise ApiError(400, "model must be a string (see GET /v1/models).", "invalid_value")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise ApiError(400, "messages must be a non-empty list of {role, content} objects.", "invalid_value")
+    system: list[str] = []
+    history: list[Turn] = []
+    pending: list[str] = []   # user texts since the last answer: the next turn's question
+    for i, m in enumerate(messages):
+        where = f"messages[{i}]"
+        role = m.get("role") if isinstance(m, dict) else None
+        if role in ("system", "developer"):
+            system.append(_text_of(m, where))
+        elif role == "user":
+            pending.append(_text_of(m, where))
+        elif role == "assistant":
+            history.append(Turn("\n\n".join(pending), _text_of(m, where)))
+            pending = []
+        elif role in ("tool", "function"):
+            raise ApiError(400, f"{where} is a {role} result; Bunko's server does not run tools.", "unsupported_parameter")
+        else:
+            raise ApiError(400, f"{where} needs a role of system, user or assistant, not {role!r}.", "invalid_value")
+    question = "\n\n".join(pending).strip()
+    if not question:
+        raise ApiError(400, "The last message must be a user message with a question in it.", "invalid_value")
+    options = body.get("stream_options")
+    return ChatRequest(question, history, "\n\n".join(system) if system else None, _settings(body), model,
+                       bool(body.get("stream")), isinstance(options, dict) and bool(options.get("include_usage")))
+
+
+# -- the HTTP side --------------------------------------------------------------------
+
+class BunkoServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address, engine, token: str) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        self.engine, self.token = engine, token
+        self.stopping = threading.Event()  # set before closing the engine: answers end at the next token
+        super().__init__(address, Handler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{f'[{host}]' if ':' in host else host}:{port}/v1"
+
+    def handle_error(self, request, client_address) -> None:
+        log.exception("connection from %s failed", client_address[0])
+
+
+def make_server(engine, host: str = "127.0.0.1", port: int = 8765, token: str | None = None,
+                allow_remote: bool = False) -> tuple[BunkoServer, str]:
+    """A server bound and ready; the caller runs `serve_forever()` and later `shutdown()`."""
+    if not is_loopback(host) and not allow_remote:
+        raise ServeError(
+            f"Refusing to listen on {host!r}: it is not this computer's loopback address (127.0.0.1), so other "
+            "machines could reach your models and documents. If you mean it, pass --allow-remote "
+            "(allow_remote=True) and keep the token secret; the traffic is not encrypted.")
+    token = token or secrets.token_urlsafe(24)
+    try:
+        engine.models.default()  # so the built-in model is listed from the first request
+    except BunkoError as exc:
+        log.warning("the built-in chat model is not available: %s", exc)
+    try:
+        server = BunkoServer((host, port), engine, token)
+    except OSError as exc:
+        raise ServeError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}. Another program (or another "
+                         "`bunko serve`) may be using the port; choose another with --port.") from exc
+    log.info("serving on %s", server.url)
+    return server, token
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: BunkoServer
+    server_version = "Bunko"
+    protocol_version = "HTTP/1.1"
+    timeout = IDLE_TIMEOUT_S
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def _handle(self, method: str) -> None:
+        self._started = False      # whether a status line went out already
+        self._body_read = False
+        began = time.perf_counter()
+        try:
+            self._authorise()
+            action = self._route(method)
+            action(self._read_json() if method == "POST" else None)
+        except _ClientGone:
+            log.info("%s %s: the client went away; the answer was stopped", method, self.path)
+            self.close_connection = True
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout):
+            log.info("%s %s: the connection broke", method, self.path)
+            self.close_connection = True
+        except BunkoError as exc:
+            status, code = status_of(exc)
+            level = logging.INFO if status < 500 else logging.WARNING
+            log.log(level, "%s %s → %d: %s", method, self.path, status, exc)
+            self._fail(status, str(exc), code, getattr(exc, "headers", None))
+        except Exception:  # noqa: BLE001 - one bad request must not stop the server
+            log.exception("%s %s failed", method, self.path)
+            self._fail(500, "Bunko hit an internal error answering this request; the details are in its log.",
+                       "internal_error")
+        log.debug("%s %s took %.2f s", method, self.path, time.perf_counter() - began)
+
+    # -- request ----------------------------------------------------------------
+    def _authorise(self) -> None:
+        scheme, _, given = self.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.server.token.encode()):
+            raise ApiError(401, "Missing or wrong API key: send the token that `bunko serve` printed, as "
+                                "'Authorization: Bearer <token>' (the api_key of an OpenAI client).",
+                           "invalid_api_key", {"WWW-Authenticate": 'Bearer realm="bunko"'})
+
+    def _route(self, method: str):
+        path = self.path.split("?", 1)[0].rstrip("/")
+        routes = {"/v1/models": {"GET": self.list_models},
+                  "/v1/chat/completions": {"POST": self.chat_completions},
+                  "/v1/embeddings": {"POST": self.embeddings}}
+        if path.startswith("/v1/models/"):
+            self._model_id = path[len("/v1/models/"):]
+            routes[path] = {"GET": self.get_model}
+        if path not in routes:
+            raise ApiError(404, f"There is nothing at {path or '/'}; Bunko serves /v1/models, "
+                                "/v1/chat/completions and /v1/embeddings.", "not_found")
+        allowed = routes[path]
+        if method not in allowed:
+            raise ApiError(405, f"{path} takes {', '.join(allowed)}, not {method}.", "method_not_allowed",
+                           {"Allow": ", ".join(allowed)})
+        return allowed[method]
+
+    def _read_json(self) -> dict:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            raise ApiError(411, "Send the request body with a Content-Length, not chunked.", "length_required")
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+        except ValueError:
+            raise ApiError(400, "The Content-Length header is not a number.", "invalid_request") from None
+        if length > MAX_BODY:
+            raise ApiError(413, f"The request body has {length:,} bytes; the limit is {MAX_BODY:,}.",
+                           "request_too_large")
+        raw = self.rfile.read(length) if length > 0 else b""
+        self._body_read = True
+        try:
+            body = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ApiError(400, f"The request body is not valid JSON: {exc}.", "invalid_json") from None
+        if not isinstance(body, dict):
+            raise ApiError(400, "The request body must be a JSON object.", "invalid_json")
+        return body
+
+    # -- response ---------------------------------------------------------------
+    def _send_json(self, status: int, obj: dict, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(obj, ensure_ascii=False).encode("utf-8")
+        self.send_response(status)
+        self._started = True
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _fail(self, status: int, message: str, code: str | None, headers: dict | None = None) -> None:
+        try:
+            if self._started:  # in a stream: say so in the stream, then hang up
+                self._event(error_body(status, message, code))
+                self._chunk(b"")
+                self.close_connection = True
+                return
+            if not self._body_read and int(self.headers.get("Content-Length") or 0) > 0:
+                self.close_connection = True  # the unread body would be taken for the next request
+            self._send_json(status, error_body(status, message, code), headers)
+        except OSError:
+            self.close_connection = True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own errors (bad request line, unknown method) in OpenAI's shape too."""
+        self.close_connection = True
+        self._started = getattr(self, "_started", False)
+        self._send_json(code, error_body(code, message or self.responses.get(code, ("Error",))[0], None))
+
+    def log_request(self, code="-", size="-") -> None:
+        log.info('%s "%s" %s', self.address_string(), self.requestline, code)
+
+    def log_message(self, fmt: str, *args) -> None:
+        log.debug("%s %s", self.address_string(), fmt % args)
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+
+    def _event(self, obj) -> None:
+        data = obj if isinstance(obj, str) else json.dumps(obj, ensure_ascii=False)
+        self._chunk(f"data: {data}\n\n".encode("utf-8"))
+
+    def _gone(self) -> bool:
+        """Whether the client hung up (or the server is stopping), checked without waiting."""
+        if self.server.stopping.is_set():
+            return True
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and not self.connection.recv(1, socket.MSG_PEEK)
+        except (OSError, ValueError):
+            return True
+
+    # -- endpoints ----------------------------------------------------------------
+    def list_models(self, _body) -> None:
+        now = int(time.time())
+        data = [{"id": t.id, "object": "model", "created": now, "owned_by": "bunko", "kind": t.kind}
+                for t in targets(self.server.engine).values()]
+        self._send_json(200, {"object": "list", "data": data})
+
+    def get_model(self, _body) -> None:
+        known = targets(self.server.engine)
+        target = known.get(self._model_id)
+        if target is None:
+            raise _unknown_model(self._model_id, known)
+        self._send_json(200, {"id": target.id, "object": "model", "created": int(time.time()),
+                              "owned_by": "bunko", "kind": target.kind})
+
+    def _target(self, name: str | None) -> Target:
+        if name is None:  # no model named: whatever is loaded, else the default
+            return Target("", "chat")
+        known = targets(self.server.engine, embedding=False)
+        if name in known:
+            return known[name]
+        try:
+            embedder = self.server.engine.embedder.name
+        except BunkoError:
+            embedder = None
+        if embedder and name in (embedder, embedder + QUERY_SUFFIX):
+            raise ApiError(400, f"{name!r} is an embedding model; use POST /v1/embeddings with it.", "wrong_endpoint")
+        raise _unknown_model(name, known)
+
+    def chat_completions(self, body: dict) -> None:
+        request = parse_chat(body)
+        if body.get("stop"):
+            log.debug("stop sequences are ignored: %r", body["stop"])
+        target = self._target(request.model)
+        events = self.server.engine.chat.stream(
+            request.question, history=request.history, rag=target.library is not None,
+            libraries=[target.library] if target.library else None, model=target.model,
+            adapter=target.adapter, settings=request.settings, system_prompt=request.system)
+        try:
+            first = next(events)  # engine errors (no model, overflow…) come before this and get a status
+            if request.stream:
+                self._stream_answer(request, target, first, events)
+            else:
+                self._whole_answer(request, target, first, events)
+        finally:
+            events.close()  # a client that left stops the model here, releasing it for the next request
+
+    def _answer_events(self, events):
+        """Token texts, leading whitespace dropped; the Answer is in `self._answer` at the end."""
+        started = False
+        for event in events:
+            if self._gone():
+                raise _ClientGone()
+            if event.kind == "token":
+                text = event.text if started else event.text.lstrip()
+                if text:
+                    started = True
+                    yield text
+            elif event.kind == "done":
+                self._answer = event.answer
+
+    def _whole_answer(self, request, target, first, events) -> None:
+        self._answer = None
+        text = "".join(self._answer_events(events))
+        answer = self._answer
+        out = {"id": f"chatcmpl-{secrets.token_hex(12)}", "object": "chat.completion", "created": int(time.time()),
+               "model": target.id or answer.model,
+               "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                            "finish_reason": _finish(answer), "logprobs": None}],
+               "usage": _usage(answer)}
+        if target.library is not None:
+            out["sources"] = [_source(s) for s in first.sources]
+            out["citations"] = list(answer.citations)
+            out["citations_inferred"] = answer.inferred
+        self._send_json(200, out)
+
+    def _stream_answer(self, request, target, first, events) -> None:
+        self.send_response(200)
+        self._started = True
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        model = target.id or self.server.engine.host.state.model
+        base = {"id": f"chatcmpl-{secrets.token_hex(12)}", "object": "chat.completion.chunk",
+                "created": int(time.time()), "model": model}
+
+        def chunk(delta: dict, finish: str | None = None, **extra) -> dict:
+            return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+                    **extra}
+
+        extra = {"sources": [_source(s) for s in first.sources]} if target.library is not None else {}
+        self._event(chunk({"role": "assistant", "content": ""}, **extra))
+        self._answer = None
+        for text in self._answer_events(events):
+            self._event(chunk({"content": text}))
+        answer = self._answer
+        extra = ({"citations": list(answer.citations), "citations_inferred": answer.inferred}
+                 if target.library is not None else {})
+        self._event(chunk({}, _finish(answer), **extra))
+        if request.include_usage:
+            self._event({**base, "choices": [], "usage": _usage(answer)})
+        self._event("[DONE]")
+        self._chunk(b"")
+
+    def embeddings(self, body: dict) -> None:
+        embedder = self.server.engine.embedder
+        name = body.get("model") or embedder.name
+        if name in (embedder.name, f"{embedder.name}:passage"):
+            embed = embedder.embed_passages
+        elif name == embedder.name + QUERY_SUFFIX:
+            embed = embedder.embed_queries
+        else:
+            raise _unknown_model(name, [embedder.name, embedder.name + QUERY_SUFFIX])
+        texts = body.get("input")
+        texts = [texts] if isinstance(texts, str) else texts
+        if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+            raise ApiError(400, "input must be a string or a non-empty list of strings (token arrays are not "
+                                "supported).", "invalid_value")
+        if len(texts) > MAX_INPUTS:
+            raise ApiError(400, f"input has {len(texts)} texts; send at most {MAX_INPUTS} per request.", "invalid_value")
+        if body.get("dimensions") not in (None, embedder.dim):
+            raise ApiError(400, f"{embedder.name} makes {embedder.dim}-dimensional vectors; leave dimensions out.",
+                           "invalid_value")
+        fmt = body.get("encoding_format") or "float"
+        if fmt not in ("float", "base64"):
+            raise ApiError(400, f"encoding_format must be float or base64, not {fmt!r}.", "invalid_value")
+        vectors = embed(texts)
+        tokens = sum(embedder.count_tokens(texts))
+        data = [{"object": "embedding", "index": i,
+                 "embedding": (base64.b64encode(v.astype("<f4").tobytes()).decode("ascii") if fmt == "base64"
+                               else v.tolist())}
+                for i, v in enumerate(vectors)]
+        self._send_json(200, {"object": "list", "data": data, "model": name,
+                              "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+
+
+def _finish(answer) -> str:
+    return "length" if answer.stats.get("finish_reason") == "length" else "stop"
+
+
+def _usage(answer) -> dict:
+    prompt, completion = answer.stats.get("prompt_tokens", 0), answer.stats.get("completion_tokens", 0)
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def _source(s) -> dict:
+    return {"number": s.number, "library": s.library, "path": s.path, "location": s.location, "text": s.text}
