@@ -35,6 +35,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
 
 from .errors import (BunkoError, ChatTemplateError, ContextOverflowError, EmbedderError, EmbedderMismatchError,
                      LibraryNotFoundError, ModelError, ModelLoadError, ModelNotFoundError, NoModelError,
@@ -288,22 +289,8 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = IDLE_TIMEOUT_S
 
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_PUT(self) -> None:
-        self._handle("PUT")
-
-    def do_DELETE(self) -> None:
-        self._handle("DELETE")
-
-    def do_PATCH(self) -> None:
-        self._handle("PATCH")
-
-    def _handle(self, method: str) -> None:
+    def _handle(self) -> None:
+        method = self.command
         self._started = False      # whether a status line went out already
         self._body_read = False
         began = time.perf_counter()
@@ -328,6 +315,8 @@ class Handler(BaseHTTPRequestHandler):
                        "internal_error")
         log.debug("%s %s took %.2f s", method, self.path, time.perf_counter() - began)
 
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
+
     # -- request ----------------------------------------------------------------
     def _authorise(self) -> None:
         scheme, _, given = self.headers.get("Authorization", "").partition(" ")
@@ -342,7 +331,7 @@ class Handler(BaseHTTPRequestHandler):
                   "/v1/chat/completions": {"POST": self.chat_completions},
                   "/v1/embeddings": {"POST": self.embeddings}}
         if path.startswith("/v1/models/"):
-            self._model_id = path[len("/v1/models/"):]
+            self._model_id = unquote(path[len("/v1/models/"):])
             routes[path] = {"GET": self.get_model}
         if path not in routes:
             raise ApiError(404, f"There is nothing at {path or '/'}; Bunko serves /v1/models, "
@@ -395,7 +384,7 @@ class Handler(BaseHTTPRequestHandler):
                 self._chunk(b"")
                 self.close_connection = True
                 return
-            if not self._body_read and int(self.headers.get("Content-Length") or 0) > 0:
+            if not self._body_read and self.headers.get("Content-Length", "0").strip() not in ("", "0"):
                 self.close_connection = True  # the unread body would be taken for the next request
             self._send_json(status, error_body(status, message, code), headers)
         except OSError:
@@ -404,7 +393,6 @@ class Handler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's own errors (bad request line, unknown method) in OpenAI's shape too."""
         self.close_connection = True
-        self._started = getattr(self, "_started", False)
         self._send_json(code, error_body(code, message or self.responses.get(code, ("Error",))[0], None))
 
     def log_request(self, code="-", size="-") -> None:
