@@ -35,7 +35,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import unquote
 
 from .errors import (BunkoError, ChatTemplateError, ContextOverflowError, EmbedderError, EmbedderMismatchError,
                      LibraryNotFoundError, ModelError, ModelLoadError, ModelNotFoundError, NoModelError,
@@ -229,7 +228,8 @@ def parse_chat(body: dict) -> ChatRequest:
             history.append(Turn("\n\n".join(pending), _text_of(m, where)))
             pending = []
         elif role in ("tool", "function"):
-            raise ApiError(400, f"{where} is a {role} result; Bunko's server does not run tools.", "unsupported_parameter")
+            raise ApiError(400, f"{where} is a {role} result; Bunko's server does not run tools.",
+                           "unsupported_parameter")
         else:
             raise ApiError(400, f"{where} needs a role of system, user or assistant, not {role!r}.", "invalid_value")
     question = "\n\n".join(pending).strip()
@@ -299,7 +299,7 @@ class Handler(BaseHTTPRequestHandler):
             action = self._route(method)
             action(self._read_json() if method == "POST" else None)
         except _ClientGone:
-            log.info("%s %s: the client went away; the answer was stopped", method, self.path)
+            log.info("%s %s: the answer was stopped: the client went away or the server is stopping", method, self.path)
             self.close_connection = True
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout):
             log.info("%s %s: the connection broke", method, self.path)
@@ -315,7 +315,7 @@ class Handler(BaseHTTPRequestHandler):
                        "internal_error")
         log.debug("%s %s took %.2f s", method, self.path, time.perf_counter() - began)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
 
     # -- request ----------------------------------------------------------------
     def _authorise(self) -> None:
@@ -330,9 +330,6 @@ class Handler(BaseHTTPRequestHandler):
         routes = {"/v1/models": {"GET": self.list_models},
                   "/v1/chat/completions": {"POST": self.chat_completions},
                   "/v1/embeddings": {"POST": self.embeddings}}
-        if path.startswith("/v1/models/"):
-            self._model_id = unquote(path[len("/v1/models/"):])
-            routes[path] = {"GET": self.get_model}
         if path not in routes:
             raise ApiError(404, f"There is nothing at {path or '/'}; Bunko serves /v1/models, "
                                 "/v1/chat/completions and /v1/embeddings.", "not_found")
@@ -425,27 +422,13 @@ class Handler(BaseHTTPRequestHandler):
                 for t in targets(self.server.engine).values()]
         self._send_json(200, {"object": "list", "data": data})
 
-    def get_model(self, _body) -> None:
-        known = targets(self.server.engine)
-        target = known.get(self._model_id)
-        if target is None:
-            raise _unknown_model(self._model_id, known)
-        self._send_json(200, {"id": target.id, "object": "model", "created": int(time.time()),
-                              "owned_by": "bunko", "kind": target.kind})
-
     def _target(self, name: str | None) -> Target:
         if name is None:  # no model named: whatever is loaded, else the default
             return Target("", "chat")
         known = targets(self.server.engine, embedding=False)
         if name in known:
             return known[name]
-        try:
-            embedder = self.server.engine.embedder.name
-        except BunkoError:
-            embedder = None
-        if embedder and name in (embedder, embedder + QUERY_SUFFIX):
-            raise ApiError(400, f"{name!r} is an embedding model; use POST /v1/embeddings with it.", "wrong_endpoint")
-        raise _unknown_model(name, known)
+        raise _unknown_model(name, known)  # embedding models too: they answer at /v1/embeddings
 
     def chat_completions(self, body: dict) -> None:
         request = parse_chat(body)
@@ -538,7 +521,8 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(400, "input must be a string or a non-empty list of strings (token arrays are not "
                                 "supported).", "invalid_value")
         if len(texts) > MAX_INPUTS:
-            raise ApiError(400, f"input has {len(texts)} texts; send at most {MAX_INPUTS} per request.", "invalid_value")
+            raise ApiError(400, f"input has {len(texts)} texts; send at most {MAX_INPUTS} per request.",
+                           "invalid_value")
         if body.get("dimensions") not in (None, embedder.dim):
             raise ApiError(400, f"{embedder.name} makes {embedder.dim}-dimensional vectors; leave dimensions out.",
                            "invalid_value")

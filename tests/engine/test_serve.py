@@ -14,7 +14,10 @@ import numpy as np
 import pytest
 
 from engine.api import Engine
+from engine.llm.gguf_file import read_gguf_info
+from engine.models import smollm2_path
 from engine.serve import ServeError, make_server
+from tests.engine.lora_fixture import write_test_adapter
 
 openai = pytest.importorskip("openai")
 
@@ -41,6 +44,10 @@ def served(tmp_path_factory, embedder_dir):
         mp.setenv("BUNKO_DATA_DIR", str(root / "data"))
         engine = Engine.open(root / "b.duckdb", embedder_dir)
         engine.index(engine.add_library(docs, "handbook").name)
+        engine.models.default()
+        adapter = write_test_adapter(root / "tiny.gguf", read_gguf_info(smollm2_path()),
+                                     tensors=("blk.2.ffn_down.weight",), scale_values=0.001)
+        engine.models.add_adapter(adapter, base="smollm2-135m", name="tiny")
         server, token = make_server(engine, port=0)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
@@ -71,7 +78,7 @@ def request(served, method, path, body=None, token="", headers=None):
 def test_models_list(served) -> None:
     ids = [m.id for m in served.client.models.list().data]
     assert ids[0] == "smollm2-135m"
-    assert "bunko:handbook" in ids
+    assert "bunko:handbook" in ids and "smollm2-135m+tiny" in ids
     assert served.engine.embedder.name in ids
 
 
@@ -99,6 +106,12 @@ def test_history_and_content_parts(served) -> None:
                 {"role": "user", "content": [{"type": "text", "text": "What is my name?"}]}]
     answer = served.client.chat.completions.create(model="smollm2-135m", messages=messages, **GREEDY)
     assert answer.choices[0].message.content.strip()
+
+
+def test_adapter_model_id(served) -> None:
+    answer = served.client.chat.completions.create(model="smollm2-135m+tiny", messages=HELLO, **GREEDY)
+    assert answer.model == "smollm2-135m+tiny" and answer.choices[0].message.content
+    assert served.engine.host.state.adapter == "tiny"
 
 
 def test_library_answer_has_sources(served) -> None:
@@ -158,13 +171,30 @@ def test_errors_are_openai_shaped(served) -> None:
         served.client.chat.completions.create(model="nope", messages=HELLO)
 
 
+def test_engine_errors_and_crashes_keep_the_server_up(served, monkeypatch) -> None:
+    long = [{"role": "user", "content": "word " * 9000}]  # more than SmolLM2's 8192-token context
+    status, _, body = request(served, "POST", "/v1/chat/completions", {"model": "smollm2-135m", "messages": long})
+    assert status == 400 and body["error"]["code"] == "context_length_exceeded"
+    assert "too long" in body["error"]["message"]
+
+    def broken():
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(served.engine, "libraries", broken)
+    status, _, body = request(served, "GET", "/v1/models")
+    assert status == 500 and body["error"]["type"] == "server_error"
+    assert "disk on fire" not in body["error"]["message"]
+    monkeypatch.undo()
+    assert request(served, "GET", "/v1/models")[0] == 200
+
+
 def test_non_loopback_host_is_refused(served) -> None:
     for host in ("0.0.0.0", "192.168.1.20", "example.com"):
         with pytest.raises(ServeError, match="--allow-remote"):
             make_server(served.engine, host=host, port=0)
 
 
-def test_client_leaving_mid_stream_stops_the_answer(served, caplog) -> None:
+def test_models_answer_during_a_stream_and_a_leaving_client_stops_it(served, caplog) -> None:
     caplog.set_level(logging.INFO, logger="engine.serve")
     body = {"model": "smollm2-135m", "stream": True, "temperature": 0, "max_tokens": 400,
             "messages": [{"role": "user", "content": "Count from 1 to 300, separated by commas."}]}
@@ -174,6 +204,9 @@ def test_client_leaving_mid_stream_stops_the_answer(served, caplog) -> None:
     resp = conn.getresponse()
     assert resp.status == 200
     assert resp.fp.readline()  # the first chunk is there: the model is generating
+    t0 = time.monotonic()
+    assert request(served, "GET", "/v1/models")[0] == 200  # not held up by the answer in progress
+    assert time.monotonic() - t0 < 2
     conn.sock.close()
     conn.close()
 
