@@ -31,8 +31,9 @@ def _rag_options(engine: Engine, args) -> dict:
     return {"rag": bool(names), "libraries": names}
 
 
-def _stream(events, out=sys.stdout, as_json: bool = False):
+def _stream(events, out=None, as_json: bool = False):
     """Print an answer as it streams; return the finished Answer (None if interrupted)."""
+    out = out or sys.stdout
     answer = None
     cancel_hint = False
     try:
