@@ -85,8 +85,18 @@ def _answer_json(a) -> dict:
             "sources": [s.as_dict() for s in a.sources]}
 
 
+def _conversation(engine: Engine, args, title: str = "") -> int | None:
+    """--conversation, or a new conversation when a system prompt is given."""
+    if args.conversation is not None or not args.system:
+        return args.conversation
+    conv = engine.conversations.create(title, system_prompt=args.system, model=args.model,
+                                       adapter=args.adapter, libraries=tuple(args.library or ()))
+    return conv.id
+
+
 def cmd_ask(args) -> int:
     with _engine(args) as engine:
+        args.conversation = _conversation(engine, args)
         events = engine.ask(args.question, args.conversation, model=args.model, adapter=args.adapter,
                             adapter_scale=args.scale, k=args.k, settings=_settings(args),
                             **_rag_options(engine, args))
@@ -98,7 +108,7 @@ def cmd_chat(args) -> int:
     with _engine(args) as engine:
         options = dict(model=args.model, adapter=args.adapter, adapter_scale=args.scale, k=args.k,
                        settings=_settings(args), **_rag_options(engine, args))
-        conversation = args.conversation
+        conversation = _conversation(engine, args)
         where = ", ".join(options["libraries"]) if options["rag"] else "the model alone"
         print(f"Bunko chat ({where}). {HELP_CHAT}", file=sys.stderr)
         while True:
@@ -138,6 +148,7 @@ def _common(p) -> None:
     p.add_argument("--max-tokens", type=int, default=None, help="longest answer in tokens (default 1024)")
     p.add_argument("--seed", type=int, help="fixed random seed, for repeatable answers")
     p.add_argument("--conversation", type=int, help="continue this conversation (id)")
+    p.add_argument("--system", help="system prompt for a new conversation (default: Bunko's own)")
 
 
 def add_chat_parsers(sub) -> None:

@@ -220,3 +220,29 @@ def test_cli_ask(engine, tmp_path, capsys, docs, embedder_dir):
                "--no-rag", "--temperature", "0", "--max-tokens", "20"])
     text = capsys.readouterr().out
     assert rc == 0 and "Paris" in text and "Sources:" not in text
+
+
+def test_model_larger_than_free_memory_is_refused(tmp_path, embedder_dir, monkeypatch):
+    from engine.llm import host
+
+    monkeypatch.setattr(host, "available_memory", lambda: 50_000_000)
+    with Engine.open(tmp_path / "mem.duckdb", embedder_dir) as e:
+        with pytest.raises(ModelLoadError, match="GB of memory"):
+            e.load_model()
+
+
+def test_cli_chat_remembers_turns_and_system_prompt(tmp_path, embedder_dir, monkeypatch, capsys):
+    from engine.cli import main
+
+    lines = iter(["What is the capital of France?", "/regen", "And of Germany?", "/quit"])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(lines))
+    db = tmp_path / "chat.duckdb"
+    rc = main(["--db", str(db), "--embedder", str(embedder_dir), "chat", "--no-rag", "--temperature", "0",
+               "--max-tokens", "16", "--system", "You are a helpful assistant."])
+    out = capsys.readouterr().out
+    assert rc == 0 and "Paris" in out and "Berlin" in out
+    with Engine.open(db, embedder_dir) as e:
+        [conv] = e.conversations.list()
+        assert conv.system_prompt == "You are a helpful assistant."
+        msgs = e.conversations.messages(conv.id)
+        assert [m.role for m in msgs] == ["user", "assistant", "user", "assistant"]  # /regen replaced, not added
