@@ -6,7 +6,6 @@ import json
 import sys
 
 from .api import Engine
-from .cancel import CancelToken
 from .types import GenerationSettings
 
 HELP_CHAT = "Type a question. /new starts a new conversation, /regen answers the last question again, /quit leaves."

@@ -79,3 +79,16 @@ class ConversationNotFoundError(BunkoError):
 
 class MessageNotFoundError(BunkoError):
     """No message has that id (it may have been deleted or regenerated)."""
+
+
+class ServeError(BunkoError):
+    """The server cannot start (address refused or taken)."""
+
+
+class ApiError(BunkoError):
+    """A request the server refuses; it carries the HTTP status and OpenAI's error type and code."""
+
+    def __init__(self, status: int, message: str, code: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.headers = status, code, headers or {}

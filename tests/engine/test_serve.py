@@ -16,7 +16,8 @@ import pytest
 from engine.api import Engine
 from engine.llm.gguf_file import read_gguf_info
 from engine.models import smollm2_path
-from engine.serve import ServeError, make_server
+from engine.errors import ServeError
+from engine.serve import make_server
 from tests.engine.lora_fixture import write_test_adapter
 
 openai = pytest.importorskip("openai")
