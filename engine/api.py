@@ -16,7 +16,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from . import paths, retrieve
+from . import __version__, paths, retrieve
+from .paths import data_dir, default_db_path, log_dir
 from .cancel import CancelToken
 from .errors import BunkoError, EmbedderMismatchError, LibraryNotFoundError
 from .indexer import delete_library_rows, index_library
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "run_cli", "Engine", "CancelToken", "Library", "DocumentInfo", "IndexProgress", "IndexResult",
-    "SearchHit", "BunkoError", "Answer", "AnswerEvent", "GenerationSettings", "LoadSettings", "Source",
+    "SearchHit", "BunkoError", "__version__", "data_dir", "default_db_path", "log_dir", "Answer", "AnswerEvent", "GenerationSettings", "LoadSettings", "Source",
 ]
 
 

@@ -1,0 +1,46 @@
+"""What every page of the window shares: the engine, the runner, settings, and
+signals that tell pages when shared things changed."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from engine.api import BunkoError, Engine, log_dir
+
+from .runner import Runner
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class AppContext(QObject):
+    libraries_changed = Signal()
+    models_changed = Signal()            # models or adapters added/removed
+    model_state_changed = Signal(object)  # engine ModelState, or None
+    conversations_changed = Signal()
+    indexing = Signal(object)            # engine IndexProgress, for the status bar
+    status = Signal(str)                 # a short message for the status bar
+
+    def __init__(self, engine: Engine, settings: Settings, runner: Runner | None = None) -> None:
+        super().__init__()
+        self.engine = engine
+        self.settings = settings
+        self.runner = runner or Runner(on_error=self.show_error)
+        self.window: QWidget | None = None
+
+    def show_error(self, exc: BaseException, parent: QWidget | None = None) -> None:
+        """An engine error as its own words; anything else as "something went wrong"."""
+        parent = parent or self.window
+        if isinstance(exc, BunkoError):
+            log.info("shown to the user: %s", exc)
+            QMessageBox.warning(parent, self.tr("Bunko"), str(exc))
+            return
+        log.error("unexpected error", exc_info=exc)
+        QMessageBox.critical(
+            parent, self.tr("Something went wrong"),
+            self.tr("Bunko hit an unexpected problem and stopped that task; the app keeps running.\n\n"
+                    "{error}\n\nThe details are in the log: {log}").format(
+                error=f"{type(exc).__name__}: {exc}", log=str(log_dir() / "bunko.log")))
