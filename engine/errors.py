@@ -92,3 +92,7 @@ class ApiError(BunkoError):
                  headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.headers = status, code, headers or {}
+
+
+class AdapterNeedsBaseError(ModelError):
+    """A LoRA adapter was added without saying which model it belongs to."""

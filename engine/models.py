@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import paths
-from .errors import ModelError, ModelFileError, ModelNotFoundError
+from .errors import AdapterNeedsBaseError, ModelError, ModelFileError, ModelNotFoundError
 from .llm.gguf_file import GGUFInfo, read_gguf_info
 
 log = logging.getLogger(__name__)
@@ -252,7 +252,7 @@ class ModelRegistry:
         info = read_gguf_info(path)
         if info.kind == "adapter":
             if base is None:
-                raise ModelError(f"{info.path} is a LoRA adapter; say which model it belongs to "
+                raise AdapterNeedsBaseError(f"{info.path} is a LoRA adapter; say which model it belongs to "
                                  "(bunko models add PATH --adapter --base MODEL).")
             return self.add_adapter(path, base, name)
         if info.architecture == "clip":

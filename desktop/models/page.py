@@ -1,0 +1,387 @@
+"""The Models page: the chat models and LoRA adapters Bunko knows, which one is
+loaded and how, and the settings for loading and answering."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QMimeData, Qt
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
+                               QMessageBox, QPushButton, QScrollArea, QSplitter, QTreeWidget, QTreeWidgetItem,
+                               QVBoxLayout, QWidget)
+
+from engine.api import data_dir
+from engine.errors import AdapterNeedsBaseError, ModelError
+
+from .settings_panel import ModelSettingsPanel
+
+log = logging.getLogger(__name__)
+
+SORT = Qt.ItemDataRole.UserRole + 1
+
+
+def template_label(chat_template: str | None) -> str:
+    """A short name for a chat template, from the special tokens each family writes.
+    Phi-4 reuses ChatML's <|im_start|> with its own <|im_sep|>, so Phi comes first."""
+    t = chat_template or ""
+    if not t.strip():
+        return "none"
+    if "<|im_sep|>" in t or ("<|user|>" in t and "<|end|>" in t):
+        return "Phi"
+    if "<|im_start|>" in t:
+        return "ChatML"
+    if "<|start_header_id|>" in t:
+        return "Llama 3"
+    if "<start_of_turn>" in t:
+        return "Gemma"
+    if "[INST]" in t:
+        return "Mistral"
+    return "custom"
+
+
+def human_size(size: int | None) -> str:
+    if not size:
+        return ""
+    return f"{size / 1e9:.2f} GB" if size >= 1e9 else f"{size / 1e6:.1f} MB"
+
+
+def dropped_models(mime: QMimeData) -> list[Path]:
+    if not mime.hasUrls():
+        return []
+    paths = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+    return [p for p in paths if p.suffix.lower() == ".gguf" and p.is_file()]
+
+
+def needs_base(exc: BaseException) -> bool:
+    """The registry refuses an adapter added without its base model with this message."""
+    return isinstance(exc, AdapterNeedsBaseError)
+
+
+class _Item(QTreeWidgetItem):
+    """Sorts by the SORT value where a column has one (sizes, context lengths)."""
+
+    def __lt__(self, other: QTreeWidgetItem) -> bool:
+        column = self.treeWidget().sortColumn() if self.treeWidget() else 0
+        a, b = self.data(column, SORT), other.data(column, SORT)
+        if a is not None and b is not None:
+            return a < b
+        return super().__lt__(other)
+
+
+class ModelsPage(QWidget):
+    NAME, KIND, SIZE, QUANT, CONTEXT, TEMPLATE, BASE, USE = range(8)
+
+    def __init__(self, ctx, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.models: dict[str, object] = {}   # name -> engine ModelInfo, in list order
+        self.loading: str | None = None       # the name being loaded now
+        self._select: str | None = None
+
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.hide()
+        self.add_button = QPushButton()
+        self.load_button = QPushButton()
+        self.remove_button = QPushButton()
+        self.add_button.clicked.connect(self.choose_file)
+        self.load_button.clicked.connect(self.load_selected)
+        self.remove_button.clicked.connect(lambda: self.remove())
+        self.tree = self._make_tree()
+        self.state_label = QLabel()
+        self.state_label.setWordWrap(True)
+        self.state_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reason_label = QLabel()
+        self.reason_label.setWordWrap(True)
+        self.settings_panel = ModelSettingsPanel(ctx)
+        self.settings_panel.reload_requested.connect(self.reload)
+
+        buttons = QHBoxLayout()
+        for button in (self.add_button, self.load_button, self.remove_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.hint)
+        column.addWidget(self.note)
+        column.addLayout(buttons)
+        column.addWidget(self.tree, 1)
+        column.addWidget(self.state_label)
+        column.addWidget(self.reason_label)
+        scroll = QScrollArea()
+        scroll.setWidget(self.settings_panel)
+        scroll.setWidgetResizable(True)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(scroll)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 0)
+        splitter.setSizes([700, 340])  # the list gets the room; scaled to the real width when shown
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        self.setAcceptDrops(True)
+
+        self.retranslate()
+        ctx.models_changed.connect(self.refresh)
+        ctx.model_state_changed.connect(self._show_state)
+        self._show_state(ctx.engine.host.state)
+        # The built-in model is registered on first use; do that off the UI thread, then list.
+        ctx.runner.run(ctx.engine.models.default, key="models:default", on_done=lambda _: self.refresh(),
+                       on_error=self._no_builtin)
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+            self._show_state(self.ctx.engine.host.state)
+            self.refresh()  # the kinds and "Loaded" are written in the language of the moment
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.hint.setText(self.tr("Chat models and LoRA adapters in GGUF format. Add a file with the button "
+                                  "or drop .gguf files onto this page; Bunko keeps them where they are."))
+        self.add_button.setText(self.tr("Add GGUF file…"))
+        self.load_button.setText(self.tr("Load"))
+        self.remove_button.setText(self.tr("Remove…"))
+        self.tree.setHeaderLabels([self.tr("Name"), self.tr("Kind"), self.tr("Size"), self.tr("Quantization"),
+                                   self.tr("Context"), self.tr("Chat template"), self.tr("Base model"),
+                                   self.tr("In use")])
+
+    def _make_tree(self) -> QTreeWidget:
+        tree = QTreeWidget()
+        tree.setColumnCount(8)
+        tree.setRootIsDecorated(False)
+        tree.setSortingEnabled(True)
+        tree.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # the registry's order until a header is clicked
+        tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        tree.setAlternatingRowColors(True)
+        tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        tree.itemSelectionChanged.connect(self._update_buttons)
+        tree.itemActivated.connect(lambda *_: self.load_selected())
+        return tree
+
+    # -- public --------------------------------------------------------------------
+    def refresh(self) -> None:
+        """List the models again (in the background)."""
+        self.ctx.runner.run(self.ctx.engine.models.list, key="models:list", on_done=self._fill,
+                            on_error=lambda exc: self.ctx.show_error(exc, self))
+
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Add a GGUF model or adapter"), "",
+                                              self.tr("GGUF models (*.gguf);;All files (*)"))
+        if path:
+            self.add_model_file(path)
+
+    def add_model_file(self, path: str | Path, base: str | None = None) -> None:
+        """Register a GGUF file; for an adapter, ask which model it belongs to (unless `base` is given)."""
+        path = str(path)
+        if base is not None:
+            self.ctx.runner.run(self.ctx.engine.models.add_adapter, path, base, on_done=self._added,
+                                on_error=lambda exc: self.ctx.show_error(exc, self))
+        else:
+            self.ctx.runner.run(self.ctx.engine.models.add, path, on_done=self._added,
+                                on_error=lambda exc: self._add_failed(path, exc))
+
+    def selected_name(self) -> str | None:
+        item = self.tree.currentItem()
+        return item.data(self.NAME, Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def select(self, name: str) -> None:
+        for i in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(i)
+            if item.data(self.NAME, Qt.ItemDataRole.UserRole) == name:
+                self.tree.setCurrentItem(item)
+                return
+        self._select = name
+
+    def load_selected(self) -> None:
+        """Load the selected model (an adapter: its base, with the adapter attached) in the background."""
+        name = self.selected_name()
+        if name:
+            self.load(name)
+
+    def load(self, name: str, scale: float = 1.0) -> None:
+        info = self.models.get(name)
+        settings = self.ctx.settings.loading()
+        self.loading = name
+        self.state_label.setText(self.tr("Loading {name}…").format(name=name))
+        self.reason_label.clear()
+        self._update_buttons()
+        if info is not None and info.kind == "adapter":
+            self.ctx.runner.run(self._load_with_adapter, info.base_model, name, settings, scale, key="model",
+                                on_done=self._loaded, on_error=self._load_failed)
+        else:
+            self.ctx.runner.run(self.ctx.engine.load_model, name, settings, key="model",
+                                on_done=self._loaded, on_error=self._load_failed)
+
+    def reload(self) -> None:
+        """Load the current model again, so changed loading settings apply."""
+        state = self.ctx.engine.host.state
+        if state is None:
+            self.load_selected()
+        elif state.adapter:
+            self.load(state.adapter, state.adapter_scale)
+        else:
+            self.load(state.model)
+
+    def remove(self, name: str | None = None) -> None:
+        """Forget a model or adapter after asking; the user's file stays on disk."""
+        name = name or self.selected_name()
+        info = self.models.get(name) if name else None
+        if info is None or info.builtin:
+            return
+        path = Path(info.path)
+        if path.resolve().is_relative_to((data_dir() / "models").resolve()):
+            file_note = self.tr("Bunko made this file, so it is deleted too: {path}").format(path=path)
+        else:
+            file_note = self.tr("Your file is not deleted: {path}").format(path=path)
+        answer = QMessageBox.question(self, self.tr("Remove model"), self.tr(
+            "Remove “{name}” from Bunko's list?").format(name=name) + "\n\n" + file_note)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self.ctx.runner.run(self.ctx.engine.models.remove, name, on_done=lambda _: self._removed(name),
+                            on_error=lambda exc: self.ctx.show_error(exc, self))
+
+    # -- the list ------------------------------------------------------------------
+    def _fill(self, models: list) -> None:
+        selected = self._select or self.selected_name()
+        self._select = None
+        self.models = {m.name: m for m in models}
+        self.tree.setSortingEnabled(False)
+        self.tree.clear()
+        for m in models:
+            adapter = m.kind == "adapter"
+            kind = self.tr("Adapter") if adapter else (self.tr("Model (built in)") if m.builtin else self.tr("Model"))
+            item = _Item([m.name, kind, human_size(m.size), m.quantization or "",
+                          "" if adapter or not m.context_length else f"{m.context_length:,}",
+                          "" if adapter else template_label(m.chat_template), m.base_model or "", ""])
+            item.setData(self.NAME, Qt.ItemDataRole.UserRole, m.name)
+            item.setData(self.SIZE, SORT, m.size or 0)
+            item.setData(self.CONTEXT, SORT, m.context_length or 0)
+            item.setToolTip(self.NAME, m.path)
+            self.tree.addTopLevelItem(item)
+        self.tree.setSortingEnabled(True)
+        self._mark_in_use(self.ctx.engine.host.state)
+        if selected in self.models:
+            self.select(selected)
+        elif models and self.tree.currentItem() is None:
+            self.tree.setCurrentItem(self.tree.topLevelItem(0))
+        self._update_buttons()
+
+    def _mark_in_use(self, state) -> None:
+        for i in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(i)
+            name = item.data(self.NAME, Qt.ItemDataRole.UserRole)
+            text = ""
+            if state is not None and name == state.model:
+                text = self.tr("Loaded")
+            elif state is not None and name == state.adapter:
+                text = self.tr("Attached ({scale:g}×)").format(scale=state.adapter_scale)
+            item.setText(self.USE, text)
+            font = item.font(self.NAME)
+            font.setBold(bool(text))
+            for column in range(self.tree.columnCount()):
+                item.setFont(column, font)
+
+    def in_use(self) -> dict[str, str]:
+        """name -> what the "In use" column says, for the rows that say something."""
+        items = (self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount()))
+        return {it.data(self.NAME, Qt.ItemDataRole.UserRole): it.text(self.USE) for it in items if it.text(self.USE)}
+
+    def _update_buttons(self) -> None:
+        info = self.models.get(self.selected_name() or "")
+        self.load_button.setEnabled(info is not None and self.loading is None)
+        self.remove_button.setEnabled(info is not None and not info.builtin)
+        self.remove_button.setToolTip(self.tr("The built-in model cannot be removed.")
+                                      if info is not None and info.builtin else "")
+        self.settings_panel.reload_button.setEnabled(self.ctx.engine.host.state is not None and self.loading is None)
+
+    def _no_builtin(self, exc: BaseException) -> None:
+        """No built-in model is not an error worth a dialog: say so on the page."""
+        log.info("no built-in model: %s", exc)
+        self.note.setText(str(exc))
+        self.note.show()
+        self.refresh()
+
+    # -- adding and removing ---------------------------------------------------------
+    def _add_failed(self, path: str, exc: BaseException) -> None:
+        if not needs_base(exc):
+            self.ctx.show_error(exc, self)
+            return
+        bases = [m.name for m in self.models.values() if m.kind == "model"]
+        if not bases:
+            self.ctx.show_error(ModelError(self.tr(
+                "{file} is a LoRA adapter, and Bunko has no model to attach it to. Add its base model first.")
+                .format(file=Path(path).name)), self)
+            return
+        state = self.ctx.engine.host.state
+        current = state.model if state is not None else self.ctx.settings.model
+        base, ok = QInputDialog.getItem(
+            self, self.tr("Which model is this adapter for?"),
+            self.tr("{file} is a LoRA adapter. Choose the model it was trained on:").format(file=Path(path).name),
+            bases, bases.index(current) if current in bases else 0, False)
+        if ok and base:
+            self.add_model_file(path, base=base)
+
+    def _added(self, info) -> None:
+        self._select = info.name
+        self.ctx.models_changed.emit()
+        self.ctx.status.emit(self.tr("Added {name}.").format(name=info.name))
+
+    def _removed(self, name: str) -> None:
+        self.ctx.models_changed.emit()
+        self.ctx.status.emit(self.tr("Removed {name} from the list.").format(name=name))
+
+    # -- loading ---------------------------------------------------------------------
+    def _load_with_adapter(self, base: str, adapter: str, settings, scale: float):  # on a worker thread
+        self.ctx.engine.load_model(base, settings)
+        self.ctx.engine.attach_adapter(adapter, scale)
+        return self.ctx.engine.host.state
+
+    def _loaded(self, state) -> None:
+        self.loading = None
+        self.ctx.settings.model = state.model
+        self.ctx.model_state_changed.emit(state)
+        self.ctx.status.emit(self.tr("{name} is loaded.").format(name=state.adapter or state.model))
+
+    def _load_failed(self, exc: BaseException) -> None:
+        self.loading = None
+        self.ctx.model_state_changed.emit(self.ctx.engine.host.state)  # a failed load may have unloaded the old one
+        self.ctx.show_error(exc, self)
+
+    def _show_state(self, state) -> None:
+        if self.loading is not None:
+            return  # "Loading…" stays until that load ends
+        if state is None:
+            self.state_label.setText(self.tr("No model is loaded. Select one and press Load; a chat also loads "
+                                             "its model when it first needs it."))
+            self.reason_label.clear()
+        else:
+            name = state.model if not state.adapter else self.tr("{model} with the adapter {adapter}").format(
+                model=state.model, adapter=state.adapter)
+            self.state_label.setText(self.tr(
+                "Loaded: {name}. Context {n_ctx} tokens, {threads} threads, GPU offload: {offload}.").format(
+                name=name, n_ctx=f"{state.n_ctx:,}", threads=state.n_threads, offload=state.offload))
+            self.reason_label.setText(state.offload_reason or "")
+        self._mark_in_use(state)
+        self._update_buttons()
+
+    # -- drag and drop ---------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if dropped_models(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:
+        files = dropped_models(event.mimeData())
+        for path in files:
+            self.add_model_file(path)
+        if files:
+            event.acceptProposedAction()

@@ -1,0 +1,128 @@
+"""The Models page against a real engine and the built-in SmolLM2: list, load, add, remove, settings."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QApplication, QInputDialog
+
+from engine.llm.gguf_file import read_gguf_info
+from engine.models import SMOLLM2_NAME, smollm2_path
+from tests.engine.lora_fixture import write_test_adapter
+
+TIMEOUT = 30_000
+
+
+@pytest.fixture
+def page(ctx, qtbot):
+    from desktop.models import ModelsPage
+
+    widget = ModelsPage(ctx)
+    qtbot.addWidget(widget)
+    qtbot.waitUntil(lambda: SMOLLM2_NAME in widget.models, timeout=TIMEOUT)
+    return widget
+
+
+def row(page, name):
+    for i in range(page.tree.topLevelItemCount()):
+        item = page.tree.topLevelItem(i)
+        if item.data(page.NAME, Qt.ItemDataRole.UserRole) == name:
+            return [item.text(c) for c in range(page.tree.columnCount())]
+    return None
+
+
+def test_lists_the_builtin_model_and_loads_it_in_the_background(ctx, page, qtbot, no_dialogs):
+    name, kind, size, quant, context, template, base, use = row(page, SMOLLM2_NAME)
+    assert kind == "Model (built in)" and size.endswith("MB") and quant and template == "ChatML"
+    assert context.replace(",", "").isdigit() and base == "" and use == ""
+    assert page.in_use() == {}
+    assert "No model is loaded" in page.state_label.text()
+    page.select(SMOLLM2_NAME)
+    assert page.load_button.isEnabled() and not page.remove_button.isEnabled()  # built in: cannot be removed
+
+    page.settings_panel.context.setValue(1024)  # a loading setting: used by this load
+    states = []
+    ctx.model_state_changed.connect(states.append)
+    qtbot.mouseClick(page.load_button, Qt.MouseButton.LeftButton)
+    assert "Loading" in page.state_label.text() and not page.load_button.isEnabled()
+    qtbot.waitUntil(lambda: bool(states), timeout=TIMEOUT)
+    state = states[0]
+    assert state.model == SMOLLM2_NAME and state.n_ctx == 1024 and ctx.engine.host.state == state
+    assert page.in_use() == {SMOLLM2_NAME: "Loaded"}
+    text = page.state_label.text()
+    assert "1,024" in text and f"{state.n_threads} threads" in text and state.offload in text
+    assert page.reason_label.text() == state.offload_reason
+    assert ctx.settings.model == SMOLLM2_NAME
+    for widget in (page, page.settings_panel):  # a language switch redraws, keeping the state
+        QApplication.sendEvent(widget, QEvent(QEvent.Type.LanguageChange))
+    assert "1,024" in page.state_label.text() and page.settings_panel.context.value() == 1024
+    qtbot.waitUntil(lambda: page.in_use() == {SMOLLM2_NAME: "Loaded"}, timeout=TIMEOUT)
+    assert page.settings_panel.reload_button.isEnabled() and page.load_button.isEnabled()
+    assert not no_dialogs
+
+
+def test_add_a_bad_file_then_an_adapter_with_its_base(ctx, page, qtbot, tmp_path, no_dialogs, monkeypatch):
+    bad = tmp_path / "notes.gguf"
+    bad.write_text("these are notes, not a model", encoding="utf-8")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(bad))])
+    page.dropEvent(QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                              Qt.KeyboardModifier.NoModifier))
+    qtbot.waitUntil(lambda: len(no_dialogs) == 1, timeout=TIMEOUT)
+    kind, text = no_dialogs[0]
+    assert kind == "warning" and "GGUF" in text and "notes.gguf" in text
+
+    adapter = write_test_adapter(tmp_path / "style.gguf", read_gguf_info(smollm2_path()))
+    asked = []
+
+    def choose(parent, title, label, items, current=0, editable=True, *args, **kwargs):
+        asked.append((label, list(items)))
+        return items[current], True
+
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(choose))
+    page.add_model_file(adapter)
+    qtbot.waitUntil(lambda: "style" in page.models, timeout=TIMEOUT)
+    assert asked and asked[0][1] == [SMOLLM2_NAME] and "style.gguf" in asked[0][0]
+    assert row(page, "style")[1:2] == ["Adapter"] and row(page, "style")[page.BASE] == SMOLLM2_NAME
+    assert len(no_dialogs) == 1
+
+    # Loading an adapter loads its base and attaches it.
+    page.select("style")
+    page.load_selected()
+    qtbot.waitUntil(lambda: page.in_use().get("style", "").startswith("Attached"), timeout=TIMEOUT)
+    assert page.in_use()[SMOLLM2_NAME] == "Loaded" and "style" in page.state_label.text()
+
+    # Remove asks, says the file stays, and forgets the entry.
+    page.select("style")
+    assert page.remove_button.isEnabled()
+    page.remove()
+    assert no_dialogs[-1][0] == "question" and "not deleted" in no_dialogs[-1][1]
+    qtbot.waitUntil(lambda: "style" not in page.models, timeout=TIMEOUT)
+    assert adapter.exists()
+
+
+def test_settings_panel_writes_the_settings(ctx, page, qtbot):
+    from engine.api import GenerationSettings, LoadSettings
+
+    panel = page.settings_panel
+    panel.gpu_layers.setValue(0)
+    panel.threads.setValue(2)
+    assert (ctx.settings.loading().n_gpu_layers, ctx.settings.loading().n_threads) == (0, 2)
+    panel.gpu_layers.setValue(panel.gpu_layers.minimum())
+    assert ctx.settings.loading().n_gpu_layers is None and panel.gpu_layers.text() == "Auto"
+
+    panel.temperature.setValue(0.2)
+    panel.top_p.setValue(0.8)
+    panel.top_k.setValue(20)
+    panel.min_p.setValue(0.1)
+    panel.repeat_penalty.setValue(1.3)
+    panel.max_tokens.setValue(256)
+    g = ctx.settings.generation()
+    assert (g.temperature, g.top_p, g.top_k, g.min_p, g.repeat_penalty, g.max_tokens) == (0.2, 0.8, 20, 0.1, 1.3, 256)
+    assert "next time" in panel.note.text()
+
+    qtbot.mouseClick(panel.defaults_button, Qt.MouseButton.LeftButton)
+    assert ctx.settings.generation() == GenerationSettings()
+    assert ctx.settings.loading() == LoadSettings()
+    assert panel.threads.text() == "Auto" and panel.temperature.value() == GenerationSettings().temperature
