@@ -29,9 +29,17 @@ from .vectors import VectorIndex
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "run_cli", "Engine", "CancelToken", "Library", "DocumentInfo", "IndexProgress", "IndexResult",
+    "run_cli", "gpu_offload_supported", "Engine", "CancelToken", "Library", "DocumentInfo", "IndexProgress", "IndexResult",
     "SearchHit", "BunkoError", "__version__", "data_dir", "default_db_path", "log_dir", "Answer", "AnswerEvent", "GenerationSettings", "LoadSettings", "Source",
 ]
+
+
+def gpu_offload_supported() -> bool:
+    """Whether the installed llama.cpp was built with GPU (CUDA) support: the About box
+    says which build this is."""
+    from .llm.gpu import cuda_build
+
+    return cuda_build()
 
 
 def run_cli(argv: list[str] | None = None) -> int:

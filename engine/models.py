@@ -313,14 +313,18 @@ class ModelRegistry:
         return model
 
     def default(self) -> ModelInfo:
-        """The built-in SmolLM2, registered on first use (and again if its package moved)."""
-        found = self._find(SMOLLM2_NAME)
-        if found is not None and Path(found.path).is_file():
-            return found
-        info = read_gguf_info(smollm2_path())
-        if found is not None:  # the package was reinstalled elsewhere
-            return self._relocate(found, info)
-        return self._insert(info, SMOLLM2_NAME, builtin=True)
+        """The built-in SmolLM2, registered on first use (and again if its package moved).
+
+        Under the store's write lock: the app's model page and its first model load
+        both ask for it at start, and must not both insert it."""
+        with self.store.write_lock:
+            found = self._find(SMOLLM2_NAME)
+            if found is not None and Path(found.path).is_file():
+                return found
+            info = read_gguf_info(smollm2_path())
+            if found is not None:  # the package was reinstalled elsewhere
+                return self._relocate(found, info)
+            return self._insert(info, SMOLLM2_NAME, builtin=True)
 
     def _relocate(self, model: ModelInfo, info: GGUFInfo) -> ModelInfo:
         """Point a built-in entry at its file's new place, keeping adapters attached."""

@@ -1,0 +1,246 @@
+"""How a conversation answers: from the model alone, from libraries (RAG), with a LoRA
+adapter, or both; which model; and the conversation's system prompt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QHBoxLayout, QLabel,
+                               QMenu, QPlainTextEdit, QPushButton, QToolButton, QVBoxLayout, QWidget)
+
+MODEL_ALONE, LIBRARIES, ADAPTER, BOTH = range(4)
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    libraries: tuple[str, ...] = ()
+    model: str | None = None          # None: the loaded or default model
+    adapter: str | None = None
+    adapter_scale: float = 1.0
+    system_prompt: str | None = None
+
+    def fields(self) -> dict:
+        """Keyword arguments for engine.conversations.update / create."""
+        return {"libraries": self.libraries, "model": self.model, "adapter": self.adapter,
+                "adapter_scale": self.adapter_scale, "system_prompt": self.system_prompt}
+
+    @classmethod
+    def of(cls, conversation) -> "ChatOptions":
+        return cls(tuple(conversation.libraries), conversation.model, conversation.adapter,
+                   float(conversation.adapter_scale), conversation.system_prompt)
+
+
+class SystemPromptDialog(QDialog):
+    def __init__(self, text: str | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("System prompt"))
+        self.resize(480, 260)
+        self.editor = QPlainTextEdit(text or "")
+        self.editor.setPlaceholderText(self.tr("For example: Answer in Japanese, briefly, as our HR desk."))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(self.tr("Instructions the model reads before every question in this chat:")))
+        layout.addWidget(self.editor, 1)
+        layout.addWidget(buttons)
+
+    def text(self) -> str | None:
+        return self.editor.toPlainText().strip() or None
+
+
+class OptionsBar(QWidget):
+    changed = Signal(object)  # ChatOptions, when the user changes something
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.loaded = False        # the libraries and models have arrived
+        self.library_names: list[str] = []
+        self.models: list = []     # engine ModelInfo
+        self.default_model: str | None = None
+        self._options = ChatOptions()
+        self._use_defaults = True  # a new chat that the user has not changed yet
+        self._setting = False
+
+        self.mode = QComboBox()
+        for text in (self.tr("Model alone"), self.tr("Libraries (RAG)"), self.tr("LoRA adapter"),
+                     self.tr("Libraries + LoRA adapter")):
+            self.mode.addItem(text)
+        self.mode.setToolTip(self.tr("Where answers come from"))
+        self.libraries_button = QToolButton()
+        self.libraries_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.libraries_menu = QMenu(self)
+        self.libraries_button.setMenu(self.libraries_menu)
+        self.adapter = QComboBox()
+        self.adapter.setToolTip(self.tr("LoRA adapter (trained for the selected model)"))
+        self.scale = QDoubleSpinBox()
+        self.scale.setRange(0.0, 2.0)
+        self.scale.setSingleStep(0.1)
+        self.scale.setValue(1.0)
+        self.scale.setToolTip(self.tr("How strongly the adapter changes the model (1.0 = as trained)"))
+        self.model = QComboBox()
+        self.model.setToolTip(self.tr("Chat model"))
+        self.prompt_button = QPushButton(self.tr("System prompt…"))
+        self.prompt_button.setCheckable(True)  # checked = this chat has one
+        self.prompt_button.clicked.connect(self.edit_system_prompt)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for w in (self.mode, self.libraries_button, self.adapter, self.scale, self.model, self.prompt_button):
+            layout.addWidget(w)
+        layout.addStretch(1)
+
+        self.mode.currentIndexChanged.connect(self._on_mode)
+        self.adapter.currentIndexChanged.connect(self._emit)
+        self.scale.valueChanged.connect(self._emit)
+        self.model.currentIndexChanged.connect(self._on_model)
+        self._fill_models()
+        self._show(self._options)
+
+    # -- choices from the engine -------------------------------------------------
+    def set_choices(self, libraries, models, loaded_model: str | None = None) -> None:
+        """Library and model lists arrived (engine.libraries(), engine.models.list())."""
+        self.library_names = [lib.name for lib in libraries]
+        self.models = list(models)
+        chat_models = [m for m in self.models if m.kind == "model"]
+        builtin = next((m.name for m in chat_models if m.builtin), None)
+        self.default_model = loaded_model or builtin or (chat_models[0].name if chat_models else None)
+        self.loaded = True
+        self._fill_models()
+        self.set_options(self.defaults() if self._use_defaults else self._options, defaults=self._use_defaults)
+
+    def defaults(self) -> ChatOptions:
+        """A new chat answers from every library when there are any (RAG), else from the model alone."""
+        return ChatOptions(libraries=tuple(self.library_names))
+
+    def _fill_models(self) -> None:
+        self._setting = True
+        self.model.clear()
+        default = self.tr("Default model ({name})").format(name=self.default_model) if self.default_model \
+            else self.tr("Default model")
+        self.model.addItem(default, None)
+        for m in self.models:
+            if m.kind == "model":
+                self.model.addItem(m.name, m.name)
+        self._setting = False
+
+    def _fill_adapters(self, model: str | None, selected: str | None) -> None:
+        base = model or self.default_model
+        self.adapter.clear()
+        names = [m.name for m in self.models if m.kind == "adapter" and m.base_model == base]
+        if selected and selected not in names:
+            names.insert(0, selected)  # keep the chat's choice visible even if it no longer fits
+        if not names:
+            self.adapter.addItem(self.tr("No adapter for this model"), None)
+        for name in names:
+            self.adapter.addItem(name, name)
+        self.adapter.setCurrentIndex(max(0, self.adapter.findData(selected)) if selected else 0)
+
+    # -- the conversation's options ---------------------------------------------
+    def options(self) -> ChatOptions:
+        return self._options
+
+    def set_options(self, options: ChatOptions, defaults: bool = False) -> None:
+        """Show a conversation's options (no `changed` signal). `defaults`: a new chat, which
+        takes the defaults again when the libraries arrive."""
+        self._use_defaults = defaults
+        self._options = options
+        self._show(options)
+
+    def _show(self, options: ChatOptions) -> None:
+        self._setting = True
+        try:
+            mode = (BOTH if options.adapter else LIBRARIES) if options.libraries else \
+                (ADAPTER if options.adapter else MODEL_ALONE)
+            self.mode.setCurrentIndex(mode)
+            index = self.model.findData(options.model) if options.model else 0
+            if index < 0:
+                self.model.addItem(options.model, options.model)
+                index = self.model.count() - 1
+            self.model.setCurrentIndex(index)
+            self._fill_adapters(options.model, options.adapter)
+            self.scale.setValue(options.adapter_scale)
+            self._fill_libraries(options.libraries)
+            self.prompt_button.setChecked(bool(options.system_prompt))
+            self.prompt_button.setToolTip(options.system_prompt or self.tr("No system prompt"))
+            self._show_mode(mode)
+        finally:
+            self._setting = False
+
+    def _fill_libraries(self, checked) -> None:
+        self.libraries_menu.clear()
+        for name in sorted(set(self.library_names) | set(checked)):
+            action = self.libraries_menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(name in checked)
+            action.toggled.connect(self._emit)
+        if not self.library_names:
+            none = self.libraries_menu.addAction(self.tr("No libraries yet: add a folder on the Library page"))
+            none.setEnabled(False)
+        self._label_libraries(checked)
+
+    def _label_libraries(self, checked) -> None:
+        if checked and set(checked) >= set(self.library_names):
+            text = self.tr("All libraries")
+        elif len(checked) == 1:
+            text = checked[0]
+        else:
+            text = self.tr("{n} libraries").format(n=len(checked))
+        self.libraries_button.setText(text)
+
+    def _show_mode(self, mode: int) -> None:
+        self.libraries_button.setVisible(mode in (LIBRARIES, BOTH))
+        self.adapter.setVisible(mode in (ADAPTER, BOTH))
+        self.scale.setVisible(mode in (ADAPTER, BOTH))
+
+    def _checked_libraries(self) -> tuple[str, ...]:
+        return tuple(a.text() for a in self.libraries_menu.actions() if a.isCheckable() and a.isChecked())
+
+    # -- the user changes something --------------------------------------------
+    def _on_mode(self, mode: int) -> None:
+        if self._setting:
+            return
+        if mode in (LIBRARIES, BOTH) and not self._checked_libraries():
+            for action in self.libraries_menu.actions():  # "Libraries" with none chosen means all
+                if action.isCheckable():
+                    action.blockSignals(True)
+                    action.setChecked(True)
+                    action.blockSignals(False)
+        self._show_mode(mode)
+        self._emit()
+
+    def _on_model(self) -> None:
+        if self._setting:
+            return
+        self._setting = True
+        self._fill_adapters(self.model.currentData(), None)
+        self._setting = False
+        self._emit()
+
+    def _emit(self, *_args) -> None:
+        if self._setting:
+            return
+        mode = self.mode.currentIndex()
+        libraries = self._checked_libraries() if mode in (LIBRARIES, BOTH) else ()
+        adapter = self.adapter.currentData() if mode in (ADAPTER, BOTH) else None
+        self._options = replace(self._options, libraries=libraries, model=self.model.currentData(),
+                                adapter=adapter, adapter_scale=round(self.scale.value(), 2))
+        self._use_defaults = False
+        self._label_libraries(libraries)
+        self.changed.emit(self._options)
+
+    def edit_system_prompt(self) -> SystemPromptDialog:
+        """A small dialog; opened window-modal without blocking the event loop."""
+        self.prompt_button.setChecked(bool(self._options.system_prompt))
+        dialog = SystemPromptDialog(self._options.system_prompt, self)
+        dialog.accepted.connect(lambda: self.set_system_prompt(dialog.text()))
+        dialog.open()
+        return dialog
+
+    def set_system_prompt(self, text: str | None) -> None:
+        self._options = replace(self._options, system_prompt=text or None)
+        self.prompt_button.setChecked(bool(text))
+        self.prompt_button.setToolTip(text or self.tr("No system prompt"))
+        self._use_defaults = False
+        self.changed.emit(self._options)

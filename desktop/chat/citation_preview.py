@@ -1,0 +1,133 @@
+"""A cited passage in a small window beside the chat: where it is, what it says,
+which of its sentences the answer used, and a button to open the file."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QColor, QDesktopServices, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPushButton, QTextBrowser,
+                               QVBoxLayout, QWidget)
+
+from engine.types import Source
+
+log = logging.getLogger(__name__)
+
+_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]+")
+_WORD_RE = re.compile(r"\w+(?:[.,']\w+)*")
+_SENTENCE_RE = re.compile(r"[^.!?。！？\n]+(?:[.!?。！？]+|\n|$)")
+_STOP = frozenset("""a an and are as at be by for from has have in is it its of on or that the this to was
+were will with you your per""".split())
+
+
+def _terms(text: str) -> set[str]:
+    """Words (and for Japanese, pairs of characters) that two texts can share."""
+    text = text.lower()
+    terms = set()
+    for run in _CJK_RE.findall(text):
+        terms.update(run[i:i + 2] for i in range(max(1, len(run) - 1)))
+    for word in _WORD_RE.findall(_CJK_RE.sub(" ", text)):
+        if word not in _STOP and (len(word) > 2 or word.isdigit()):
+            terms.add(word)
+    return terms
+
+
+def matching_sentences(passage: str, answer: str) -> list[tuple[int, int]]:
+    """(start, end) of the passage's sentences that share enough words with the answer;
+    the whole passage when none does (it was still the cited source)."""
+    wanted = _terms(answer)
+    spans = []
+    for m in _SENTENCE_RE.finditer(passage):
+        terms = _terms(m.group(0))
+        shared = terms & wanted
+        if terms and (len(shared) >= 3 or len(shared) / len(terms) >= 0.4):
+            spans.append((m.start(), m.end()))
+    return spans or [(0, len(passage))]
+
+
+def file_url(source: Source) -> QUrl:
+    """The file of a source; PDFs open at the cited page where the viewer understands #page=N."""
+    url = QUrl.fromLocalFile(source.abs_path)
+    if source.page is not None and source.abs_path.lower().endswith(".pdf"):
+        url.setFragment(f"page={source.page}")
+    return url
+
+
+def _utf16(text: str, index: int) -> int:
+    # Qt counts positions in UTF-16 units; Python in code points (emoji differ).
+    return len(text[:index].encode("utf-16-le")) // 2
+
+
+class CitationPreview(QDialog):
+    """Non-modal: the reader keeps chatting while it is open."""
+
+    def __init__(self, source: Source, answer_text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.source = source
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setWindowTitle(self.tr("Source [{n}]: {name}").format(n=source.number, name=Path(source.path).name))
+        self.resize(560, 420)
+
+        self.path_label = QLabel(f"<b>[{source.number}] {_html(source.path)}</b>")
+        self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.path_label.setWordWrap(True)
+        details = [self.tr("Library: {name}").format(name=source.library)]
+        if source.location:
+            details.append(self.tr("Location: {where}").format(where=source.location))
+        self.location_label = QLabel(" · ".join(details))
+        self.file_label = QLabel(source.abs_path)
+        self.file_label.setWordWrap(True)
+        self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.file_label.setStyleSheet("color: palette(mid);")
+
+        self.passage = QTextBrowser()
+        self.passage.setPlainText(source.text)
+        self.highlighted = self._highlight(answer_text)
+
+        self.open_button = QPushButton(self.tr("Open file"))
+        self.open_button.setToolTip(self.tr("Open {path} in its usual program").format(path=source.abs_path))
+        self.open_button.clicked.connect(self.open_file)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+
+        row = QHBoxLayout()
+        row.addWidget(self.open_button)
+        row.addStretch(1)
+        row.addWidget(buttons)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.path_label)
+        layout.addWidget(self.location_label)
+        layout.addWidget(self.file_label)
+        layout.addWidget(self.passage, 1)
+        layout.addLayout(row)
+
+    def _highlight(self, answer_text: str) -> list[str]:
+        text = self.source.text
+        spans = matching_sentences(text, answer_text)
+        fmt = QTextCharFormat()
+        fmt.setBackground(QColor(255, 226, 110))
+        fmt.setForeground(QColor(20, 20, 20))
+        cursor = QTextCursor(self.passage.document())
+        for start, end in spans:
+            cursor.setPosition(_utf16(text, start))
+            cursor.setPosition(_utf16(text, end), QTextCursor.MoveMode.KeepAnchor)
+            cursor.mergeCharFormat(fmt)
+        first = QTextCursor(self.passage.document())
+        first.setPosition(_utf16(text, spans[0][0]))
+        self.passage.setTextCursor(first)
+        self.passage.ensureCursorVisible()
+        return [text[s:e] for s, e in spans]
+
+    def open_file(self) -> None:
+        if not Path(self.source.abs_path).exists():
+            self.file_label.setText(self.tr("The file is no longer there: {path}").format(path=self.source.abs_path))
+            return
+        if not QDesktopServices.openUrl(file_url(self.source)):
+            log.info("no program opened %s", self.source.abs_path)
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

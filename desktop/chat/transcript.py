@@ -1,0 +1,87 @@
+"""The conversation as a column of message widgets, one per message, so a streaming
+answer updates its own widget and nothing else."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from .message_view import MessageView
+
+STICK_PX = 24  # this close to the bottom counts as "at the bottom"
+
+
+class Transcript(QScrollArea):
+    regenerate_requested = Signal(object)   # the answer's MessageView
+    edit_submitted = Signal(object, str)    # the question's MessageView, its new text
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        inner = QWidget()
+        self._layout = QVBoxLayout(inner)
+        self._layout.setContentsMargins(12, 8, 12, 8)
+        self._layout.setSpacing(10)
+        self.placeholder = QLabel(self.tr("Ask a question about your documents, or just chat.\n"
+                                          "Enter sends; Shift+Enter starts a new line."))
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setStyleSheet("color: palette(mid);")
+        self._layout.addWidget(self.placeholder)
+        self._layout.addStretch(1)
+        self.setWidget(inner)
+        self.views: list[MessageView] = []
+        self.follow = True  # keep the newest text in sight until the reader scrolls up
+        bar = self.verticalScrollBar()
+        bar.rangeChanged.connect(self._on_range)
+        bar.valueChanged.connect(self._on_scroll)
+
+    # -- following the end -----------------------------------------------------
+    def _on_range(self, _low: int, high: int) -> None:
+        if self.follow:
+            self.verticalScrollBar().setValue(high)
+
+    def _on_scroll(self, value: int) -> None:
+        self.follow = value >= self.verticalScrollBar().maximum() - STICK_PX
+
+    def scroll_to_end(self) -> None:
+        self.follow = True
+        self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())
+
+    # -- messages ------------------------------------------------------------------
+    def add(self, view: MessageView) -> MessageView:
+        view.regenerate_requested.connect(self.regenerate_requested)
+        view.edit_submitted.connect(self.edit_submitted)
+        self._layout.insertWidget(self._layout.count() - 1, view)
+        self.views.append(view)
+        self.placeholder.hide()
+        self._mark_last()
+        return view
+
+    def remove_after(self, view: MessageView | None) -> None:
+        """Drop every message after `view` (all of them for None)."""
+        keep = self.views.index(view) + 1 if view is not None else 0
+        for old in self.views[keep:]:
+            self._layout.removeWidget(old)
+            old.deleteLater()
+        del self.views[keep:]
+        self.placeholder.setVisible(not self.views)
+        self._mark_last()
+
+    def clear(self) -> None:
+        self.remove_after(None)
+        self.follow = True
+
+    def last_answer(self) -> MessageView | None:
+        return next((v for v in reversed(self.views) if v.role == "assistant"), None)
+
+    def set_busy(self, busy: bool) -> None:
+        for view in self.views:
+            view.set_busy(busy)
+
+    def _mark_last(self) -> None:
+        last = self.last_answer()
+        for view in self.views:
+            view.set_last(view is last and view is self.views[-1])

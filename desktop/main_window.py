@@ -1,0 +1,362 @@
+"""The main window: navigation on the left, the pages in a stack, a status bar, menus.
+
+Only the chat page is built before the window first shows; the others are built
+right after (create_pages) or when first asked for, which keeps the start quick.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+                               QMainWindow, QMessageBox, QProgressBar, QPushButton, QStackedWidget,
+                               QVBoxLayout, QWidget)
+
+import engine.api as api
+
+log = logging.getLogger(__name__)
+
+# name, module (inside desktop/), class
+PAGES = (("chat", ".chat", "ChatPage"), ("libraries", ".library", "LibrariesPage"),
+         ("models", ".models", "ModelsPage"), ("settings", ".settings_page", "SettingsPage"))
+
+
+def _shortcuts(*keys) -> list[QKeySequence]:
+    """Standard keys first; fallbacks for platforms where a standard key is empty."""
+    seen, out = set(), []
+    for key in keys:
+        for seq in (QKeySequence.keyBindings(key) if isinstance(key, QKeySequence.StandardKey)
+                    else [QKeySequence(key)]):
+            if not seq.isEmpty() and seq.toString() not in seen:
+                seen.add(seq.toString())
+                out.append(seq)
+    return out
+
+
+def build_description() -> str:
+    """"CPU build" or "CUDA build", as far as the engine can tell."""
+    check = getattr(api, "gpu_offload_supported", None)
+    try:
+        return "CUDA" if check is not None and check() else "CPU"
+    except Exception:  # an unusable GPU library still leaves a working CPU app
+        log.debug("GPU offload check failed", exc_info=True)
+        return "CPU"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self._pages: dict[str, QWidget] = {}
+        self._holders: dict[str, QVBoxLayout] = {}
+        self._model_state = None
+        self._progress = None
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setFrameShape(QFrame.Shape.NoFrame)
+        self.nav.setMinimumWidth(140)
+        self.nav.setMaximumWidth(220)
+        self.stack = QStackedWidget()
+        for name, _module, _cls in PAGES:
+            holder = QWidget()
+            layout = QVBoxLayout(holder)
+            layout.setContentsMargins(0, 0, 0, 0)
+            layout.setSpacing(0)
+            self._holders[name] = layout
+            self.stack.addWidget(holder)
+            item = QListWidgetItem()
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            self.nav.addItem(item)
+        self._build_hint()
+        self.nav.currentRowChanged.connect(self._on_nav)
+
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.nav)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self._build_status_bar()
+        self._build_actions()
+        self._build_menus()
+        self.retranslate()
+
+        ctx.model_state_changed.connect(self._on_model_state)
+        ctx.indexing.connect(self._on_indexing)
+        ctx.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        ctx.libraries_changed.connect(self.refresh_hint)
+
+        self.resize(1100, 720)
+        geometry = ctx.settings.get("window/geometry")
+        if geometry is not None:
+            try:
+                self.restoreGeometry(geometry)
+            except TypeError:
+                log.info("saved window geometry ignored")
+        self.show_page("chat")
+        self.refresh_hint()
+
+    # -- pages -------------------------------------------------------------------
+    def page(self, name: str) -> QWidget:
+        """The page called `name`, built on first use."""
+        if name not in self._pages:
+            module, cls = next((m, c) for n, m, c in PAGES if n == name)
+            self._pages[name] = self._make_page(name, module, cls)
+            self._holders[name].addWidget(self._pages[name], 1)
+        return self._pages[name]
+
+    def _make_page(self, name: str, module: str, cls: str) -> QWidget:
+        try:
+            page_class = getattr(importlib.import_module(module, "desktop"), cls, None)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not ("desktop" + module).startswith(exc.name):
+                raise
+            page_class = None
+        if page_class is None:
+            log.warning("page %s is missing from this build", name)
+            label = QLabel()
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setProperty("missing", True)
+            label.setText(self.tr("This page is not available in this build."))
+            return label
+        return page_class(self.ctx)
+
+    def create_pages(self) -> None:
+        for name, _module, _cls in PAGES:
+            self.page(name)
+
+    def show_page(self, name: str) -> QWidget:
+        page = self.page(name)
+        row = [n for n, _m, _c in PAGES].index(name)
+        self.nav.setCurrentRow(row)
+        return page
+
+    def current_page_name(self) -> str:
+        return PAGES[self.stack.currentIndex()][0]
+
+    def _on_nav(self, row: int) -> None:
+        if row < 0:
+            return
+        self.page(PAGES[row][0])
+        self.stack.setCurrentIndex(row)
+
+    def _call(self, page_name: str, method: str, *args, show: bool = True):
+        page = self.show_page(page_name) if show else self.page(page_name)
+        fn = getattr(page, method, None)
+        if fn is None:
+            log.warning("%s page has no %s()", page_name, method)
+            return None
+        return fn(*args)
+
+    # -- first-run hint --------------------------------------------------------------
+    def _build_hint(self) -> None:
+        self.hint = QFrame()
+        self.hint.setObjectName("firstRunHint")
+        self.hint.setFrameShape(QFrame.Shape.StyledPanel)
+        row = QHBoxLayout(self.hint)
+        self.hint_label = QLabel()
+        self.hint_label.setWordWrap(True)
+        self.hint_button = QPushButton()
+        self.hint_button.clicked.connect(self.add_folder)
+        row.addWidget(self.hint_label, 1)
+        row.addWidget(self.hint_button)
+        self.hint.hide()
+        self._holders["chat"].addWidget(self.hint)
+
+    def refresh_hint(self) -> None:
+        self.ctx.runner.run(self.ctx.engine.libraries, key="window:libraries",
+                            on_done=lambda libs: self.hint.setVisible(not libs),
+                            on_error=lambda exc: log.warning("libraries for the hint: %s", exc))
+
+    # -- status bar --------------------------------------------------------------------
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.index_label = QLabel()
+        self.index_bar = QProgressBar()
+        self.index_bar.setMaximumWidth(160)
+        self.index_bar.setTextVisible(False)
+        self.model_label = QLabel()
+        for widget in (self.index_label, self.index_bar):
+            widget.hide()
+            bar.addPermanentWidget(widget)
+        bar.addPermanentWidget(self.model_label)
+
+    def _on_model_state(self, state) -> None:
+        self._model_state = state
+        self._show_model()
+
+    def _show_model(self) -> None:
+        state = self._model_state
+        if state is None:
+            self.model_label.setText(self.tr("No model loaded"))
+            self.model_label.setToolTip("")
+            return
+        parts = [self.tr("Model: {name}").format(name=state.model)]
+        if state.adapter:
+            parts.append(self.tr("adapter {name}").format(name=state.adapter))
+        offload = self.tr("CPU") if state.offload == "CPU" else self.tr("GPU: {layers}").format(layers=state.offload)
+        parts.append(offload)
+        self.model_label.setText(" · ".join(parts))
+        self.model_label.setToolTip(state.offload_reason)
+
+    def _on_indexing(self, progress) -> None:
+        self._progress = progress
+        self._show_indexing()
+        if progress is not None and progress.phase == "done":
+            QTimer.singleShot(4000, self._hide_indexing_if_done)
+
+    def _hide_indexing_if_done(self) -> None:
+        if self._progress is None or self._progress.phase == "done":
+            self._progress = None
+            self._show_indexing()
+
+    def _show_indexing(self) -> None:
+        p = self._progress
+        busy = p is not None
+        self.index_label.setVisible(busy)
+        self.index_bar.setVisible(busy and p.phase != "done")
+        if not busy:
+            return
+        if p.phase == "scanning":
+            self.index_label.setText(self.tr("Scanning {library}…").format(library=p.library))
+            self.index_bar.setRange(0, 0)
+        elif p.phase == "done":
+            self.index_label.setText(self.tr("{library} is up to date").format(library=p.library))
+        else:
+            text = self.tr("Indexing {library}: {done}/{total} files").format(
+                library=p.library, done=p.files_done, total=p.files_total)
+            if p.eta_s is not None and p.eta_s >= 1:
+                minutes = int(p.eta_s // 60)
+                left = (self.tr("about {n} min left").format(n=minutes) if minutes
+                        else self.tr("about {n} s left").format(n=int(p.eta_s)))
+                text += " · " + left
+            self.index_label.setText(text)
+            self.index_bar.setRange(0, max(1, p.files_total))
+            self.index_bar.setValue(p.files_done)
+
+    # -- actions and menus ---------------------------------------------------------------
+    def _action(self, slot, *keys) -> QAction:
+        action = QAction(self)
+        action.setShortcuts(_shortcuts(*keys))
+        action.triggered.connect(slot)
+        self.addAction(action)  # shortcuts work even with the menu bar hidden
+        return action
+
+    def _build_actions(self) -> None:
+        K = QKeySequence.StandardKey
+        self.act_new_chat = self._action(lambda: self._call("chat", "new_conversation"), K.New)
+        self.act_search = self._action(lambda: self._call("chat", "focus_search"), K.Find)
+        self.act_stop = self._action(self.stop_answer, "Esc")
+        self.act_add_folder = self._action(self.add_folder, "Ctrl+O")
+        self.act_add_model = self._action(self.add_model, "Ctrl+Shift+O")
+        self.act_settings = self._action(lambda: self.show_page("settings"), K.Preferences, "Ctrl+,")
+        self.act_quit = self._action(self.close, K.Quit, "Ctrl+Q")
+        self.act_quit.setMenuRole(QAction.MenuRole.QuitRole)
+        self.act_settings.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.act_about = self._action(self.about)
+        self.act_about.setMenuRole(QAction.MenuRole.AboutRole)
+        self.act_pages = [self._action(lambda _=False, n=name: self.show_page(n), f"Ctrl+{i + 1}")
+                          for i, (name, _m, _c) in enumerate(PAGES[:3])]
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        self.menu_file = bar.addMenu("")
+        self.menu_file.addActions([self.act_new_chat, self.act_add_folder, self.act_add_model])
+        self.menu_file.addSeparator()
+        self.menu_file.addAction(self.act_settings)
+        self.menu_file.addSeparator()
+        self.menu_file.addAction(self.act_quit)
+        self.menu_chat = bar.addMenu("")
+        self.menu_chat.addActions([self.act_search, self.act_stop])
+        self.menu_view = bar.addMenu("")
+        self.menu_view.addActions(self.act_pages)
+        self.menu_help = bar.addMenu("")
+        self.menu_help.addAction(self.act_about)
+
+    def stop_answer(self) -> None:
+        chat = self._pages.get("chat")
+        if chat is not None and hasattr(chat, "stop"):
+            chat.stop()
+
+    def add_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose a folder of documents"))
+        if folder:
+            self._call("libraries", "add_folder", folder)
+
+    def add_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Choose a model file"), "",
+                                              self.tr("GGUF models (*.gguf);;All files (*)"))
+        if path:
+            self._call("models", "add_model_file", path)
+
+    def about(self) -> None:
+        QMessageBox.about(self, self.tr("About Bunko"), self.about_text())
+
+    def about_text(self) -> str:
+        build = (self.tr("CUDA build (can use an NVIDIA GPU)") if build_description() == "CUDA"
+                 else self.tr("CPU build"))
+        return self.tr("<h3>Bunko (文庫) {version}</h3><p>{build}</p>"
+                       "<p>Chat privately with local language models about your own documents. "
+                       "Nothing leaves this computer.</p><p>Licence: Apache-2.0</p>").format(
+            version=api.__version__, build=build)
+
+    # -- language ------------------------------------------------------------------------
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("Bunko"))
+        names = {"chat": self.tr("Chat"), "libraries": self.tr("Libraries"),
+                 "models": self.tr("Models"), "settings": self.tr("Settings")}
+        for row, (name, _m, _c) in enumerate(PAGES):
+            self.nav.item(row).setText(names[name])
+        for action, name in zip(self.act_pages, ("chat", "libraries", "models")):
+            action.setText(names[name])
+        self.menu_file.setTitle(self.tr("&File"))
+        self.menu_chat.setTitle(self.tr("&Chat"))
+        self.menu_view.setTitle(self.tr("&View"))
+        self.menu_help.setTitle(self.tr("&Help"))
+        self.act_new_chat.setText(self.tr("New chat"))
+        self.act_search.setText(self.tr("Search conversations"))
+        self.act_stop.setText(self.tr("Stop answer"))
+        self.act_add_folder.setText(self.tr("Add folder…"))
+        self.act_add_model.setText(self.tr("Add model…"))
+        self.act_settings.setText(self.tr("Settings…"))
+        self.act_quit.setText(self.tr("Quit"))
+        self.act_about.setText(self.tr("About Bunko"))
+        self.hint_label.setText(self.tr("Add a folder to ask questions about your documents."))
+        self.hint_button.setText(self.tr("Add folder…"))
+        for page in self._pages.values():
+            if page.property("missing"):
+                page.setText(self.tr("This page is not available in this build."))
+        self._show_model()
+        self._show_indexing()
+
+    # -- window --------------------------------------------------------------------------
+    def bring_to_front(self) -> None:
+        """A second start of the app asked for this window."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def closeEvent(self, event) -> None:
+        self.ctx.settings.set("window/geometry", self.saveGeometry())
+        # Stop answers and indexing; the app then waits for the runner and closes the engine.
+        for name in ("chat", "libraries", "models"):
+            stop = getattr(self._pages.get(name), "shutdown", None)
+            if stop is not None:
+                try:
+                    stop()
+                except Exception:
+                    log.exception("%s page did not shut down cleanly", name)
+        super().closeEvent(event)

@@ -1,0 +1,175 @@
+"""Settings: language and theme (applied at once), and where Bunko keeps its files."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QEvent, Qt, QUrl
+from PySide6.QtGui import QColor, QDesktopServices, QPalette
+from PySide6.QtWidgets import (QApplication, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QPushButton, QVBoxLayout, QWidget)
+
+from engine.api import data_dir, log_dir
+
+from .i18n import apply_language
+
+log = logging.getLogger(__name__)
+
+THEMES = ("system", "light", "dark")
+_theme = "system"
+_custom_palette = False
+_connected = False
+
+
+def _is_dark(palette: QPalette) -> bool:
+    return palette.color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def _palette(dark: bool) -> QPalette:
+    """An explicit palette, for platforms whose theme cannot switch scheme by itself."""
+    if dark:
+        window, base, alt, text, button = "#2b2b2b", "#1f1f1f", "#292929", "#e8e8e8", "#353535"
+        highlight, link, mid, disabled = "#2f6fc4", "#6ea8fe", "#3c3c3c", "#7a7a7a"
+    else:
+        window, base, alt, text, button = "#efefef", "#ffffff", "#f5f5f5", "#1a1a1a", "#f0f0f0"
+        highlight, link, mid, disabled = "#2f6fc4", "#0b57d0", "#c8c8c8", "#9a9a9a"
+    p = QPalette()
+    R = QPalette.ColorRole
+    for role, color in ((R.Window, window), (R.WindowText, text), (R.Base, base), (R.AlternateBase, alt),
+                        (R.ToolTipBase, base), (R.ToolTipText, text), (R.PlaceholderText, disabled),
+                        (R.Text, text), (R.Button, button), (R.ButtonText, text), (R.BrightText, "#ff5555"),
+                        (R.Highlight, highlight), (R.HighlightedText, "#ffffff"), (R.Link, link),
+                        (R.Mid, mid), (R.Dark, "#202020" if dark else "#a0a0a0"),
+                        (R.Light, "#454545" if dark else "#ffffff")):
+        p.setColor(role, QColor(color))
+    for role in (R.Text, R.WindowText, R.ButtonText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor(disabled))
+    return p
+
+
+def wants_dark() -> bool:
+    if _theme in ("light", "dark"):
+        return _theme == "dark"
+    return QApplication.instance().styleHints().colorScheme() == Qt.ColorScheme.Dark
+
+
+def apply_theme(theme: str) -> None:
+    """"system" follows the desktop's light/dark setting, also when it changes later."""
+    global _theme, _connected
+    app = QApplication.instance()
+    _theme = theme if theme in THEMES else "system"
+    hints = app.styleHints()
+    if _theme == "system":
+        hints.unsetColorScheme()
+    else:
+        hints.setColorScheme(Qt.ColorScheme.Dark if _theme == "dark" else Qt.ColorScheme.Light)
+    if not _connected:
+        hints.colorSchemeChanged.connect(lambda _scheme: _sync_palette())
+        _connected = True
+    _sync_palette()
+
+
+def _sync_palette() -> None:
+    """Use the style's own palette when it already matches; set one only where it does not
+    (Fusion on a desktop without a colour-scheme setting, or the offscreen platform)."""
+    global _custom_palette
+    app = QApplication.instance()
+    dark = wants_dark()
+    standard = app.style().standardPalette()
+    if _is_dark(standard) == dark:
+        if _custom_palette:
+            app.setPalette(standard)
+            _custom_palette = False
+    else:
+        app.setPalette(_palette(dark))
+        _custom_palette = True
+    log.info("theme %s (%s)", _theme, "dark" if dark else "light")
+
+
+def _open_folder(path) -> None:
+    if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+        log.warning("could not open %s", path)
+
+
+class SettingsPage(QWidget):
+    def __init__(self, ctx) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.language = QComboBox()
+        for code in ("system", "ja", "en"):
+            self.language.addItem("", code)
+        self.theme = QComboBox()
+        for code in THEMES:
+            self.theme.addItem("", code)
+        self.language.setCurrentIndex(max(0, self.language.findData(ctx.settings.language)))
+        self.theme.setCurrentIndex(max(0, self.theme.findData(ctx.settings.get("ui/theme", "system", str))))
+        self.language.currentIndexChanged.connect(self._on_language)
+        self.theme.currentIndexChanged.connect(self._on_theme)
+
+        self.appearance = QGroupBox()
+        form = QFormLayout(self.appearance)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        self.language_label, self.theme_label = QLabel(), QLabel()
+        form.addRow(self.language_label, self.language)
+        form.addRow(self.theme_label, self.theme)
+        self.language_note = QLabel()
+        self.language_note.setWordWrap(True)
+        form.addRow(self.language_note)
+
+        self.files = QGroupBox()
+        files = QFormLayout(self.files)
+        self.data_label, self.log_label = QLabel(), QLabel()
+        self.open_data, self.open_logs = QPushButton(), QPushButton()
+        self.open_data.clicked.connect(lambda: _open_folder(data_dir()))
+        self.open_logs.clicked.connect(lambda: _open_folder(log_dir()))
+        files.addRow(self.data_label, self._path_row(data_dir(), self.open_data))
+        files.addRow(self.log_label, self._path_row(log_dir() / "bunko.log", self.open_logs))
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.appearance)
+        layout.addWidget(self.files)
+        layout.addStretch(1)
+        self.retranslate()
+
+    @staticmethod
+    def _path_row(path, button: QPushButton) -> QWidget:
+        row = QWidget()
+        box = QHBoxLayout(row)
+        box.setContentsMargins(0, 0, 0, 0)
+        label = QLabel(str(path))
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        label.setWordWrap(True)
+        box.addWidget(label, 1)
+        box.addWidget(button)
+        return row
+
+    def _on_language(self) -> None:
+        code = self.language.currentData()
+        self.ctx.settings.set("ui/language", code)
+        apply_language(code)  # every widget gets QEvent.LanguageChange
+
+    def _on_theme(self) -> None:
+        code = self.theme.currentData()
+        self.ctx.settings.set("ui/theme", code)
+        apply_theme(code)
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.appearance.setTitle(self.tr("Appearance"))
+        self.language_label.setText(self.tr("Language"))
+        self.theme_label.setText(self.tr("Theme"))
+        # Language names stay in their own language, so anyone can find theirs.
+        for i, name in enumerate((self.tr("System"), "日本語", "English")):
+            self.language.setItemText(i, name)
+        for i, name in enumerate((self.tr("System"), self.tr("Light"), self.tr("Dark"))):
+            self.theme.setItemText(i, name)
+        self.language_note.setText(self.tr("Some texts change language only after Bunko restarts."))
+        self.files.setTitle(self.tr("Files"))
+        self.data_label.setText(self.tr("Data folder"))
+        self.log_label.setText(self.tr("Log file"))
+        self.open_data.setText(self.tr("Open"))
+        self.open_logs.setText(self.tr("Open folder"))
