@@ -18,7 +18,7 @@ import logging
 import threading
 from typing import Any, Callable, Iterator
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from engine.api import CancelToken
 
@@ -30,8 +30,7 @@ class _Relay(QObject):
 
     progress = Signal(object, object)   # task, value
     item = Signal(object, object)       # task, value
-    done = Signal(object, object)       # task, result
-    failed = Signal(object, object)     # task, exception
+    finished = Signal(object, object, object)  # task, (ok, result or exception), the work itself
 
 
 class Task:
@@ -66,22 +65,27 @@ class _Job(QRunnable):
         self.setAutoDelete(True)
 
     def run(self) -> None:  # on a pool thread
+        # The pool deletes this job on its own thread; if the job still held the task
+        # (its callbacks, bound to widgets) or the work (a closure over a page), a
+        # widget could lose its last reference there, and Qt objects must die on the
+        # UI thread. So both travel back with the result and the UI keeps them a while.
+        task, work = self.task, self.work
+        self.task = self.work = None
         try:
-            result = self.work(self.task)
+            outcome = (True, work(task))
         except BaseException as exc:  # noqa: BLE001 - every failure goes back to the UI
-            self.relay.failed.emit(self.task, exc)
-        else:
-            self.relay.done.emit(self.task, result)
-        finally:
-            self.task.finished.set()
+            outcome = (False, exc)
+        task.finished.set()
+        self.relay.finished.emit(task, outcome, work)
 
 
 def _accepts(fn: Callable, name: str) -> bool:
+    """Only a parameter of that very name counts: `**fields` takes anything and would
+    receive a cancel token it never asked for."""
     try:
-        params = inspect.signature(fn).parameters
+        return name in inspect.signature(fn).parameters
     except (TypeError, ValueError):
         return False
-    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
 class Runner(QObject):
@@ -96,10 +100,13 @@ class Runner(QObject):
         self._relay = _Relay()
         self._relay.progress.connect(lambda t, v: self._deliver(t, 0, v))
         self._relay.item.connect(lambda t, v: self._deliver(t, 1, v))
-        self._relay.done.connect(self._on_done)
-        self._relay.failed.connect(self._on_failed)
+        self._relay.finished.connect(self._on_finished)
         self._by_key: dict[str, Task] = {}
         self._running: set[Task] = set()
+        self._graveyard: list = []  # finished tasks and work, dropped a second later (see _Job.run)
+        self._sweep = QTimer(self)
+        self._sweep.setSingleShot(True)
+        self._sweep.timeout.connect(self._graveyard.clear)
 
     # -- starting work -------------------------------------------------------
     def run(self, fn: Callable, *args, on_done=None, on_error=None, on_progress=None,
@@ -169,14 +176,17 @@ class Runner(QObject):
         if task.key is not None and self._by_key.get(task.key) is task:
             del self._by_key[task.key]
 
-    def _on_done(self, task: Task, result) -> None:
+    def _on_finished(self, task: Task, outcome, work) -> None:
         self._forget(task)
-        if not task.dropped and task._callbacks[2] is not None:
-            task._callbacks[2](result)
-
-    def _on_failed(self, task: Task, exc: BaseException) -> None:
-        self._forget(task)
+        self._graveyard.append((task, work))
+        self._sweep.start(1000)
+        ok, value = outcome
         if task.dropped:
-            log.debug("a superseded task failed: %s", exc)
+            if not ok:
+                log.debug("a superseded task failed: %s", value)
             return
-        (task._callbacks[3] or self.default_error)(exc)
+        if ok:
+            if task._callbacks[2] is not None:
+                task._callbacks[2](value)
+        else:
+            (task._callbacks[3] or self.default_error)(value)

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import ctypes
 import statistics
-import sys
 import time
 
-import PySide6
 import pytest
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QInputMethodEvent, QTextFormat, QTextTable
 from PySide6.QtWidgets import QApplication
 
 from engine.types import GenerationSettings, LoadSettings, Source
-
-if sys.version_info < (3, 12) and PySide6.__version__.startswith("6.12."):
-    # PySide6 6.12 returns None from void methods without adding a reference, which only
-    # Python 3.12+ (immortal None) tolerates; on 3.11 every call takes one reference from
-    # None and the interpreter aborts ("none_dealloc") once they run out. Streaming makes
-    # many such calls, so give None references to spare, as 3.12 does.
-    ctypes.c_ssize_t.from_address(id(None)).value += 1 << 32
 
 TIMEOUT = 60_000
 
