@@ -273,3 +273,30 @@ def test_launcher_routes_commands(monkeypatch, capsys):
     assert launcher.main([]) == 0
     assert seen == [("bench", ["--json"]), ("cli", ["bench", "--help"]), ("app", None), ("cli", [])]
     assert "pip install PySide6" in capsys.readouterr().err
+
+
+def test_whole_flow_through_the_window(window, ctx, qtbot, tmp_path):
+    """Add a folder on the Libraries page, wait for indexing, ask on the Chat page, see a
+    cited answer and open the citation: what a person does on a fresh install."""
+    from engine.api import GenerationSettings
+
+    folder = tmp_path / "規程"
+    folder.mkdir()
+    (folder / "travel.md").write_text("# Travel\n\nThe daily travel allowance is 4,700 yen per day.\n",
+                                      encoding="utf-8")
+    (folder / "security.md").write_text("# Security\n\nPasswords must be 14 characters long.\n", encoding="utf-8")
+    ctx.settings.set_generation(GenerationSettings(temperature=0.0, max_tokens=24))
+    window._call("libraries", "add_folder", folder)
+    qtbot.waitUntil(lambda: any(lib.documents == 2 for lib in ctx.engine.libraries()), timeout=120_000)
+    chat = window.page("chat")
+    window.show_page("chat")
+    chat.new_conversation()
+    with qtbot.waitSignal(chat.answer_finished, timeout=180_000) as done:
+        chat.ask_text("How much is the daily travel allowance?")
+    answer = done.args[0]
+    assert answer.status == "complete" and "4,700" in answer.text
+    view = chat.transcript.views[-1]
+    chip = next(c for c in view.chips if "travel.md" in c.text())
+    qtbot.mouseClick(chip, Qt.MouseButton.LeftButton)
+    assert view.preview is not None and "4,700 yen" in view.preview.passage.toPlainText()
+    view.preview.close()
