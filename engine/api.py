@@ -18,6 +18,7 @@ import numpy as np
 
 from . import __version__, paths, retrieve
 from .paths import data_dir, default_db_path, log_dir
+from .timefmt import clock
 from .cancel import CancelToken
 from .errors import BunkoError, EmbedderMismatchError, LibraryNotFoundError
 from .indexer import delete_library_rows, index_library
@@ -29,7 +30,7 @@ from .vectors import VectorIndex
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "run_cli", "gpu_offload_supported", "Engine", "CancelToken", "Library", "DocumentInfo", "IndexProgress", "IndexResult",
+    "run_cli", "gpu_offload_supported", "clock", "Engine", "CancelToken", "Library", "DocumentInfo", "IndexProgress", "IndexResult",
     "SearchHit", "BunkoError", "__version__", "data_dir", "default_db_path", "log_dir", "Answer", "AnswerEvent", "GenerationSettings", "LoadSettings", "Source",
 ]
 

@@ -8,13 +8,14 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QMimeData, Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
                                QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from engine.types import IndexProgress, IndexResult, Library
 
+from ..dropping import DropPaths
 from .indexing import IndexQueue
 from .progress import IndexProgressPanel
 from .skipped import SkippedFilesView
@@ -34,14 +35,7 @@ def local_time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M")
 
 
-def dropped_folders(mime: QMimeData) -> list[Path]:
-    if not mime.hasUrls():
-        return []
-    paths = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
-    return [p for p in paths if p.is_dir()]
-
-
-class LibrariesPage(QWidget):
+class LibrariesPage(DropPaths, QWidget):
     NAME, FOLDER, DOCUMENTS, CHUNKS, SKIPPED, FAILED, UPDATED, WATCH, ERROR = range(9)
 
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
@@ -398,19 +392,9 @@ class LibrariesPage(QWidget):
             if lib.watch and not self.queue.busy(lib.name):
                 self.queue.enqueue(lib.name, quiet=True)
 
-    # -- drag and drop ---------------------------------------------------------------
-    def dragEnterEvent(self, event) -> None:
-        if dropped_folders(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+    # -- drag and drop (DropPaths) ------------------------------------------------------
+    def accepts_path(self, path: Path) -> bool:
+        return path.is_dir()
 
-    def dragMoveEvent(self, event) -> None:
-        self.dragEnterEvent(event)
-
-    def dropEvent(self, event) -> None:
-        folders = dropped_folders(event.mimeData())
-        for folder in folders:
-            self.add_folder(folder)
-        if folders:
-            event.acceptProposedAction()
+    def take_path(self, path: Path) -> None:
+        self.add_folder(path)

@@ -7,16 +7,8 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
                                QVBoxLayout, QWidget)
 
+from engine.api import clock
 from engine.types import IndexProgress
-
-
-def clock(seconds: float | None) -> str:
-    """'1:05' or '1:02:03'; '--:--' while unknown (the same in every language)."""
-    if seconds is None:
-        return "--:--"
-    m, s = divmod(int(seconds), 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 class IndexProgressPanel(QFrame):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QMimeData, Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
                                QMessageBox, QPushButton, QScrollArea, QSplitter, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
 from engine.api import data_dir
 from engine.errors import AdapterNeedsBaseError, ModelError
 
+from ..dropping import DropPaths
 from .settings_panel import ModelSettingsPanel
 
 log = logging.getLogger(__name__)
@@ -46,13 +47,6 @@ def human_size(size: int | None) -> str:
     return f"{size / 1e9:.2f} GB" if size >= 1e9 else f"{size / 1e6:.1f} MB"
 
 
-def dropped_models(mime: QMimeData) -> list[Path]:
-    if not mime.hasUrls():
-        return []
-    paths = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
-    return [p for p in paths if p.suffix.lower() == ".gguf" and p.is_file()]
-
-
 def needs_base(exc: BaseException) -> bool:
     """The registry refuses an adapter added without its base model with this message."""
     return isinstance(exc, AdapterNeedsBaseError)
@@ -69,7 +63,7 @@ class _Item(QTreeWidgetItem):
         return super().__lt__(other)
 
 
-class ModelsPage(QWidget):
+class ModelsPage(DropPaths, QWidget):
     NAME, KIND, SIZE, QUANT, CONTEXT, TEMPLATE, BASE, USE = range(8)
 
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
@@ -369,19 +363,9 @@ class ModelsPage(QWidget):
         self._mark_in_use(state)
         self._update_buttons()
 
-    # -- drag and drop ---------------------------------------------------------------
-    def dragEnterEvent(self, event) -> None:
-        if dropped_models(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+    # -- drag and drop (DropPaths) ------------------------------------------------------
+    def accepts_path(self, path: Path) -> bool:
+        return path.suffix.lower() == ".gguf" and path.is_file()
 
-    def dragMoveEvent(self, event) -> None:
-        self.dragEnterEvent(event)
-
-    def dropEvent(self, event) -> None:
-        files = dropped_models(event.mimeData())
-        for path in files:
-            self.add_model_file(path)
-        if files:
-            event.acceptProposedAction()
+    def take_path(self, path: Path) -> None:
+        self.add_model_file(path)
