@@ -20,7 +20,7 @@ from typing import Callable
 
 from . import paths
 from .errors import AdapterNeedsBaseError, ModelError, ModelFileError, ModelNotFoundError
-from .llm.gguf_file import GGUFInfo, read_gguf_info
+from .llm.gguf_file import GGUFInfo, read_gguf_info, template_name
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,11 @@ class ModelInfo:
     lora_alpha: float | None
     builtin: bool
     training: dict | None      # adapters Bunko trained: data, settings, loss
+
+    @property
+    def template(self) -> str:
+        """The chat template's family: chatml, llama3, gemma, mistral, phi, custom or none."""
+        return template_name(self.chat_template)
 
 
 def fingerprint(path: str | Path) -> str:

@@ -22,23 +22,8 @@ log = logging.getLogger(__name__)
 SORT = Qt.ItemDataRole.UserRole + 1
 
 
-def template_label(chat_template: str | None) -> str:
-    """A short name for a chat template, from the special tokens each family writes.
-    Phi-4 reuses ChatML's <|im_start|> with its own <|im_sep|>, so Phi comes first."""
-    t = chat_template or ""
-    if not t.strip():
-        return "none"
-    if "<|im_sep|>" in t or ("<|user|>" in t and "<|end|>" in t):
-        return "Phi"
-    if "<|im_start|>" in t:
-        return "ChatML"
-    if "<|start_header_id|>" in t:
-        return "Llama 3"
-    if "<start_of_turn>" in t:
-        return "Gemma"
-    if "[INST]" in t:
-        return "Mistral"
-    return "custom"
+# How the engine's template families read in the list.
+TEMPLATE_LABELS = {"chatml": "ChatML", "llama3": "Llama 3", "gemma": "Gemma", "mistral": "Mistral", "phi": "Phi"}
 
 
 def human_size(size: int | None) -> str:
@@ -251,7 +236,7 @@ class ModelsPage(DropPaths, QWidget):
             kind = self.tr("Adapter") if adapter else (self.tr("Model (built in)") if m.builtin else self.tr("Model"))
             item = _Item([m.name, kind, human_size(m.size), m.quantization or "",
                           "" if adapter or not m.context_length else f"{m.context_length:,}",
-                          "" if adapter else template_label(m.chat_template), m.base_model or "", ""])
+                          "" if adapter else TEMPLATE_LABELS.get(m.template, m.template), m.base_model or "", ""])
             item.setData(self.NAME, Qt.ItemDataRole.UserRole, m.name)
             item.setData(self.SIZE, SORT, m.size or 0)
             item.setData(self.CONTEXT, SORT, m.context_length or 0)
