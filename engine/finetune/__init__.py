@@ -1,0 +1,1 @@
+"""Fine-tuning: datasets, the trainer, job runners and adapter conversion."""
