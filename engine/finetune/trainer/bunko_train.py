@@ -1,0 +1,303 @@
+"""Bunko's LoRA trainer. Runs on the GPU host in its own environment (see requirements-*.txt),
+never inside the app: it imports nothing from Bunko, and app and trainer exchange only files
+and the JSON lines this script prints.
+
+    python bunko_train.py --spec job/spec.json
+
+Backends: Unsloth (4-bit loading, its fast kernels) where CUDA is present; plain
+transformers + PEFT elsewhere (CPU, for small models and tests). A GGUF base is
+dequantised by transformers into a Hugging Face model first, so the adapter is
+trained on the very weights the app chats with.
+
+Output folder: progress.jsonl (the same lines as stdout), checkpoint-N/ (adapter,
+optimizer, step), adapter/ (the final PEFT adapter), result.json. Started again
+with the same spec, it continues from its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+
+STOP = False
+
+
+def emit(out: Path | None, **event) -> None:
+    event.setdefault("time", round(time.time(), 3))
+    line = json.dumps(event, ensure_ascii=False)
+    print(line, flush=True)
+    if out is not None:
+        with (out / "progress.jsonl").open("a", encoding="utf-8") as f:
+            f.write(line + "\n")
+
+
+def _on_term(signum, frame):  # cancel: finish the current step, save, leave
+    global STOP
+    STOP = True
+
+
+def read_jsonl(path: Path) -> list[list[dict]]:
+    rows = []
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                rows.append(json.loads(line)["messages"])
+    return rows
+
+
+# -- the model ------------------------------------------------------------------------
+
+def dequantise_gguf(gguf_path: Path, cache: Path):
+    """A GGUF base as a Hugging Face folder (transformers dequantises it), made once."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder = cache / ("hf-" + gguf_path.stem)
+    if (folder / "config.json").exists():
+        return folder
+    tmp = folder.with_name(folder.name + ".tmp")
+    model = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
+    # save_pretrained refuses a model that still says it is quantised
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.save_pretrained(str(tmp))
+    tokenizer.save_pretrained(str(tmp))
+    tmp.rename(folder)
+    return folder
+
+
+def load(spec: dict, out: Path):
+    import torch
+
+    base = spec["base"]
+    source = str(dequantise_gguf(Path(base["gguf"]), out.parent / "bases")) if base.get("gguf") else base["hf"]
+    lora = spec.get("lora", {})
+    targets = lora.get("targets") or ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    backend = spec.get("backend", "auto")
+    if backend == "auto":
+        backend = "unsloth" if torch.cuda.is_available() else "peft"
+    seq_len = int(spec.get("train", {}).get("seq_len", 512))
+    if backend == "unsloth":
+        from unsloth import FastLanguageModel
+
+        model, tokenizer = FastLanguageModel.from_pretrained(source, max_seq_length=seq_len,
+                                                             load_in_4bit=bool(spec.get("load_4bit", True)))
+        model = FastLanguageModel.get_peft_model(
+            model, r=int(lora.get("r", 8)), lora_alpha=float(lora.get("alpha", 16)), lora_dropout=0.0,
+            target_modules=targets, bias="none", use_gradient_checkpointing="unsloth",
+            random_state=int(spec.get("train", {}).get("seed", 0)))
+    else:
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
+        model = AutoModelForCausalLM.from_pretrained(source, torch_dtype=dtype)
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        if torch.cuda.is_available():
+            model = model.to("cuda")
+        model = get_peft_model(model, LoraConfig(r=int(lora.get("r", 8)), lora_alpha=float(lora.get("alpha", 16)),
+                                                 lora_dropout=float(lora.get("dropout", 0.0)),
+                                                 target_modules=targets, task_type="CAUSAL_LM"))
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return model, tokenizer, backend
+
+
+# -- the data -------------------------------------------------------------------------
+
+def encode(tokenizer, messages: list[dict], seq_len: int) -> tuple[list[int], list[int]]:
+    """Token ids and labels: only the assistant's turns are learnt (-100 elsewhere)."""
+    ids: list[int] = []
+    labels: list[int] = []
+    for i, m in enumerate(messages):
+        if m["role"] != "assistant":
+            continue
+        before = tokenizer.apply_chat_template(messages[:i], add_generation_prompt=True, tokenize=True)
+        upto = tokenizer.apply_chat_template(messages[: i + 1], tokenize=True)
+        before, upto = _ids(before), _ids(upto)
+        if not ids:
+            ids, labels = list(before), [-100] * len(before)
+        else:  # the prompt part after the previous answer
+            extra = before[len(ids):]
+            ids += extra
+            labels += [-100] * len(extra)
+        answer = upto[len(before):]
+        ids += answer
+        labels += answer
+    return ids[:seq_len], labels[:seq_len]
+
+
+def _ids(value) -> list[int]:
+    if isinstance(value, dict) or hasattr(value, "keys"):  # transformers 5 may return a BatchEncoding
+        value = value["input_ids"]
+    return list(value)
+
+
+def batches(encoded, batch_size: int, pad_id: int, seed: int, epoch: int):
+    import torch
+
+    order = list(range(len(encoded)))
+    random.Random(seed + epoch).shuffle(order)
+    for start in range(0, len(order), batch_size):
+        chunk = [encoded[i] for i in order[start:start + batch_size]]
+        width = max(len(ids) for ids, _ in chunk)
+        ids = torch.full((len(chunk), width), pad_id, dtype=torch.long)
+        labels = torch.full((len(chunk), width), -100, dtype=torch.long)
+        mask = torch.zeros((len(chunk), width), dtype=torch.long)
+        for row, (i, lab) in enumerate(chunk):
+            ids[row, :len(i)] = torch.tensor(i)
+            labels[row, :len(lab)] = torch.tensor(lab)
+            mask[row, :len(i)] = 1
+        yield ids, labels, mask
+
+
+# -- training -----------------------------------------------------------------------------
+
+def latest_checkpoint(out: Path) -> Path | None:
+    found = sorted((p for p in out.glob("checkpoint-*") if (p / "state.json").exists()),
+                   key=lambda p: int(p.name.split("-")[1]))
+    return found[-1] if found else None
+
+
+def save_checkpoint(model, optimizer, out: Path, step: int, keep: int = 2) -> Path:
+    import torch
+
+    folder = out / f"checkpoint-{step}"
+    tmp = out / f".checkpoint-{step}.tmp"
+    model.save_pretrained(str(tmp))
+    torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
+    (tmp / "state.json").write_text(json.dumps({"step": step}))
+    tmp.rename(folder)
+    for old in sorted(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))[:-keep]:
+        for f in old.iterdir():
+            f.unlink()
+        old.rmdir()
+    return folder
+
+
+def evaluate(model, encoded, pad_id: int) -> float | None:
+    import torch
+
+    if not encoded:
+        return None
+    model.eval()
+    losses = []
+    with torch.no_grad():
+        for ids, labels, mask in batches(encoded, 4, pad_id, 0, 0):
+            device = next(model.parameters()).device
+            losses.append(float(model(input_ids=ids.to(device), attention_mask=mask.to(device),
+                                      labels=labels.to(device)).loss))
+    model.train()
+    return sum(losses) / len(losses)
+
+
+def train(spec: dict, out: Path) -> dict:
+    import torch
+
+    cfg = spec.get("train", {})
+    seed = int(cfg.get("seed", 0))
+    torch.manual_seed(seed)
+    random.seed(seed)
+    model, tokenizer, backend = load(spec, out)
+    seq_len = int(cfg.get("seq_len", 512))
+    data = spec["data"]
+    encoded = [encode(tokenizer, m, seq_len) for m in read_jsonl(Path(data["train"]))]
+    held = [encode(tokenizer, m, seq_len) for m in read_jsonl(Path(data["eval"]))] if data.get("eval") else []
+    batch_size = int(cfg.get("batch", 4))
+    accum = int(cfg.get("grad_accum", 1))
+    per_epoch = math.ceil(len(encoded) / batch_size / accum)
+    total = int(cfg.get("max_steps") or per_epoch * int(cfg.get("epochs", 3)))
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=float(cfg.get("lr", 2e-4)), weight_decay=0.0)
+    warmup = max(1, int(total * float(cfg.get("warmup", 0.03))))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (total - s) / max(1, total - warmup)))
+    step = 0
+    resumed = latest_checkpoint(out)
+    if resumed is not None:
+        from peft import set_peft_model_state_dict
+        from safetensors.torch import load_file
+
+        set_peft_model_state_dict(model, load_file(str(resumed / "adapter_model.safetensors")))
+        optimizer.load_state_dict(torch.load(resumed / "optimizer.pt"))
+        step = json.loads((resumed / "state.json").read_text())["step"]
+        for _ in range(step):
+            scheduler.step()
+    emit(out, event="start", backend=backend, examples=len(encoded), eval_examples=len(held),
+         total_steps=total, resumed_from=step, cuda=torch.cuda.is_available())
+    device = next(model.parameters()).device
+    model.train()
+    save_every = int(cfg.get("save_every", 50))
+    t0, done_tokens, started_at = time.time(), 0, step
+    loss_value = None
+    epoch = step // max(1, per_epoch)
+    while step < total and not STOP:
+        micro = 0
+        for ids, labels, mask in batches(encoded, batch_size, tokenizer.pad_token_id, seed, epoch):
+            if step >= total or STOP:
+                break
+            out_ = model(input_ids=ids.to(device), attention_mask=mask.to(device), labels=labels.to(device))
+            (out_.loss / accum).backward()
+            done_tokens += int(mask.sum())
+            micro += 1
+            if micro % accum:
+                continue
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            loss_value = float(out_.loss.detach())
+            elapsed = time.time() - t0
+            rate = (step - started_at) / elapsed if elapsed > 0 else 0.0
+            emit(out, event="step", step=step, total=total, loss=round(loss_value, 5),
+                 lr=scheduler.get_last_lr()[0], tokens_per_s=round(done_tokens / elapsed, 1) if elapsed else 0.0,
+                 eta_s=round((total - step) / rate, 1) if rate else None)
+            if step % save_every == 0 and step < total:
+                emit(out, event="saved", step=step, path=str(save_checkpoint(model, optimizer, out, step)))
+        epoch += 1
+    if STOP and step < total:
+        save_checkpoint(model, optimizer, out, step)
+        emit(out, event="stopped", step=step)
+        return {"status": "stopped", "step": step}
+    eval_loss = evaluate(model, held, tokenizer.pad_token_id)
+    model.save_pretrained(str(out / "adapter"))
+    result = {"status": "done", "step": step, "final_loss": loss_value, "eval_loss": eval_loss, "backend": backend,
+              "peak_gpu_bytes": torch.cuda.max_memory_allocated() if torch.cuda.is_available() else None,
+              "seconds": round(time.time() - t0, 1)}
+    (out / "result.json").write_text(json.dumps(result))
+    emit(out, event="done", **result)
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Bunko's LoRA trainer")
+    parser.add_argument("--spec", required=True, type=Path)
+    args = parser.parse_args(argv)
+    spec = json.loads(args.spec.read_text(encoding="utf-8"))
+    out = Path(spec.get("out") or args.spec.parent / "output")
+    out.mkdir(parents=True, exist_ok=True)
+    signal.signal(signal.SIGTERM, _on_term)
+    signal.signal(signal.SIGINT, _on_term)
+    try:
+        result = train(spec, out)
+    except Exception as exc:  # one JSON line the app can show, then the traceback for the log
+        oom = "out of memory" in str(exc).lower()
+        emit(out, event="error", kind="out_of_memory" if oom else type(exc).__name__, message=str(exc)[:2000])
+        traceback.print_exc(file=sys.stderr)
+        return 3 if oom else 2
+    return 0 if result["status"] == "done" else 1
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    sys.exit(main())
