@@ -16,7 +16,7 @@ import threading
 import time
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine.api import BunkoError, Engine, default_db_path, log_dir
@@ -129,6 +129,11 @@ def _make_app(argv: list[str]) -> QApplication:
     app.setApplicationDisplayName("Bunko")
     app.setOrganizationName("")
     app.setDesktopFileName("bunko")
+    from .i18n import resources_dir
+
+    icon = resources_dir() / "icons" / "bunko.png"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
     return app
 
 

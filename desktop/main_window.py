@@ -46,6 +46,16 @@ def build_description() -> str:
         return "CPU"
 
 
+def gpu_found() -> bool:
+    """Whether an NVIDIA GPU is present (nvidia-smi answers), as far as the engine can tell."""
+    check = getattr(api, "gpu_present", None)
+    try:
+        return bool(check is not None and check())
+    except Exception:
+        log.debug("GPU check failed", exc_info=True)
+        return False
+
+
 class MainWindow(QMainWindow):
     def __init__(self, ctx) -> None:
         super().__init__()
@@ -299,8 +309,12 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, self.tr("About Bunko"), self.about_text())
 
     def about_text(self) -> str:
-        build = (self.tr("CUDA build (can use an NVIDIA GPU)") if build_description() == "CUDA"
-                 else self.tr("CPU build"))
+        cuda = build_description() == "CUDA"
+        build = self.tr("CUDA build (can use an NVIDIA GPU)") if cuda else self.tr("CPU build")
+        if not cuda and gpu_found():
+            build += self.tr("<br>This computer has an NVIDIA GPU, which this build does not use. "
+                             "The CUDA build of Bunko (the download whose name ends in "
+                             "<i>-cuda</i>) answers much faster with it.")
         return self.tr("<h3>Bunko (文庫) {version}</h3><p>{build}</p>"
                        "<p>Chat privately with local language models about your own documents. "
                        "Nothing leaves this computer.</p><p>Licence: Apache-2.0</p>").format(

@@ -30,7 +30,7 @@ from .vectors import VectorIndex
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "run_cli", "gpu_offload_supported", "clock", "Engine", "CancelToken", "Library", "DocumentInfo", "IndexProgress", "IndexResult",
+    "run_cli", "gpu_offload_supported", "gpu_present", "clock", "Engine", "CancelToken", "Library", "DocumentInfo", "IndexProgress", "IndexResult",
     "SearchHit", "BunkoError", "__version__", "data_dir", "default_db_path", "log_dir", "Answer", "AnswerEvent", "GenerationSettings", "LoadSettings", "Source",
 ]
 
@@ -41,6 +41,14 @@ def gpu_offload_supported() -> bool:
     from .llm.gpu import cuda_build
 
     return cuda_build()
+
+
+def gpu_present() -> bool:
+    """Whether nvidia-smi finds an NVIDIA GPU here: a CPU build's About box then says
+    that the CUDA build could use it."""
+    from .llm.gpu import gpu_info
+
+    return gpu_info(timeout=3.0) is not None
 
 
 def run_cli(argv: list[str] | None = None) -> int:

@@ -148,7 +148,10 @@ def bunko_made(path: str | Path) -> bool:
 
 
 def smollm2_path() -> Path:
-    """The built-in model's file inside its package, found without importing it."""
+    """The built-in model's file inside its package (or a packaged build), found without importing it."""
+    bundled = paths.bundled_model(SMOLLM2_FILE)
+    if bundled is not None:
+        return bundled
     spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
     folder = next(iter(spec.submodule_search_locations or []), None) if spec else None
     path = Path(folder) / SMOLLM2_FILE if folder else None

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import platformdirs
@@ -33,3 +34,16 @@ def log_dir() -> Path:
     root = Path(override) / "logs" if override else platformdirs.user_log_path(APP_NAME, appauthor=False)
     root.mkdir(parents=True, exist_ok=True)
     return root
+
+
+def bundle_dir() -> Path | None:
+    """The unpacked folder of a PyInstaller build (read-only for Bunko), None otherwise."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    return Path(bundle) if bundle else None
+
+
+def bundled_model(name: str) -> Path | None:
+    """A model shipped inside a packaged build (`models/<name>` there), if this is one and has it."""
+    bundle = bundle_dir()
+    path = bundle / "models" / name if bundle else None
+    return path if path is not None and path.exists() else None

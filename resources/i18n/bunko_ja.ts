@@ -22,7 +22,7 @@ The details are in the log: {log}</source>
 詳細はログに記録されています: {log}</translation>
     </message>
     <message>
-        <location line="+53"/>
+        <location line="+58"/>
         <source>Loading the chat model…</source>
         <translation>チャットモデルを読み込んでいます…</translation>
     </message>
@@ -207,7 +207,7 @@ The details are in the log: {log}</source>
 <context>
     <name>IndexProgressPanel</name>
     <message>
-        <location filename="../../desktop/library/progress.py" line="+50"/>
+        <location filename="../../desktop/library/progress.py" line="+42"/>
         <location line="+39"/>
         <location line="+27"/>
         <source>Pause</source>
@@ -283,7 +283,7 @@ The details are in the log: {log}</source>
 <context>
     <name>LibrariesPage</name>
     <message>
-        <location filename="../../desktop/library/page.py" line="+115"/>
+        <location filename="../../desktop/library/page.py" line="+109"/>
         <source>Add folder…</source>
         <translation>フォルダーを追加…</translation>
     </message>
@@ -415,13 +415,13 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="+126"/>
-        <location line="+213"/>
+        <location filename="../../desktop/main_window.py" line="+136"/>
+        <location line="+217"/>
         <source>This page is not available in this build.</source>
         <translation>このページはこのビルドでは利用できません。</translation>
     </message>
     <message>
-        <location line="-142"/>
+        <location line="-146"/>
         <source>No model loaded</source>
         <translation>モデル未読み込み</translation>
     </message>
@@ -487,22 +487,27 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
     </message>
     <message>
         <location line="+5"/>
-        <location line="+35"/>
+        <location line="+39"/>
         <source>About Bunko</source>
         <translation>Bunko について</translation>
     </message>
     <message>
-        <location line="-32"/>
+        <location line="-35"/>
         <source>CUDA build (can use an NVIDIA GPU)</source>
         <translation>CUDA 版 (NVIDIA GPU を使用可能)</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+0"/>
         <source>CPU build</source>
         <translation>CPU 版</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
+        <source>&lt;br&gt;This computer has an NVIDIA GPU, which this build does not use. The CUDA build of Bunko (the download whose name ends in &lt;i&gt;-cuda&lt;/i&gt;) answers much faster with it.</source>
+        <translation>&lt;br&gt;このコンピューターには NVIDIA GPU がありますが、このビルドは使いません。CUDA 版の文庫（名前が &lt;i&gt;-cuda&lt;/i&gt; で終わるダウンロード）なら、GPU を使ってずっと速く答えます。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>&lt;h3&gt;Bunko (文庫) {version}&lt;/h3&gt;&lt;p&gt;{build}&lt;/p&gt;&lt;p&gt;Chat privately with local language models about your own documents. Nothing leaves this computer.&lt;/p&gt;&lt;p&gt;Licence: Apache-2.0&lt;/p&gt;</source>
         <translation>&lt;h3&gt;Bunko (文庫) {version}&lt;/h3&gt;&lt;p&gt;{build}&lt;/p&gt;&lt;p&gt;お手元の文書について、ローカルの言語モデルと安全にチャットできます。データがこのコンピューターの外に送られることはありません。&lt;/p&gt;&lt;p&gt;ライセンス: Apache-2.0&lt;/p&gt;</translation>
     </message>
@@ -817,7 +822,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../../desktop/models/page.py" line="+144"/>
+        <location filename="../../desktop/models/page.py" line="+123"/>
         <source>Chat models and LoRA adapters in GGUF format. Add a file with the button or drop .gguf files onto this page; Bunko keeps them where they are.</source>
         <translation>GGUF 形式のチャットモデルと LoRA アダプターです。ボタンでファイルを追加するか、.gguf ファイルをこのページにドロップしてください。ファイルは元の場所のまま使用します。</translation>
     </message>
