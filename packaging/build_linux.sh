@@ -68,6 +68,7 @@ rm -rf "dist/Bunko" "dist/$NAME" "dist/$NAME.tar.gz"
 PYTHONDONTWRITEBYTECODE=1 "$PY" -m PyInstaller --noconfirm --log-level WARN \
     --distpath dist --workpath build/pyinstaller packaging/bunko.spec
 echo "$FLAVOUR" > dist/Bunko/BUILD_FLAVOUR
+install -m 755 packaging/install-menu-entry.sh dist/Bunko/install-menu-entry.sh
 find dist/Bunko -name __pycache__ -prune -exec rm -rf {} +
 
 step "packing dist/$NAME.tar.gz"
