@@ -12,12 +12,7 @@
 # Goal: the packaged program reaches its window in at most 2 s.
 # Writes bench-out/package.json.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-PY="${PYTHON:-}"
-if [[ -z "$PY" ]]; then
-    if [[ -x .venv/bin/python ]]; then PY=.venv/bin/python; else PY=python3; fi
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 BUILD_S=null
 if [[ "${1:-}" != "--no-build" ]]; then
     t0=$(date +%s.%N)

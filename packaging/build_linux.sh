@@ -13,19 +13,9 @@
 # An AppImage or .deb is not made: the tar.gz is unpacked and started as is.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-PY="${PYTHON:-}"
-if [[ -z "$PY" ]]; then
-    if [[ -x .venv/bin/python ]]; then PY=.venv/bin/python; else PY=python3; fi
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 FLAVOUR="${BUNKO_BUILD_FLAVOUR:-cpu}"
 case "$FLAVOUR" in cpu|cuda) ;; *) echo "BUNKO_BUILD_FLAVOUR must be cpu or cuda" >&2; exit 2 ;; esac
-PYI_VERSION=6.22.3
-FONT_SDIST=japanize-matplotlib==1.1.3
-EXTRA="$ROOT/build/bundle-extra"
-export BUNKO_BUILD_EXTRA="$EXTRA"
-VERSION="$("$PY" -c 'import re,sys; print(re.search(r"^__version__ = \"([^\"]+)\"", open("engine/__init__.py", encoding="utf-8").read(), re.M).group(1))')"
 ARCH="$(uname -m)"
 NAME="Bunko-$VERSION-linux-$ARCH-$FLAVOUR"
 START=$(date +%s)
@@ -49,19 +39,13 @@ if [[ "$FLAVOUR" == cpu ]] && "$PY" -c "import sys; from engine.llm.gpu import c
 fi
 
 step "fetching the Japanese font (IPAex Gothic, from the $FONT_SDIST sdist)"
-mkdir -p "$EXTRA/fonts" "$EXTRA/models" build/font-download
-if [[ ! -f "$EXTRA/fonts/ipaexg.ttf" ]]; then
-    "$PY" -m pip download "$FONT_SDIST" --no-deps --no-binary :all: -d build/font-download -q
-    tar -xzf build/font-download/japanize-matplotlib-1.1.3.tar.gz -C build/font-download
-    FONTS=build/font-download/japanize-matplotlib-1.1.3/japanize_matplotlib/fonts
-    cp "$FONTS/ipaexg.ttf" "$FONTS/IPA_Font_License_Agreement_v1.0.txt" "$EXTRA/fonts/"
-fi
+fetch_font
 
 step "drawing the app icon"
-"$PY" packaging/make_icon.py --font "$EXTRA/fonts/ipaexg.ttf"
+draw_icon
 
 step "building the default embedding model (multilingual-e5-small) once, for the bundle"
-"$PY" packaging/prepare_models.py "$EXTRA/models"
+build_models
 
 step "PyInstaller"
 rm -rf "dist/Bunko" "dist/$NAME" "dist/$NAME.tar.gz"

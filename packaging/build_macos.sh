@@ -11,35 +11,21 @@
 # Metal; the archive is still named "cpu" unless BUNKO_BUILD_FLAVOUR says otherwise.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-PY="${PYTHON:-}"
-if [[ -z "$PY" ]]; then
-    if [[ -x .venv/bin/python ]]; then PY=.venv/bin/python; else PY=python3; fi
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 FLAVOUR="${BUNKO_BUILD_FLAVOUR:-cpu}"
-EXTRA="$ROOT/build/bundle-extra"
-export BUNKO_BUILD_EXTRA="$EXTRA"
-VERSION="$("$PY" -c 'import re; print(re.search(r"^__version__ = \"([^\"]+)\"", open("engine/__init__.py", encoding="utf-8").read(), re.M).group(1))')"
 NAME="Bunko-$VERSION-macos-$(uname -m)-$FLAVOUR"
 START=$(date +%s)
 
-"$PY" -c "import PyInstaller" 2>/dev/null || "$PY" -m pip install "pyinstaller==6.22.3"
+"$PY" -c "import PyInstaller" 2>/dev/null || "$PY" -m pip install "pyinstaller==$PYI_VERSION"
 
 echo "== fetching the Japanese font (IPAex Gothic)"
-mkdir -p "$EXTRA/fonts" "$EXTRA/models" build/font-download
-if [[ ! -f "$EXTRA/fonts/ipaexg.ttf" ]]; then
-    "$PY" -m pip download japanize-matplotlib==1.1.3 --no-deps --no-binary :all: -d build/font-download -q
-    tar -xzf build/font-download/japanize-matplotlib-1.1.3.tar.gz -C build/font-download
-    FONTS=build/font-download/japanize-matplotlib-1.1.3/japanize_matplotlib/fonts
-    cp "$FONTS/ipaexg.ttf" "$FONTS/IPA_Font_License_Agreement_v1.0.txt" "$EXTRA/fonts/"
-fi
+fetch_font
 
 echo "== drawing the app icon"
-"$PY" packaging/make_icon.py --font "$EXTRA/fonts/ipaexg.ttf"
+draw_icon
 
 echo "== building the default embedding model once, for the bundle"
-"$PY" packaging/prepare_models.py "$EXTRA/models"
+build_models
 
 echo "== PyInstaller"
 rm -rf dist/Bunko dist/Bunko.app "dist/$NAME.zip"
