@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import paths
 from .errors import BunkoError, ModelError
+from .timefmt import size as size_text
 
 DEFAULT_N_CTX = 4096  # the context length the GPU-fit column assumes
 
@@ -24,9 +25,7 @@ def _open_store(args):
 
 
 def _size(n: int | None) -> str:
-    if not n:
-        return "-"
-    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
+    return size_text(n) if n else "-"
 
 
 def _gpu_column(models, n_ctx: int) -> dict[str, tuple[str, str]]:

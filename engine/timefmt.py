@@ -1,4 +1,4 @@
-"""How long things take, written for people."""
+"""How long things take and how big they are, written for people."""
 
 from __future__ import annotations
 
@@ -10,3 +10,8 @@ def clock(seconds: float | None) -> str:
     m, s = divmod(int(seconds), 60)
     h, m = divmod(m, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def size(n: int) -> str:
+    """'1.2 GB' or '98 MB'."""
+    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
+from ..timefmt import size as size_text
 from .gguf_file import GGUFInfo
 
 log = logging.getLogger(__name__)
@@ -149,13 +150,13 @@ def plan_offload(info: GGUFInfo, n_ctx: int, free_bytes: int | None, cuda: bool,
     if requested is not None:
         n = -1 if requested < 0 or requested > total else requested
         return plan(n, f"{'all' if n < 0 else n} of {total} layers on the GPU, as you asked"
-                       f" (the whole model needs about {_gb(needed)})")
+                       f" (the whole model needs about {size_text(needed)})")
     if free_bytes is None:
         return plan(0, "No NVIDIA GPU was found (nvidia-smi is missing or did not answer), "
                        "so the model runs on the CPU")
     if fits_all:
-        return plan(-1, f"All {total} layers fit on the GPU: about {_gb(needed)} of "
-                        f"{_gb(free_bytes)} free")
+        return plan(-1, f"All {total} layers fit on the GPU: about {size_text(needed)} of "
+                        f"{size_text(free_bytes)} free")
     budget = free_bytes - reserve
     n, used = 0, 0
     for size in reversed(per_layer):  # llama.cpp offloads the last layers first
@@ -164,11 +165,7 @@ def plan_offload(info: GGUFInfo, n_ctx: int, free_bytes: int | None, cuda: bool,
         used += size
         n += 1
     if n == 0:
-        return plan(0, f"The GPU has {_gb(free_bytes)} free, too little for even one layer "
-                       f"at context {n_ctx}; the model runs on the CPU (it needs about {_gb(needed)})")
-    return plan(n, f"{n} of {total} layers fit in {_gb(free_bytes)} free GPU memory; the rest "
-                   f"run on the CPU (all would need about {_gb(needed)}; a shorter context needs less)")
-
-
-def _gb(n: int) -> str:
-    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
+        return plan(0, f"The GPU has {size_text(free_bytes)} free, too little for even one layer "
+                       f"at context {n_ctx}; the model runs on the CPU (it needs about {size_text(needed)})")
+    return plan(n, f"{n} of {total} layers fit in {size_text(free_bytes)} free GPU memory; the rest "
+                   f"run on the CPU (all would need about {size_text(needed)}; a shorter context needs less)")
