@@ -3,11 +3,15 @@ ini file in the user's data folder, never beside the program."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtCore import QSettings
 
 from engine.api import GenerationSettings, LoadSettings, data_dir
 
 LANGUAGES = ("system", "ja", "en")
+# The generation settings the app lets people change (and so keeps).
+GENERATION_KEYS = ("temperature", "top_k", "top_p", "min_p", "repeat_penalty", "max_tokens")
 
 
 class Settings:
@@ -41,16 +45,12 @@ class Settings:
 
     def generation(self) -> GenerationSettings:
         base = GenerationSettings()
-        return GenerationSettings(
-            temperature=self.get("generation/temperature", base.temperature, float),
-            top_k=self.get("generation/top_k", base.top_k, int),
-            top_p=self.get("generation/top_p", base.top_p, float),
-            min_p=self.get("generation/min_p", base.min_p, float),
-            repeat_penalty=self.get("generation/repeat_penalty", base.repeat_penalty, float),
-            max_tokens=self.get("generation/max_tokens", base.max_tokens, int))
+        return dataclasses.replace(base, **{
+            key: self.get(f"generation/{key}", getattr(base, key), type(getattr(base, key)))
+            for key in GENERATION_KEYS})
 
     def set_generation(self, g: GenerationSettings) -> None:
-        for key in ("temperature", "top_k", "top_p", "min_p", "repeat_penalty", "max_tokens"):
+        for key in GENERATION_KEYS:
             self.set(f"generation/{key}", getattr(g, key))
 
     def loading(self) -> LoadSettings:
