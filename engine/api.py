@@ -68,7 +68,7 @@ class Engine:
         self._embedder_lock = threading.Lock()
         self._vectors: VectorIndex | None = None
         self._vectors_lock = threading.Lock()
-        self._registry = self._host = self._conversations = self._chat = None
+        self._registry = self._host = self._conversations = self._chat = self._jobs = None
         self._chat_lock = threading.RLock()
 
     @classmethod
@@ -334,3 +334,34 @@ class Engine:
     def ask(self, question: str, conversation_id: int | None = None, **options) -> Iterator[AnswerEvent]:
         """Stream an answer inside a conversation; see `Chat.ask` for the options."""
         return self.chat.ask(question, conversation_id, **options)
+
+    # -- fine-tuning ---------------------------------------------------------------
+    @property
+    def finetune(self):
+        """Fine-tuning jobs (`Jobs`): create, start, follow, cancel, clean, list."""
+        with self._chat_lock:
+            if self._jobs is None:
+                from .finetune.jobs import Jobs
+
+                self._jobs = Jobs(self.store, self.models)
+            return self._jobs
+
+    def compare_adapter(self, job: int | str, n: int = 4, max_tokens: int = 96,
+                        cancel: CancelToken | None = None) -> list[dict]:
+        """Held-out questions answered by the base model alone and with the job's adapter
+        (greedy, no documents): question, expected, before, after."""
+        from .finetune.compare import held_out_questions
+
+        done = self.finetune.get(job)
+        if not done.adapter:
+            raise BunkoError(f"Job {done.name} has no adapter yet ({done.status}).")
+        greedy = GenerationSettings(temperature=0.0, max_tokens=max_tokens, seed=0)
+        rows = []
+        for question, expected in held_out_questions(done.local_dir, n):
+            answers = []
+            for adapter in (None, done.adapter):
+                events = self.chat.stream(question, model=done.base_model, adapter=adapter, settings=greedy,
+                                          cancel=cancel)
+                answers.append("".join(e.text for e in events if e.kind == "token").strip())
+            rows.append({"question": question, "expected": expected, "before": answers[0], "after": answers[1]})
+        return rows

@@ -96,3 +96,40 @@ class ApiError(BunkoError):
 
 class AdapterNeedsBaseError(ModelError):
     """A LoRA adapter was added without saying which model it belongs to."""
+
+
+class FinetuneError(BunkoError):
+    """A fine-tuning job could not be made, started, followed or finished."""
+
+
+class JobNotFoundError(FinetuneError):
+    pass
+
+
+class HostError(FinetuneError):
+    """The training host cannot be used: unreachable, no Python, no disk space..."""
+
+
+class ConnectionLostError(HostError):
+    """The SSH connection dropped; the job goes on on the host and can be reattached."""
+
+
+class HostKeyUnknownError(HostError):
+    """An SSH host not in known_hosts: the user must compare and accept its fingerprint."""
+
+    def __init__(self, host: str, fingerprint: str, key_type: str) -> None:
+        super().__init__(f"{host} is not a known host. Its {key_type} key fingerprint is {fingerprint}. "
+                         "Compare it with the one your provider shows, then accept it to continue.")
+        self.host, self.fingerprint, self.key_type = host, fingerprint, key_type
+
+
+class HostKeyChangedError(HostError):
+    """The host's key differs from the one in known_hosts: refused, never overwritten."""
+
+
+class AuthError(HostError):
+    """The SSH server refused the key, agent or password."""
+
+
+class PassphraseNeededError(AuthError):
+    """The private key is encrypted: ask the user for its passphrase (kept in memory only)."""

@@ -7,7 +7,7 @@ rather than guessed at.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Version 0 -> 1: the knowledge engine's tables.
 # Large tables carry no PRIMARY KEY: DuckDB keeps such indexes in memory and
@@ -147,4 +147,36 @@ _V4 = [
     "CREATE INDEX messages_conversation ON messages (conversation_id)",
 ]
 
-MIGRATIONS: dict[int, list[str]] = {0: _V1, 1: _V2, 2: _V3, 3: _V4}
+# Version 4 -> 5: fine-tuning jobs. The state lives here, not in the app, so a job
+# started from the CLI is seen by the app and one started before a restart is
+# followed again. Every line the trainer printed is kept (the loss curve).
+_V5 = [
+    """CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        name VARCHAR NOT NULL UNIQUE,   -- also the trained adapter's name
+        base_model VARCHAR NOT NULL,
+        host VARCHAR NOT NULL,          -- JSON: how to reach the training host (no secrets)
+        settings VARCHAR NOT NULL,      -- JSON: rank, alpha, learning rate, ...
+        data VARCHAR,                   -- JSON: sources, example counts, token lengths
+        local_dir VARCHAR NOT NULL,     -- dataset, spec and results on this computer
+        remote_dir VARCHAR,             -- the job's folder on the host
+        status VARCHAR NOT NULL,        -- created | setup | uploading | running | converting | done
+                                        -- | failed | cancelled | lost
+        pid INTEGER,                    -- the trainer's process (group) on the host
+        events_read BIGINT DEFAULT 0,   -- bytes of the host's progress.jsonl already taken
+        step INTEGER DEFAULT 0,
+        total_steps INTEGER,
+        loss DOUBLE,
+        eta_s DOUBLE,
+        error VARCHAR,
+        error_kind VARCHAR,
+        adapter VARCHAR,                -- the registered adapter, once done
+        result VARCHAR,                 -- JSON: the trainer's result.json
+        created_at TIMESTAMP DEFAULT current_timestamp,
+        updated_at TIMESTAMP DEFAULT current_timestamp,
+        finished_at TIMESTAMP
+    )""",
+    "CREATE TABLE job_events (job_id INTEGER NOT NULL, seq INTEGER NOT NULL, event VARCHAR NOT NULL)",
+]
+
+MIGRATIONS: dict[int, list[str]] = {0: _V1, 1: _V2, 2: _V3, 3: _V4, 4: _V5}

@@ -59,10 +59,11 @@ def dequantise_gguf(gguf_path: Path, cache: Path):
     """A GGUF base as a Hugging Face folder (transformers dequantises it), made once."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    folder = cache / ("hf-" + gguf_path.stem)
+    folder = cache / f"hf-{gguf_path.stem}-{gguf_path.stat().st_size}"
     if (folder / "config.json").exists():
         return folder
-    tmp = folder.with_name(folder.name + ".tmp")
+    tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
+    cache.mkdir(parents=True, exist_ok=True)
     model = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
     tokenizer = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
     # save_pretrained refuses a model that still says it is quantised
@@ -79,7 +80,8 @@ def load(spec: dict, out: Path):
     import torch
 
     base = spec["base"]
-    source = str(dequantise_gguf(Path(base["gguf"]), out.parent / "bases")) if base.get("gguf") else base["hf"]
+    cache = Path(spec.get("cache") or out.parent / "bases")
+    source = str(dequantise_gguf(Path(base["gguf"]), cache)) if base.get("gguf") else base["hf"]
     lora = spec.get("lora", {})
     targets = lora.get("targets") or ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
     backend = spec.get("backend", "auto")

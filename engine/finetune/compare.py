@@ -1,0 +1,27 @@
+"""Questions for the before/after comparison: held-out examples first, training ones if none."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def held_out_questions(job_dir: Path, n: int) -> list[tuple[str, str]]:
+    """(last user question, expected answer) pairs of the job's held-out set."""
+    pairs: list[tuple[str, str]] = []
+    for name in ("eval.jsonl", "train.jsonl"):
+        path = Path(job_dir) / name
+        if not path.exists():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if len(pairs) >= n:
+                return pairs
+            if not line.strip():
+                continue
+            messages = json.loads(line)["messages"]
+            users = [m["content"] for m in messages[:-1] if m["role"] == "user"]
+            if users and messages[-1]["role"] == "assistant":
+                pairs.append((users[-1], messages[-1]["content"]))
+        if pairs:
+            break
+    return pairs
