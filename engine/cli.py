@@ -213,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_chat_parsers(sub)
     add_models_parser(sub)
+    from .cli_finetune import add_finetune_parser
+
+    add_finetune_parser(sub)
     try:
         from .cli_serve import add_serve_parser
 

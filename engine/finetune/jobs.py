@@ -91,8 +91,9 @@ def describe_error(event: dict, gpu: bool) -> tuple[str, str]:
 
 
 class Jobs:
-    def __init__(self, store, models, root: Path | None = None) -> None:
+    def __init__(self, store, models, root: Path | None = None, trainer_script: Path | None = None) -> None:
         self.store, self.models = store, models
+        self.trainer_script = trainer_script or trainer_env.TRAINER_SCRIPT  # tests swap in a quick fake
         self.root = Path(root) if root else paths.data_dir() / "finetune"
         self._local = LocalHost(HostSpec(), self.root)   # one, so its children are reaped
         self._lock = threading.Lock()
@@ -226,7 +227,7 @@ class Jobs:
     def _upload(self, job: Job, host, say: EventSink) -> str:
         where = self._job_dir(job, host)
         host.mkdir(where)
-        host.put(trainer_env.TRAINER_SCRIPT, host.join(where, "bunko_train.py"))
+        host.put(self.trainer_script, host.join(where, "bunko_train.py"))
         for name in ("train.jsonl", "eval.jsonl"):
             host.put(job.local_dir / name, host.join(where, name))
         base = self.models.get(job.base_model)

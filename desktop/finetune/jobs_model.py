@@ -1,0 +1,110 @@
+"""The table of fine-tuning jobs, and the words for a job's status."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, Qt
+
+from ..library.page import local_time
+
+ACTIVE = ("setup", "uploading", "running", "converting")   # the engine's Job.active statuses
+RESUMABLE = ("created", "failed", "cancelled")             # what engine.finetune.start accepts
+
+JOB_ID = Qt.ItemDataRole.UserRole
+
+
+def status_text(status: str) -> str:
+    """A job status in the UI language."""
+    t = QCoreApplication.translate
+    words = {"created": t("JobStatus", "not started"), "setup": t("JobStatus", "setting up"),
+             "uploading": t("JobStatus", "uploading"), "running": t("JobStatus", "training"),
+             "converting": t("JobStatus", "converting"), "done": t("JobStatus", "done"),
+             "failed": t("JobStatus", "failed"), "cancelled": t("JobStatus", "cancelled")}
+    return words.get(status, status)
+
+
+def host_text(label: str) -> str:
+    """The engine calls the local host "this computer"; say it in the UI language."""
+    return QCoreApplication.translate("JobStatus", "this computer") if label == "this computer" else label
+
+
+class JobsModel(QAbstractTableModel):
+    NAME, BASE, WHERE, STATUS, PROGRESS, LOSS, CREATED = range(7)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.jobs: list = []          # engine Job values, newest first
+        self.live: dict[int, dict] = {}   # job id -> step/total/loss from events newer than the list
+
+    def headers(self) -> list[str]:
+        return [self.tr("Name"), self.tr("Base model"), self.tr("Where"), self.tr("Status"), self.tr("Steps"),
+                self.tr("Loss"), self.tr("Created")]
+
+    def set_jobs(self, jobs: list) -> None:
+        self.beginResetModel()
+        self.jobs = list(jobs)
+        self.live = {job.id: self.live[job.id] for job in self.jobs
+                     if job.id in self.live and job.active and self.live[job.id].get("step", 0) > job.step}
+        self.endResetModel()
+
+    def job_at(self, row: int):
+        return self.jobs[row] if 0 <= row < len(self.jobs) else None
+
+    def row_of(self, job_id: int) -> int:
+        return next((i for i, job in enumerate(self.jobs) if job.id == job_id), -1)
+
+    def take_event(self, job_id: int, event: dict) -> None:
+        """A step event from a follower: the row shows it before the next listing."""
+        if event.get("event") != "step":
+            return
+        row = self.row_of(job_id)
+        if row < 0:
+            return
+        self.live[job_id] = {"step": event.get("step") or 0, "total": event.get("total"), "loss": event.get("loss")}
+        self.dataChanged.emit(self.index(row, self.PROGRESS), self.index(row, self.LOSS))
+
+    def retranslate(self) -> None:
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self.columnCount() - 1)
+        if self.jobs:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.jobs) - 1, self.columnCount() - 1))
+
+    # -- QAbstractTableModel -----------------------------------------------------------
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.jobs)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else 7
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.headers()[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        job = self.job_at(index.row()) if index.isValid() else None
+        if job is None:
+            return None
+        if role == JOB_ID:
+            return job.id
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == self.STATUS and job.error:
+            return job.error
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        live = self.live.get(job.id, {})
+        step, total = live.get("step", job.step), live.get("total") or job.total_steps
+        loss = live.get("loss", job.loss)
+        column = index.column()
+        if column == self.NAME:
+            return job.name
+        if column == self.BASE:
+            return job.base_model
+        if column == self.WHERE:
+            return host_text(job.host.label)
+        if column == self.STATUS:
+            return status_text(job.status)
+        if column == self.PROGRESS:
+            return f"{step} / {total}" if total else (str(step) if step else "")
+        if column == self.LOSS:
+            return f"{loss:.4f}" if loss is not None else ""
+        if column == self.CREATED:
+            return local_time(job.created_at)
+        return None
