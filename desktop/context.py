@@ -23,6 +23,7 @@ class AppContext(QObject):
     conversations_changed = Signal()
     indexing = Signal(object)            # engine IndexProgress, for the status bar
     status = Signal(str)                 # a short message for the status bar
+    chat_with_adapter = Signal(str, str)  # base model, adapter: open a new chat answering with them
 
     def __init__(self, engine: Engine, settings: Settings, runner: Runner | None = None) -> None:
         super().__init__()

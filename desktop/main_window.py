@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 
 # name, module (inside desktop/), class
 PAGES = (("chat", ".chat", "ChatPage"), ("libraries", ".library", "LibrariesPage"),
-         ("models", ".models", "ModelsPage"), ("settings", ".settings_page", "SettingsPage"))
+         ("models", ".models", "ModelsPage"), ("finetune", ".finetune", "FinetunePage"),
+         ("settings", ".settings_page", "SettingsPage"))
+NUMBERED = ("chat", "libraries", "models", "finetune")   # Ctrl+1 … Ctrl+4
 
 
 def _shortcuts(*keys) -> list[QKeySequence]:
@@ -101,6 +103,7 @@ class MainWindow(QMainWindow):
         ctx.indexing.connect(self._on_indexing)
         ctx.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
         ctx.libraries_changed.connect(self.refresh_hint)
+        ctx.chat_with_adapter.connect(self.chat_with_adapter)
 
         self.resize(1100, 720)
         geometry = ctx.settings.get("window/geometry")
@@ -272,7 +275,7 @@ class MainWindow(QMainWindow):
         self.act_about = self._action(self.about)
         self.act_about.setMenuRole(QAction.MenuRole.AboutRole)
         self.act_pages = [self._action(lambda _=False, n=name: self.show_page(n), f"Ctrl+{i + 1}")
-                          for i, (name, _m, _c) in enumerate(PAGES[:3])]
+                          for i, name in enumerate(NUMBERED)]
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -293,6 +296,10 @@ class MainWindow(QMainWindow):
         chat = self._pages.get("chat")
         if chat is not None and hasattr(chat, "stop"):
             chat.stop()
+
+    def chat_with_adapter(self, model: str, adapter: str) -> None:
+        """Use in chat (Fine-tune page): a new chat answering with `adapter` on `model`."""
+        self._call("chat", "new_conversation_with", model, adapter)
 
     def add_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, self.tr("Choose a folder of documents"))
@@ -329,10 +336,10 @@ class MainWindow(QMainWindow):
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Bunko"))
         names = {"chat": self.tr("Chat"), "libraries": self.tr("Libraries"),
-                 "models": self.tr("Models"), "settings": self.tr("Settings")}
+                 "models": self.tr("Models"), "finetune": self.tr("Fine-tune"), "settings": self.tr("Settings")}
         for row, (name, _m, _c) in enumerate(PAGES):
             self.nav.item(row).setText(names[name])
-        for action, name in zip(self.act_pages, ("chat", "libraries", "models")):
+        for action, name in zip(self.act_pages, NUMBERED):
             action.setText(names[name])
         self.menu_file.setTitle(self.tr("&File"))
         self.menu_chat.setTitle(self.tr("&Chat"))
@@ -366,7 +373,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.ctx.settings.set("window/geometry", self.saveGeometry())
         # Stop answers and indexing; the app then waits for the runner and closes the engine.
-        for name in ("chat", "libraries", "models"):
+        for name in ("chat", "libraries", "models", "finetune"):
             stop = getattr(self._pages.get(name), "shutdown", None)
             if stop is not None:
                 try:

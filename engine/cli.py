@@ -255,6 +255,19 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--gpu-layers", type=int, help="layers to offload (default: as many as fit)")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_bench)
+    b = bsub.add_parser("finetune", help="LoRA training speed and GPU memory: Unsloth against plain PEFT")
+    b.add_argument("--base", help="the model to train (default: the default model)")
+    b.add_argument("--steps", type=int, default=20, help="training steps per backend (default 20)")
+    b.add_argument("--seq-len", type=int, default=512)
+    b.add_argument("--batch", type=int, default=4)
+    b.add_argument("--rank", type=int, default=16)
+    b.add_argument("--backends", default="unsloth,peft", help="which to run (default unsloth,peft)")
+    b.add_argument("--no-4bit", action="store_true", help="Unsloth in 16 bits too")
+    from .cli_finetune import _host_options
+
+    _host_options(b)
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=cmd_bench)
     return parser
 
 

@@ -88,6 +88,9 @@ def repo_data_files(root: Path) -> list[tuple[Path, str]]:
     files = [(p, "resources/" + p.parent.relative_to(res).as_posix())
              for pattern in ("prompts/*.txt", "i18n/*.qm", "icons/*.png", "icons/*.svg")
              for p in sorted(res.glob(pattern))]
+    # The trainer runs on the GPU host, never in the app: shipped as files to upload.
+    trainer = root / "engine" / "finetune" / "trainer"
+    files += [(p, "engine/finetune/trainer") for pattern in ("*.py", "*.txt") for p in sorted(trainer.glob(pattern))]
     files.append((root / "packaging" / "THIRD_PARTY_LICENSES.md", "."))
     files.append((root / "packaging" / "README-bundle.txt", "."))
     return files

@@ -128,6 +128,13 @@ class ChatPage(QWidget):
         self.options.set_options(self.options.defaults(), defaults=True)
         self.focus_input()
 
+    def new_conversation_with(self, model: str | None, adapter: str | None) -> None:
+        """A new chat that answers with a LoRA adapter on its base model, from the model
+        alone, so that what the adapter learnt shows (Use in chat on the Fine-tune page)."""
+        self.new_conversation()
+        self.options.set_options(ChatOptions(model=model, adapter=adapter))
+        self.ctx.status.emit(self.tr("New chat with the adapter {name}.").format(name=adapter))
+
     def open_conversation(self, conversation_id: int) -> None:
         """Show a stored conversation; its messages load in the background."""
         if conversation_id == self.conversation_id and self.transcript.views and not self.is_streaming():

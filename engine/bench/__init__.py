@@ -21,4 +21,8 @@ def run_bench(args) -> int:
         from .chat_bench import run_chat_bench
 
         return run_chat_bench(args)
-    raise ValueError(f"unknown bench {what!r}; use 'index', 'search' or 'chat'")
+    if what == "finetune":
+        from .finetune_bench import run_finetune_bench
+
+        return run_finetune_bench(args)
+    raise ValueError(f"unknown bench {what!r}; use 'index', 'search', 'chat' or 'finetune'")

@@ -247,7 +247,7 @@ class Jobs:
                 host.put(Path(base.path), base_path, progress)
         held = (job.local_dir / "eval.jsonl").stat().st_size > 0
         spec = {"base": {"gguf": base_path}, "out": host.join(where, "output"),
-                "cache": host.join(host.root, "cache"), "backend": "auto",
+                "cache": host.join(host.root, "cache"),
                 "data": {"train": host.join(where, "train.jsonl"),
                          "eval": host.join(where, "eval.jsonl") if held else None},
                 **spec_train(job.settings)}

@@ -24,6 +24,7 @@ class TrainSettings:
     max_steps: int = 0           # 0 = epochs decide
     save_every: int = 50
     seed: int = 0
+    backend: str = "auto"        # auto (Unsloth with CUDA, else PEFT) | unsloth | peft
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -51,7 +52,7 @@ def spec_train(settings: TrainSettings) -> dict:
     """The trainer's `train` and `lora` sections of its spec."""
     s = settings
     return {"lora": {"r": s.rank, "alpha": s.alpha},
-            "load_4bit": s.load_4bit,
+            "load_4bit": s.load_4bit, "backend": s.backend,
             "train": {"epochs": s.epochs, "lr": s.learning_rate, "seq_len": s.seq_len, "batch": s.batch,
                       "max_steps": s.max_steps, "save_every": s.save_every, "seed": s.seed}}
 

@@ -1,0 +1,209 @@
+"""Wizard step 1: the examples to learn from, imported from files or from this app's own
+conversations, checked and editable, with the bad rows listed by line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QListWidget,
+                               QPushButton, QSpinBox, QTableView, QVBoxLayout, QWizardPage)
+
+import engine.api as api
+
+from ..chat.conversation_list import while_alive
+from ..dropping import DropPaths
+from .examples_model import ExamplesModel
+from .training_view import ERROR, WARN
+
+DATA_SUFFIXES = (".jsonl", ".json", ".ndjson", ".csv", ".tsv")
+
+
+class DataStep(DropPaths, QWizardPage):
+    def __init__(self, ctx, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.sources: list[str] = []
+        self.problems: list[tuple[str, object]] = []   # (source, engine RowProblem)
+        self.seq_len = api.PRESETS["quick"].seq_len     # the settings step updates it
+
+        self.intro = QLabel()
+        self.intro.setWordWrap(True)
+        self.import_button = QPushButton()
+        self.conversations_button = QPushButton()
+        self.delete_button = QPushButton()
+        self.import_button.clicked.connect(self.choose_files)
+        self.conversations_button.clicked.connect(self.add_conversations)
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.model = ExamplesModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table, self.delete_selected,
+                  context=Qt.ShortcutContext.WidgetShortcut)
+        self.counts = QLabel()
+        self.long_rows = QLabel()
+        self.long_rows.setWordWrap(True)
+        self.long_rows.setStyleSheet(WARN)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(ERROR)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problems_label = QLabel()
+        self.problems_list = QListWidget()
+        self.problems_list.setMaximumHeight(110)
+        self.held_label = QLabel()
+        self.held_share = QSpinBox()
+        self.held_share.setRange(0, 50)
+        self.held_share.setValue(10)
+        self.held_share.setSuffix(" %")
+        self.held_label.setBuddy(self.held_share)
+
+        buttons = QHBoxLayout()
+        for button in (self.import_button, self.conversations_button, self.delete_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        held = QHBoxLayout()
+        held.addWidget(self.held_label)
+        held.addWidget(self.held_share)
+        held.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.intro)
+        layout.addLayout(buttons)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.counts)
+        layout.addWidget(self.long_rows)
+        layout.addWidget(self.error)
+        layout.addWidget(self.problems_label)
+        layout.addWidget(self.problems_list)
+        layout.addLayout(held)
+        self.setAcceptDrops(True)
+
+        self.model.rowsInserted.connect(self.update_counts)
+        self.model.rowsRemoved.connect(self.update_counts)
+        self.model.modelReset.connect(self.update_counts)
+        self.model.dataChanged.connect(self.update_counts)
+        self.held_share.valueChanged.connect(self.update_counts)
+        self.retranslate()
+        self.update_counts()
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.setTitle(self.tr("Training data"))
+        self.setSubTitle(self.tr("Questions and answers the model should learn."))
+        self.intro.setText(self.tr(
+            "Import JSONL (OpenAI messages, ShareGPT or Alpaca) or CSV with a question and an answer column "
+            "(UTF-8 or Shift_JIS), take the chats you had in Bunko, or drop files here. Cells can be edited; "
+            "bad rows are skipped and listed below."))
+        self.import_button.setText(self.tr("&Import file(s)…"))
+        self.conversations_button.setText(self.tr("From this app's &conversations"))
+        self.delete_button.setText(self.tr("&Delete selected rows"))
+        self.held_label.setText(self.tr("&Held out for comparing before and after:"))
+        self.problems_label.setText(self.tr("Bad rows (skipped):"))
+        self.update_counts()
+
+    # -- adding ------------------------------------------------------------------------------
+    def choose_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, self.tr("Import training data"), "",
+            self.tr("Training data (*.jsonl *.json *.ndjson *.csv *.tsv);;All files (*)"))
+        if paths:
+            self.add_files(paths)
+
+    def add_files(self, paths) -> None:
+        """Read the files in the background; each adds its good rows and its problems."""
+        paths = [str(p) for p in paths]
+
+        def read():
+            out = []
+            for path in paths:
+                try:
+                    out.append((path, api.read_dataset(path)))
+                except api.BunkoError as exc:
+                    out.append((path, exc))
+            return out
+
+        self.error.clear()
+        self.ctx.runner.run(read, on_done=while_alive(self, "_read"), on_error=while_alive(self, "_failed"))
+
+    def add_conversations(self) -> None:
+        self.error.clear()
+        self.ctx.runner.run(self.ctx.engine.training_examples, key="finetune:conversations",
+                            on_done=while_alive(self, "_read_one", self.tr("Bunko conversations")),
+                            on_error=while_alive(self, "_failed"))
+
+    def _read(self, results) -> None:
+        errors = []
+        for path, result in results:
+            if isinstance(result, BaseException):
+                errors.append(str(result))
+            else:
+                self._read_one(Path(path).name, result)
+        self.error.setText("\n".join(errors))
+
+    def _read_one(self, source: str, dataset) -> None:
+        if source not in self.sources:
+            self.sources.append(source)
+        self.model.add(dataset.examples, source)
+        for problem in dataset.problems:
+            self.problems.append((source, problem))
+            where = self.tr("{source}, line {line}").format(source=source, line=problem.line) if problem.line \
+                else source
+            self.problems_list.addItem(f"{where}: {problem.reason}")
+        if not dataset.examples and not dataset.problems:
+            self.error.setText(self.tr("{source} has no examples.").format(source=source))
+        self.update_counts()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.error.setText(str(exc) if isinstance(exc, api.BunkoError) else f"{type(exc).__name__}: {exc}")
+
+    def delete_selected(self) -> None:
+        self.model.remove_rows(index.row() for index in self.table.selectionModel().selectedRows())
+
+    # -- what the wizard takes ------------------------------------------------------------------
+    def split(self) -> tuple[list[dict], list[dict]]:
+        """(train, held out) by the engine's stable choice."""
+        return api.Dataset(list(self.model.examples)).split(self.held_share.value() / 100)
+
+    def set_seq_len(self, seq_len: int) -> None:
+        self.seq_len = seq_len
+        self.update_counts()
+
+    def update_counts(self, *_args) -> None:
+        n = len(self.model.examples)
+        train, held = self.split()
+        text = self.tr("{n} examples: {train} to train on, {held} held out.").format(n=n, train=len(train),
+                                                                                     held=len(held))
+        if n and n < 10 and self.held_share.value():
+            text += " " + self.tr("(Nothing is held out below 10 examples.)")
+        self.counts.setText(text)
+        long = self.model.longer_than(self.seq_len)
+        self.long_rows.setText(self.tr(
+            "{n} examples are longer than the sequence length ({seq} tokens): the ends of their answers would "
+            "be cut. Shorten them, or raise the sequence length in the settings.").format(n=len(long), seq=self.seq_len)
+            if long else "")
+        self.long_rows.setVisible(bool(long))
+        self.problems_label.setVisible(bool(self.problems))
+        self.problems_list.setVisible(bool(self.problems))
+        self.delete_button.setEnabled(n > 0)
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return bool(self.model.examples)
+
+    # -- dropping files (DropPaths) ----------------------------------------------------------------
+    def accepts_path(self, path: Path) -> bool:
+        return path.suffix.lower() in DATA_SUFFIXES and path.is_file()
+
+    def take_path(self, path: Path) -> None:
+        self.add_files([path])
