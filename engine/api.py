@@ -387,6 +387,13 @@ class Engine:
         convs = self.conversations.list()
         return from_conversations([self.conversations.messages(c.id) for c in convs])
 
+    def draft_examples(self, library: str, count: int = 20, model: str | None = None,
+                       on_item: Callable[[int, int, dict | None], None] | None = None, cancel=None) -> "Dataset":
+        """Question–answer pairs drafted by the local model from passages of `library`, to review."""
+        from .finetune.draft import draft
+
+        return draft(self, library, count, model, on_item, cancel)
+
     def estimate_training(self, base_model: str, examples: list[dict], settings: "TrainSettings",
                           gpu: bool) -> "Estimate":
         """Rough memory and time for training `base_model` on `examples` with `settings`."""
