@@ -57,6 +57,14 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
+def _alive(pid: int) -> bool:
+    """Running or stopped; a zombie (only waiting to be reaped) counts as gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 class SshServer:
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -183,6 +191,9 @@ Host gpubox
         self.process.wait()
         self.process = None
         self.pids |= found
+        deadline = time.monotonic() + 5  # SIGKILL is not instant on a loaded machine
+        while time.monotonic() < deadline and any(_alive(pid) for pid in found):
+            time.sleep(0.05)
 
     def change_host_key(self, update_known_hosts: bool = False) -> None:
         """A new host key, and sshd restarted with it. known_hosts keeps the old key unless asked."""

@@ -55,6 +55,7 @@ class DataStep(DropPaths, QWizardPage):
         self.error.setWordWrap(True)
         self.error.setStyleSheet(ERROR)
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.hide()
         self.problems_label = QLabel()
         self.problems_list = QListWidget()
         self.problems_list.setMaximumHeight(110)
@@ -133,11 +134,11 @@ class DataStep(DropPaths, QWizardPage):
                     out.append((path, exc))
             return out
 
-        self.error.clear()
+        self._set_error("")
         self.ctx.runner.run(read, on_done=while_alive(self, "_read"), on_error=while_alive(self, "_failed"))
 
     def add_conversations(self) -> None:
-        self.error.clear()
+        self._set_error("")
         self.ctx.runner.run(self.ctx.engine.training_examples, key="finetune:conversations",
                             on_done=while_alive(self, "_read_one", self.tr("Bunko conversations")),
                             on_error=while_alive(self, "_failed"))
@@ -149,7 +150,7 @@ class DataStep(DropPaths, QWizardPage):
                 errors.append(str(result))
             else:
                 self._read_one(Path(path).name, result)
-        self.error.setText("\n".join(errors))
+        self._set_error("\n".join(errors))
 
     def _read_one(self, source: str, dataset) -> None:
         if source not in self.sources:
@@ -161,11 +162,15 @@ class DataStep(DropPaths, QWizardPage):
                 else source
             self.problems_list.addItem(f"{where}: {problem.reason}")
         if not dataset.examples and not dataset.problems:
-            self.error.setText(self.tr("{source} has no examples.").format(source=source))
+            self._set_error(self.tr("{source} has no examples.").format(source=source))
         self.update_counts()
 
     def _failed(self, exc: BaseException) -> None:
-        self.error.setText(str(exc) if isinstance(exc, api.BunkoError) else f"{type(exc).__name__}: {exc}")
+        self._set_error(str(exc) if isinstance(exc, api.BunkoError) else f"{type(exc).__name__}: {exc}")
+
+    def _set_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(bool(text))
 
     def delete_selected(self) -> None:
         self.model.remove_rows(index.row() for index in self.table.selectionModel().selectedRows())

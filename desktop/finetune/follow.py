@@ -10,6 +10,7 @@ passphrase) are asked here and the work is tried again with the answer.
 from __future__ import annotations
 
 import logging
+import threading
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication
@@ -20,6 +21,13 @@ from ..chat.conversation_list import while_alive
 from .host_dialogs import SessionSecrets, ask_to_retry
 
 log = logging.getLogger(__name__)
+
+_pool_lock = threading.Lock()
+
+
+def _grow(pool, by: int) -> None:
+    with _pool_lock:
+        pool.setMaxThreadCount(pool.maxThreadCount() + by)
 
 
 class EventFlag:
@@ -100,12 +108,12 @@ class Followers(QObject):
 
         def follow(progress, cancel):
             # A follower holds a pool thread for hours: give the pool one more meanwhile.
-            pool.setMaxThreadCount(pool.maxThreadCount() + 1)
+            _grow(pool, 1)
             try:
                 return jobs.follow(job_id, secrets, on_event=progress, cancel=EventFlag(cancel),
                                    give_up_after=None if patient else -1.0)
             finally:
-                pool.setMaxThreadCount(pool.maxThreadCount() - 1)
+                _grow(pool, -1)
 
         self._tasks[("follow", job_id)] = self.ctx.runner.run(
             follow, key=follow_key(job_id), on_progress=while_alive(self, "_emit", job_id),

@@ -24,27 +24,25 @@ class SessionSecrets:
         return self._by_host.setdefault(host.label, Secrets())
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("HostDialogs", text)
-
-
 def ask_to_retry(parent: QWidget | None, exc: BaseException, host: HostSpec, secrets: SessionSecrets) -> bool:
     """For the errors a person can answer (an unknown host key, a passphrase), ask; True when
     the answer is in `secrets` and the same work should run again. False for anything else."""
     if isinstance(exc, HostKeyUnknownError):
-        text = _tr("Bunko has not connected to {host} before. Its {kind} key fingerprint is:\n\n{fingerprint}\n\n"
-                   "Compare it with the fingerprint your server provider shows. Connect and remember this "
-                   "key?").format(host=exc.host, kind=exc.key_type, fingerprint=exc.fingerprint)
-        answer = QMessageBox.question(parent, _tr("Unknown server"), text)
+        text = QCoreApplication.translate(
+            "HostDialogs", "Bunko has not connected to {host} before. Its {kind} key fingerprint is:\n\n"
+            "{fingerprint}\n\nCompare it with the fingerprint your server provider shows. Connect and "
+            "remember this key?").format(host=exc.host, kind=exc.key_type, fingerprint=exc.fingerprint)
+        answer = QMessageBox.question(parent, QCoreApplication.translate("HostDialogs", "Unknown server"), text)
         if answer != QMessageBox.StandardButton.Yes:
             return False
         secrets.ensure(host).accept_fingerprint = exc.fingerprint
         return True
     if isinstance(exc, PassphraseNeededError):
         passphrase, ok = QInputDialog.getText(
-            parent, _tr("Key passphrase"),
-            _tr("The SSH key for {host} is protected by a passphrase. Bunko keeps it in memory until it "
-                "closes and never stores it.\n\nPassphrase:").format(host=host.label),
+            parent, QCoreApplication.translate("HostDialogs", "Key passphrase"),
+            QCoreApplication.translate(
+                "HostDialogs", "The SSH key for {host} is protected by a passphrase. Bunko keeps it in memory "
+                "until it closes and never stores it.\n\nPassphrase:").format(host=host.label),
             QLineEdit.EchoMode.Password)
         if not ok or not passphrase:
             return False
@@ -56,7 +54,8 @@ def ask_to_retry(parent: QWidget | None, exc: BaseException, host: HostSpec, sec
 def error_text(exc: BaseException) -> str:
     """An engine error in words, with a warning in front of a changed host key."""
     if isinstance(exc, HostKeyChangedError):
-        return _tr("Warning: the server's identity has changed. Someone may be intercepting the connection, "
-                   "or the server was reinstalled. Bunko refuses to connect; check with your provider.") + \
-            "\n\n" + str(exc)
+        return QCoreApplication.translate(
+            "HostDialogs", "Warning: the server's identity has changed. Someone may be intercepting the "
+            "connection, or the server was reinstalled. Bunko refuses to connect; check with your "
+            "provider.") + "\n\n" + str(exc)
     return str(exc)

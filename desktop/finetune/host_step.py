@@ -52,9 +52,12 @@ class HostStep(QWizardPage):
         self.ssh_fields = QWidget()
         self.form = QFormLayout(self.ssh_fields)
         self.form.setContentsMargins(24, 0, 0, 0)
-        for widget in (self.alias, self.hostname, self.user, self.port):
-            self.form.addRow("", widget)
-        self.form.addRow("", key_row)
+        self.form_labels = [QLabel() for _ in range(5)]
+        for label, field in zip(self.form_labels, (self.alias, self.hostname, self.user, self.port, key_row)):
+            self.form.addRow(label, field)
+            if isinstance(field, QWidget):
+                label.setBuddy(field)
+        self.form_labels[4].setBuddy(self.key_file)
         self.test_button = QPushButton()
         self.test_button.clicked.connect(self.test)
         self.report_label = QLabel()
@@ -94,8 +97,8 @@ class HostStep(QWizardPage):
         self.ssh.setText(self.tr("&GPU server over SSH"))
         labels = (self.tr("Host from ~/.ssh/config:"), self.tr("or host name:"), self.tr("User:"), self.tr("Port:"),
                   self.tr("Key file:"))
-        for row, text in enumerate(labels):
-            self.form.itemAt(row, QFormLayout.ItemRole.LabelRole).widget().setText(text)
+        for label, text in zip(self.form_labels, labels):
+            label.setText(text)
         self.port.setSpecialValueText(self.tr("default (22)"))
         self.browse.setText(self.tr("Browse…"))
         self.test_button.setText(self.tr("Test &connection"))
@@ -147,7 +150,8 @@ class HostStep(QWizardPage):
         self.report_label.setText(self.tr("Connecting to {host}…").format(host=self._label(spec)))
         self.completeChanged.emit()
         self.ctx.runner.run(api.probe_host, spec, self.secrets.get(spec), key="finetune:probe",
-                            on_done=while_alive(self, "_tested", spec), on_error=while_alive(self, "_test_failed", spec))
+                            on_done=while_alive(self, "_tested", spec),
+                            on_error=while_alive(self, "_test_failed", spec))
 
     def _tested(self, spec, report) -> None:
         self._testing = False
@@ -188,8 +192,14 @@ class HostStep(QWizardPage):
             lines.append(self.tr("No NVIDIA GPU found on the server: training would run on its CPU."))
         if r.disk_free_bytes is not None:
             lines.append(self.tr("Free disk: {n} GiB").format(n=f"{r.disk_free_bytes / GIB:.1f}"))
-        lines.append(self.tr("Trainer environment: ready") if r.env_ready else
-                     self.tr("Trainer environment: will be set up on first run (needs internet on the server)"))
+        if r.env_ready:
+            lines.append(self.tr("Trainer environment: ready"))
+        elif r.label == "this computer":
+            lines.append(self.tr("Trainer environment: will be set up on first run (needs internet on this "
+                                 "computer)"))
+        else:
+            lines.append(self.tr("Trainer environment: will be set up on first run (needs internet on the "
+                                 "server)"))
         for problem in r.problems:
             lines.append(f"<span style='color:#c0392b'>{_html(problem)}</span>")
         for warning in r.warnings:

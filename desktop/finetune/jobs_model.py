@@ -14,11 +14,14 @@ JOB_ID = Qt.ItemDataRole.UserRole
 
 def status_text(status: str) -> str:
     """A job status in the UI language."""
-    t = QCoreApplication.translate
-    words = {"created": t("JobStatus", "not started"), "setup": t("JobStatus", "setting up"),
-             "uploading": t("JobStatus", "uploading"), "running": t("JobStatus", "training"),
-             "converting": t("JobStatus", "converting"), "done": t("JobStatus", "done"),
-             "failed": t("JobStatus", "failed"), "cancelled": t("JobStatus", "cancelled")}
+    words = {"created": QCoreApplication.translate("JobStatus", "not started"),
+             "setup": QCoreApplication.translate("JobStatus", "setting up"),
+             "uploading": QCoreApplication.translate("JobStatus", "uploading"),
+             "running": QCoreApplication.translate("JobStatus", "training"),
+             "converting": QCoreApplication.translate("JobStatus", "converting"),
+             "done": QCoreApplication.translate("JobStatus", "done"),
+             "failed": QCoreApplication.translate("JobStatus", "failed"),
+             "cancelled": QCoreApplication.translate("JobStatus", "cancelled")}
     return words.get(status, status)
 
 

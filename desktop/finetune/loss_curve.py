@@ -85,7 +85,7 @@ class LossCurve(QWidget):
             low, high = low - 0.5, high + 0.5
         low = max(0.0, low - (high - low) * 0.05)
         last_step = max(self.total or 0, self.points[-1][0], 1)
-        left = metrics.horizontalAdvance(f"{high:.3g}") + 10
+        left = max(metrics.horizontalAdvance(f"{high:.3g}"), metrics.horizontalAdvance(f"{low:.3g}")) + 10
         plot = QRectF(left, 8, max(10, self.width() - left - 10), max(10, self.height() - metrics.height() - 18))
 
         painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 1))

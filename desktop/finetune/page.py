@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, QTimer
+from PySide6.QtCore import QEvent, QItemSelectionModel, QSignalBlocker, Qt, QTimer
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton,
                                QSplitter, QTableView, QVBoxLayout, QWidget)
 
@@ -116,24 +116,26 @@ class FinetunePage(QWidget):
         selected = self._select if self._select is not None else self.selected_id()
         self._select = None
         old = {job.id: job for job in self.model.jobs}
-        self.model.set_jobs(jobs)
+        shown = getattr(self.detail.job, "id", None)
+        with QSignalBlocker(self.table.selectionModel()):   # one redraw of the detail, below
+            self.model.set_jobs(jobs)
+            row = self.model.row_of(selected) if selected is not None else -1
+            if row < 0 and jobs:
+                row = 0
+            if row >= 0:
+                self.table.selectionModel().setCurrentIndex(
+                    self.model.index(row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+                    | QItemSelectionModel.SelectionFlag.Rows)
         for job in jobs:   # the ones still training when Bunko last closed, once per session
             if job.status in ("running", "converting") and job.id not in self._auto_followed \
                     and not self.followers.busy(job.id):
                 self._auto_followed.add(job.id)
                 self.followers.follow(job)
-        row = self.model.row_of(selected) if selected is not None else -1
-        if row < 0 and jobs:
-            row = 0
-        if row >= 0:
-            self.table.selectionModel().setCurrentIndex(
-                self.model.index(row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
-                | QItemSelectionModel.SelectionFlag.Rows)
         job = self.selected_job()
-        if job is not None and job != old.get(job.id):
-            self._show_selected()   # its status or numbers changed since it was drawn
-        elif job is None:
+        if job is None:
             self.detail.show_job(None, [])
+        elif job.id != shown or job != old.get(job.id):
+            self._show_selected()   # another job, or its status or numbers changed since it was drawn
         self._update_buttons()
 
     def selected_id(self) -> int | None:
@@ -167,7 +169,6 @@ class FinetunePage(QWidget):
             return
         self.ctx.runner.run(self.ctx.engine.finetune.events, job.id, key="finetune:events",
                             on_done=while_alive(self, "_show_events", job))
-        self._refresh_log()
 
     def _show_events(self, job, events: list[dict]) -> None:
         if self.selected_id() != job.id:
@@ -175,12 +176,14 @@ class FinetunePage(QWidget):
         self.detail.show_job(self.selected_job() or job, events, self.notes.get(job.id))
         if job.id in self.compared:
             self.detail.set_compare_rows(self.compared[job.id])
+        self._refresh_log(force=True)
 
-    def _refresh_log(self) -> None:
+    def _refresh_log(self, force: bool = False) -> None:
         job = self.selected_job()
-        if job is None or (job.id == getattr(self.detail.job, "id", None) and self.detail.view.trainer_log.toPlainText()
-                           and not job.active and not self.followers.busy(job.id)):
-            return   # nothing new can arrive for a job that is not running
+        if job is None or getattr(self.detail.job, "id", None) != job.id:
+            return
+        if not force and not job.active and not self.followers.busy(job.id):
+            return   # nothing new arrives for a job that is not running
         self.ctx.runner.run(self.ctx.engine.finetune.log_text, job.id, key="finetune:log",
                             on_done=while_alive(self, "_show_log", job.id))
 
@@ -230,6 +233,7 @@ class FinetunePage(QWidget):
         from .wizard import FinetuneWizard
 
         self.wizard = FinetuneWizard(self.ctx, followers=self.followers, parent=self)
+        self.wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.wizard.job_created.connect(self.select)
         self.wizard.finished.connect(lambda _result: self.refresh())
         self.wizard.open()

@@ -135,8 +135,10 @@ class SettingsStep(QWizardPage):
         self.form.setContentsMargins(24, 0, 0, 0)
         self.fields = (self.rank, self.alpha, self.learning_rate, self.epochs, self.seq_len, self.batch,
                        self.max_steps, self.save_every, self.load_4bit)
-        for field in self.fields:
-            self.form.addRow("", field)
+        self.form_labels = [QLabel() for _ in self.fields]
+        for label, field in zip(self.form_labels, self.fields):
+            self.form.addRow(label, field)
+            label.setBuddy(field)
         self.advanced.hide()
         self.name = QLineEdit()
         self.name.setValidator(QRegularExpressionValidator(QRegularExpression(
@@ -194,8 +196,8 @@ class SettingsStep(QWizardPage):
         labels = (self.tr("LoRA rank:"), self.tr("LoRA alpha:"), self.tr("Learning rate:"), self.tr("Epochs:"),
                   self.tr("Sequence length (tokens):"), self.tr("Batch size:"), self.tr("Stop after steps:"),
                   self.tr("Checkpoint every (steps):"), self.tr("Load the base in 4-bit (GPU only):"))
-        for row, text in enumerate(labels):
-            self.form.itemAt(row, QFormLayout.ItemRole.LabelRole).widget().setText(text)
+        for label, text in zip(self.form_labels, labels):
+            label.setText(text)
         self.max_steps.setSpecialValueText(self.tr("no limit (epochs decide)"))
         self.name_label.setText(self.tr("Job &name:"))
         self.name.setToolTip(self.tr("Letters, digits, '.', '-' and '_'; it also names the adapter."))

@@ -50,7 +50,7 @@ The details are in the log: {log}</source>
 <context>
     <name>AppContext</name>
     <message>
-        <location filename="../../desktop/context.py" line="+39"/>
+        <location filename="../../desktop/context.py" line="+40"/>
         <source>Bunko</source>
         <translation>Bunko</translation>
     </message>
@@ -74,6 +74,34 @@ The details are in the log: {log}</source>
     </message>
 </context>
 <context>
+    <name>BaseStep</name>
+    <message>
+        <location filename="../../desktop/finetune/settings_step.py" line="+49"/>
+        <source>Base model</source>
+        <translation>ベースモデル</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The model the adapter is trained for; in chat the adapter is used with it.</source>
+        <translation>アダプターを学習させる対象のモデルです。チャットではこのモデルと組み合わせて使います。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Model:</source>
+        <translation>モデル(&amp;M):</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The trainer reads the model&apos;s GGUF file; quantized models are dequantized for training, so the training computer needs room for the full-precision weights.</source>
+        <translation>学習ではモデルの GGUF ファイルを読み込みます。量子化されたモデルは学習用に逆量子化されるため、学習するコンピューターには元の精度の重みを置ける容量が必要です。</translation>
+    </message>
+    <message>
+        <location line="+24"/>
+        <source>There is no model yet: add a GGUF model on the Models page first.</source>
+        <translation>モデルがまだありません。先に「モデル」ページで GGUF モデルを追加してください。</translation>
+    </message>
+</context>
+<context>
     <name>ChatInput</name>
     <message>
         <location filename="../../desktop/chat/input_box.py" line="+20"/>
@@ -85,23 +113,28 @@ The details are in the log: {log}</source>
     <name>ChatPage</name>
     <message>
         <location filename="../../desktop/chat/page.py" line="+53"/>
-        <location line="+284"/>
+        <location line="+291"/>
         <source>Send</source>
         <translation>送信</translation>
     </message>
     <message>
-        <location line="-282"/>
-        <location line="+284"/>
+        <location line="-289"/>
+        <location line="+291"/>
         <source>Send the question (Enter)</source>
         <translation>質問を送信します (Enter)</translation>
     </message>
     <message>
-        <location line="-226"/>
+        <location line="-233"/>
         <source>Stopping the answer…</source>
         <translation>回答を停止しています…</translation>
     </message>
     <message>
-        <location line="+174"/>
+        <location line="+23"/>
+        <source>New chat with the adapter {name}.</source>
+        <translation>アダプター {name} を使う新しいチャットを開きました。</translation>
+    </message>
+    <message>
+        <location line="+158"/>
         <source>Loading the chat model…</source>
         <translation>チャットモデルを読み込んでいます…</translation>
     </message>
@@ -160,6 +193,29 @@ The details are in the log: {log}</source>
     </message>
 </context>
 <context>
+    <name>CompareTable</name>
+    <message>
+        <location filename="../../desktop/finetune/results.py" line="+34"/>
+        <source>Question</source>
+        <translation>質問</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Expected</source>
+        <translation>期待される回答</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Before (base model)</source>
+        <translation>学習前 (ベースモデル)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>After (with the adapter)</source>
+        <translation>学習後 (アダプター適用)</translation>
+    </message>
+</context>
+<context>
     <name>ConversationList</name>
     <message>
         <location filename="../../desktop/chat/conversation_list.py" line="+48"/>
@@ -202,6 +258,414 @@ The details are in the log: {log}</source>
         <location line="+1"/>
         <source>Delete the chat “{title}” and all its messages? This cannot be undone.</source>
         <translation>チャット「{title}」とそのすべてのメッセージを削除しますか? この操作は元に戻せません。</translation>
+    </message>
+</context>
+<context>
+    <name>DataStep</name>
+    <message>
+        <location filename="../../desktop/finetune/data_step.py" line="+103"/>
+        <source>Training data</source>
+        <translation>学習データ</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Questions and answers the model should learn.</source>
+        <translation>モデルに学習させる質問と回答です。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Import JSONL (OpenAI messages, ShareGPT or Alpaca) or CSV with a question and an answer column (UTF-8 or Shift_JIS), take the chats you had in Bunko, or drop files here. Cells can be edited; bad rows are skipped and listed below.</source>
+        <translation>JSONL (OpenAI の messages 形式、ShareGPT、Alpaca) または質問列と回答列のある CSV (UTF-8 または Shift_JIS) を読み込むか、Bunko でのチャットを使うか、ここにファイルをドロップしてください。セルは編集できます。不正な行はスキップされ、下に一覧表示されます。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&amp;Import file(s)…</source>
+        <translation>ファイルを読み込む(&amp;I)…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>From this app&apos;s &amp;conversations</source>
+        <translation>このアプリの会話から(&amp;C)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Delete selected rows</source>
+        <translation>選択した行を削除(&amp;D)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Held out for comparing before and after:</source>
+        <translation>学習前後の比較用に取り分ける割合(&amp;H):</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Bad rows (skipped):</source>
+        <translation>不正な行 (スキップ):</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Import training data</source>
+        <translation>学習データの読み込み</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Training data (*.jsonl *.json *.ndjson *.csv *.tsv);;All files (*)</source>
+        <translation>学習データ (*.jsonl *.json *.ndjson *.csv *.tsv);;すべてのファイル (*)</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>Bunko conversations</source>
+        <translation>Bunko の会話</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>{source}, line {line}</source>
+        <translation>{source} の {line} 行目</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{source} has no examples.</source>
+        <translation>{source} には学習例がありません。</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>{n} examples: {train} to train on, {held} held out.</source>
+        <translation>学習例 {n} 件: 学習用 {train} 件、比較用 {held} 件。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>(Nothing is held out below 10 examples.)</source>
+        <translation>(学習例が 10 件未満の場合は取り分けません。)</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{n} examples are longer than the sequence length ({seq} tokens): the ends of their answers would be cut. Shorten them, or raise the sequence length in the settings.</source>
+        <translation>{n} 件の学習例がシーケンス長 ({seq} トークン) を超えているため、回答の末尾が切り捨てられます。短くするか、設定でシーケンス長を大きくしてください。</translation>
+    </message>
+</context>
+<context>
+    <name>DoneStep</name>
+    <message>
+        <location filename="../../desktop/finetune/train_step.py" line="+191"/>
+        <source>Done</source>
+        <translation>完了</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Use in chat</source>
+        <translation>チャットで使う(&amp;U)</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>The adapter {name} is trained and registered for {base}. Final loss: {loss}.</source>
+        <translation>アダプター {name} の学習が完了し、{base} 用に登録されました。最終損失: {loss}。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Answering held-out questions with and without the adapter…</source>
+        <translation>比較用の質問に、アダプターなしとありで回答させています…</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Before and after training:</source>
+        <translation>学習前と学習後:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>There were no questions to compare.</source>
+        <translation>比較する質問がありませんでした。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The comparison failed: {error}</source>
+        <translation>比較に失敗しました: {error}</translation>
+    </message>
+</context>
+<context>
+    <name>ExamplesModel</name>
+    <message>
+        <location filename="../../desktop/finetune/examples_model.py" line="+73"/>
+        <source>Question</source>
+        <translation>質問</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Answer</source>
+        <translation>回答</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Tokens (approx.)</source>
+        <translation>トークン数 (概算)</translation>
+    </message>
+</context>
+<context>
+    <name>FinetunePage</name>
+    <message>
+        <location filename="../../desktop/finetune/page.py" line="+96"/>
+        <source>Teach a model your own questions and answers with LoRA, on this computer or on your GPU server over SSH. Training goes on when Bunko is closed and is followed again when it starts.</source>
+        <translation>自社の質問と回答を LoRA でモデルに学習させます。このコンピューター、または SSH 経由の GPU サーバーで学習できます。Bunko を閉じても学習は続き、次回起動時に再び進捗を追跡します。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>New fine-tune…</source>
+        <translation>新しいファインチューニング…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Cancel</source>
+        <translation>キャンセル</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Resume</source>
+        <translation>再開</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Clean up…</source>
+        <translation>後片付け…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Use in chat</source>
+        <translation>チャットで使う</translation>
+    </message>
+    <message>
+        <location line="+97"/>
+        <source>Follow this job again</source>
+        <translation>このジョブの進捗追跡を再開します</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Start the job, or continue it from its last checkpoint</source>
+        <translation>ジョブを開始するか、最後のチェックポイントから再開します</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Fine-tuning {name} is done: its adapter is ready.</source>
+        <translation>ファインチューニング {name} が完了しました。アダプターを使用できます。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Fine-tuning {name} failed.</source>
+        <translation>ファインチューニング {name} に失敗しました。</translation>
+    </message>
+    <message>
+        <location line="+27"/>
+        <source>Stopping the trainer; it saves a checkpoint first…</source>
+        <translation>学習を停止しています。先にチェックポイントを保存します…</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>Clean up</source>
+        <translation>後片付け</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Delete the working files of “{name}” on {where} (checkpoints and the copied data)? The adapter stays registered and usable; the job cannot be resumed afterwards.</source>
+        <translation>{where} にある「{name}」の作業ファイル (チェックポイントとコピーしたデータ) を削除しますか? アダプターは登録されたまま使用できますが、このジョブは再開できなくなります。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>The working files of {name} were deleted.</source>
+        <translation>{name} の作業ファイルを削除しました。</translation>
+    </message>
+</context>
+<context>
+    <name>FinetuneWizard</name>
+    <message>
+        <location filename="../../desktop/finetune/wizard.py" line="+51"/>
+        <source>New fine-tune</source>
+        <translation>新しいファインチューニング</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Close</source>
+        <translation>閉じる</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Cancel</source>
+        <translation>キャンセル</translation>
+    </message>
+</context>
+<context>
+    <name>HostDialogs</name>
+    <message>
+        <location filename="../../desktop/finetune/host_dialogs.py" line="+31"/>
+        <source>Bunko has not connected to {host} before. Its {kind} key fingerprint is:
+
+{fingerprint}
+
+Compare it with the fingerprint your server provider shows. Connect and remember this key?</source>
+        <translation>Bunko は {host} に接続したことがありません。このサーバーの {kind} 鍵のフィンガープリントは次のとおりです:
+
+{fingerprint}
+
+サーバー提供元が示すフィンガープリントと照合してください。接続して、この鍵を記憶しますか?</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Unknown server</source>
+        <translation>未知のサーバー</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Key passphrase</source>
+        <translation>鍵のパスフレーズ</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The SSH key for {host} is protected by a passphrase. Bunko keeps it in memory until it closes and never stores it.
+
+Passphrase:</source>
+        <translation>{host} 用の SSH 鍵はパスフレーズで保護されています。Bunko はパスフレーズを終了までメモリ上にのみ保持し、保存することはありません。
+
+パスフレーズ:</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Warning: the server&apos;s identity has changed. Someone may be intercepting the connection, or the server was reinstalled. Bunko refuses to connect; check with your provider.</source>
+        <translation>警告: サーバーの識別情報が変わっています。接続が傍受されているか、サーバーが再インストールされた可能性があります。Bunko は接続を拒否しました。提供元に確認してください。</translation>
+    </message>
+</context>
+<context>
+    <name>HostStep</name>
+    <message>
+        <location filename="../../desktop/finetune/host_step.py" line="+93"/>
+        <source>Where to train</source>
+        <translation>学習する場所</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Training needs a GPU for anything but the smallest models. Your data goes only to the computer chosen here.</source>
+        <translation>ごく小さなモデル以外の学習には GPU が必要です。データはここで選んだコンピューターにのみ送られます。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;This computer</source>
+        <translation>このコンピューター(&amp;T)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;GPU server over SSH</source>
+        <translation>SSH 経由の GPU サーバー(&amp;G)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Host from ~/.ssh/config:</source>
+        <translation>~/.ssh/config のホスト:</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>or host name:</source>
+        <translation>またはホスト名:</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>User:</source>
+        <translation>ユーザー:</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Port:</source>
+        <translation>ポート:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Key file:</source>
+        <translation>鍵ファイル:</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>default (22)</source>
+        <translation>既定 (22)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Browse…</source>
+        <translation>参照…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Test &amp;connection</source>
+        <translation>接続テスト(&amp;C)</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Choose the private key</source>
+        <translation>秘密鍵を選択</translation>
+    </message>
+    <message>
+        <location line="+37"/>
+        <source>Choose a host from ~/.ssh/config or type a host name.</source>
+        <translation>~/.ssh/config のホストを選ぶか、ホスト名を入力してください。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Connecting to {host}…</source>
+        <translation>{host} に接続しています…</translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <source>&lt;b&gt;{host}&lt;/b&gt;: {system}</source>
+        <translation>&lt;b&gt;{host}&lt;/b&gt;: {system}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Python: {version}</source>
+        <translation>Python: {version}</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>not found</source>
+        <translation>見つかりません</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>GPU: {name}, {memory} GiB ({free} GiB free)</source>
+        <translation>GPU: {name}、{memory} GiB (空き {free} GiB)</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Driver: {version}</source>
+        <translation>ドライバー: {version}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>No NVIDIA GPU: CPU training is only practical for tiny models like the embedded SmolLM2.</source>
+        <translation>NVIDIA GPU がありません。CPU での学習が実用的なのは、内蔵の SmolLM2 のようなごく小さなモデルだけです。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>No NVIDIA GPU found on the server: training would run on its CPU.</source>
+        <translation>サーバーに NVIDIA GPU が見つかりません。学習はサーバーの CPU で行われます。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Free disk: {n} GiB</source>
+        <translation>ディスクの空き容量: {n} GiB</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Trainer environment: ready</source>
+        <translation>学習環境: 準備済み</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Trainer environment: will be set up on first run (needs internet on this computer)</source>
+        <translation>学習環境: 初回実行時にセットアップされます (このコンピューターでインターネット接続が必要です)</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Trainer environment: will be set up on first run (needs internet on the server)</source>
+        <translation>学習環境: 初回実行時にセットアップされます (サーバーでインターネット接続が必要です)</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>&lt;b&gt;Ready to train here.&lt;/b&gt;</source>
+        <translation>&lt;b&gt;ここで学習できます。&lt;/b&gt;</translation>
     </message>
 </context>
 <context>
@@ -278,6 +742,140 @@ The details are in the log: {log}</source>
         <location line="+6"/>
         <source>Resume</source>
         <translation>再開</translation>
+    </message>
+</context>
+<context>
+    <name>JobDetail</name>
+    <message>
+        <location filename="../../desktop/finetune/job_detail.py" line="+65"/>
+        <source>Compare before and after</source>
+        <translation>学習前後を比較</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Answer a few held-out questions with the base model alone and with the adapter</source>
+        <translation>比較用の質問のいくつかに、ベースモデルのみとアダプター適用時で回答させます</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Before / after</source>
+        <translation>学習前 / 学習後</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Training record</source>
+        <translation>学習記録</translation>
+    </message>
+    <message>
+        <location line="+38"/>
+        <source>No job selected</source>
+        <translation>ジョブが選択されていません</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Select a job above, or start one with New fine-tune…</source>
+        <translation>上の一覧からジョブを選ぶか、「新しいファインチューニング…」で開始してください</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{base} on {where} · {status} · created {created}</source>
+        <translation>{base} ・ {where} ・ {status} ・ 作成 {created}</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Answering the questions with and without the adapter…</source>
+        <translation>アダプターなしとありで質問に回答させています…</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>This job has no questions to compare.</source>
+        <translation>このジョブには比較する質問がありません。</translation>
+    </message>
+</context>
+<context>
+    <name>JobStatus</name>
+    <message>
+        <location filename="../../desktop/finetune/jobs_model.py" line="+17"/>
+        <source>not started</source>
+        <translation>未開始</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>setting up</source>
+        <translation>セットアップ中</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>uploading</source>
+        <translation>アップロード中</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>training</source>
+        <translation>学習中</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>converting</source>
+        <translation>変換中</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>done</source>
+        <translation>完了</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>failed</source>
+        <translation>失敗</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>cancelled</source>
+        <translation>キャンセル済み</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>this computer</source>
+        <translation>このコンピューター</translation>
+    </message>
+</context>
+<context>
+    <name>JobsModel</name>
+    <message>
+        <location line="+12"/>
+        <source>Name</source>
+        <translation>名前</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Base model</source>
+        <translation>ベースモデル</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Where</source>
+        <translation>学習場所</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Status</source>
+        <translation>状態</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Steps</source>
+        <translation>ステップ</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Loss</source>
+        <translation>損失</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Created</source>
+        <translation>作成日時</translation>
     </message>
 </context>
 <context>
@@ -413,15 +1011,33 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
     </message>
 </context>
 <context>
+    <name>LossCurve</name>
+    <message>
+        <location filename="../../desktop/finetune/loss_curve.py" line="+37"/>
+        <source>The loss curve appears when training starts.</source>
+        <translation>学習が始まると損失曲線が表示されます。</translation>
+    </message>
+    <message>
+        <location line="+64"/>
+        <source>step</source>
+        <translation>ステップ</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>loss {loss} at step {step}</source>
+        <translation>ステップ {step} の損失 {loss}</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="+136"/>
-        <location line="+217"/>
+        <location filename="../../desktop/main_window.py" line="+139"/>
+        <location line="+221"/>
         <source>This page is not available in this build.</source>
         <translation>このページはこのビルドでは利用できません。</translation>
     </message>
     <message>
-        <location line="-146"/>
+        <location line="-150"/>
         <source>No model loaded</source>
         <translation>モデル未読み込み</translation>
     </message>
@@ -471,7 +1087,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>残り約 {n} 秒</translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+55"/>
         <source>Choose a folder of documents</source>
         <translation>文書のフォルダーを選択</translation>
     </message>
@@ -535,6 +1151,11 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <location line="+0"/>
         <source>Settings</source>
         <translation>設定</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Fine-tune</source>
+        <translation>ファインチューニング</translation>
     </message>
     <message>
         <location line="+5"/>
@@ -1141,6 +1762,164 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
     </message>
 </context>
 <context>
+    <name>SettingsStep</name>
+    <message>
+        <location filename="../../desktop/finetune/settings_step.py" line="+111"/>
+        <source>Training settings</source>
+        <translation>学習設定</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>A preset suits most data; the advanced numbers are for people who know LoRA.</source>
+        <translation>ほとんどのデータにはプリセットで十分です。詳細設定は LoRA に詳しい方向けです。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Start training</source>
+        <translation>学習を開始(&amp;S)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Quick: one pass over the data; a first try</source>
+        <translation>クイック(&amp;Q): データを 1 回学習。まず試すときに</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Balanced: three passes, a larger adapter</source>
+        <translation>バランス(&amp;B): データを 3 回学習。より大きなアダプター</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>T&amp;horough: five passes, the largest adapter; for larger data sets</source>
+        <translation>じっくり(&amp;H): データを 5 回学習。最大のアダプター。大きなデータセット向け</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&amp;Advanced</source>
+        <translation>詳細設定(&amp;A)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>LoRA rank:</source>
+        <translation>LoRA ランク:</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>LoRA alpha:</source>
+        <translation>LoRA アルファ:</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Learning rate:</source>
+        <translation>学習率:</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Epochs:</source>
+        <translation>エポック数:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Sequence length (tokens):</source>
+        <translation>シーケンス長 (トークン):</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Batch size:</source>
+        <translation>バッチサイズ:</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Stop after steps:</source>
+        <translation>最大ステップ数:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Checkpoint every (steps):</source>
+        <translation>チェックポイントの間隔 (ステップ):</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Load the base in 4-bit (GPU only):</source>
+        <translation>ベースモデルを 4 ビットで読み込む (GPU のみ):</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>no limit (epochs decide)</source>
+        <translation>制限なし (エポック数で決定)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Job &amp;name:</source>
+        <translation>ジョブ名(&amp;N):</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Letters, digits, &apos;.&apos;, &apos;-&apos; and &apos;_&apos;; it also names the adapter.</source>
+        <translation>英数字、「.」「-」「_」が使えます。アダプターの名前にもなります。</translation>
+    </message>
+    <message>
+        <location line="+72"/>
+        <source>Give the job a name.</source>
+        <translation>ジョブ名を入力してください。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Use letters, digits, &apos;.&apos;, &apos;-&apos; and &apos;_&apos; only (at most 64).</source>
+        <translation>英数字、「.」「-」「_」のみ使用できます (64 文字まで)。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A job, model or adapter is called “{name}” already.</source>
+        <translation>「{name}」という名前のジョブ、モデル、またはアダプターがすでにあります。</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>GPU</source>
+        <translation>GPU</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Estimate: {steps} steps, about {memory} GiB of {device} memory, about {time}.</source>
+        <translation>見積もり: {steps} ステップ、{device} メモリ約 {memory} GiB、所要時間 約 {time}。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>That may not fit in the GPU&apos;s {n} GiB: choose 4-bit loading, a smaller batch or a shorter sequence length.</source>
+        <translation>GPU のメモリ {n} GiB に収まらない可能性があります。4 ビット読み込み、小さいバッチサイズ、または短いシーケンス長を選んでください。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{n} examples are longer than {seq} tokens; the ends of their answers would be cut.</source>
+        <translation>{n} 件の学習例が {seq} トークンを超えているため、回答の末尾が切り捨てられます。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>No estimate: {error}</source>
+        <translation>見積もりできません: {error}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{n} s</source>
+        <translation>{n} 秒</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{n} min</source>
+        <translation>{n} 分</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{n} h</source>
+        <translation>{n} 時間</translation>
+    </message>
+</context>
+<context>
     <name>SkippedFilesView</name>
     <message>
         <location filename="../../desktop/library/skipped.py" line="+48"/>
@@ -1204,6 +1983,276 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <location line="+5"/>
         <source>Instructions the model reads before every question in this chat:</source>
         <translation>このチャットで、モデルが毎回質問の前に読む指示:</translation>
+    </message>
+</context>
+<context>
+    <name>TrainStep</name>
+    <message>
+        <location filename="../../desktop/finetune/train_step.py" line="-163"/>
+        <source>Training</source>
+        <translation>学習</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Cancel training</source>
+        <translation>学習をキャンセル</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>You can close Bunko; training continues and is followed again on the next start.</source>
+        <translation>Bunko を閉じても学習は続き、次回起動時に再び進捗を追跡します。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Training {name} on {where}.</source>
+        <translation>{name} を {where} で学習しています。</translation>
+    </message>
+    <message>
+        <location line="+64"/>
+        <location line="+9"/>
+        <source>The job is kept: resume it from the Fine-tune page when the problem is solved.</source>
+        <translation>ジョブは保存されています。問題を解決したら「ファインチューニング」ページから再開してください。</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Stopping the trainer; it saves a checkpoint first…</source>
+        <translation>学習を停止しています。先にチェックポイントを保存します…</translation>
+    </message>
+</context>
+<context>
+    <name>TrainingRecord</name>
+    <message>
+        <location filename="../../desktop/finetune/results.py" line="+35"/>
+        <source>Base model</source>
+        <translation>ベースモデル</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Where</source>
+        <translation>学習場所</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Data</source>
+        <translation>データ</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>{train} training examples, {held} held out, {bad} bad rows skipped</source>
+        <translation>学習用 {train} 件、比較用 {held} 件、不正な行 {bad} 件をスキップ</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Sources</source>
+        <translation>データの出所</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Preset</source>
+        <translation>プリセット</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>LoRA</source>
+        <translation>LoRA</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>rank {rank}, alpha {alpha}</source>
+        <translation>ランク {rank}、アルファ {alpha}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Training</source>
+        <translation>学習</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>learning rate {lr}, {epochs} epochs, sequence length {seq}, batch {batch}</source>
+        <translation>学習率 {lr}、{epochs} エポック、シーケンス長 {seq}、バッチ {batch}</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Steps</source>
+        <translation>ステップ数</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Final loss</source>
+        <translation>最終損失</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Held-out loss</source>
+        <translation>比較用データの損失</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Trainer</source>
+        <translation>学習バックエンド</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Time</source>
+        <translation>所要時間</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>{n} s</source>
+        <translation>{n} 秒</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Adapter</source>
+        <translation>アダプター</translation>
+    </message>
+</context>
+<context>
+    <name>TrainingView</name>
+    <message>
+        <location filename="../../desktop/finetune/training_view.py" line="+61"/>
+        <source>Loss curve</source>
+        <translation>損失曲線</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Events</source>
+        <translation>イベント</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Trainer output</source>
+        <translation>学習ログ</translation>
+    </message>
+    <message>
+        <location line="+66"/>
+        <source>Connection lost — retrying in {n} s; training continues on the server</source>
+        <translation>接続が切れました — {n} 秒後に再接続します。学習はサーバーで続いています</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Not started yet.</source>
+        <translation>まだ開始していません。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Setting up the trainer&apos;s environment (first run only; it needs internet on the training computer)…</source>
+        <translation>学習環境をセットアップしています (初回のみ。学習するコンピューターでインターネット接続が必要です)…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Uploading the data and the base model…</source>
+        <translation>データとベースモデルをアップロードしています…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Training…</source>
+        <translation>学習中…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Reconnected; training…</source>
+        <translation>再接続しました。学習中…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Converting the adapter for llama.cpp…</source>
+        <translation>アダプターを llama.cpp 用に変換しています…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Done: the adapter is registered and can be used in chat.</source>
+        <translation>完了: アダプターが登録され、チャットで使えるようになりました。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Cancelled. Resume continues from the last checkpoint.</source>
+        <translation>キャンセルしました。「再開」で最後のチェックポイントから続けられます。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Failed: {error}</source>
+        <translation>失敗: {error}</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>Uploaded {done} of {total}</source>
+        <translation>{total} 中 {done} をアップロード済み</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Step {step} / {total}</source>
+        <translation>ステップ {step} / {total}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>loss {loss}</source>
+        <translation>損失 {loss}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{rate} tokens/s</source>
+        <translation>{rate} トークン/秒</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{time} left</source>
+        <translation>残り {time}</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>no GPU</source>
+        <translation>GPU なし</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Connected to {host}: Python {python}, {gpus}</source>
+        <translation>{host} に接続しました: Python {python}、{gpus}</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Connection lost ({message}); retrying in {n} s.</source>
+        <translation>接続が切れました ({message})。{n} 秒後に再接続します。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Reconnected.</source>
+        <translation>再接続しました。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Status: {status}</source>
+        <translation>状態: {status}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The trainer started: {examples} examples, {steps} steps ({backend}).</source>
+        <translation>学習を開始しました: 学習例 {examples} 件、{steps} ステップ ({backend})。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Resumed from step {step}.</source>
+        <translation>ステップ {step} から再開しました。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Checkpoint saved at step {step}.</source>
+        <translation>ステップ {step} でチェックポイントを保存しました。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Stopped at step {step}; a checkpoint was saved.</source>
+        <translation>ステップ {step} で停止し、チェックポイントを保存しました。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Training finished: final loss {loss}.</source>
+        <translation>学習が終了しました: 最終損失 {loss}。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Error: {message}</source>
+        <translation>エラー: {message}</translation>
     </message>
 </context>
 <context>

@@ -43,7 +43,7 @@ def test_main_window_opens_with_every_page(window):
         assert type(page).__name__ == cls, f"{name} page missing: {page!r}"
         window.nav.setCurrentRow(row)
         assert window.current_page_name() == name
-    assert [window.nav.item(i).text() for i in range(4)] == ["Chat", "Libraries", "Models", "Settings"]
+    assert [window.nav.item(i).text() for i in range(5)] == ["Chat", "Libraries", "Models", "Fine-tune", "Settings"]
     window.show_page("chat")
     assert "Add a folder" in window.hint_label.text()
 

@@ -217,3 +217,30 @@ def test_local_job_and_a_job_state_seen_by_a_new_process(tmp_path, engine, jobs)
     assert again.get("fake-local").status == "running"
     assert again.follow("fake-local", interval=0.2).status == "done"
     assert engine.models.get("fake-local").kind == "adapter"
+
+
+def test_environment_setup_over_ssh_runs_detached_and_reports_failure(sshd, tmp_path, monkeypatch):
+    """The real setup path (venv, pip, marker file) on the host; requirements swapped for
+    an empty list so that nothing big is installed, then for a broken one."""
+    from engine.errors import HostError
+    from engine.finetune import trainer_env
+    from engine.finetune.ssh import SSHHost
+
+    reqs = tmp_path / "reqs"
+    reqs.mkdir()
+    (reqs / "requirements-cpu.txt").write_text("# nothing: the test only checks the machinery\n")
+    monkeypatch.setattr(trainer_env, "TRAINER_DIR", reqs)
+    spec = spec_for(sshd, tmp_path, env_python=None)
+    host = SSHHost.connect(spec, Secrets())
+    try:
+        assert not trainer_env.env_ready(host)
+        lines: list[str] = []
+        trainer_env.setup(host, "cpu", lines.append)
+        assert trainer_env.env_ready(host, "cpu") and not trainer_env.env_ready(host, "cuda")
+        assert (tmp_path / "remote" / "env" / "bin" / "python").exists()
+        (reqs / "requirements-cpu.txt").write_text("this is not a requirement ===\n")
+        assert not trainer_env.env_ready(host, "cpu")   # changed pins: set up again
+        with pytest.raises(HostError, match="failed"):
+            trainer_env.setup(host, "cpu")
+    finally:
+        host.close()
