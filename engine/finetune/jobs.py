@@ -31,7 +31,8 @@ from .presets import TrainSettings, spec_train
 log = logging.getLogger(__name__)
 
 ACTIVE = ("setup", "uploading", "running", "converting")
-RESUMABLE = ("created", "failed", "cancelled")
+# setup/uploading are resumable too: a start cut off by a closed app or a dropped link stops there
+RESUMABLE = ("created", "failed", "cancelled", "setup", "uploading")
 EventSink = Callable[[dict], None]
 
 _OOM_HINT = ("The trainer ran out of {where} memory. Choose a smaller preset, a shorter sequence length or a "
@@ -97,6 +98,7 @@ class Jobs:
         self.root = Path(root) if root else paths.data_dir() / "finetune"
         self._local = LocalHost(HostSpec(), self.root)   # one, so its children are reaped
         self._lock = threading.Lock()
+        self._reading = threading.Lock()   # one reader of a trainer's lines at a time: none taken twice
 
     # -- reading ------------------------------------------------------------------------
     def list(self) -> list[Job]:
@@ -184,7 +186,8 @@ class Jobs:
         Also resumes a failed or cancelled job (the trainer continues from its checkpoint)."""
         job = self.get(key)
         if job.status not in RESUMABLE:
-            raise FinetuneError(f"Job {job.name} is {job.status}; only a new, failed or cancelled job starts.")
+            raise FinetuneError(f"Job {job.name} is {job.status}; only a new, failed or cancelled job starts "
+                                "(or one whose start was cut off).")
         say = on_event or (lambda _e: None)
         self._update(job.id, error=None, error_kind=None, finished_at=None)
         try:
@@ -312,6 +315,10 @@ class Jobs:
                 f.write(chunk)
 
     def _take_events(self, job: Job, host, where: str, say: EventSink) -> list[dict]:
+        with self._reading:
+            return self._take_events_locked(self.get(job.id), host, where, say)
+
+    def _take_events_locked(self, job: Job, host, where: str, say: EventSink) -> list[dict]:
         chunk = host.read_from(host.join(where, "output", "progress.jsonl"), job.events_read or 0)
         end = chunk.rfind(b"\n") + 1          # a line still being written waits for next time
         if end <= 0:

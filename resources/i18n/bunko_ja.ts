@@ -432,7 +432,7 @@ The details are in the log: {log}</source>
         <translation>チャットで使う</translation>
     </message>
     <message>
-        <location line="+97"/>
+        <location line="+99"/>
         <source>Follow this job again</source>
         <translation>このジョブの進捗追跡を再開します</translation>
     </message>
