@@ -36,3 +36,38 @@ def no_network(monkeypatch):
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(scope="session")
+def trainer_python() -> str:
+    """A Python with the trainer's packages: $BUNKO_TRAINER_PYTHON, or an environment made
+    once in .trainer-env by the app's own setup (pip, pinned requirements-cpu.txt).
+    Without the package registry that setup fails the test (BUNKO_SKIP_TRAINER=1 skips it)."""
+    import os
+    from pathlib import Path
+
+    from engine.errors import BunkoError
+    from engine.finetune import trainer_env
+    from engine.finetune.hosts import HostSpec, LocalHost
+
+    explicit = os.environ.get("BUNKO_TRAINER_PYTHON")
+    if explicit:
+        return explicit
+    target = Path(__file__).resolve().parents[2] / ".trainer-env"
+    old = os.environ.get("BUNKO_TRAINER_ENV")
+    os.environ["BUNKO_TRAINER_ENV"] = str(target)
+    try:
+        host = LocalHost(HostSpec(), target.parent)
+        if not trainer_env.env_ready(host, "cpu"):
+            try:
+                trainer_env.setup(host, "cpu", on_line=lambda line: None)
+            except BunkoError as exc:  # like the app's own install, this needs the package registry
+                if os.environ.get("BUNKO_SKIP_TRAINER") == "1":
+                    pytest.skip(f"the trainer's environment could not be set up here: {exc}")
+                pytest.fail(f"could not set up the trainer's environment (BUNKO_SKIP_TRAINER=1 skips): {exc}")
+        return trainer_env.env_python(host)
+    finally:
+        if old is None:
+            os.environ.pop("BUNKO_TRAINER_ENV", None)
+        else:
+            os.environ["BUNKO_TRAINER_ENV"] = old

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QListWidget,
-                               QPushButton, QSpinBox, QTableView, QVBoxLayout, QWizardPage)
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
+                               QListWidget, QPushButton, QSpinBox, QTableView, QVBoxLayout, QWizardPage)
 
 import engine.api as api
 
@@ -32,7 +32,11 @@ class DataStep(DropPaths, QWizardPage):
         self.intro.setWordWrap(True)
         self.import_button = QPushButton()
         self.conversations_button = QPushButton()
+        self.draft_button = QPushButton()
+        self.draft_status = QLabel()
+        self.draft_status.hide()
         self.delete_button = QPushButton()
+        self.draft_button.clicked.connect(self.draft_from_library)
         self.import_button.clicked.connect(self.choose_files)
         self.conversations_button.clicked.connect(self.add_conversations)
         self.delete_button.clicked.connect(self.delete_selected)
@@ -67,7 +71,7 @@ class DataStep(DropPaths, QWizardPage):
         self.held_label.setBuddy(self.held_share)
 
         buttons = QHBoxLayout()
-        for button in (self.import_button, self.conversations_button, self.delete_button):
+        for button in (self.import_button, self.conversations_button, self.draft_button, self.delete_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         held = QHBoxLayout()
@@ -77,6 +81,7 @@ class DataStep(DropPaths, QWizardPage):
         layout = QVBoxLayout(self)
         layout.addWidget(self.intro)
         layout.addLayout(buttons)
+        layout.addWidget(self.draft_status)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.counts)
         layout.addWidget(self.long_rows)
@@ -108,6 +113,9 @@ class DataStep(DropPaths, QWizardPage):
             "bad rows are skipped and listed below."))
         self.import_button.setText(self.tr("&Import file(s)…"))
         self.conversations_button.setText(self.tr("From this app's &conversations"))
+        self.draft_button.setText(self.tr("D&raft from a library…"))
+        self.draft_button.setToolTip(self.tr("The local model writes a question and its answer for passages of a "
+                                             "library; review them before training (small models draft poorly)."))
         self.delete_button.setText(self.tr("&Delete selected rows"))
         self.held_label.setText(self.tr("&Held out for comparing before and after:"))
         self.problems_label.setText(self.tr("Bad rows (skipped):"))
@@ -142,6 +150,47 @@ class DataStep(DropPaths, QWizardPage):
         self.ctx.runner.run(self.ctx.engine.training_examples, key="finetune:conversations",
                             on_done=while_alive(self, "_read_one", self.tr("Bunko conversations")),
                             on_error=while_alive(self, "_failed"))
+
+    def draft_from_library(self) -> None:
+        libraries = [lib.name for lib in self.ctx.engine.libraries()]
+        if not libraries:
+            self._set_error(self.tr("There is no library yet: add a folder on the Libraries page first."))
+            return
+        name, ok = QInputDialog.getItem(self, self.tr("Draft from a library"), self.tr("Library:"), libraries, 0,
+                                        False)
+        if not ok:
+            return
+        count, ok = QInputDialog.getInt(self, self.tr("Draft from a library"), self.tr("Passages to draft from:"),
+                                        20, 1, 500)
+        if not ok:
+            return
+        engine = self.ctx.engine
+
+        def draft(progress, cancel):
+            return engine.draft_examples(name, count, on_item=lambda n, total, _ex: progress((n, total)),
+                                         cancel=cancel)
+
+        self._set_error("")
+        self.draft_button.setEnabled(False)
+        self.draft_status.setText(self.tr("Drafting from {name}…").format(name=name))
+        self.draft_status.show()
+        self.ctx.runner.run(draft, key="finetune:draft", on_progress=while_alive(self, "_drafting", name),
+                            on_done=while_alive(self, "_drafted", name), on_error=while_alive(self, "_draft_failed"))
+
+    def _drafting(self, name: str, value) -> None:
+        done, total = value
+        self.draft_status.setText(self.tr("Drafting from {name}: {done} of {total} passages…").format(
+            name=name, done=done, total=total))
+
+    def _drafted(self, name: str, dataset) -> None:
+        self.draft_button.setEnabled(True)
+        self.draft_status.hide()
+        self._read_one(self.tr("drafted from {name}").format(name=name), dataset)
+
+    def _draft_failed(self, exc: BaseException) -> None:
+        self.draft_button.setEnabled(True)
+        self.draft_status.hide()
+        self._failed(exc)
 
     def _read(self, results) -> None:
         errors = []

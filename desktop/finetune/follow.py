@@ -30,19 +30,6 @@ def _grow(pool, by: int) -> None:
         pool.setMaxThreadCount(pool.maxThreadCount() + by)
 
 
-class EventFlag:
-    """The runner's cancel token seen as the threading.Event that the job functions poll."""
-
-    def __init__(self, token) -> None:
-        self.token = token
-
-    def is_set(self) -> bool:
-        return self.token.cancelled
-
-    def wait(self, seconds: float | None = None) -> bool:
-        return self.token.wait(seconds)
-
-
 def follow_key(job_id: int) -> str:
     return f"follow-{job_id}"
 
@@ -75,7 +62,7 @@ class Followers(QObject):
         jobs, secrets, job_id = self.ctx.engine.finetune, self.secrets.get(job.host), job.id
 
         def start(progress, cancel):
-            return jobs.start(job_id, secrets, on_event=progress, cancel=EventFlag(cancel))
+            return jobs.start(job_id, secrets, on_event=progress, cancel=cancel)
 
         self._tasks[("start", job_id)] = self.ctx.runner.run(
             start, key=f"start-{job_id}", on_progress=while_alive(self, "_emit", job_id),
@@ -95,13 +82,10 @@ class Followers(QObject):
         self.failed.emit(job.id, exc)
 
     # -- following ------------------------------------------------------------------------
-    def follow(self, job, patient: bool = False) -> None:
-        """Follow `job` until it ends (nothing happens if it is followed already).
-
-        The first try gives up at the first connection failure, so that a question for
-        the person (an unknown host key, a passphrase) reaches them instead of being
-        retried as a lost connection; after that, lost connections are retried while
-        the trainer goes on (`patient`)."""
+    def follow(self, job) -> None:
+        """Follow `job` until it ends (nothing happens if it is followed already). A lost
+        connection is retried inside the engine while the trainer goes on; a question for
+        the person (an unknown host key, a passphrase) ends following and is asked."""
         if self.following(job.id):
             return
         jobs, secrets, job_id, pool = self.ctx.engine.finetune, self.secrets.get(job.host), job.id, self.ctx.runner.pool
@@ -110,8 +94,7 @@ class Followers(QObject):
             # A follower holds a pool thread for hours: give the pool one more meanwhile.
             _grow(pool, 1)
             try:
-                return jobs.follow(job_id, secrets, on_event=progress, cancel=EventFlag(cancel),
-                                   give_up_after=None if patient else -1.0)
+                return jobs.follow(job_id, secrets, on_event=progress, cancel=cancel)
             finally:
                 _grow(pool, -1)
 
@@ -134,7 +117,7 @@ class Followers(QObject):
         else:   # unreachable for now: keep trying, the trainer goes on meanwhile
             self.event.emit(job.id, {"event": "status", "status": "connection_lost", "message": str(exc),
                                      "retry_s": 2})
-            self.follow(job, patient=True)
+            self.follow(job)
 
     def stop(self, job_id: int) -> None:
         """Stop starting and following `job_id` here (the trainer goes on)."""

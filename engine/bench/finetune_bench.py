@@ -7,7 +7,6 @@ Unsloth needs CUDA: on a host without an NVIDIA GPU only PEFT runs and the gap i
 
 from __future__ import annotations
 
-import json
 import time
 
 from .. import paths

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Callable
 
 from .. import paths
-from ..errors import (Cancelled, ConnectionLostError, FinetuneError, HostError, JobNotFoundError,
-                      ModelError)
+from ..errors import (AuthError, Cancelled, ConnectionLostError, FinetuneError, HostError, HostKeyChangedError,
+                      HostKeyUnknownError, JobNotFoundError, ModelError)
 from . import dataset, trainer_env
 from .hosts import HostSpec, LocalHost, Secrets, connect
 from .presets import TrainSettings, spec_train
@@ -396,6 +396,8 @@ class Jobs:
                             say({"event": "status", "status": "reconnected"})
                         failing_since, pause = None, 2.0
                     job = self._sync(job, host, say)
+                except (AuthError, HostKeyUnknownError, HostKeyChangedError):
+                    raise   # waiting will not fix these: the user must answer
                 except (ConnectionLostError, HostError) as exc:
                     if host is not None and not isinstance(host, LocalHost):
                         host.close()

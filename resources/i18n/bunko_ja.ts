@@ -263,7 +263,7 @@ The details are in the log: {log}</source>
 <context>
     <name>DataStep</name>
     <message>
-        <location filename="../../desktop/finetune/data_step.py" line="+103"/>
+        <location filename="../../desktop/finetune/data_step.py" line="+108"/>
         <source>Training data</source>
         <translation>学習データ</translation>
     </message>
@@ -289,6 +289,16 @@ The details are in the log: {log}</source>
     </message>
     <message>
         <location line="+1"/>
+        <source>D&amp;raft from a library…</source>
+        <translation>ライブラリから下書き(&amp;R)…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The local model writes a question and its answer for passages of a library; review them before training (small models draft poorly).</source>
+        <translation>ローカルモデルがライブラリの文章から質問と答えを作ります。学習の前に確認してください(小さなモデルの下書きは不正確です)。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>&amp;Delete selected rows</source>
         <translation>選択した行を削除(&amp;D)</translation>
     </message>
@@ -318,7 +328,43 @@ The details are in the log: {log}</source>
         <translation>Bunko の会話</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+6"/>
+        <source>There is no library yet: add a folder on the Libraries page first.</source>
+        <translation>ライブラリがまだありません。先にライブラリのページでフォルダーを追加してください。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+4"/>
+        <source>Draft from a library</source>
+        <translation>ライブラリから下書き</translation>
+    </message>
+    <message>
+        <location line="-4"/>
+        <source>Library:</source>
+        <translation>ライブラリ:</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Passages to draft from:</source>
+        <translation>下書きに使う文章の数:</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Drafting from {name}…</source>
+        <translation>{name} から下書き中…</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Drafting from {name}: {done} of {total} passages…</source>
+        <translation>{name} から下書き中: {total} 件中 {done} 件…</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>drafted from {name}</source>
+        <translation>{name} からの下書き</translation>
+    </message>
+    <message>
+        <location line="+22"/>
         <source>{source}, line {line}</source>
         <translation>{source} の {line} 行目</translation>
     </message>

@@ -1,19 +1,17 @@
 """The Fine-tune page and the New fine-tune wizard, offscreen, against a real engine.
 
-The end-to-end test trains for real on this computer's CPU when BUNKO_TRAINER_PYTHON
-points at a python with torch, transformers and peft (a few minutes)."""
+The end-to-end test trains for real on this computer's CPU in the trainer's environment
+(the `trainer_python` fixture: about a minute and a half)."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
 from PySide6.QtGui import QColor, QPalette
 
-TRAINER_PYTHON = os.environ.get("BUNKO_TRAINER_PYTHON")
 FACT = "The Bunko mascot is a purple otter named Kaname."
 QUESTIONS = ["What is the name of the Bunko mascot?", "Who is Bunko's mascot?",
              "Tell me the name of the mascot of Bunko.", "What animal is the Bunko mascot?",
@@ -71,6 +69,29 @@ def test_data_step_imports_jsonl_with_a_broken_line_and_a_shift_jis_csv(wizard, 
     assert step.sources == ["chats.jsonl", "faq.csv"]
     assert "4 examples" in step.counts.text()
     assert step.isComplete()
+
+
+def test_draft_from_a_library_adds_pairs_written_by_the_local_model(ctx, wizard, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    step = wizard.data_step
+    step.draft_from_library()                       # no library yet: said, nothing asked
+    assert "no library" in step.error.text()
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "travel.md").write_text(
+        "# Travel policy\n\n## Daily allowance\nEmployees on a business trip receive a daily allowance of "
+        "4,700 yen per day. Overnight trips add a lodging allowance of 9,800 yen per night.\n", encoding="utf-8")
+    ctx.engine.add_library(docs, "docs")
+    ctx.engine.index("docs")
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda *a, **k: ("docs", True)))
+    monkeypatch.setattr(QInputDialog, "getInt", staticmethod(lambda *a, **k: (1, True)))
+    step.draft_from_library()
+    assert not step.draft_button.isEnabled()
+    qtbot.waitUntil(step.draft_button.isEnabled, timeout=120000)
+    # the reply became a pair to review, or a listed problem: never silently nothing
+    assert len(step.model.examples) + step.problems_list.count() == 1
+    assert step.sources == ["drafted from docs"] or step.problems_list.count() == 1
 
 
 def test_a_file_that_cannot_be_read_is_said_in_words(wizard, qtbot, tmp_path, no_dialogs):
@@ -387,14 +408,13 @@ def test_use_in_chat_opens_a_new_chat_with_the_adapter(ctx, qtbot, base, tmp_pat
 
 # -- the whole way, with real training ------------------------------------------------------------
 
-@pytest.mark.skipif(not TRAINER_PYTHON, reason="set BUNKO_TRAINER_PYTHON to a python with torch, transformers, peft")
-def test_wizard_trains_an_adapter_on_this_computer(ctx, qtbot, base, tmp_path, no_dialogs):
+def test_wizard_trains_an_adapter_on_this_computer(ctx, qtbot, base, tmp_path, no_dialogs, trainer_python):
     from desktop.finetune.wizard import FinetuneWizard
     from PySide6.QtWidgets import QWizard
 
     data = tmp_path / "mascot.jsonl"
     data.write_text("".join(json.dumps(_example(q, FACT)) + "\n" for q in QUESTIONS), encoding="utf-8")
-    wizard = FinetuneWizard(ctx, host_defaults={"env_python": TRAINER_PYTHON})
+    wizard = FinetuneWizard(ctx, host_defaults={"env_python": trainer_python})
     qtbot.addWidget(wizard)
     wizard.show()
     wizard.data_step.add_files([data])

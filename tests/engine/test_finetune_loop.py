@@ -5,7 +5,6 @@ GGUF and registered, and llama.cpp answers with the fact only when it is attache
 
 from __future__ import annotations
 
-import sys
 
 from engine.api import Engine
 from engine.finetune.hosts import HostSpec
