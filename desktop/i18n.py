@@ -11,7 +11,7 @@ import logging
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QCoreApplication, QEvent, QLibraryInfo, QLocale, QTranslator
 
 log = logging.getLogger(__name__)
 
@@ -76,3 +76,13 @@ def apply_language(language: str) -> str:
     _current = lang
     log.info("UI language %s (setting %s)", lang, language)
     return lang
+
+
+class Retranslating:
+    """Mixin for widgets with a `retranslate()` that sets their texts: called again when the
+    language changes while the app runs. List it before the Qt base class."""
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)

@@ -9,13 +9,15 @@ from __future__ import annotations
 import importlib
 import logging
 
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QMainWindow, QMessageBox, QProgressBar, QPushButton, QStackedWidget,
                                QVBoxLayout, QWidget)
 
 import engine.api as api
+
+from .i18n import Retranslating
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,7 @@ def gpu_found() -> bool:
         return False
 
 
-class MainWindow(QMainWindow):
+class MainWindow(Retranslating, QMainWindow):
     def __init__(self, ctx) -> None:
         super().__init__()
         self.ctx = ctx
@@ -328,11 +330,6 @@ class MainWindow(QMainWindow):
             version=api.__version__, build=build)
 
     # -- language ------------------------------------------------------------------------
-    def changeEvent(self, event) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
-
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Bunko"))
         names = {"chat": self.tr("Chat"), "libraries": self.tr("Libraries"),

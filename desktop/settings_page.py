@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QEvent, Qt, QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QColor, QDesktopServices, QPalette
 from PySide6.QtWidgets import (QApplication, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QPushButton, QVBoxLayout, QWidget)
@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QFormLayout, QGroupBox, 
 from engine.api import data_dir, log_dir
 
 from .i18n import apply_language
+from .i18n import Retranslating
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def _open_folder(path) -> None:
         log.warning("could not open %s", path)
 
 
-class SettingsPage(QWidget):
+class SettingsPage(Retranslating, QWidget):
     def __init__(self, ctx) -> None:
         super().__init__()
         self.ctx = ctx
@@ -152,11 +153,6 @@ class SettingsPage(QWidget):
         code = self.theme.currentData()
         self.ctx.settings.set("ui/theme", code)
         apply_theme(code)
-
-    def changeEvent(self, event) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         self.appearance.setTitle(self.tr("Appearance"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
                                QListWidget, QPushButton, QSpinBox, QTableView, QVBoxLayout, QWizardPage)
@@ -16,11 +16,12 @@ from ..chat.conversation_list import while_alive
 from ..dropping import DropPaths
 from .examples_model import ExamplesModel
 from .training_view import ERROR, WARN
+from ..i18n import Retranslating
 
 DATA_SUFFIXES = (".jsonl", ".json", ".ndjson", ".csv", ".tsv")
 
 
-class DataStep(DropPaths, QWizardPage):
+class DataStep(Retranslating, DropPaths, QWizardPage):
     def __init__(self, ctx, parent=None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -98,11 +99,6 @@ class DataStep(DropPaths, QWizardPage):
         self.held_share.valueChanged.connect(self.update_counts)
         self.retranslate()
         self.update_counts()
-
-    def changeEvent(self, event) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         self.setTitle(self.tr("Training data"))

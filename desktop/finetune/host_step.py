@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QRadioButton, QSpinBox, QVBoxLayout, QWidget, QWizardPage)
 
@@ -16,11 +16,12 @@ from ..chat.conversation_list import while_alive
 from .host_dialogs import ask_to_retry, error_text
 from .jobs_model import host_text
 from .ssh_config import ssh_hosts
+from ..i18n import Retranslating
 
 GIB = 1024 ** 3
 
 
-class HostStep(QWizardPage):
+class HostStep(Retranslating, QWizardPage):
     def __init__(self, ctx, secrets, host_defaults: dict | None = None, parent=None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -83,11 +84,6 @@ class HostStep(QWizardPage):
         self.port.valueChanged.connect(self._changed)
         self.retranslate()
         self._kind_changed()
-
-    def changeEvent(self, event) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         self.setTitle(self.tr("Where to train"))

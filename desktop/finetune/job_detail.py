@@ -3,16 +3,17 @@ error, and for a finished job its before/after answers and training record."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ..library.page import local_time
 from .jobs_model import host_text, status_text
 from .results import CompareTable, TrainingRecord
 from .training_view import ERROR, TrainingView
+from ..i18n import Retranslating
 
 
-class JobDetail(QWidget):
+class JobDetail(Retranslating, QWidget):
     compare_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -55,11 +56,6 @@ class JobDetail(QWidget):
         layout.addWidget(self.view, 1)
         self.retranslate()
         self.show_job(None, [])
-
-    def changeEvent(self, event) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         self.compare_button.setText(self.tr("Compare before and after"))

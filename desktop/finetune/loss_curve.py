@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
+from ..i18n import Retranslating
 
 
-class LossCurve(QWidget):
+class LossCurve(Retranslating, QWidget):
     """Loss against step. `add(step, loss)` as step events arrive; `total` fixes the x axis."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -27,11 +28,6 @@ class LossCurve(QWidget):
 
     def sizeHint(self) -> QSize:
         return QSize(480, 220)
-
-    def changeEvent(self, event) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         self._empty_text = self.tr("The loss curve appears when training starts.")

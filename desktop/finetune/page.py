@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QSignalBlocker, Qt, QTimer
+from PySide6.QtCore import QItemSelectionModel, QSignalBlocker, Qt, QTimer
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton,
                                QSplitter, QTableView, QVBoxLayout, QWidget)
 
@@ -18,13 +18,14 @@ from .follow import Followers
 from .host_dialogs import error_text
 from .job_detail import JobDetail
 from .jobs_model import JOB_ID, RESUMABLE, JobsModel, host_text
+from ..i18n import Retranslating
 
 log = logging.getLogger(__name__)
 
 LOG_REFRESH_MS = 3000
 
 
-class FinetunePage(QWidget):
+class FinetunePage(Retranslating, QWidget):
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -86,11 +87,6 @@ class FinetunePage(QWidget):
         self.retranslate()
         self._update_buttons()
         self.refresh()
-
-    def changeEvent(self, event) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         self.hint.setText(self.tr("Teach a model your own questions and answers with LoRA, on this computer or "

@@ -6,9 +6,10 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QTextBrowser, QWidget
 
 from .jobs_model import host_text
+from ..i18n import Retranslating
 
 
-class CompareTable(QTableWidget):
+class CompareTable(Retranslating, QTableWidget):
     """Held-out questions: what the training data says, and the base model's answer
     without and with the adapter (engine.compare_adapter rows)."""
 
@@ -24,11 +25,6 @@ class CompareTable(QTableWidget):
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.retranslate()
-
-    def changeEvent(self, event) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         self.setHorizontalHeaderLabels([self.tr("Question"), self.tr("Expected"), self.tr("Before (base model)"),

@@ -7,7 +7,7 @@ import dataclasses
 import re
 from datetime import datetime
 
-from PySide6.QtCore import QEvent, QRegularExpression, Qt, QTimer
+from PySide6.QtCore import QRegularExpression, Qt, QTimer
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QRadioButton, QSpinBox, QToolButton, QVBoxLayout, QWidget, QWizard,
@@ -18,12 +18,13 @@ import engine.api as api
 from ..chat.conversation_list import while_alive
 from ..models.page import human_size
 from .training_view import ERROR, WARN
+from ..i18n import Retranslating
 
 NAME_RULE = r"[\w.\-]{1,64}"      # the engine's rule: the name also names the adapter
 GIB = 1024 ** 3
 
 
-class BaseStep(QWizardPage):
+class BaseStep(Retranslating, QWizardPage):
     def __init__(self, ctx, parent=None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -39,11 +40,6 @@ class BaseStep(QWizardPage):
         layout.addStretch(1)
         self.combo.currentIndexChanged.connect(lambda *_: self.completeChanged.emit())
         self.retranslate()
-
-    def changeEvent(self, event) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         self.setTitle(self.tr("Base model"))
@@ -86,7 +82,7 @@ class BaseStep(QWizardPage):
         return self.base() is not None
 
 
-class SettingsStep(QWizardPage):
+class SettingsStep(Retranslating, QWizardPage):
     def __init__(self, ctx, parent=None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -177,11 +173,6 @@ class SettingsStep(QWizardPage):
         self.name.textChanged.connect(self._check_name)
         self.show_settings(api.PRESETS["quick"])
         self.retranslate()
-
-    def changeEvent(self, event) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         self.setTitle(self.tr("Training settings"))

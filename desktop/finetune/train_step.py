@@ -3,7 +3,7 @@ result: the final loss, answers before and after, and Use in chat."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWizardPage
 
 from ..chat.conversation_list import while_alive
@@ -11,11 +11,12 @@ from .host_dialogs import error_text
 from .jobs_model import host_text
 from .results import CompareTable
 from .training_view import ERROR, TrainingView
+from ..i18n import Retranslating
 
 LOG_REFRESH_MS = 3000
 
 
-class TrainStep(QWizardPage):
+class TrainStep(Retranslating, QWizardPage):
     def __init__(self, ctx, followers, parent=None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -51,11 +52,6 @@ class TrainStep(QWizardPage):
         self.log_timer = QTimer(self)
         self.log_timer.timeout.connect(self._refresh_log)
         self.retranslate()
-
-    def changeEvent(self, event) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         self.setTitle(self.tr("Training"))
@@ -161,7 +157,7 @@ class TrainStep(QWizardPage):
         return self.job is not None and self.job.status == "done"
 
 
-class DoneStep(QWizardPage):
+class DoneStep(Retranslating, QWizardPage):
     def __init__(self, ctx, parent=None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -181,11 +177,6 @@ class DoneStep(QWizardPage):
         layout.addLayout(row)
         layout.addWidget(self.table, 1)
         self.retranslate()
-
-    def changeEvent(self, event) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         self.setTitle(self.tr("Done"))

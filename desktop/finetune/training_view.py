@@ -3,7 +3,7 @@ loss curve, and its log. The wizard's Train step and the Fine-tune page both sho
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QProgressBar, QTabWidget, QVBoxLayout, QWidget
 
 from engine.api import clock
@@ -11,12 +11,13 @@ from engine.api import clock
 from ..models.page import human_size
 from .jobs_model import host_text, status_text
 from .loss_curve import LossCurve
+from ..i18n import Retranslating
 
 WARN = "color: #b35c00;"
 ERROR = "color: #c0392b;"
 
 
-class TrainingView(QWidget):
+class TrainingView(Retranslating, QWidget):
     """Feed it engine events with `take(event)`; `show_job(job, events)` draws a stored job."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -51,11 +52,6 @@ class TrainingView(QWidget):
         layout.addWidget(self.numbers)
         layout.addWidget(self.tabs, 1)
         self.retranslate()
-
-    def changeEvent(self, event) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         self.tabs.setTabText(0, self.tr("Loss curve"))

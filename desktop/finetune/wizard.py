@@ -7,7 +7,7 @@ and the Fine-tune page goes on showing it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget, QWizard
 
 from .data_step import DataStep
@@ -15,9 +15,10 @@ from .follow import Followers
 from .host_step import HostStep
 from .settings_step import BaseStep, SettingsStep
 from .train_step import DoneStep, TrainStep
+from ..i18n import Retranslating
 
 
-class FinetuneWizard(QWizard):
+class FinetuneWizard(Retranslating, QWizard):
     job_created = Signal(int)   # job id
 
     def __init__(self, ctx, followers: Followers | None = None, host_defaults: dict | None = None,
@@ -41,11 +42,6 @@ class FinetuneWizard(QWizard):
         self.resize(860, 640)
         self.currentIdChanged.connect(self._page_changed)
         self.retranslate()
-
-    def changeEvent(self, event) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("New fine-tune"))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
 from engine.types import GenerationSettings, LoadSettings
+from ..i18n import Retranslating
 
 
 
@@ -28,7 +29,7 @@ def _double(low: float, high: float, step: float, decimals: int = 2) -> QDoubleS
     return box
 
 
-class ModelSettingsPanel(QWidget):
+class ModelSettingsPanel(Retranslating, QWidget):
     reload_requested = Signal()
     changed = Signal()  # something was saved to ctx.settings
 
@@ -83,11 +84,6 @@ class ModelSettingsPanel(QWidget):
             box.valueChanged.connect(self._save_loading)
         for box in (self.temperature, self.top_p, self.top_k, self.min_p, self.repeat_penalty, self.max_tokens):
             box.valueChanged.connect(self._save_generation)
-
-    def changeEvent(self, event) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         self.loading_box.setTitle(self.tr("Loading"))

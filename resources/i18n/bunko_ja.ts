@@ -76,7 +76,7 @@ The details are in the log: {log}</source>
 <context>
     <name>BaseStep</name>
     <message>
-        <location filename="../../desktop/finetune/settings_step.py" line="+49"/>
+        <location filename="../../desktop/finetune/settings_step.py" line="+45"/>
         <source>Base model</source>
         <translation>ベースモデル</translation>
     </message>
@@ -195,7 +195,7 @@ The details are in the log: {log}</source>
 <context>
     <name>CompareTable</name>
     <message>
-        <location filename="../../desktop/finetune/results.py" line="+34"/>
+        <location filename="../../desktop/finetune/results.py" line="+30"/>
         <source>Question</source>
         <translation>質問</translation>
     </message>
@@ -263,7 +263,7 @@ The details are in the log: {log}</source>
 <context>
     <name>DataStep</name>
     <message>
-        <location filename="../../desktop/finetune/data_step.py" line="+108"/>
+        <location filename="../../desktop/finetune/data_step.py" line="+104"/>
         <source>Training data</source>
         <translation>学習データ</translation>
     </message>
@@ -392,7 +392,7 @@ The details are in the log: {log}</source>
 <context>
     <name>DoneStep</name>
     <message>
-        <location filename="../../desktop/finetune/train_step.py" line="+191"/>
+        <location filename="../../desktop/finetune/train_step.py" line="+182"/>
         <source>Done</source>
         <translation>完了</translation>
     </message>
@@ -448,7 +448,7 @@ The details are in the log: {log}</source>
 <context>
     <name>FinetunePage</name>
     <message>
-        <location filename="../../desktop/finetune/page.py" line="+96"/>
+        <location filename="../../desktop/finetune/page.py" line="+92"/>
         <source>Teach a model your own questions and answers with LoRA, on this computer or on your GPU server over SSH. Training goes on when Bunko is closed and is followed again when it starts.</source>
         <translation>自社の質問と回答を LoRA でモデルに学習させます。このコンピューター、または SSH 経由の GPU サーバーで学習できます。Bunko を閉じても学習は続き、次回起動時に再び進捗を追跡します。</translation>
     </message>
@@ -521,7 +521,7 @@ The details are in the log: {log}</source>
 <context>
     <name>FinetuneWizard</name>
     <message>
-        <location filename="../../desktop/finetune/wizard.py" line="+51"/>
+        <location filename="../../desktop/finetune/wizard.py" line="+47"/>
         <source>New fine-tune</source>
         <translation>新しいファインチューニング</translation>
     </message>
@@ -579,7 +579,7 @@ Passphrase:</source>
 <context>
     <name>HostStep</name>
     <message>
-        <location filename="../../desktop/finetune/host_step.py" line="+93"/>
+        <location filename="../../desktop/finetune/host_step.py" line="+89"/>
         <source>Where to train</source>
         <translation>学習する場所</translation>
     </message>
@@ -793,7 +793,7 @@ Passphrase:</source>
 <context>
     <name>JobDetail</name>
     <message>
-        <location filename="../../desktop/finetune/job_detail.py" line="+65"/>
+        <location filename="../../desktop/finetune/job_detail.py" line="+61"/>
         <source>Compare before and after</source>
         <translation>学習前後を比較</translation>
     </message>
@@ -1059,7 +1059,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>LossCurve</name>
     <message>
-        <location filename="../../desktop/finetune/loss_curve.py" line="+37"/>
+        <location filename="../../desktop/finetune/loss_curve.py" line="+33"/>
         <source>The loss curve appears when training starts.</source>
         <translation>学習が始まると損失曲線が表示されます。</translation>
     </message>
@@ -1077,13 +1077,13 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="+139"/>
-        <location line="+221"/>
+        <location filename="../../desktop/main_window.py" line="+141"/>
+        <location line="+216"/>
         <source>This page is not available in this build.</source>
         <translation>このページはこのビルドでは利用できません。</translation>
     </message>
     <message>
-        <location line="-150"/>
+        <location line="-145"/>
         <source>No model loaded</source>
         <translation>モデル未読み込み</translation>
     </message>
@@ -1149,12 +1149,12 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
     </message>
     <message>
         <location line="+5"/>
-        <location line="+39"/>
+        <location line="+34"/>
         <source>About Bunko</source>
         <translation>Bunko について</translation>
     </message>
     <message>
-        <location line="-35"/>
+        <location line="-30"/>
         <source>CUDA build (can use an NVIDIA GPU)</source>
         <translation>CUDA 版 (NVIDIA GPU を使用可能)</translation>
     </message>
@@ -1174,7 +1174,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>&lt;h3&gt;Bunko (文庫) {version}&lt;/h3&gt;&lt;p&gt;{build}&lt;/p&gt;&lt;p&gt;お手元の文書について、ローカルの言語モデルと安全にチャットできます。データがこのコンピューターの外に送られることはありません。&lt;/p&gt;&lt;p&gt;ライセンス: Apache-2.0&lt;/p&gt;</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+7"/>
         <source>Bunko</source>
         <translation>Bunko</translation>
     </message>
@@ -1356,7 +1356,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>ModelSettingsPanel</name>
     <message>
-        <location filename="../../desktop/models/settings_panel.py" line="+119"/>
+        <location filename="../../desktop/models/settings_panel.py" line="+115"/>
         <source>Auto</source>
         <translation>自動</translation>
     </message>
@@ -1746,7 +1746,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../../desktop/settings_page.py" line="+162"/>
+        <location filename="../../desktop/settings_page.py" line="+158"/>
         <source>Appearance</source>
         <translation>外観</translation>
     </message>
@@ -1810,7 +1810,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>SettingsStep</name>
     <message>
-        <location filename="../../desktop/finetune/settings_step.py" line="+111"/>
+        <location filename="../../desktop/finetune/settings_step.py" line="+106"/>
         <source>Training settings</source>
         <translation>学習設定</translation>
     </message>
@@ -2034,7 +2034,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>TrainStep</name>
     <message>
-        <location filename="../../desktop/finetune/train_step.py" line="-163"/>
+        <location filename="../../desktop/finetune/train_step.py" line="-158"/>
         <source>Training</source>
         <translation>学習</translation>
     </message>
@@ -2156,7 +2156,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>TrainingView</name>
     <message>
-        <location filename="../../desktop/finetune/training_view.py" line="+61"/>
+        <location filename="../../desktop/finetune/training_view.py" line="+57"/>
         <source>Loss curve</source>
         <translation>損失曲線</translation>
     </message>
