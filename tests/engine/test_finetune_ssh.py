@@ -244,3 +244,19 @@ def test_environment_setup_over_ssh_runs_detached_and_reports_failure(sshd, tmp_
             trainer_env.setup(host, "cpu")
     finally:
         host.close()
+
+
+def test_a_host_short_of_disk_space_is_refused_before_anything_is_sent(sshd, tmp_path, engine, jobs, monkeypatch):
+    from engine.errors import HostError
+    from engine.finetune import trainer_env
+
+    monkeypatch.setattr(trainer_env, "MIN_DISK_CPU", 1 << 60)   # more than any disk has
+    spec = spec_for(sshd, tmp_path, env_python=None)
+    report = probe_host(spec)
+    assert not report.ok and "GiB free" in report.problems[0]
+    job = jobs.create("no-room", engine.models.default().name, EXAMPLES, preset("quick", max_steps=2), spec)
+    with pytest.raises(HostError, match="GiB free"):
+        jobs.start(job.id)
+    job = jobs.get(job.id)
+    assert job.status == "failed" and "GiB free" in job.error
+    assert not (tmp_path / "remote" / "jobs").exists()   # nothing uploaded
