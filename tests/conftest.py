@@ -53,7 +53,7 @@ def trainer_python() -> str:
     explicit = os.environ.get("BUNKO_TRAINER_PYTHON")
     if explicit:
         return explicit
-    target = Path(__file__).resolve().parents[2] / ".trainer-env"
+    target = Path(__file__).resolve().parents[1] / ".trainer-env"
     old = os.environ.get("BUNKO_TRAINER_ENV")
     os.environ["BUNKO_TRAINER_ENV"] = str(target)
     try:
