@@ -17,6 +17,8 @@ from pathlib import Path
 
 from . import paths
 from .errors import BunkoError, FinetuneError, HostKeyUnknownError, PassphraseNeededError
+from .cli_models import print_table
+from .timefmt import clock
 from .timefmt import size as size_text
 
 CHARS_PER_TOKEN = 3.5   # a rough count for the length check; the trainer cuts at the real one
@@ -151,7 +153,7 @@ class _Printer:
             return
         kind = e.get("event")
         if kind == "step":
-            eta = f"  time left {_duration(e['eta_s'])}" if e.get("eta_s") is not None else ""
+            eta = f"  time left {clock(e['eta_s'])}" if e.get("eta_s") is not None else ""
             line = (f"step {e['step']}/{e.get('total', '?')}  loss {e.get('loss', float('nan')):.4f}  "
                     f"{e.get('tokens_per_s', 0):.0f} tokens/s{eta}")
             self._line(line, final=e.get("step") == e.get("total"))
@@ -189,10 +191,6 @@ class _Printer:
             sys.stderr.write(text + "\n")
         sys.stderr.flush()
 
-
-def _duration(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
 def _follow(engine, job, args, secrets) -> int:
@@ -283,9 +281,7 @@ def cmd_list(args) -> int:
     rows = [(str(j.id), j.name, j.base_model, j.host.label, j.status,
              f"{j.step}/{j.total_steps}" if j.total_steps else "-", f"{j.loss:.4f}" if j.loss is not None else "-",
              f"{j.created_at:%Y-%m-%d %H:%M}") for j in jobs]
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    for r in [head, *rows]:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    print_table(head, rows)
     return 0
 
 
@@ -308,7 +304,7 @@ def cmd_status(args) -> int:
         print(f"  base {job.base_model}; preset {job.settings.preset}, rank {job.settings.rank}, "
               f"lr {job.settings.learning_rate}, {job.data.get('train', '?')} examples")
         if job.total_steps:
-            eta = f", about {_duration(job.eta_s)} left" if job.eta_s and job.active else ""
+            eta = f", about {clock(job.eta_s)} left" if job.eta_s and job.active else ""
             print(f"  step {job.step}/{job.total_steps}, loss {job.loss}{eta}")
         if job.error:
             print(f"  {job.error}")

@@ -111,11 +111,16 @@ def _list(models, args) -> int:
     rows = [(m.name + (" *" if m.builtin else ""), m.kind, _size(m.size), m.quantization or "-",
              str(m.context_length or "-"), template_name(m.chat_template) if m.kind == "model" else "-",
              fit.get(m.name, ("-", ""))[0], m.base_model or "") for m in models]
+    print_table(head, rows)
+    print("* built in")
+    return 0
+
+
+def print_table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Left-aligned columns two spaces apart, the header first."""
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     for r in [head, *rows]:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-    print("* built in")
-    return 0
 
 
 def _progress_printer():
