@@ -162,9 +162,8 @@ class Jobs:
 
     def _update(self, job_id: int, **fields) -> None:
         fields["updated_at"] = datetime.now()
-        for key in ("result",):
-            if key in fields and not isinstance(fields[key], str):
-                fields[key] = json.dumps(fields[key])
+        if "result" in fields:
+            fields["result"] = json.dumps(fields["result"])
         cols = ", ".join(f"{k} = ?" for k in fields)
         with self.store.transaction() as cur:
             cur.execute(f"UPDATE jobs SET {cols} WHERE id = ?", [*fields.values(), job_id])
