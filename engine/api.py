@@ -29,7 +29,7 @@ from .vectors import VectorIndex
 
 log = logging.getLogger(__name__)
 
-from .finetune.dataset import Dataset, RowProblem, read_file as read_dataset
+from .finetune.dataset import Dataset, RowProblem, approx_tokens, example_tokens, read_file as read_dataset
 from .finetune.hosts import HostReport, HostSpec, Secrets
 from .finetune.presets import PRESETS, Estimate, TrainSettings, preset
 
@@ -39,7 +39,7 @@ def probe_host(spec: HostSpec, secrets: Secrets | None = None, timeout: float = 
     from .finetune import trainer_env
     from .finetune.hosts import connect
 
-    host = connect(spec, data_dir() / "finetune", secrets, timeout, data_dir() / "finetune" / "known_hosts")
+    host = connect(spec, data_dir() / "finetune", secrets, timeout)
     try:
         return trainer_env.probe(host)
     finally:
@@ -53,7 +53,7 @@ def setup_trainer(spec: HostSpec, secrets: Secrets | None = None, kind: str | No
     from .finetune import trainer_env
     from .finetune.hosts import connect
 
-    host = connect(spec, data_dir() / "finetune", secrets, known_hosts_file=data_dir() / "finetune" / "known_hosts")
+    host = connect(spec, data_dir() / "finetune", secrets)
     try:
         kind = kind or trainer_env.env_kind(trainer_env.probe(host))
         trainer_env.setup(host, kind, on_line, cancel)
@@ -62,7 +62,7 @@ def setup_trainer(spec: HostSpec, secrets: Secrets | None = None, kind: str | No
 
 
 __all__ = [
-    "Dataset", "RowProblem", "read_dataset", "HostReport", "HostSpec", "Secrets", "PRESETS", "Estimate",
+    "Dataset", "RowProblem", "read_dataset", "approx_tokens", "example_tokens", "HostReport", "HostSpec", "Secrets", "PRESETS", "Estimate",
     "TrainSettings", "preset", "probe_host", "setup_trainer",
     "run_cli", "gpu_offload_supported", "gpu_present", "clock", "Engine", "CancelToken", "Library", "DocumentInfo", "IndexProgress", "IndexResult",
     "SearchHit", "BunkoError", "__version__", "data_dir", "default_db_path", "log_dir", "Answer", "AnswerEvent", "GenerationSettings", "LoadSettings", "Source",
@@ -397,13 +397,12 @@ class Engine:
     def estimate_training(self, base_model: str, examples: list[dict], settings: "TrainSettings",
                           gpu: bool) -> "Estimate":
         """Rough memory and time for training `base_model` on `examples` with `settings`."""
-        from .finetune.dataset import _flat
         from .finetune.presets import estimate
         from .llm.gguf_file import read_gguf_info
 
         info = read_gguf_info(self.models.get(base_model).path)
         n_params = sum(int(np.prod(t[0])) for t in info.tensors.values())
-        mean = sum(len(_flat(e)) for e in examples) / max(1, len(examples)) / 3.5   # ~chars per token
+        mean = sum(example_tokens(e) for e in examples) / max(1, len(examples))
         return estimate(n_params, info.n_layers or 1, info.n_embd or 1, len(examples), mean, settings, gpu)
 
     def compare_adapter(self, job: int | str, n: int = 4, max_tokens: int = 96,

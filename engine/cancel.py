@@ -21,9 +21,6 @@ class CancelToken:
     def is_set(self) -> bool:  # threading.Event's name, so a token can stand in for one
         return self._event.is_set()
 
-    def wait(self, timeout: float | None = None) -> bool:
-        return self._event.wait(timeout)
-
     def raise_if_cancelled(self) -> None:
         if self._event.is_set():
             raise Cancelled("Cancelled.")

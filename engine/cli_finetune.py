@@ -21,8 +21,6 @@ from .cli_models import print_table
 from .timefmt import clock
 from .timefmt import size as size_text
 
-CHARS_PER_TOKEN = 3.5   # a rough count for the length check; the trainer cuts at the real one
-
 
 def _engine(args):
     from .api import Engine
@@ -86,12 +84,8 @@ def _load_data(args):
     return combined
 
 
-def _count(text: str) -> int:
-    return max(1, round(len(text) / CHARS_PER_TOKEN))
-
-
 def cmd_prepare(args) -> int:
-    from .finetune.dataset import write_jsonl
+    from .finetune.dataset import approx_tokens, write_jsonl
 
     if not args.files and not args.conversations:
         raise FinetuneError("Name files to prepare, or --conversations for this app's own chats.")
@@ -101,9 +95,9 @@ def cmd_prepare(args) -> int:
             own = engine.training_examples()
         ds.examples += own.examples
         ds.problems += own.problems
-    long_rows = ds.check_lengths(_count, args.seq_len)
+    long_rows = ds.check_lengths(approx_tokens, args.seq_len)   # the trainer cuts at the real count
     train, held = ds.split(args.eval_share)
-    lengths = ds.token_lengths(_count)
+    lengths = ds.token_lengths(approx_tokens)
     report = {"examples": len(ds.examples), "train": len(train), "held_out": len(held),
               "bad_rows": [{"line": p.line, "reason": p.reason} for p in ds.problems],
               "too_long": [{"line": p.line, "reason": p.reason} for p in long_rows],

@@ -4,20 +4,10 @@ example, with the question and the answer editable in place."""
 from __future__ import annotations
 
 import copy
-import math
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
-
-def approx_tokens(text: str) -> int:
-    """A tokenizer-free guess, good enough to warn about long rows: about 3.5 characters per
-    token in English, about one per character in Japanese (where tokenizers split finely)."""
-    ascii_chars = sum(1 for ch in text if ord(ch) < 128)
-    return math.ceil(ascii_chars / 3.5 + (len(text) - ascii_chars))
-
-
-def example_tokens(example: dict) -> int:
-    return approx_tokens("\n".join(m["content"] for m in example["messages"]))
+from engine.api import example_tokens
 
 
 def _last(messages: list[dict], role: str) -> int | None:

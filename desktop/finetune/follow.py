@@ -15,8 +15,6 @@ import threading
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication
 
-from engine.errors import AuthError, HostError, HostKeyChangedError
-
 from ..chat.conversation_list import while_alive
 from .host_dialogs import SessionSecrets, ask_to_retry
 
@@ -111,13 +109,9 @@ class Followers(QObject):
     def _follow_failed(self, job, exc: BaseException) -> None:
         if ask_to_retry(self._parent(), exc, job.host, self.secrets):
             self.follow(job)
-        elif isinstance(exc, (AuthError, HostKeyChangedError)) or not isinstance(exc, HostError):
+        else:   # lost connections are retried inside the engine; what arrives here needs the person
             log.info("not following job %s: %s", job.name, exc)
             self.failed.emit(job.id, exc)
-        else:   # unreachable for now: keep trying, the trainer goes on meanwhile
-            self.event.emit(job.id, {"event": "status", "status": "connection_lost", "message": str(exc),
-                                     "retry_s": 2})
-            self.follow(job)
 
     def stop(self, job_id: int) -> None:
         """Stop starting and following `job_id` here (the trainer goes on)."""

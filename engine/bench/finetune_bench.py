@@ -10,11 +10,9 @@ from __future__ import annotations
 import time
 
 from .. import paths
-from ..api import Engine
+from ..api import Engine, probe_host
 from ..cli_finetune import parse_host, with_secrets
 from ..errors import BunkoError
-from ..finetune import trainer_env
-from ..finetune.hosts import connect
 from ..finetune.presets import preset
 from .common import emit, fmt, machine, pool_sentences, ratio, say, table
 
@@ -57,14 +55,7 @@ def _one(engine, backend: str, host, args, secrets) -> dict:
 def run_finetune_bench(args) -> int:
     host_spec = parse_host(args.host, args)
     with Engine.open(getattr(args, "db", None) or paths.default_db_path()) as engine:
-        def probe(secrets):
-            host = connect(host_spec, engine.finetune.root, secrets, known_hosts_file=engine.finetune.root / "known_hosts")
-            try:
-                return trainer_env.probe(host), secrets
-            finally:
-                host.close()
-
-        report, secrets = with_secrets(probe, args)
+        report, secrets = with_secrets(lambda s: (probe_host(host_spec, s), s), args)
         rows = []
         for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
             if backend == "unsloth" and not report.gpus:

@@ -215,15 +215,15 @@ def _wait(done: Callable[[], bool], seconds: float) -> bool:
     return done()
 
 
-def connect(spec: HostSpec, root: Path, secrets: Secrets | None = None, timeout: float = 15.0,
-            known_hosts_file: Path | None = None):
-    """A LocalHost or a connected SSHHost for `spec`; accepted host keys go to `known_hosts_file`."""
+def connect(spec: HostSpec, root: Path, secrets: Secrets | None = None, timeout: float = 15.0):
+    """A LocalHost or a connected SSHHost for `spec`. Host keys the user accepts are kept in
+    Bunko's own `root/known_hosts` (unless the spec names another file)."""
     if spec.kind == "local":
         return LocalHost(spec, root)
     if spec.kind == "ssh":
         from .ssh import SSHHost
 
-        return SSHHost.connect(spec, secrets or Secrets(), timeout=timeout, known_hosts=known_hosts_file)
+        return SSHHost.connect(spec, secrets or Secrets(), timeout=timeout, known_hosts=Path(root) / "known_hosts")
     raise HostError(f"Unknown host kind {spec.kind!r}.")
 
 

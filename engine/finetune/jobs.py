@@ -176,7 +176,7 @@ class Jobs:
         if job.host.kind == "local":
             self._local.spec = job.host
             return self._local
-        return connect(job.host, self.root, secrets, known_hosts_file=self.root / "known_hosts")
+        return connect(job.host, self.root, secrets)
 
     # -- starting ---------------------------------------------------------------------------
     def start(self, key: int | str, secrets: Secrets | None = None, on_event: EventSink | None = None,
