@@ -16,16 +16,17 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from . import __version__, paths, retrieve
+from . import __version__, paths
+from .search import retrieve
 from .paths import data_dir, default_db_path, log_dir
 from .timefmt import clock
 from .cancel import CancelToken
 from .errors import BunkoError, EmbedderMismatchError, LibraryNotFoundError
-from .indexer import delete_library_rows, index_library
+from .library.indexer import delete_library_rows, index_library
 from .store import Store, open_store
 from .types import (Answer, AnswerEvent, DocumentInfo, GenerationSettings, IndexProgress, IndexResult, Library,
                     LoadSettings, SearchHit, Source)
-from .vectors import VectorIndex
+from .search.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ from .finetune.presets import PRESETS, Estimate, TrainSettings, preset
 def probe_host(spec: HostSpec, secrets: Secrets | None = None, timeout: float = 15.0) -> HostReport:
     """Test connection: Python, GPU, driver, free disk and the trainer's environment on a host."""
     from .finetune import trainer_env
-    from .finetune.hosts import connect
+    from .finetune.connect import connect
 
     host = connect(spec, data_dir() / "finetune", secrets, timeout)
     try:
@@ -51,7 +52,7 @@ def setup_trainer(spec: HostSpec, secrets: Secrets | None = None, kind: str | No
     """Make the trainer's environment on a host (a venv with pinned torch/transformers/peft,
     and Unsloth where there is a GPU). Needs the internet on that host."""
     from .finetune import trainer_env
-    from .finetune.hosts import connect
+    from .finetune.connect import connect
 
     host = connect(spec, data_dir() / "finetune", secrets)
     try:
@@ -64,7 +65,7 @@ def setup_trainer(spec: HostSpec, secrets: Secrets | None = None, kind: str | No
 __all__ = [
     "Dataset", "RowProblem", "read_dataset", "approx_tokens", "example_tokens", "HostReport", "HostSpec", "Secrets", "PRESETS", "Estimate",
     "TrainSettings", "preset", "probe_host", "setup_trainer",
-    "run_cli", "gpu_offload_supported", "gpu_present", "clock", "Engine", "CancelToken", "Library", "DocumentInfo", "IndexProgress", "IndexResult",
+    "gpu_offload_supported", "gpu_present", "clock", "Engine", "CancelToken", "Library", "DocumentInfo", "IndexProgress", "IndexResult",
     "SearchHit", "BunkoError", "__version__", "data_dir", "default_db_path", "log_dir", "Answer", "AnswerEvent", "GenerationSettings", "LoadSettings", "Source",
 ]
 
@@ -83,13 +84,6 @@ def gpu_present() -> bool:
     from .llm.gpu import gpu_info
 
     return gpu_info(timeout=3.0) is not None
-
-
-def run_cli(argv: list[str] | None = None) -> int:
-    """The `bunko` command line, for launchers that must not import engine internals."""
-    from .cli import main
-
-    return main(argv)
 
 
 class Engine:
@@ -321,7 +315,7 @@ class Engine:
     def models(self):
         """The registry of chat models and LoRA adapters (`ModelRegistry`)."""
         if self._registry is None:
-            from .models import ModelRegistry
+            from .llm.registry import ModelRegistry
 
             self._registry = ModelRegistry(self.store)
         return self._registry
@@ -350,7 +344,7 @@ class Engine:
     def conversations(self):
         """Stored conversations (`Conversations`): list, search, rename, delete, messages."""
         if self._conversations is None:
-            from .conversations import Conversations
+            from .chat.conversations import Conversations
 
             self._conversations = Conversations(self.store)
         return self._conversations
@@ -360,7 +354,7 @@ class Engine:
         """Answering (`Chat`): `ask`, `regenerate`, `edit` in conversations; `stream` for one-off answers."""
         with self._chat_lock:
             if self._chat is None:
-                from .chat import Chat
+                from .chat.service import Chat
 
                 self._chat = Chat(self.host, self.conversations, self.search)
             return self._chat

@@ -1,10 +1,20 @@
-"""Finding the files in `resources/`: beside the code, installed, or inside a PyInstaller bundle."""
+"""Finding the files in `resources/` (beside the code, installed, or inside a PyInstaller bundle),
+and choosing the language of a prompt template."""
 
 from __future__ import annotations
 
+import re
 import sys
 from functools import lru_cache
 from pathlib import Path
+
+
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
+
+
+def language_of(text: str) -> str:
+    """'ja' when the text has kana or kanji, else 'en': prompts follow the question."""
+    return "ja" if _JAPANESE.search(text or "") else "en"
 
 
 def resources_dir() -> Path:

@@ -7,7 +7,8 @@ Progress goes to stderr; stdout carries the table, or with --json exactly one JS
 from __future__ import annotations
 
 
-def run_bench(args) -> int:
+def run_bench(args, **front_end) -> int:
+    """`front_end`: what only the command line can give (the finetune bench's host and prompts)."""
     what = getattr(args, "what", None)
     if what == "index":
         from .index_bench import run_index_bench
@@ -24,5 +25,5 @@ def run_bench(args) -> int:
     if what == "finetune":
         from .finetune_bench import run_finetune_bench
 
-        return run_finetune_bench(args)
+        return run_finetune_bench(args, **front_end)
     raise ValueError(f"unknown bench {what!r}; use 'index', 'search', 'chat' or 'finetune'")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .. import paths
 from ..api import Engine
-from ..llm.prompt import Turn
+from ..chat.prompt import Turn
 from ..llm.runtime import GenerationStats, default_threads
 from ..types import GenerationSettings, LoadSettings, Source
 from .common import emit, fmt, machine, ratio, say, table

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import keyword
-from .. import vectors as vectors_mod
+from ..search import keyword
+from ..search import vectors as vectors_mod
 from . import common
 
 K = 10

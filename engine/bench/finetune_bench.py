@@ -11,7 +11,6 @@ import time
 
 from .. import paths
 from ..api import Engine, probe_host
-from ..cli_finetune import parse_host, with_secrets
 from ..errors import BunkoError
 from ..finetune.presets import preset
 from .common import emit, fmt, machine, pool_sentences, ratio, say, table
@@ -52,8 +51,9 @@ def _one(engine, backend: str, host, args, secrets) -> dict:
             engine.finetune.clean(job.id, secrets, forget=True)
 
 
-def run_finetune_bench(args) -> int:
-    host_spec = parse_host(args.host, args)
+def run_finetune_bench(args, host_spec, with_secrets) -> int:
+    """`host_spec` and `with_secrets` (which asks for a passphrase or a host key at the
+    terminal) come from the command line that calls this."""
     with Engine.open(getattr(args, "db", None) or paths.default_db_path()) as engine:
         report, secrets = with_secrets(lambda s: (probe_host(host_spec, s), s), args)
         rows = []

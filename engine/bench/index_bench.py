@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from ..api import Engine
-from ..indexer import POOL_CHUNKS
+from ..library.indexer import POOL_CHUNKS
 from ..ingest.chunk import Chunk, chunk_sections
 from ..ingest.parsers import parse_file
 from ..ingest.scan import scan

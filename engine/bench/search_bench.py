@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import keyword, retrieve
+from ..search import keyword, retrieve
 from ..api import Engine
 from ..store import open_store
 from . import common, diagnose, synth
@@ -95,7 +95,7 @@ def _empty_store_add(comp, tmp: Path, embedder) -> dict:
         with store.transaction() as cur:
             cur.execute("INSERT INTO libraries (id, name, root, embedder_id, embedder_name, dim)"
                         " VALUES (1, 'empty', ?, ?, ?, ?)", [str(tmp), embedder.model_id, embedder.name, embedder.dim])
-        from ..vectors import VectorIndex
+        from ..search.vectors import VectorIndex
 
         return _add_1000(store, comp, 1, keyword.AVGDL_DEFAULT, VectorIndex(embedder.dim))
     finally:

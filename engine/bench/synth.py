@@ -27,8 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import keyword, paths
-from ..indexer import insert_chunks
+from ..search import keyword
+from .. import paths
+from ..library.indexer import insert_chunks
 from ..store import open_store
 from ..store.schema import SCHEMA_VERSION
 from . import common

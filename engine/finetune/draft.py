@@ -12,8 +12,7 @@ import logging
 import re
 from typing import Callable
 
-from ..llm.prompt import language_of
-from ..resources import prompt
+from ..resources import language_of, prompt
 from ..types import GenerationSettings
 from .dataset import Dataset, RowProblem
 

@@ -20,7 +20,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..errors import HostError
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +96,8 @@ TRAINER_MARK = "bunko_train"   # in the trainer's command line: tells our proces
 
 class LocalHost:
     """This computer. Paths are local; 'uploading' is a copy unless already in place."""
+
+    is_local = True  # job files already sit in the job folder; nothing to fetch or close
 
     def __init__(self, spec: HostSpec, root: Path) -> None:
         self.spec = spec
@@ -213,18 +214,6 @@ def _wait(done: Callable[[], bool], seconds: float) -> bool:
             return True
         time.sleep(0.2)
     return done()
-
-
-def connect(spec: HostSpec, root: Path, secrets: Secrets | None = None, timeout: float = 15.0):
-    """A LocalHost or a connected SSHHost for `spec`. Host keys the user accepts are kept in
-    Bunko's own `root/known_hosts` (unless the spec names another file)."""
-    if spec.kind == "local":
-        return LocalHost(spec, root)
-    if spec.kind == "ssh":
-        from .ssh import SSHHost
-
-        return SSHHost.connect(spec, secrets or Secrets(), timeout=timeout, known_hosts=Path(root) / "known_hosts")
-    raise HostError(f"Unknown host kind {spec.kind!r}.")
 
 
 def quote(path: str) -> str:

@@ -25,7 +25,8 @@ from .. import paths
 from ..errors import (AuthError, Cancelled, ConnectionLostError, FinetuneError, HostError, HostKeyChangedError,
                       HostKeyUnknownError, JobNotFoundError, ModelError)
 from . import dataset, trainer_env
-from .hosts import HostSpec, LocalHost, Secrets, connect
+from .connect import connect
+from .hosts import HostSpec, LocalHost, Secrets
 from .presets import TrainSettings, spec_train
 
 log = logging.getLogger(__name__)
@@ -217,12 +218,11 @@ class Jobs:
             self._fail(job, _kind(exc), str(exc))
             raise
         finally:
-            if not isinstance(host, LocalHost):
-                host.close()
+            host.close()
         return self.get(job.id)
 
     def _job_dir(self, job: Job, host) -> str:
-        if isinstance(host, LocalHost):
+        if host.is_local:
             return str(job.local_dir)
         return job.remote_dir or host.join(host.root, "jobs", f"{job.id}-{job.name}")
 
@@ -233,7 +233,7 @@ class Jobs:
         for name in ("train.jsonl", "eval.jsonl"):
             host.put(job.local_dir / name, host.join(where, name))
         base = self.models.get(job.base_model)
-        if isinstance(host, LocalHost):
+        if host.is_local:
             base_path = str(base.path)
         else:
             bases = host.join(host.root, "bases")
@@ -269,7 +269,7 @@ class Jobs:
         try:
             return self._sync(job, host, on_event or (lambda _e: None))
         finally:
-            if own and not isinstance(host, LocalHost):
+            if own:
                 host.close()
 
     def _sync(self, job: Job, host, say: EventSink) -> Job:
@@ -305,7 +305,7 @@ class Jobs:
 
     def _copy_log(self, job: Job, host, where: str) -> None:
         mirror = job.local_dir / "trainer.log"
-        if isinstance(host, LocalHost) and Path(where) == job.local_dir:
+        if host.is_local and Path(where) == job.local_dir:
             return
         have = mirror.stat().st_size if mirror.exists() else 0
         chunk = host.read_from(host.join(where, "trainer.log"), have)
@@ -350,7 +350,7 @@ class Jobs:
         from ..llm.gguf_file import read_gguf_info
         from . import to_gguf
 
-        if isinstance(host, LocalHost):
+        if host.is_local:
             local_adapter = Path(where) / "output" / "adapter"
         else:
             local_adapter = job.local_dir / "adapter"
@@ -398,7 +398,7 @@ class Jobs:
                 except (AuthError, HostKeyUnknownError, HostKeyChangedError):
                     raise   # waiting will not fix these: the user must answer
                 except (ConnectionLostError, HostError) as exc:
-                    if host is not None and not isinstance(host, LocalHost):
+                    if host is not None:
                         host.close()
                     host = None
                     now = time.monotonic()
@@ -414,7 +414,7 @@ class Jobs:
                     _sleep(cancel, interval)
                 job = self.get(job.id)
         finally:
-            if host is not None and not isinstance(host, LocalHost):
+            if host is not None:
                 host.close()
         return job
 
@@ -433,8 +433,7 @@ class Jobs:
                 self._copy_log(job, host, where)
                 self._take_events(job, host, where, lambda _e: None)
         finally:
-            if not isinstance(host, LocalHost):
-                host.close()
+            host.close()
         self._update(job.id, status="cancelled", finished_at=datetime.now())
         log.info("job %s cancelled", job.name)
         return self.get(job.id)

@@ -89,6 +89,8 @@ def _guard(method):
 
 
 class SSHHost:
+    is_local = False  # files come and go over SFTP
+
     def __init__(self, spec: HostSpec, client: paramiko.SSHClient) -> None:
         self.spec, self.client = spec, client
         self.root = spec.root or DEFAULT_ROOT

@@ -85,7 +85,7 @@ def convert(adapter_dir: str | Path, base, out_path: str | Path) -> Path:
     model's GGUFInfo (engine.llm.gguf_file)."""
     import gguf
 
-    from ..models import check_adapter
+    from ..llm.registry import check_adapter
     from ..llm.gguf_file import read_gguf_info
 
     folder = Path(adapter_dir)

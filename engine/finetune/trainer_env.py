@@ -51,13 +51,13 @@ def local_env_dir() -> Path:
 
 
 def env_dir(host) -> str:
-    return str(local_env_dir()) if isinstance(host, LocalHost) else host.join(host.root, "env")
+    return str(local_env_dir()) if host.is_local else host.join(host.root, "env")
 
 
 def env_python(host) -> str:
     if host.spec.env_python:
         return host.spec.env_python
-    if isinstance(host, LocalHost) and os.name == "nt":
+    if host.is_local and os.name == "nt":
         return str(Path(env_dir(host)) / "Scripts" / "python.exe")
     return host.join(env_dir(host), "bin", "python")
 
@@ -66,7 +66,7 @@ def env_python(host) -> str:
 
 def probe(host) -> HostReport:
     """Python, GPUs, driver, free disk and the environment on `host`, with what stops or warns."""
-    report = _probe_local(host) if isinstance(host, LocalHost) else _probe_remote(host)
+    report = _probe_local(host) if host.is_local else _probe_remote(host)
     if report.python is None:
         report.problems.append(f"No Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]}+ found as {host.spec.python!r} on "
                                f"{report.label}; install python3 and python3-venv there.")
@@ -163,7 +163,7 @@ def setup(host, kind: str, on_line: Line | None = None, cancel=None, timeout: fl
     say = on_line or (lambda _line: None)
     target = env_dir(host)
     marker = json.dumps({"kind": kind, "requirements": requirements_id(kind), "made": time.time()})
-    if isinstance(host, LocalHost):
+    if host.is_local:
         _setup_local(host, Path(target), kind, marker, say, cancel)
     else:
         _setup_remote(host, target, kind, marker, say, cancel, timeout)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import ModelLoadError
-from ..models import check_file
+from .registry import check_file
 from ..types import LoadSettings
 from . import gpu
 from .gguf_file import read_gguf_info

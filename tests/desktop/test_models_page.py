@@ -8,7 +8,7 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QInputDialog
 
 from engine.llm.gguf_file import read_gguf_info
-from engine.models import SMOLLM2_NAME, smollm2_path
+from engine.llm.registry import SMOLLM2_NAME, smollm2_path
 from tests.engine.lora_fixture import write_test_adapter
 
 TIMEOUT = 30_000

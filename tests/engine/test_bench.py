@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from engine import keyword
+from engine.search import keyword
 from engine.bench import common, index_bench, synth
-from engine.cli import main
+from engine.cli.commands import main
 
 
 def _run_json(capsys, argv: list[str]) -> dict:

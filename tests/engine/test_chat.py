@@ -12,7 +12,7 @@ from engine.cancel import CancelToken
 from engine.errors import BunkoError, ChatTemplateError, ContextOverflowError, ModelLoadError
 from engine.llm import template
 from engine.llm.gguf_file import read_gguf_info
-from engine.models import smollm2_path
+from engine.llm.registry import smollm2_path
 from engine.types import GenerationSettings, LoadSettings
 
 from tests.engine.lora_fixture import write_test_adapter
@@ -206,7 +206,7 @@ def test_no_model_installed_is_a_clear_error(tmp_path, embedder_dir, monkeypatch
 
 
 def test_cli_ask(engine, tmp_path, capsys, docs, embedder_dir):
-    from engine.cli import main
+    from engine.cli.commands import main
 
     db = tmp_path / "cli.duckdb"
     assert main(["--db", str(db), "--embedder", str(embedder_dir), "index", str(docs), "--name", "docs",
@@ -232,7 +232,7 @@ def test_model_larger_than_free_memory_is_refused(tmp_path, embedder_dir, monkey
 
 
 def test_cli_chat_remembers_turns_and_system_prompt(tmp_path, embedder_dir, monkeypatch, capsys):
-    from engine.cli import main
+    from engine.cli.commands import main
 
     lines = iter(["What is the capital of France?", "/regen", "And of Germany?", "/quit"])
     monkeypatch.setattr("builtins.input", lambda prompt="": next(lines))

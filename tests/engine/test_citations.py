@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from engine.llm.citations import MAX_MARKER, CitationStream, clean, find_citations
+from engine.chat.citations import MAX_MARKER, CitationStream, clean, find_citations
 
 ANSWERS = [
     "The warranty lasts two years [1]. Returns are accepted within 30 days [2, 3].",

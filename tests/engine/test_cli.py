@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from engine.api import CancelToken, Engine
-from engine.cli import main
+from engine.cli.commands import main
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

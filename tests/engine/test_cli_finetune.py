@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
+from engine.cli.commands import main
 from engine.finetune import trainer_env
 
 FAKE = Path(__file__).with_name("fake_trainer.py")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.conversations import DEFAULT_TITLE, Conversations, auto_title
+from engine.chat.conversations import DEFAULT_TITLE, Conversations, auto_title
 from engine.errors import BunkoError, ConversationNotFoundError, MessageNotFoundError
 from engine.store import open_store
 

@@ -78,7 +78,7 @@ def test_split_is_stable_and_lengths_are_checked(tmp_path):
 
 
 def test_from_the_apps_conversations(tmp_path):
-    from engine.conversations import Conversations
+    from engine.chat.conversations import Conversations
     from engine.store import open_store
 
     store = open_store(tmp_path / "b.duckdb")

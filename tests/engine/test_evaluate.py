@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import cli
+from engine.cli import commands as cli
 from engine.errors import DatasetError
-from engine.evaluate import doc_text, load_dataset, ndcg_at_k, recall_at_k
+from engine.bench.retrieval_eval import doc_text, load_dataset, ndcg_at_k, recall_at_k
 
 # -- metrics -------------------------------------------------------------------------
 

@@ -206,7 +206,7 @@ def test_second_process_gets_a_clear_message(tmp_path: Path, embedder_dir: Path)
         assert holder.stdout.readline().strip() == "ready"
         with pytest.raises(StoreLockedError, match="in use by another program"):
             Engine.open(db, embedder_dir)
-        from engine.cli import main
+        from engine.cli.commands import main
 
         assert main(["--db", str(db), "libraries"]) == 2
     finally:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine import keyword
+from engine.search import keyword
 from engine.store import open_store
-from engine.vectors import VectorIndex
+from engine.search.vectors import VectorIndex
 
 
 def test_japanese_is_segmented_and_one_kanji_queries_match() -> None:

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from engine import models as models_mod
+from engine.llm import registry as models_mod
 from engine.errors import BunkoError, ModelError, ModelFileError, ModelNotFoundError
 from engine.llm import gpu
 from engine.llm.gguf_file import read_gguf_info, template_name
-from engine.models import ModelRegistry, check_file, fingerprint
+from engine.llm.registry import ModelRegistry, check_file, fingerprint
 from engine.store import open_store
 from tests.engine.lora_fixture import write_test_adapter
 
@@ -332,7 +332,7 @@ def test_cuda_build_reads_llama_cpp(monkeypatch) -> None:
 # --- bunko models -----------------------------------------------------------
 
 def _cli(tmp_path, *argv) -> int:
-    from engine.cli_models import add_models_parser
+    from engine.cli.models import add_models_parser
 
     parser = argparse.ArgumentParser(prog="bunko")
     parser.add_argument("--db", type=Path)

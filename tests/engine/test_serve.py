@@ -15,9 +15,9 @@ import pytest
 
 from engine.api import Engine
 from engine.llm.gguf_file import read_gguf_info
-from engine.models import smollm2_path
+from engine.llm.registry import smollm2_path
 from engine.errors import ServeError
-from engine.serve import make_server
+from engine.serve.server import make_server
 from tests.engine.lora_fixture import write_test_adapter
 
 openai = pytest.importorskip("openai")

@@ -15,22 +15,22 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from . import paths
-from .errors import BunkoError, FinetuneError, HostKeyUnknownError, PassphraseNeededError
-from .cli_models import print_table
-from .timefmt import clock
-from .timefmt import size as size_text
+from .. import paths
+from ..errors import BunkoError, FinetuneError, HostKeyUnknownError, PassphraseNeededError
+from .models import print_table
+from ..timefmt import clock
+from ..timefmt import size as size_text
 
 
 def _engine(args):
-    from .api import Engine
+    from ..api import Engine
 
     return Engine.open(getattr(args, "db", None) or paths.default_db_path())
 
 
 def parse_host(text: str | None, args=None):
     """'local' (default), an alias from ~/.ssh/config, or user@host[:port]."""
-    from .finetune.hosts import HostSpec
+    from ..finetune.hosts import HostSpec
 
     extra = {}
     if args is not None:
@@ -51,7 +51,7 @@ def parse_host(text: str | None, args=None):
 
 def with_secrets(action, args):
     """Run action(secrets), asking for a passphrase or a host key decision when needed."""
-    from .finetune.hosts import Secrets
+    from ..finetune.hosts import Secrets
 
     secrets = Secrets(accept_fingerprint=getattr(args, "accept_host_key", None))
     for _ in range(4):
@@ -74,7 +74,7 @@ def with_secrets(action, args):
 # -- prepare ---------------------------------------------------------------------------------
 
 def _load_data(args):
-    from .finetune.dataset import Dataset, read_file
+    from ..finetune.dataset import Dataset, read_file
 
     combined = Dataset([], source=", ".join(str(p) for p in args.files))
     for path in args.files:
@@ -85,7 +85,7 @@ def _load_data(args):
 
 
 def cmd_prepare(args) -> int:
-    from .finetune.dataset import approx_tokens, write_jsonl
+    from ..finetune.dataset import approx_tokens, write_jsonl
 
     if not args.files and not args.conversations:
         raise FinetuneError("Name files to prepare, or --conversations for this app's own chats.")
@@ -124,7 +124,7 @@ def cmd_prepare(args) -> int:
 # -- run and follow ------------------------------------------------------------------------
 
 def _settings(args):
-    from .finetune.presets import preset
+    from ..finetune.presets import preset
 
     changes = {k: v for k, v in (("rank", args.rank), ("alpha", args.alpha), ("learning_rate", args.lr),
                                  ("epochs", args.epochs), ("seq_len", args.seq_len), ("batch", args.batch),
@@ -214,7 +214,7 @@ def _final(job, args) -> int:
 
 
 def cmd_run(args) -> int:
-    from .finetune.dataset import read_file
+    from ..finetune.dataset import read_file
 
     ds = read_file(args.data)
     for p in ds.problems:
@@ -348,7 +348,7 @@ def cmd_compare(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .api import probe_host
+    from ..api import probe_host
 
     report = with_secrets(lambda s: probe_host(parse_host(args.host, args), s), args)
     if args.json:
@@ -368,7 +368,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_setup(args) -> int:
-    from .api import setup_trainer
+    from ..api import setup_trainer
 
     kind = "cpu" if args.cpu else "cuda" if args.cuda else None
     started = time.monotonic()

@@ -23,7 +23,7 @@ import threading
 
 import numpy as np
 
-from .store import int_list
+from ..store import int_list
 
 log = logging.getLogger(__name__)
 

@@ -14,14 +14,14 @@ import logging
 import time
 from typing import Callable, Iterator
 
-from .cancel import CancelToken
+from ..cancel import CancelToken
 from .conversations import Conversations, Message
-from .errors import Cancelled
-from .llm import citations, prompt
-from .llm.attribution import attribute
-from .llm.host import ModelHost
-from .llm.runtime import GenerationStats
-from .types import Answer, AnswerEvent, GenerationSettings, Source
+from ..errors import Cancelled
+from . import citations, prompt
+from .attribution import attribute
+from ..llm.host import ModelHost
+from ..llm.runtime import GenerationStats
+from ..types import Answer, AnswerEvent, GenerationSettings, Source
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ TOKEN_ENV = "BUNKO_SERVE_TOKEN"  # a fixed token without putting it on the comma
 
 
 def cmd_serve(args) -> int:
-    from .api import Engine
-    from .serve import make_server
+    from ..api import Engine
+    from ..serve.server import make_server
 
     with Engine.open(args.db, args.embedder) as engine:
         server, token = make_server(engine, args.host, args.port, args.token or os.environ.get(TOKEN_ENV),

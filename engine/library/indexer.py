@@ -22,14 +22,14 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from . import keyword
-from .cancel import CancelToken
-from .errors import BunkoError, Cancelled, ParseError, SkipFile
-from .ingest.chunk import Chunk, chunk_sections
-from .ingest.parsers import parse_file, read_bytes
-from .ingest.scan import Found, scan
-from .store import Store, int_list
-from .types import IndexProgress, IndexResult
+from ..search import keyword
+from ..cancel import CancelToken
+from ..errors import BunkoError, Cancelled, ParseError, SkipFile
+from ..ingest.chunk import Chunk, chunk_sections
+from ..ingest.parsers import parse_file, read_bytes
+from ..ingest.scan import Found, scan
+from ..store import Store, int_list
+from ..types import IndexProgress, IndexResult
 
 log = logging.getLogger(__name__)
 

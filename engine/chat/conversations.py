@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from .errors import ConversationNotFoundError, MessageNotFoundError
-from .store import Store
+from ..errors import ConversationNotFoundError, MessageNotFoundError
+from ..store import Store
 
 log = logging.getLogger(__name__)
 

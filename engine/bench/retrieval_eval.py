@@ -26,12 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import keyword, paths, retrieve
-from .errors import BunkoError, DatasetError
-from .indexer import insert_chunks
-from .store import open_store
-from .timefmt import clock
-from .vectors import VectorIndex
+from ..search import keyword, retrieve
+from .. import paths
+from ..errors import BunkoError, DatasetError
+from ..library.indexer import insert_chunks
+from ..store import open_store
+from ..timefmt import clock
+from ..search.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -342,7 +343,7 @@ def format_report(r: dict) -> str:
 
 
 def run_retrieval_eval(args) -> int:
-    from .embed import load_embedder
+    from ..embed import load_embedder
 
     modes = [m.strip() for m in str(args.modes).split(",") if m.strip()]
     bad = [m for m in modes if m not in retrieve.MODES]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
-from .api import Engine
-from .types import GenerationSettings
+from ..api import Engine
+from ..types import GenerationSettings
 
 HELP_CHAT = "Type a question. /new starts a new conversation, /regen answers the last question again, /quit leaves."
 

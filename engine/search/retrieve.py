@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from . import keyword
-from .store import int_list
-from .types import SearchHit
+from ..store import int_list
+from ..types import SearchHit
 from .vectors import VectorIndex
 
 log = logging.getLogger(__name__)

@@ -31,8 +31,8 @@ from typing import Iterable
 import duckdb
 import numpy as np
 
-from .ingest.normalize import normalize_for_search
-from .store import int_list
+from ..ingest.normalize import normalize_for_search
+from ..store import int_list
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from .errors import ApiError, BunkoError
-from .llm.prompt import Turn
-from .types import GenerationSettings
+from ..errors import ApiError, BunkoError
+from ..chat.prompt import Turn
+from ..types import GenerationSettings
 
 LIBRARY_PREFIX = "bunko:"
 QUERY_SUFFIX = ":query"

@@ -14,8 +14,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from .errors import BunkoError
-from .timefmt import clock
+from ..errors import BunkoError
+from ..timefmt import clock
 
 log = logging.getLogger("bunko")
 
@@ -49,7 +49,7 @@ class ProgressLine:
 
 
 def _engine(args):
-    from .api import Engine
+    from ..api import Engine
 
     return Engine.open(args.db, args.embedder)
 
@@ -59,7 +59,7 @@ def _print_json(obj) -> None:
 
 
 def cmd_index(args) -> int:
-    from .api import CancelToken
+    from ..api import CancelToken
 
     cancel = CancelToken()
     with _engine(args) as engine:
@@ -160,14 +160,18 @@ def cmd_remove(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import run_retrieval_eval
+    from ..bench.retrieval_eval import run_retrieval_eval
 
     return run_retrieval_eval(args)
 
 
 def cmd_bench(args) -> int:
-    from .bench import run_bench
+    from ..bench import run_bench
 
+    if args.what == "finetune":
+        from .finetune import parse_host, with_secrets
+
+        return run_bench(args, host_spec=parse_host(args.host, args), with_secrets=with_secrets)
     return run_bench(args)
 
 
@@ -208,16 +212,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("library")
     p.set_defaults(func=cmd_remove)
 
-    from .cli_chat import add_chat_parsers
-    from .cli_models import add_models_parser
+    from .chat import add_chat_parsers
+    from .models import add_models_parser
 
     add_chat_parsers(sub)
     add_models_parser(sub)
-    from .cli_finetune import add_finetune_parser
+    from .finetune import add_finetune_parser
 
     add_finetune_parser(sub)
     try:
-        from .cli_serve import add_serve_parser
+        from .serve import add_serve_parser
 
         add_serve_parser(sub)
     except ImportError:  # pragma: no cover - while the server module is being written
@@ -263,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--rank", type=int, default=16)
     b.add_argument("--backends", default="unsloth,peft", help="which to run (default unsloth,peft)")
     b.add_argument("--no-4bit", action="store_true", help="Unsloth in 16 bits too")
-    from .cli_finetune import _host_options
+    from .finetune import _host_options
 
     _host_options(b)
     b.add_argument("--json", action="store_true")

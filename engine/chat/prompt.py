@@ -13,22 +13,14 @@ system text and the question always stay.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 
 from .. import resources
+from ..resources import language_of
 from ..errors import ContextOverflowError
-from .template import Message, render_parts, tokenize_parts
+from ..llm.template import Message, render_parts, tokenize_parts
 
 log = logging.getLogger(__name__)
-
-_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
-
-
-def language_of(text: str) -> str:
-    """'ja' when the text has kana or kanji, else 'en': prompts follow the question."""
-    return "ja" if _JAPANESE.search(text or "") else "en"
-
 
 @dataclass(frozen=True)
 class PromptSource:

@@ -11,15 +11,15 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from . import paths
-from .errors import BunkoError, ModelError
-from .timefmt import size as size_text
+from .. import paths
+from ..errors import BunkoError, ModelError
+from ..timefmt import size as size_text
 
 DEFAULT_N_CTX = 4096  # the context length the GPU-fit column assumes
 
 
 def _open_store(args):
-    from .store import open_store
+    from ..store import open_store
 
     return open_store(getattr(args, "db", None) or paths.default_db_path())
 
@@ -30,8 +30,8 @@ def _size(n: int | None) -> str:
 
 def _gpu_column(models, n_ctx: int) -> dict[str, tuple[str, str]]:
     """name -> (short GPU fit, reason) for each model; adapters follow their base."""
-    from .llm.gguf_file import read_gguf_info
-    from .llm.gpu import cuda_build, gpu_info, plan_offload
+    from ..llm.gguf_file import read_gguf_info
+    from ..llm.gpu import cuda_build, gpu_info, plan_offload
 
     cuda = cuda_build()
     gpu = gpu_info() if cuda else None
@@ -59,7 +59,7 @@ def _gpu_column(models, n_ctx: int) -> dict[str, tuple[str, str]]:
 
 
 def cmd_models(args) -> int:
-    from .models import ModelRegistry, bunko_made
+    from ..llm.registry import ModelRegistry, bunko_made
 
     store = _open_store(args)
     try:
@@ -94,7 +94,7 @@ def cmd_models(args) -> int:
 
 
 def _list(models, args) -> int:
-    from .llm.gguf_file import template_name
+    from ..llm.gguf_file import template_name
 
     n_ctx = args.ctx or DEFAULT_N_CTX
     fit = _gpu_column(models, n_ctx)

@@ -7,7 +7,7 @@ its citations, marked as inferred so that the app can say so.
 
 from __future__ import annotations
 
-from ..keyword import tokenize
+from ..search.keyword import tokenize
 
 MIN_SHARE = 0.4     # of the answer's terms found in the best source
 NEAR_BEST = 0.75    # other sources must come this close to the best

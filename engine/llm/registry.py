@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import paths
-from .errors import AdapterNeedsBaseError, ModelError, ModelFileError, ModelNotFoundError
-from .llm.gguf_file import GGUFInfo, read_gguf_info, template_name
+from .. import paths
+from ..errors import AdapterNeedsBaseError, ModelError, ModelFileError, ModelNotFoundError
+from .gguf_file import GGUFInfo, read_gguf_info, template_name
 
 log = logging.getLogger(__name__)
 

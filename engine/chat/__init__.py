@@ -1,0 +1,1 @@
+"""Answering: the chat service, stored conversations, prompts, citations and attribution."""

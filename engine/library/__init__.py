@@ -1,0 +1,1 @@
+"""Libraries: folders registered, indexed into the store and kept in step."""
