@@ -21,52 +21,43 @@ from .search import retrieve
 from .paths import data_dir, default_db_path, log_dir
 from .timefmt import clock
 from .cancel import CancelToken
-from .errors import BunkoError, EmbedderMismatchError, LibraryNotFoundError
-from .library.indexer import delete_library_rows, index_library
+from .errors import BunkoError, EmbedderMismatchError
+from .library.indexer import index_library
+from .library.service import Libraries
 from .store import Store, open_store
 from .types import (Answer, AnswerEvent, DocumentInfo, GenerationSettings, IndexProgress, IndexResult, Library,
-                    LoadSettings, SearchHit, Source)
+                    LoadSettings, ModelState, Progress, SearchHit, Source)
 from .search.vectors import VectorIndex
-
-log = logging.getLogger(__name__)
 
 from .finetune.dataset import Dataset, RowProblem, approx_tokens, example_tokens, read_file as read_dataset
 from .finetune.hosts import HostReport, HostSpec, Secrets
 from .finetune.presets import PRESETS, Estimate, TrainSettings, preset
 
+log = logging.getLogger(__name__)
+
 
 def probe_host(spec: HostSpec, secrets: Secrets | None = None, timeout: float = 15.0) -> HostReport:
     """Test connection: Python, GPU, driver, free disk and the trainer's environment on a host."""
-    from .finetune import trainer_env
-    from .finetune.connect import connect
+    from .finetune.connect import probe
 
-    host = connect(spec, data_dir() / "finetune", secrets, timeout)
-    try:
-        return trainer_env.probe(host)
-    finally:
-        host.close()
+    return probe(spec, data_dir() / "finetune", secrets, timeout)
 
 
 def setup_trainer(spec: HostSpec, secrets: Secrets | None = None, kind: str | None = None,
-                  on_line: Callable[[str], None] | None = None, cancel: threading.Event | None = None) -> None:
+                  progress: Callable[[Progress], None] | None = None, cancel: CancelToken | None = None) -> None:
     """Make the trainer's environment on a host (a venv with pinned torch/transformers/peft,
-    and Unsloth where there is a GPU). Needs the internet on that host."""
-    from .finetune import trainer_env
-    from .finetune.connect import connect
+    and Unsloth where there is a GPU). Needs the internet on that host. Each line the
+    installers print comes as a Progress `message`."""
+    from .finetune.connect import setup
 
-    host = connect(spec, data_dir() / "finetune", secrets)
-    try:
-        kind = kind or trainer_env.env_kind(trainer_env.probe(host))
-        trainer_env.setup(host, kind, on_line, cancel)
-    finally:
-        host.close()
+    setup(spec, data_dir() / "finetune", secrets, kind, progress, cancel)
 
 
 __all__ = [
     "Dataset", "RowProblem", "read_dataset", "approx_tokens", "example_tokens", "HostReport", "HostSpec", "Secrets", "PRESETS", "Estimate",
     "TrainSettings", "preset", "probe_host", "setup_trainer",
     "gpu_offload_supported", "gpu_present", "clock", "Engine", "CancelToken", "Library", "DocumentInfo", "IndexProgress", "IndexResult",
-    "SearchHit", "BunkoError", "__version__", "data_dir", "default_db_path", "log_dir", "Answer", "AnswerEvent", "GenerationSettings", "LoadSettings", "Source",
+    "SearchHit", "BunkoError", "__version__", "data_dir", "default_db_path", "log_dir", "Answer", "AnswerEvent", "GenerationSettings", "LoadSettings", "ModelState", "Progress", "Source",
 ]
 
 
@@ -89,10 +80,12 @@ def gpu_present() -> bool:
 class Engine:
     """One open database plus the embedder and the in-memory vector index."""
 
-    def __init__(self, store: Store, embedder_dir: Path | None = None) -> None:
+    def __init__(self, store: Store, embedder_dir: Path | None = None, embedder=None) -> None:
+        """`embedder`: one already loaded (a bench shares its copy), else loaded on first use."""
         self.store = store
+        self._libraries = Libraries(store)
         self._embedder_dir = embedder_dir
-        self._embedder = None
+        self._embedder = embedder
         self._embedder_lock = threading.Lock()
         self._vectors: VectorIndex | None = None
         self._vectors_lock = threading.Lock()
@@ -130,81 +123,29 @@ class Engine:
 
     # -- libraries ---------------------------------------------------------
     def libraries(self) -> list[Library]:
-        cur = self.store.cursor()
-        rows = cur.execute("""
-            SELECT l.id, l.name, l.root, l.embedder_name, l.embedder_id, l.watch, l.created_at, l.indexed_at,
-                   count(d.id) FILTER (WHERE d.status = 'indexed'),
-                   coalesce(sum(d.n_chunks), 0),
-                   count(d.id) FILTER (WHERE d.status = 'skipped'),
-                   count(d.id) FILTER (WHERE d.status = 'error'),
-                   coalesce(sum(d.size) FILTER (WHERE d.status = 'indexed'), 0)
-            FROM libraries l LEFT JOIN documents d ON d.library_id = l.id
-            GROUP BY ALL ORDER BY l.name""").fetchall()
-        cur.close()
-        return [Library(*row) for row in rows]
+        return self._libraries.list()
 
     def library(self, key: str | int, libs: list[Library] | None = None) -> Library:
         """A library by name, id or folder (among `libs`, if already read)."""
-        libs = self.libraries() if libs is None else libs
-        for lib in libs:
-            if str(lib.id) == str(key) or lib.name == key:
-                return lib
-        if isinstance(key, str):
-            folder = str(Path(key).expanduser().resolve())
-            for lib in libs:
-                if lib.root == folder:
-                    return lib
-        names = ", ".join(lib.name for lib in libs) or "none yet"
-        raise LibraryNotFoundError(f"There is no library called {key!r} (libraries: {names}).")
+        return self._libraries.get(key, libs)
 
     def add_library(self, folder: Path | str, name: str | None = None) -> Library:
         """Register a folder (indexing is a separate step). Adding it twice returns the first."""
-        root = Path(folder).expanduser().resolve()
-        if not root.is_dir():
-            raise BunkoError(f"The folder {root} does not exist or is not a folder.")
-        for lib in self.libraries():
-            if lib.root == str(root):
-                return lib
-        name = name or root.name or str(root)
-        taken = {lib.name for lib in self.libraries()}
-        base, n = name, 2
-        while name in taken:
-            name, n = f"{base} ({n})", n + 1
-        emb = self.embedder
-        with self.store.transaction() as cur:
-            next_id = cur.execute("SELECT coalesce(max(id), 0) + 1 FROM libraries").fetchone()[0]
-            cur.execute(
-                "INSERT INTO libraries (id, name, root, embedder_id, embedder_name, dim) VALUES (?, ?, ?, ?, ?, ?)",
-                [next_id, name, str(root), emb.model_id, emb.name, emb.dim],
-            )
-        return self.library(name)
+        return self._libraries.add(folder, name, self.embedder)
 
     def remove_library(self, key: str | int) -> None:
         """Forget a library and everything indexed from it (the folder is not touched)."""
         lib = self.library(key)
-        with self.store.transaction() as cur:
-            delete_library_rows(cur, lib.id)
-            cur.execute("DELETE FROM libraries WHERE id = ?", [lib.id])
+        self._libraries.remove(lib)
         with self._vectors_lock:
             if self._vectors is not None:
                 self._vectors.remove_library(lib.id)
 
     def set_watch(self, key: str | int, watch: bool) -> None:
-        lib = self.library(key)
-        with self.store.transaction() as cur:
-            cur.execute("UPDATE libraries SET watch = ? WHERE id = ?", [watch, lib.id])
+        self._libraries.set_watch(self.library(key), watch)
 
     def documents(self, key: str | int, status: str | None = None) -> list[DocumentInfo]:
-        lib = self.library(key)
-        sql = "SELECT library_id, path, status, reason, size, kind, n_chunks FROM documents WHERE library_id = ?"
-        params: list = [lib.id]
-        if status:
-            sql += " AND status = ?"
-            params.append(status)
-        cur = self.store.cursor()
-        rows = cur.execute(sql + " ORDER BY path", params).fetchall()
-        cur.close()
-        return [DocumentInfo(*row) for row in rows]
+        return self._libraries.documents(self.library(key), status)
 
     # -- indexing ------------------------------------------------------------
     def _check_model(self, lib: Library) -> None:
@@ -230,11 +171,7 @@ class Engine:
                              progress, cancel, self._on_commit)
 
     def _clear_library(self, lib: Library) -> None:
-        emb = self.embedder
-        with self.store.transaction() as cur:
-            delete_library_rows(cur, lib.id)
-            cur.execute("UPDATE libraries SET embedder_id = ?, embedder_name = ?, dim = ? WHERE id = ?",
-                        [emb.model_id, emb.name, emb.dim, lib.id])
+        self._libraries.clear(lib, self.embedder)
         with self._vectors_lock:
             if self._vectors is not None:
                 self._vectors.remove_library(lib.id)
@@ -265,7 +202,8 @@ class Engine:
             self._vectors.add(added, libs, vecs)
 
     # -- searching -------------------------------------------------------------
-    def _vector_index(self, library_ids: list[int]) -> VectorIndex:
+    def vector_index(self, library_ids: list[int]) -> VectorIndex:
+        """The in-memory vector index (read from the store on first use, then kept in step)."""
         with self._vectors_lock:
             if self._vectors is None:
                 index = VectorIndex(self.embedder.dim)
@@ -296,7 +234,7 @@ class Engine:
             qvec = self.embed_query(query)
             # Every library of this model lives in one index; filters narrow it per query.
             all_ids = [lib.id for lib in every if lib.embedder_id == self.embedder.model_id]
-            vectors = self._vector_index(all_ids)
+            vectors = self.vector_index(all_ids)
         cur = self.store.cursor()
         try:
             like = retrieve.glob_to_like(path) if path else None
@@ -330,7 +268,11 @@ class Engine:
                 self._host = ModelHost(self.models)
             return self._host
 
-    def load_model(self, name: str | None = None, settings: LoadSettings | None = None):
+    def loaded_model(self) -> ModelState | None:
+        """What is in memory now (None before the first load): a plain value."""
+        return self.host.state
+
+    def load_model(self, name: str | None = None, settings: LoadSettings | None = None) -> ModelState:
         """Load a chat model (None: the default), replacing the one in memory."""
         return self.host.load(name, settings)
 
@@ -378,43 +320,45 @@ class Engine:
         """Examples from this app's own conversations (complete answers only)."""
         from .finetune.dataset import from_conversations
 
-        convs = self.conversations.list()
-        return from_conversations([self.conversations.messages(c.id) for c in convs])
+        return from_conversations([self.conversations.messages(c.id) for c in self.conversations.list()])
 
     def draft_examples(self, library: str, count: int = 20, model: str | None = None,
-                       on_item: Callable[[int, int, dict | None], None] | None = None, cancel=None) -> "Dataset":
-        """Question–answer pairs drafted by the local model from passages of `library`, to review."""
-        from .finetune.draft import draft
+                       progress: Callable[[Progress], None] | None = None,
+                       cancel: CancelToken | None = None) -> "Dataset":
+        """Question–answer pairs drafted by the local model from passages of `library`, to review.
+        Each progress value carries the new example (or None) in `item`."""
+        from .finetune import draft
 
-        return draft(self, library, count, model, on_item, cancel)
+        lib = self.library(library)
+        passages = self._libraries.sample_passages(lib, count, draft.MIN_CHARS)
+        return draft.draft(lib.name, passages, self._answer_text(model, None, draft.SETTINGS, cancel),
+                           progress, cancel)
 
     def estimate_training(self, base_model: str, examples: list[dict], settings: "TrainSettings",
                           gpu: bool) -> "Estimate":
         """Rough memory and time for training `base_model` on `examples` with `settings`."""
-        from .finetune.presets import estimate
-        from .llm.gguf_file import read_gguf_info
+        from .finetune.presets import estimate_for_model
 
-        info = read_gguf_info(self.models.get(base_model).path)
-        n_params = sum(int(np.prod(t[0])) for t in info.tensors.values())
-        mean = sum(example_tokens(e) for e in examples) / max(1, len(examples))
-        return estimate(n_params, info.n_layers or 1, info.n_embd or 1, len(examples), mean, settings, gpu)
+        return estimate_for_model(self.models.get(base_model).path, examples, settings, gpu)
 
     def compare_adapter(self, job: int | str, n: int = 4, max_tokens: int = 96,
                         cancel: CancelToken | None = None) -> list[dict]:
         """Held-out questions answered by the base model alone and with the job's adapter
         (greedy, no documents): question, expected, before, after."""
-        from .finetune.compare import held_out_questions
+        from .finetune.compare import before_after
 
         done = self.finetune.get(job)
         if not done.adapter:
             raise BunkoError(f"Job {done.name} has no adapter yet ({done.status}).")
         greedy = GenerationSettings(temperature=0.0, max_tokens=max_tokens, seed=0)
-        rows = []
-        for question, expected in held_out_questions(done.local_dir, n):
-            answers = []
-            for adapter in (None, done.adapter):
-                events = self.chat.stream(question, model=done.base_model, adapter=adapter, settings=greedy,
-                                          cancel=cancel)
-                answers.append("".join(e.text for e in events if e.kind == "token").strip())
-            rows.append({"question": question, "expected": expected, "before": answers[0], "after": answers[1]})
-        return rows
+        return before_after(done.local_dir, n, self._answer_text(done.base_model, None, greedy, cancel),
+                            self._answer_text(done.base_model, done.adapter, greedy, cancel))
+
+    def _answer_text(self, model: str | None, adapter: str | None, settings: GenerationSettings,
+                     cancel: CancelToken | None) -> Callable[[str], str]:
+        """question -> the model's whole answer, without documents."""
+        def answer(question: str) -> str:
+            events = self.chat.stream(question, model=model, adapter=adapter, settings=settings, cancel=cancel)
+            return "".join(e.text for e in events if e.kind == "token").strip()
+
+        return answer

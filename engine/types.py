@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,26 @@ class SearchHit:
         return ", ".join(parts)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Progress:
+    """How far a long task is: the one value every progress callback receives (indexing,
+    downloads, drafting, environment setup, training). Tasks with more to say subclass it."""
+    done: float = 0
+    total: float | None = None     # None: not known (yet)
+    unit: str = ""                 # files, bytes, examples, steps, lines
+    rate: float | None = None      # units per second
+    eta_s: float | None = None     # None: not known (yet)
+    message: str = ""              # a line for people: a setup command's output, a status
+    item: Any = None               # what just finished: a drafted example, a job event
+
+    @property
+    def fraction(self) -> float | None:
+        return min(1.0, self.done / self.total) if self.total else None
+
+
 @dataclass(frozen=True)
-class IndexProgress:
+class IndexProgress(Progress):
+    """Indexing's progress; `done`/`total` count bytes."""
     library: str
     phase: str  # scanning | indexing | finishing | done
     files_total: int = 0  # files that need work this run
@@ -76,7 +95,6 @@ class IndexProgress:
     bytes_done: int = 0
     elapsed_s: float = 0.0
     chunks_per_s: float = 0.0
-    eta_s: float | None = None
     current: str | None = None
 
 
@@ -189,3 +207,19 @@ class AnswerEvent:
     text: str = ""
     sources: tuple[Source, ...] = ()
     answer: Answer | None = None
+
+
+@dataclass(frozen=True)
+class ModelState:
+    """What is loaded, for the models list and the status bar."""
+
+    model: str
+    path: str
+    adapter: str | None
+    adapter_scale: float
+    n_ctx: int
+    n_threads: int
+    n_gpu_layers: int
+    offload: str            # "CPU", "all 30 layers", "12/28 layers"
+    offload_reason: str
+    chat_template: str | None

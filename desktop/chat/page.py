@@ -189,7 +189,7 @@ class ChatPage(QWidget):
         engine = self.ctx.engine
 
         def read():
-            state = engine.host.state
+            state = engine.loaded_model()
             return engine.libraries(), engine.models.list(), state.model if state else None
 
         self.ctx.runner.run(read, key="chat-options",
@@ -262,7 +262,7 @@ class ChatPage(QWidget):
                 yield ("conversation", cid)
             else:
                 engine.conversations.update(cid, **options.fields())
-            if engine.host.state is None:
+            if engine.loaded_model() is None:
                 yield ("loading", options.model)
                 yield ("model", engine.load_model(options.model, loading))
             if kind == "ask":

@@ -160,23 +160,17 @@ class DataStep(Retranslating, DropPaths, QWizardPage):
                                         20, 1, 500)
         if not ok:
             return
-        engine = self.ctx.engine
-
-        def draft(progress, cancel):
-            return engine.draft_examples(name, count, on_item=lambda n, total, _ex: progress((n, total)),
-                                         cancel=cancel)
-
         self._set_error("")
         self.draft_button.setEnabled(False)
         self.draft_status.setText(self.tr("Drafting from {name}…").format(name=name))
         self.draft_status.show()
-        self.ctx.runner.run(draft, key="finetune:draft", on_progress=while_alive(self, "_drafting", name),
+        self.ctx.runner.run(self.ctx.engine.draft_examples, name, count, key="finetune:draft",
+                            on_progress=while_alive(self, "_drafting", name),
                             on_done=while_alive(self, "_drafted", name), on_error=while_alive(self, "_draft_failed"))
 
-    def _drafting(self, name: str, value) -> None:
-        done, total = value
+    def _drafting(self, name: str, progress) -> None:
         self.draft_status.setText(self.tr("Drafting from {name}: {done} of {total} passages…").format(
-            name=name, done=done, total=total))
+            name=name, done=int(progress.done), total=int(progress.total or 0)))
 
     def _drafted(self, name: str, dataset) -> None:
         self.draft_button.setEnabled(True)

@@ -107,7 +107,7 @@ class ModelsPage(DropPaths, QWidget):
         self.retranslate()
         ctx.models_changed.connect(self.refresh)
         ctx.model_state_changed.connect(self._show_state)
-        self._show_state(ctx.engine.host.state)
+        self._show_state(ctx.engine.loaded_model())
         # The built-in model is registered on first use; do that off the UI thread, then list.
         ctx.runner.run(ctx.engine.models.default, key="models:default", on_done=lambda _: self.refresh(),
                        on_error=self._no_builtin)
@@ -115,7 +115,7 @@ class ModelsPage(DropPaths, QWidget):
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
-            self._show_state(self.ctx.engine.host.state)
+            self._show_state(self.ctx.engine.loaded_model())
             self.refresh()  # the kinds and "Loaded" are written in the language of the moment
         super().changeEvent(event)
 
@@ -198,7 +198,7 @@ class ModelsPage(DropPaths, QWidget):
 
     def reload(self) -> None:
         """Load the current model again, so changed loading settings apply."""
-        state = self.ctx.engine.host.state
+        state = self.ctx.engine.loaded_model()
         if state is None:
             self.load_selected()
         elif state.adapter:
@@ -243,7 +243,7 @@ class ModelsPage(DropPaths, QWidget):
             item.setToolTip(self.NAME, m.path)
             self.tree.addTopLevelItem(item)
         self.tree.setSortingEnabled(True)
-        self._mark_in_use(self.ctx.engine.host.state)
+        self._mark_in_use(self.ctx.engine.loaded_model())
         if selected in self.models:
             self.select(selected)
         elif models and self.tree.currentItem() is None:
@@ -276,7 +276,7 @@ class ModelsPage(DropPaths, QWidget):
         self.remove_button.setEnabled(info is not None and not info.builtin)
         self.remove_button.setToolTip(self.tr("The built-in model cannot be removed.")
                                       if info is not None and info.builtin else "")
-        self.settings_panel.reload_button.setEnabled(self.ctx.engine.host.state is not None and self.loading is None)
+        self.settings_panel.reload_button.setEnabled(self.ctx.engine.loaded_model() is not None and self.loading is None)
 
     def _no_builtin(self, exc: BaseException) -> None:
         """No built-in model is not an error worth a dialog: say so on the page."""
@@ -296,7 +296,7 @@ class ModelsPage(DropPaths, QWidget):
                 "{file} is a LoRA adapter, and Bunko has no model to attach it to. Add its base model first.")
                 .format(file=Path(path).name)), self)
             return
-        state = self.ctx.engine.host.state
+        state = self.ctx.engine.loaded_model()
         current = state.model if state is not None else self.ctx.settings.model
         base, ok = QInputDialog.getItem(
             self, self.tr("Which model is this adapter for?"),
@@ -318,7 +318,7 @@ class ModelsPage(DropPaths, QWidget):
     def _load_with_adapter(self, base: str, adapter: str, settings, scale: float):  # on a worker thread
         self.ctx.engine.load_model(base, settings)
         self.ctx.engine.attach_adapter(adapter, scale)
-        return self.ctx.engine.host.state
+        return self.ctx.engine.loaded_model()
 
     def _loaded(self, state) -> None:
         self.loading = None
@@ -328,7 +328,7 @@ class ModelsPage(DropPaths, QWidget):
 
     def _load_failed(self, exc: BaseException) -> None:
         self.loading = None
-        self.ctx.model_state_changed.emit(self.ctx.engine.host.state)  # a failed load may have unloaded the old one
+        self.ctx.model_state_changed.emit(self.ctx.engine.loaded_model())  # a failed load may have unloaded the old one
         self.ctx.show_error(exc, self)
 
     def _show_state(self, state) -> None:

@@ -112,8 +112,7 @@ def bench_size(size: int, embedder, embedder_dir, comp, n_queries: int, tmp: Pat
     common.reset_peak()
     out: dict = {"size": size, "store": str(src), "store_mib": round(src.stat().st_size / 2**20, 1),
                  "generator": meta, "memory_before": common.memory()}
-    engine = Engine(open_store(work), embedder_dir)
-    engine._embedder = embedder  # share the loaded model: one copy in memory, as in the app
+    engine = Engine(open_store(work), embedder_dir, embedder)  # one copy of the model in memory, as in the app
     cur = engine.store.cursor()
     try:
         lib = engine.libraries()[0]
@@ -126,7 +125,7 @@ def bench_size(size: int, embedder, embedder_dir, comp, n_queries: int, tmp: Pat
             q_times.append(dt)
         qvecs = np.stack(qvecs)
         out["query_embedding"] = common.stats_ms(q_times)
-        vectors, out["load_s"] = _timed(engine._vector_index, [lib.id])
+        vectors, out["load_s"] = _timed(engine.vector_index, [lib.id])
         out["load_s"] = round(out["load_s"], 2)
         out["memory_after_load"] = common.memory()
         _, first = _timed(vectors.search, qvecs[0], K, [lib.id])

@@ -7,12 +7,9 @@ import sys
 
 from ..api import Engine
 from ..types import GenerationSettings
+from .common import open_engine
 
 HELP_CHAT = "Type a question. /new starts a new conversation, /regen answers the last question again, /quit leaves."
-
-
-def _engine(args) -> Engine:
-    return Engine.open(args.db, args.embedder)
 
 
 def _settings(args) -> GenerationSettings:
@@ -94,7 +91,7 @@ def _conversation(engine: Engine, args, title: str = "") -> int | None:
 
 
 def cmd_ask(args) -> int:
-    with _engine(args) as engine:
+    with open_engine(args) as engine:
         args.conversation = _conversation(engine, args)
         events = engine.ask(args.question, args.conversation, model=args.model, adapter=args.adapter,
                             adapter_scale=args.scale, k=args.k, settings=_settings(args),
@@ -104,7 +101,7 @@ def cmd_ask(args) -> int:
 
 
 def cmd_chat(args) -> int:
-    with _engine(args) as engine:
+    with open_engine(args) as engine:
         options = dict(model=args.model, adapter=args.adapter, adapter_scale=args.scale, k=args.k,
                        settings=_settings(args), **_rag_options(engine, args))
         conversation = _conversation(engine, args)

@@ -7,7 +7,6 @@ desktop/launcher.py, since the engine never imports the GUI.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from ..errors import BunkoError
 from ..timefmt import clock
+from .common import open_engine, print_json
 
 log = logging.getLogger("bunko")
 
@@ -48,21 +48,12 @@ class ProgressLine:
         self.stream.flush()
 
 
-def _engine(args):
-    from ..api import Engine
-
-    return Engine.open(args.db, args.embedder)
-
-
-def _print_json(obj) -> None:
-    print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
-
 
 def cmd_index(args) -> int:
     from ..api import CancelToken
 
     cancel = CancelToken()
-    with _engine(args) as engine:
+    with open_engine(args) as engine:
         target = args.target
         if Path(target).expanduser().is_dir():
             lib = engine.add_library(target, args.name)
@@ -87,7 +78,7 @@ def cmd_index(args) -> int:
                   file=sys.stderr)
             return 130
         if args.json:
-            _print_json(asdict(result))
+            print_json(asdict(result))
         else:
             print(_summary(result))
             for path, reason in result.errors[:20]:
@@ -104,11 +95,11 @@ def _summary(r) -> str:
 
 
 def cmd_search(args) -> int:
-    with _engine(args) as engine:
+    with open_engine(args) as engine:
         hits = engine.search(args.query, k=args.k, mode=args.mode, libraries=args.library or None,
                              path=args.path)
     if args.json:
-        _print_json({"query": args.query, "mode": args.mode,
+        print_json({"query": args.query, "mode": args.mode,
                      "hits": [dict(asdict(h), location=h.location) for h in hits]})
         return 0
     if not hits:
@@ -123,7 +114,7 @@ def cmd_search(args) -> int:
 
 
 def cmd_libraries(args) -> int:
-    with _engine(args) as engine:
+    with open_engine(args) as engine:
         if args.remove:
             engine.remove_library(args.remove)
             print(f"Removed library {args.remove!r} (the folder itself is untouched).")
@@ -132,14 +123,14 @@ def cmd_libraries(args) -> int:
             docs = engine.documents(args.files)
             docs = docs if args.all else [d for d in docs if d.status != "indexed"]
             if args.json:
-                _print_json([asdict(d) for d in docs])
+                print_json([asdict(d) for d in docs])
             else:
                 for d in docs:
                     print(f"{d.status:8} {d.path}" + (f": {d.reason}" if d.reason else ""))
             return 0
         libs = engine.libraries()
     if args.json:
-        _print_json([asdict(lib) for lib in libs])
+        print_json([asdict(lib) for lib in libs])
         return 0
     if not libs:
         print("No libraries yet. Add one with: bunko index FOLDER")
@@ -153,7 +144,7 @@ def cmd_libraries(args) -> int:
 
 
 def cmd_remove(args) -> int:
-    with _engine(args) as engine:
+    with open_engine(args) as engine:
         engine.remove_library(args.library)
     print(f"Removed library {args.library!r} (the folder itself is untouched).")
     return 0

@@ -15,17 +15,10 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from .. import paths
 from ..errors import BunkoError, FinetuneError, HostKeyUnknownError, PassphraseNeededError
-from .models import print_table
+from .common import open_engine, print_table
 from ..timefmt import clock
 from ..timefmt import size as size_text
-
-
-def _engine(args):
-    from ..api import Engine
-
-    return Engine.open(getattr(args, "db", None) or paths.default_db_path())
 
 
 def parse_host(text: str | None, args=None):
@@ -91,7 +84,7 @@ def cmd_prepare(args) -> int:
         raise FinetuneError("Name files to prepare, or --conversations for this app's own chats.")
     ds = _load_data(args)
     if args.conversations:
-        with _engine(args) as engine:
+        with open_engine(args) as engine:
             own = engine.training_examples()
         ds.examples += own.examples
         ds.problems += own.problems
@@ -221,7 +214,7 @@ def cmd_run(args) -> int:
         print(f"skipped line {p.line}: {p.reason}", file=sys.stderr)
     train, held = ds.split(args.eval_share)
     host = parse_host(args.host, args)
-    with _engine(args) as engine:
+    with open_engine(args) as engine:
         base = engine.models.get(args.base) if args.base else engine.models.default()
         name = args.name or f"{base.name}-lora-{datetime.now():%Y%m%d-%H%M}"
         job = engine.finetune.create(name, base.name, train, _settings(args), host, held_out=held,
@@ -248,7 +241,7 @@ def _start_and_follow(engine, job, args) -> int:
 
 
 def cmd_resume(args) -> int:
-    with _engine(args) as engine:
+    with open_engine(args) as engine:
         return _start_and_follow(engine, engine.finetune.get(args.job), args)
 
 
@@ -263,7 +256,7 @@ def _job_dict(job) -> dict:
 
 
 def cmd_list(args) -> int:
-    with _engine(args) as engine:
+    with open_engine(args) as engine:
         jobs = engine.finetune.list()
     if args.json:
         print(json.dumps([_job_dict(j) for j in jobs], ensure_ascii=False, indent=2, default=str))
@@ -282,7 +275,7 @@ def cmd_list(args) -> int:
 def cmd_status(args) -> int:
     if not args.job:
         return cmd_list(args)
-    with _engine(args) as engine:
+    with open_engine(args) as engine:
         job = engine.finetune.get(args.job)
         if args.follow and job.active:
             return with_secrets(lambda s: _follow(engine, job, args, s), args)
@@ -308,7 +301,7 @@ def cmd_status(args) -> int:
 
 
 def cmd_logs(args) -> int:
-    with _engine(args) as engine:
+    with open_engine(args) as engine:
         job = engine.finetune.get(args.job)
         if job.status in ("running", "converting"):
             try:
@@ -321,7 +314,7 @@ def cmd_logs(args) -> int:
 
 
 def cmd_cancel(args) -> int:
-    with _engine(args) as engine:
+    with open_engine(args) as engine:
         job = with_secrets(lambda s: engine.finetune.cancel(args.job, s), args)
     print(f"{job.name}: {job.status} at step {job.step}. Nothing of it runs on {job.host.label} any more; "
           f"`bunko finetune resume {job.name}` continues from its last checkpoint.")
@@ -329,7 +322,7 @@ def cmd_cancel(args) -> int:
 
 
 def cmd_clean(args) -> int:
-    with _engine(args) as engine:
+    with open_engine(args) as engine:
         job = engine.finetune.get(args.job)
         with_secrets(lambda s: engine.finetune.clean(job.id, s, forget=args.forget), args)
     print(f"Removed {job.name}'s files on {job.host.label}" + (" and forgot the job." if args.forget else "."))
@@ -337,7 +330,7 @@ def cmd_clean(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    with _engine(args) as engine:
+    with open_engine(args) as engine:
         rows = engine.compare_adapter(args.job, n=args.n)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -373,11 +366,11 @@ def cmd_setup(args) -> int:
     kind = "cpu" if args.cpu else "cuda" if args.cuda else None
     started = time.monotonic()
 
-    def line(text: str) -> None:
+    def line(progress) -> None:
         if args.verbose or not sys.stderr.isatty():
-            print(text, file=sys.stderr)
+            print(progress.message, file=sys.stderr)
         else:
-            sys.stderr.write("\r\033[K" + text[:100])
+            sys.stderr.write("\r\033[K" + progress.message[:100])
 
     with_secrets(lambda s: setup_trainer(parse_host(args.host, args), s, kind, line), args)
     print(f"\nThe trainer's environment is ready ({time.monotonic() - started:.0f} s).")

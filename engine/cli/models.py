@@ -1,7 +1,7 @@
 """`bunko models`: list, add, remove and install chat models and LoRA adapters.
 
-Like engine/cli.py, this only translates arguments and output; the work is in
-engine.models, and BunkoErrors are turned into messages by cli.main.
+Like the rest of engine/cli/, this only translates arguments and output; the work is in
+engine.llm.registry, and BunkoErrors are turned into messages by commands.main.
 """
 
 from __future__ import annotations
@@ -11,17 +11,11 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from .. import paths
 from ..errors import BunkoError, ModelError
 from ..timefmt import size as size_text
+from .common import open_engine, print_table
 
 DEFAULT_N_CTX = 4096  # the context length the GPU-fit column assumes
-
-
-def _open_store(args):
-    from ..store import open_store
-
-    return open_store(getattr(args, "db", None) or paths.default_db_path())
 
 
 def _size(n: int | None) -> str:
@@ -59,11 +53,11 @@ def _gpu_column(models, n_ctx: int) -> dict[str, tuple[str, str]]:
 
 
 def cmd_models(args) -> int:
-    from ..llm.registry import ModelRegistry, bunko_made
+    from ..llm.registry import bunko_made
 
-    store = _open_store(args)
+    engine = open_engine(args)
     try:
-        registry = ModelRegistry(store)
+        registry = engine.models
         action = getattr(args, "models_command", None)
         if action == "add":
             if args.adapter and not args.base:
@@ -90,7 +84,7 @@ def cmd_models(args) -> int:
             print(f"bunko: {exc}", file=sys.stderr)
         return _list(registry.list(), args)
     finally:
-        store.close()
+        engine.close()
 
 
 def _list(models, args) -> int:
@@ -115,12 +109,6 @@ def _list(models, args) -> int:
     print("* built in")
     return 0
 
-
-def print_table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    """Left-aligned columns two spaces apart, the header first."""
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    for r in [head, *rows]:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
 
 
 def _progress_printer():

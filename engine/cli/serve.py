@@ -1,6 +1,6 @@
-"""`bunko serve`: the OpenAI-compatible API of engine/serve.py, from the command line.
+"""`bunko serve`: the OpenAI-compatible API of engine/serve/, from the command line.
 
-Like engine/cli.py this only translates arguments and output; BunkoErrors are
+Like the rest of engine/cli/ this only translates arguments and output; BunkoErrors are
 turned into messages by cli.main.
 """
 

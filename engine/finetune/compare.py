@@ -1,9 +1,11 @@
-"""Questions for the before/after comparison: held-out examples first, training ones if none."""
+"""The before/after comparison of a fine-tune: held-out questions (training ones if none)
+answered by the base model alone and with the adapter."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable
 
 
 def held_out_questions(job_dir: Path, n: int) -> list[tuple[str, str]]:
@@ -25,3 +27,9 @@ def held_out_questions(job_dir: Path, n: int) -> list[tuple[str, str]]:
         if pairs:
             break
     return pairs
+
+
+def before_after(job_dir: Path, n: int, before: Callable[[str], str], after: Callable[[str], str]) -> list[dict]:
+    """question, expected, before, after for up to `n` held-out questions."""
+    return [{"question": q, "expected": expected, "before": before(q), "after": after(q)}
+            for q, expected in held_out_questions(job_dir, n)]

@@ -92,3 +92,16 @@ def estimate(n_params: int, n_layers: int, hidden: int, examples: int, mean_toke
     rate = 25e12 / (6 * n_params) if gpu else 70 * 135e6 / n_params
     seconds = steps * s.batch * tokens / max(rate, 1e-6) + (30 if gpu else 10)
     return Estimate(steps, memory, seconds, "gpu" if gpu else "cpu")
+
+
+def estimate_for_model(gguf_path, examples: list[dict], settings: TrainSettings, gpu: bool) -> Estimate:
+    """`estimate` for a GGUF base, its size read from the file."""
+    import numpy as np
+
+    from ..llm.gguf_file import read_gguf_info
+    from .dataset import example_tokens
+
+    info = read_gguf_info(gguf_path)
+    n_params = sum(int(np.prod(t[0])) for t in info.tensors.values())
+    mean = sum(example_tokens(e) for e in examples) / max(1, len(examples))
+    return estimate(n_params, info.n_layers or 1, info.n_embd or 1, len(examples), mean, settings, gpu)

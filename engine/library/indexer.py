@@ -299,7 +299,8 @@ class IndexRun:
             eta = elapsed * (self.bytes_total - self.bytes_done) / self.bytes_done
         self.progress(IndexProgress(
             self.name, phase, self.files_total, self.files_done, self.counts["failed"],
-            self.counts["chunks"], self.bytes_total, self.bytes_done, elapsed, rate, eta, current,
+            self.counts["chunks"], self.bytes_total, self.bytes_done, elapsed, rate, current,
+            done=self.bytes_done, total=self.bytes_total, unit="bytes", eta_s=eta,
         ))
 
     def run(self) -> IndexResult:

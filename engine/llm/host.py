@@ -9,13 +9,12 @@ from __future__ import annotations
 import logging
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from ..errors import ModelLoadError
 from .registry import check_file
-from ..types import LoadSettings
+from ..types import LoadSettings, ModelState
 from . import gpu
 from .gguf_file import read_gguf_info
 from .runtime import LoadedModel, default_threads
@@ -23,22 +22,6 @@ from .runtime import LoadedModel, default_threads
 log = logging.getLogger(__name__)
 
 MAX_DEFAULT_CTX = 8192
-
-
-@dataclass(frozen=True)
-class ModelState:
-    """What is loaded, for the models list and the status bar."""
-
-    model: str
-    path: str
-    adapter: str | None
-    adapter_scale: float
-    n_ctx: int
-    n_threads: int
-    n_gpu_layers: int
-    offload: str            # "CPU", "all 30 layers", "12/28 layers"
-    offload_reason: str
-    chat_template: str | None
 
 
 def available_memory() -> int | None:

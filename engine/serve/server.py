@@ -325,7 +325,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        model = target.id or self.server.engine.host.state.model
+        model = target.id or self.server.engine.loaded_model().model
         base = {"id": f"chatcmpl-{secrets.token_hex(12)}", "object": "chat.completion.chunk",
                 "created": int(time.time()), "model": model}
 

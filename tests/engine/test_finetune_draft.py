@@ -30,7 +30,7 @@ def test_draft_from_a_library(tmp_path, embedder_dir):
         engine.index("docs")
         engine.load_model(None, LoadSettings(n_ctx=2048, n_threads=2))
         seen = []
-        ds = engine.draft_examples("docs", count=2, on_item=lambda n, total, ex: seen.append((n, total)))
+        ds = engine.draft_examples("docs", count=2, progress=lambda p: seen.append((p.done, p.total)))
         assert seen == [(1, 2), (2, 2)]
         assert len(ds.examples) + len(ds.problems) == 2   # each passage gives a pair or a stated problem
         for ex in ds.examples:

@@ -1,0 +1,115 @@
+"""Libraries: the folders registered with Bunko, their documents and counts.
+
+The SQL for libraries lives here so that `engine.api` only delegates; indexing a
+library is `indexer.index_library`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import BunkoError, LibraryNotFoundError
+from ..store import Store
+from ..types import DocumentInfo, Library
+from .indexer import delete_library_rows
+
+
+class Libraries:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def list(self) -> list[Library]:
+        cur = self.store.cursor()
+        try:
+            rows = cur.execute("""
+                SELECT l.id, l.name, l.root, l.embedder_name, l.embedder_id, l.watch, l.created_at, l.indexed_at,
+                       count(d.id) FILTER (WHERE d.status = 'indexed'),
+                       coalesce(sum(d.n_chunks), 0),
+                       count(d.id) FILTER (WHERE d.status = 'skipped'),
+                       count(d.id) FILTER (WHERE d.status = 'error'),
+                       coalesce(sum(d.size) FILTER (WHERE d.status = 'indexed'), 0)
+                FROM libraries l LEFT JOIN documents d ON d.library_id = l.id
+                GROUP BY ALL ORDER BY l.name""").fetchall()
+        finally:
+            cur.close()
+        return [Library(*row) for row in rows]
+
+    def get(self, key: str | int, libs: list[Library] | None = None) -> Library:
+        """A library by name, id or folder (among `libs`, if already read)."""
+        libs = self.list() if libs is None else libs
+        for lib in libs:
+            if str(lib.id) == str(key) or lib.name == key:
+                return lib
+        if isinstance(key, str):
+            folder = str(Path(key).expanduser().resolve())
+            for lib in libs:
+                if lib.root == folder:
+                    return lib
+        names = ", ".join(lib.name for lib in libs) or "none yet"
+        raise LibraryNotFoundError(f"There is no library called {key!r} (libraries: {names}).")
+
+    def add(self, folder: Path | str, name: str | None, embedder) -> Library:
+        """Register a folder for `embedder`'s vectors. Adding it twice returns the first."""
+        root = Path(folder).expanduser().resolve()
+        if not root.is_dir():
+            raise BunkoError(f"The folder {root} does not exist or is not a folder.")
+        libs = self.list()
+        for lib in libs:
+            if lib.root == str(root):
+                return lib
+        name = name or root.name or str(root)
+        taken = {lib.name for lib in libs}
+        base, n = name, 2
+        while name in taken:
+            name, n = f"{base} ({n})", n + 1
+        with self.store.transaction() as cur:
+            next_id = cur.execute("SELECT coalesce(max(id), 0) + 1 FROM libraries").fetchone()[0]
+            cur.execute(
+                "INSERT INTO libraries (id, name, root, embedder_id, embedder_name, dim) VALUES (?, ?, ?, ?, ?, ?)",
+                [next_id, name, str(root), embedder.model_id, embedder.name, embedder.dim],
+            )
+        return self.get(name)
+
+    def remove(self, lib: Library) -> None:
+        """Forget a library and everything indexed from it (the folder is not touched)."""
+        with self.store.transaction() as cur:
+            delete_library_rows(cur, lib.id)
+            cur.execute("DELETE FROM libraries WHERE id = ?", [lib.id])
+
+    def clear(self, lib: Library, embedder) -> None:
+        """Drop everything indexed from `lib` and mark it for `embedder`'s vectors."""
+        with self.store.transaction() as cur:
+            delete_library_rows(cur, lib.id)
+            cur.execute("UPDATE libraries SET embedder_id = ?, embedder_name = ?, dim = ? WHERE id = ?",
+                        [embedder.model_id, embedder.name, embedder.dim, lib.id])
+
+    def set_watch(self, lib: Library, watch: bool) -> None:
+        with self.store.transaction() as cur:
+            cur.execute("UPDATE libraries SET watch = ? WHERE id = ?", [watch, lib.id])
+
+    def documents(self, lib: Library, status: str | None = None) -> list[DocumentInfo]:
+        sql = "SELECT library_id, path, status, reason, size, kind, n_chunks FROM documents WHERE library_id = ?"
+        params: list = [lib.id]
+        if status:
+            sql += " AND status = ?"
+            params.append(status)
+        cur = self.store.cursor()
+        try:
+            rows = cur.execute(sql + " ORDER BY path", params).fetchall()
+        finally:
+            cur.close()
+        return [DocumentInfo(*row) for row in rows]
+
+    def sample_passages(self, lib: Library, count: int, min_chars: int) -> list[tuple[int, str, str]]:
+        """`count` passages (chunk id, file, text) of at least `min_chars`, spread evenly over `lib`."""
+        cur = self.store.cursor()
+        try:
+            rows = cur.execute(
+                "SELECT c.id, d.path, c.text FROM chunks c JOIN documents d ON d.id = c.document_id "
+                "WHERE c.library_id = ? AND length(c.text) >= ? ORDER BY c.id", [lib.id, min_chars]).fetchall()
+        finally:
+            cur.close()
+        if len(rows) <= count:
+            return [tuple(r) for r in rows]
+        stride = len(rows) / count
+        return [tuple(rows[int(i * stride)]) for i in range(count)]
