@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import logging
-import weakref
-
-import shiboken6
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem,
                                QMessageBox, QPushButton, QVBoxLayout, QWidget)
 
+from ..common import while_alive
+
 log = logging.getLogger(__name__)
 
-
-def while_alive(widget: QWidget, method: str, *args):
-    """A runner callback that holds `widget` only weakly and does nothing once it is gone.
-
-    A task's callbacks can be released on a worker thread; if they held the last
-    reference to a widget, PySide would delete it there and crash."""
-    ref = weakref.ref(widget)
-
-    def call(*more):
-        target = ref()
-        if target is not None and shiboken6.isValid(target):
-            getattr(target, method)(*args, *more)
-    return call
 
 
 ID_ROLE = Qt.ItemDataRole.UserRole

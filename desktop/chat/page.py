@@ -17,7 +17,8 @@ from engine.errors import BunkoError
 from engine.types import Source
 
 from .chat_options import ChatOptions, OptionsBar
-from .conversation_list import ConversationList, while_alive
+from ..common import while_alive
+from .conversation_list import ConversationList
 from .input_box import ChatInput
 from .message_view import MessageView
 from .transcript import Transcript

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
 
 import engine.api as api
 
-from ..chat.conversation_list import while_alive
+from ..common import while_alive
 from ..dropping import DropPaths
 from .examples_model import ExamplesModel
 from .training_view import ERROR, WARN

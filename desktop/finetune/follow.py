@@ -15,7 +15,7 @@ import threading
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication
 
-from ..chat.conversation_list import while_alive
+from ..common import while_alive
 from .host_dialogs import SessionSecrets, ask_to_retry
 
 log = logging.getLogger(__name__)

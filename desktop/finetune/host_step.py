@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QFileDialog, QFormLayout
 
 import engine.api as api
 
-from ..chat.conversation_list import while_alive
+from ..common import while_alive
 from .host_dialogs import ask_to_retry, error_text
 from .jobs_model import host_text
 from .ssh_config import ssh_hosts

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from ..library.page import local_time
+from ..common import local_time
 from .jobs_model import host_text, status_text
 from .results import CompareTable, TrainingRecord
 from .training_view import ERROR, TrainingView

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, Qt
 
-from ..library.page import local_time
-
-ACTIVE = ("setup", "uploading", "running", "converting")   # the engine's Job.active statuses
-RESUMABLE = ("created", "failed", "cancelled")             # what engine.finetune.start accepts
+from ..common import local_time
 
 JOB_ID = Qt.ItemDataRole.UserRole
 

@@ -13,11 +13,11 @@ from PySide6.QtCore import QItemSelectionModel, QSignalBlocker, Qt, QTimer
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton,
                                QSplitter, QTableView, QVBoxLayout, QWidget)
 
-from ..chat.conversation_list import while_alive
+from ..common import while_alive
 from .follow import Followers
 from .host_dialogs import error_text
 from .job_detail import JobDetail
-from .jobs_model import JOB_ID, RESUMABLE, JobsModel, host_text
+from .jobs_model import JOB_ID, JobsModel, host_text
 from ..i18n import Retranslating
 
 log = logging.getLogger(__name__)
@@ -191,13 +191,11 @@ class FinetunePage(Retranslating, QWidget):
         job = self.selected_job()
         busy = job is not None and self.followers.busy(job.id)
         self.cancel_button.setEnabled(job is not None and (job.active or busy))
-        resumable = job is not None and not busy and (
-            job.status in RESUMABLE or job.status in ("running", "converting"))
-        self.resume_button.setEnabled(resumable)
+        self.resume_button.setEnabled(job is not None and not busy and (job.can_start or job.can_follow))
         self.resume_button.setToolTip(
             self.tr("Follow this job again") if job is not None and job.active
             else self.tr("Start the job, or continue it from its last checkpoint"))
-        self.clean_button.setEnabled(job is not None and not job.active and not busy)
+        self.clean_button.setEnabled(job is not None and job.can_clean and not busy)
         self.chat_button.setEnabled(job is not None and job.status == "done" and bool(job.adapter))
 
     # -- following -------------------------------------------------------------------------------
@@ -250,7 +248,7 @@ class FinetunePage(Retranslating, QWidget):
             return
         self.notes.pop(job.id, None)
         self.detail.set_note(None)
-        if job.status in RESUMABLE:
+        if job.can_start:
             self.followers.start(job)
         else:
             self.followers.follow(job)

@@ -15,8 +15,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBo
 
 import engine.api as api
 
-from ..chat.conversation_list import while_alive
-from ..models.page import human_size
+from ..common import human_size, while_alive
 from .training_view import ERROR, WARN
 from ..i18n import Retranslating
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWizardPage
 
-from ..chat.conversation_list import while_alive
+from ..common import while_alive
 from .host_dialogs import error_text
 from .jobs_model import host_text
 from .results import CompareTable

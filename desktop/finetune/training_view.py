@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QProgressBar, QTabWidget, 
 
 from engine.api import clock
 
-from ..models.page import human_size
+from ..common import human_size
 from .jobs_model import host_text, status_text
 from .loss_curve import LossCurve
 from ..i18n import Retranslating

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, QTimer
@@ -17,6 +16,7 @@ from engine.types import IndexProgress, IndexResult, Library
 
 from ..dropping import DropPaths
 from .indexing import IndexQueue
+from ..common import local_time
 from .progress import IndexProgressPanel
 from .skipped import SkippedFilesView
 
@@ -25,14 +25,6 @@ log = logging.getLogger(__name__)
 WATCH_INTERVAL_KEY = "library/watch_interval"  # seconds between re-indexing watched libraries
 DEFAULT_WATCH_INTERVAL = 30.0
 
-
-def local_time(value: datetime | None) -> str:
-    """The database keeps local wall-clock time; an aware value is converted to it."""
-    if value is None:
-        return ""
-    if value.tzinfo is not None:
-        value = value.astimezone()
-    return value.strftime("%Y-%m-%d %H:%M")
 
 
 class LibrariesPage(DropPaths, QWidget):

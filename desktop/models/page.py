@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
 from engine.api import data_dir
 from engine.errors import AdapterNeedsBaseError, ModelError
 
+from ..common import human_size
 from ..dropping import DropPaths
 from .settings_panel import ModelSettingsPanel
 
@@ -25,11 +26,6 @@ SORT = Qt.ItemDataRole.UserRole + 1
 # How the engine's template families read in the list.
 TEMPLATE_LABELS = {"chatml": "ChatML", "llama3": "Llama 3", "gemma": "Gemma", "mistral": "Mistral", "phi": "Phi"}
 
-
-def human_size(size: int | None) -> str:
-    if not size:
-        return ""
-    return f"{size / 1e9:.2f} GB" if size >= 1e9 else f"{size / 1e6:.1f} MB"
 
 
 def needs_base(exc: BaseException) -> bool:

@@ -69,6 +69,21 @@ class Job:
     def active(self) -> bool:
         return self.status in ACTIVE
 
+    # What each status allows: callers (the app's buttons, the CLI) ask these, not the status.
+    @property
+    def can_start(self) -> bool:
+        """`start` accepts it: new, failed, cancelled, or a start that was cut off."""
+        return self.status in RESUMABLE
+
+    @property
+    def can_follow(self) -> bool:
+        """The trainer (or the conversion) runs: `follow` picks it up."""
+        return self.status in ("running", "converting")
+
+    @property
+    def can_clean(self) -> bool:
+        return not self.active
+
     @property
     def fraction(self) -> float:
         return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
@@ -185,7 +200,7 @@ class Jobs:
         """Connect, set up the environment if needed, upload, start the trainer detached.
         Also resumes a failed or cancelled job (the trainer continues from its checkpoint)."""
         job = self.get(key)
-        if job.status not in RESUMABLE:
+        if not job.can_start:
             raise FinetuneError(f"Job {job.name} is {job.status}; only a new, failed or cancelled job starts "
                                 "(or one whose start was cut off).")
         say = on_event or (lambda _e: None)
@@ -262,7 +277,7 @@ class Jobs:
              on_event: EventSink | None = None) -> Job:
         """Take what the trainer wrote since last time; finish the job when it has ended."""
         job = self.get(key)
-        if job.status not in ("running", "converting"):
+        if not job.can_follow:
             return job
         own = host is None
         host = host or self._connect(job, secrets)
@@ -442,7 +457,7 @@ class Jobs:
         """Remove the job's folder on the host (checkpoints, copies); with `forget`, the job
         and its files here too. The registered adapter stays."""
         job = self.get(key)
-        if job.active:
+        if not job.can_clean:
             raise FinetuneError(f"Job {job.name} is {job.status}; cancel it before cleaning up.")
         if job.host.kind != "local" and job.remote_dir:
             host = self._connect(job, secrets)

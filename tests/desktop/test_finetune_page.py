@@ -308,6 +308,22 @@ def test_page_lists_jobs_with_their_status_and_error(ctx, qtbot, base):
     qtbot.waitUntil(lambda: "Cancelled" in page.detail.view.status_label.text(), timeout=10000)
 
 
+def test_a_start_cut_off_during_upload_can_be_resumed(ctx, qtbot, base, page):
+    """The buttons ask the engine's Job what its status allows (the desktop kept a copy of the
+    status lists that had drifted: Resume stayed off for a start cut off in setup or upload)."""
+    from engine.api import preset
+
+    jobs = ctx.engine.finetune
+    job = jobs.create("cut-off", base, [_example("Q?", "A.")], preset("quick"))
+    jobs._update(job.id, status="uploading")
+    assert jobs.get(job.id).can_start and not jobs.get(job.id).can_clean
+    page.refresh()
+    qtbot.waitUntil(lambda: page.model.row_of(job.id) >= 0, timeout=10000)
+    page.select(job.id)
+    qtbot.waitUntil(lambda: page.resume_button.isEnabled(), timeout=10000)
+    assert not page.clean_button.isEnabled()
+
+
 def test_a_job_still_running_at_start_is_followed_and_its_events_shown(ctx, qtbot, base):
     """The app died while a trainer ran: the page follows it again, shows its steps, and
     when the trainer is found gone with an error, shows that error in words."""
