@@ -25,7 +25,7 @@ from .errors import BunkoError, EmbedderMismatchError
 from .library.indexer import index_library
 from .library.service import Libraries
 from .store import Store, open_store
-from .types import (Answer, AnswerEvent, DocumentInfo, GenerationSettings, IndexProgress, IndexResult, Library,
+from .types import (Answer, AnswerEvent, AskOptions, DocumentInfo, GenerationSettings, IndexProgress, IndexResult, Library,
                     LoadSettings, ModelState, Progress, SearchHit, Source)
 from .search.vectors import VectorIndex
 
@@ -57,7 +57,7 @@ __all__ = [
     "Dataset", "RowProblem", "read_dataset", "approx_tokens", "example_tokens", "HostReport", "HostSpec", "Secrets", "PRESETS", "Estimate",
     "TrainSettings", "preset", "probe_host", "setup_trainer",
     "gpu_offload_supported", "gpu_present", "clock", "Engine", "CancelToken", "Library", "DocumentInfo", "IndexProgress", "IndexResult",
-    "SearchHit", "BunkoError", "__version__", "data_dir", "default_db_path", "log_dir", "Answer", "AnswerEvent", "GenerationSettings", "LoadSettings", "ModelState", "Progress", "Source",
+    "SearchHit", "BunkoError", "__version__", "data_dir", "default_db_path", "log_dir", "Answer", "AnswerEvent", "AskOptions", "GenerationSettings", "LoadSettings", "ModelState", "Progress", "Source",
 ]
 
 
@@ -301,9 +301,11 @@ class Engine:
                 self._chat = Chat(self.host, self.conversations, self.search)
             return self._chat
 
-    def ask(self, question: str, conversation_id: int | None = None, **options) -> Iterator[AnswerEvent]:
-        """Stream an answer inside a conversation; see `Chat.ask` for the options."""
-        return self.chat.ask(question, conversation_id, **options)
+    def ask(self, question: str, conversation_id: int | None = None, options: AskOptions | None = None, *,
+            cancel: CancelToken | None = None, **choices) -> Iterator[AnswerEvent]:
+        """Stream an answer inside a conversation (a new one when None); `choices` are AskOptions
+        fields given as keywords."""
+        return self.chat.ask(question, conversation_id, options, cancel=cancel, **choices)
 
     # -- fine-tuning ---------------------------------------------------------------
     @property

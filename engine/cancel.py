@@ -18,9 +18,6 @@ class CancelToken:
     def cancelled(self) -> bool:
         return self._event.is_set()
 
-    def is_set(self) -> bool:  # threading.Event's name, so a token can stand in for one
-        return self._event.is_set()
-
     def raise_if_cancelled(self) -> None:
         if self._event.is_set():
             raise Cancelled("Cancelled.")

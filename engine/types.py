@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -223,3 +223,27 @@ class ModelState:
     offload: str            # "CPU", "all 30 layers", "12/28 layers"
     offload_reason: str
     chat_template: str | None
+
+
+@dataclass(frozen=True)
+class AskOptions:
+    """How to answer one question. In a conversation, what is None here falls back to the
+    conversation's own choices, then to the defaults."""
+
+    rag: bool | None = None                   # None: with documents when libraries are chosen
+    libraries: tuple[str, ...] | None = None
+    sources: tuple[Source, ...] | None = None  # passages chosen already (the API's callers)
+    k: int | None = None                       # passages to retrieve
+    path: str | None = None                    # a glob on paths inside the libraries
+    model: str | None = None
+    adapter: str | None = None
+    adapter_scale: float | None = None
+    settings: GenerationSettings | None = None
+    system_prompt: str | None = None
+
+    def with_choices(self, **choices) -> "AskOptions":
+        """A copy with keyword choices applied (lists become tuples: the value stays frozen)."""
+        for key in ("libraries", "sources"):
+            if choices.get(key) is not None:
+                choices[key] = tuple(choices[key])
+        return replace(self, **choices) if choices else self

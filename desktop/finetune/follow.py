@@ -60,7 +60,7 @@ class Followers(QObject):
         jobs, secrets, job_id = self.ctx.engine.finetune, self.secrets.get(job.host), job.id
 
         def start(progress, cancel):
-            return jobs.start(job_id, secrets, on_event=progress, cancel=cancel)
+            return jobs.start(job_id, secrets, progress, cancel)
 
         self._tasks[("start", job_id)] = self.ctx.runner.run(
             start, key=f"start-{job_id}", on_progress=while_alive(self, "_emit", job_id),
@@ -92,7 +92,7 @@ class Followers(QObject):
             # A follower holds a pool thread for hours: give the pool one more meanwhile.
             _grow(pool, 1)
             try:
-                return jobs.follow(job_id, secrets, on_event=progress, cancel=cancel)
+                return jobs.follow(job_id, secrets, progress, cancel)
             finally:
                 _grow(pool, -1)
 
@@ -100,8 +100,8 @@ class Followers(QObject):
             follow, key=follow_key(job_id), on_progress=while_alive(self, "_emit", job_id),
             on_done=while_alive(self, "_ended"), on_error=while_alive(self, "_follow_failed", job))
 
-    def _emit(self, job_id: int, event: dict) -> None:
-        self.event.emit(job_id, event)
+    def _emit(self, job_id: int, progress) -> None:
+        self.event.emit(job_id, progress.item)  # the trainer's event (a dict) that this Progress carries
 
     def _ended(self, job) -> None:
         self.ended.emit(job.id, job)

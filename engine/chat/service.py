@@ -21,7 +21,7 @@ from . import citations, prompt
 from .attribution import attribute
 from ..llm.host import ModelHost
 from ..llm.runtime import GenerationStats
-from ..types import Answer, AnswerEvent, GenerationSettings, Source
+from ..types import Answer, AnswerEvent, AskOptions, GenerationSettings, Source
 
 log = logging.getLogger(__name__)
 
@@ -46,21 +46,21 @@ class Chat:
         hits = self._search(question, k=k, libraries=libraries or None, path=path)
         return [Source.from_hit(i, h) for i, h in enumerate(hits, 1)]
 
-    def stream(self, question: str, *, history: list[prompt.Turn] = (), rag: bool = False,
-               libraries: list[str] | None = None, sources: list[Source] | None = None,
-               k: int = DEFAULT_K, path: str | None = None, model: str | None = None,
-               adapter: str | None = None, adapter_scale: float = 1.0,
-               settings: GenerationSettings | None = None, system_prompt: str | None = None,
-               cancel: CancelToken | None = None) -> Iterator[AnswerEvent]:
-        """Events: `sources` (the passages that fit), `token`s, then `done` with the Answer."""
-        settings = settings or GenerationSettings()
-        if rag and sources is None:
-            sources = self.retrieve(question, libraries, k, path)
+    def stream(self, question: str, options: AskOptions | None = None, *, history: list[prompt.Turn] = (),
+               cancel: CancelToken | None = None, **choices) -> Iterator[AnswerEvent]:
+        """Events: `sources` (the passages that fit), `token`s, then `done` with the Answer.
+        `choices` are AskOptions fields given as keywords."""
+        o = (options or AskOptions()).with_choices(**choices)
+        settings = o.settings or GenerationSettings()
+        sources = o.sources
+        if o.rag and sources is None:
+            sources = self.retrieve(question, list(o.libraries or ()), o.k or DEFAULT_K, o.path)
         sources = list(sources or [])
         pieces: list[str] = []
-        with self.host.use(model, adapter, adapter_scale) as (llm, state):
-            built = prompt.build(llm, state.chat_template, system_prompt, list(history), question,
-                                 list(_prompt_sources(sources)), rag, reserve=settings.max_tokens)
+        scale = 1.0 if o.adapter_scale is None else o.adapter_scale
+        with self.host.use(o.model, o.adapter, scale) as (llm, state):
+            built = prompt.build(llm, state.chat_template, o.system_prompt, list(history), question,
+                                 list(_prompt_sources(sources)), bool(o.rag), reserve=settings.max_tokens)
             kept = {s.number for s in built.sources}
             sources = [s for s in sources if s.number in kept]
             yield AnswerEvent("sources", sources=tuple(sources))
@@ -102,58 +102,61 @@ class Chat:
                 pending = None
         return turns
 
-    def ask(self, question: str, conversation_id: int | None = None, *,
-            libraries: list[str] | None = None, rag: bool | None = None, k: int | None = None,
-            path: str | None = None, model: str | None = None, adapter: str | None = None,
-            adapter_scale: float | None = None, settings: GenerationSettings | None = None,
-            cancel: CancelToken | None = None) -> Iterator[AnswerEvent]:
+    def ask(self, question: str, conversation_id: int | None = None, options: AskOptions | None = None, *,
+            cancel: CancelToken | None = None, **choices) -> Iterator[AnswerEvent]:
         """Answer in a conversation (a new one when None); what is given here overrides
         the conversation's own choices for this answer."""
+        o = (options or AskOptions()).with_choices(**choices)
         conv = (self.conversations.get(conversation_id) if conversation_id is not None else
-                self.conversations.create(self.conversations.auto_title(question), model=model,
-                                          adapter=adapter, adapter_scale=adapter_scale or 1.0,
-                                          libraries=tuple(libraries or ()),
-                                          settings=(settings.as_dict() if settings else None)))
+                self.conversations.create(self.conversations.auto_title(question), model=o.model,
+                                          adapter=o.adapter, adapter_scale=o.adapter_scale or 1.0,
+                                          libraries=o.libraries or (),
+                                          settings=(o.settings.as_dict() if o.settings else None)))
         history = self.history(self.conversations.messages(conv.id))
         self.conversations.add_message(conv.id, "user", question)
-        yield from self._answer(conv, question, history, libraries, rag, k, path, model, adapter,
-                                adapter_scale, settings, cancel)
+        yield from self._answer(conv, question, history, o, cancel)
 
-    def regenerate(self, conversation_id: int, cancel: CancelToken | None = None, **overrides) -> Iterator[AnswerEvent]:
+    def regenerate(self, conversation_id: int, options: AskOptions | None = None, *,
+                   cancel: CancelToken | None = None, **choices) -> Iterator[AnswerEvent]:
         """Answer the last question again, replacing the last answer."""
         messages = self.conversations.messages(conversation_id)
         last_user = next((m for m in reversed(messages) if m.role == "user"), None)
         if last_user is None:
             raise ValueError("This conversation has no question to answer again.")
         self.conversations.truncate(conversation_id, last_user.seq + 1)
-        return self._continue(conversation_id, last_user, cancel, overrides)
+        return self._continue(conversation_id, last_user, (options or AskOptions()).with_choices(**choices), cancel)
 
-    def edit(self, message_id: int, text: str, cancel: CancelToken | None = None, **overrides) -> Iterator[AnswerEvent]:
+    def edit(self, message_id: int, text: str, options: AskOptions | None = None, *,
+             cancel: CancelToken | None = None, **choices) -> Iterator[AnswerEvent]:
         """Change a question and answer it again; everything after it goes."""
         msg = self.conversations.message(message_id)
         if msg.role != "user":
             raise ValueError("Only a question can be edited and sent again.")
         self.conversations.truncate(msg.conversation_id, msg.seq + 1)
         self.conversations.update_message(message_id, content=text)
-        return self._continue(msg.conversation_id, self.conversations.message(message_id), cancel, overrides)
+        return self._continue(msg.conversation_id, self.conversations.message(message_id),
+                              (options or AskOptions()).with_choices(**choices), cancel)
 
-    def _continue(self, conversation_id, user_msg, cancel, overrides):
+    def _continue(self, conversation_id: int, user_msg: Message, options: AskOptions,
+                  cancel: CancelToken | None) -> Iterator[AnswerEvent]:
         conv = self.conversations.get(conversation_id)
         history = self.history([m for m in self.conversations.messages(conversation_id) if m.seq < user_msg.seq])
-        o = overrides
-        return self._answer(conv, user_msg.content, history, o.get("libraries"), o.get("rag"), o.get("k"),
-                            o.get("path"), o.get("model"), o.get("adapter"), o.get("adapter_scale"),
-                            o.get("settings"), cancel)
+        return self._answer(conv, user_msg.content, history, options, cancel)
 
-    def _answer(self, conv, question, history, libraries, rag, k, path, model, adapter, adapter_scale,
-                settings, cancel) -> Iterator[AnswerEvent]:
-        libraries = list(libraries) if libraries is not None else list(conv.libraries)
-        rag = bool(libraries) if rag is None else rag
-        settings = settings or GenerationSettings.from_dict(conv.settings)
-        k = k or int(conv.settings.get("k", DEFAULT_K))
-        model = model or conv.model
-        adapter = adapter if adapter is not None else conv.adapter
-        scale = adapter_scale if adapter_scale is not None else conv.adapter_scale
+    def _resolve(self, conv, o: AskOptions) -> AskOptions:
+        """The options for one answer in `conv`: given values first, then the conversation's."""
+        libraries = tuple(o.libraries) if o.libraries is not None else tuple(conv.libraries)
+        return AskOptions(
+            rag=bool(libraries) if o.rag is None else o.rag, libraries=libraries, sources=o.sources,
+            k=o.k or int(conv.settings.get("k", DEFAULT_K)), path=o.path, model=o.model or conv.model,
+            adapter=o.adapter if o.adapter is not None else conv.adapter,
+            adapter_scale=o.adapter_scale if o.adapter_scale is not None else conv.adapter_scale,
+            settings=o.settings or GenerationSettings.from_dict(conv.settings), system_prompt=conv.system_prompt)
+
+    def _answer(self, conv, question: str, history: list[prompt.Turn], options: AskOptions,
+                cancel: CancelToken | None) -> Iterator[AnswerEvent]:
+        o = self._resolve(conv, options)
+        model, adapter, settings = o.model, o.adapter, o.settings
         msg = self.conversations.add_message(conv.id, "assistant", "", model=model, adapter=adapter,
                                              settings=settings.as_dict(), status="stopped")
         text: list[str] = []
@@ -161,9 +164,7 @@ class Chat:
         last_save = time.monotonic()
         done = False
         try:
-            for event in self.stream(question, history=history, rag=rag, libraries=libraries, k=k,
-                                     path=path, model=model, adapter=adapter, adapter_scale=scale,
-                                     settings=settings, system_prompt=conv.system_prompt, cancel=cancel):
+            for event in self.stream(question, o, history=history, cancel=cancel):
                 if event.kind == "sources":
                     sources = event.sources
                     self.conversations.update_message(msg.id, sources=[s.as_dict() for s in sources])

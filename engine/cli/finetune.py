@@ -10,11 +10,11 @@ import getpass
 import json
 import re
 import sys
-import threading
 import time
 from datetime import datetime
 from pathlib import Path
 
+from ..cancel import CancelToken
 from ..errors import BunkoError, FinetuneError, HostKeyUnknownError, PassphraseNeededError
 from .common import open_engine, print_table
 from ..timefmt import clock
@@ -134,7 +134,8 @@ class _Printer:
         self.as_json, self.tty = as_json, sys.stderr.isatty() and not as_json
         self._last_upload = -1
 
-    def __call__(self, e: dict) -> None:
+    def __call__(self, progress) -> None:
+        e = progress.item
         if self.as_json:
             print(json.dumps(e, ensure_ascii=False), flush=True)
             return
@@ -182,11 +183,11 @@ class _Printer:
 
 def _follow(engine, job, args, secrets) -> int:
     printer = _Printer(args.json)
-    cancel = threading.Event()
+    cancel = CancelToken()
     try:
         job = engine.finetune.follow(job.id, secrets, printer, cancel)
     except KeyboardInterrupt:
-        cancel.set()
+        cancel.cancel()
         print(f"\nStopped following. {job.name} goes on training on {job.host.label}; see it with "
               f"`bunko finetune status {job.name} --follow`, stop it with `bunko finetune cancel {job.name}`.",
               file=sys.stderr)

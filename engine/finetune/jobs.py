@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Callable
 
 from .. import paths
+from ..cancel import CancelToken
+from ..types import Progress
 from ..errors import (AuthError, Cancelled, ConnectionLostError, FinetuneError, HostError, HostKeyChangedError,
                       HostKeyUnknownError, JobNotFoundError, ModelError)
 from . import dataset, trainer_env
@@ -35,6 +37,7 @@ ACTIVE = ("setup", "uploading", "running", "converting")
 # setup/uploading are resumable too: a start cut off by a closed app or a dropped link stops there
 RESUMABLE = ("created", "failed", "cancelled", "setup", "uploading")
 EventSink = Callable[[dict], None]
+ProgressSink = Callable[[Progress], None]
 
 _OOM_HINT = ("The trainer ran out of {where} memory. Choose a smaller preset, a shorter sequence length or a "
              "smaller batch (or 4-bit loading on a GPU), then resume: it continues from its last checkpoint.")
@@ -195,15 +198,15 @@ class Jobs:
         return connect(job.host, self.root, secrets)
 
     # -- starting ---------------------------------------------------------------------------
-    def start(self, key: int | str, secrets: Secrets | None = None, on_event: EventSink | None = None,
-              cancel: threading.Event | None = None) -> Job:
+    def start(self, key: int | str, secrets: Secrets | None = None, progress: ProgressSink | None = None,
+              cancel: CancelToken | None = None) -> Job:
         """Connect, set up the environment if needed, upload, start the trainer detached.
         Also resumes a failed or cancelled job (the trainer continues from its checkpoint)."""
         job = self.get(key)
         if not job.can_start:
             raise FinetuneError(f"Job {job.name} is {job.status}; only a new, failed or cancelled job starts "
                                 "(or one whose start was cut off).")
-        say = on_event or (lambda _e: None)
+        say = _events_as_progress(progress)
         self._update(job.id, error=None, error_kind=None, finished_at=None)
         try:
             host = self._connect(job, secrets)
@@ -274,7 +277,7 @@ class Jobs:
 
     # -- following --------------------------------------------------------------------------
     def sync(self, key: int | str, host=None, secrets: Secrets | None = None,
-             on_event: EventSink | None = None) -> Job:
+             progress: ProgressSink | None = None) -> Job:
         """Take what the trainer wrote since last time; finish the job when it has ended."""
         job = self.get(key)
         if not job.can_follow:
@@ -282,7 +285,7 @@ class Jobs:
         own = host is None
         host = host or self._connect(job, secrets)
         try:
-            return self._sync(job, host, on_event or (lambda _e: None))
+            return self._sync(job, host, _events_as_progress(progress))
         finally:
             if own:
                 host.close()
@@ -391,17 +394,17 @@ class Jobs:
         log.info("job %s done: adapter %s registered (final loss %s)", job.name, job.name, result.get("final_loss"))
         return self.get(job.id)
 
-    def follow(self, key: int | str, secrets: Secrets | None = None, on_event: EventSink | None = None,
-               cancel: threading.Event | None = None, interval: float = 1.0,
+    def follow(self, key: int | str, secrets: Secrets | None = None, progress: ProgressSink | None = None,
+               cancel: CancelToken | None = None, interval: float = 1.0,
                give_up_after: float | None = None) -> Job:
         """Sync until the job ends. A lost connection is retried with growing pauses (the
         trainer goes on meanwhile); `give_up_after` seconds of failures stop following only."""
-        say = on_event or (lambda _e: None)
+        say = _events_as_progress(progress)
         host, failing_since, pause = None, None, 2.0
         job = self.get(key)
         try:
             while job.status in ("running", "converting"):
-                if cancel is not None and cancel.is_set():
+                if cancel is not None and cancel.cancelled:
                     break
                 try:
                     if host is None:
@@ -493,7 +496,23 @@ def _eta(started: float, done: int, total: int) -> float | None:
     return round((total - done) * elapsed / done, 1) if done and elapsed > 0.5 else None
 
 
-def _sleep(cancel: threading.Event | None, seconds: float) -> None:
+def _events_as_progress(progress: ProgressSink | None) -> EventSink:
+    """The trainer's and the runner's events (dicts) reach callers as Progress values with the
+    event in `item`: steps count `steps`, an upload counts `bytes`."""
+    if progress is None:
+        return lambda _event: None
+
+    def say(event: dict) -> None:
+        kind = event.get("event")
+        done, unit = (event.get("step", 0), "steps") if kind == "step" else (event.get("done", 0), "bytes") \
+            if kind == "upload" else (0, "")
+        progress(Progress(done=done or 0, total=event.get("total") if unit else None, unit=unit,
+                          eta_s=event.get("eta_s"), message=event.get("line") or event.get("message") or "",
+                          item=event))
+    return say
+
+
+def _sleep(cancel: CancelToken | None, seconds: float) -> None:
     if cancel is not None:
         cancel.wait(seconds)
     else:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import paths
+from ..cancel import CancelToken
 from ..errors import Cancelled, HostError
 from .hosts import HostReport, LocalHost, quote
 
@@ -156,7 +157,8 @@ def env_ready(host, kind: str | None = None) -> bool:
     return any(held.get("kind") == k and held.get("requirements") == requirements_id(k) for k in kinds)
 
 
-def setup(host, kind: str, on_line: Line | None = None, cancel=None, timeout: float = 3 * 3600) -> None:
+def setup(host, kind: str, on_line: Line | None = None, cancel: CancelToken | None = None,
+          timeout: float = 3 * 3600) -> None:
     """Make the venv and install the pinned requirements (minutes; GBs on a GPU host)."""
     if host.spec.env_python:
         return
@@ -184,7 +186,7 @@ def _setup_local(host: LocalHost, target: Path, kind: str, marker: str, say: Lin
         for line in proc.stdout:
             say(line.rstrip())
             tail = (tail + [line.rstrip()])[-15:]
-            if cancel is not None and cancel.is_set():
+            if cancel is not None and cancel.cancelled:
                 proc.terminate()
                 proc.wait()
                 raise Cancelled("Setting up the trainer's environment was cancelled.")
@@ -217,7 +219,7 @@ def _setup_remote(host, target: str, kind: str, marker: str, say: Line, cancel, 
                 raise HostError(f"Setting up the trainer's environment on {host.spec.label} failed "
                                 f"(see {logfile} there):\n{tail}")
             return
-        if cancel is not None and cancel.is_set():
+        if cancel is not None and cancel.cancelled:
             raise Cancelled("Stopped following the setup; it goes on on the host.")
         if time.monotonic() > end:
             raise HostError(f"Setting up the environment on {host.spec.label} took over {timeout / 3600:.0f} h.")

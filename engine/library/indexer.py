@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable, NamedTuple, Protocol
 
 import numpy as np
 
@@ -50,6 +50,16 @@ class Embedder(Protocol):
 
 # Called after each commit with (added ids, their library ids, vectors, removed ids).
 CommitListener = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
+
+
+class _Known(NamedTuple):
+    """A document row as the last run left it."""
+    id: int
+    size: int | None
+    mtime: float | None
+    hash: str | None
+    status: str
+    reason: str | None
 
 
 @dataclass
@@ -130,10 +140,10 @@ class IndexRun:
         self._writer_error: BaseException | None = None
 
     # -- planning ---------------------------------------------------------
-    def plan(self) -> tuple[list[_Work], list[Found], dict[str, tuple], set[str]]:
+    def plan(self) -> tuple[list[_Work], list[Found], dict[str, _Known], set[str]]:
         cur = self.store.cursor()
         known = {
-            row[0]: row[1:]
+            row[0]: _Known(*row[1:])
             for row in cur.execute(
                 "SELECT path, id, size, mtime, hash, status, reason FROM documents WHERE library_id = ?",
                 [self.library_id],
@@ -150,13 +160,13 @@ class IndexRun:
             seen.add(found.rel)
             old = known.get(found.rel)
             if found.skip:
-                if old is None or old[4] != "skipped" or old[5] != found.skip:
+                if old is None or old.status != "skipped" or old.reason != found.skip:
                     skips.append(found)
                 continue
-            if old is not None and old[1] == found.size and old[2] == found.mtime and old[4] != "skipped":
+            if old is not None and old.size == found.size and old.mtime == found.mtime and old.status != "skipped":
                 self.counts["unchanged"] += 1
                 continue
-            todo.append(_Work(found, old[0] if old else None))
+            todo.append(_Work(found, old.id if old else None))
         vanished = set(known) - seen
         return todo, skips, known, vanished
 
@@ -306,13 +316,13 @@ class IndexRun:
     def run(self) -> IndexResult:
         self.report("scanning", force=True)
         todo, skips, known, vanished = self.plan()
-        old_hashes = {row[0]: row[3] for row in known.values()}
+        old_hashes = {row.id: row.hash for row in known.values()}
         # Only files that vanished can be the source of a rename.
-        by_hash = {known[p][3]: known[p][0] for p in vanished if known[p][4] == "indexed" and known[p][3]}
+        by_hash = {known[p].hash: known[p].id for p in vanished if known[p].status == "indexed" and known[p].hash}
         renamed_from: set[int] = set()
         for found in skips:
             old = known.get(found.rel)
-            todo_skip = _Work(found, old[0] if old else None, status="skipped", error=found.skip)
+            todo_skip = _Work(found, old.id if old else None, status="skipped", error=found.skip)
             todo.append(todo_skip)
         self.files_total = len(todo)
         self.bytes_total = sum(w.found.size for w in todo if w.status == "indexed")
@@ -372,7 +382,7 @@ class IndexRun:
         cancelled = self.cancel.cancelled
         self.report("finishing", force=True)
         if not cancelled:
-            gone = [known[p][0] for p in vanished if known[p][0] not in renamed_from]
+            gone = [known[p].id for p in vanished if known[p].id not in renamed_from]
             self._finish(gone)
         self.report("done", force=True)
         c = self.counts

@@ -60,7 +60,7 @@ def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
 def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     # No autoinstall/autoload: an extension must never be fetched from the network.
     # DuckDB would otherwise cache up to 80 % of RAM; the app keeps its vectors
-    # in memory beside it (see vectors.py), so the database gets a fixed share.
+    # in memory beside it (see search/vectors.py), so the database gets a fixed share.
     config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False,
               "memory_limit": MEMORY_LIMIT}
     try:
@@ -112,7 +112,7 @@ class Store:
 
     def load_extension(self, name: str) -> None:
         """Load vss or fts from its PyPI package, on demand: the search path uses
-        neither (see keyword.py and vectors.py), and loading both costs ~0.35 s."""
+        neither (see search/keyword.py and search/vectors.py), and loading both costs ~0.35 s."""
         load_extension(self.con, name)
 
     def schema_version(self) -> int:

@@ -197,7 +197,7 @@ def test_adapter_attach_detach_and_refusal(engine, tmp_path):
 
 
 def test_no_model_installed_is_a_clear_error(tmp_path, embedder_dir, monkeypatch):
-    import engine.models as models
+    import engine.llm.registry as models
 
     monkeypatch.setattr(models.importlib.util, "find_spec", lambda name: None)
     with Engine.open(tmp_path / "none.duckdb", embedder_dir) as e:

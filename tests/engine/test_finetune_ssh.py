@@ -114,8 +114,8 @@ def test_job_runs_detached_over_ssh_and_registers_its_adapter(sshd, tmp_path, en
     job = jobs.create("fake-ssh", base, EXAMPLES[:5], preset("quick", max_steps=8), spec_for(sshd, tmp_path),
                       held_out=EXAMPLES[5:])
     seen = []
-    jobs.start(job.id, on_event=seen.append)
-    job = jobs.follow(job.id, on_event=seen.append, interval=0.2)
+    jobs.start(job.id, progress=lambda p: seen.append(p.item))
+    job = jobs.follow(job.id, progress=lambda p: seen.append(p.item), interval=0.2)
     assert job.status == "done", job.error
     assert [e["step"] for e in seen if e.get("event") == "step"] == list(range(1, 9))
     assert job.adapter == "fake-ssh" and job.loss == 0.25
@@ -160,8 +160,8 @@ def test_a_dropped_connection_does_not_stop_training(sshd, tmp_path, engine, job
     jobs.start(job.id)
     seen: list[dict] = []
     result: dict = {}
-    follower = threading.Thread(target=lambda: result.update(job=jobs.follow(job.id, on_event=seen.append,
-                                                                               interval=0.2)))
+    follower = threading.Thread(target=lambda: result.update(
+        job=jobs.follow(job.id, progress=lambda p: seen.append(p.item), interval=0.2)))
     follower.start()
     deadline = time.monotonic() + 30
     while not any(e.get("event") == "step" for e in seen) and time.monotonic() < deadline:
