@@ -89,7 +89,7 @@ class Meter:
         self.done += n
         if self.cancel is not None:
             self.cancel.raise_if_cancelled()
-        self._report()
+        self._report(force=n >= 1024 * 1024)  # the hub client's 10 MiB chunks: each one shown
 
     def rate(self) -> float | None:
         now = time.monotonic()
