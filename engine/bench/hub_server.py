@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import re
 import socket
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -156,6 +158,11 @@ def _handler(hub: HubServer):
             self._head(served, 206 if rng else 200, length, start)
             cut, served.cut_after = served.cut_after, None
             left = length if cut is None else min(cut, length)
+            if cut is None:  # the kernel copies: the server spends no Python time per byte
+                with open(served.path, "rb") as f:
+                    self.wfile.flush()
+                    self.connection.sendfile(f, start, length)
+                return
             with open(served.path, "rb") as f:
                 f.seek(start)
                 while left > 0:
@@ -195,3 +202,18 @@ def write_test_gguf(path: Path, payload_bytes: int = 12 * 1024 * 1024, seed: int
     writer.close()
     return path
 
+
+
+def serve_in_process(repo: str, path: Path) -> tuple[subprocess.Popen, str]:
+    """A HubServer serving `path` in a child process (so a bench's client has the GIL to itself);
+    returns the process and its endpoint."""
+    proc = subprocess.Popen([sys.executable, "-m", "engine.bench.hub_server", repo, str(path)],
+                            stdout=subprocess.PIPE, text=True)
+    return proc, proc.stdout.readline().strip()
+
+
+if __name__ == "__main__":  # the child of serve_in_process
+    with HubServer() as _hub:
+        _hub.add(sys.argv[1], Path(sys.argv[2]))
+        print(_hub.endpoint, flush=True)
+        threading.Event().wait()

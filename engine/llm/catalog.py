@@ -38,6 +38,10 @@ RAM_RESERVE = int(1.5 * GB)
 GPU_BANDWIDTH = 400 * GB
 # llama.cpp reaches about this share of the bandwidth when generating.
 EFFICIENCY = 0.6
+# With few cores the CPU, not memory, is the limit: one token costs ~2 operations per weight, and
+# a core does roughly this many per second on quantised weights (Qwen2.5-0.5B Q4_K_M: 20 tokens/s
+# on 2 cores here, STACK.md).
+CPU_OPS_PER_CORE = 10e9
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ class Machine:
     gpu_free: int | None = None      # bytes free on the NVIDIA GPU(s), None without one
     gpu_name: str | None = None
     cuda: bool = False               # llama-cpp-python can offload to it
+    cores: int = 4                   # CPU cores llama.cpp would use
 
 
 @dataclass(frozen=True)
@@ -207,7 +212,8 @@ def this_machine(gpu: bool = True) -> Machine:
     cuda = cuda_build() if gpu else False
     card = gpu_info(timeout=3.0) if gpu else None
     return Machine(ram_total=total, ram_available=available, cpu_bandwidth=cpu_bandwidth(),
-                   gpu_free=card.free_bytes if card else None, gpu_name=card.name if card else None, cuda=cuda)
+                   gpu_free=card.free_bytes if card else None, gpu_name=card.name if card else None, cuda=cuda,
+                   cores=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 4)
 
 
 # -- fit and speed ---------------------------------------------------------------
@@ -243,7 +249,9 @@ def assess(model: CatalogModel, f: CatalogFile, machine: Machine, n_ctx: int = 4
     gpu_bytes = int((f.size - info.other_bytes) * share) + (info.other_bytes if plan and plan.fits_all else 0)
     cpu_bytes = f.size - gpu_bytes
     ram_needed = cpu_bytes + int(kv * (1 - share)) + RAM_RESERVE
-    seconds = cpu_bytes / (machine.cpu_bandwidth * EFFICIENCY) + gpu_bytes / (GPU_BANDWIDTH * EFFICIENCY)
+    cpu_ops = 2 * model.params_b * 1e9 * (1 - share)
+    seconds = max(cpu_bytes / (machine.cpu_bandwidth * EFFICIENCY), cpu_ops / (CPU_OPS_PER_CORE * machine.cores)) \
+        + gpu_bytes / (GPU_BANDWIDTH * EFFICIENCY)
     speed = 1 / seconds if seconds > 0 else None
     where = "GPU" if share == 1 else "GPU+CPU" if share > 0 else "CPU"
     need = size_text(ram_needed)

@@ -23,6 +23,7 @@ import re
 import shutil
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -112,14 +113,28 @@ class Meter:
 class HashingFile:
     """A write-only file that hashes what passes through it; the hub client writes
     into it. If the client rewinds (a server that ignored Range), the hash is
-    redone from the file afterwards."""
+    redone from the file afterwards.
+
+    The hashing runs on a second thread (hashlib lets go of the GIL on large
+    buffers), so it overlaps with receiving instead of adding to it."""
 
     def __init__(self, f, digest) -> None:
         self.f, self.digest, self.rewound = f, digest, False
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+        self._pending = None
 
     def write(self, data: bytes) -> int:
-        self.digest.update(data)
+        if self._pending is not None:
+            self._pending.result()  # in order, and at most one chunk held in memory
+        self._pending = self._pool.submit(self.digest.update, data)
         return self.f.write(data)
+
+    def close(self):
+        """Wait for the last chunk's hash; returns the digest."""
+        if self._pending is not None:
+            self._pending.result()
+        self._pool.shutdown()
+        return self.digest
 
     def tell(self) -> int:
         return self.f.tell()
@@ -339,8 +354,11 @@ def fetch(repo: str, filename: str, revision: str, folder: Path, size: int | Non
     try:
         with open(part, "ab") as f:
             sink = HashingFile(f, digest)
-            http_get(meta.location, sink, resume_size=have, headers=headers, expected_size=total,
-                     displayed_filename=filename, tqdm_class=partial(Meter, "download", progress, cancel))
+            try:
+                http_get(meta.location, sink, resume_size=have, headers=headers, expected_size=total,
+                         displayed_filename=filename, tqdm_class=partial(Meter, "download", progress, cancel))
+            finally:
+                digest = sink.close()
     except Cancelled:
         log.info("download of %s cancelled at %s bytes; the partial file stays for a later try",
                  filename, part.stat().st_size if part.exists() else 0)
