@@ -340,6 +340,35 @@ class Engine:
         """Load a chat model (None: the default), replacing the one in memory."""
         return self.host.load(name, settings)
 
+    def model_catalog(self, n_ctx: int = 4096, gpu: bool = True) -> list[dict]:
+        """The catalog (resources/catalog.toml), one row per model and quantisation, with
+        whether it fits this computer and a rough speed. Asks nvidia-smi; no network."""
+        from .llm.catalog import assess, load_catalog, this_machine
+
+        machine = this_machine(gpu)
+        rows = []
+        for m in load_catalog():
+            for f in m.files:
+                fit = assess(m, f, machine, n_ctx)
+                rows.append(dict(id=m.id, name=m.name, quant=f.quant, size=f.size, size_exact=f.size_exact,
+                                 licence=m.licence, languages=list(m.languages), repo=m.repo, notes=m.notes,
+                                 fits=fit.fits, where=fit.where, reason=fit.reason, tokens_per_s=fit.tokens_per_s))
+        return rows
+
+    def download_model(self, model_id: str, quant: str | None = None, progress=None, cancel=None):
+        """Download a catalog model from the Hugging Face Hub (the only network call) and register it.
+        `progress` gets DownloadProgress (done, total, rate, eta); a cancelled download resumes next time."""
+        from .llm.catalog import find
+        from .llm.download import download
+
+        return download(self.models, find(model_id), quant, progress=progress, cancel=cancel)
+
+    def import_models(self, path: str | Path, progress=None, cancel=None):
+        """Copy GGUF models from a file or folder (a USB drive) into Bunko's folder, checked, and register them."""
+        from .llm.model_import import import_models
+
+        return import_models(self.models, path, progress=progress, cancel=cancel)
+
     def attach_adapter(self, name: str | None, scale: float = 1.0) -> None:
         """Attach a LoRA adapter to the loaded model (None detaches)."""
         self.host.ensure()
