@@ -276,6 +276,27 @@ class Engine:
         """Load a chat model (None: the default), replacing the one in memory."""
         return self.host.load(name, settings)
 
+    def model_catalog(self, n_ctx: int = 4096, gpu: bool = True) -> list[dict]:
+        """The catalog (resources/catalog.toml), one row per model and quantisation, with
+        whether it fits this computer and a rough speed. Asks nvidia-smi; no network."""
+        from .llm.catalog import catalog_rows, this_machine
+
+        return catalog_rows(this_machine(gpu), n_ctx)
+
+    def download_model(self, model_id: str, quant: str | None = None, progress=None, cancel=None):
+        """Download a catalog model from the Hugging Face Hub (the only network call) and register it.
+        `progress` gets Progress in bytes (phase: download, check); a cancelled download resumes next time."""
+        from .llm.catalog import find
+        from .llm.download import download
+
+        return download(self.models, find(model_id), quant, progress=progress, cancel=cancel)
+
+    def import_models(self, path: str | Path, progress=None, cancel=None):
+        """Copy GGUF models from a file or folder (a USB drive) into Bunko's folder, checked, and register them."""
+        from .llm.model_import import import_models
+
+        return import_models(self.models, path, progress=progress, cancel=cancel)
+
     def attach_adapter(self, name: str | None, scale: float = 1.0) -> None:
         """Attach a LoRA adapter to the loaded model (None detaches)."""
         self.host.ensure()

@@ -133,3 +133,27 @@ class AuthError(HostError):
 
 class PassphraseNeededError(AuthError):
     """The private key is encrypted: ask the user for its passphrase (kept in memory only)."""
+
+
+class DownloadError(ModelError):
+    """A model could not be downloaded or imported; the message says what to do."""
+
+
+class HubUnreachableError(DownloadError):
+    """The model hub (or the proxy in front of it) cannot be reached; a later try resumes."""
+
+
+class HubAccessError(DownloadError):
+    """The hub refused access (401/403): a gated or private repository needs a token."""
+
+
+class HubNotFoundError(DownloadError):
+    """The repository, revision or file is not on the hub (404): the catalog may be out of date."""
+
+
+class DiskFullError(DownloadError):
+    """Not enough free disk space for the model; the partial file was removed."""
+
+
+class DownloadCheckError(DownloadError):
+    """The file's size or sha256 is not the expected one; it was deleted, never registered."""

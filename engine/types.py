@@ -69,6 +69,7 @@ class SearchHit:
 class Progress:
     """How far a long task is: the one value every progress callback receives (indexing,
     downloads, drafting, environment setup, training). Tasks with more to say subclass it."""
+    phase: str = ""                # the step it is in: scanning, download, check, …
     done: float = 0
     total: float | None = None     # None: not known (yet)
     unit: str = ""                 # files, bytes, examples, steps, lines
@@ -84,9 +85,8 @@ class Progress:
 
 @dataclass(frozen=True)
 class IndexProgress(Progress):
-    """Indexing's progress; `done`/`total` count bytes."""
+    """Indexing's progress (phase: scanning | indexing | finishing | done); `done`/`total` count bytes."""
     library: str
-    phase: str  # scanning | indexing | finishing | done
     files_total: int = 0  # files that need work this run
     files_done: int = 0
     files_failed: int = 0

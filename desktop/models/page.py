@@ -62,6 +62,8 @@ class ModelsPage(DropPaths, QWidget):
         self.add_button = QPushButton()
         self.load_button = QPushButton()
         self.remove_button = QPushButton()
+        self.get_button = QPushButton()
+        self.get_button.clicked.connect(self.open_catalog)
         self.add_button.clicked.connect(self.choose_file)
         self.load_button.clicked.connect(self.load_selected)
         self.remove_button.clicked.connect(lambda: self.remove())
@@ -75,7 +77,7 @@ class ModelsPage(DropPaths, QWidget):
         self.settings_panel.reload_requested.connect(self.reload)
 
         buttons = QHBoxLayout()
-        for button in (self.add_button, self.load_button, self.remove_button):
+        for button in (self.get_button, self.add_button, self.load_button, self.remove_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         left = QWidget()
@@ -118,6 +120,7 @@ class ModelsPage(DropPaths, QWidget):
     def retranslate(self) -> None:
         self.hint.setText(self.tr("Chat models and LoRA adapters in GGUF format. Add a file with the button "
                                   "or drop .gguf files onto this page; Bunko keeps them where they are."))
+        self.get_button.setText(self.tr("Get models…"))
         self.add_button.setText(self.tr("Add GGUF file…"))
         self.load_button.setText(self.tr("Load"))
         self.remove_button.setText(self.tr("Remove…"))
@@ -143,6 +146,15 @@ class ModelsPage(DropPaths, QWidget):
         """List the models again (in the background)."""
         self.ctx.runner.run(self.ctx.engine.models.list, key="models:list", on_done=self._fill,
                             on_error=lambda exc: self.ctx.show_error(exc, self))
+
+    def open_catalog(self):
+        """The catalog dialog: download a model (the only network use) or import a folder."""
+        from .catalog_dialog import CatalogDialog
+
+        dialog = CatalogDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, self.tr("Add a GGUF model or adapter"), "",

@@ -26,4 +26,8 @@ def run_bench(args, **front_end) -> int:
         from .finetune_bench import run_finetune_bench
 
         return run_finetune_bench(args, **front_end)
-    raise ValueError(f"unknown bench {what!r}; use 'index', 'search', 'chat' or 'finetune'")
+    if what == "download":
+        from .download_bench import run_download_bench
+
+        return run_download_bench(args)
+    raise ValueError(f"unknown bench {what!r}; use 'index', 'search', 'chat', 'finetune' or 'download'")

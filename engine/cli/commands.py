@@ -263,6 +263,11 @@ def build_parser() -> argparse.ArgumentParser:
     _host_options(b)
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_bench)
+    b = bsub.add_parser("download", help="model download throughput against a plain HTTP read (loopback server)")
+    b.add_argument("--size-mb", type=float, default=256, help="size of the generated model file (default 256)")
+    b.add_argument("--runs", type=int, default=3, help="runs of each; the best is kept (default 3)")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=cmd_bench)
     return parser
 
 

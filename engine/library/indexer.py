@@ -308,9 +308,9 @@ class IndexRun:
         if self.bytes_done and self.bytes_total > self.bytes_done:
             eta = elapsed * (self.bytes_total - self.bytes_done) / self.bytes_done
         self.progress(IndexProgress(
-            self.name, phase, self.files_total, self.files_done, self.counts["failed"],
+            self.name, self.files_total, self.files_done, self.counts["failed"],
             self.counts["chunks"], self.bytes_total, self.bytes_done, elapsed, rate, current,
-            done=self.bytes_done, total=self.bytes_total, unit="bytes", eta_s=eta,
+            phase=phase, done=self.bytes_done, total=self.bytes_total, unit="bytes", eta_s=eta,
         ))
 
     def run(self) -> IndexResult:

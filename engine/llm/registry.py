@@ -350,3 +350,21 @@ class ModelRegistry:
         if found is not None:  # its file was deleted: made again in place
             return self._relocate(found, info)
         return self._insert(info, QWEN_NAME, builtin=True)
+
+    # -- where a model came from (catalog downloads and imports) ----------------
+    def set_origin(self, name: str, origin: dict) -> None:
+        """Note a model's source, languages and licence (kept in its metadata as `bunko.origin`)."""
+        model = self.get(name)
+        with self.store.transaction() as cur:
+            row = cur.execute("SELECT metadata FROM models WHERE id = ?", [model.id]).fetchone()
+            meta = json.loads(row[0]) if row and row[0] else {}
+            meta["bunko.origin"] = origin
+            cur.execute("UPDATE models SET metadata = ? WHERE id = ?",
+                        [json.dumps(meta, ensure_ascii=False, default=str), model.id])
+
+    def origin(self, name: str) -> dict:
+        """What set_origin noted for a model ({} for models added by hand)."""
+        model = self.get(name)
+        row = self.store.cursor().execute("SELECT metadata FROM models WHERE id = ?", [model.id]).fetchone()
+        meta = json.loads(row[0]) if row and row[0] else {}
+        return meta.get("bunko.origin") or {}

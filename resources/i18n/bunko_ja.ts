@@ -102,6 +102,154 @@ The details are in the log: {log}</source>
     </message>
 </context>
 <context>
+    <name>CatalogDialog</name>
+    <message>
+        <location filename="../../desktop/models/catalog_dialog.py" line="+32"/>
+        <source>Get models</source>
+        <translation>モデルを入手</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Instruct models that write good Japanese. Downloading is the only thing that goes online; the file is checked (size, sha256) before it is added. Speeds are rough guesses.</source>
+        <translation>日本語が得意な指示追従モデルです。ダウンロードだけがネットワークに接続します。ファイルは追加する前に検査されます（サイズ、sha256）。速度はおおよその目安です。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Model</source>
+        <translation>モデル</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Quantization</source>
+        <translation>量子化</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Size</source>
+        <translation>サイズ</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Licence</source>
+        <translation>ライセンス</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Languages</source>
+        <translation>言語</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Fits this computer</source>
+        <translation>このPCで動くか</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Rough speed</source>
+        <translation>おおよその速度</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Download</source>
+        <translation>ダウンロード</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Cancel download</source>
+        <translation>ダウンロードを中止</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Import from folder…</source>
+        <translation>フォルダから取り込む…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Close</source>
+        <translation>閉じる</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>~{n} tokens/s</source>
+        <translation>約 {n} トークン/秒</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Yes, on the GPU</source>
+        <translation>はい（GPU）</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Yes, GPU and CPU</source>
+        <translation>はい（GPU と CPU）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Yes, on the CPU</source>
+        <translation>はい（CPU）</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>No</source>
+        <translation>いいえ</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>Downloading {name} {quant}…</source>
+        <translation>{name} {quant} をダウンロード中…</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Import GGUF models from a folder</source>
+        <translation>フォルダから GGUF モデルを取り込む</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Importing from {path}…</source>
+        <translation>{path} から取り込み中…</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Downloading</source>
+        <translation>ダウンロード中</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Checking</source>
+        <translation>検査中</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Copying</source>
+        <translation>コピー中</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{stage}: {done} of {total}, {rate}, {left} left</source>
+        <translation>{stage}: {done} / {total}、{rate}、残り {left}</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Added: {names}</source>
+        <translation>追加しました: {names}</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Nothing was added.</source>
+        <translation>何も追加されませんでした。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Not imported:</source>
+        <translation>取り込めなかったもの:</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Download stopped. Download again to resume where it stopped.</source>
+        <translation>ダウンロードを中止しました。もう一度ダウンロードすると、止まったところから再開します。</translation>
+    </message>
+</context>
+<context>
     <name>ChatInput</name>
     <message>
         <location filename="../../desktop/chat/input_box.py" line="+20"/>
@@ -430,7 +578,7 @@ The details are in the log: {log}</source>
 <context>
     <name>ExamplesModel</name>
     <message>
-        <location filename="../../desktop/finetune/examples_model.py" line="+73"/>
+        <location filename="../../desktop/finetune/examples_model.py" line="+63"/>
         <source>Question</source>
         <translation>質問</translation>
     </message>
@@ -1489,12 +1637,17 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../../desktop/models/page.py" line="+123"/>
+        <location filename="../../desktop/models/page.py" line="+125"/>
         <source>Chat models and LoRA adapters in GGUF format. Add a file with the button or drop .gguf files onto this page; Bunko keeps them where they are.</source>
         <translation>GGUF 形式のチャットモデルと LoRA アダプターです。ボタンでファイルを追加するか、.gguf ファイルをこのページにドロップしてください。ファイルは元の場所のまま使用します。</translation>
     </message>
     <message>
         <location line="+2"/>
+        <source>Get models…</source>
+        <translation>モデルを入手…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Add GGUF file…</source>
         <translation>GGUF ファイルを追加…</translation>
     </message>
@@ -1549,7 +1702,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>使用中</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+31"/>
         <source>Add a GGUF model or adapter</source>
         <translation>GGUF モデルまたはアダプターを追加</translation>
     </message>

@@ -126,3 +126,36 @@ def test_settings_panel_writes_the_settings(ctx, page, qtbot):
     assert ctx.settings.generation() == GenerationSettings()
     assert ctx.settings.loading() == LoadSettings()
     assert panel.threads.text() == "Auto" and panel.temperature.value() == GenerationSettings().temperature
+
+
+def test_get_models_lists_the_catalog_and_downloads_with_progress(ctx, page, qtbot, tmp_path, monkeypatch):
+    """The dialog downloads a catalog model from a hub-layout server on 127.0.0.1 (HF_ENDPOINT)
+    through the engine and the runner, shows progress and lists the new model."""
+    from engine.bench.hub_server import HubServer, write_test_gguf
+    from engine.llm.catalog import find
+
+    entry = find("qwen2.5-1.5b-instruct")
+    f = entry.file("Q4_K_M")
+    tiny = write_test_gguf(tmp_path / f.file, 2 * 1024 * 1024)
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    with HubServer() as hub:
+        hub.add(entry.repo, tiny)
+        monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
+        dialog = page.open_catalog()
+        qtbot.waitUntil(lambda: dialog.tree.topLevelItemCount() > 10, timeout=TIMEOUT)
+        first = dialog.tree.topLevelItem(0)
+        assert first.text(0) == entry.name and first.text(1) == "Q4_K_M" and first.text(3) == "Apache-2.0"
+        assert first.text(5) and first.text(6)  # fits? and a rough speed
+        dialog.tree.setCurrentItem(first)
+        assert dialog.reason.text()
+        seen = []
+        real = dialog._progress
+        dialog._progress = lambda p: (seen.append(p), real(p))
+        dialog.download_selected()
+        assert not dialog.download_button.isEnabled() and dialog.cancel_button.isEnabled()
+        qtbot.waitUntil(lambda: dialog.task is None, timeout=TIMEOUT)
+        assert dialog.added and dialog.added[0].name == "qwen2.5-1.5b-instruct-q4_k_m", dialog.status.text()
+        assert seen and seen[-1].done == tiny.stat().st_size
+        qtbot.waitUntil(lambda: "qwen2.5-1.5b-instruct-q4_k_m" in page.models, timeout=TIMEOUT)
+        dialog.close()

@@ -1,0 +1,289 @@
+"""The model catalog (resources/catalog.toml) and whether each model suits this machine.
+
+The list is data, so it can be updated without a code change. Whether a model
+fits is judged the way loading it would be: the GPU part by the offload planner
+(engine.llm.gpu.plan_offload) on a header built from the catalog's numbers, the
+rest against the computer's memory. The speed is a rough rule, labelled so:
+generating one token reads every weight once, so tokens/s is about memory
+bandwidth divided by the bytes of the model in that memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from ..errors import ModelError
+from ..resources import resources_dir
+from ..timefmt import size as size_text
+from .gguf_file import GGUFInfo
+
+try:  # Python 3.11+
+    import tomllib
+except ModuleNotFoundError:  # 3.10: huggingface_hub brings tomli there
+    import tomli as tomllib
+
+log = logging.getLogger(__name__)
+
+COMMIT = re.compile(r"[0-9a-f]{40}")
+GB = 1e9
+# The program, llama.cpp's buffers and the rest of the system want some room beside the weights.
+RAM_RESERVE = int(1.5 * GB)
+# A guess for GPUs: nvidia-smi does not report memory bandwidth. Mid-range cards have 250–1000 GB/s.
+GPU_BANDWIDTH = 400 * GB
+# llama.cpp reaches about this share of the bandwidth when generating.
+EFFICIENCY = 0.6
+# With few cores the CPU, not memory, is the limit: one token costs ~2 operations per weight, and
+# a core does roughly this many per second on quantised weights (Qwen2.5-0.5B Q4_K_M: 20 tokens/s
+# on 2 cores here, STACK.md).
+CPU_OPS_PER_CORE = 10e9
+
+
+@dataclass(frozen=True)
+class CatalogFile:
+    quant: str
+    file: str
+    size: int                 # bytes; approximate unless size_exact
+    sha256: str | None = None
+    size_exact: bool = False
+
+
+@dataclass(frozen=True)
+class CatalogModel:
+    id: str
+    name: str
+    repo: str
+    revision: str             # a commit, or a branch name ("main") where none was looked up
+    licence: str
+    languages: tuple[str, ...]
+    params_b: float
+    context: int
+    files: tuple[CatalogFile, ...]
+    default_quant: str
+    licence_url: str = ""
+    notes: str = ""
+    arch: str = "llama"
+    layers: int = 32
+    embd: int = 4096
+    heads: int = 32
+    kv_heads: int = 8
+    head_dim: int | None = None
+    vocab: int = 32000
+
+    @property
+    def pinned(self) -> bool:
+        """Whether `revision` is a commit (the same bytes every time) rather than a branch."""
+        return bool(COMMIT.fullmatch(self.revision))
+
+    def file(self, quant: str | None = None) -> CatalogFile:
+        quant = quant or self.default_quant
+        for f in self.files:
+            if f.quant.lower() == quant.lower():
+                return f
+        raise ModelError(f"{self.name} has no {quant} file in the catalog; choose one of "
+                         f"{', '.join(f.quant for f in self.files)}.")
+
+
+@dataclass(frozen=True)
+class Machine:
+    """What the computer offers a model: memory, GPU and a rough memory bandwidth."""
+    ram_total: int | None
+    ram_available: int | None
+    cpu_bandwidth: float             # bytes/s, measured roughly
+    gpu_free: int | None = None      # bytes free on the NVIDIA GPU(s), None without one
+    gpu_name: str | None = None
+    cuda: bool = False               # llama-cpp-python can offload to it
+    cores: int = 4                   # CPU cores llama.cpp would use
+
+
+@dataclass(frozen=True)
+class Fit:
+    fits: bool
+    where: str                # "GPU", "GPU+CPU", "CPU" or "-" when it does not fit
+    reason: str               # for people
+    tokens_per_s: float | None  # rough
+    gpu_layers: int = 0
+    extra: dict = field(default_factory=dict, compare=False)
+
+
+def catalog_path() -> Path:
+    return resources_dir() / "catalog.toml"
+
+
+def load_catalog(path: str | Path | None = None) -> list[CatalogModel]:
+    """The catalog's models, in file order. A damaged file raises ModelError naming the entry."""
+    path = Path(path) if path else catalog_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ModelError(f"The model catalog cannot be read: {path} ({exc.strerror or exc}).") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ModelError(f"The model catalog {path} is not valid TOML: {exc}.") from exc
+    models, seen = [], set()
+    for n, raw in enumerate(data.get("model", []), 1):
+        where = f"entry {n} ({raw.get('id', 'no id')}) of the model catalog {path}"
+        try:
+            files = tuple(CatalogFile(quant=f["quant"], file=f["file"], size=int(f["size"]),
+                                      sha256=(f.get("sha256") or "").lower() or None,
+                                      size_exact=bool(f.get("size_exact", False))) for f in raw["files"])
+            known = {k: raw[k] for k in ("licence_url", "notes", "arch", "layers", "embd", "heads",
+                                         "kv_heads", "head_dim", "vocab") if k in raw}
+            model = CatalogModel(id=raw["id"], name=raw["name"], repo=raw["repo"], revision=raw["revision"],
+                                 licence=raw["licence"], languages=tuple(raw["languages"]),
+                                 params_b=float(raw["params_b"]), context=int(raw["context"]),
+                                 files=files, default_quant=raw.get("default_quant") or files[0].quant, **known)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise ModelError(f"The {where} is incomplete or wrong: {exc!r}.") from exc
+        if model.id in seen:
+            raise ModelError(f"The {where} repeats the id {model.id!r}.")
+        for f in files:
+            if f.sha256 is not None and not re.fullmatch(r"[0-9a-f]{64}", f.sha256):
+                raise ModelError(f"The {where} has a sha256 for {f.file} that is not 64 hex digits.")
+        model.file()  # the default quantisation must exist
+        seen.add(model.id)
+        models.append(model)
+    return models
+
+
+def find(model_id: str, catalog: list[CatalogModel] | None = None) -> CatalogModel:
+    catalog = load_catalog() if catalog is None else catalog
+    for m in catalog:
+        if m.id == model_id:
+            return m
+    raise ModelError(f"The catalog has no model {model_id!r}. See the list with: bunko models catalog")
+
+
+# -- this machine ---------------------------------------------------------------
+def _meminfo() -> tuple[int | None, int | None]:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            values = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in f if line.split()[1:2]}
+        return values.get("MemTotal"), values.get("MemAvailable")
+    except (OSError, ValueError, IndexError):
+        pass
+    try:  # other Unix systems
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        return total, None
+    except (ValueError, OSError, AttributeError):
+        pass
+    try:  # Windows
+        import ctypes
+
+        class _Status(ctypes.Structure):
+            _fields_ = [("length", ctypes.c_ulong), ("load", ctypes.c_ulong), ("total", ctypes.c_ulonglong),
+                        ("avail", ctypes.c_ulonglong), ("tp", ctypes.c_ulonglong), ("ap", ctypes.c_ulonglong),
+                        ("tv", ctypes.c_ulonglong), ("av", ctypes.c_ulonglong), ("ev", ctypes.c_ulonglong)]
+
+        status = _Status()
+        status.length = ctypes.sizeof(_Status)
+        if ctypes.windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status)):  # type: ignore[attr-defined]
+            return int(status.total), int(status.avail)
+    except Exception:  # noqa: BLE001 - no way to know: the fit column says "unknown"
+        log.debug("memory size unknown", exc_info=True)
+    return None, None
+
+
+@lru_cache(maxsize=1)
+def cpu_bandwidth() -> float:
+    """Bytes/s of a large memory copy (best of three, ~64 MB): a rough stand-in for
+    the read bandwidth that bounds generation on the CPU."""
+    import numpy as np
+
+    src = np.ones(64 * 1024 * 1024 // 8)
+    dst = np.empty_like(src)
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        np.copyto(dst, src)
+        best = min(best, time.perf_counter() - start)
+    return 2 * src.nbytes / max(best, 1e-6)  # a copy reads and writes every byte
+
+
+def this_machine(gpu: bool = True) -> Machine:
+    """Memory, GPU and bandwidth of this computer (nvidia-smi is asked only when `gpu`)."""
+    from .gpu import cuda_build, gpu_info
+
+    total, available = _meminfo()
+    cuda = cuda_build() if gpu else False
+    card = gpu_info(timeout=3.0) if gpu else None
+    return Machine(ram_total=total, ram_available=available, cpu_bandwidth=cpu_bandwidth(),
+                   gpu_free=card.free_bytes if card else None, gpu_name=card.name if card else None, cuda=cuda,
+                   cores=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 4)
+
+
+# -- fit and speed ---------------------------------------------------------------
+def header_for(model: CatalogModel, f: CatalogFile) -> GGUFInfo:
+    """A GGUF header made from the catalog's numbers, for the offload planner.
+
+    The embedding and output matrices hold about 2 × vocab × embd weights at the
+    file's average bytes per weight; the blocks share the rest equally."""
+    per_weight = f.size / (model.params_b * 1e9)
+    other = min(int(2 * model.vocab * model.embd * per_weight), f.size // 3)
+    per_layer = (f.size - other) // model.layers
+    meta = {f"{model.arch}.vocab_size": model.vocab}
+    if model.head_dim:
+        meta[f"{model.arch}.attention.key_length"] = model.head_dim
+        meta[f"{model.arch}.attention.value_length"] = model.head_dim
+    return GGUFInfo(path=Path(f.file), size=f.size, version=3, kind="model", architecture=model.arch,
+                    name=model.name, quantization=f.quant, context_length=model.context, n_layers=model.layers,
+                    n_embd=model.embd, n_head=model.heads, n_head_kv=model.kv_heads, chat_template=None,
+                    lora_alpha=None, tensors={}, layer_bytes=(per_layer,) * model.layers, other_bytes=other,
+                    metadata=meta)
+
+
+def assess(model: CatalogModel, f: CatalogFile, machine: Machine, n_ctx: int = 4096) -> Fit:
+    """Whether `f` of `model` runs here at context `n_ctx`, where, and a rough tokens/s."""
+    from .gpu import kv_bytes_per_layer, plan_offload
+
+    info = header_for(model, f)
+    n_ctx = min(n_ctx, model.context)
+    kv = kv_bytes_per_layer(info, n_ctx) * model.layers
+    plan = plan_offload(info, n_ctx, machine.gpu_free, machine.cuda) if machine.cuda else None
+    on_gpu_layers = model.layers if plan and plan.fits_all else max(plan.n_gpu_layers, 0) if plan else 0
+    share = on_gpu_layers / model.layers
+    gpu_bytes = int((f.size - info.other_bytes) * share) + (info.other_bytes if plan and plan.fits_all else 0)
+    cpu_bytes = f.size - gpu_bytes
+    ram_needed = cpu_bytes + int(kv * (1 - share)) + RAM_RESERVE
+    cpu_ops = 2 * model.params_b * 1e9 * (1 - share)
+    seconds = max(cpu_bytes / (machine.cpu_bandwidth * EFFICIENCY), cpu_ops / (CPU_OPS_PER_CORE * machine.cores)) \
+        + gpu_bytes / (GPU_BANDWIDTH * EFFICIENCY)
+    speed = 1 / seconds if seconds > 0 else None
+    where = "GPU" if share == 1 else "GPU+CPU" if share > 0 else "CPU"
+    need = size_text(ram_needed)
+    if machine.ram_total is None:
+        return Fit(True, where, f"The computer's memory size is unknown; this needs about {need}.", speed,
+                   on_gpu_layers)
+    if ram_needed > machine.ram_total:
+        return Fit(False, "-", f"Too big: needs about {need} of memory, the computer has "
+                               f"{size_text(machine.ram_total)}. Choose a smaller model or quantisation.",
+                   None, on_gpu_layers)
+    if where == "GPU":
+        reason = plan.reason if plan else ""
+    elif where == "GPU+CPU":
+        reason = f"{plan.reason}. The CPU part needs about {need} of memory." if plan else ""
+    else:
+        why = ("this llama.cpp build has no GPU support" if not machine.cuda else
+               "no NVIDIA GPU was found" if machine.gpu_free is None else "the GPU has too little free memory")
+        reason = f"Runs on the CPU ({why}): needs about {need} of {size_text(machine.ram_total)} memory."
+    if machine.ram_available is not None and ram_needed > machine.ram_available:
+        reason += f" Only {size_text(machine.ram_available)} is free now: close other programs first."
+    return Fit(True, where, reason, speed, on_gpu_layers)
+
+
+def catalog_rows(machine, n_ctx: int = 4096) -> list[dict]:
+    """One row per model and quantisation, with whether it fits `machine` and a rough speed."""
+    rows = []
+    for m in load_catalog():
+        for f in m.files:
+            fit = assess(m, f, machine, n_ctx)
+            rows.append(dict(id=m.id, name=m.name, repo=m.repo, revision=m.revision, pinned=m.pinned,
+                             licence=m.licence, licence_url=m.licence_url, languages=list(m.languages),
+                             params_b=m.params_b, context=m.context, notes=m.notes, quant=f.quant, file=f.file,
+                             size=f.size, size_exact=f.size_exact, sha256=f.sha256, fits=fit.fits, where=fit.where,
+                             reason=fit.reason, tokens_per_s=fit.tokens_per_s))
+    return rows
