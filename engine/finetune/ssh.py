@@ -28,6 +28,7 @@ import paramiko
 
 from ..errors import (AuthError, ConnectionLostError, HostError, HostKeyChangedError, HostKeyUnknownError,
                       PassphraseNeededError)
+from . import adapter_files
 from .hosts import TRAINER_MARK, HostSpec, RunResult, Secrets, quote
 
 log = logging.getLogger(__name__)
@@ -199,23 +200,17 @@ class SSHHost:
         self.sftp.posix_rename(part, remote)
 
     @_guard
-    def get_tree(self, remote: str, local: Path) -> None:
-        local.mkdir(parents=True, exist_ok=True)
-        for entry in self.sftp.listdir_attr(remote):
-            src = posixpath.join(remote, entry.filename)
-            if stat.S_ISDIR(entry.st_mode or 0):
-                self.get_tree(src, local / entry.filename)
-            else:
-                tmp = local / (entry.filename + ".part")
-                self.sftp.get(src, str(tmp))
-                tmp.replace(local / entry.filename)
+    def get_adapter(self, job_dir: str, local: Path) -> Path:
+        """The job's trained adapter, fetched into `local`: fixed names only, checked (adapter_files)."""
+        return adapter_files.fetch_remote(self.sftp, job_dir, local, self.spec.label)
 
     @_guard
-    def read_from(self, path: str, offset: int) -> bytes:
+    def read_from(self, path: str, offset: int, limit: int = -1) -> bytes:
+        """Bytes from `offset` on (at most `limit`): a host's files are read in bounded pieces."""
         try:
             with self.sftp.open(path, "rb") as f:
                 f.seek(offset)
-                return f.read()
+                return f.read(limit)
         except FileNotFoundError:
             return b""
 
