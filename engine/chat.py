@@ -58,6 +58,9 @@ class Chat:
             sources = self.retrieve(question, libraries, k, path)
         sources = list(sources or [])
         pieces: list[str] = []
+        loaded = self.host.state   # its template is rendered ahead, outside the model's lock
+        if loaded is not None and model in (None, loaded.model):
+            prompt.prerender(loaded, system_prompt, len(history), question)
         with self.host.use(model, adapter, adapter_scale) as (llm, state):
             built = prompt.build(llm, state.chat_template, system_prompt, list(history), question,
                                  list(_prompt_sources(sources)), rag, reserve=settings.max_tokens)
