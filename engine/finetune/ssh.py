@@ -163,14 +163,16 @@ class SSHHost:
 
     @_guard
     def run(self, argv: list[str] | str, timeout: float | None = 60) -> RunResult:
+        """A shell command there, under umask 077: what it makes (job folders, the trainer's
+        output, the environment) is the login's only, on a server others may share."""
         command = argv if isinstance(argv, str) else " ".join(_arg(a) for a in argv)
-        _, stdout, stderr = self.client.exec_command(command, timeout=timeout)
+        _, stdout, stderr = self.client.exec_command(f"umask 077; {command}", timeout=timeout)
         out = stdout.read().decode("utf-8", "replace")
         err = stderr.read().decode("utf-8", "replace")
         return RunResult(stdout.channel.recv_exit_status(), out, err)
 
     def mkdir(self, path: str) -> None:
-        done = self.run(f"mkdir -p {quote(path)}")
+        done = self.run(f"mkdir -p {quote(path)} && chmod go-rwx {quote(path)}")   # also one made before
         if done.code:
             raise HostError(f"Cannot make {path} on {self.spec.label}: {done.err.strip()}")
 
@@ -189,13 +191,23 @@ class SSHHost:
     def put(self, local: Path, remote: str, progress=None) -> None:
         """Upload to remote.part, then rename: a dropped upload never leaves a half file in place."""
         part = remote + ".part"
-        self.sftp.put(str(local), part, callback=progress)
+        with self.sftp.open(part, "wb") as f:   # closed to others before a byte is written
+            f.chmod(0o600)
+            f.set_pipelined(True)
+            size, done = Path(local).stat().st_size, 0
+            with open(local, "rb") as src:
+                while block := src.read(32768):
+                    f.write(block)
+                    done += len(block)
+                    if progress:
+                        progress(done, size)
         self.sftp.posix_rename(part, remote)
 
     @_guard
     def write_text(self, remote: str, text: str) -> None:
         part = remote + ".part"
         with self.sftp.open(part, "w") as f:
+            f.chmod(0o600)
             f.write(text.encode("utf-8"))
         self.sftp.posix_rename(part, remote)
 

@@ -300,3 +300,26 @@ def test_whole_flow_through_the_window(window, ctx, qtbot, tmp_path):
     qtbot.mouseClick(chip, Qt.MouseButton.LeftButton)
     assert view.preview is not None and "4,700 yen" in view.preview.passage.toPlainText()
     view.preview.close()
+
+
+def test_log_files_are_private_also_after_rotation(data_dir):
+    import logging
+    import stat as _stat
+
+    from desktop import app as app_module
+
+    old = os.umask(0o022)
+    try:
+        path = app_module.setup_logging()
+        handler = app_module._log_handler
+        logging.getLogger("bunko.test").warning("a line")
+        handler.doRollover()
+        logging.getLogger("bunko.test").warning("another line")
+        for p in (path, path + ".1"):
+            assert _stat.S_IMODE(os.stat(p).st_mode) == 0o600, p
+        assert _stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700
+    finally:
+        os.umask(old)
+        logging.getLogger().removeHandler(app_module._log_handler)
+        app_module._log_handler.close()
+        app_module._log_handler = None
