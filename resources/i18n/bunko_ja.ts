@@ -4,7 +4,7 @@
 <context>
     <name>App</name>
     <message>
-        <location filename="../../desktop/app.py" line="+96"/>
+        <location filename="../../desktop/app.py" line="+109"/>
         <source>Something went wrong</source>
         <translation>問題が発生しました</translation>
     </message>
@@ -430,7 +430,7 @@ The details are in the log: {log}</source>
 <context>
     <name>ExamplesModel</name>
     <message>
-        <location filename="../../desktop/finetune/examples_model.py" line="+73"/>
+        <location filename="../../desktop/finetune/examples_model.py" line="+63"/>
         <source>Question</source>
         <translation>質問</translation>
     </message>
@@ -1351,6 +1351,20 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <location line="+38"/>
         <source>Sources ({n})</source>
         <translation>出典 ({n})</translation>
+    </message>
+    <message>
+        <location line="+130"/>
+        <source>Open a web page?</source>
+        <translation>ウェブページを開きますか?</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The answer links to this address. Open it in your web browser?
+
+{url}</source>
+        <translation>回答に次のアドレスへのリンクがあります。ウェブブラウザーで開きますか?
+
+{url}</translation>
     </message>
 </context>
 <context>
