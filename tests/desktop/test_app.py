@@ -32,6 +32,7 @@ def window(ctx, qtbot):
     apply_language("en")
 
 
+@pytest.mark.offline
 def test_main_window_opens_with_every_page(window):
     from desktop.main_window import PAGES
 
@@ -55,6 +56,7 @@ def test_first_run_hint_shows_until_there_is_a_library(window, ctx, qtbot, tmp_p
     qtbot.waitUntil(window.hint.isHidden, timeout=10000)
 
 
+@pytest.mark.offline
 def test_after_show_loads_the_model_in_the_background(window, ctx, qtbot):
     from desktop.app import after_show
 
