@@ -31,6 +31,19 @@ PROBE_MARK = "BUNKO_FIRST_PAINT"
 _log_handler: logging.Handler | None = None
 
 
+class _PrivateLog(logging.handlers.RotatingFileHandler):
+    """A log file only this user can read, also each new one after a rotation."""
+
+    def _open(self):
+        stream = super()._open()
+        if os.name == "posix":
+            try:
+                os.chmod(self.baseFilename, 0o600)
+            except OSError:
+                pass
+        return stream
+
+
 def setup_logging() -> str:
     """A rotating log file in the user's log folder; returns its path."""
     global _log_handler
@@ -39,7 +52,7 @@ def setup_logging() -> str:
     if _log_handler is not None:  # main() run again (tests): one file at a time
         root.removeHandler(_log_handler)
         _log_handler.close()
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+    handler = _PrivateLog(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
     root.addHandler(handler)
     if root.level > logging.INFO or root.level == logging.NOTSET:

@@ -106,6 +106,10 @@ class JobNotFoundError(FinetuneError):
     pass
 
 
+class UnsafeAdapterError(FinetuneError):
+    """The host offered adapter files Bunko will not take: unexpected, a link, outside the job or too big."""
+
+
 class HostError(FinetuneError):
     """The training host cannot be used: unreachable, no Python, no disk space..."""
 

@@ -1,6 +1,8 @@
 """Where Bunko keeps its files: the user's data directories, never beside the code.
 
 `BUNKO_DATA_DIR` overrides the root (tests, portable installs, a second profile).
+Bunko's folders hold the user's documents in another form (chunks, answers, training
+data), so they are private to the user (0700), even where home folders are 0755.
 """
 
 from __future__ import annotations
@@ -14,11 +16,31 @@ import platformdirs
 APP_NAME = "bunko"
 
 
+def private_dir(path: Path) -> Path:
+    """`path` made (with its missing parents) readable by this user only; an existing folder of
+    this user's that others could read is closed."""
+    path = Path(path)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private(path, 0o700)
+    return path
+
+
+def make_private(path: Path, mode: int = 0o600) -> None:
+    """Take group and other access away from this user's own file or folder (POSIX only)."""
+    if os.name != "posix":
+        return
+    try:
+        st = os.stat(path)
+        if st.st_uid == os.getuid() and st.st_mode & 0o077:
+            os.chmod(path, mode)
+    except OSError:
+        pass   # someone else's, or gone: nothing to tighten
+
+
 def data_dir() -> Path:
     override = os.environ.get("BUNKO_DATA_DIR")
     root = Path(override) if override else platformdirs.user_data_path(APP_NAME, appauthor=False)
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+    return private_dir(root)
 
 
 def default_db_path() -> Path:
@@ -26,14 +48,13 @@ def default_db_path() -> Path:
 
 
 def models_dir() -> Path:
-    return data_dir() / "models"
+    return private_dir(data_dir() / "models")
 
 
 def log_dir() -> Path:
     override = os.environ.get("BUNKO_DATA_DIR")
     root = Path(override) / "logs" if override else platformdirs.user_log_path(APP_NAME, appauthor=False)
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+    return private_dir(root)
 
 
 def bundle_dir() -> Path | None:

@@ -223,6 +223,7 @@ class ModelState:
     offload: str            # "CPU", "all 30 layers", "12/28 layers"
     offload_reason: str
     chat_template: str | None
+    special_tokens: tuple[tuple[str, str], ...] = ()   # bos/eos texts, for rendering the template
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 
@@ -25,17 +23,32 @@ def embedder(embedder_dir):
 
 
 @pytest.fixture(autouse=True)
-def no_network(monkeypatch):
-    """Offline by default: any attempt to reach another host fails the test."""
-    real_connect = socket.socket.connect
+def no_network():
+    """Offline by default: every test runs under the socket audit (tests/socket_audit.py). Any
+    connection, datagram or name lookup that is not loopback or a Unix socket fails the test,
+    even one the code caught and hid."""
+    from tests import socket_audit as audit_module
 
-    def guarded(self, address):
-        host = address[0] if isinstance(address, tuple) else address
-        if isinstance(host, str) and host not in ("127.0.0.1", "::1", "localhost") and not host.startswith("/"):
-            raise AssertionError(f"test tried to open a network connection to {address!r}")
-        return real_connect(self, address)
+    audit = audit_module.start()
+    try:
+        yield audit
+    finally:
+        audit_module.stop(audit)
+    assert not audit.violations, f"the test reached for the network: {audit.violations}"
 
-    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+@pytest.fixture
+def socket_audit(no_network):
+    """The audit a test runs under, to look at what it saw (`.local`, `.violations`). Tests that
+    prove a path offline (index, search, ask, serve, the desktop's start) carry
+    @pytest.mark.offline, which asks for it and so keeps them audited even if the default changes."""
+    return no_network
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.get_closest_marker("offline") and "socket_audit" not in item.fixturenames:
+            item.fixturenames.insert(0, "socket_audit")
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMessageBox, QPlainTextEdit, QPushButton,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from engine.types import Answer, Source
 
@@ -95,7 +95,7 @@ class MessageView(QFrame):
         if role == "user":
             self.body.setPlainText(text)
         else:
-            self.body.setMarkdown(link_citations(text, set()))
+            self.body.set_markdown(link_citations(text, set()))
 
     # -- building --------------------------------------------------------------
     def _build_citations(self) -> None:
@@ -176,7 +176,7 @@ class MessageView(QFrame):
         if self.role == "user":
             self.body.setPlainText(text)
         else:
-            self.body.setMarkdown(link_citations(text, self._valid()))
+            self.body.set_markdown(link_citations(text, self._valid()))
 
     def set_model(self, model: str | None, adapter: str | None = None) -> None:
         if self.role == "assistant" and model:
@@ -273,13 +273,13 @@ class MessageView(QFrame):
         if safe > self._done:
             block = MessageBody()
             block.anchorClicked.connect(self._on_link)
-            block.setMarkdown(link_citations(text[self._done:safe], self._valid()))
+            block.set_markdown(link_citations(text[self._done:safe], self._valid()))
             self._stream_layout.insertWidget(self._stream_layout.count() - 1, block)
             self._done = safe
             self._tail_plain_upto = None
         tail = text[self._done:]
         if len(tail) <= TAIL_MARKDOWN_MAX:
-            self._tail.setMarkdown(link_citations(tail, self._valid()))
+            self._tail.set_markdown(link_citations(tail, self._valid()))
         elif self._tail_plain_upto is None:
             self._tail.setPlainText(tail)
             self._tail_plain_upto = len(text)
@@ -298,7 +298,7 @@ class MessageView(QFrame):
             self.set_model(answer.model, answer.adapter)
             self.set_citations(answer.sources, answer.citations, answer.inferred)
         self._end_stream()
-        self.body.setMarkdown(link_citations(self._text, self._valid()))
+        self.body.set_markdown(link_citations(self._text, self._valid()))
         self.set_status(answer.status if answer is not None else "stopped")
         self.set_busy(False)
 
@@ -306,7 +306,7 @@ class MessageView(QFrame):
         """The engine failed: keep what came, and say so."""
         self._timer.stop()
         self._end_stream()
-        self.body.setMarkdown(link_citations(self._text, self._valid()))
+        self.body.set_markdown(link_citations(self._text, self._valid()))
         self.set_status("error", reason)
         self.set_busy(False)
 
@@ -346,13 +346,23 @@ class MessageView(QFrame):
         self.edit_submitted.emit(self, text)
 
     def _on_link(self, url: QUrl) -> None:
+        """A citation opens its preview; a web address opens after the person agrees (the model may
+        have been steered into writing it); anything else (file:, javascript:, …) never opens."""
         if url.scheme() == CITE_SCHEME:
             try:
                 self.open_citation(int(url.path()))
             except ValueError:
                 log.debug("not a citation link: %s", url.toString())
-        elif url.scheme() in ("http", "https", "file", "mailto"):
-            QDesktopServices.openUrl(url)
+        elif url.scheme() in ("http", "https") and url.host():
+            answer = QMessageBox.question(
+                self, self.tr("Open a web page?"),
+                self.tr("The answer links to this address. Open it in your web browser?\n\n{url}").format(
+                    url=url.toDisplayString()),
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            if answer == QMessageBox.StandardButton.Yes:
+                QDesktopServices.openUrl(url)
+        else:
+            log.info("a link with the scheme %r in an answer was not opened", url.scheme())
 
     def open_citation(self, number: int) -> CitationPreview | None:
         source = next((s for s in self.sources if s.number == number), None)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from .. import resources
 from ..resources import language_of
 from ..errors import ContextOverflowError
+from ..llm import template as _template
 from ..llm.template import Message, render_parts, tokenize_parts
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,13 @@ def user_text(question: str, sources: tuple[PromptSource, ...] | list[PromptSour
 
 def default_system_prompt(question: str) -> str:
     return resources.prompt("system", language_of(question))
+
+
+def prerender(state, system: str | None, turns: int, question: str) -> None:
+    """Render `state`'s chat template (a loaded model's ModelState) for every shape `build` may try,
+    before the model's lock is taken: see template.prerender."""
+    has_system = bool(system if system is not None else default_system_prompt(question))
+    _template.prerender(state.chat_template, dict(state.special_tokens), turns, has_system)
 
 
 def build(model, template: str | None, system: str | None, history: list[Turn], question: str,

@@ -57,6 +57,9 @@ class Chat:
             sources = self.retrieve(question, list(o.libraries or ()), o.k or DEFAULT_K, o.path)
         sources = list(sources or [])
         pieces: list[str] = []
+        loaded = self.host.state   # its template is rendered ahead, outside the model's lock
+        if loaded is not None and o.model in (None, loaded.model):
+            prompt.prerender(loaded, o.system_prompt, len(history), question)
         scale = 1.0 if o.adapter_scale is None else o.adapter_scale
         with self.host.use(o.model, o.adapter, scale) as (llm, state):
             built = prompt.build(llm, state.chat_template, o.system_prompt, list(history), question,

@@ -236,6 +236,9 @@ def _pad_id(tokenizer) -> int:
 def _load_session(path: Path, threads: int):
     import onnxruntime as ort
 
+    # Bunko is offline: onnxruntime's telemetry (ETW events on Windows builds) is switched off
+    # explicitly rather than trusted to be off by default.
+    ort.disable_telemetry_events()
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1

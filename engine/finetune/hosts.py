@@ -135,15 +135,18 @@ class LocalHost:
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(remote)
 
-    def get_tree(self, remote: str, local: Path) -> None:
-        if Path(remote).resolve() != Path(local).resolve():
-            shutil.copytree(remote, local, dirs_exist_ok=True)
+    def get_adapter(self, job_dir: str, local: Path) -> Path:
+        """The job's adapter where the trainer left it, after the checks a download gets."""
+        from .adapter_files import check_local
 
-    def read_from(self, path: str, offset: int) -> bytes:
+        return check_local(Path(job_dir))
+
+    def read_from(self, path: str, offset: int, limit: int = -1) -> bytes:
+        """Bytes from `offset` on (at most `limit`): a host's files are read in bounded pieces."""
         try:
             with open(path, "rb") as f:
                 f.seek(offset)
-                return f.read()
+                return f.read(limit)
         except FileNotFoundError:
             return b""
 

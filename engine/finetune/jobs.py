@@ -25,7 +25,7 @@ from .. import paths
 from ..cancel import CancelToken
 from ..types import Progress
 from ..errors import (AuthError, Cancelled, ConnectionLostError, FinetuneError, HostError, HostKeyChangedError,
-                      HostKeyUnknownError, JobNotFoundError, ModelError)
+                      HostKeyUnknownError, JobNotFoundError, ModelError, UnsafeAdapterError)
 from . import dataset, trainer_env
 from .connect import connect
 from .hosts import HostSpec, LocalHost, Secrets
@@ -38,6 +38,8 @@ ACTIVE = ("setup", "uploading", "running", "converting")
 RESUMABLE = ("created", "failed", "cancelled", "setup", "uploading")
 EventSink = Callable[[dict], None]
 ProgressSink = Callable[[Progress], None]
+READ_LIMIT = 8 * 1024 ** 2      # of a trainer's log or progress lines per look: the rest comes next time
+RESULT_LIMIT = 1024 ** 2
 
 _OOM_HINT = ("The trainer ran out of {where} memory. Choose a smaller preset, a shorter sequence length or a "
              "smaller batch (or 4-bit loading on a GPU), then resume: it continues from its last checkpoint.")
@@ -326,7 +328,7 @@ class Jobs:
         if host.is_local and Path(where) == job.local_dir:
             return
         have = mirror.stat().st_size if mirror.exists() else 0
-        chunk = host.read_from(host.join(where, "trainer.log"), have)
+        chunk = host.read_from(host.join(where, "trainer.log"), have, READ_LIMIT)
         if chunk:
             with mirror.open("ab") as f:
                 f.write(chunk)
@@ -336,8 +338,12 @@ class Jobs:
             return self._take_events_locked(self.get(job.id), host, where, say)
 
     def _take_events_locked(self, job: Job, host, where: str, say: EventSink) -> list[dict]:
-        chunk = host.read_from(host.join(where, "output", "progress.jsonl"), job.events_read or 0)
+        chunk = host.read_from(host.join(where, "output", "progress.jsonl"), job.events_read or 0, READ_LIMIT)
         end = chunk.rfind(b"\n") + 1          # a line still being written waits for next time
+        if end <= 0 and len(chunk) >= READ_LIMIT:   # no trainer writes such a line: skip it
+            log.warning("job %s: skipped %d bytes of progress without a line end", job.name, len(chunk))
+            self._update(job.id, events_read=(job.events_read or 0) + len(chunk))
+            return []
         if end <= 0:
             return []
         events = []
@@ -368,13 +374,17 @@ class Jobs:
         from ..llm.gguf_file import read_gguf_info
         from . import to_gguf
 
-        if host.is_local:
-            local_adapter = Path(where) / "output" / "adapter"
-        else:
-            local_adapter = job.local_dir / "adapter"
-            host.get_tree(host.join(where, "output", "adapter"), local_adapter)
-        result_raw = host.read_from(host.join(where, "output", "result.json"), 0)
-        result = json.loads(result_raw) if result_raw else {}
+        try:
+            local_adapter = host.get_adapter(where, job.local_dir / "adapter")
+        except UnsafeAdapterError as exc:
+            self._fail(job, "unsafe_adapter", str(exc))
+            return self.get(job.id)
+        result_raw = host.read_from(host.join(where, "output", "result.json"), 0, RESULT_LIMIT)
+        try:
+            result = json.loads(result_raw) if result_raw else {}
+        except ValueError:
+            result = {}
+        result = result if isinstance(result, dict) else {}
         base = self.models.get(job.base_model)
         try:
             out = to_gguf.convert(local_adapter, read_gguf_info(base.path), job.local_dir / f"{job.name}.gguf")

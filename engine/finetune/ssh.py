@@ -28,6 +28,7 @@ import paramiko
 
 from ..errors import (AuthError, ConnectionLostError, HostError, HostKeyChangedError, HostKeyUnknownError,
                       PassphraseNeededError)
+from . import adapter_files
 from .hosts import TRAINER_MARK, HostSpec, RunResult, Secrets, quote
 
 log = logging.getLogger(__name__)
@@ -164,14 +165,16 @@ class SSHHost:
 
     @_guard
     def run(self, argv: list[str] | str, timeout: float | None = 60) -> RunResult:
+        """A shell command there, under umask 077: what it makes (job folders, the trainer's
+        output, the environment) is the login's only, on a server others may share."""
         command = argv if isinstance(argv, str) else " ".join(_arg(a) for a in argv)
-        _, stdout, stderr = self.client.exec_command(command, timeout=timeout)
+        _, stdout, stderr = self.client.exec_command(f"umask 077; {command}", timeout=timeout)
         out = stdout.read().decode("utf-8", "replace")
         err = stderr.read().decode("utf-8", "replace")
         return RunResult(stdout.channel.recv_exit_status(), out, err)
 
     def mkdir(self, path: str) -> None:
-        done = self.run(f"mkdir -p {quote(path)}")
+        done = self.run(f"mkdir -p {quote(path)} && chmod go-rwx {quote(path)}")   # also one made before
         if done.code:
             raise HostError(f"Cannot make {path} on {self.spec.label}: {done.err.strip()}")
 
@@ -190,34 +193,38 @@ class SSHHost:
     def put(self, local: Path, remote: str, progress=None) -> None:
         """Upload to remote.part, then rename: a dropped upload never leaves a half file in place."""
         part = remote + ".part"
-        self.sftp.put(str(local), part, callback=progress)
+        with self.sftp.open(part, "wb") as f:   # closed to others before a byte is written
+            f.chmod(0o600)
+            f.set_pipelined(True)
+            size, done = Path(local).stat().st_size, 0
+            with open(local, "rb") as src:
+                while block := src.read(32768):
+                    f.write(block)
+                    done += len(block)
+                    if progress:
+                        progress(done, size)
         self.sftp.posix_rename(part, remote)
 
     @_guard
     def write_text(self, remote: str, text: str) -> None:
         part = remote + ".part"
         with self.sftp.open(part, "w") as f:
+            f.chmod(0o600)
             f.write(text.encode("utf-8"))
         self.sftp.posix_rename(part, remote)
 
     @_guard
-    def get_tree(self, remote: str, local: Path) -> None:
-        local.mkdir(parents=True, exist_ok=True)
-        for entry in self.sftp.listdir_attr(remote):
-            src = posixpath.join(remote, entry.filename)
-            if stat.S_ISDIR(entry.st_mode or 0):
-                self.get_tree(src, local / entry.filename)
-            else:
-                tmp = local / (entry.filename + ".part")
-                self.sftp.get(src, str(tmp))
-                tmp.replace(local / entry.filename)
+    def get_adapter(self, job_dir: str, local: Path) -> Path:
+        """The job's trained adapter, fetched into `local`: fixed names only, checked (adapter_files)."""
+        return adapter_files.fetch_remote(self.sftp, job_dir, local, self.spec.label)
 
     @_guard
-    def read_from(self, path: str, offset: int) -> bytes:
+    def read_from(self, path: str, offset: int, limit: int = -1) -> bytes:
+        """Bytes from `offset` on (at most `limit`): a host's files are read in bounded pieces."""
         try:
             with self.sftp.open(path, "rb") as f:
                 f.seek(offset)
-                return f.read()
+                return f.read(limit)
         except FileNotFoundError:
             return b""
 

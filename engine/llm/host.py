@@ -6,6 +6,7 @@ app, the CLI and the HTTP server share one model and take turns.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from contextlib import contextmanager
@@ -74,7 +75,8 @@ class ModelHost:
                                       plan.n_gpu_layers, settings.flash_attn)
             self._info, self._settings = info, settings
             self._state = ModelState(info.name, str(info.path), None, 1.0, self._model.n_ctx, threads,
-                                     plan.n_gpu_layers, plan.short, plan.reason, gguf.chat_template)
+                                     plan.n_gpu_layers, plan.short, plan.reason, gguf.chat_template,
+                                     tuple(self._model.special_texts().items()))
             return self._state
 
     def _check_memory(self, info, gguf, n_ctx, plan) -> None:
@@ -124,10 +126,8 @@ class ModelHost:
                 if current != adapter.name or scale != self._scale:
                     self._model.set_adapter(Path(adapter.path), scale)
                 self._adapter, self._scale = adapter, scale
-            st = self._state
-            self._state = ModelState(st.model, st.path, adapter_name, scale if adapter_name else 1.0,
-                                     st.n_ctx, st.n_threads, st.n_gpu_layers, st.offload,
-                                     st.offload_reason, st.chat_template)
+            self._state = dataclasses.replace(self._state, adapter=adapter_name,
+                                              adapter_scale=scale if adapter_name else 1.0)
 
     @contextmanager
     def use(self, model: str | None = None, adapter: str | None = None,

@@ -194,7 +194,6 @@ def assemble_qwen(progress: Callable[[int, int], None] | None = None, cancel=Non
         raise ModelError(f"The Qwen model parts add up to {total:,} bytes instead of {QWEN_SIZE:,}; "
                          f"reinstall them with {_qwen_reinstall()}")
     folder = paths.models_dir()
-    folder.mkdir(parents=True, exist_ok=True)
     dest = folder / QWEN_FILE
     digest, done = hashlib.sha256(), 0
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".qwen-", suffix=".part")

@@ -38,21 +38,44 @@ class Message:
 
 @lru_cache(maxsize=8)
 def _compile(source: str):
+    from .template_sandbox import compile_template
+
+    return compile_template(source)
+
+
+@lru_cache(maxsize=64)
+def _render_text(source: str, roles: tuple[str, ...], special: tuple[tuple[str, str], ...],
+                 add_generation_prompt: bool, day: str) -> str:
+    """The template's output for messages of these roles, whose texts are markers: it depends on
+    nothing else, so it is kept (`day` is there for templates that print the date)."""
     from jinja2 import TemplateError
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    def raise_exception(message):
-        raise TemplateError(message)
+    from .template_sandbox import Exhausted, render_bounded
 
-    def strftime_now(fmt):
-        return _dt.datetime.now().strftime(fmt)
-
-    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, autoescape=False)
-    env.globals.update(raise_exception=raise_exception, strftime_now=strftime_now)
+    template = _compile(source)
+    marked = [{"role": role, "content": _MARK.format(i)} for i, role in enumerate(roles)]
+    names = dict(special)
     try:
-        return env.from_string(source)
+        return render_bounded(template, messages=marked, add_generation_prompt=add_generation_prompt,
+                              bos_token=names.get("bos_token", ""), eos_token=names.get("eos_token", ""))
+    except Exhausted as exc:
+        raise ChatTemplateError(f"The model's chat template was stopped: {exc}. Such a template is broken or "
+                                "hostile; choose another template for this model in its settings.") from None
     except TemplateError as exc:
-        raise ChatTemplateError(f"The model's chat template is not valid Jinja: {exc}") from exc
+        raise ChatTemplateError(f"The model's chat template failed: {exc}. "
+                                "Choose another template for this model in its settings.") from exc
+    except Exception as exc:  # a template is code from the model file; any failure is its own
+        raise ChatTemplateError(f"The model's chat template failed ({type(exc).__name__}: {exc}).") from exc
+
+
+def prerender(source: str | None, special: dict[str, str], turns: int, system: bool) -> None:
+    """Render, ahead and without the model's lock, what `prompt.build` may ask for: the
+    conversation with `turns` earlier turns, then with fewer. A broken or hostile template fails
+    here, before the model is held; a good one is then only looked up under the lock."""
+    head = [Message("system", "")] if system else []
+    for kept in range(turns, -1, -1):
+        render_parts(source, head + [Message("user", ""), Message("assistant", "")] * kept + [Message("user", "")],
+                     special)
 
 
 def render_parts(source: str | None, messages: list[Message], special: dict[str, str],
@@ -73,18 +96,8 @@ def render_parts(source: str | None, messages: list[Message], special: dict[str,
 
 
 def _render(source, messages, special, add_generation_prompt):
-    from jinja2 import TemplateError
-
-    template = _compile(source)
-    marked = [{"role": m.role, "content": _MARK.format(i)} for i, m in enumerate(messages)]
-    try:
-        text = template.render(messages=marked, add_generation_prompt=add_generation_prompt,
-                               bos_token=special.get("bos_token", ""), eos_token=special.get("eos_token", ""))
-    except TemplateError as exc:
-        raise ChatTemplateError(f"The model's chat template failed: {exc}. "
-                                "Choose another template for this model in its settings.") from exc
-    except Exception as exc:  # a template is code from the model file; any failure is its own
-        raise ChatTemplateError(f"The model's chat template failed ({type(exc).__name__}: {exc}).") from exc
+    text = _render_text(source, tuple(m.role for m in messages), tuple(sorted(special.items())),
+                        add_generation_prompt, _dt.date.today().isoformat())
     parts: list[tuple[str, bool]] = []
     pos = 0
     for m in _MARK_RE.finditer(text):

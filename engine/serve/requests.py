@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 
 from ..errors import ApiError, BunkoError
@@ -85,25 +86,29 @@ def _text_of(message: dict, where: str) -> str:
     raise ApiError(400, f"{where} has content that is neither a string nor a list of text parts.", "invalid_content")
 
 
-def _number(body: dict, key: str, low: float, high: float | None, integer: bool = False):
+MAX_MESSAGES = 1000        # in one chat request
+MAX_TOKENS = 1_000_000     # the largest max_tokens taken (the model's context is the real bound)
+
+
+def _number(body: dict, key: str, low: float, high: float, integer: bool = False):
     value = body[key]
-    ok = isinstance(value, int) if integer else isinstance(value, (int, float))
-    if not ok or isinstance(value, bool) or value < low or (high is not None and value > high):
-        span = f"from {low} to {high}" if high is not None else f"at least {low}"
-        raise ApiError(400, f"{key} must be {'an integer' if integer else 'a number'} {span}, not {value!r}.",
-                       "invalid_value")
+    ok = isinstance(value, int) if integer else isinstance(value, (int, float)) and math.isfinite(value)
+    if not ok or isinstance(value, bool) or not low <= value <= high:
+        raise ApiError(400, f"{key} must be {'an integer' if integer else 'a finite number'} from {low} to {high}, "
+                            f"not {value!r}.", "invalid_value")
     return value
 
 
 def _settings(body: dict) -> GenerationSettings:
     values = {}
-    for key, low, high, integer in (("temperature", 0, 2, False), ("top_p", 0, 1, False), ("top_k", 0, None, True),
-                                    ("min_p", 0, 1, False), ("repeat_penalty", 0, None, False)):
+    for key, low, high, integer in (("temperature", 0, 2, False), ("top_p", 0, 1, False),
+                                    ("top_k", 0, MAX_TOKENS, True), ("min_p", 0, 1, False),
+                                    ("repeat_penalty", 0, 10, False)):
         if body.get(key) is not None:
             values[key] = _number(body, key, low, high, integer)
     for key in ("max_completion_tokens", "max_tokens"):
         if body.get(key) is not None:
-            values["max_tokens"] = _number(body, key, 1, None, integer=True)
+            values["max_tokens"] = _number(body, key, 1, MAX_TOKENS, integer=True)
             break
     if body.get("seed") is not None:
         values["seed"] = _number(body, "seed", -2**63, 2**64 - 1, integer=True) % 2**32
@@ -127,6 +132,9 @@ def parse_chat(body: dict) -> ChatRequest:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise ApiError(400, "messages must be a non-empty list of {role, content} objects.", "invalid_value")
+    if len(messages) > MAX_MESSAGES:
+        raise ApiError(400, f"messages has {len(messages):,} entries; Bunko takes at most {MAX_MESSAGES:,} in one "
+                            "request.", "invalid_value")
     system: list[str] = []
     history: list[Turn] = []
     pending: list[str] = []   # user texts since the last answer: the next turn's question

@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 MAX_BODY = 8 * 1024 * 1024
 MAX_INPUTS = 2048          # texts in one embeddings request, as OpenAI allows
 IDLE_TIMEOUT_S = 300       # a kept-alive connection with no request is dropped after this
+REQUEST_TIMEOUT_S = 20     # from a request's first byte to its last (line, headers, body): no slowloris
+MAX_CONNECTIONS = 32       # open at once; more are answered 503 and closed
 
 
 class _ClientGone(Exception):
@@ -91,6 +93,7 @@ class BunkoServer(ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         self.engine, self.token = engine, token
         self.stopping = threading.Event()  # set before closing the engine: answers end at the next token
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         super().__init__(address, Handler)
 
     @property
@@ -100,6 +103,25 @@ class BunkoServer(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address) -> None:
         log.exception("connection from %s failed", client_address[0])
+
+    # -- at most MAX_CONNECTIONS at once: a thread each, so more would exhaust the process ----------
+    def process_request(self, request, client_address) -> None:
+        if not self._slots.acquire(blocking=False):
+            log.warning("refused a connection from %s: %d are open already", client_address[0], MAX_CONNECTIONS)
+            _refuse_busy(request)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
 def make_server(engine, host: str = "127.0.0.1", port: int = 8765, token: str | None = None,
@@ -124,11 +146,52 @@ def make_server(engine, host: str = "127.0.0.1", port: int = 8765, token: str | 
     return server, token
 
 
+def _refuse_busy(sock) -> None:
+    data = json.dumps(error_body(503, f"Bunko's server has {MAX_CONNECTIONS} connections open; try again shortly.",
+                                 "too_many_connections")).encode()
+    try:
+        sock.settimeout(1.0)
+        sock.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+                     b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(data), data))
+    except OSError:
+        pass
+
+
 class Handler(BaseHTTPRequestHandler):
     server: BunkoServer
     server_version = "Bunko"
     protocol_version = "HTTP/1.1"
     timeout = IDLE_TIMEOUT_S
+
+    def handle_one_request(self) -> None:
+        """Wait (up to IDLE_TIMEOUT_S) for a request to begin; from then on it has REQUEST_TIMEOUT_S
+        to arrive whole, however slowly its bytes trickle in, or the connection is cut."""
+        try:
+            if not self.rfile.peek(1):
+                self.close_connection = True
+                return
+        except (TimeoutError, OSError):
+            self.close_connection = True
+            return
+        self._arrived = threading.Event()
+        timer = threading.Timer(REQUEST_TIMEOUT_S, self._too_slow)
+        timer.daemon = True
+        timer.start()
+        try:
+            super().handle_one_request()
+        finally:
+            timer.cancel()
+
+    def _too_slow(self) -> None:
+        if self._arrived.is_set():
+            return
+        log.warning("cut a connection from %s: its request did not arrive within %d s",
+                    self.client_address[0], REQUEST_TIMEOUT_S)
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def _handle(self) -> None:
         method = self.command
@@ -138,7 +201,9 @@ class Handler(BaseHTTPRequestHandler):
         try:
             self._authorise()
             action = self._route(method)
-            action(self._read_json() if method == "POST" else None)
+            body = self._read_json() if method == "POST" else None
+            self._arrived.set()   # whole now: the request timer stops here, answering may take long
+            action(body)
         except _ClientGone:
             log.info("%s %s: the answer was stopped: the client went away or the server is stopping", method, self.path)
             self.close_connection = True
@@ -231,7 +296,10 @@ class Handler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's own errors (bad request line, unknown method) in OpenAI's shape too."""
         self.close_connection = True
-        self._send_json(code, error_body(code, message or self.responses.get(code, ("Error",))[0], None))
+        try:
+            self._send_json(code, error_body(code, message or self.responses.get(code, ("Error",))[0], None))
+        except OSError:
+            pass  # the client is gone (or was cut for being too slow)
 
     def log_request(self, code="-", size="-") -> None:
         log.info('%s "%s" %s', self.address_string(), self.requestline, code)

@@ -18,6 +18,7 @@ from typing import Iterator
 import duckdb
 
 from ..errors import SchemaTooNewError, StoreError, StoreLockedError
+from ..paths import make_private, private_dir
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -163,8 +164,12 @@ def open_store(path: Path, read_only: bool = False) -> Store:
     """Open (creating and migrating if needed) the database at `path`."""
     path = Path(path)
     if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.exists():
+            private_dir(path.parent)
     con = _connect(path, read_only)
+    if not read_only:   # the documents' text is in it: this user's only, wherever it lives
+        for own in (path, path.with_name(path.name + ".wal")):
+            make_private(own)
     try:
         if read_only:
             version = _schema_version(con)

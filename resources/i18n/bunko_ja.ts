@@ -4,7 +4,7 @@
 <context>
     <name>App</name>
     <message>
-        <location filename="../../desktop/app.py" line="+96"/>
+        <location filename="../../desktop/app.py" line="+109"/>
         <source>Something went wrong</source>
         <translation>問題が発生しました</translation>
     </message>
@@ -76,7 +76,7 @@ The details are in the log: {log}</source>
 <context>
     <name>BaseStep</name>
     <message>
-        <location filename="../../desktop/finetune/settings_step.py" line="+45"/>
+        <location filename="../../desktop/finetune/settings_step.py" line="+44"/>
         <source>Base model</source>
         <translation>ベースモデル</translation>
     </message>
@@ -260,7 +260,7 @@ The details are in the log: {log}</source>
 <context>
     <name>ChatPage</name>
     <message>
-        <location filename="../../desktop/chat/page.py" line="+53"/>
+        <location filename="../../desktop/chat/page.py" line="+54"/>
         <location line="+291"/>
         <source>Send</source>
         <translation>送信</translation>
@@ -366,7 +366,7 @@ The details are in the log: {log}</source>
 <context>
     <name>ConversationList</name>
     <message>
-        <location filename="../../desktop/chat/conversation_list.py" line="+48"/>
+        <location filename="../../desktop/chat/conversation_list.py" line="+34"/>
         <source>Search chats</source>
         <translation>チャットを検索</translation>
     </message>
@@ -497,7 +497,7 @@ The details are in the log: {log}</source>
         <translation>下書きに使う文章の数:</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+6"/>
         <source>Drafting from {name}…</source>
         <translation>{name} から下書き中…</translation>
     </message>
@@ -626,7 +626,7 @@ The details are in the log: {log}</source>
         <translation>チャットで使う</translation>
     </message>
     <message>
-        <location line="+99"/>
+        <location line="+97"/>
         <source>Follow this job again</source>
         <translation>このジョブの進捗追跡を再開します</translation>
     </message>
@@ -989,7 +989,7 @@ Passphrase:</source>
 <context>
     <name>JobStatus</name>
     <message>
-        <location filename="../../desktop/finetune/jobs_model.py" line="+17"/>
+        <location filename="../../desktop/finetune/jobs_model.py" line="+14"/>
         <source>not started</source>
         <translation>未開始</translation>
     </message>
@@ -1075,7 +1075,7 @@ Passphrase:</source>
 <context>
     <name>LibrariesPage</name>
     <message>
-        <location filename="../../desktop/library/page.py" line="+109"/>
+        <location filename="../../desktop/library/page.py" line="+101"/>
         <source>Add folder…</source>
         <translation>フォルダーを追加…</translation>
     </message>
@@ -1500,6 +1500,20 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <source>Sources ({n})</source>
         <translation>出典 ({n})</translation>
     </message>
+    <message>
+        <location line="+130"/>
+        <source>Open a web page?</source>
+        <translation>ウェブページを開きますか?</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The answer links to this address. Open it in your web browser?
+
+{url}</source>
+        <translation>回答に次のアドレスへのリンクがあります。ウェブブラウザーで開きますか?
+
+{url}</translation>
+    </message>
 </context>
 <context>
     <name>ModelSettingsPanel</name>
@@ -1637,7 +1651,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../../desktop/models/page.py" line="+125"/>
+        <location filename="../../desktop/models/page.py" line="+121"/>
         <source>Chat models and LoRA adapters in GGUF format. Add a file with the button or drop .gguf files onto this page; Bunko keeps them where they are.</source>
         <translation>GGUF 形式のチャットモデルと LoRA アダプターです。ボタンでファイルを追加するか、.gguf ファイルをこのページにドロップしてください。ファイルは元の場所のまま使用します。</translation>
     </message>

@@ -32,6 +32,7 @@ def window(ctx, qtbot):
     apply_language("en")
 
 
+@pytest.mark.offline
 def test_main_window_opens_with_every_page(window):
     from desktop.main_window import PAGES
 
@@ -55,6 +56,7 @@ def test_first_run_hint_shows_until_there_is_a_library(window, ctx, qtbot, tmp_p
     qtbot.waitUntil(window.hint.isHidden, timeout=10000)
 
 
+@pytest.mark.offline
 def test_after_show_loads_the_model_in_the_background(window, ctx, qtbot):
     from desktop.app import after_show
 
@@ -300,3 +302,26 @@ def test_whole_flow_through_the_window(window, ctx, qtbot, tmp_path):
     qtbot.mouseClick(chip, Qt.MouseButton.LeftButton)
     assert view.preview is not None and "4,700 yen" in view.preview.passage.toPlainText()
     view.preview.close()
+
+
+def test_log_files_are_private_also_after_rotation(data_dir):
+    import logging
+    import stat as _stat
+
+    from desktop import app as app_module
+
+    old = os.umask(0o022)
+    try:
+        path = app_module.setup_logging()
+        handler = app_module._log_handler
+        logging.getLogger("bunko.test").warning("a line")
+        handler.doRollover()
+        logging.getLogger("bunko.test").warning("another line")
+        for p in (path, path + ".1"):
+            assert _stat.S_IMODE(os.stat(p).st_mode) == 0o600, p
+        assert _stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700
+    finally:
+        os.umask(old)
+        logging.getLogger().removeHandler(app_module._log_handler)
+        app_module._log_handler.close()
+        app_module._log_handler = None

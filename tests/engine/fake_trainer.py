@@ -4,7 +4,8 @@ and resumes from it, and at the end writes a tiny but real PEFT LoRA adapter for
 SmolLM2 (layer 0's q_proj, rank 2) that the converter and llama.cpp accept.
 
 What it should do comes from fake.json beside the host's cache folder:
-{"delay": seconds per step, "crash": null | "oom" | "killed"}. Standard library only.
+{"delay": seconds per step, "crash": null | "oom" | "killed", "adapter_link": a path the
+adapter's weights are made a symbolic link to, as a hostile host would}. Standard library only.
 """
 
 import json
@@ -76,6 +77,9 @@ def main():
     write_safetensors(adapter / "adapter_model.safetensors", {
         f"{prefix}.lora_A.weight": ([2, 576], [0.01] * (2 * 576)),
         f"{prefix}.lora_B.weight": ([576, 2], [0.01] * (576 * 2))})
+    if fake.get("adapter_link"):
+        (adapter / "adapter_model.safetensors").unlink()
+        (adapter / "adapter_model.safetensors").symlink_to(fake["adapter_link"])
     result = {"status": "done", "step": step, "final_loss": round(2.0 / step, 4), "eval_loss": None,
               "backend": "fake", "seconds": 0.1}
     (out / "result.json").write_text(json.dumps(result))

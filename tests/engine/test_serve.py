@@ -21,6 +21,7 @@ from engine.serve.server import make_server
 from tests.engine.lora_fixture import write_test_adapter
 
 openai = pytest.importorskip("openai")
+pytestmark = pytest.mark.offline   # every round trip stays on loopback (tests/socket_audit.py)
 
 DOCS = {
     "travel.md": "# Travel\n\nThe per diem for business trips is 45 dollars a day for meals.\n",
