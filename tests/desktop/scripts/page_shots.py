@@ -48,7 +48,7 @@ def write_docs(folder: Path) -> Path:
     return folder
 
 
-def add_content(engine, folder: Path, index: bool = True) -> None:
+def add_content(engine, folder: Path, index: bool = True) -> int:
     """A library (indexed when an embedder is there), a Japanese conversation with cited
     sources, a table and code, and two fine-tuning jobs."""
     from engine.api import preset
@@ -70,6 +70,18 @@ def add_content(engine, folder: Path, index: bool = True) -> None:
     engine.finetune.create("faq-v1", base, train, preset("quick"))
     cancelled = engine.finetune.create("hr-answers", base, train, preset("quick"))
     engine.finetune.cancel(cancelled.id)
+    return conv.id
+
+
+def show_content(app: QApplication, window, ctx, conversation_id: int) -> None:
+    """The conversation open in the chat, and a loss curve on the selected job."""
+    window.page("chat").open_conversation(conversation_id)
+    finetune = window.page("finetune")
+    settle(app, ctx, 0.5)
+    view = finetune.detail.view
+    view.take({"event": "start", "total_steps": 60})
+    for step in range(1, 41):
+        view.take({"event": "step", "step": step, "total": 60, "loss": 2.4 / (1 + step / 8) + 0.3, "eta_s": 95})
 
 
 def settle(app: QApplication, ctx, seconds: float = 0.25) -> None:
@@ -154,13 +166,14 @@ def main() -> int:
     theme.apply_theme(theme_name)
     engine = Engine.open(data / "bunko.duckdb")
     try:
-        add_content(engine, data / "docs", index=False)
+        conversation = add_content(engine, data / "docs", index=False)
         ctx = AppContext(engine, Settings(data / "settings.ini"))
         window = MainWindow(ctx)
         ctx.window = window
         window.resize(1280, 800)
         window.show()
         window.create_pages()
+        show_content(app, window, ctx, conversation)
         scale = os.environ.get("QT_SCALE_FACTOR", "1")
         files, problems = shoot(app, window, ctx, out, f"{lang}-{theme_name}-x{scale}")
         print(json.dumps({"files": [str(f) for f in files], "problems": problems}))
