@@ -26,11 +26,15 @@ class MessageBody(QTextBrowser):
         self.setObjectName("messageBody")
         self.viewport().setAutoFillBackground(False)
         self.document().documentLayout().documentSizeChanged.connect(self._fit)
+        theme.notifier().changed.connect(self._restyle)
         self._fit()
 
     def setMarkdown(self, text: str) -> None:
         super().setMarkdown(text)
         style_document(self.document())
+
+    def _restyle(self, *_args) -> None:
+        style_document(self.document())  # code and table colours follow a theme switch
 
     def _fit(self, *_args) -> None:
         height = math.ceil(self.document().size().height()) + 2 * self.frameWidth()

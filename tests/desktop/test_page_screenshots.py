@@ -52,6 +52,7 @@ def _not_blank(path: Path) -> None:
 
 
 def test_every_page_light_dark_japanese_english(ctx, qtbot, styled, out_dir, tmp_path):
+    from desktop.context import AppContext
     from desktop.i18n import apply_language
     from desktop.main_window import MainWindow
 
@@ -78,20 +79,31 @@ def test_every_page_light_dark_japanese_english(ctx, qtbot, styled, out_dir, tmp
     assert window.page("chat").transcript.placeholder.isVisibleTo(window.page("chat"))
 
     conversation = page_shots.add_content(ctx.engine, tmp_path / "docs")
-    ctx.libraries_changed.emit()
-    finetune.refresh()
-    page_shots.settle(app, ctx, 0.5)
-    page_shots.show_content(app, window, ctx, conversation)
-    assert not libraries.empty.isVisibleTo(libraries) and libraries.table.rowCount() == 1
-    assert finetune.model.rowCount() == 2 and finetune.detail.view.curve.points
-
-    for lang in ("ja", "en"):
+    window.hide()
+    contexts = []
+    for lang in ("ja", "en"):  # a window built in each language, as after a restart
         apply_language(lang)
+        # its own context (runner): the hidden window's keyed reads must not answer this one's
+        own = AppContext(ctx.engine, ctx.settings)
+        contexts.append(own)
+        window = MainWindow(own)
+        own.window = window
+        qtbot.addWidget(window)
+        window.resize(1280, 800)
+        window.show()
+        window.create_pages()
+        page_shots.settle(app, own, 0.5)
+        page_shots.show_content(app, window, own, conversation)
+        libraries, finetune = window.page("libraries"), window.page("finetune")
+        qtbot.waitUntil(lambda: libraries.table.rowCount() == 1, timeout=10000)
+        assert not libraries.empty.isVisibleTo(libraries)
+        assert finetune.model.rowCount() == 2 and finetune.detail.view.curve.points
         for theme_name in ("light", "dark"):
             styled.apply_theme(theme_name)
-            shot, bad = page_shots.shoot(app, window, ctx, out_dir, f"{lang}-{theme_name}")
+            shot, bad = page_shots.shoot(app, window, own, out_dir, f"{lang}-{theme_name}")
             files += shot
             problems += bad
+        window.hide()
     chat = window.page("chat")
     answer = chat.transcript.views[-1]
     assert [c.text() for c in answer.chips] == ["[1] 旅費規程.md · 旅費規程 > 第3条 日当",
@@ -105,6 +117,8 @@ def test_every_page_light_dark_japanese_english(ctx, qtbot, styled, out_dir, tmp
     for path in files:
         _not_blank(path)
     assert len(files) == 6 + 20
+    for own in contexts:
+        own.runner.shutdown(10)
     assert not problems, "\n".join(problems)
 
 

@@ -75,9 +75,13 @@ def add_content(engine, folder: Path, index: bool = True) -> int:
 
 def show_content(app: QApplication, window, ctx, conversation_id: int) -> None:
     """The conversation open in the chat, and a loss curve on the selected job."""
-    window.page("chat").open_conversation(conversation_id)
+    chat = window.page("chat")
+    chat.open_conversation(conversation_id)
     finetune = window.page("finetune")
-    settle(app, ctx, 0.5)
+    deadline = time.monotonic() + 10
+    while (len(chat.transcript.views) < 2 or not finetune.model.rowCount()
+           or chat.conversations.list.count() < 2) and time.monotonic() < deadline:
+        settle(app, ctx, 0.05)
     view = finetune.detail.view
     view.take({"event": "start", "total_steps": 60})
     for step in range(1, 41):
