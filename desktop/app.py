@@ -206,10 +206,10 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings()
     apply_language(settings.language)
-    from .settings_page import apply_theme
+    register_fonts()  # before the theme, whose font falls back to the bundled Japanese one
+    from .theme import apply_theme
 
     apply_theme(settings.get("ui/theme", "system", str))
-    register_fonts()
     reporter = ErrorReporter()
     reporter.install()
     try:

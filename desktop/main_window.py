@@ -9,15 +9,17 @@ from __future__ import annotations
 import importlib
 import logging
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QMainWindow, QMessageBox, QProgressBar, QPushButton, QStackedWidget,
-                               QVBoxLayout, QWidget)
+                               QToolButton, QVBoxLayout, QWidget)
 
 import engine.api as api
 
+from . import theme
 from .i18n import Retranslating
+from .theme import metrics as m
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,10 @@ PAGES = (("chat", ".chat", "ChatPage"), ("libraries", ".library", "LibrariesPage
          ("models", ".models", "ModelsPage"), ("finetune", ".finetune", "FinetunePage"),
          ("settings", ".settings_page", "SettingsPage"))
 NUMBERED = ("chat", "libraries", "models", "finetune")   # Ctrl+1 … Ctrl+4
+ICONS = {"chat": "chat", "libraries": "library", "models": "models", "finetune": "finetune",
+         "settings": "settings"}
+COLLAPSED_KEY = "window/navigation_collapsed"
+NAV_ICON = 20
 
 
 def _shortcuts(*keys) -> list[QKeySequence]:
@@ -72,8 +78,9 @@ class MainWindow(Retranslating, QMainWindow):
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
         self.nav.setFrameShape(QFrame.Shape.NoFrame)
-        self.nav.setMinimumWidth(140)
-        self.nav.setMaximumWidth(220)
+        self.nav.setIconSize(QSize(NAV_ICON, NAV_ICON))
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.nav.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.stack = QStackedWidget()
         for name, _module, _cls in PAGES:
             holder = QWidget()
@@ -88,11 +95,12 @@ class MainWindow(Retranslating, QMainWindow):
         self._build_hint()
         self.nav.currentRowChanged.connect(self._on_nav)
 
+        self._build_sidebar()
         central = QWidget()
         row = QHBoxLayout(central)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
-        row.addWidget(self.nav)
+        row.addWidget(self.sidebar)
         row.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
@@ -115,7 +123,9 @@ class MainWindow(Retranslating, QMainWindow):
             except TypeError:
                 log.info("saved window geometry ignored")
         self.show_page("chat")
+        self.set_navigation_collapsed(bool(ctx.settings.get(COLLAPSED_KEY, False, bool)))
         self.refresh_hint()
+        theme.notifier().changed.connect(self._paint_icons)
 
     # -- pages -------------------------------------------------------------------
     def page(self, name: str) -> QWidget:
@@ -169,15 +179,84 @@ class MainWindow(Retranslating, QMainWindow):
             return None
         return fn(*args)
 
+    # -- navigation ----------------------------------------------------------------
+    def _build_sidebar(self) -> None:
+        """The page list with icons and labels; a toggle at the bottom folds it to icons."""
+        self.sidebar = QFrame()
+        self.sidebar.setObjectName("sidebar")
+        self.brand = QLabel("文庫 Bunko")
+        self.brand.setObjectName("brand")
+        self.collapse_button = QToolButton()
+        self.collapse_button.setObjectName("collapseNavigation")
+        self.collapse_button.setCheckable(True)
+        self.collapse_button.setIconSize(QSize(18, 18))
+        self.collapse_button.toggled.connect(self.set_navigation_collapsed)
+        column = QVBoxLayout(self.sidebar)
+        column.setContentsMargins(m.S, m.M, m.S, m.S)
+        column.setSpacing(m.S)
+        column.addWidget(self.brand)
+        column.addWidget(self.nav, 1)
+        column.addWidget(self.collapse_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self._paint_icons()
+
+    def _paint_icons(self, *_args) -> None:
+        for row, (name, _m, _c) in enumerate(PAGES):
+            self.nav.item(row).setIcon(theme.icon(ICONS[name]))
+        self.collapse_button.setIcon(theme.icon("expand" if self.navigation_collapsed() else "collapse"))
+
+    def navigation_collapsed(self) -> bool:
+        return self.collapse_button.isChecked()
+
+    def set_navigation_collapsed(self, collapsed: bool) -> None:
+        """Icons only (the names become tooltips), or icons and names; remembered."""
+        if self.collapse_button.isChecked() != collapsed:
+            self.collapse_button.setChecked(collapsed)  # comes back here through toggled
+            return
+        self.ctx.settings.set(COLLAPSED_KEY, collapsed)
+        self.brand.setText("文庫" if collapsed else "文庫 Bunko")
+        self._label_navigation()
+        self._paint_icons()
+        self._fit_navigation()
+
+    def _label_navigation(self) -> None:
+        collapsed = self.navigation_collapsed()
+        for row, (name, _m, _c) in enumerate(PAGES):
+            item = self.nav.item(row)
+            label = self._nav_names[name]
+            item.setText("" if collapsed else label)
+            item.setToolTip(label if collapsed else "")
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, label)
+        self.collapse_button.setToolTip(self.tr("Show page names") if collapsed else self.tr("Show icons only"))
+        self.collapse_button.setAccessibleName(self.collapse_button.toolTip())
+
+    def _fit_navigation(self) -> None:
+        """As wide as the longest page name in this language (Japanese names are shorter), no wider."""
+        metrics = self.nav.fontMetrics()
+        chrome = NAV_ICON + 2 * m.S + 2 * 2 + 10  # icon, item padding, focus border, icon gap
+        if self.navigation_collapsed():
+            width = chrome
+        else:
+            bold = self.nav.font()
+            bold.setWeight(bold.Weight.DemiBold)
+            widest = max(type(metrics)(bold).horizontalAdvance(text) for text in self._nav_names.values())
+            width = max(chrome + widest + m.S, self.brand.sizeHint().width())
+        self.nav.setFixedWidth(width)
+
+    def changeEvent(self, event) -> None:
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange) and hasattr(self, "_nav_names"):
+            self._fit_navigation()
+        super().changeEvent(event)
+
     # -- first-run hint --------------------------------------------------------------
     def _build_hint(self) -> None:
         self.hint = QFrame()
-        self.hint.setObjectName("firstRunHint")
-        self.hint.setFrameShape(QFrame.Shape.StyledPanel)
+        self.hint.setObjectName("banner")
         row = QHBoxLayout(self.hint)
+        row.setContentsMargins(m.M, m.S, m.M, m.S)
         self.hint_label = QLabel()
         self.hint_label.setWordWrap(True)
         self.hint_button = QPushButton()
+        self.hint_button.setProperty("kind", "primary")
         self.hint_button.clicked.connect(self.add_folder)
         row.addWidget(self.hint_label, 1)
         row.addWidget(self.hint_button)
@@ -334,8 +413,9 @@ class MainWindow(Retranslating, QMainWindow):
         self.setWindowTitle(self.tr("Bunko"))
         names = {"chat": self.tr("Chat"), "libraries": self.tr("Libraries"),
                  "models": self.tr("Models"), "finetune": self.tr("Fine-tune"), "settings": self.tr("Settings")}
-        for row, (name, _m, _c) in enumerate(PAGES):
-            self.nav.item(row).setText(names[name])
+        self._nav_names = names
+        self._label_navigation()
+        self._fit_navigation()
         for action, name in zip(self.act_pages, NUMBERED):
             action.setText(names[name])
         self.menu_file.setTitle(self.tr("&File"))

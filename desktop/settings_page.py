@@ -5,86 +5,17 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QColor, QDesktopServices, QPalette
-from PySide6.QtWidgets import (QApplication, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QPushButton, QVBoxLayout, QWidget)
 
 from engine.api import data_dir, log_dir
 
 from .i18n import apply_language
+from .theme import THEMES, apply_theme  # noqa: F401 (apply_theme: kept importable from here)
 from .i18n import Retranslating
 
 log = logging.getLogger(__name__)
-
-THEMES = ("system", "light", "dark")
-_theme = "system"
-_custom_palette = False
-_connected = False
-
-
-def _is_dark(palette: QPalette) -> bool:
-    return palette.color(QPalette.ColorRole.Window).lightness() < 128
-
-
-def _palette(dark: bool) -> QPalette:
-    """An explicit palette, for platforms whose theme cannot switch scheme by itself."""
-    if dark:
-        window, base, alt, text, button = "#2b2b2b", "#1f1f1f", "#292929", "#e8e8e8", "#353535"
-        highlight, link, mid, disabled = "#2f6fc4", "#6ea8fe", "#3c3c3c", "#7a7a7a"
-    else:
-        window, base, alt, text, button = "#efefef", "#ffffff", "#f5f5f5", "#1a1a1a", "#f0f0f0"
-        highlight, link, mid, disabled = "#2f6fc4", "#0b57d0", "#c8c8c8", "#9a9a9a"
-    p = QPalette()
-    R = QPalette.ColorRole
-    for role, color in ((R.Window, window), (R.WindowText, text), (R.Base, base), (R.AlternateBase, alt),
-                        (R.ToolTipBase, base), (R.ToolTipText, text), (R.PlaceholderText, disabled),
-                        (R.Text, text), (R.Button, button), (R.ButtonText, text), (R.BrightText, "#ff5555"),
-                        (R.Highlight, highlight), (R.HighlightedText, "#ffffff"), (R.Link, link),
-                        (R.Mid, mid), (R.Dark, "#202020" if dark else "#a0a0a0"),
-                        (R.Light, "#454545" if dark else "#ffffff")):
-        p.setColor(role, QColor(color))
-    for role in (R.Text, R.WindowText, R.ButtonText):
-        p.setColor(QPalette.ColorGroup.Disabled, role, QColor(disabled))
-    return p
-
-
-def wants_dark() -> bool:
-    if _theme in ("light", "dark"):
-        return _theme == "dark"
-    return QApplication.instance().styleHints().colorScheme() == Qt.ColorScheme.Dark
-
-
-def apply_theme(theme: str) -> None:
-    """"system" follows the desktop's light/dark setting, also when it changes later."""
-    global _theme, _connected
-    app = QApplication.instance()
-    _theme = theme if theme in THEMES else "system"
-    hints = app.styleHints()
-    if _theme == "system":
-        hints.unsetColorScheme()
-    else:
-        hints.setColorScheme(Qt.ColorScheme.Dark if _theme == "dark" else Qt.ColorScheme.Light)
-    if not _connected:
-        hints.colorSchemeChanged.connect(lambda _scheme: _sync_palette())
-        _connected = True
-    _sync_palette()
-
-
-def _sync_palette() -> None:
-    """Use the style's own palette when it already matches; set one only where it does not
-    (Fusion on a desktop without a colour-scheme setting, or the offscreen platform)."""
-    global _custom_palette
-    app = QApplication.instance()
-    dark = wants_dark()
-    standard = app.style().standardPalette()
-    if _is_dark(standard) == dark:
-        if _custom_palette:
-            app.setPalette(standard)
-            _custom_palette = False
-    else:
-        app.setPalette(_palette(dark))
-        _custom_palette = True
-    log.info("theme %s (%s)", _theme, "dark" if dark else "light")
 
 
 def _open_folder(path) -> None:

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QHBoxLayout, QLabel,
-                               QMenu, QPlainTextEdit, QPushButton, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFrame, QHBoxLayout,
+                               QLabel, QMenu, QPlainTextEdit, QPushButton, QSizePolicy, QToolButton,
+                               QVBoxLayout, QWidget)
+
+from .. import theme
+from ..theme import metrics as m
 
 MODEL_ALONE, LIBRARIES, ADAPTER, BOTH = range(4)
 
@@ -50,7 +54,10 @@ class SystemPromptDialog(QDialog):
         return self.editor.toPlainText().strip() or None
 
 
-class OptionsBar(QWidget):
+class OptionsBar(QFrame):
+    """One bar over the chat: where answers come from, which libraries, the model (and
+    adapter), and the system prompt; each control says what it is in its tooltip."""
+
     changed = Signal(object)  # ChatOptions, when the user changes something
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -69,6 +76,9 @@ class OptionsBar(QWidget):
             self.mode.addItem(text)
         self.mode.setToolTip(self.tr("Where answers come from"))
         self.libraries_button = QToolButton()
+        self.libraries_button.setProperty("kind", "field")
+        self.libraries_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.libraries_button.setToolTip(self.tr("Libraries this chat answers from"))
         self.libraries_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.libraries_menu = QMenu(self)
         self.libraries_button.setMenu(self.libraries_menu)
@@ -85,11 +95,23 @@ class OptionsBar(QWidget):
         self.prompt_button.setCheckable(True)  # checked = this chat has one
         self.prompt_button.clicked.connect(self.edit_system_prompt)
 
+        self.setObjectName("optionsBar")
+        # long model names are elided in the bar; the list shows them whole
+        self.model.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model.setMinimumContentsLength(22)
+        self.adapter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.mode.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.prompt_button.setIconSize(QSize(16, 16))
+        self.model.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        for w in (self.mode, self.libraries_button, self.adapter, self.scale, self.model, self.prompt_button):
+        layout.setContentsMargins(m.S, m.XS + 2, m.S, m.XS + 2)
+        layout.setSpacing(m.S)
+        for w in (self.mode, self.libraries_button, self.model, self.adapter, self.scale):
             layout.addWidget(w)
         layout.addStretch(1)
+        layout.addWidget(self.prompt_button)
+        self._paint_icons()
+        theme.notifier().changed.connect(self._paint_icons)
 
         self.mode.currentIndexChanged.connect(self._on_mode)
         self.adapter.currentIndexChanged.connect(self._emit)
@@ -97,6 +119,10 @@ class OptionsBar(QWidget):
         self.model.currentIndexChanged.connect(self._on_model)
         self._fill_models()
         self._show(self._options)
+
+    def _paint_icons(self, *_args) -> None:
+        self.libraries_button.setIcon(theme.icon("library"))
+        self.prompt_button.setIcon(theme.icon("prompt"))
 
     # -- choices from the engine -------------------------------------------------
     def set_choices(self, libraries, models, loaded_model: str | None = None) -> None:
@@ -120,9 +146,9 @@ class OptionsBar(QWidget):
         default = self.tr("Default model ({name})").format(name=self.default_model) if self.default_model \
             else self.tr("Default model")
         self.model.addItem(default, None)
-        for m in self.models:
-            if m.kind == "model":
-                self.model.addItem(m.name, m.name)
+        for entry in self.models:
+            if entry.kind == "model":
+                self.model.addItem(entry.name, entry.name)
         self._setting = False
 
     def _fill_adapters(self, model: str | None, selected: str | None) -> None:

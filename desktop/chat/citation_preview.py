@@ -14,6 +14,8 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, Q
 
 from engine.types import Source
 
+from .. import theme
+
 log = logging.getLogger(__name__)
 
 _CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]+")
@@ -81,7 +83,7 @@ class CitationPreview(QDialog):
         self.file_label = QLabel(source.abs_path)
         self.file_label.setWordWrap(True)
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.file_label.setStyleSheet("color: palette(mid);")
+        theme.set_role(self.file_label, "caption")
 
         self.passage = QTextBrowser()
         self.passage.setPlainText(source.text)

@@ -9,6 +9,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem,
                                QMessageBox, QPushButton, QVBoxLayout, QWidget)
 
+from .. import theme
 from ..common import while_alive
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ class ConversationList(QWidget):
         self.new_button = QPushButton(self.tr("New chat"))
         self.new_button.setToolTip(self.tr("Start a new conversation"))
         self.new_button.clicked.connect(self.new_requested)
+        self._paint_icons()
+        theme.notifier().changed.connect(self._paint_icons)
         self.rename_button = QPushButton(self.tr("Rename"))
         self.rename_button.clicked.connect(self.start_rename)
         self.delete_button = QPushButton(self.tr("Delete"))
@@ -61,6 +64,9 @@ class ConversationList(QWidget):
         layout.addWidget(self.list, 1)
         layout.addLayout(buttons)
         self._update_buttons()
+
+    def _paint_icons(self, *_args) -> None:
+        self.new_button.setIcon(theme.icon("add"))
 
     # -- loading -----------------------------------------------------------------
     def refresh(self, *_args) -> None:

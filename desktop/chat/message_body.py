@@ -9,8 +9,11 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QImage, QTextCursor, QTextDocument, QTextOption
+from PySide6.QtGui import (QBrush, QColor, QImage, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextDocument,
+                           QTextFrameFormat, QTextLength, QTextOption, QTextTable)
 from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QWidget
+
+from .. import theme
 
 
 class MessageBody(QTextBrowser):
@@ -24,9 +27,10 @@ class MessageBody(QTextBrowser):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setObjectName("messageBody")
         self.viewport().setAutoFillBackground(False)
-        self.setStyleSheet("QTextBrowser { background: transparent; }")
         self.document().documentLayout().documentSizeChanged.connect(self._fit)
+        theme.notifier().changed.connect(self._restyle)
         self._fit()
 
     def set_markdown(self, text: str) -> None:
@@ -34,6 +38,10 @@ class MessageBody(QTextBrowser):
         features = (QTextDocument.MarkdownFeature.MarkdownDialectGitHub
                     | QTextDocument.MarkdownFeature.MarkdownNoHTML)
         self.document().setMarkdown(text, features)
+        style_document(self.document())
+
+    def _restyle(self, *_args) -> None:
+        style_document(self.document())  # code and table colours follow a theme switch
 
     def loadResource(self, kind: int, name):  # noqa: N802 - Qt's name
         """No image or style sheet an answer names is fetched or read from disk. (An empty value,
@@ -65,3 +73,48 @@ class MessageBody(QTextBrowser):
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertText(text)
+
+
+def style_document(doc) -> None:
+    """Code blocks on a tinted ground with a little air; tables with a header row, padding
+    and thin rules, in the palette's colours (Qt's Markdown import leaves both bare)."""
+    p = theme.current()
+    cursor = QTextCursor(doc)
+    block = doc.begin()
+    while block.isValid():
+        fmt = block.blockFormat()
+        if fmt.hasProperty(QTextBlockFormat.Property.BlockCodeFence) and \
+                fmt.background().color() != QColor(p.code_bg):
+            fmt.setBackground(QBrush(QColor(p.code_bg)))
+            fmt.setLeftMargin(8)
+            fmt.setRightMargin(8)
+            cursor.setPosition(block.position())
+            cursor.setBlockFormat(fmt)
+        block = block.next()
+    for frame in doc.rootFrame().childFrames():
+        if isinstance(frame, QTextTable):
+            _style_table(frame, p)
+
+
+def _style_table(table: QTextTable, p) -> None:
+    fmt = table.format()
+    fmt.setBorder(1)
+    fmt.setBorderBrush(QBrush(QColor(p.border)))
+    fmt.setBorderStyle(QTextFrameFormat.BorderStyle.BorderStyle_Solid)
+    fmt.setBorderCollapse(True)
+    fmt.setCellPadding(5)
+    fmt.setCellSpacing(0)
+    fmt.setTopMargin(4)
+    fmt.setBottomMargin(4)
+    fmt.setWidth(QTextLength(QTextLength.Type.VariableLength, 0))
+    table.setFormat(fmt)
+    for column in range(table.columns()):
+        cell = table.cellAt(0, column)
+        cell_fmt = cell.format()
+        cell_fmt.setBackground(QBrush(QColor(p.surface_alt)))
+        cell.setFormat(cell_fmt)
+        bold = QTextCharFormat()
+        bold.setFontWeight(600)
+        cursor = cell.firstCursorPosition()
+        cursor.setPosition(cell.lastCursorPosition().position(), QTextCursor.MoveMode.KeepAnchor)
+        cursor.mergeCharFormat(bold)

@@ -12,14 +12,19 @@ re-rendered on each update while short and appended as plain text when long.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMessageBox, QPlainTextEdit, QPushButton,
                                QToolButton, QVBoxLayout, QWidget)
 
 from engine.types import Answer, Source
+
+from .. import theme
+from ..common import local_time
+from ..theme import metrics as m
 
 from .citation_preview import CitationPreview
 from .markdown import CITE_SCHEME, BlockSplitter, link_citations
@@ -31,12 +36,32 @@ FLUSH_MS = 50               # tokens arriving within this time are shown togethe
 TAIL_MARKDOWN_MAX = 1500    # a longer unfinished block is shown as plain text until it closes
 
 
+CHIP_LOCATION_MAX = 24      # characters of the location a chip shows; the preview has it whole
+PREVIEW_CHARS = 320         # how much of the passage the hover preview shows
+
+
 def chip_text(source: Source) -> str:
-    """"[1] file.md p.3": short enough for a row of chips."""
+    """"[1] file.md · p.3" or "[1] file.md · 第3条": the file and where in it, short enough
+    for a row of chips."""
     name = Path(source.path).name
-    if source.page is not None:
-        return f"[{source.number}] {name} p.{source.page}"
-    return f"[{source.number}] {name}"
+    where = source.location or (f"p.{source.page}" if source.page is not None else "")
+    if len(where) > CHIP_LOCATION_MAX:
+        where = where[:CHIP_LOCATION_MAX - 1] + "…"
+    return f"[{source.number}] {name} · {where}" if where else f"[{source.number}] {name}"
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def chip_preview(source: Source) -> str:
+    """The hover preview of a chip: file, library and location, and the start of the passage."""
+    passage = " ".join(source.text.split())
+    if len(passage) > PREVIEW_CHARS:
+        passage = passage[:PREVIEW_CHARS - 1] + "…"
+    where = f" · {_html(source.location)}" if source.location else ""
+    return (f"<p style='white-space:pre'><b>{_html(source.path)}</b>{where}<br>"
+            f"<span>{_html(source.library)}</span></p><p>{_html(passage)}</p>")
 
 
 class MessageView(QFrame):
@@ -56,10 +81,13 @@ class MessageView(QFrame):
         self.preview: CitationPreview | None = None
         self._text = text
         self.setObjectName("userMessage" if role == "user" else "assistantMessage")
-        self.setFrameShape(QFrame.Shape.StyledPanel if role == "user" else QFrame.Shape.NoFrame)
 
         self.header = QLabel(self.tr("You") if role == "user" else self.tr("Bunko"))
-        self.header.setStyleSheet("color: palette(mid); font-size: small;")
+        self.header.setObjectName("messageHeader")
+        self.meta_label = QLabel()        # model, where it ran, speed, time: quietly, under the answer
+        self.meta_label.setObjectName("messageMeta")
+        self.meta_label.setWordWrap(True)
+        self.meta_label.hide()
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
         self.status_label.hide()
@@ -83,15 +111,21 @@ class MessageView(QFrame):
         self._build_actions()
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 6, 8, 6)
-        layout.setSpacing(2)
+        layout.setContentsMargins(m.L, m.S + 2, m.L, m.XS + 2)
+        layout.setSpacing(m.XS)
         layout.addWidget(self.header)
         layout.addWidget(self.body)
         layout.addWidget(self._stream)
         layout.addWidget(self.editor_box)
         layout.addWidget(self.status_label)
         layout.addWidget(self.citations_box)
-        layout.addLayout(self.actions)
+        footer = QHBoxLayout()
+        footer.setSpacing(m.S)
+        footer.addWidget(self.meta_label, 1)
+        footer.addLayout(self.actions)
+        layout.addLayout(footer)
+        self._paint_icons()
+        theme.notifier().changed.connect(self._paint_icons)
         if role == "user":
             self.body.setPlainText(text)
         else:
@@ -104,11 +138,11 @@ class MessageView(QFrame):
         box.setContentsMargins(0, 2, 0, 0)
         box.setSpacing(2)
         self.chips_row = QHBoxLayout()
-        self.chips_row.setSpacing(4)
+        self.chips_row.setSpacing(m.XS + 2)
         self.chips_row.addStretch(1)
         self.inferred_label = QLabel(self.tr("The model did not cite; these sources match its words"))
         self.inferred_label.setWordWrap(True)
-        self.inferred_label.setStyleSheet("color: palette(mid); font-size: small; font-style: italic;")
+        theme.set_role(self.inferred_label, "caption")
         self.sources_toggle = QToolButton()
         self.sources_toggle.setCheckable(True)
         self.sources_toggle.setAutoRaise(True)
@@ -146,7 +180,7 @@ class MessageView(QFrame):
 
     def _build_actions(self) -> None:
         self.actions = QHBoxLayout()
-        self.actions.setSpacing(2)
+        self.actions.setSpacing(m.XS)
         self.copy_button = self._action(self.tr("Copy"), self.tr("Copy this message"), self.copy)
         self.regenerate_button = self._action(self.tr("Regenerate"), self.tr("Answer this question again"),
                                               lambda: self.regenerate_requested.emit(self))
@@ -154,16 +188,39 @@ class MessageView(QFrame):
                                         self.start_edit)
         self.regenerate_button.setVisible(False)
         self.edit_button.setVisible(self.role == "user")
-        self.actions.addStretch(1)
+        self.actions.insertStretch(0, 1)
+
+    def _paint_icons(self, *_args) -> None:
+        for button, name in ((self.copy_button, "copy"), (self.regenerate_button, "regenerate"),
+                             (self.edit_button, "edit")):
+            button.setIcon(theme.icon(name))
 
     def _action(self, text: str, tip: str, slot) -> QToolButton:
+        """An icon button; its words are the tooltip and the accessible name."""
         button = QToolButton()
         button.setText(text)
-        button.setToolTip(tip)
+        button.setAccessibleName(text)
+        button.setToolTip(f"{text}: {tip}")
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        button.setIconSize(QSize(16, 16))
         button.setAutoRaise(True)
         button.clicked.connect(slot)
         self.actions.addWidget(button)
         return button
+
+    def sizeHint(self):
+        """A question's bubble is as wide as its longest line (the transcript aligns it right),
+        at most most of the column; an answer takes the whole column."""
+        hint = super().sizeHint()
+        if self.role != "user":
+            return hint
+        metrics = self.body.fontMetrics()
+        words = max((metrics.horizontalAdvance(line) for line in self._text.split("\n")), default=0)
+        margins = self.layout().contentsMargins()
+        width = words + 2 * int(self.body.document().documentMargin()) + margins.left() + margins.right() + 4
+        column = self.parentWidget().width() if self.parentWidget() is not None else width
+        hint.setWidth(max(min(width, int(column * 0.85)), 12 * metrics.averageCharWidth()))
+        return hint
 
     # -- what it shows ------------------------------------------------------------
     @property
@@ -175,13 +232,35 @@ class MessageView(QFrame):
         self._text = text
         if self.role == "user":
             self.body.setPlainText(text)
+            self.updateGeometry()
         else:
             self.body.set_markdown(link_citations(text, self._valid()))
 
     def set_model(self, model: str | None, adapter: str | None = None) -> None:
         if self.role == "assistant" and model:
-            name = f"{model} + {adapter}" if adapter else model
-            self.header.setText(self.tr("Bunko · {model}").format(model=name))
+            self._model = f"{model} + {adapter}" if adapter else model
+            self._show_meta()
+
+    def set_meta(self, stats: dict | None = None, when=None) -> None:
+        """Where the answer ran, how fast, and when: shown small under the answer."""
+        self._stats, self._when = dict(stats or {}), when
+        self._show_meta()
+
+    def _show_meta(self) -> None:
+        stats, parts = getattr(self, "_stats", {}), []
+        if getattr(self, "_model", None):
+            parts.append(self._model)
+        ran_on = stats.get("ran_on")
+        if ran_on:
+            parts.append(self.tr("CPU") if ran_on == "CPU" else self.tr("GPU ({layers})").format(layers=ran_on))
+        speed = stats.get("tokens_per_second")
+        if speed:
+            parts.append(self.tr("{rate} tokens/s").format(rate=f"{float(speed):.1f}"))
+        when = getattr(self, "_when", None)
+        if when is not None:
+            parts.append(local_time(when))
+        self.meta_label.setText(" · ".join(parts))
+        self.meta_label.setVisible(bool(parts))
 
     def set_status(self, status: str, detail: str = "") -> None:
         self.status = status
@@ -189,7 +268,7 @@ class MessageView(QFrame):
                  "error": self.tr("This answer failed: {reason}").format(reason=detail) if detail
                  else self.tr("This answer failed.")}
         self.status_label.setText(texts.get(status, ""))
-        self.status_label.setStyleSheet("color: #c0392b;" if status == "error" else "color: palette(mid);")
+        theme.set_role(self.status_label, "error" if status == "error" else "muted")
         self.status_label.setVisible(status in texts)
 
     def set_last(self, last: bool) -> None:
@@ -213,14 +292,15 @@ class MessageView(QFrame):
             if n in by_number:
                 chip = QPushButton(chip_text(by_number[n]))
                 chip.setObjectName("citationChip")
-                chip.setToolTip(by_number[n].label)
+                chip.setToolTip(chip_preview(by_number[n]))
+                chip.setAccessibleName(by_number[n].label)
                 chip.clicked.connect(lambda _=False, n=n: self.open_citation(n))
                 self.chips_row.insertWidget(len(self.chips), chip)
                 self.chips.append(chip)
         for source in self.sources:
             button = QPushButton(f"[{source.number}] {source.label}")
-            button.setFlat(True)
-            button.setStyleSheet("text-align: left;")
+            button.setObjectName("sourceLink")
+            button.setToolTip(chip_preview(source))
             button.clicked.connect(lambda _=False, n=source.number: self.open_citation(n))
             self._sources_layout.addWidget(button)
             self.source_buttons.append(button)
@@ -296,6 +376,7 @@ class MessageView(QFrame):
         if answer is not None:
             self._text = answer.text
             self.set_model(answer.model, answer.adapter)
+            self.set_meta(answer.stats, datetime.now())
             self.set_citations(answer.sources, answer.citations, answer.inferred)
         self._end_stream()
         self.body.set_markdown(link_citations(self._text, self._valid()))

@@ -13,6 +13,9 @@ import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, QWidget
 
+from .. import theme
+from ..theme import metrics as m
+
 from engine.errors import BunkoError
 from engine.types import Source
 
@@ -54,13 +57,17 @@ class ChatPage(QWidget):
         self.send_button = QPushButton(self.tr("Send"))
         self.send_button.setDefault(False)
         self.send_button.setToolTip(self.tr("Send the question (Enter)"))
+        self.send_button.setProperty("kind", "primary")
 
         right = QWidget()
         row = QHBoxLayout()
+        row.setContentsMargins(m.L, 0, m.L, 0)
+        row.setSpacing(m.S)
         row.addWidget(self.input, 1)
         row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
         column = QVBoxLayout(right)
-        column.setContentsMargins(4, 0, 0, 0)
+        column.setContentsMargins(m.S, 0, 0, 0)
+        column.setSpacing(m.S)
         column.addWidget(self.options)
         column.addWidget(self.transcript, 1)
         column.addLayout(row)
@@ -71,8 +78,10 @@ class ChatPage(QWidget):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([240, 760])
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setContentsMargins(m.M, m.M, m.M, m.M)
         layout.addWidget(splitter)
+        self._paint_send()
+        theme.notifier().changed.connect(self._paint_send)
 
         self.input.submitted.connect(self.send)
         self.send_button.clicked.connect(self._send_or_stop)
@@ -154,9 +163,9 @@ class ChatPage(QWidget):
         if conv.id != self.conversation_id:
             return
         self.transcript.clear()
-        for m in messages:
-            if m.role in ("user", "assistant"):
-                self.transcript.add(self._view_for(m))
+        for msg in messages:
+            if msg.role in ("user", "assistant"):
+                self.transcript.add(self._view_for(msg))
         self.options.set_options(ChatOptions.of(conv))
         self.transcript.scroll_to_end()
         self.conversation_shown.emit(conv.id)
@@ -172,6 +181,7 @@ class ChatPage(QWidget):
             return MessageView("user", message.content)
         view = MessageView("assistant")
         view.set_model(message.model, message.adapter)
+        view.set_meta(message.stats, message.created_at)
         view.set_citations([Source.from_dict(s) for s in message.sources], message.citations,
                            bool(message.stats.get("citations_inferred")))
         view.set_text(message.content)
@@ -341,8 +351,13 @@ class ChatPage(QWidget):
                 self._view.finish(None)
             self._end()
 
+    def _paint_send(self, *_args) -> None:
+        name = "stop" if self.is_streaming() else "send"
+        self.send_button.setIcon(theme.icon(name, theme.current().accent_text))
+
     def _set_streaming(self, streaming: bool) -> None:
         self.send_button.setText(self.tr("Stop") if streaming else self.tr("Send"))
+        self._paint_send()
         self.send_button.setToolTip(self.tr("Stop the answer; what it wrote so far is kept") if streaming
                                     else self.tr("Send the question (Enter)"))
         self.transcript.set_busy(streaming)

@@ -4,31 +4,43 @@ answer updates its own widget and nothing else."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
+from ..theme import metrics as m
+from ..widgets import EmptyState
 from .message_view import MessageView
 
 STICK_PX = 24  # this close to the bottom counts as "at the bottom"
 
 
 class Transcript(QScrollArea):
+    """Messages in a centred column no wider than a readable line; questions sit on the
+    right in a tinted bubble as wide as their words, answers fill the column."""
+
     regenerate_requested = Signal(object)   # the answer's MessageView
     edit_submitted = Signal(object, str)    # the question's MessageView, its new text
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName("transcript")
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         inner = QWidget()
-        self._layout = QVBoxLayout(inner)
-        self._layout.setContentsMargins(12, 8, 12, 8)
-        self._layout.setSpacing(10)
-        self.placeholder = QLabel(self.tr("Ask a question about your documents, or just chat.\n"
-                                          "Enter sends; Shift+Enter starts a new line."))
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setWordWrap(True)
-        self.placeholder.setStyleSheet("color: palette(mid);")
+        row = QHBoxLayout(inner)
+        row.setContentsMargins(m.L, m.M, m.L, m.M)
+        self.column = QWidget()
+        self.column.setMaximumWidth(self._column_width())
+        row.addStretch(1)
+        row.addWidget(self.column, 100)
+        row.addStretch(1)
+        self._layout = QVBoxLayout(self.column)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(m.L)
+        self.placeholder = EmptyState("chat")
+        self.placeholder.set_texts(self.tr("Ask about your documents"),
+                                   self.tr("Ask a question about your documents, or just chat.\n"
+                                           "Enter sends; Shift+Enter starts a new line."))
         self._layout.addWidget(self.placeholder)
         self._layout.addStretch(1)
         self.setWidget(inner)
@@ -37,6 +49,20 @@ class Transcript(QScrollArea):
         bar = self.verticalScrollBar()
         bar.rangeChanged.connect(self._on_range)
         bar.valueChanged.connect(self._on_scroll)
+
+    def _column_width(self) -> int:
+        return self.fontMetrics().averageCharWidth() * m.LINE_CHARS + 2 * m.L
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        for view in self.views:  # a question's bubble width follows the column's
+            if view.role == "user":
+                view.updateGeometry()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if hasattr(self, "column"):
+            self.column.setMaximumWidth(self._column_width())
 
     # -- following the end -----------------------------------------------------
     def _on_range(self, _low: int, high: int) -> None:
@@ -54,7 +80,8 @@ class Transcript(QScrollArea):
     def add(self, view: MessageView) -> MessageView:
         view.regenerate_requested.connect(self.regenerate_requested)
         view.edit_submitted.connect(self.edit_submitted)
-        self._layout.insertWidget(self._layout.count() - 1, view)
+        align = Qt.AlignmentFlag.AlignRight if view.role == "user" else Qt.AlignmentFlag(0)
+        self._layout.insertWidget(self._layout.count() - 1, view, 0, align)
         self.views.append(view)
         self.placeholder.hide()
         self._mark_last()

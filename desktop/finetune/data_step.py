@@ -10,6 +10,8 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
                                QListWidget, QPushButton, QSpinBox, QTableView, QVBoxLayout, QWizardPage)
 
+from .. import theme
+
 import engine.api as api
 
 from ..common import while_alive
@@ -55,10 +57,10 @@ class DataStep(Retranslating, DropPaths, QWizardPage):
         self.counts = QLabel()
         self.long_rows = QLabel()
         self.long_rows.setWordWrap(True)
-        self.long_rows.setStyleSheet(WARN)
+        theme.set_role(self.long_rows, WARN)
         self.error = QLabel()
         self.error.setWordWrap(True)
-        self.error.setStyleSheet(ERROR)
+        theme.set_role(self.error, ERROR)
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.hide()
         self.problems_label = QLabel()

@@ -10,6 +10,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QRadioButton, QSpinBox, QVBoxLayout, QWidget, QWizardPage)
 
+from .. import theme
+
 import engine.api as api
 
 from ..common import while_alive
@@ -167,7 +169,7 @@ class HostStep(Retranslating, QWizardPage):
         self._show_error(error_text(exc) if isinstance(exc, api.BunkoError) else f"{type(exc).__name__}: {exc}")
 
     def _show_error(self, text: str) -> None:
-        self.report_label.setText(f"<p style='color:#c0392b'>{_html(text)}</p>")
+        self.report_label.setText(f"<p style='color:{theme.current().danger}'>{_html(text)}</p>")
 
     def _label(self, spec) -> str:
         return host_text(spec.label)
@@ -197,10 +199,10 @@ class HostStep(Retranslating, QWizardPage):
             lines.append(self.tr("Trainer environment: will be set up on first run (needs internet on the "
                                  "server)"))
         for problem in r.problems:
-            lines.append(f"<span style='color:#c0392b'>{_html(problem)}</span>")
+            lines.append(f"<span style='color:{theme.current().danger}'>{_html(problem)}</span>")
         for warning in r.warnings:
             if not warning.startswith("No NVIDIA GPU"):   # said above in the UI language
-                lines.append(f"<span style='color:#b35c00'>{_html(warning)}</span>")
+                lines.append(f"<span style='color:{theme.current().warning}'>{_html(warning)}</span>")
         if r.ok:
             lines.append(self.tr("<b>Ready to train here.</b>"))
         self.report_label.setText("<br>".join(lines))

@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from .. import theme
+
 from ..common import local_time
 from .jobs_model import host_text, status_text
 from .results import CompareTable, TrainingRecord
@@ -29,7 +31,7 @@ class JobDetail(Retranslating, QWidget):
         self.info.setWordWrap(True)
         self.note = QLabel()        # why the job is not followed now (a host question left unanswered…)
         self.note.setWordWrap(True)
-        self.note.setStyleSheet(ERROR)
+        theme.set_role(self.note, ERROR)
         self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.note.hide()
         self.view = TrainingView()

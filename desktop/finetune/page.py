@@ -11,7 +11,11 @@ import logging
 
 from PySide6.QtCore import QItemSelectionModel, QSignalBlocker, Qt, QTimer
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton,
-                               QSplitter, QTableView, QVBoxLayout, QWidget)
+                               QSplitter, QStackedWidget, QTableView, QVBoxLayout, QWidget)
+
+from .. import theme
+from ..theme import metrics as m
+from ..widgets import EmptyState
 
 from ..common import while_alive
 from .follow import Followers
@@ -38,7 +42,11 @@ class FinetunePage(Retranslating, QWidget):
 
         self.hint = QLabel()
         self.hint.setWordWrap(True)
+        theme.set_role(self.hint, "muted")
+        self.empty = EmptyState("finetune")  # no job yet: no empty table, 0 % bar or blank chart
+        self.empty.action.connect(self.new_finetune)
         self.new_button = QPushButton()
+        self.new_button.setProperty("kind", "primary")
         self.cancel_button = QPushButton()
         self.resume_button = QPushButton()
         self.clean_button = QPushButton()
@@ -70,10 +78,19 @@ class FinetunePage(Retranslating, QWidget):
         splitter.addWidget(self.detail)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 2)
+        self.body = QStackedWidget()
+        self.body.addWidget(self.empty)
+        self.body.addWidget(splitter)
+        self.body.setCurrentWidget(self.empty)
+        self.buttons = [self.cancel_button, self.resume_button, self.clean_button, self.chat_button]
+        for button in self.buttons:
+            button.hide()
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(m.L, m.M, m.L, m.M)
+        layout.setSpacing(m.S)
         layout.addWidget(self.hint)
         layout.addLayout(buttons)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.body, 1)
 
         self.followers.event.connect(self._on_event)
         self.followers.ended.connect(self._on_ended)
@@ -97,6 +114,11 @@ class FinetunePage(Retranslating, QWidget):
         self.resume_button.setText(self.tr("Resume"))
         self.clean_button.setText(self.tr("Clean up…"))
         self.chat_button.setText(self.tr("Use in chat"))
+        self.empty.set_texts(self.tr("No fine-tuning yet"),
+                             self.tr("Fine-tuning teaches a model your own questions and answers. Start with a "
+                                     "few dozen examples from a file or drafted from a library; the wizard "
+                                     "checks this computer or your GPU server first."),
+                             self.tr("New fine-tune…"))
         self.model.retranslate()
 
     # -- the list ----------------------------------------------------------------------------
@@ -113,6 +135,9 @@ class FinetunePage(Retranslating, QWidget):
         self._select = None
         old = {job.id: job for job in self.model.jobs}
         shown = getattr(self.detail.job, "id", None)
+        self.body.setCurrentIndex(1 if jobs else 0)
+        for button in self.buttons:
+            button.setVisible(bool(jobs))
         with QSignalBlocker(self.table.selectionModel()):   # one redraw of the detail, below
             self.model.set_jobs(jobs)
             row = self.model.row_of(selected) if selected is not None else -1

@@ -13,6 +13,8 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBo
                                QLineEdit, QRadioButton, QSpinBox, QToolButton, QVBoxLayout, QWidget, QWizard,
                                QWizardPage)
 
+from .. import theme
+
 import engine.api as api
 
 from ..common import human_size, while_alive
@@ -141,12 +143,12 @@ class SettingsStep(Retranslating, QWizardPage):
         self.name_label = QLabel()
         self.name_label.setBuddy(self.name)
         self.name_error = QLabel()
-        self.name_error.setStyleSheet(ERROR)
+        theme.set_role(self.name_error, ERROR)
         self.estimate_label = QLabel()
         self.estimate_label.setWordWrap(True)
         self.warning = QLabel()
         self.warning.setWordWrap(True)
-        self.warning.setStyleSheet(WARN)
+        theme.set_role(self.warning, WARN)
 
         name_row = QHBoxLayout()
         name_row.addWidget(self.name_label)

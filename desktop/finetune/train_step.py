@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWizardPage
 
+from .. import theme
+
 from ..common import while_alive
 from .host_dialogs import error_text
 from .jobs_model import host_text
@@ -29,7 +31,7 @@ class TrainStep(Retranslating, QWizardPage):
         self.view = TrainingView()
         self.error = QLabel()
         self.error.setWordWrap(True)
-        self.error.setStyleSheet(ERROR)
+        theme.set_role(self.error, ERROR)
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.hide()
         self.cancel_button = QPushButton()

@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QProgressBar, QTabWidget, QVBoxLayout, QWidget
 
+from .. import theme
+
 from engine.api import clock
 
 from ..common import human_size
@@ -13,8 +15,7 @@ from .jobs_model import host_text, status_text
 from .loss_curve import LossCurve
 from ..i18n import Retranslating
 
-WARN = "color: #b35c00;"
-ERROR = "color: #c0392b;"
+WARN, ERROR = "warning", "error"   # text roles of the stylesheet (desktop/theme)
 
 
 class TrainingView(Retranslating, QWidget):
@@ -66,7 +67,7 @@ class TrainingView(Retranslating, QWidget):
     def reset(self) -> None:
         self.status, self._status_event, self._numbers = "", None, None
         self.status_label.clear()
-        self.status_label.setStyleSheet("")
+        theme.set_role(self.status_label, None)
         self.numbers.clear()
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
@@ -120,7 +121,7 @@ class TrainingView(Retranslating, QWidget):
     def _show_status(self, event: dict) -> None:
         status = event.get("status") or ""
         self._status_event = event
-        style = ""
+        style = None
         if status == "connection_lost":
             text = self.tr("Connection lost — retrying in {n} s; training continues on the server").format(
                 n=int(event.get("retry_s") or 0))
@@ -142,7 +143,7 @@ class TrainingView(Retranslating, QWidget):
             if status == "failed":
                 style = ERROR
         self.status_label.setText(text)
-        self.status_label.setStyleSheet(style)
+        theme.set_role(self.status_label, style)
         if status in ("setup", "uploading", "converting"):
             self.bar.setRange(0, 0)     # busy: no count is known
         elif status == "done":

@@ -10,7 +10,12 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
-                               QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QPushButton, QSplitter, QStackedWidget, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
+
+from .. import theme
+from ..theme import metrics as m
+from ..widgets import EmptyState
 
 from engine.types import IndexProgress, IndexResult, Library
 
@@ -52,6 +57,10 @@ class LibrariesPage(DropPaths, QWidget):
         self.remove_button.clicked.connect(lambda: self.remove())
         self.hint = QLabel()
         self.hint.setWordWrap(True)
+        theme.set_role(self.hint, "muted")
+        self.add_button.setProperty("kind", "primary")
+        self.empty = EmptyState("folder")   # no library yet: say what a library is, one click to add one
+        self.empty.action.connect(self.choose_folder)
         self.progress = IndexProgressPanel()
         self.progress.pause_clicked.connect(self.pause)
         self.progress.resume_clicked.connect(self.resume)
@@ -67,10 +76,16 @@ class LibrariesPage(DropPaths, QWidget):
         splitter.addWidget(self.skipped)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        self.body = QStackedWidget()
+        self.body.addWidget(self.empty)
+        self.body.addWidget(splitter)
+        self.body.setCurrentWidget(splitter)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(m.L, m.M, m.L, m.M)
+        layout.setSpacing(m.S)
         layout.addWidget(self.hint)
         layout.addLayout(buttons)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.body, 1)
         layout.addWidget(self.progress)
         self._add_shortcuts()
         self.setAcceptDrops(True)
@@ -103,6 +118,10 @@ class LibrariesPage(DropPaths, QWidget):
         self.remove_button.setText(self.tr("Remove…"))
         self.hint.setText(self.tr("Bunko answers from the documents in these folders. "
                                   "Add a folder with the button, or drop folders onto this page."))
+        self.empty.set_texts(self.tr("No libraries yet"),
+                             self.tr("A library is a folder of documents (PDF, Word, Excel, PowerPoint, Markdown, "
+                                     "text). Bunko reads it on this computer so that chat answers cite your files."),
+                             self.tr("Add a folder…"))
         self.table.setHorizontalHeaderLabels([
             self.tr("Name"), self.tr("Folder"), self.tr("Documents"), self.tr("Chunks"), self.tr("Skipped"),
             self.tr("Failed"), self.tr("Last update"), self.tr("Watch"), self.tr("Last error")])
@@ -214,6 +233,9 @@ class LibrariesPage(DropPaths, QWidget):
         selected = self._select or self.selected_name()
         self._select = None
         self.libraries = {lib.name: lib for lib in libs}
+        self.body.setCurrentIndex(1 if libs else 0)
+        for button in (self.reindex_button, self.remove_button):
+            button.setVisible(bool(libs))
         self.table.blockSignals(True)
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(libs))

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
 from engine.api import data_dir
 from engine.errors import AdapterNeedsBaseError, ModelError
 
+from .. import theme
 from ..common import human_size
 from ..dropping import DropPaths
 from .settings_panel import ModelSettingsPanel
@@ -63,6 +64,8 @@ class ModelsPage(DropPaths, QWidget):
         self.load_button = QPushButton()
         self.remove_button = QPushButton()
         self.get_button = QPushButton()
+        self.get_button.setProperty("kind", "primary")
+        theme.set_role(self.hint, "muted")
         self.get_button.clicked.connect(self.open_catalog)
         self.add_button.clicked.connect(self.choose_file)
         self.load_button.clicked.connect(self.load_selected)
@@ -73,6 +76,7 @@ class ModelsPage(DropPaths, QWidget):
         self.state_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.reason_label = QLabel()
         self.reason_label.setWordWrap(True)
+        theme.set_role(self.reason_label, "caption")
         self.settings_panel = ModelSettingsPanel(ctx)
         self.settings_panel.reload_requested.connect(self.reload)
 
@@ -90,6 +94,7 @@ class ModelsPage(DropPaths, QWidget):
         column.addWidget(self.state_label)
         column.addWidget(self.reason_label)
         scroll = QScrollArea()
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(self.settings_panel)
         scroll.setWidgetResizable(True)
         splitter = QSplitter(Qt.Orientation.Horizontal)

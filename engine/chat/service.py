@@ -88,7 +88,9 @@ class Chat:
             inferred = not cited and bool(text)
             if inferred:
                 cited = attribute(text, [(s.number, s.text) for s in sources])
-            answer = Answer(text, tuple(sources), tuple(cited), status, stats.as_dict(), state.model,
+            # where it ran ("CPU", "all 30 layers"), so the answer can say so beside its speed
+            answer = Answer(text, tuple(sources), tuple(cited), status,
+                            {**stats.as_dict(), "ran_on": state.offload}, state.model,
                             state.adapter, inferred=inferred and bool(cited))
         yield AnswerEvent("done", answer=answer)
 

@@ -76,7 +76,7 @@ The details are in the log: {log}</source>
 <context>
     <name>BaseStep</name>
     <message>
-        <location filename="../../desktop/finetune/settings_step.py" line="+44"/>
+        <location filename="../../desktop/finetune/settings_step.py" line="+46"/>
         <source>Base model</source>
         <translation>ベースモデル</translation>
     </message>
@@ -260,19 +260,19 @@ The details are in the log: {log}</source>
 <context>
     <name>ChatPage</name>
     <message>
-        <location filename="../../desktop/chat/page.py" line="+54"/>
-        <location line="+291"/>
+        <location filename="../../desktop/chat/page.py" line="+57"/>
+        <location line="+302"/>
         <source>Send</source>
         <translation>送信</translation>
     </message>
     <message>
-        <location line="-289"/>
-        <location line="+291"/>
+        <location line="-300"/>
+        <location line="+303"/>
         <source>Send the question (Enter)</source>
         <translation>質問を送信します (Enter)</translation>
     </message>
     <message>
-        <location line="-233"/>
+        <location line="-239"/>
         <source>Stopping the answer…</source>
         <translation>回答を停止しています…</translation>
     </message>
@@ -282,7 +282,7 @@ The details are in the log: {log}</source>
         <translation>アダプター {name} を使う新しいチャットを開きました。</translation>
     </message>
     <message>
-        <location line="+158"/>
+        <location line="+159"/>
         <source>Loading the chat model…</source>
         <translation>チャットモデルを読み込んでいます…</translation>
     </message>
@@ -297,12 +297,12 @@ The details are in the log: {log}</source>
         <translation>予期しないエラー</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+24"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>Stop the answer; what it wrote so far is kept</source>
         <translation>回答を停止します。それまでに生成された内容は残ります</translation>
     </message>
@@ -310,7 +310,7 @@ The details are in the log: {log}</source>
 <context>
     <name>CitationPreview</name>
     <message>
-        <location filename="../../desktop/chat/citation_preview.py" line="+71"/>
+        <location filename="../../desktop/chat/citation_preview.py" line="+73"/>
         <source>Source [{n}]: {name}</source>
         <translation>出典 [{n}]: {name}</translation>
     </message>
@@ -366,7 +366,7 @@ The details are in the log: {log}</source>
 <context>
     <name>ConversationList</name>
     <message>
-        <location filename="../../desktop/chat/conversation_list.py" line="+34"/>
+        <location filename="../../desktop/chat/conversation_list.py" line="+35"/>
         <source>Search chats</source>
         <translation>チャットを検索</translation>
     </message>
@@ -381,7 +381,7 @@ The details are in the log: {log}</source>
         <translation>新しい会話を始めます</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+4"/>
         <source>Rename</source>
         <translation>名前を変更</translation>
     </message>
@@ -391,7 +391,7 @@ The details are in the log: {log}</source>
         <translation>削除</translation>
     </message>
     <message>
-        <location line="+31"/>
+        <location line="+34"/>
         <source>{title}
 {n} messages · {when:%Y-%m-%d %H:%M}</source>
         <translation>{title}
@@ -411,7 +411,7 @@ The details are in the log: {log}</source>
 <context>
     <name>DataStep</name>
     <message>
-        <location filename="../../desktop/finetune/data_step.py" line="+104"/>
+        <location filename="../../desktop/finetune/data_step.py" line="+106"/>
         <source>Training data</source>
         <translation>学習データ</translation>
     </message>
@@ -540,7 +540,7 @@ The details are in the log: {log}</source>
 <context>
     <name>DoneStep</name>
     <message>
-        <location filename="../../desktop/finetune/train_step.py" line="+182"/>
+        <location filename="../../desktop/finetune/train_step.py" line="+184"/>
         <source>Done</source>
         <translation>完了</translation>
     </message>
@@ -596,17 +596,18 @@ The details are in the log: {log}</source>
 <context>
     <name>FinetunePage</name>
     <message>
-        <location filename="../../desktop/finetune/page.py" line="+92"/>
+        <location filename="../../desktop/finetune/page.py" line="+109"/>
         <source>Teach a model your own questions and answers with LoRA, on this computer or on your GPU server over SSH. Training goes on when Bunko is closed and is followed again when it starts.</source>
         <translation>自社の質問と回答を LoRA でモデルに学習させます。このコンピューター、または SSH 経由の GPU サーバーで学習できます。Bunko を閉じても学習は続き、次回起動時に再び進捗を追跡します。</translation>
     </message>
     <message>
         <location line="+3"/>
+        <location line="+9"/>
         <source>New fine-tune…</source>
         <translation>新しいファインチューニング…</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-8"/>
         <source>Cancel</source>
         <translation>キャンセル</translation>
     </message>
@@ -626,7 +627,7 @@ The details are in the log: {log}</source>
         <translation>チャットで使う</translation>
     </message>
     <message>
-        <location line="+97"/>
+        <location line="+105"/>
         <source>Follow this job again</source>
         <translation>このジョブの進捗追跡を再開します</translation>
     </message>
@@ -664,6 +665,16 @@ The details are in the log: {log}</source>
         <location line="+9"/>
         <source>The working files of {name} were deleted.</source>
         <translation>{name} の作業ファイルを削除しました。</translation>
+    </message>
+    <message>
+        <location line="-179"/>
+        <source>No fine-tuning yet</source>
+        <translation>ファインチューニングはまだありません</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Fine-tuning teaches a model your own questions and answers. Start with a few dozen examples from a file or drafted from a library; the wizard checks this computer or your GPU server first.</source>
+        <translation>ファインチューニングでは、自社の質問と回答をモデルに学習させます。ファイルから、またはライブラリから下書きした数十件の例で始められます。ウィザードが最初にこのコンピューターまたは GPU サーバーを確認します。</translation>
     </message>
 </context>
 <context>
@@ -727,7 +738,7 @@ Passphrase:</source>
 <context>
     <name>HostStep</name>
     <message>
-        <location filename="../../desktop/finetune/host_step.py" line="+89"/>
+        <location filename="../../desktop/finetune/host_step.py" line="+91"/>
         <source>Where to train</source>
         <translation>学習する場所</translation>
     </message>
@@ -941,7 +952,7 @@ Passphrase:</source>
 <context>
     <name>JobDetail</name>
     <message>
-        <location filename="../../desktop/finetune/job_detail.py" line="+61"/>
+        <location filename="../../desktop/finetune/job_detail.py" line="+63"/>
         <source>Compare before and after</source>
         <translation>学習前後を比較</translation>
     </message>
@@ -1075,7 +1086,7 @@ Passphrase:</source>
 <context>
     <name>LibrariesPage</name>
     <message>
-        <location filename="../../desktop/library/page.py" line="+101"/>
+        <location filename="../../desktop/library/page.py" line="+116"/>
         <source>Add folder…</source>
         <translation>フォルダーを追加…</translation>
     </message>
@@ -1095,7 +1106,7 @@ Passphrase:</source>
         <translation>Bunko はこれらのフォルダー内の文書をもとに回答します。ボタンでフォルダーを追加するか、このページにフォルダーをドロップしてください。</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+7"/>
         <source>Name</source>
         <translation>名前</translation>
     </message>
@@ -1164,7 +1175,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 インデックスは削除されます。フォルダー {folder} とその中のファイルはディスク上にそのまま残ります。</translation>
     </message>
     <message>
-        <location line="+68"/>
+        <location line="+71"/>
         <source>not yet</source>
         <translation>未実施</translation>
     </message>
@@ -1203,6 +1214,21 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <source>Indexing {name} is paused.</source>
         <translation>{name} のインデックス作成を一時停止しました。</translation>
     </message>
+    <message>
+        <location line="-271"/>
+        <source>No libraries yet</source>
+        <translation>ライブラリはまだありません</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>A library is a folder of documents (PDF, Word, Excel, PowerPoint, Markdown, text). Bunko reads it on this computer so that chat answers cite your files.</source>
+        <translation>ライブラリとは文書 (PDF、Word、Excel、PowerPoint、Markdown、テキスト) のフォルダーです。Bunko がこのコンピューター上で読み込み、チャットの回答にファイルの出典を示します。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Add a folder…</source>
+        <translation>フォルダーを追加…</translation>
+    </message>
 </context>
 <context>
     <name>LossCurve</name>
@@ -1225,13 +1251,13 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="+141"/>
-        <location line="+216"/>
+        <location filename="../../desktop/main_window.py" line="+151"/>
+        <location line="+286"/>
         <source>This page is not available in this build.</source>
         <translation>このページはこのビルドでは利用できません。</translation>
     </message>
     <message>
-        <location line="-145"/>
+        <location line="-146"/>
         <source>No model loaded</source>
         <translation>モデル未読み込み</translation>
     </message>
@@ -1297,12 +1323,12 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
     </message>
     <message>
         <location line="+5"/>
-        <location line="+34"/>
+        <location line="+35"/>
         <source>About Bunko</source>
         <translation>Bunko について</translation>
     </message>
     <message>
-        <location line="-30"/>
+        <location line="-31"/>
         <source>CUDA build (can use an NVIDIA GPU)</source>
         <translation>CUDA 版 (NVIDIA GPU を使用可能)</translation>
     </message>
@@ -1352,7 +1378,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>ファインチューニング</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>&amp;File</source>
         <translation>ファイル(&amp;F)</translation>
     </message>
@@ -1412,11 +1438,21 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <source>Add a folder to ask questions about your documents.</source>
         <translation>フォルダーを追加すると、その文書について質問できます。</translation>
     </message>
+    <message>
+        <location line="-204"/>
+        <source>Show page names</source>
+        <translation>ページ名を表示</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Show icons only</source>
+        <translation>アイコンのみ表示</translation>
+    </message>
 </context>
 <context>
     <name>MessageView</name>
     <message>
-        <location filename="../../desktop/chat/message_view.py" line="+61"/>
+        <location filename="../../desktop/chat/message_view.py" line="+85"/>
         <source>You</source>
         <translation>あなた</translation>
     </message>
@@ -1426,7 +1462,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>Bunko</translation>
     </message>
     <message>
-        <location line="+48"/>
+        <location line="+58"/>
         <source>The model did not cite; these sources match its words</source>
         <translation>モデルは出典を示しませんでした。回答内容に一致する出典です</translation>
     </message>
@@ -1471,12 +1507,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>この質問を編集して再送信します</translation>
     </message>
     <message>
-        <location line="+31"/>
-        <source>Bunko · {model}</source>
-        <translation>Bunko · {model}</translation>
-    </message>
-    <message>
-        <location line="+4"/>
+        <location line="+80"/>
         <source>Answering…</source>
         <translation>回答中…</translation>
     </message>
@@ -1496,12 +1527,12 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>回答に失敗しました。</translation>
     </message>
     <message>
-        <location line="+38"/>
+        <location line="+39"/>
         <source>Sources ({n})</source>
         <translation>出典 ({n})</translation>
     </message>
     <message>
-        <location line="+130"/>
+        <location line="+131"/>
         <source>Open a web page?</source>
         <translation>ウェブページを開きますか?</translation>
     </message>
@@ -1513,6 +1544,21 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>回答に次のアドレスへのリンクがあります。ウェブブラウザーで開きますか?
 
 {url}</translation>
+    </message>
+    <message>
+        <location line="-185"/>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>GPU ({layers})</source>
+        <translation>GPU ({layers})</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{rate} tokens/s</source>
+        <translation>{rate} トークン/秒</translation>
     </message>
 </context>
 <context>
@@ -1651,7 +1697,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../../desktop/models/page.py" line="+121"/>
+        <location filename="../../desktop/models/page.py" line="+126"/>
         <source>Chat models and LoRA adapters in GGUF format. Add a file with the button or drop .gguf files onto this page; Bunko keeps them where they are.</source>
         <translation>GGUF 形式のチャットモデルと LoRA アダプターです。ボタンでファイルを追加するか、.gguf ファイルをこのページにドロップしてください。ファイルは元の場所のまま使用します。</translation>
     </message>
@@ -1829,7 +1875,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>OptionsBar</name>
     <message>
-        <location filename="../../desktop/chat/chat_options.py" line="+67"/>
+        <location filename="../../desktop/chat/chat_options.py" line="+74"/>
         <source>Model alone</source>
         <translation>モデルのみ</translation>
     </message>
@@ -1854,7 +1900,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>回答の根拠</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+9"/>
         <source>LoRA adapter (trained for the selected model)</source>
         <translation>LoRA アダプター (選択したモデル用に学習したもの)</translation>
     </message>
@@ -1874,7 +1920,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>システムプロンプト…</translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+52"/>
         <source>Default model ({name})</source>
         <translation>既定のモデル ({name})</translation>
     </message>
@@ -1909,11 +1955,16 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <source>{n} libraries</source>
         <translation>{n} 個のライブラリ</translation>
     </message>
+    <message>
+        <location line="-134"/>
+        <source>Libraries this chat answers from</source>
+        <translation>このチャットが回答に使うライブラリ</translation>
+    </message>
 </context>
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../../desktop/settings_page.py" line="+158"/>
+        <location filename="../../desktop/settings_page.py" line="+89"/>
         <source>Appearance</source>
         <translation>外観</translation>
     </message>
@@ -2183,7 +2234,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>SystemPromptDialog</name>
     <message>
-        <location filename="../../desktop/chat/chat_options.py" line="-152"/>
+        <location filename="../../desktop/chat/chat_options.py" line="-40"/>
         <source>System prompt</source>
         <translation>システムプロンプト</translation>
     </message>
@@ -2323,7 +2374,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>TrainingView</name>
     <message>
-        <location filename="../../desktop/finetune/training_view.py" line="+57"/>
+        <location filename="../../desktop/finetune/training_view.py" line="+58"/>
         <source>Loss curve</source>
         <translation>損失曲線</translation>
     </message>
@@ -2471,11 +2522,16 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>Transcript</name>
     <message>
-        <location filename="../../desktop/chat/transcript.py" line="+27"/>
+        <location filename="../../desktop/chat/transcript.py" line="+42"/>
         <source>Ask a question about your documents, or just chat.
 Enter sends; Shift+Enter starts a new line.</source>
         <translation>文書について質問するか、自由にチャットしてください。
 Enter で送信、Shift+Enter で改行します。</translation>
+    </message>
+    <message>
+        <location line="-1"/>
+        <source>Ask about your documents</source>
+        <translation>文書について質問する</translation>
     </message>
 </context>
 </TS>

@@ -199,7 +199,7 @@ def test_stored_answer_renders_markdown_and_citations(ctx, qtbot, docs):
     assert code and code[0].text() == "print(a[1])"  # code keeps its [1]: not a link
     assert any(b.textList() is not None for b in blocks)
     assert 'href="cite:1"' in doc.toHtml()
-    assert [c.text() for c in view.chips] == ["[1] travel.md"]
+    assert [c.text() for c in view.chips] == ["[1] travel.md · Daily allowance"]
     assert view.inferred_label.isVisibleTo(view)
     assert not view.sources_list.isVisibleTo(view)
     view.sources_toggle.click()

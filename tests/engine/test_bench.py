@@ -52,7 +52,7 @@ def test_bulk_insert_writes_the_same_rows_as_the_indexer_path(tmp_path):
         with store.transaction() as cur:
             synth.add_chunks(cur, comp, np.random.default_rng(4), 45, 1, 1, 1, 150.0, postings_with_engine=engine_path)
         cur = store.cursor()
-        tables[name] = [cur.execute(f"SELECT * EXCLUDE (indexed_at) FROM documents ORDER BY id").fetchall(),
+        tables[name] = [cur.execute("SELECT * EXCLUDE (indexed_at) FROM documents ORDER BY id").fetchall(),
                         cur.execute("SELECT * FROM chunks ORDER BY id").fetchall(),
                         cur.execute("SELECT * FROM embeddings ORDER BY chunk_id").fetchall(),
                         cur.execute("SELECT * FROM kw_tail ORDER BY term, chunk_id").fetchall()]
