@@ -146,8 +146,8 @@ def run(folder: Path, models: list[str | None], max_questions: int = 100, docs: 
     db, reused = _index(ds, embedder, quiet)
     index_seconds = time.monotonic() - started
     greedy = GenerationSettings(temperature=0.0, max_tokens=max_tokens, seed=0)
-    rows: list[dict] = []
     results: dict[str, dict] = {}
+    out = open(details, "w", encoding="utf-8") if details is not None else None  # noqa: SIM115
     with Engine.open(db, embedder_dir) as engine:
         engine._embedder = embedder  # the one already loaded
         for wanted in models:
@@ -170,10 +170,13 @@ def run(folder: Path, models: list[str | None], max_questions: int = 100, docs: 
                 correct += ok
                 quote_correct += quote_ok
                 gold_found += found
-                rows.append({"model": model.name, "id": qid, "question": question, "answers": answers[qid],
-                             "answer": answer.text, "quote": quote, "correct": ok, "quote_correct": quote_ok,
-                             "gold_in_sources": found, "finish_reason": answer.stats.get("finish_reason"),
-                             "notices": [n.get("kind") for n in answer.notices]})
+                row = {"model": model.name, "id": qid, "question": question, "answers": answers[qid],
+                       "answer": answer.text, "quote": quote, "correct": ok, "quote_correct": quote_ok,
+                       "gold_in_sources": found, "finish_reason": answer.stats.get("finish_reason"),
+                       "notices": [n.get("kind") for n in answer.notices]}
+                if out is not None:  # written as it goes: a long run stopped early still tells
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    out.flush()
                 progress(i, i / len(ds.queries))
             progress(len(ds.queries), 1.0, final=True)
             n = len(ds.queries)
@@ -181,10 +184,8 @@ def run(folder: Path, models: list[str | None], max_questions: int = 100, docs: 
                                    "gold_in_sources": round(gold_found / n, 4),
                                    "seconds_per_question": round(seconds / n, 2),
                                    "languages": list(model.languages or ())}
-    if details is not None:
-        with open(details, "w", encoding="utf-8") as f:
-            for row in rows:
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    if out is not None:
+        out.close()
     return {"dataset": ds.name, "questions": len(ds.queries), "corpus_passages": len(ds.doc_ids),
             "max_tokens": max_tokens, "k": K, "index_reused": reused,
             "index_seconds": round(index_seconds, 1), "results": results,

@@ -113,18 +113,18 @@ The details are in the log: {log}</source>
     <name>ChatPage</name>
     <message>
         <location filename="../../desktop/chat/page.py" line="+53"/>
-        <location line="+291"/>
+        <location line="+292"/>
         <source>Send</source>
         <translation>送信</translation>
     </message>
     <message>
-        <location line="-289"/>
-        <location line="+291"/>
+        <location line="-290"/>
+        <location line="+292"/>
         <source>Send the question (Enter)</source>
         <translation>質問を送信します (Enter)</translation>
     </message>
     <message>
-        <location line="-233"/>
+        <location line="-234"/>
         <source>Stopping the answer…</source>
         <translation>回答を停止しています…</translation>
     </message>
@@ -134,7 +134,7 @@ The details are in the log: {log}</source>
         <translation>アダプター {name} を使う新しいチャットを開きました。</translation>
     </message>
     <message>
-        <location line="+158"/>
+        <location line="+159"/>
         <source>Loading the chat model…</source>
         <translation>チャットモデルを読み込んでいます…</translation>
     </message>
@@ -430,7 +430,7 @@ The details are in the log: {log}</source>
 <context>
     <name>ExamplesModel</name>
     <message>
-        <location filename="../../desktop/finetune/examples_model.py" line="+73"/>
+        <location filename="../../desktop/finetune/examples_model.py" line="+63"/>
         <source>Question</source>
         <translation>質問</translation>
     </message>
@@ -1278,7 +1278,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>Bunko</translation>
     </message>
     <message>
-        <location line="+48"/>
+        <location line="+54"/>
         <source>The model did not cite; these sources match its words</source>
         <translation>モデルは出典を示しませんでした。回答内容に一致する出典です</translation>
     </message>
@@ -1351,6 +1351,31 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <location line="+38"/>
         <source>Sources ({n})</source>
         <translation>出典 ({n})</translation>
+    </message>
+    <message>
+        <location line="+87"/>
+        <source>The model began repeating itself, so the answer was stopped there.</source>
+        <translation>モデルが同じ内容を繰り返し始めたため、回答をそこで止めました。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The model&apos;s own text was left out: it added nothing to the quoted sentence, or did not agree with it.</source>
+        <translation>モデル自身の文は省きました。引用した文に何も加えていないか、引用と食い違っていたためです。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The model {model} cannot write Japanese, so it was not asked.</source>
+        <translation>モデル {model} は日本語を書けないため、質問を送りませんでした。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Choose {model} as the chat model above.</source>
+        <translation>上のモデル選択で {model} を選んでください。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Install a Japanese-capable model: {command}</source>
+        <translation>日本語を書けるモデルをインストールしてください: {command}</translation>
     </message>
 </context>
 <context>
