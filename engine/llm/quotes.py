@@ -107,7 +107,8 @@ def problem(answer: str, quotes: list[Quote], sources) -> str | None:
     quoted = " ".join(q.text for q in quotes)
     quote_numbers = set(_NUMBER.findall(_plain(quoted)))
     if quote_numbers:
-        known = set(_NUMBER.findall(_plain(" ".join(s.text for s in sources) + " " + quoted)))
+        seen = " ".join(f"{getattr(s, 'label', '')} {s.text}" for s in sources) + " " + quoted
+        known = set(_NUMBER.findall(_plain(seen)))
         said = set(_NUMBER.findall(_plain(_MARKERS.sub("", answer))))
         if said - known:
             return "contradicts"
