@@ -48,34 +48,37 @@ def tiny_engine(tmp_path_factory, embedder_dir):
         yield e
 
 
-LOOP_PROMPT = "Write the sentence 'The cat sat on the mat.' again and again, one hundred times, nothing else."
+# The tiny English model asked for Japanese loops on one broken phrase (seen: "くならくならくなら…"
+# until the length limit); the question is English, so language routing lets it through.
+LOOP_PROMPT = "Say hello in Japanese."
+LOOP_SYSTEM = "あなたは日本語だけで答えるアシスタントです。"
 
 
 def test_real_model_loop_is_stopped_with_a_reason(tiny_engine):
     settings = GenerationSettings(temperature=0.0, max_tokens=400, repeat_penalty=1.0, seed=0)
-    events = list(tiny_engine.chat.stream(LOOP_PROMPT, settings=settings))
+    events = list(tiny_engine.chat.stream(LOOP_PROMPT, settings=settings, system_prompt=LOOP_SYSTEM))
     answer = events[-1].answer
     notes = [e.notice for e in events if e.kind == "notice"]
     assert answer.stats["finish_reason"] == "repetition", answer.text[:300]
-    assert answer.stats["completion_tokens"] < 200
+    assert answer.stats["completion_tokens"] < 250
     assert notes and notes[0]["kind"] == "repetition" and answer.notices == tuple(notes)
-    assert answer.text.count("The cat sat on the mat.") <= 2
+    assert len(answer.text) < len("".join(e.text for e in events if e.kind == "token"))  # the loop cut to one copy
 
 
 def test_cli_and_api_say_why(tiny_engine, tmp_path, embedder_dir, capsys):
     from engine.cli import main
 
     db = tmp_path / "cli.duckdb"
-    rc = main(["--db", str(db), "--embedder", str(embedder_dir), "ask", LOOP_PROMPT, "--no-rag",
-               "--temperature", "0", "--max-tokens", "400", "--json"])
+    ask = ["--db", str(db), "--embedder", str(embedder_dir), "ask", LOOP_PROMPT, "--no-rag", "--system",
+           LOOP_SYSTEM, "--temperature", "0", "--max-tokens", "400"]
+    rc = main(ask + ["--json"])
     out = json.loads(capsys.readouterr().out)
     assert rc == 0 and out["finish_reason"] == "repetition" and out["notices"][0]["kind"] == "repetition"
-    rc = main(["--db", str(db), "--embedder", str(embedder_dir), "ask", LOOP_PROMPT, "--no-rag",
-               "--temperature", "0", "--max-tokens", "400"])
+    rc = main(ask)
     assert "repeating itself" in capsys.readouterr().out
 
     from engine.serve import _finish
 
-    answer = list(tiny_engine.chat.stream(LOOP_PROMPT, settings=GenerationSettings(
+    answer = list(tiny_engine.chat.stream(LOOP_PROMPT, system_prompt=LOOP_SYSTEM, settings=GenerationSettings(
         temperature=0.0, max_tokens=400, repeat_penalty=1.0)))[-1].answer
     assert _finish(answer) == "repetition"
