@@ -7,6 +7,7 @@ import json
 import pytest
 
 from engine.api import Engine
+from engine.llm.prompt import Turn
 from engine.llm.repetition import RepetitionGuard
 from engine.types import GenerationSettings, LoadSettings
 
@@ -48,37 +49,36 @@ def tiny_engine(tmp_path_factory, embedder_dir):
         yield e
 
 
-# The tiny English model asked for Japanese loops on one broken phrase (seen: "くならくならくなら…"
-# until the length limit); the question is English, so language routing lets it through.
-LOOP_PROMPT = "Say hello in Japanese."
-LOOP_SYSTEM = "あなたは日本語だけで答えるアシスタントです。"
+# A real loop: the tiny model, shown an earlier answer that loops, loops again (greedy).
+LOOP_PROMPT = "Say hello again, the same way."
+LOOPED = [Turn("Say hello in Japanese.", "Hello! " * 12)]
+LOOP = GenerationSettings(temperature=0.0, max_tokens=300, repeat_penalty=1.0, seed=0)
 
 
 def test_real_model_loop_is_stopped_with_a_reason(tiny_engine):
-    settings = GenerationSettings(temperature=0.0, max_tokens=400, repeat_penalty=1.0, seed=0)
-    events = list(tiny_engine.chat.stream(LOOP_PROMPT, settings=settings, system_prompt=LOOP_SYSTEM))
+    events = list(tiny_engine.chat.stream(LOOP_PROMPT, history=LOOPED, settings=LOOP))
     answer = events[-1].answer
     notes = [e.notice for e in events if e.kind == "notice"]
     assert answer.stats["finish_reason"] == "repetition", answer.text[:300]
-    assert answer.stats["completion_tokens"] < 250
+    assert answer.stats["completion_tokens"] < 100
     assert notes and notes[0]["kind"] == "repetition" and answer.notices == tuple(notes)
     assert len(answer.text) < len("".join(e.text for e in events if e.kind == "token"))  # the loop cut to one copy
 
 
 def test_cli_and_api_say_why(tiny_engine, tmp_path, embedder_dir, capsys):
     from engine.cli import main
+    from engine.serve import _finish
 
     db = tmp_path / "cli.duckdb"
-    ask = ["--db", str(db), "--embedder", str(embedder_dir), "ask", LOOP_PROMPT, "--no-rag", "--system",
-           LOOP_SYSTEM, "--temperature", "0", "--max-tokens", "400"]
+    with Engine.open(db, embedder_dir) as e:
+        conv = e.conversations.create("loop")
+        e.conversations.add_message(conv.id, "user", LOOPED[0].question)
+        e.conversations.add_message(conv.id, "assistant", LOOPED[0].answer)
+    ask = ["--db", str(db), "--embedder", str(embedder_dir), "ask", LOOP_PROMPT, "--no-rag", "--conversation",
+           str(conv.id), "--temperature", "0", "--max-tokens", "300"]
     rc = main(ask + ["--json"])
     out = json.loads(capsys.readouterr().out)
     assert rc == 0 and out["finish_reason"] == "repetition" and out["notices"][0]["kind"] == "repetition"
-    rc = main(ask)
-    assert "repeating itself" in capsys.readouterr().out
 
-    from engine.serve import _finish
-
-    answer = list(tiny_engine.chat.stream(LOOP_PROMPT, system_prompt=LOOP_SYSTEM, settings=GenerationSettings(
-        temperature=0.0, max_tokens=400, repeat_penalty=1.0)))[-1].answer
+    answer = list(tiny_engine.chat.stream(LOOP_PROMPT, history=LOOPED, settings=LOOP))[-1].answer
     assert _finish(answer) == "repetition"
