@@ -319,7 +319,7 @@ class Engine:
             if self._chat is None:
                 from .chat.service import Chat
 
-                self._chat = Chat(self.host, self.conversations, self.search)
+                self._chat = Chat(self.host, self.conversations, self.search, lambda: self.embedder)
             return self._chat
 
     def ask(self, question: str, conversation_id: int | None = None, options: AskOptions | None = None, *,

@@ -192,6 +192,8 @@ class Answer:
     conversation_id: int | None = None
     message_id: int | None = None
     inferred: bool = False           # the model cited nothing; citations found by matching words
+    # Notes for the answer area: {"kind": "language" | "repetition" | "left_out", "text": ..., ...}
+    notices: tuple[dict, ...] = ()
 
     @property
     def cited(self) -> tuple[Source, ...]:
@@ -203,10 +205,11 @@ class Answer:
 class AnswerEvent:
     """One step of a streamed answer: the sources first, then text pieces, then the answer."""
 
-    kind: str                        # sources | token | done
+    kind: str                        # sources | token | notice | done
     text: str = ""
     sources: tuple[Source, ...] = ()
     answer: Answer | None = None
+    notice: dict | None = None       # kind "notice": see Answer.notices
 
 
 @dataclass(frozen=True)

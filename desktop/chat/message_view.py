@@ -91,6 +91,11 @@ class MessageView(QFrame):
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
         self.status_label.hide()
+        self.notice_label = QLabel()  # why the answer is shorter than asked, or which model can answer
+        self.notice_label.setWordWrap(True)
+        self.notice_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notice_label.setStyleSheet("color: palette(mid); font-style: italic;")
+        self.notice_label.hide()
         self.body = MessageBody()
         self.body.anchorClicked.connect(self._on_link)
 
@@ -117,6 +122,7 @@ class MessageView(QFrame):
         layout.addWidget(self.body)
         layout.addWidget(self._stream)
         layout.addWidget(self.editor_box)
+        layout.addWidget(self.notice_label)
         layout.addWidget(self.status_label)
         layout.addWidget(self.citations_box)
         footer = QHBoxLayout()
@@ -378,10 +384,33 @@ class MessageView(QFrame):
             self.set_model(answer.model, answer.adapter)
             self.set_meta(answer.stats, datetime.now())
             self.set_citations(answer.sources, answer.citations, answer.inferred)
+            self.set_notices(answer.notices)
         self._end_stream()
         self.body.set_markdown(link_citations(self._text, self._valid()))
         self.set_status(answer.status if answer is not None else "stopped")
         self.set_busy(False)
+
+    def set_notices(self, notices) -> None:
+        """The engine's notes on this answer (see engine.types.Answer.notices), in the app's language."""
+        lines = [self._notice_text(n) for n in notices or ()]
+        self.notice_label.setText("\n".join(lines))
+        self.notice_label.setVisible(bool(lines))
+
+    def _notice_text(self, notice: dict) -> str:
+        kind = notice.get("kind")
+        if kind == "repetition":
+            return self.tr("The model began repeating itself, so the answer was stopped there.")
+        if kind == "left_out":
+            return self.tr("The model's own text was left out: it added nothing to the quoted sentence, "
+                           "or did not agree with it.")
+        if kind == "language":
+            text = self.tr("The model {model} cannot write Japanese, so it was not asked.").format(
+                model=notice.get("model", ""))
+            if notice.get("suggest"):
+                return text + " " + self.tr("Choose {model} as the chat model above.").format(model=notice["suggest"])
+            return text + " " + self.tr("Install a Japanese-capable model: {command}").format(
+                command=notice.get("install") or "")
+        return str(notice.get("text", ""))
 
     def mark_error(self, reason: str) -> None:
         """The engine failed: keep what came, and say so."""

@@ -185,6 +185,7 @@ class ChatPage(QWidget):
         view.set_citations([Source.from_dict(s) for s in message.sources], message.citations,
                            bool(message.stats.get("citations_inferred")))
         view.set_text(message.content)
+        view.set_notices(message.stats.get("notices"))
         if message.status in ("stopped", "streaming"):
             view.set_status("stopped")
         elif message.status == "error":

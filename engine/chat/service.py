@@ -17,11 +17,13 @@ from typing import Callable, Iterator
 from ..cancel import CancelToken
 from .conversations import Conversations, Message
 from ..errors import Cancelled
-from . import citations, prompt
-from .attribution import attribute
 from ..llm.host import ModelHost
+from ..llm.repetition import RepetitionGuard
 from ..llm.runtime import GenerationStats
 from ..types import Answer, AnswerEvent, AskOptions, GenerationSettings, Source
+from . import citations, prompt, quotes
+from .attribution import attribute
+from .routing import notice, route
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +37,11 @@ def _prompt_sources(sources) -> tuple[prompt.PromptSource, ...]:
 
 class Chat:
     def __init__(self, host: ModelHost, conversations: Conversations,
-                 search: Callable[..., list]) -> None:
+                 search: Callable[..., list], embedder: Callable[[], object] | None = None) -> None:
         self.host = host
         self.conversations = conversations
         self._search = search
+        self._embedder = embedder  # gives the embedder that picks the quoted sentence (None: no quote)
 
     # -- one answer, stored nowhere ------------------------------------------
     def retrieve(self, question: str, libraries: list[str] | None, k: int = DEFAULT_K,
@@ -48,51 +51,100 @@ class Chat:
 
     def stream(self, question: str, options: AskOptions | None = None, *, history: list[prompt.Turn] = (),
                cancel: CancelToken | None = None, **choices) -> Iterator[AnswerEvent]:
-        """Events: `sources` (the passages that fit), `token`s, then `done` with the Answer.
+        """Events: `sources` (the passages that fit), `token`s, `notice`s, then `done` with the Answer.
         `choices` are AskOptions fields given as keywords."""
         o = (options or AskOptions()).with_choices(**choices)
         settings = o.settings or GenerationSettings()
+        rag = bool(o.rag)
         sources = o.sources
-        if o.rag and sources is None:
+        if rag and sources is None:
             sources = self.retrieve(question, list(o.libraries or ()), o.k or DEFAULT_K, o.path)
         sources = list(sources or [])
         pieces: list[str] = []
-        loaded = self.host.state   # its template is rendered ahead, outside the model's lock
-        if loaded is not None and o.model in (None, loaded.model):
-            prompt.prerender(loaded, o.system_prompt, len(history), question)
+        lang = prompt.language_of(question)
+        loaded = self.host.state
+        way = route(self.host.registry, loaded.model if loaded else None, o.model, question)
+        if not way.ask:
+            yield from self._without_model(question, sources, rag, way, lang)
+            return
+        if loaded is not None and way.model in (None, loaded.model):
+            prompt.prerender(loaded, o.system_prompt, len(history), question)  # outside the model's lock
         scale = 1.0 if o.adapter_scale is None else o.adapter_scale
-        with self.host.use(o.model, o.adapter, scale) as (llm, state):
+        with self.host.use(way.model, o.adapter, scale) as (llm, state):
             built = prompt.build(llm, state.chat_template, o.system_prompt, list(history), question,
-                                 list(_prompt_sources(sources)), bool(o.rag), reserve=settings.max_tokens)
+                                 list(_prompt_sources(sources)), rag, reserve=settings.max_tokens)
             kept = {s.number for s in built.sources}
             sources = [s for s in sources if s.number in kept]
             yield AnswerEvent("sources", sources=tuple(sources))
+            found = self._quotes(question, sources, rag)
+            lead = quotes.block(found, lang)
+            if lead:
+                yield AnswerEvent("token", text=lead)
             filt = citations.CitationStream(len(sources))
             stats = GenerationStats()
             status = "stopped"
+            guard = RepetitionGuard()
+            notices: list[dict] = []
             try:
                 for piece in llm.generate(built.tokens, settings.max_tokens, settings, cancel, stats):
                     pieces.append(piece)
                     out = filt.feed(piece)
                     if out:
                         yield AnswerEvent("token", text=out)
+                    if guard.feed(piece):
+                        break
                 tail = filt.flush()
                 if tail:
                     yield AnswerEvent("token", text=tail)
                 status = "stopped" if stats.finish_reason == "cancelled" else "complete"
+                if guard.looping:
+                    stats.finish_reason, status = "repetition", "complete"
+                    notices.append(notice("repetition", "The model began repeating itself, so the answer "
+                                          "was stopped there; the repeated part is shown once."))
             except Cancelled:
                 status = "stopped"
-            raw = "".join(pieces)
+            raw = guard.kept() if guard.looping else "".join(pieces)
             text = citations.clean(raw, len(sources)).strip()
             cited = citations.find_citations(raw, len(sources))
+            why = quotes.problem(text, found, sources) if found and status == "complete" else None
+            if why:
+                notices.append(notice("left_out", "The model's own text was left out: it "
+                                      + ("said nothing but a source number." if why == "empty" else
+                                         "gave a number that the quoted sentence and the sources do not have."),
+                                      reason=why))
+                text, cited = "", []
             inferred = not cited and bool(text)
             if inferred:
                 cited = attribute(text, [(s.number, s.text) for s in sources])
+            cited = list(dict.fromkeys([q.number for q in found] + list(cited)))
             # where it ran ("CPU", "all 30 layers"), so the answer can say so beside its speed
-            answer = Answer(text, tuple(sources), tuple(cited), status,
-                            {**stats.as_dict(), "ran_on": state.offload}, state.model,
-                            state.adapter, inferred=inferred and bool(cited))
+            stats_out = {**stats.as_dict(), "ran_on": state.offload}
+            if found:
+                stats_out["quotes"] = [q.as_dict() for q in found]
+            for n in notices:
+                yield AnswerEvent("notice", text=n["text"], notice=n)
+            answer = Answer((lead + text).strip(), tuple(sources), tuple(cited), status, stats_out, state.model,
+                            state.adapter, inferred=inferred and bool(cited), notices=tuple(notices))
         yield AnswerEvent("done", answer=answer)
+
+    def _without_model(self, question, sources, rag, way, lang) -> Iterator[AnswerEvent]:
+        """The answer when the chosen model cannot write the question's language: the quote alone."""
+        yield AnswerEvent("sources", sources=tuple(sources))
+        found = self._quotes(question, sources, rag)
+        lead = quotes.block(found, lang)
+        if lead:
+            yield AnswerEvent("token", text=lead)
+        yield AnswerEvent("notice", text=way.notice["text"], notice=way.notice)
+        stats = {"finish_reason": "language", "prompt_tokens": 0, "completion_tokens": 0}
+        if found:
+            stats["quotes"] = [q.as_dict() for q in found]
+        yield AnswerEvent("done", answer=Answer(lead.strip(), tuple(sources), tuple(q.number for q in found),
+                                                "complete", stats, way.model, notices=(way.notice,)))
+
+    def _quotes(self, question, sources, rag) -> list[quotes.Quote]:
+        if not (rag and sources and self._embedder):
+            return []
+        return quotes.pick(question, sources, self._embedder())
 
     # -- inside a stored conversation ----------------------------------------
     def history(self, messages: list[Message]) -> list[prompt.Turn]:
@@ -182,7 +234,8 @@ class Chat:
                     a = event.answer
                     self.conversations.update_message(msg.id, content=a.text, citations=list(a.citations),
                                                       status=a.status,
-                                                      stats={**a.stats, "citations_inferred": a.inferred})
+                                                      stats={**a.stats, "citations_inferred": a.inferred,
+                                                             "notices": list(a.notices)})
                     if conv.model is None:  # remember which model this conversation is with
                         self.conversations.update(conv.id, model=a.model)
                     event = AnswerEvent("done", answer=dataclasses.replace(a, conversation_id=conv.id,

@@ -31,12 +31,15 @@ def _stream(events, out=None, as_json: bool = False):
     """Print an answer as it streams; return the finished Answer (None if interrupted)."""
     out = out or sys.stdout
     answer = None
+    notes: list[str] = []
     cancel_hint = False
     try:
         for event in events:
             if event.kind == "token" and not as_json:
                 out.write(event.text)
                 out.flush()
+            elif event.kind == "notice" and not as_json:
+                notes.append(event.text)
             elif event.kind == "done":
                 answer = event.answer
     except KeyboardInterrupt:
@@ -48,6 +51,8 @@ def _stream(events, out=None, as_json: bool = False):
             print(json.dumps(_answer_json(answer), ensure_ascii=False, indent=2))
         return answer
     out.write("\n")
+    for note in notes:
+        out.write(f"({note})\n")
     if cancel_hint:
         out.write("(stopped)\n")
     if answer is not None:
@@ -78,6 +83,7 @@ def _answer_json(a) -> dict:
     return {"answer": a.text, "status": a.status, "citations": list(a.citations),
             "citations_inferred": a.inferred, "model": a.model, "adapter": a.adapter,
             "conversation_id": a.conversation_id, "message_id": a.message_id, "stats": a.stats,
+            "finish_reason": a.stats.get("finish_reason"), "notices": list(a.notices),
             "sources": [s.as_dict() for s in a.sources]}
 
 

@@ -227,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--max-docs", type=int, help="use only N documents (all judged ones kept)")
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_eval)
+    from ..bench.answers_eval import add_parser as add_answers_eval
+
+    add_answers_eval(esub)
 
     p = sub.add_parser("bench", help="measure speed")
     bsub = p.add_subparsers(dest="what", metavar="WHAT", required=True)

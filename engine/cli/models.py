@@ -107,9 +107,11 @@ def _list(models, args) -> int:
     if not models:
         print("No models yet. Add a GGUF file with: bunko models add PATH")
         return 0
-    head = ("NAME", "KIND", "SIZE", "QUANT", "CONTEXT", "TEMPLATE", f"GPU FIT (ctx {n_ctx})", "BASE")
+    head = ("NAME", "KIND", "SIZE", "QUANT", "CONTEXT", "TEMPLATE", "LANGUAGES", "LICENCE",
+            f"GPU FIT (ctx {n_ctx})", "BASE")
     rows = [(m.name + (" *" if m.builtin else ""), m.kind, _size(m.size), m.quantization or "-",
              str(m.context_length or "-"), template_name(m.chat_template) if m.kind == "model" else "-",
+             ",".join(m.languages or ()) or "-", m.license or "-",
              fit.get(m.name, ("-", ""))[0], m.base_model or "") for m in models]
     print_table(head, rows)
     print("* built in")

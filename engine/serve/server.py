@@ -449,7 +449,10 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def _finish(answer) -> str:
-    return "length" if answer.stats.get("finish_reason") == "length" else "stop"
+    """OpenAI's "stop" and "length", or Bunko's own reason: "repetition" (the model looped and was
+    stopped) or "language" (the chosen model cannot write the question's language)."""
+    reason = answer.stats.get("finish_reason")
+    return reason if reason in ("length", "repetition", "language") else "stop"
 
 
 def _usage(answer) -> dict:

@@ -7,7 +7,7 @@ rather than guessed at.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Version 0 -> 1: the knowledge engine's tables.
 # Large tables carry no PRIMARY KEY: DuckDB keeps such indexes in memory and
@@ -179,4 +179,12 @@ _V5 = [
     "CREATE TABLE job_events (job_id INTEGER NOT NULL, seq INTEGER NOT NULL, event VARCHAR NOT NULL)",
 ]
 
-MIGRATIONS: dict[int, list[str]] = {0: _V1, 1: _V2, 2: _V3, 3: _V4, 4: _V5}
+# Version 5 -> 6: what each chat model writes and its licence, so that a Japanese
+# question is not sent to a model that cannot answer in Japanese. Rows of
+# older databases are filled in when the registry first reads them.
+_V6 = [
+    "ALTER TABLE models ADD COLUMN languages VARCHAR",  # JSON list: ["en", "ja"]
+    "ALTER TABLE models ADD COLUMN license VARCHAR",
+]
+
+MIGRATIONS: dict[int, list[str]] = {0: _V1, 1: _V2, 2: _V3, 3: _V4, 4: _V5, 5: _V6}

@@ -261,18 +261,18 @@ The details are in the log: {log}</source>
     <name>ChatPage</name>
     <message>
         <location filename="../../desktop/chat/page.py" line="+57"/>
-        <location line="+302"/>
+        <location line="+303"/>
         <source>Send</source>
         <translation>送信</translation>
     </message>
     <message>
-        <location line="-300"/>
-        <location line="+303"/>
+        <location line="-301"/>
+        <location line="+304"/>
         <source>Send the question (Enter)</source>
         <translation>質問を送信します (Enter)</translation>
     </message>
     <message>
-        <location line="-239"/>
+        <location line="-240"/>
         <source>Stopping the answer…</source>
         <translation>回答を停止しています…</translation>
     </message>
@@ -282,7 +282,7 @@ The details are in the log: {log}</source>
         <translation>アダプター {name} を使う新しいチャットを開きました。</translation>
     </message>
     <message>
-        <location line="+159"/>
+        <location line="+160"/>
         <source>Loading the chat model…</source>
         <translation>チャットモデルを読み込んでいます…</translation>
     </message>
@@ -1462,7 +1462,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>Bunko</translation>
     </message>
     <message>
-        <location line="+58"/>
+        <location line="+64"/>
         <source>The model did not cite; these sources match its words</source>
         <translation>モデルは出典を示しませんでした。回答内容に一致する出典です</translation>
     </message>
@@ -1532,7 +1532,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>出典 ({n})</translation>
     </message>
     <message>
-        <location line="+131"/>
+        <location line="+154"/>
         <source>Open a web page?</source>
         <translation>ウェブページを開きますか?</translation>
     </message>
@@ -1546,7 +1546,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 {url}</translation>
     </message>
     <message>
-        <location line="-185"/>
+        <location line="-208"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
@@ -1559,6 +1559,31 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <location line="+3"/>
         <source>{rate} tokens/s</source>
         <translation>{rate} トークン/秒</translation>
+    </message>
+    <message>
+        <location line="+138"/>
+        <source>The model began repeating itself, so the answer was stopped there.</source>
+        <translation>モデルが同じ内容を繰り返し始めたため、回答をそこで止めました。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The model&apos;s own text was left out: it added nothing to the quoted sentence, or did not agree with it.</source>
+        <translation>モデル自身の文は省きました。引用した文に何も加えていないか、引用と食い違っていたためです。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The model {model} cannot write Japanese, so it was not asked.</source>
+        <translation>モデル {model} は日本語を書けないため、質問を送りませんでした。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Choose {model} as the chat model above.</source>
+        <translation>上のモデル選択で {model} を選んでください。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Install a Japanese-capable model: {command}</source>
+        <translation>日本語を書けるモデルをインストールしてください: {command}</translation>
     </message>
 </context>
 <context>

