@@ -213,8 +213,11 @@ def _use_client(endpoint: str) -> None:
     httpx reads HTTP(S)_PROXY and NO_PROXY itself; on Windows and macOS the system
     proxy lives in the registry or the system settings, which urllib knows."""
     import httpx
-    from huggingface_hub import set_client_factory
+    from huggingface_hub import constants, set_client_factory
 
+    # The client's telemetry would also fetch an "agent" list from huggingface.co to build its
+    # User-Agent, whatever endpoint the user chose (a mirror, a local hub): off.
+    constants.HF_HUB_DISABLE_TELEMETRY = True
     env_proxy = any(os.environ.get(k) for k in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy",
                                                  "ALL_PROXY", "all_proxy"))
     proxy = None if env_proxy else _system_proxy(endpoint)

@@ -409,7 +409,8 @@ class ModelRegistry:
 
     # -- where a model came from (catalog downloads and imports) ----------------
     def set_origin(self, name: str, origin: dict) -> None:
-        """Note a model's source, languages and licence (kept in its metadata as `bunko.origin`)."""
+        """Note a model's source (in its metadata as `bunko.origin`); the languages and licence it
+        names (a catalog's) replace what was guessed from the file, so routing uses them."""
         model = self.get(name)
         with self.store.transaction() as cur:
             row = cur.execute("SELECT metadata FROM models WHERE id = ?", [model.id]).fetchone()
@@ -417,6 +418,10 @@ class ModelRegistry:
             meta["bunko.origin"] = origin
             cur.execute("UPDATE models SET metadata = ? WHERE id = ?",
                         [json.dumps(meta, ensure_ascii=False, default=str), model.id])
+            if origin.get("languages"):
+                cur.execute("UPDATE models SET languages = ? WHERE id = ?", [json.dumps(origin["languages"]), model.id])
+            if origin.get("licence"):
+                cur.execute("UPDATE models SET license = ? WHERE id = ?", [origin["licence"], model.id])
 
     def origin(self, name: str) -> dict:
         """What set_origin noted for a model ({} for models added by hand)."""

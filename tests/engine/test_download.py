@@ -76,6 +76,8 @@ def test_download_registers_the_model_with_languages_and_licence(hub, registry, 
     assert origin["languages"] == ["ja", "en"] and origin["licence"] == "Apache-2.0"
     assert origin["source"]["commit"] == "0123456789abcdef0123456789abcdef01234567"
     assert origin["source"]["sha256"] == sha(gguf_file)
+    listed = registry.get(model.name)  # the catalog's languages route Japanese questions to it
+    assert listed.languages == ("ja", "en") and listed.japanese and listed.license == "Apache-2.0"
     assert seen[-1].done == gguf_file.stat().st_size and seen[-1].total == seen[-1].done
     assert not list((Path(model.path).parent / ".partial").iterdir())
     # Asked again: nothing is fetched twice, the same entry comes back.
