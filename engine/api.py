@@ -30,7 +30,7 @@ from .types import (Answer, AnswerEvent, AskOptions, DocumentInfo, GenerationSet
 from .search.vectors import VectorIndex
 
 from .finetune.dataset import Dataset, RowProblem, approx_tokens, example_tokens, read_file as read_dataset
-from .finetune.hosts import HostReport, HostSpec, Secrets
+from .hosts.hosts import HostReport, HostSpec, Secrets
 from .finetune.presets import PRESETS, Estimate, TrainSettings, preset
 
 log = logging.getLogger(__name__)
