@@ -100,7 +100,7 @@ class Engine:
 
     def close(self) -> None:
         if self._host is not None:
-            self._host.unload()
+            self._host.close()
         self.store.close()
 
     def __enter__(self) -> "Engine":
@@ -275,6 +275,40 @@ class Engine:
     def load_model(self, name: str | None = None, settings: LoadSettings | None = None) -> ModelState:
         """Load a chat model (None: the default), replacing the one in memory."""
         return self.host.load(name, settings)
+
+    # -- models that run elsewhere (an endpoint, or llama-server on the user's GPU server) --------
+    def endpoint_models(self, url: str, key: str | None = None) -> list[str]:
+        """The models an OpenAI-compatible endpoint offers (connects: the user asked)."""
+        from .llm.remote.openai_http import OpenAIClient
+
+        return OpenAIClient(url, key).models()
+
+    def add_endpoint(self, url: str, key: str | None = None, model: str | None = None,
+                     name: str | None = None, n_ctx: int | None = None) -> ModelInfo:
+        """Register a model of an OpenAI-compatible endpoint; the key goes to the OS keyring."""
+        from .llm.remote.register import add_endpoint
+
+        return add_endpoint(self.models, url, key, model, name, n_ctx)
+
+    def add_remote_model(self, spec: HostSpec, gguf: str | Path, name: str | None = None, n_ctx: int = 4096,
+                         idle_minutes: float = 30, server_binary: str | None = None) -> ModelInfo:
+        """Register a GGUF to run with llama-server on a GPU server over SSH (connects later, on Start)."""
+        from .llm.remote.register import add_ssh
+
+        return add_ssh(self.models, spec, gguf, name, n_ctx, idle_minutes, server_binary)
+
+    def start_remote_model(self, name: str, secrets: Secrets | None = None,
+                           progress: Callable[[Progress], None] | None = None,
+                           cancel: CancelToken | None = None) -> ModelState:
+        """Start (or find running) the model's llama-server, then use it for answers."""
+        if secrets is not None:
+            self.host.secrets[name] = secrets
+        self.host.server(name).start(progress, cancel)
+        return self.host.load(name)
+
+    def stop_remote_model(self, name: str) -> None:
+        """Stop the model's llama-server on its host (frees the GPU there)."""
+        self.host.stop_server(name)
 
     def attach_adapter(self, name: str | None, scale: float = 1.0) -> None:
         """Attach a LoRA adapter to the loaded model (None detaches)."""

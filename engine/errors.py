@@ -133,3 +133,12 @@ class AuthError(HostError):
 
 class PassphraseNeededError(AuthError):
     """The private key is encrypted: ask the user for its passphrase (kept in memory only)."""
+
+
+class EndpointError(ModelLoadError):
+    """A model server (an OpenAI-compatible endpoint, or llama-server on a GPU server) refused,
+    failed or could not be reached; the message says which and what to do."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status

@@ -223,6 +223,7 @@ class ModelState:
     offload: str            # "CPU", "all 30 layers", "12/28 layers"
     offload_reason: str
     chat_template: str | None
+    where: str = "this computer"   # or the endpoint's URL, or "ssh <host>": where the answers come from
 
 
 @dataclass(frozen=True)

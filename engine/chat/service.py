@@ -68,7 +68,7 @@ class Chat:
             stats = GenerationStats()
             status = "stopped"
             try:
-                for piece in llm.generate(built.tokens, settings.max_tokens, settings, cancel, stats):
+                for piece in llm.generate(built.payload, settings.max_tokens, settings, cancel, stats):
                     pieces.append(piece)
                     out = filt.feed(piece)
                     if out:
@@ -76,7 +76,8 @@ class Chat:
                 tail = filt.flush()
                 if tail:
                     yield AnswerEvent("token", text=tail)
-                status = "stopped" if stats.finish_reason == "cancelled" else "complete"
+                # "interrupted": a remote model's link dropped; what came is kept as stopped
+                status = "stopped" if stats.finish_reason in ("cancelled", "interrupted") else "complete"
             except Cancelled:
                 status = "stopped"
             raw = "".join(pieces)
