@@ -142,7 +142,17 @@ def test_llama_server_over_ssh_answers_with_rag_and_survives_a_cut_link(remote_e
                                  model="gpu-smol", libraries=("handbook",), settings=greedy))[-1].answer
     assert again.status == "complete" and again.text
 
+    # idle shutdown (GPU servers are billed by the hour): the watcher stops llama-server there
+    server = engine.host.server("gpu-smol")
+    pid = server._pid
+    server.idle_s, server._idle_check_s = 0.5, 0.2
+    server._watch_idle()
+    deadline = time.monotonic() + 30
+    while server.running and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not server.running
+    assert not os.path.exists(f"/proc/{pid}") or b"llama-server" not in open(f"/proc/{pid}/cmdline", "rb").read()
+
     # the key never reached the database or the log
-    engine.stop_remote_model("gpu-smol")
     for path in [engine.store.path, log_file]:
         assert key.encode() not in path.read_bytes(), path

@@ -15,7 +15,6 @@ import logging
 import posixpath
 import re
 import secrets as random_secrets
-import shlex
 import threading
 import time
 from pathlib import Path
@@ -134,7 +133,7 @@ class RemoteServer:
         return True
 
     def _start_new(self, host, say, cancel) -> None:
-        binary = self._binary(host)
+        binary = self._binary(host, say, cancel)
         gguf_info = read_gguf_info(self.info.path)
         layers, self.offload = self._plan(host, gguf_info)
         model_path = self._upload(host, say, cancel)
@@ -195,18 +194,17 @@ class RemoteServer:
         except ValueError:
             return 20000 + random_secrets.randbelow(40000)
 
-    def _binary(self, host) -> str:
+    def _binary(self, host, say, cancel) -> str:
+        """The binary the user named, else Bunko's own there (built once when missing)."""
         given = self.remote.get("server_binary")
-        candidates = [given] if given else [self._dir("bin", "llama-server")]
-        for path in candidates:
-            if host.run(f"test -x {quote(path)}").code == 0:
-                return path
+        path = given or self._dir("bin", "llama-server")
+        if host.run(f"test -x {quote(path)}").code == 0:
+            return path
         if given:
             raise EndpointError(f"{given} is not an executable file on {self.spec.label}. Name the "
                                 "llama-server binary there, or leave it out and Bunko builds one.")
-        raise EndpointError(
-            f"llama-server is not on {self.spec.label} yet. Build it there once (needs the internet "
-            "on the server): bunko models build-server " + shlex.quote(self.info.name))
+        from .build_server import build
+        return build(host, self._dir(), say, cancel)
 
     def _plan(self, host, gguf_info) -> tuple[int, str]:
         """GPU layers for llama-server, and words for where the model runs; too big says so."""
