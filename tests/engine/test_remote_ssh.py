@@ -43,6 +43,14 @@ def cut_ssh_sessions(sshd) -> int:
     return killed
 
 
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"llama-server" in f.read()
+    except OSError:
+        return False
+
+
 def echo_server():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -103,7 +111,8 @@ def remote_engine(sshd, tmp_path, embedder_dir, monkeypatch, file_keyring):
             engine.close()
 
 
-def test_llama_server_over_ssh_answers_with_rag_and_survives_a_cut_link(remote_engine, sshd, log_file) -> None:
+def test_llama_server_over_ssh_answers_with_rag_and_survives_a_cut_link(remote_engine, sshd, log_file,
+                                                                       tmp_path) -> None:
     engine, info = remote_engine
     assert info.location == "ssh" and info.where == "ssh gpubox"
     said = []
@@ -142,6 +151,14 @@ def test_llama_server_over_ssh_answers_with_rag_and_survives_a_cut_link(remote_e
                                  model="gpu-smol", libraries=("handbook",), settings=greedy))[-1].answer
     assert again.status == "complete" and again.text
 
+    # another session (a second Bunko, the CLI) finds the running server instead of starting another
+    running = engine.host.server("gpu-smol")._pid
+    with Engine.open(tmp_path / "other.duckdb") as other:
+        other.models.insert_remote("gpu-smol", "ssh", info.path, info.remote)
+        other.host.server("gpu-smol").start()
+        assert other.host.server("gpu-smol")._pid == running
+    assert alive(running)  # closing that session left it running
+
     # idle shutdown (GPU servers are billed by the hour): the watcher stops llama-server there
     server = engine.host.server("gpu-smol")
     pid = server._pid
@@ -151,7 +168,15 @@ def test_llama_server_over_ssh_answers_with_rag_and_survives_a_cut_link(remote_e
     while server.running and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not server.running
-    assert not os.path.exists(f"/proc/{pid}") or b"llama-server" not in open(f"/proc/{pid}/cmdline", "rb").read()
+    assert not alive(pid)
+
+    # started again, and stopped from another session that did not start it
+    engine.start_remote_model("gpu-smol")
+    again_pid = engine.host.server("gpu-smol")._pid
+    assert again_pid != pid and alive(again_pid)
+    with Engine.open(tmp_path / "other.duckdb") as other:
+        other.stop_remote_model("gpu-smol")
+    assert not alive(again_pid)
 
     # the key never reached the database or the log
     for path in [engine.store.path, log_file]:

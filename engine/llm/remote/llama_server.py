@@ -117,13 +117,16 @@ class RemoteServer:
             self._last_used = time.monotonic()
             self._watch_idle()
 
-    def _reuse(self, host) -> bool:
+    def _read_state(self, host) -> dict | None:
         raw = host.read_from(self._state_path, 0)
-        if not raw:
-            return False
         try:
-            state = json.loads(raw)
+            return json.loads(raw) if raw else None
         except ValueError:
+            return None
+
+    def _reuse(self, host) -> bool:
+        state = self._read_state(host)
+        if state is None:
             return False
         key = keys.get_key(self.info.name)
         if key is None or not self._running(host, int(state["pid"])):
@@ -242,6 +245,10 @@ class RemoteServer:
         with self._lock:
             self._stop_watch.set()
             try:
+                if self._pid is None:  # started by another session (the CLI, an earlier app run)
+                    state = self._read_state(self._ssh())
+                    if state is not None and self._running(self._host, int(state["pid"])):
+                        self._pid = int(state["pid"])
                 if self._pid is not None:
                     host = self._ssh()
                     host.run(f"kill -TERM -- -{int(self._pid)} 2>/dev/null; kill -TERM {int(self._pid)} 2>/dev/null; true")
