@@ -24,13 +24,14 @@ from .cancel import CancelToken
 from .errors import BunkoError, EmbedderMismatchError
 from .library.indexer import index_library
 from .library.service import Libraries
+from .llm.registry import ModelInfo
 from .store import Store, open_store
 from .types import (Answer, AnswerEvent, AskOptions, DocumentInfo, GenerationSettings, IndexProgress, IndexResult, Library,
                     LoadSettings, ModelState, Progress, SearchHit, Source)
 from .search.vectors import VectorIndex
 
 from .finetune.dataset import Dataset, RowProblem, approx_tokens, example_tokens, read_file as read_dataset
-from .finetune.hosts import HostReport, HostSpec, Secrets
+from .hosts.hosts import HostReport, HostSpec, Secrets
 from .finetune.presets import PRESETS, Estimate, TrainSettings, preset
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ __all__ = [
     "Dataset", "RowProblem", "read_dataset", "approx_tokens", "example_tokens", "HostReport", "HostSpec", "Secrets", "PRESETS", "Estimate",
     "TrainSettings", "preset", "probe_host", "setup_trainer",
     "gpu_offload_supported", "gpu_present", "clock", "Engine", "CancelToken", "Library", "DocumentInfo", "IndexProgress", "IndexResult",
-    "SearchHit", "BunkoError", "__version__", "data_dir", "default_db_path", "log_dir", "Answer", "AnswerEvent", "AskOptions", "GenerationSettings", "LoadSettings", "ModelState", "Progress", "Source",
+    "SearchHit", "BunkoError", "__version__", "data_dir", "default_db_path", "log_dir", "Answer", "AnswerEvent", "AskOptions", "ModelInfo", "GenerationSettings", "LoadSettings", "ModelState", "Progress", "Source",
 ]
 
 
@@ -100,7 +101,7 @@ class Engine:
 
     def close(self) -> None:
         if self._host is not None:
-            self._host.unload()
+            self._host.close()
         self.store.close()
 
     def __enter__(self) -> "Engine":
@@ -296,6 +297,40 @@ class Engine:
         from .llm.model_import import import_models
 
         return import_models(self.models, path, progress=progress, cancel=cancel)
+
+    # -- models that run elsewhere (an endpoint, or llama-server on the user's GPU server) --------
+    def endpoint_models(self, url: str, key: str | None = None) -> list[str]:
+        """The models an OpenAI-compatible endpoint offers (connects: the user asked)."""
+        from .llm.remote.openai_http import OpenAIClient
+
+        return OpenAIClient(url, key).models()
+
+    def add_endpoint(self, url: str, key: str | None = None, model: str | None = None,
+                     name: str | None = None, n_ctx: int | None = None) -> ModelInfo:
+        """Register a model of an OpenAI-compatible endpoint; the key goes to the OS keyring."""
+        from .llm.remote.register import add_endpoint
+
+        return add_endpoint(self.models, url, key, model, name, n_ctx)
+
+    def add_remote_model(self, spec: HostSpec, gguf: str | Path, name: str | None = None, n_ctx: int = 4096,
+                         idle_minutes: float = 30, server_binary: str | None = None) -> ModelInfo:
+        """Register a GGUF to run with llama-server on a GPU server over SSH (connects later, on Start)."""
+        from .llm.remote.register import add_ssh
+
+        return add_ssh(self.models, spec, gguf, name, n_ctx, idle_minutes, server_binary)
+
+    def start_remote_model(self, name: str, secrets: Secrets | None = None,
+                           progress: Callable[[Progress], None] | None = None,
+                           cancel: CancelToken | None = None) -> ModelState:
+        """Start (or find running) the model's llama-server, then use it for answers."""
+        if secrets is not None:
+            self.host.secrets[name] = secrets
+        self.host.server(name).start(progress, cancel)
+        return self.host.load(name)
+
+    def stop_remote_model(self, name: str) -> None:
+        """Stop the model's llama-server on its host (frees the GPU there)."""
+        self.host.stop_server(name)
 
     def attach_adapter(self, name: str | None, scale: float = 1.0) -> None:
         """Attach a LoRA adapter to the loaded model (None detaches)."""

@@ -161,3 +161,12 @@ class DiskFullError(DownloadError):
 
 class DownloadCheckError(DownloadError):
     """The file's size or sha256 is not the expected one; it was deleted, never registered."""
+
+
+class EndpointError(ModelLoadError):
+    """A model server (an OpenAI-compatible endpoint, or llama-server on a GPU server) refused,
+    failed or could not be reached; the message says which and what to do."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status

@@ -227,6 +227,7 @@ class ModelState:
     offload_reason: str
     chat_template: str | None
     special_tokens: tuple[tuple[str, str], ...] = ()   # bos/eos texts, for rendering the template
+    where: str = "this computer"   # or the endpoint's URL, or "ssh <host>": where the answers come from
 
 
 @dataclass(frozen=True)

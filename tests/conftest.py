@@ -67,7 +67,7 @@ def trainer_python() -> str:
 
     from engine.errors import BunkoError
     from engine.finetune import trainer_env
-    from engine.finetune.hosts import HostSpec, LocalHost
+    from engine.hosts.hosts import HostSpec, LocalHost
 
     explicit = os.environ.get("BUNKO_TRAINER_PYTHON")
     if explicit:

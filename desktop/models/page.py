@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
-                               QMessageBox, QPushButton, QScrollArea, QSplitter, QTreeWidget, QTreeWidgetItem,
+                               QMenu, QMessageBox, QPushButton, QScrollArea, QSplitter, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
 from engine.api import data_dir
@@ -67,6 +67,13 @@ class ModelsPage(DropPaths, QWidget):
         self.get_button.setProperty("kind", "primary")
         theme.set_role(self.hint, "muted")
         self.get_button.clicked.connect(self.open_catalog)
+        self.server_button = QPushButton()    # Add a model that runs on a server ▾
+        self.server_menu = QMenu(self)
+        self.endpoint_action = self.server_menu.addAction("", self.add_endpoint)
+        self.gpu_action = self.server_menu.addAction("", self.add_on_gpu_server)
+        self.server_button.setMenu(self.server_menu)
+        self.stop_button = QPushButton()      # stops a model's llama-server on its GPU server
+        self.stop_button.clicked.connect(self.stop_server)
         self.add_button.clicked.connect(self.choose_file)
         self.load_button.clicked.connect(self.load_selected)
         self.remove_button.clicked.connect(lambda: self.remove())
@@ -81,7 +88,8 @@ class ModelsPage(DropPaths, QWidget):
         self.settings_panel.reload_requested.connect(self.reload)
 
         buttons = QHBoxLayout()
-        for button in (self.get_button, self.add_button, self.load_button, self.remove_button):
+        for button in (self.get_button, self.add_button, self.server_button, self.load_button, self.stop_button,
+                       self.remove_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         left = QWidget()
@@ -129,6 +137,10 @@ class ModelsPage(DropPaths, QWidget):
         self.add_button.setText(self.tr("Add GGUF file…"))
         self.load_button.setText(self.tr("Load"))
         self.remove_button.setText(self.tr("Remove…"))
+        self.server_button.setText(self.tr("Add from a server"))
+        self.endpoint_action.setText(self.tr("Endpoint…"))
+        self.gpu_action.setText(self.tr("On a GPU server…"))
+        self.stop_button.setText(self.tr("Stop server"))
         self.tree.setHeaderLabels([self.tr("Name"), self.tr("Kind"), self.tr("Size"), self.tr("Quantization"),
                                    self.tr("Context"), self.tr("Chat template"), self.tr("Base model"),
                                    self.tr("In use")])
@@ -247,13 +259,18 @@ class ModelsPage(DropPaths, QWidget):
         for m in models:
             adapter = m.kind == "adapter"
             kind = self.tr("Adapter") if adapter else (self.tr("Model (built in)") if m.builtin else self.tr("Model"))
+            if m.location == "endpoint":
+                kind = self.tr("Model (endpoint)")
+            elif m.location == "ssh":
+                kind = self.tr("Model (GPU server)")
             item = _Item([m.name, kind, human_size(m.size), m.quantization or "",
                           "" if adapter or not m.context_length else f"{m.context_length:,}",
                           "" if adapter else TEMPLATE_LABELS.get(m.template, m.template), m.base_model or "", ""])
             item.setData(self.NAME, Qt.ItemDataRole.UserRole, m.name)
             item.setData(self.SIZE, SORT, m.size or 0)
             item.setData(self.CONTEXT, SORT, m.context_length or 0)
-            item.setToolTip(self.NAME, m.path)
+            item.setToolTip(self.NAME, m.path if m.location == "local" else self.tr("Runs on {where}").format(
+                where=m.where))
             self.tree.addTopLevelItem(item)
         self.tree.setSortingEnabled(True)
         self._mark_in_use(self.ctx.engine.loaded_model())
@@ -287,6 +304,7 @@ class ModelsPage(DropPaths, QWidget):
         info = self.models.get(self.selected_name() or "")
         self.load_button.setEnabled(info is not None and self.loading is None)
         self.remove_button.setEnabled(info is not None and not info.builtin)
+        self.stop_button.setEnabled(info is not None and info.location == "ssh")
         self.remove_button.setToolTip(self.tr("The built-in model cannot be removed.")
                                       if info is not None and info.builtin else "")
         self.settings_panel.reload_button.setEnabled(self.ctx.engine.loaded_model() is not None and self.loading is None)
@@ -358,8 +376,47 @@ class ModelsPage(DropPaths, QWidget):
                 "Loaded: {name}. Context {n_ctx} tokens, {threads} threads, GPU offload: {offload}.").format(
                 name=name, n_ctx=f"{state.n_ctx:,}", threads=state.n_threads, offload=state.offload))
             self.reason_label.setText(state.offload_reason or "")
+            if state.where != "this computer":
+                self.reason_label.setText(self.tr("Answers come from {where}.").format(where=state.where))
         self._mark_in_use(state)
         self._update_buttons()
+
+    # -- models on a server -------------------------------------------------------------
+    def add_endpoint(self) -> None:
+        from .remote_dialogs import EndpointDialog
+
+        self._added_remote(EndpointDialog(self.ctx, self))
+
+    def add_on_gpu_server(self) -> None:
+        from .remote_dialogs import GpuServerDialog
+
+        self._added_remote(GpuServerDialog(self.ctx, self))
+
+    def _added_remote(self, dialog) -> None:
+        if dialog.exec() and dialog.added is not None:
+            self._added(dialog.added)
+            self.what_leaves_notice(dialog.added.where)
+
+    def what_leaves_notice(self, where: str) -> None:
+        """Said once, when the first model on a server is added: what goes there, what stays."""
+        if self.ctx.settings.get("remote_notice_shown", False, bool):
+            return
+        self.ctx.settings.set("remote_notice_shown", True)
+        QMessageBox.information(self, self.tr("What leaves this computer"), self.tr(
+            "Answers from this model come from {where}.\n\nSent there with each question: the question, the "
+            "earlier turns of the conversation and the passages Bunko retrieved for it from your libraries.\n\n"
+            "Not sent: your documents and folders, the index, other conversations and the database; "
+            "API keys stay in the system keyring.").format(where=where))
+
+    def stop_server(self) -> None:
+        name = self.selected_name()
+        if name:
+            self.ctx.runner.run(self.ctx.engine.stop_remote_model, name,
+                                on_done=lambda _: self._stopped(name), on_error=lambda exc: self.ctx.show_error(exc, self))
+
+    def _stopped(self, name: str) -> None:
+        self.ctx.model_state_changed.emit(self.ctx.engine.loaded_model())
+        self.ctx.status.emit(self.tr("Stopped the server of {name}.").format(name=name))
 
     # -- drag and drop (DropPaths) ------------------------------------------------------
     def accepts_path(self, path: Path) -> bool:

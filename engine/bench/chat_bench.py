@@ -170,7 +170,11 @@ def bench_llama_bench(binary: Path, model_path: str, threads: int, gpu_layers: i
 
 def run_chat_bench(args) -> int:
     from .common import pool_sentences
+    from .remote_bench import remote_model, run_remote_chat_bench
 
+    remote = remote_model(args)
+    if remote is not None:  # a model on a server: against the server's own timings
+        return run_remote_chat_bench(args, remote)
     threads = args.threads or default_threads()
     n, runs = args.tokens, args.runs
     db = paths.data_dir() / "bench" / "chat-bench.duckdb"

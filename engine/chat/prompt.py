@@ -43,6 +43,12 @@ class Prompt:
     sources: list[PromptSource]          # the passages that made it in, in order
     turns_kept: int = 0
     dropped: list[str] = field(default_factory=list)  # what was cut to fit, for the log
+    messages: list[dict] | None = None   # for a model on a server: chat messages, not tokens
+
+    @property
+    def payload(self):
+        """What the model's generate() takes: tokens here, chat messages for a remote model."""
+        return self.messages if self.messages is not None else self.tokens
 
 
 def user_text(question: str, sources: tuple[PromptSource, ...] | list[PromptSource], rag: bool) -> str:
@@ -83,12 +89,17 @@ def build(model, template: str | None, system: str | None, history: list[Turn], 
             messages.append(Message("user", turn.question))
             messages.append(Message("assistant", turn.answer))
         messages.append(Message("user", user_text(question, sources, rag)))
-        parts = render_parts(template, messages, model.special_texts())
-        tokens = tokenize_parts(model, parts)
-        if len(tokens) <= budget:
+        if getattr(model, "remote", False):  # the server applies the template; the size is estimated
+            chat = [{"role": m.role, "content": m.content} for m in messages]
+            tokens, remote, n = [], chat, model.count(chat)
+        else:
+            parts = render_parts(template, messages, model.special_texts())
+            tokens, remote = tokenize_parts(model, parts), None
+            n = len(tokens)
+        if n <= budget:
             if dropped:
                 log.info("prompt cut to fit %d tokens: %s", budget, ", ".join(dropped))
-            return Prompt(tokens, sources, len(history), dropped)
+            return Prompt(tokens, sources, len(history), dropped, remote)
         if history:
             history.pop(0)
             dropped.append("oldest turn")
@@ -97,6 +108,6 @@ def build(model, template: str | None, system: str | None, history: list[Turn], 
             dropped.append(f"source [{gone.number}]")
         else:
             raise ContextOverflowError(
-                f"The question is too long for this model: it needs {len(tokens)} tokens, and the "
+                f"The question is too long for this model: it needs {n} tokens, and the "
                 f"context holds {model.n_ctx} with {model.n_ctx - budget} kept for the answer. "
                 "Shorten it, or load the model with a larger context.")

@@ -86,7 +86,7 @@ class Chat:
             guard = RepetitionGuard()
             notices: list[dict] = []
             try:
-                for piece in llm.generate(built.tokens, settings.max_tokens, settings, cancel, stats):
+                for piece in llm.generate(built.payload, settings.max_tokens, settings, cancel, stats):
                     pieces.append(piece)
                     out = filt.feed(piece)
                     if out:
@@ -96,7 +96,8 @@ class Chat:
                 tail = filt.flush()
                 if tail:
                     yield AnswerEvent("token", text=tail)
-                status = "stopped" if stats.finish_reason == "cancelled" else "complete"
+                # "interrupted": a remote model's link dropped; what came is kept as stopped
+                status = "stopped" if stats.finish_reason in ("cancelled", "interrupted") else "complete"
                 if guard.looping:
                     stats.finish_reason, status = "repetition", "complete"
                     notices.append(notice("repetition", "The model began repeating itself, so the answer "

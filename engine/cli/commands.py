@@ -244,7 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_bench)
     b = bsub.add_parser("chat", help="generation speed against llama.cpp, follow-up latency, memory")
-    b.add_argument("--model", help="model name (default: the embedded one)")
+    b.add_argument("--model", help="model name (default: the embedded one); one on a server is measured "
+                   "against the server's own timings")
     b.add_argument("--threads", type=int, help="CPU threads (default: the physical cores)")
     b.add_argument("--tokens", type=int, default=128, help="tokens generated per run (default 128)")
     b.add_argument("--runs", type=int, default=3, help="runs per measurement; the median is kept")

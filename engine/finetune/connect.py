@@ -1,8 +1,4 @@
-"""Reaching a training host: this computer or a server over SSH.
-
-Apart from hosts.py so that the SSH host (which builds on hosts.py) and the local
-one meet only here.
-"""
+"""Test connection and setup for a training host (reaching it is engine.hosts.connect)."""
 
 from __future__ import annotations
 
@@ -10,21 +6,10 @@ from pathlib import Path
 from typing import Callable
 
 from ..cancel import CancelToken
-from ..errors import HostError
 from ..types import Progress
 from . import trainer_env
-from .hosts import HostReport, HostSpec, LocalHost, Secrets
-from .ssh import SSHHost
-
-
-def connect(spec: HostSpec, root: Path, secrets: Secrets | None = None, timeout: float = 15.0):
-    """A LocalHost or a connected SSHHost for `spec`. Host keys the user accepts are kept in
-    Bunko's own `root/known_hosts` (unless the spec names another file)."""
-    if spec.kind == "local":
-        return LocalHost(spec, root)
-    if spec.kind == "ssh":
-        return SSHHost.connect(spec, secrets or Secrets(), timeout=timeout, known_hosts=Path(root) / "known_hosts")
-    raise HostError(f"Unknown host kind {spec.kind!r}.")
+from ..hosts.connect import connect
+from ..hosts.hosts import HostReport, HostSpec, Secrets
 
 
 def probe(spec: HostSpec, root: Path, secrets: Secrets | None = None, timeout: float = 15.0) -> HostReport:

@@ -27,8 +27,8 @@ from ..types import Progress
 from ..errors import (AuthError, Cancelled, ConnectionLostError, FinetuneError, HostError, HostKeyChangedError,
                       HostKeyUnknownError, JobNotFoundError, ModelError, UnsafeAdapterError)
 from . import dataset, trainer_env
-from .connect import connect
-from .hosts import HostSpec, LocalHost, Secrets
+from ..hosts.connect import connect
+from ..hosts.hosts import HostSpec, LocalHost, Secrets
 from .presets import TrainSettings, spec_train
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from typing import Callable
 from .. import paths
 from ..cancel import CancelToken
 from ..errors import Cancelled, HostError
-from .hosts import HostReport, LocalHost, quote
+from ..hosts.hosts import HostReport, LocalHost, quote
 
 log = logging.getLogger(__name__)
 

@@ -47,6 +47,8 @@ class ModelHost:
         self._scale = 1.0
         self._settings = LoadSettings()
         self._state: ModelState | None = None
+        self._servers: dict = {}    # name -> RemoteServer, for models on the user's GPU servers
+        self.secrets: dict = {}     # name -> hosts.Secrets typed by the user this session
 
     @property
     def state(self) -> ModelState | None:
@@ -60,6 +62,8 @@ class ModelHost:
                 raise ModelLoadError(f"{info.name} is a LoRA adapter; load its base model "
                                      f"{info.base_model} and attach the adapter to it.")
             settings = settings or self._settings
+            if info.location != "local":
+                return self._load_remote(info, settings)
             check_file(info)
             gguf = read_gguf_info(info.path)
             n_ctx = settings.n_ctx or min(gguf.context_length or 4096, MAX_DEFAULT_CTX)
@@ -79,6 +83,55 @@ class ModelHost:
                                      tuple(self._model.special_texts().items()))
             return self._state
 
+    def _load_remote(self, info, settings: LoadSettings) -> ModelState:
+        """A model on an endpoint, or llama-server on the user's GPU server (started if needed)."""
+        from .remote import open as remote_open
+
+        self.unload()
+        if info.location == "ssh":
+            server = self.server(info.name)
+            if not server.running:
+                server.start()
+            self._model = remote_open.open_ssh(info, server)
+            offload = server.offload
+        else:
+            self._model = remote_open.open_endpoint(info)
+            offload = "on the server"
+        self._info, self._settings = info, settings
+        self._state = ModelState(info.name, info.path, None, 1.0, self._model.n_ctx, 0, 0, offload,
+                                 f"answers come from {self._model.where}", info.chat_template,
+                                 where=self._model.where)
+        log.info("using %s at %s", info.name, self._model.where)
+        return self._state
+
+    def server(self, name: str):
+        """The llama-server of a registered `ssh` model (kept, so a dropped link reconnects)."""
+        from .. import paths
+        from .remote import open as remote_open
+
+        with self._lock:
+            if name not in self._servers:
+                info = self.registry.get(name)
+                self._servers[name] = remote_open.server_for(info, paths.data_dir(), self.secrets.get(name))
+            return self._servers[name]
+
+    def stop_server(self, name: str) -> None:
+        """Stop a model's llama-server on its host (and forget it if it is the loaded one)."""
+        with self._lock:
+            if self._info is not None and self._info.name == name:
+                self.unload()
+            server = self._servers.pop(name, None) or self.server(name)
+            self._servers.pop(name, None)
+            server.stop()
+
+    def close(self) -> None:
+        """Unload, and close links to GPU servers (their llama-servers stop when idle)."""
+        with self._lock:
+            self.unload()
+            for server in self._servers.values():
+                server.close()
+            self._servers.clear()
+
     def _check_memory(self, info, gguf, n_ctx, plan) -> None:
         free = available_memory()
         if free is None or plan.fits_all:
@@ -93,7 +146,7 @@ class ModelHost:
     def unload(self) -> None:
         with self._lock:
             if self._model is not None:
-                self._model.close()
+                self._model.close()  # a remote model's server keeps running: see close()/stop_server()
             self._model = self._info = self._adapter = self._state = None
 
     def ensure(self, name: str | None = None) -> None:
@@ -109,6 +162,9 @@ class ModelHost:
         with self._lock:
             if self._model is None:
                 raise ModelLoadError("No model is loaded to attach the adapter to.")
+            if adapter_name is not None and getattr(self._model, "remote", False):
+                raise ModelLoadError(f"{self._info.name} runs on {self._model.where}; LoRA adapters can be "
+                                     "attached to models on this computer only (for now).")
             if adapter_name is None:
                 if self._adapter is not None:
                     self._model.set_adapter(None)

@@ -62,6 +62,17 @@ class ModelInfo:
     training: dict | None      # adapters Bunko trained: data, settings, loss
     languages: tuple[str, ...] | None = None  # what the model writes ("en", "ja", ...); None: not known
     license: str | None = None
+    location: str = "local"    # local | endpoint (path = base URL) | ssh (llama-server on a GPU server)
+    remote: dict | None = None  # endpoint/ssh: model name there, host (no secrets), idle shutdown
+
+    @property
+    def where(self) -> str:
+        """Where it runs, for people: "this computer", "https://…", "ssh gpubox"."""
+        if self.location == "endpoint":
+            return self.path
+        if self.location == "ssh":
+            return "ssh " + str((self.remote or {}).get("label", "?"))
+        return "this computer"
 
     @property
     def japanese(self) -> bool:
@@ -245,17 +256,18 @@ def assemble_qwen(progress: Callable[[int, int], None] | None = None, cancel=Non
 
 def _row_to_info(row) -> ModelInfo:
     (id_, name, kind, path, size, fp, arch, quant, ctx, layers, template, base, alpha, builtin, training,
-     languages, license_) = row
+     languages, license_, location, remote) = row
     return ModelInfo(id=id_, name=name, kind=kind, path=path, size=size, fingerprint=fp,
                      architecture=arch, quantization=quant, context_length=ctx, n_layers=layers,
                      chat_template=template, base_model=base, lora_alpha=alpha, builtin=bool(builtin),
                      training=json.loads(training) if training else None,
-                     languages=tuple(json.loads(languages)) if languages else None, license=license_)
+                     languages=tuple(json.loads(languages)) if languages else None, license=license_,
+                     location=location or "local", remote=json.loads(remote) if remote else None)
 
 
 _SELECT = """SELECT m.id, m.name, m.kind, m.path, m.size, m.fingerprint, m.architecture, m.quantization,
     m.context_length, m.n_layers, m.chat_template, b.name, m.lora_alpha, m.builtin, m.training,
-    m.languages, m.license
+    m.languages, m.license, m.location, m.remote
     FROM models m LEFT JOIN models b ON b.id = m.base_model_id"""
 
 
@@ -322,7 +334,8 @@ class ModelRegistry:
         return self._insert(info, name, base_id=base_model.id, training=training)
 
     def _insert(self, info: GGUFInfo, name: str | None, builtin: bool = False,
-                base_id: int | None = None, training: dict | None = None) -> ModelInfo:
+                base_id: int | None = None, training: dict | None = None,
+                location: str = "local", remote: dict | None = None) -> ModelInfo:
         name = (name or info.path.stem).strip()
         path = str(info.path.resolve())
         if not name:
@@ -330,7 +343,8 @@ class ModelRegistry:
         meta = {k: v for k, v in info.metadata.items() if k != "tokenizer.chat_template"}
         found = langs.detect(path, info.size) if info.kind == "model" else None
         with self.store.transaction() as cur:
-            clash = cur.execute("SELECT name, path FROM models WHERE name = ? OR path = ?", [name, path]).fetchone()
+            clash = cur.execute("SELECT name, path FROM models WHERE name = ? OR (path = ? AND location = ?)",
+                                [name, path, location]).fetchone()
             if clash:
                 what = "name" if clash[0] == name else f"file (as {clash[0]!r})"
                 raise ModelError(f"A model with this {what} is already added. Choose another name with --name, "
@@ -339,13 +353,34 @@ class ModelRegistry:
             cur.execute(
                 "INSERT INTO models (id, name, kind, path, size, fingerprint, architecture, quantization, "
                 "context_length, n_layers, chat_template, base_model_id, lora_alpha, builtin, metadata, training, "
-                "languages, license) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "languages, license, location, remote) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [new_id, name, info.kind, path, info.size, fingerprint(path), info.architecture,
                  info.quantization, info.context_length, info.n_layers, info.chat_template, base_id,
                  info.lora_alpha, builtin, json.dumps(meta, ensure_ascii=False, default=str),
                  json.dumps(training, ensure_ascii=False, default=str) if training is not None else None,
-                 json.dumps(found.languages) if found else None, found.license if found else None])
-        log.info("added %s %r from %s", info.kind, name, path)
+                 json.dumps(found.languages) if found else None, found.license if found else None,
+                 location, json.dumps(remote, ensure_ascii=False) if remote is not None else None])
+        log.info("added %s %r from %s (runs on: %s)", info.kind, name, path, location)
+        return self.get(name)
+
+    def insert_remote(self, name: str, location: str, path: str, remote: dict,
+                      info: GGUFInfo | None = None) -> ModelInfo:
+        """Register a model that runs elsewhere: `path` is an endpoint's URL, or (ssh) the GGUF
+        here that is uploaded. `remote` must hold no secret (keys go to the keyring)."""
+        if info is not None:
+            return self._insert(info, name, location=location, remote=remote)
+        name = name.strip()
+        if not name:
+            raise ModelError("A model needs a name.")
+        with self.store.transaction() as cur:
+            if cur.execute("SELECT 1 FROM models WHERE name = ?", [name]).fetchone():
+                raise ModelError(f"A model called {name!r} is already added. Choose another name with "
+                                 f"--name, or remove the old entry first (bunko models remove {name}).")
+            new_id = cur.execute("SELECT coalesce(max(id), 0) + 1 FROM models").fetchone()[0]
+            cur.execute("INSERT INTO models (id, name, kind, path, size, fingerprint, context_length, builtin, "
+                        "location, remote) VALUES (?, ?, 'model', ?, 0, '', ?, false, ?, ?)",
+                        [new_id, name, path, remote.get("n_ctx"), location, json.dumps(remote, ensure_ascii=False)])
+        log.info("added %s model %r at %s", location, name, path)
         return self.get(name)
 
     def remove(self, name: str) -> ModelInfo:
@@ -357,6 +392,10 @@ class ModelRegistry:
             if users:
                 raise ModelError(f"{name!r} is the base of the adapters {', '.join(users)}; remove them first.")
             cur.execute("DELETE FROM models WHERE id = ?", [model.id])
+        if model.location != "local":  # its file (if any) is the user's; its key goes with it
+            from .remote import keys
+            keys.delete_key(model.name)
+            return model
         path = Path(model.path)
         if bunko_made(path) and path.is_file():
             path.unlink()

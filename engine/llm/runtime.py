@@ -73,7 +73,9 @@ class GenerationStats:
     completion_tokens: int = 0
     time_to_first_token: float = 0.0
     generation_seconds: float = 0.0
-    finish_reason: str = ""          # stop | length | cancelled
+    finish_reason: str = ""          # stop | length | cancelled | interrupted (a remote link dropped)
+    server: dict | None = None       # a remote server's own timings (llama-server), when it sends them
+    error: str | None = None         # why an answer was interrupted, for people
 
     @property
     def tokens_per_second(self) -> float:
@@ -85,7 +87,8 @@ class GenerationStats:
         return {"prompt_tokens": self.prompt_tokens, "reused_tokens": self.reused_tokens,
                 "completion_tokens": self.completion_tokens,
                 "time_to_first_token": round(self.time_to_first_token, 4),
-                "tokens_per_second": round(self.tokens_per_second, 2), "finish_reason": self.finish_reason}
+                "tokens_per_second": round(self.tokens_per_second, 2), "finish_reason": self.finish_reason,
+                **({"server": self.server} if self.server else {}), **({"error": self.error} if self.error else {})}
 
 
 class LoadedModel:

@@ -7,7 +7,7 @@ rather than guessed at.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # Version 0 -> 1: the knowledge engine's tables.
 # Large tables carry no PRIMARY KEY: DuckDB keeps such indexes in memory and
@@ -187,4 +187,14 @@ _V6 = [
     "ALTER TABLE models ADD COLUMN license VARCHAR",
 ]
 
-MIGRATIONS: dict[int, list[str]] = {0: _V1, 1: _V2, 2: _V3, 3: _V4, 4: _V5, 5: _V6}
+# Version 6 -> 7: where a model runs. 'local' (a GGUF here, `path`), 'endpoint' (any
+# OpenAI-compatible server; `path` holds its base URL) or 'ssh' (llama-server started on
+# the user's GPU server; `path` is the GGUF here that is uploaded). `remote` is JSON: the
+# model's name at the endpoint, the host (no secrets), idle shutdown. API keys are kept in
+# the OS keyring, never here.
+_V7 = [
+    "ALTER TABLE models ADD COLUMN location VARCHAR DEFAULT 'local'",
+    "ALTER TABLE models ADD COLUMN remote VARCHAR",
+]
+
+MIGRATIONS: dict[int, list[str]] = {0: _V1, 1: _V2, 2: _V3, 3: _V4, 4: _V5, 5: _V6, 6: _V7}

@@ -576,6 +576,59 @@ The details are in the log: {log}</source>
     </message>
 </context>
 <context>
+    <name>EndpointDialog</name>
+    <message>
+        <location filename="../../desktop/models/remote_dialogs.py" line="+34"/>
+        <source>Add a model from an endpoint</source>
+        <translation>エンドポイントのモデルを追加</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>kept in the system keyring</source>
+        <translation>システムのキーリングに保存されます</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>List models</source>
+        <translation>モデル一覧を取得</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>default: the model&apos;s name</source>
+        <translation>既定: モデルの名前</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Base URL</source>
+        <translation>ベース URL</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>API key</source>
+        <translation>API キー</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Model</source>
+        <translation>モデル</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Name in Bunko</source>
+        <translation>Bunko での名前</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Asking {url} for its models…</source>
+        <translation>{url} にモデル一覧を問い合わせています…</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>{n} models offered.</source>
+        <translation>{n} 個のモデルが提供されています。</translation>
+    </message>
+</context>
+<context>
     <name>ExamplesModel</name>
     <message>
         <location filename="../../desktop/finetune/examples_model.py" line="+63"/>
@@ -693,6 +746,94 @@ The details are in the log: {log}</source>
         <location line="+0"/>
         <source>Cancel</source>
         <translation>キャンセル</translation>
+    </message>
+</context>
+<context>
+    <name>GpuServerDialog</name>
+    <message>
+        <location filename="../../desktop/models/remote_dialogs.py" line="+24"/>
+        <source>Add a model on a GPU server</source>
+        <translation>GPU サーバーのモデルを追加</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>an alias from ~/.ssh/config, or user@host:port</source>
+        <translation>~/.ssh/config のエイリアス、または user@host:port</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Choose…</source>
+        <translation>選択…</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source> min (0 = never)</source>
+        <translation> 分 (0 = 停止しない)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>optional: a llama-server already on the server</source>
+        <translation>任意: サーバーに既にある llama-server</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Test connection</source>
+        <translation>接続テスト</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Server</source>
+        <translation>サーバー</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>GGUF model</source>
+        <translation>GGUF モデル</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Context</source>
+        <translation>コンテキスト</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stop when idle after</source>
+        <translation>未使用時に停止するまでの時間</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>llama-server</source>
+        <translation>llama-server</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Choose a GGUF model</source>
+        <translation>GGUF モデルを選択</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>GGUF models (*.gguf);;All files (*)</source>
+        <translation>GGUF モデル (*.gguf);;すべてのファイル (*)</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Enter an alias from ~/.ssh/config, or user@host:port.</source>
+        <translation>~/.ssh/config のエイリアス、または user@host:port を入力してください。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Connecting to {host}…</source>
+        <translation>{host} に接続しています…</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Connected. GPUs: {gpus}; driver {driver}; free disk {disk}.</source>
+        <translation>接続しました。GPU: {gpus}、ドライバー {driver}、ディスク空き容量 {disk}。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>none (llama-server would run on the CPU)</source>
+        <translation>なし (llama-server は CPU で動作します)</translation>
     </message>
 </context>
 <context>
@@ -1722,7 +1863,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../../desktop/models/page.py" line="+126"/>
+        <location filename="../../desktop/models/page.py" line="+134"/>
         <source>Chat models and LoRA adapters in GGUF format. Add a file with the button or drop .gguf files onto this page; Bunko keeps them where they are.</source>
         <translation>GGUF 形式のチャットモデルと LoRA アダプターです。ボタンでファイルを追加するか、.gguf ファイルをこのページにドロップしてください。ファイルは元の場所のまま使用します。</translation>
     </message>
@@ -1747,7 +1888,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>削除…</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+5"/>
         <source>Name</source>
         <translation>名前</translation>
     </message>
@@ -1837,7 +1978,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>モデル</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+28"/>
         <source>Loaded</source>
         <translation>読み込み済み</translation>
     </message>
@@ -1847,7 +1988,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>適用中 ({scale:g}×)</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+17"/>
         <source>The built-in model cannot be removed.</source>
         <translation>内蔵モデルは削除できません。</translation>
     </message>
@@ -1895,6 +2036,69 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <location line="+3"/>
         <source>Loaded: {name}. Context {n_ctx} tokens, {threads} threads, GPU offload: {offload}.</source>
         <translation>読み込み済み: {name}。コンテキスト {n_ctx} トークン、{threads} スレッド、GPU オフロード: {offload}。</translation>
+    </message>
+    <message>
+        <location line="-236"/>
+        <source>Add from a server</source>
+        <translation>サーバーから追加</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Endpoint…</source>
+        <translation>エンドポイント…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>On a GPU server…</source>
+        <translation>GPU サーバー上…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stop server</source>
+        <translation>サーバーを停止</translation>
+    </message>
+    <message>
+        <location line="+120"/>
+        <source>Model (endpoint)</source>
+        <translation>モデル (エンドポイント)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Model (GPU server)</source>
+        <translation>モデル (GPU サーバー)</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Runs on {where}</source>
+        <translation>実行場所: {where}</translation>
+    </message>
+    <message>
+        <location line="+108"/>
+        <source>Answers come from {where}.</source>
+        <translation>回答は {where} から届きます。</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>What leaves this computer</source>
+        <translation>このコンピューターから送信されるもの</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Answers from this model come from {where}.
+
+Sent there with each question: the question, the earlier turns of the conversation and the passages Bunko retrieved for it from your libraries.
+
+Not sent: your documents and folders, the index, other conversations and the database; API keys stay in the system keyring.</source>
+        <translation>このモデルの回答は {where} から届きます。
+
+質問ごとに送信されるもの: 質問、会話のそれまでのやり取り、Bunko がライブラリから検索したその質問用の文章。
+
+送信されないもの: 文書やフォルダー、インデックス、ほかの会話、データベース。API キーはシステムのキーリングに保存されたままです。</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Stopped the server of {name}.</source>
+        <translation>{name} のサーバーを停止しました。</translation>
     </message>
 </context>
 <context>

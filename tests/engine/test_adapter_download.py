@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from engine.errors import UnsafeAdapterError
-from engine.finetune import adapter_files
-from engine.finetune.connect import connect
-from engine.finetune.hosts import HostSpec, LocalHost
+from engine.hosts import adapter_files
+from engine.hosts.connect import connect
+from engine.hosts.hosts import HostSpec, LocalHost
 
 SECRET = b"the host's secret, not an adapter"
 

@@ -19,7 +19,7 @@ LAYERS = [
     ["engine.chat", "engine.finetune"],
     ["engine.library"],
     ["engine.search", "engine.llm"],
-    ["engine.ingest", "engine.embed", "engine.store"],
+    ["engine.ingest", "engine.embed", "engine.store", "engine.hosts"],
     # shared by all: values, errors, cancel, paths, prompt files, time formatting
     ["engine"],
 ]

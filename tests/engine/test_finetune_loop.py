@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 from engine.api import Engine
-from engine.finetune.hosts import HostSpec
+from engine.hosts.hosts import HostSpec
 from engine.finetune.jobs import Jobs
 from engine.finetune.presets import preset
 

@@ -16,7 +16,7 @@ import pytest
 
 from engine.api import Engine, probe_host
 from engine.errors import (AuthError, HostKeyChangedError, HostKeyUnknownError, PassphraseNeededError)
-from engine.finetune.hosts import HostSpec, Secrets
+from engine.hosts.hosts import HostSpec, Secrets
 from engine.finetune.jobs import Jobs
 from engine.finetune.presets import preset
 
@@ -224,7 +224,7 @@ def test_environment_setup_over_ssh_runs_detached_and_reports_failure(sshd, tmp_
     an empty list so that nothing big is installed, then for a broken one."""
     from engine.errors import HostError
     from engine.finetune import trainer_env
-    from engine.finetune.ssh import SSHHost
+    from engine.hosts.ssh import SSHHost
 
     reqs = tmp_path / "reqs"
     reqs.mkdir()

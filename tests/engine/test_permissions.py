@@ -11,8 +11,8 @@ import sys
 import pytest
 
 from engine import paths
-from engine.finetune.connect import connect
-from engine.finetune.hosts import HostSpec
+from engine.hosts.connect import connect
+from engine.hosts.hosts import HostSpec
 from engine.store.db import open_store
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")

@@ -1,0 +1,1 @@
+"""Hosts Bunko runs things on: this computer, or a server over SSH (trainers, llama-server)."""

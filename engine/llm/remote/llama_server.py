@@ -1,0 +1,308 @@
+"""llama-server on the user's GPU server: put the model there, start it, reach it, stop it.
+
+The server process runs detached (setsid nohup), bound to the server's 127.0.0.1 only, with
+a random API key in a file only the user can read; Bunko reaches it through an SSH
+port-forward. What runs is written to <root>/llama-server/run/<model>.json on the host, and
+the key is kept in this computer's keyring, so a later session (or a reconnect after a
+dropped link) finds the same server instead of starting another. GGUF files are uploaded
+once per sha256 into <root>/llama-server/models/.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import posixpath
+import re
+import secrets as random_secrets
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from ...cancel import CancelToken
+from ...errors import EndpointError, HostError, ModelLoadError
+from ...hosts.connect import connect
+from ...hosts.hosts import HostSpec, Secrets, quote
+from ...types import Progress
+from .. import gpu
+from ..gguf_file import read_gguf_info
+from . import keys
+from .openai_http import OpenAIClient, wait_ready
+from .tunnel import Tunnel
+
+log = logging.getLogger(__name__)
+
+START_TIMEOUT = 300.0     # loading a 14B model from a cold disk takes a while
+DEFAULT_IDLE_MINUTES = 30
+
+
+def safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)
+
+
+class RemoteServer:
+    """One registered `ssh` model: its llama-server on the host and the tunnel to it."""
+
+    def __init__(self, info, root: Path, secrets: Secrets | None = None,
+                 idle_check_s: float = 30.0) -> None:
+        self.info = info
+        self.remote = dict(info.remote or {})
+        self.spec = HostSpec.from_json(self.remote["host"]) if isinstance(self.remote.get("host"), str) \
+            else HostSpec(**self.remote["host"])
+        self.root = Path(root)
+        self.secrets = secrets
+        self.n_ctx = int(self.remote.get("n_ctx") or 4096)
+        self.idle_s = float(self.remote.get("idle_minutes", DEFAULT_IDLE_MINUTES)) * 60
+        self._idle_check_s = idle_check_s
+        self._host = None
+        self._tunnel: Tunnel | None = None
+        self._key: str | None = None
+        self._pid: int | None = None
+        self._port: int | None = None
+        self.offload = "?"
+        self._lock = threading.RLock()
+        self._last_used = time.monotonic()
+        self._busy = 0
+        self._stop_watch = threading.Event()
+        self._watcher: threading.Thread | None = None
+
+    # -- paths on the host ----------------------------------------------------
+    def _dir(self, *parts: str) -> str:
+        return posixpath.join(self._host.root, "llama-server", *parts)
+
+    @property
+    def _state_path(self) -> str:
+        return self._dir("run", safe(self.info.name) + ".json")
+
+    # -- the SSH link and the tunnel -----------------------------------------
+    def _ssh(self):
+        if self._host is None or not self._host.client.get_transport() or \
+                not self._host.client.get_transport().is_active():
+            if self._host is not None:
+                self._host.close()
+            self._host = connect(self.spec, self.root, self.secrets)
+        return self._host
+
+    def client(self) -> OpenAIClient:
+        """A client for the running server, reconnecting a dropped link; starts it if needed."""
+        with self._lock:
+            if self._pid is None:
+                self.start()
+            if self._tunnel is None or not self._tunnel.alive:
+                if self._tunnel is not None:
+                    log.info("the link to %s dropped; reconnecting", self.spec.label)
+                    self._tunnel.close()
+                host = self._ssh()
+                self._tunnel = Tunnel(host.client.get_transport(), self._port)
+            return OpenAIClient(f"http://127.0.0.1:{self._tunnel.port}", self._key)
+
+    # -- start and stop ---------------------------------------------------------
+    def start(self, progress: Callable[[Progress], None] | None = None,
+              cancel: CancelToken | None = None) -> None:
+        """Reuse the server this model already has on the host, or start one."""
+        with self._lock:
+            say = (lambda text: progress(Progress(message=text))) if progress else (lambda text: None)
+            host = self._ssh()
+            run = quote(self._dir("run"))
+            host.run(f"mkdir -p {run} && chmod 700 {run}")  # the key file is written here
+            if self._reuse(host):
+                say(f"llama-server already runs on {self.spec.label}")
+            else:
+                self._start_new(host, say, cancel)
+            self._tunnel = Tunnel(host.client.get_transport(), self._port)
+            client = OpenAIClient(f"http://127.0.0.1:{self._tunnel.port}", self._key)
+            say("waiting for the model to load…")
+            wait_ready(client, START_TIMEOUT, alive=self._alive_check(host), cancel=cancel)
+            self._last_used = time.monotonic()
+            self._watch_idle()
+
+    def _read_state(self, host) -> dict | None:
+        raw = host.read_from(self._state_path, 0)
+        try:
+            return json.loads(raw) if raw else None
+        except ValueError:
+            return None
+
+    def _reuse(self, host) -> bool:
+        state = self._read_state(host)
+        if state is None:
+            return False
+        key = keys.get_key(self.info.name)
+        if key is None or not self._running(host, int(state["pid"])):
+            return False
+        self._pid, self._port, self._key = int(state["pid"]), int(state["port"]), key
+        self.offload = state.get("offload", "?")
+        return True
+
+    def _start_new(self, host, say, cancel) -> None:
+        binary = self._binary(host, say, cancel)
+        gguf_info = read_gguf_info(self.info.path)
+        layers, self.offload = self._plan(host, gguf_info)
+        model_path = self._upload(host, say, cancel)
+        key = random_secrets.token_urlsafe(32)
+        key_file = self._dir("run", safe(self.info.name) + ".key")
+        host.write_text(key_file, key + "\n")  # in the run folder, which only the user can enter
+        host.run(f"chmod 600 {quote(key_file)}")
+        keys.set_key(self.info.name, key)
+        for attempt in range(3):
+            port = self._free_port(host)
+            argv = [binary, "-m", model_path, "--host", "127.0.0.1", "--port", str(port),
+                    "--api-key-file", key_file, "-c", str(self.n_ctx), "-ngl", str(layers), "-np", "1",
+                    "--alias", self.info.name]
+            if self.remote.get("threads"):
+                argv += ["-t", str(int(self.remote["threads"]))]
+            log_name = safe(self.info.name) + ".log"
+            host.run(f": > {quote(self._dir('run', log_name))}")
+            say(f"starting llama-server on {self.spec.label} ({self.offload})")
+            pid = host.start(argv, self._dir("run"), log_name)
+            time.sleep(0.5)
+            if self._running(host, pid) or not self._port_taken(host, log_name):
+                break
+            log.info("port %d was taken on %s; trying another", port, self.spec.label)
+        else:
+            raise EndpointError(f"llama-server found no free port on {self.spec.label}.")
+        self._pid, self._port, self._key = pid, port, key
+        host.write_text(self._state_path, json.dumps({"pid": pid, "port": port, "offload": self.offload,
+                                                      "model": model_path}))
+
+    def _alive_check(self, host):
+        last = [0.0, True]
+
+        def alive() -> bool:  # asked every 0.3 s while waiting; the host is asked every 2 s
+            if time.monotonic() - last[0] > 2.0:
+                last[0], last[1] = time.monotonic(), self._running(host, self._pid)
+                if not last[1]:
+                    tail = host.read_from(self._dir("run", safe(self.info.name) + ".log"), 0)
+                    lines = tail.decode("utf-8", "replace").strip().splitlines()[-5:]
+                    raise EndpointError(f"llama-server stopped on {self.spec.label} while loading the model. "
+                                        f"Its log ends with:\n" + "\n".join(lines))
+            return last[1]
+        return alive
+
+    def _running(self, host, pid: int | None) -> bool:
+        if not pid:
+            return False
+        return host.run(f"grep -q llama-server /proc/{int(pid)}/cmdline 2>/dev/null").code == 0
+
+    def _port_taken(self, host, log_name: str) -> bool:
+        text = host.read_from(self._dir("run", log_name), 0).decode("utf-8", "replace").lower()
+        return "bind" in text or "address already in use" in text
+
+    def _free_port(self, host) -> int:
+        done = host.run("python3 -c 'import socket; s = socket.socket(); s.bind((\"127.0.0.1\", 0)); "
+                        "print(s.getsockname()[1])'")
+        try:
+            return int(done.out.strip())
+        except ValueError:
+            return 20000 + random_secrets.randbelow(40000)
+
+    def _binary(self, host, say, cancel) -> str:
+        """The binary the user named, else Bunko's own there (built once when missing)."""
+        given = self.remote.get("server_binary")
+        path = given or self._dir("bin", "llama-server")
+        if host.run(f"test -x {quote(path)}").code == 0:
+            return path
+        if given:
+            raise EndpointError(f"{given} is not an executable file on {self.spec.label}. Name the "
+                                "llama-server binary there, or leave it out and Bunko builds one.")
+        from .build_server import build
+        return build(host, self._dir(), say, cancel)
+
+    def _plan(self, host, gguf_info) -> tuple[int, str]:
+        """GPU layers for llama-server, and words for where the model runs; too big says so."""
+        card = probe_gpu(host)
+        if card is None:
+            return 0, "CPU (no NVIDIA GPU found)"
+        plan = gpu.plan_offload(gguf_info, self.n_ctx, card.free_bytes, True)
+        if plan.n_gpu_layers == 0:
+            raise ModelLoadError(
+                f"{self.info.name} needs about {plan.vram_needed_bytes / 1e9:.1f} GB of GPU memory at a "
+                f"context of {self.n_ctx}; the GPU on {self.spec.label} ({card.name}) has "
+                f"{card.free_bytes / 1e9:.1f} GB free. Choose a smaller quantisation or context, or free the GPU.")
+        return (999 if plan.fits_all else plan.n_gpu_layers), f"{card.name}: {plan.short}"
+
+    def _upload(self, host, say, cancel) -> str:
+        sha = self.remote.get("sha256") or "unknown"
+        remote = self._dir("models", f"{sha}.gguf")
+        local = Path(self.info.path)
+        size = local.stat().st_size
+        if host.size(remote) == size:
+            return remote
+        host.mkdir(self._dir("models"))
+        say(f"uploading {local.name} to {self.spec.label} (once)")
+
+        def moved(done: int, total: int) -> None:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            if say:
+                say(f"uploaded {done // 1_000_000} of {total // 1_000_000} MB")
+        host.put(local, remote, moved)
+        return remote
+
+    def stop(self) -> None:
+        """Stop llama-server on the host (frees the GPU) and close the link."""
+        with self._lock:
+            self._stop_watch.set()
+            try:
+                if self._pid is None:  # started by another session (the CLI, an earlier app run)
+                    state = self._read_state(self._ssh())
+                    if state is not None and self._running(self._host, int(state["pid"])):
+                        self._pid = int(state["pid"])
+                if self._pid is not None:
+                    host = self._ssh()
+                    host.run(f"kill -TERM -- -{int(self._pid)} 2>/dev/null; kill -TERM {int(self._pid)} 2>/dev/null; true")
+                    end = time.monotonic() + 10
+                    while time.monotonic() < end and self._running(host, self._pid):
+                        time.sleep(0.3)
+                    host.run(f"kill -KILL -- -{int(self._pid)} 2>/dev/null; rm -f {quote(self._state_path)}; true")
+                    log.info("stopped llama-server for %s on %s", self.info.name, self.spec.label)
+            except HostError as exc:
+                log.warning("could not stop llama-server on %s: %s", self.spec.label, exc)
+            finally:
+                self._pid = None
+                self.close()
+
+    def close(self) -> None:
+        """Close the tunnel and the SSH link; the server keeps running (until idle)."""
+        with self._lock:
+            if self._tunnel is not None:
+                self._tunnel.close()
+                self._tunnel = None
+            if self._host is not None:
+                self._host.close()
+                self._host = None
+
+    @property
+    def running(self) -> bool:
+        return self._pid is not None
+
+    # -- idle shutdown (GPU servers are billed by the hour) ---------------------
+    def touch(self, busy: int = 0) -> None:
+        self._busy = max(0, self._busy + busy)
+        self._last_used = time.monotonic()
+
+    def _watch_idle(self) -> None:
+        if self.idle_s <= 0 or (self._watcher is not None and self._watcher.is_alive()):
+            return
+        self._stop_watch.clear()
+
+        def watch() -> None:
+            while not self._stop_watch.wait(self._idle_check_s):
+                if self._busy == 0 and self._pid is not None and time.monotonic() - self._last_used > self.idle_s:
+                    log.info("%s idle for %.0f min: stopping llama-server", self.info.name, self.idle_s / 60)
+                    self.stop()
+                    return
+        self._watcher = threading.Thread(target=watch, name=f"idle:{self.info.name}", daemon=True)
+        self._watcher.start()
+
+
+def probe_gpu(host) -> gpu.GpuInfo | None:
+    """The host's first NVIDIA GPU (and how many), from nvidia-smi; None without one."""
+    done = host.run("nvidia-smi --query-gpu=name,memory.total,memory.free,driver_version "
+                    "--format=csv,noheader,nounits", timeout=20)
+    rows = [r.split(",") for r in done.out.strip().splitlines() if r.count(",") == 3] if done.code == 0 else []
+    if not rows:
+        return None
+    name, total, free, driver = (x.strip() for x in rows[0])
+    return gpu.GpuInfo(name, int(float(total)) * 1024 * 1024, int(float(free)) * 1024 * 1024, driver, len(rows))

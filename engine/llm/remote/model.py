@@ -1,0 +1,112 @@
+"""A chat model that runs on another server, with the same few calls as a local LoadedModel.
+
+The prompt goes as chat messages (the server applies the model's template), so context
+fitting uses `count()`, an estimate in tokens from characters. An answer cut off by a
+dropped link ends with finish_reason "interrupted": the chat keeps it as stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable, Iterator
+
+from ...cancel import CancelToken
+from ...errors import Cancelled
+from ...types import GenerationSettings
+from ..runtime import GenerationStats
+from .openai_http import Interrupted, OpenAIClient
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CTX = 8192
+
+
+def estimate_tokens(text: str) -> int:
+    """Roughly what a BPE tokenizer makes of `text`: ~4 ASCII characters per token, and
+    about one per Japanese character. Errs on the long side, so the prompt fits."""
+    ascii_chars = sum(1 for ch in text if ord(ch) < 128)
+    return ascii_chars // 3 + (len(text) - ascii_chars) + 1
+
+
+class RemoteModel:
+    """Answers through an OpenAI-compatible server. `connect` gives a client that works now
+    (for a model on an SSH host it reconnects a dropped tunnel first)."""
+
+    remote = True
+
+    def __init__(self, connect: Callable[[], OpenAIClient], model: str, n_ctx: int | None,
+                 where: str, on_close: Callable[[], None] | None = None,
+                 on_use: Callable[[], None] | None = None) -> None:
+        self._connect = connect
+        self.model = model
+        self.n_ctx = n_ctx or DEFAULT_CTX
+        self.where = where
+        self._on_close = on_close
+        self._on_use = on_use
+
+    def count(self, messages: list[dict]) -> int:
+        return sum(estimate_tokens(m["content"]) + 4 for m in messages) + 2
+
+    def special_texts(self) -> dict[str, str]:
+        return {}
+
+    def forget(self) -> None:
+        """The server keeps its own cache; nothing to drop here."""
+
+    def generate(self, messages: list[dict], max_tokens: int, sampler: GenerationSettings,
+                 cancel: CancelToken | None = None, stats: GenerationStats | None = None,
+                 stop_at_end: bool = True) -> Iterator[str]:
+        stats = stats if stats is not None else GenerationStats()
+        options = {"max_tokens": max_tokens, "temperature": sampler.temperature, "top_p": sampler.top_p}
+        if sampler.seed is not None:
+            options["seed"] = sampler.seed
+        # llama-server and vLLM take these too; other servers ignore unknown fields
+        options.update({"top_k": sampler.top_k, "min_p": sampler.min_p, "repeat_penalty": sampler.repeat_penalty})
+        if not stop_at_end:
+            options["ignore_eos"] = True
+        if self._on_use:
+            self._on_use()
+        t0 = time.perf_counter()
+        client = self._connect()
+        stats.finish_reason = "length"
+        n, t_first, t_last = 0, None, None
+        try:
+            for piece in client.stream_chat(self.model, messages, options, cancel):
+                if piece.text:
+                    n += 1
+                    t_last = time.perf_counter()
+                    if t_first is None:
+                        t_first = t_last
+                        stats.time_to_first_token = t_first - t0
+                    yield piece.text
+                if piece.finish_reason:
+                    stats.finish_reason = "stop" if piece.finish_reason == "stop" else "length"
+                if piece.usage:
+                    stats.prompt_tokens = int(piece.usage.get("prompt_tokens") or stats.prompt_tokens)
+                    n = max(n, int(piece.usage.get("completion_tokens") or 0))
+                if piece.timings:
+                    stats.server = dict(piece.timings)
+            if cancel is not None and cancel.cancelled:
+                stats.finish_reason = "cancelled"
+        except Interrupted as exc:
+            log.warning("the answer from %s broke off: %s", self.where, exc)
+            stats.finish_reason = "interrupted"
+            stats.error = (f"The connection to {self.where} dropped during the answer; what came is kept. "
+                           "Ask again: Bunko reconnects.")
+        except GeneratorExit:
+            stats.finish_reason = "cancelled"
+            raise
+        except Cancelled:
+            stats.finish_reason = "cancelled"
+            raise
+        finally:
+            stats.completion_tokens = n
+            if t_first is not None:
+                stats.generation_seconds = t_last - t_first
+            if self._on_use:
+                self._on_use()
+
+    def close(self) -> None:
+        if self._on_close:
+            self._on_close()
