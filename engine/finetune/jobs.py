@@ -3,10 +3,8 @@
 A job's state is a row in the DuckDB file; the trainer's own lines are copied into
 `job_events`. Any process (the app after a restart, `bunko finetune status`) can
 pick a job up: connect to its host, read what the trainer wrote since last time,
-and when it has ended, fetch, convert and register the adapter.
-
-    created -> setup -> uploading -> running -> converting -> done
-                                          \\-> failed | cancelled  (both can be resumed)
+and when it has ended, fetch, convert and register the adapter. The statuses and what
+each allows are in job.py.
 """
 
 from __future__ import annotations
@@ -16,7 +14,6 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -29,87 +26,15 @@ from ..errors import (AuthError, Cancelled, ConnectionLostError, FinetuneError, 
 from . import dataset, trainer_env
 from ..hosts.connect import connect
 from ..hosts.hosts import HostSpec, LocalHost, Secrets
+from .job import JOB_COLUMNS, Job, row_to_job, describe_error
 from .presets import TrainSettings, spec_train
 
 log = logging.getLogger(__name__)
 
-ACTIVE = ("setup", "uploading", "running", "converting")
-# setup/uploading are resumable too: a start cut off by a closed app or a dropped link stops there
-RESUMABLE = ("created", "failed", "cancelled", "setup", "uploading")
 EventSink = Callable[[dict], None]
 ProgressSink = Callable[[Progress], None]
 READ_LIMIT = 8 * 1024 ** 2      # of a trainer's log or progress lines per look: the rest comes next time
 RESULT_LIMIT = 1024 ** 2
-
-_OOM_HINT = ("The trainer ran out of {where} memory. Choose a smaller preset, a shorter sequence length or a "
-             "smaller batch (or 4-bit loading on a GPU), then resume: it continues from its last checkpoint.")
-
-
-@dataclass(frozen=True)
-class Job:
-    id: int
-    name: str
-    base_model: str
-    host: HostSpec
-    settings: TrainSettings
-    data: dict
-    local_dir: Path
-    remote_dir: str | None
-    status: str
-    pid: int | None
-    step: int
-    total_steps: int | None
-    loss: float | None
-    eta_s: float | None
-    error: str | None
-    error_kind: str | None
-    adapter: str | None
-    result: dict
-    created_at: datetime
-    updated_at: datetime
-    finished_at: datetime | None
-    events_read: int = 0
-
-    @property
-    def active(self) -> bool:
-        return self.status in ACTIVE
-
-    # What each status allows: callers (the app's buttons, the CLI) ask these, not the status.
-    @property
-    def can_start(self) -> bool:
-        """`start` accepts it: new, failed, cancelled, or a start that was cut off."""
-        return self.status in RESUMABLE
-
-    @property
-    def can_follow(self) -> bool:
-        """The trainer (or the conversion) runs: `follow` picks it up."""
-        return self.status in ("running", "converting")
-
-    @property
-    def can_clean(self) -> bool:
-        return not self.active
-
-    @property
-    def fraction(self) -> float:
-        return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
-
-
-_COLUMNS = ("id, name, base_model, host, settings, data, local_dir, remote_dir, status, pid, step, total_steps, "
-            "loss, eta_s, error, error_kind, adapter, result, created_at, updated_at, finished_at, events_read")
-
-
-def _row_to_job(r) -> Job:
-    return Job(r[0], r[1], r[2], HostSpec.from_json(r[3]), TrainSettings.from_dict(json.loads(r[4])),
-               json.loads(r[5] or "{}"), Path(r[6]), r[7], r[8], r[9], r[10] or 0, r[11], r[12], r[13], r[14],
-               r[15], r[16], json.loads(r[17] or "{}"), r[18], r[19], r[20], r[21] or 0)
-
-
-def describe_error(event: dict, gpu: bool) -> tuple[str, str]:
-    """(kind, message for people) from the trainer's error line."""
-    kind = event.get("kind") or "error"
-    if kind == "out_of_memory":
-        return kind, _OOM_HINT.format(where="GPU" if gpu else "")
-    return kind, f"The trainer failed: {event.get('message') or kind}"
 
 
 class Jobs:
@@ -123,16 +48,16 @@ class Jobs:
 
     # -- reading ------------------------------------------------------------------------
     def list(self) -> list[Job]:
-        rows = self.store.cursor().execute(f"SELECT {_COLUMNS} FROM jobs ORDER BY id DESC").fetchall()
-        return [_row_to_job(r) for r in rows]
+        rows = self.store.cursor().execute(f"SELECT {JOB_COLUMNS} FROM jobs ORDER BY id DESC").fetchall()
+        return [row_to_job(r) for r in rows]
 
     def get(self, key: int | str) -> Job:
         column = "id" if isinstance(key, int) or str(key).isdigit() else "name"
-        row = self.store.cursor().execute(f"SELECT {_COLUMNS} FROM jobs WHERE {column} = ?",
+        row = self.store.cursor().execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE {column} = ?",
                                           [int(key) if column == "id" else key]).fetchone()
         if row is None:
             raise JobNotFoundError(f"There is no fine-tuning job {key!r}; `bunko finetune list` shows them.")
-        return _row_to_job(row)
+        return row_to_job(row)
 
     def events(self, key: int | str, kind: str | None = None) -> list[dict]:
         job = self.get(key)
