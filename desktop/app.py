@@ -193,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings()
     apply_language(settings.language)
+    settings.background = settings.background  # the engine's CPU budget follows the setting
     from .settings_page import apply_theme
 
     apply_theme(settings.get("ui/theme", "system", str))

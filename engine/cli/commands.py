@@ -34,7 +34,7 @@ class ProgressLine:
             return
         self.last = now
         width = 24
-        frac = p.bytes_done / p.bytes_total if p.bytes_total else (1.0 if p.phase == "done" else 0.0)
+        frac = p.fraction if p.fraction is not None else (1.0 if p.phase == "done" else 0.0)
         bar = "#" * int(width * frac) + "-" * (width - int(width * frac))
         text = (f"{p.library}: {p.phase} [{bar}] {p.files_done}/{p.files_total} files, "
                 f"{p.chunks_done} chunks, {p.chunks_per_s:.1f} chunks/s, {clock(p.eta_s)} left")

@@ -32,7 +32,7 @@ The details are in the log: {log}</source>
         <translation>準備完了</translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+52"/>
         <location line="+8"/>
         <source>Bunko cannot start</source>
         <translation>Bunko を起動できません</translation>
@@ -76,7 +76,7 @@ The details are in the log: {log}</source>
 <context>
     <name>BaseStep</name>
     <message>
-        <location filename="../../desktop/finetune/settings_step.py" line="+45"/>
+        <location filename="../../desktop/finetune/settings_step.py" line="+44"/>
         <source>Base model</source>
         <translation>ベースモデル</translation>
     </message>
@@ -112,7 +112,7 @@ The details are in the log: {log}</source>
 <context>
     <name>ChatPage</name>
     <message>
-        <location filename="../../desktop/chat/page.py" line="+53"/>
+        <location filename="../../desktop/chat/page.py" line="+54"/>
         <location line="+291"/>
         <source>Send</source>
         <translation>送信</translation>
@@ -218,7 +218,7 @@ The details are in the log: {log}</source>
 <context>
     <name>ConversationList</name>
     <message>
-        <location filename="../../desktop/chat/conversation_list.py" line="+48"/>
+        <location filename="../../desktop/chat/conversation_list.py" line="+34"/>
         <source>Search chats</source>
         <translation>チャットを検索</translation>
     </message>
@@ -349,7 +349,7 @@ The details are in the log: {log}</source>
         <translation>下書きに使う文章の数:</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+6"/>
         <source>Drafting from {name}…</source>
         <translation>{name} から下書き中…</translation>
     </message>
@@ -430,7 +430,7 @@ The details are in the log: {log}</source>
 <context>
     <name>ExamplesModel</name>
     <message>
-        <location filename="../../desktop/finetune/examples_model.py" line="+73"/>
+        <location filename="../../desktop/finetune/examples_model.py" line="+63"/>
         <source>Question</source>
         <translation>質問</translation>
     </message>
@@ -478,7 +478,7 @@ The details are in the log: {log}</source>
         <translation>チャットで使う</translation>
     </message>
     <message>
-        <location line="+99"/>
+        <location line="+97"/>
         <source>Follow this job again</source>
         <translation>このジョブの進捗追跡を再開します</translation>
     </message>
@@ -841,7 +841,7 @@ Passphrase:</source>
 <context>
     <name>JobStatus</name>
     <message>
-        <location filename="../../desktop/finetune/jobs_model.py" line="+17"/>
+        <location filename="../../desktop/finetune/jobs_model.py" line="+14"/>
         <source>not started</source>
         <translation>未開始</translation>
     </message>
@@ -927,7 +927,7 @@ Passphrase:</source>
 <context>
     <name>LibrariesPage</name>
     <message>
-        <location filename="../../desktop/library/page.py" line="+109"/>
+        <location filename="../../desktop/library/page.py" line="+101"/>
         <source>Add folder…</source>
         <translation>フォルダーを追加…</translation>
     </message>
@@ -1489,7 +1489,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../../desktop/models/page.py" line="+123"/>
+        <location filename="../../desktop/models/page.py" line="+119"/>
         <source>Chat models and LoRA adapters in GGUF format. Add a file with the button or drop .gguf files onto this page; Bunko keeps them where they are.</source>
         <translation>GGUF 形式のチャットモデルと LoRA アダプターです。ボタンでファイルを追加するか、.gguf ファイルをこのページにドロップしてください。ファイルは元の場所のまま使用します。</translation>
     </message>
@@ -1746,7 +1746,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../../desktop/settings_page.py" line="+158"/>
+        <location filename="../../desktop/settings_page.py" line="+177"/>
         <source>Appearance</source>
         <translation>外観</translation>
     </message>
@@ -1783,6 +1783,36 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
     </message>
     <message>
         <location line="+1"/>
+        <source>Processor</source>
+        <translation>プロセッサー</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Indexing while an answer is written</source>
+        <translation>回答の生成中のインデックス作成</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Pauses (answers stay fast)</source>
+        <translation>一時停止する（回答が速いまま）</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Slows down</source>
+        <translation>速度を落とす</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Runs at full speed</source>
+        <translation>全速で続ける</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>On a computer with few cores, indexing and the chat model compete for them. Indexing goes back to full speed as soon as the answer is done.</source>
+        <translation>コア数の少ないコンピューターでは、インデックス作成とチャットモデルがCPUを取り合います。回答が終わるとインデックス作成はすぐに全速に戻ります。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>Files</source>
         <translation>ファイル</translation>
     </message>
