@@ -22,8 +22,12 @@ def run_bench(args, **front_end) -> int:
         from .chat_bench import run_chat_bench
 
         return run_chat_bench(args)
+    if what == "contention":
+        from .contention_bench import run_contention_bench
+
+        return run_contention_bench(args)
     if what == "finetune":
         from .finetune_bench import run_finetune_bench
 
         return run_finetune_bench(args, **front_end)
-    raise ValueError(f"unknown bench {what!r}; use 'index', 'search', 'chat' or 'finetune'")
+    raise ValueError(f"unknown bench {what!r}; use 'index', 'search', 'chat', 'contention' or 'finetune'")

@@ -323,8 +323,9 @@ def rebuild(store, progress: Callable[[Progress], None] | None = None,
             done += len(rows)
             elapsed = time.monotonic() - started
             rate = done / elapsed if elapsed > 0 else None
-            report(Progress(done, total, "chunks", rate,
-                            (total - done) / rate if rate else None, "rebuilding the keyword index"))
+            report(Progress(done=done, total=total, unit="chunks", rate=rate,
+                            eta_s=(total - done) / rate if rate else None,
+                            message="rebuilding the keyword index"))
         cancel.raise_if_cancelled()
         compact(tx)
         if avgdl is not None:

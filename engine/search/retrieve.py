@@ -70,14 +70,40 @@ def _scaled(ranked: list[tuple[int, float]]) -> dict[int, float]:
     return {cid: (score - lo) / span if span > 0 else 1.0 for cid, score in ranked}
 
 
-def fuse(dense: list[tuple[int, float]], kw: list[tuple[int, float]], k: int) -> list[Ranked]:
-    """Equal-weight sum of min-max scaled scores; ties go to the lower chunk id."""
+# The fusion rule; chosen on development sets (see `fuse`).
+KEYWORD_WEIGHT = 0.5
+RRF_K = 60
+
+
+def fuse_minmax(dense: list[tuple[int, float]], kw: list[tuple[int, float]], k: int,
+                keyword_weight: float = KEYWORD_WEIGHT) -> list[Ranked]:
+    """Weighted sum of min-max scaled scores; ties go to the lower chunk id."""
     d, w = _scaled(dense), _scaled(kw)
+    wd, wk = 1.0 - keyword_weight, keyword_weight
+    scores = {cid: wd * d.get(cid, 0.0) + wk * w.get(cid, 0.0) for cid in d.keys() | w.keys()}
+    return _best(scores, dense, kw, k)
+
+
+def fuse_rrf(dense: list[tuple[int, float]], kw: list[tuple[int, float]], k: int,
+             c: float = RRF_K) -> list[Ranked]:
+    """Reciprocal rank fusion: the sum of 1 / (c + rank) over the lists."""
+    scores: dict[int, float] = {}
+    for ranked in (dense, kw):
+        for i, (cid, _) in enumerate(ranked, 1):
+            scores[cid] = scores.get(cid, 0.0) + 1.0 / (c + i)
+    return _best(scores, dense, kw, k)
+
+
+def _best(scores: dict[int, float], dense, kw, k: int) -> list[Ranked]:
     dense_rank = {cid: i for i, (cid, _) in enumerate(dense, 1)}
     kw_rank = {cid: i for i, (cid, _) in enumerate(kw, 1)}
-    scores = {cid: 0.5 * d.get(cid, 0.0) + 0.5 * w.get(cid, 0.0) for cid in d.keys() | w.keys()}
     best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
     return [Ranked(cid, s, dense_rank.get(cid), kw_rank.get(cid)) for cid, s in best]
+
+
+def fuse(dense: list[tuple[int, float]], kw: list[tuple[int, float]], k: int) -> list[Ranked]:
+    """The hybrid list: the rule and weight chosen on the development sets."""
+    return fuse_minmax(dense, kw, k, KEYWORD_WEIGHT)
 
 
 def rank(
