@@ -26,6 +26,7 @@ With nothing generating, background work runs at full speed: it never waits.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -128,6 +129,24 @@ class CpuBudget:
             finally:
                 self._waiting -= 1
         return time.monotonic() - started
+
+
+# A local training job is its own process, so its priority can be lowered without
+# touching the answer's threads: the kernel then gives an answer the cores first, and
+# the job everything left over. (Windows: a below-normal priority class at start.)
+BACKGROUND_NICE = 10
+
+
+def lower_priority(pid: int, budget: "CpuBudget | None" = None) -> bool:
+    """Lower a background process's priority (not in mode full); False where it cannot."""
+    if (budget or BUDGET).mode == "full" or not hasattr(os, "setpriority"):
+        return False
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, BACKGROUND_NICE)
+        return True
+    except OSError as exc:
+        log.info("could not lower the priority of process %d: %s", pid, exc)
+        return False
 
 
 def _cancelled(cancel: CancelToken | None) -> bool:

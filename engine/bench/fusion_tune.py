@@ -45,6 +45,12 @@ def lists_for(folder: str, embedder, max_docs: int | None, max_queries: int | No
                     tx.execute("INSERT OR REPLACE INTO meta VALUES ('kw_version', ?)", [str(version)])
                 cur = store.cursor()
                 out["kw"][version] = [keyword.search(cur, ds.queries[q].strip(), DEPTH) for q in qids]
+                if version == max(versions):  # the query-side kana filter, off, for comparison
+                    keyword.QUERY_KANA_FILTER = False
+                    try:
+                        out["kw_nofilter"] = [keyword.search(cur, ds.queries[q].strip(), DEPTH) for q in qids]
+                    finally:
+                        keyword.QUERY_KANA_FILTER = True
                 store.close()
             finally:
                 keyword.KW_VERSION = saved
@@ -80,6 +86,7 @@ def main(argv=None) -> int:
         row = {"dense": score(lists, [[c for c, _ in d] for d in lists["dense"]])}
         for version, kw in lists["kw"].items():
             row[f"keyword v{version}"] = score(lists, [[c for c, _ in r[:K]] for r in kw])
+        row["keyword v2, no kana filter"] = score(lists, [[c for c, _ in r[:K]] for r in lists["kw_nofilter"]])
         kw = lists["kw"][max(lists["kw"])]
         for label, fuse in rules():
             row[label] = score(lists, [[r.chunk_id for r in fuse(d, k)] for d, k in zip(lists["dense"], kw)])

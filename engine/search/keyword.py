@@ -107,6 +107,21 @@ def tokenize(text: str, version: int = KW_VERSION) -> list[str]:
     return terms
 
 
+_HIRAGANA = re.compile(r"[\u3040-\u309f\u30fc]+")
+QUERY_KANA_FILTER = True
+
+
+def query_terms(query: str, version: int = KW_VERSION) -> list[str]:
+    """The query's terms: as `tokenize`, less the bigrams made of hiragana alone
+    (particles and endings: "です", "すか", "のは") while other terms remain; in a
+    question they match nearly every passage and only add noise to the score."""
+    terms = tokenize(query, version)
+    if not QUERY_KANA_FILTER or version < 2:
+        return terms
+    kept = [t for t in terms if not _HIRAGANA.fullmatch(t)]
+    return kept or terms
+
+
 def index_version(cur: duckdb.DuckDBPyConnection) -> int:
     """The tokenizer version of the stored postings (a fresh database: the current one)."""
     row = cur.execute("SELECT value FROM meta WHERE key = 'kw_version'").fetchone()
@@ -229,7 +244,7 @@ def search(
     `path_like` is a SQL LIKE pattern on the document path (relative to its library).
     """
     version = index_version(cur)
-    by_hash = {term_hash(t): t for t in tokenize(query, version)}
+    by_hash = {term_hash(t): t for t in query_terms(query, version)}
     terms = sorted(by_hash)
     if not terms or k <= 0:
         return []

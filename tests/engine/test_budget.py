@@ -136,3 +136,18 @@ def test_indexing_waits_while_an_answer_is_generated(tmp_path: Path, embedder_di
         worker.join(120)
         assert result["r"].added == 3 and result["r"].chunks == 3
         assert engine.search("日当", k=3, mode="keyword")
+
+
+def test_a_local_training_process_gets_a_lower_priority(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    from engine.finetune.hosts import HostSpec, LocalHost
+
+    host = LocalHost(HostSpec(), tmp_path)
+    pid = host.start(["sleep", "30"], str(tmp_path), "log.txt")
+    try:
+        assert os.getpriority(os.PRIO_PROCESS, pid) > os.getpriority(os.PRIO_PROCESS, 0)
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)

@@ -104,3 +104,10 @@ def test_fusion_rules() -> None:
     assert scores[2] == pytest.approx(2 / 12) and scores[3] == pytest.approx(1 / 13 + 1 / 11)
     assert [r.chunk_id for r in rrf] == [3, 2, 1, 4] and rrf[1].dense_rank == rrf[1].keyword_rank == 2
     assert retrieve.fuse(dense, [], 2)[0].chunk_id == 1  # one list empty: the other decides
+
+
+def test_query_drops_hiragana_only_bigrams_while_other_terms_remain() -> None:
+    terms = keyword.query_terms("大戦が終わったのは何年ですか")
+    assert "です" not in terms and "のは" not in terms and "大戦" in terms and "何年" in terms
+    assert keyword.query_terms("これはですか") == keyword.tokenize("これはですか")  # nothing else left
+    assert "です" in keyword.tokenize("大戦です")  # passages keep every term
