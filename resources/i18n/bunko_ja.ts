@@ -719,12 +719,12 @@ Passphrase:</source>
     <message>
         <location filename="../../desktop/library/progress.py" line="+42"/>
         <location line="+39"/>
-        <location line="+27"/>
+        <location line="+32"/>
         <source>Pause</source>
         <translation>一時停止</translation>
     </message>
     <message>
-        <location line="-64"/>
+        <location line="-69"/>
         <source>Cancel</source>
         <translation>キャンセル</translation>
     </message>
@@ -735,9 +735,14 @@ Passphrase:</source>
         <translation>{name} をインデックス作成中…</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+10"/>
         <source>Looking for new and changed files…</source>
         <translation>新しいファイルと変更されたファイルを探しています…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Updating the keyword index for better matches…</source>
+        <translation>検索精度を上げるためキーワード索引を更新しています…</translation>
     </message>
     <message>
         <location line="+2"/>
