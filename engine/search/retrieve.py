@@ -1,12 +1,13 @@
 """Dense, keyword and hybrid retrieval over the store.
 
 Hybrid search scales each list's scores to 0..1 (min-max within the list; a
-chunk missing from a list gets 0 there) and adds them with equal weights.
-On jaquad-train (9,713 passages, 2,000 questions) that gave nDCG@10 0.903
-against keyword 0.898 and dense 0.776, where reciprocal rank fusion (k=60)
-gave 0.861-0.868: rank fusion gives the weaker list an equal say, while
-scaled scores keep how decisive each list was. The weights are not tuned to
-that set (0.3/0.7 scored higher there, which is exactly why it is not used).
+chunk missing from a list gets 0 there) and adds them, the keyword list with
+`KEYWORD_WEIGHT`. Rules were compared on development sets only (never on a
+published test set), with `python -m engine.bench.fusion_tune`: an English
+set made from the 18F handbook (engine/bench/devset.py; 1,579 sections, 836
+author-written queries) and a part of jaquad-train. Reciprocal rank fusion
+scored below min-max at every k tried (5-60) on both: rank fusion gives the
+weaker list an equal say, while scaled scores keep how decisive each list was.
 """
 
 from __future__ import annotations

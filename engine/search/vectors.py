@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 EXACT_LIMIT = 50_000
 RESCORE_MIN = 5_000
-LOAD_BATCH = 65_536
+LOAD_BATCH = 32_768  # rows per read or conversion step: bounds the float32 temporaries (48 MB)
 
 
 def _unpack(blobs: np.ndarray, dim: int) -> np.ndarray:
