@@ -255,7 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--threads", type=int, help="CPU threads for the model (default: the physical cores)")
     b.add_argument("--tokens", type=int, default=96, help="tokens per answer (default 96)")
     b.add_argument("--runs", type=int, default=3, help="answers per measurement; the median is kept")
-    b.add_argument("--files", type=int, default=24, help="generated files to index (default 24)")
+    b.add_argument("--files", type=int, default=60, help="generated files to index (default 60)")
     b.add_argument("--modes", default="pause,full", help="CPU budget modes to try (pause, slow, full)")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_bench)
