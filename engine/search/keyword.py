@@ -107,6 +107,14 @@ def tokenize(text: str, version: int = KW_VERSION) -> list[str]:
     return terms
 
 
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
+
+
+def has_cjk(text: str) -> bool:
+    """Whether `text` holds Japanese (or other CJK) characters."""
+    return _CJK_CHAR.search(text) is not None
+
+
 _HIRAGANA = re.compile(r"[\u3040-\u309f\u30fc]+")
 QUERY_KANA_FILTER = True
 

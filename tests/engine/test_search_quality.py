@@ -111,3 +111,11 @@ def test_query_drops_hiragana_only_bigrams_while_other_terms_remain() -> None:
     assert "です" not in terms and "のは" not in terms and "大戦" in terms and "何年" in terms
     assert keyword.query_terms("これはですか") == keyword.tokenize("これはですか")  # nothing else left
     assert "です" in keyword.tokenize("大戦です")  # passages keep every term
+
+
+def test_japanese_queries_weigh_the_keyword_list_more() -> None:
+    dense = [(1, 0.9), (2, 0.5)]
+    kw = [(2, 10.0), (1, 7.0)]  # scaled: 2 → 1.0, 1 → 0.0; dense: 1 → 1.0, 2 → 0.0
+    assert retrieve.keyword_weight("出張の日当") > retrieve.keyword_weight("per diem") == 0.5
+    assert retrieve.fuse(dense, kw, 2, "日当")[0].chunk_id == 2
+    assert retrieve.fuse(dense, kw, 2, "per diem")[0].chunk_id == 1  # a tie at 0.5: the lower id
