@@ -55,7 +55,7 @@ class _Indexing:
 
     def _progress(self, p) -> None:
         self.chunks = p.chunks_done
-        if p.chunks_done:
+        if p.phase == "indexing":  # files are being read and embedded
             self.started.set()
 
     def _run(self) -> None:
