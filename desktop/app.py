@@ -206,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings()
     apply_language(settings.language)
+    settings.background = settings.background  # the engine's CPU budget follows the setting
     register_fonts()  # before the theme, whose font falls back to the bundled Japanese one
     from .theme import apply_theme
 

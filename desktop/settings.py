@@ -7,9 +7,10 @@ import dataclasses
 
 from PySide6.QtCore import QSettings
 
-from engine.api import GenerationSettings, LoadSettings, data_dir
+from engine.api import BACKGROUND_MODES, GenerationSettings, LoadSettings, data_dir, set_background_mode
 
 LANGUAGES = ("system", "ja", "en")
+BACKGROUND_KEY = "cpu/background_while_answering"  # engine.budget.SETTING_KEY
 # The generation settings the app lets people change (and so keeps).
 GENERATION_KEYS = ("temperature", "top_k", "top_p", "min_p", "repeat_penalty", "max_tokens")
 
@@ -71,3 +72,14 @@ class Settings:
     @model.setter
     def model(self, name: str | None) -> None:
         self.set("model/name", name)
+
+    @property
+    def background(self) -> str:
+        """What indexing does while an answer is written: pause | slow | full."""
+        mode = self.get(BACKGROUND_KEY, "pause", str)
+        return mode if mode in BACKGROUND_MODES else "pause"
+
+    @background.setter
+    def background(self, mode: str) -> None:
+        self.set(BACKGROUND_KEY, mode)
+        set_background_mode(mode)

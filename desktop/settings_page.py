@@ -9,7 +9,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QPushButton, QVBoxLayout, QWidget)
 
-from engine.api import data_dir, log_dir
+from engine.api import BACKGROUND_MODES, data_dir, log_dir
 
 from .i18n import apply_language
 from .theme import THEMES, apply_theme  # noqa: F401 (apply_theme: kept importable from here)
@@ -48,6 +48,21 @@ class SettingsPage(Retranslating, QWidget):
         self.language_note.setWordWrap(True)
         form.addRow(self.language_note)
 
+        # While an answer is written, background work (indexing) yields the CPU.
+        self.cpu = QGroupBox()
+        cpu = QFormLayout(self.cpu)
+        cpu.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        self.background = QComboBox()
+        for code in BACKGROUND_MODES:
+            self.background.addItem("", code)
+        self.background.setCurrentIndex(max(0, self.background.findData(ctx.settings.background)))
+        self.background.currentIndexChanged.connect(self._on_background)
+        self.background_label = QLabel()
+        cpu.addRow(self.background_label, self.background)
+        self.background_note = QLabel()
+        self.background_note.setWordWrap(True)
+        cpu.addRow(self.background_note)
+
         self.files = QGroupBox()
         files = QFormLayout(self.files)
         self.data_label, self.log_label = QLabel(), QLabel()
@@ -59,6 +74,7 @@ class SettingsPage(Retranslating, QWidget):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.appearance)
+        layout.addWidget(self.cpu)
         layout.addWidget(self.files)
         layout.addStretch(1)
         self.retranslate()
@@ -80,6 +96,9 @@ class SettingsPage(Retranslating, QWidget):
         self.ctx.settings.set("ui/language", code)
         apply_language(code)  # every widget gets QEvent.LanguageChange
 
+    def _on_background(self) -> None:
+        self.ctx.settings.background = self.background.currentData()
+
     def _on_theme(self) -> None:
         code = self.theme.currentData()
         self.ctx.settings.set("ui/theme", code)
@@ -95,6 +114,14 @@ class SettingsPage(Retranslating, QWidget):
         for i, name in enumerate((self.tr("System"), self.tr("Light"), self.tr("Dark"))):
             self.theme.setItemText(i, name)
         self.language_note.setText(self.tr("Some texts change language only after Bunko restarts."))
+        self.cpu.setTitle(self.tr("Processor"))
+        self.background_label.setText(self.tr("Indexing while an answer is written"))
+        for i, name in enumerate((self.tr("Pauses (answers stay fast)"), self.tr("Slows down"),
+                                  self.tr("Runs at full speed"))):
+            self.background.setItemText(i, name)
+        self.background_note.setText(self.tr(
+            "On a computer with few cores, indexing and the chat model compete for them. "
+            "Indexing goes back to full speed as soon as the answer is done."))
         self.files.setTitle(self.tr("Files"))
         self.data_label.setText(self.tr("Data folder"))
         self.log_label.setText(self.tr("Log file"))

@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from . import __version__, paths
+from . import __version__, budget, paths
 from .search import retrieve
 from .paths import data_dir, default_db_path, log_dir
 from .timefmt import clock
@@ -56,10 +56,24 @@ def setup_trainer(spec: HostSpec, secrets: Secrets | None = None, kind: str | No
 
 __all__ = [
     "Dataset", "RowProblem", "read_dataset", "approx_tokens", "example_tokens", "HostReport", "HostSpec", "Secrets", "PRESETS", "Estimate",
-    "TrainSettings", "preset", "probe_host", "setup_trainer",
+    "TrainSettings", "preset", "probe_host", "setup_trainer", "BACKGROUND_MODES", "set_background_mode",
+    "background_mode",
     "gpu_offload_supported", "gpu_present", "clock", "Engine", "CancelToken", "Library", "DocumentInfo", "IndexProgress", "IndexResult",
     "SearchHit", "BunkoError", "__version__", "data_dir", "default_db_path", "log_dir", "Answer", "AnswerEvent", "AskOptions", "ModelInfo", "GenerationSettings", "LoadSettings", "ModelState", "Progress", "Source",
 ]
+
+
+BACKGROUND_MODES = budget.MODES
+
+
+def set_background_mode(mode: str) -> None:
+    """What indexing does while an answer is generated: "pause" (default), "slow" or
+    "full" (see engine/budget.py); applies to the whole process at once."""
+    budget.BUDGET.set_mode(mode)
+
+
+def background_mode() -> str:
+    return budget.BUDGET.mode
 
 
 def gpu_offload_supported() -> bool:
@@ -160,7 +174,8 @@ class Engine:
 
     def index(self, key: str | int, progress: Callable[[IndexProgress], None] | None = None,
               cancel: CancelToken | None = None, rebuild: bool = False) -> IndexResult:
-        """Bring a library in step with its folder; `rebuild` re-embeds it with the current model."""
+        """Bring a library in step with its folder; `rebuild` re-embeds it with the current model.
+        A keyword index from an older Bunko is rebuilt first (progress phase "keywords")."""
         lib = self.library(key)
         if rebuild:
             self._clear_library(lib)
@@ -168,6 +183,7 @@ class Engine:
         self._check_model(lib)
         if not Path(lib.root).is_dir():
             raise BunkoError(f"The folder of library {lib.name!r} ({lib.root}) is missing or not reachable.")
+        self._libraries.upgrade_keywords(lib.name, progress, cancel)
         return index_library(self.store, lib.id, lib.name, Path(lib.root), self.embedder,
                              progress, cancel, self._on_commit)
 

@@ -88,11 +88,16 @@ class IndexProgressPanel(QFrame):
         self.title.setText(self.tr("Indexing {name}…").format(name=p.library))
         if p.phase == "scanning" or (p.phase == "indexing" and not p.files_total):
             self.bar.setRange(0, 0)  # busy: the number of files is not known yet
+        elif p.phase == "keywords":  # an index from an older Bunko is rebuilt once, by chunks
+            self.bar.setRange(0, max(int(p.total or 0), 1))
+            self.bar.setValue(int(p.done))
         else:
             self.bar.setRange(0, max(p.files_total, 1))
             self.bar.setValue(p.files_total if p.phase in ("finishing", "done") else p.files_done)
         if p.phase == "scanning":
             self.files.setText(self.tr("Looking for new and changed files…"))
+        elif p.phase == "keywords":
+            self.files.setText(self.tr("Updating the keyword index for better matches…"))
         else:
             text = self.tr("Files: {done} / {total}").format(done=f"{p.files_done:,}", total=f"{p.files_total:,}")
             if p.files_failed:

@@ -22,6 +22,10 @@ def run_bench(args, **front_end) -> int:
         from .chat_bench import run_chat_bench
 
         return run_chat_bench(args)
+    if what == "contention":
+        from .contention_bench import run_contention_bench
+
+        return run_contention_bench(args)
     if what == "finetune":
         from .finetune_bench import run_finetune_bench
 
@@ -30,4 +34,4 @@ def run_bench(args, **front_end) -> int:
         from .download_bench import run_download_bench
 
         return run_download_bench(args)
-    raise ValueError(f"unknown bench {what!r}; use 'index', 'search', 'chat', 'finetune' or 'download'")
+    raise ValueError(f"unknown bench {what!r}; use 'index', 'search', 'chat', 'contention', 'finetune' or 'download'")

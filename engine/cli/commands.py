@@ -34,7 +34,7 @@ class ProgressLine:
             return
         self.last = now
         width = 24
-        frac = p.bytes_done / p.bytes_total if p.bytes_total else (1.0 if p.phase == "done" else 0.0)
+        frac = p.fraction if p.fraction is not None else (1.0 if p.phase == "done" else 0.0)
         bar = "#" * int(width * frac) + "-" * (width - int(width * frac))
         text = (f"{p.library}: {p.phase} [{bar}] {p.files_done}/{p.files_total} files, "
                 f"{p.chunks_done} chunks, {p.chunks_per_s:.1f} chunks/s, {clock(p.eta_s)} left")
@@ -252,6 +252,15 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--llama-bench", type=Path, help="llama.cpp's llama-bench binary (default: on PATH, or "
                    "in Bunko's tools folder; see packaging/build_llama_bench.sh)")
     b.add_argument("--gpu-layers", type=int, help="layers to offload (default: as many as fit)")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=cmd_bench)
+    b = bsub.add_parser("contention", help="an answer's speed while a library indexes, against each alone")
+    b.add_argument("--model", help="model name (default: the embedded one)")
+    b.add_argument("--threads", type=int, help="CPU threads for the model (default: the physical cores)")
+    b.add_argument("--tokens", type=int, default=96, help="tokens per answer (default 96)")
+    b.add_argument("--runs", type=int, default=3, help="answers per measurement; the median is kept")
+    b.add_argument("--files", type=int, default=60, help="generated files to index (default 60)")
+    b.add_argument("--modes", default="pause,full", help="CPU budget modes to try (pause, slow, full)")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_bench)
     b = bsub.add_parser("finetune", help="LoRA training speed and GPU memory: Unsloth against plain PEFT")

@@ -19,9 +19,12 @@ import hashlib
 import json
 import logging
 import os
+import time
 from pathlib import Path
 
 import numpy as np
+
+from engine.budget import BUDGET
 
 from engine.errors import EmbedderError
 
@@ -63,6 +66,7 @@ class OnnxEmbedder:
         self._pad_id = _pad_id(self._tokenizer)
         self.threads = threads if threads and threads > 0 else usable_cpu_count()
         self._session = _load_session(self.model_dir / MODEL_FILE, self.threads)
+        self._last_batch_s = 0.0
         self._input_names = {i.name for i in self._session.get_inputs()}
         missing = {"input_ids", "attention_mask"} - self._input_names
         if missing:
@@ -83,8 +87,10 @@ class OnnxEmbedder:
         return [len(e.ids) for e in self._encode(texts, self._passage_prefix)]
 
     def embed_passages(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        """float32 [len(texts), dim] vectors for documents (texts past max_tokens are cut)."""
-        return self._embed(texts, self._passage_prefix, batch_size)
+        """float32 [len(texts), dim] vectors for documents (texts past max_tokens are cut).
+
+        Background work: each batch yields to an answer being generated (engine.budget)."""
+        return self._embed(texts, self._passage_prefix, batch_size, background=True)
 
     def embed_queries(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         """float32 [len(texts), dim] vectors for search queries."""
@@ -100,7 +106,7 @@ class OnnxEmbedder:
         except Exception as exc:  # tokenizers raises plain Exception subclasses
             raise EmbedderError(f"The tokenizer of {self.name} failed: {exc}") from exc
 
-    def _embed(self, texts: list[str], prefix: str, batch_size: int) -> np.ndarray:
+    def _embed(self, texts: list[str], prefix: str, batch_size: int, background: bool = False) -> np.ndarray:
         encodings = self._encode(texts, prefix)
         out = np.zeros((len(encodings), self.dim), dtype=np.float32)
         if not encodings:
@@ -112,7 +118,8 @@ class OnnxEmbedder:
             longest = len(rows[order[start]])  # sorted: the first row is the longest
             count = max(1, min(batch_size, _MAX_BATCH_TOKENS // max(longest, 1)))
             chunk = order[start : start + count]
-            out[chunk] = self._run([rows[i] for i in chunk])
+            batch = [rows[i] for i in chunk]
+            out[chunk] = self._run_yielding(batch) if background else self._run(batch)
             start += count
         return out
 
@@ -128,7 +135,32 @@ class OnnxEmbedder:
         keep = special | (np.cumsum(~special) <= budget)
         return ids[keep]
 
-    def _run(self, rows: list[np.ndarray]) -> np.ndarray:
+    def _run_yielding(self, rows: list[np.ndarray]) -> np.ndarray:
+        """`_run` that waits while an answer is generated and, in mode pause, is cut short
+        when one starts (onnxruntime's terminate flag) and done again after it."""
+        import onnxruntime as ort
+
+        while True:
+            BUDGET.wait_turn(last_batch_s=self._last_batch_s)
+            options = ort.RunOptions()
+            unsubscribe = BUDGET.on_foreground(lambda: setattr(options, "terminate", True))
+            try:
+                if BUDGET.yielding() and BUDGET.mode == "pause":
+                    continue  # an answer began between the wait and the subscription
+                started = time.monotonic()
+                try:
+                    vectors = self._run(rows, options)
+                except EmbedderError:
+                    if options.terminate:
+                        log.debug("embedding cut short by an answer; done again after it")
+                        continue
+                    raise
+                self._last_batch_s = time.monotonic() - started
+                return vectors
+            finally:
+                unsubscribe()
+
+    def _run(self, rows: list[np.ndarray], options=None) -> np.ndarray:
         width = max(len(r) for r in rows)
         ids = np.full((len(rows), width), self._pad_id, dtype=np.int64)
         mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -139,7 +171,7 @@ class OnnxEmbedder:
         if "token_type_ids" in self._input_names:
             feed["token_type_ids"] = np.zeros_like(ids)
         try:
-            (result,) = self._session.run([self._output], feed)
+            (result,) = self._session.run([self._output], feed, options)
         except Exception as exc:  # onnxruntime raises its own exception types
             raise EmbedderError(f"The embedding model {self.name} failed to run: {exc}") from exc
         vectors = self._pool(np.asarray(result, dtype=np.float32), mask)

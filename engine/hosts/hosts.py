@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ..budget import lower_priority
 
 log = logging.getLogger(__name__)
 
@@ -165,10 +166,12 @@ class LocalHost:
         with open(Path(cwd) / log_name, "ab") as out:
             kwargs: dict = {"cwd": cwd, "stdout": out, "stderr": subprocess.STDOUT, "stdin": subprocess.DEVNULL}
             if os.name == "nt":
-                kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
+                kwargs["creationflags"] = (subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
+                                           | subprocess.BELOW_NORMAL_PRIORITY_CLASS)
             else:
                 kwargs["start_new_session"] = True
             proc = subprocess.Popen(argv, **kwargs)
+        lower_priority(proc.pid)  # an answer in the app gets the cores first (engine/budget.py)
         self._children[proc.pid] = proc
         return proc.pid
 

@@ -22,6 +22,7 @@ from typing import Callable, NamedTuple, Protocol
 
 import numpy as np
 
+from ..budget import BUDGET
 from ..search import keyword
 from ..cancel import CancelToken
 from ..errors import BunkoError, Cancelled, ParseError, SkipFile
@@ -136,6 +137,7 @@ class IndexRun:
         self.files_done = 0
         self.bytes_done = 0
         self.avgdl: float | None = None  # BM25's average chunk length, fixed by the first batch ever
+        self.kw_version = keyword.KW_VERSION
         self._last_report = 0.0
         self._writer_error: BaseException | None = None
 
@@ -151,6 +153,7 @@ class IndexRun:
         }
         row = cur.execute("SELECT value FROM meta WHERE key = 'kw_avgdl'").fetchone()
         self.avgdl = float(row[0]) if row else None
+        self.kw_version = keyword.index_version(cur)  # new postings follow the stored ones' rules
         cur.close()
         todo: list[_Work] = []
         skips: list[Found] = []
@@ -201,6 +204,7 @@ class IndexRun:
             for work in todo:
                 if self.cancel.cancelled:
                     break
+                BUDGET.wait_turn(self.cancel)  # parsing yields to an answer too
                 if work.status == "indexed":  # skips found by the scan need no reading
                     self._prepare(work, by_hash, old_hashes)
                 out.put(work)
@@ -276,11 +280,12 @@ class IndexRun:
         vecs = np.concatenate(new_vecs) if new_vecs else np.empty((0, self.embedder.dim), np.float32)
         new_avgdl = self.avgdl is None and bool(texts)
         if new_avgdl:
-            self.avgdl = keyword.mean_terms(t for _, _, t in texts)
-        postings = keyword.postings_for(texts, self.avgdl or keyword.AVGDL_DEFAULT)
+            self.avgdl = keyword.mean_terms((t for _, _, t in texts), self.kw_version)
+        postings = keyword.postings_for(texts, self.avgdl or keyword.AVGDL_DEFAULT, self.kw_version)
         with self.store.transaction() as cur:
             if new_avgdl:
                 cur.execute("INSERT OR REPLACE INTO meta VALUES ('kw_avgdl', ?)", [str(self.avgdl)])
+                cur.execute("INSERT OR REPLACE INTO meta VALUES ('kw_version', ?)", [str(self.kw_version)])
             removed = delete_documents(cur, removed_docs)
             for old_id, rel, size, mtime in renames:
                 cur.execute("UPDATE documents SET path = ?, size = ?, mtime = ? WHERE id = ?",
@@ -362,6 +367,7 @@ class IndexRun:
                     pool.clear()
                     continue
                 take, pool = pool[:POOL_CHUNKS], pool[POOL_CHUNKS:]
+                BUDGET.wait_turn(self.cancel)  # an answer being generated goes first (engine/budget.py)
                 t0 = time.monotonic()
                 vecs = self.embedder.embed_passages([w.chunks[i].embed_text(w.title) for w, i in take])
                 self.embed_seconds += time.monotonic() - t0

@@ -7,10 +7,13 @@ library is `indexer.index_library`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
+from ..cancel import CancelToken
+from ..search import keyword
 from ..errors import BunkoError, LibraryNotFoundError
 from ..store import Store
-from ..types import DocumentInfo, Library
+from ..types import DocumentInfo, IndexProgress, Library, Progress
 from .indexer import delete_library_rows
 
 
@@ -33,6 +36,26 @@ class Libraries:
         finally:
             cur.close()
         return [Library(*row) for row in rows]
+
+    def upgrade_keywords(self, library: str, progress: Callable[[IndexProgress], None] | None,
+                         cancel: CancelToken | None) -> bool:
+        """Rebuild the keyword index if an older Bunko built it (before stemming); the
+        progress comes as indexing's own, phase "keywords". True when it was rebuilt."""
+        cur = self.store.cursor()
+        try:
+            if keyword.index_version(cur) >= keyword.KW_VERSION:
+                return False
+        finally:
+            cur.close()
+
+        def report(p: Progress) -> None:
+            if progress is not None:
+                progress(IndexProgress(library, "keywords", chunks_done=int(p.done), done=p.done,
+                                       total=p.total, unit="chunks", rate=p.rate, eta_s=p.eta_s,
+                                       message=p.message, chunks_per_s=p.rate or 0.0))
+
+        keyword.rebuild(self.store, report, cancel)
+        return True
 
     def get(self, key: str | int, libs: list[Library] | None = None) -> Library:
         """A library by name, id or folder (among `libs`, if already read)."""

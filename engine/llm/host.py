@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from ..budget import BUDGET
 from ..errors import ModelLoadError
 from .registry import check_file
 from ..types import LoadSettings, ModelState
@@ -192,5 +193,6 @@ class ModelHost:
         with self._lock:
             self.ensure(model)
             self.attach(adapter, scale)
-            yield self._model, self._state
+            with BUDGET.foreground():  # indexing yields the cores while the answer is made
+                yield self._model, self._state
 

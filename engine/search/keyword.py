@@ -21,18 +21,23 @@ Bunko keeps its own inverted index in two tables:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import math
 import re
 from collections import Counter
-from typing import Iterable
+import time
+from typing import Callable, Iterable
 
 import duckdb
 import numpy as np
+import snowballstemmer
 
 from ..ingest.normalize import normalize_for_search
+from ..cancel import CancelToken
 from ..store import int_list
+from ..types import Progress
 
 log = logging.getLogger(__name__)
 
@@ -47,22 +52,52 @@ _CJK = (
 )
 _TOKEN = re.compile(rf"([{_CJK}]+)|([^\W{_CJK}_]+)")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005]")
+_STEMMER = snowballstemmer.stemmer("english")
 
-# Only the commonest English words: they add long postings lists and almost
-# nothing to the score.
-_STOPWORDS = frozenset(
+# Version 1 kept Latin words whole and dropped only these 25 words. An index
+# built by it is searched with the same rules until it is rebuilt.
+_STOPWORDS_V1 = frozenset(
     "a an and are as at be by for from has in is it of on or that the this to was were will with".split()
 )
 
+# Version 2 stems Latin-script words (Snowball English: policies → polici,
+# travelling → travel) and drops a longer list of function words, which carry
+# long postings lists and almost nothing to the score. Negations (no, not, nor)
+# and words like "after"/"before" stay: in rules they change the meaning.
+_STOPWORDS = frozenset("""
+a about am an and any are as at be been being but by can could did do does doing
+for from had has have having he her here hers him his how i if in into is it its
+itself me my of on or our ours she should so some such than that the their theirs
+them then there these they this those to too us very was we were what when where
+which who whom why will with would you your yours
+""".split())
 
-def tokenize(text: str) -> list[str]:
-    """Terms of `text` for indexing and querying (the same function for both)."""
+KW_VERSION = 2  # the tokenizer's rules; stored in meta 'kw_version' with the index
+
+
+@functools.lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    return _STEMMER.stemWord(word)
+
+
+def _stemmed(word: str) -> str:
+    # Digits, codes and short words stay as written: "v2", "as", "us".
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    return _stem(word)
+
+
+def tokenize(text: str, version: int = KW_VERSION) -> list[str]:
+    """Terms of `text` for indexing and querying (the same function for both).
+
+    `version` picks the rules an existing index was built with (see `KW_VERSION`)."""
+    stop = _STOPWORDS if version >= 2 else _STOPWORDS_V1
     terms: list[str] = []
     for match in _TOKEN.finditer(normalize_for_search(text)):
         cjk, word = match.groups()
         if word:
-            if word not in _STOPWORDS:
-                terms.append(word)
+            if word not in stop:
+                terms.append(_stemmed(word) if version >= 2 else word)
             continue
         if len(cjk) == 1:
             terms.append(cjk)
@@ -70,6 +105,35 @@ def tokenize(text: str) -> list[str]:
         terms.extend(cjk[i : i + 2] for i in range(len(cjk) - 1))
         terms.extend(ch for ch in cjk if _HAN.match(ch))
     return terms
+
+
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
+
+
+def has_cjk(text: str) -> bool:
+    """Whether `text` holds Japanese (or other CJK) characters."""
+    return _CJK_CHAR.search(text) is not None
+
+
+_HIRAGANA = re.compile(r"[\u3040-\u309f\u30fc]+")
+QUERY_KANA_FILTER = True
+
+
+def query_terms(query: str, version: int = KW_VERSION) -> list[str]:
+    """The query's terms: as `tokenize`, less the bigrams made of hiragana alone
+    (particles and endings: "です", "すか", "のは") while other terms remain; in a
+    question they match nearly every passage and only add noise to the score."""
+    terms = tokenize(query, version)
+    if not QUERY_KANA_FILTER or version < 2:
+        return terms
+    kept = [t for t in terms if not _HIRAGANA.fullmatch(t)]
+    return kept or terms
+
+
+def index_version(cur: duckdb.DuckDBPyConnection) -> int:
+    """The tokenizer version of the stored postings (a fresh database: the current one)."""
+    row = cur.execute("SELECT value FROM meta WHERE key = 'kw_version'").fetchone()
+    return int(row[0]) if row else KW_VERSION
 
 
 _hash_cache: dict[str, int] = {}
@@ -86,16 +150,16 @@ def term_hash(term: str) -> int:
     return value
 
 
-def mean_terms(texts: Iterable[str]) -> float:
+def mean_terms(texts: Iterable[str], version: int = KW_VERSION) -> float:
     """Average terms per text: BM25's avgdl. Japanese has ~1.8 terms per model token
     (bigrams plus kanji), so estimating it from token counts undershoots."""
-    lengths = [len(tokenize(t)) for t in texts]
+    lengths = [len(tokenize(t, version)) for t in texts]
     return sum(lengths) / len(lengths) if lengths else AVGDL_DEFAULT
 
 
-def weights(text: str, avgdl: float) -> tuple[list[int], list[float], int]:
+def weights(text: str, avgdl: float, version: int = KW_VERSION) -> tuple[list[int], list[float], int]:
     """(term ids, BM25 weights, document length) for one chunk."""
-    counts = Counter(tokenize(text))
+    counts = Counter(tokenize(text, version))
     dl = sum(counts.values())
     norm = K1 * (1 - B + B * dl / max(avgdl, 1.0))
     ids = [term_hash(t) for t in counts]
@@ -104,7 +168,7 @@ def weights(text: str, avgdl: float) -> tuple[list[int], list[float], int]:
 
 
 def postings_for(
-    chunks: Iterable[tuple[int, int, str]], avgdl: float
+    chunks: Iterable[tuple[int, int, str]], avgdl: float, version: int = KW_VERSION
 ) -> dict[str, np.ndarray]:
     """Postings rows for (chunk_id, library_id, text) triples, as numpy columns."""
     terms: list[int] = []
@@ -112,7 +176,7 @@ def postings_for(
     libs: list[int] = []
     ws: list[float] = []
     for chunk_id, library_id, text in chunks:
-        ids, w, _ = weights(text, avgdl)
+        ids, w, _ = weights(text, avgdl, version)
         terms.extend(ids)
         ws.extend(w)
         chunk_ids.extend([chunk_id] * len(ids))
@@ -187,7 +251,8 @@ def search(
     tail), so a filter narrows the results, not the statistics.
     `path_like` is a SQL LIKE pattern on the document path (relative to its library).
     """
-    by_hash = {term_hash(t): t for t in tokenize(query)}
+    version = index_version(cur)
+    by_hash = {term_hash(t): t for t in query_terms(query, version)}
     terms = sorted(by_hash)
     if not terms or k <= 0:
         return []
@@ -222,10 +287,11 @@ def search(
     ).fetchall()
     if not cut:
         return [(int(c), float(v)) for c, v in rows]
-    return _rescore(cur, [int(c) for c, _ in rows], {by_hash[t]: v for t, v in idf.items()}, k)
+    return _rescore(cur, [int(c) for c, _ in rows], {by_hash[t]: v for t, v in idf.items()}, k, version)
 
 
-def _rescore(cur, chunk_ids: list[int], idf: dict[str, float], k: int) -> list[tuple[int, float]]:
+def _rescore(cur, chunk_ids: list[int], idf: dict[str, float], k: int,
+             version: int = KW_VERSION) -> list[tuple[int, float]]:
     """Exact BM25 for candidates, from their text (as indexed: heading, newline, text).
 
     `idf` is keyed by the query's term strings; only their counts are needed."""
@@ -237,10 +303,55 @@ def _rescore(cur, chunk_ids: list[int], idf: dict[str, float], k: int) -> list[t
     for cid, heading, text in cur.execute(
         f"SELECT id, heading, text FROM chunks WHERE id IN {int_list(chunk_ids)}"
     ).fetchall():
-        terms = tokenize(f"{heading or ''}\n{text}")
+        terms = tokenize(f"{heading or ''}\n{text}", version)
         counts = Counter(terms)
         norm = K1 * (1 - B + B * len(terms) / max(avgdl, 1.0))
         scores.append((int(cid), sum(v * counts[t] * (K1 + 1) / (counts[t] + norm)
                                      for t, v in idf.items() if counts[t])))
     scores.sort(key=lambda item: (-item[1], item[0]))
     return scores[:k]
+
+
+REBUILD_BATCH = 5_000
+
+
+def rebuild(store, progress: Callable[[Progress], None] | None = None,
+            cancel: CancelToken | None = None) -> None:
+    """Re-tokenise every chunk with the current rules (`KW_VERSION`) and replace the
+    postings, in one transaction: a cancelled or killed rebuild leaves the old index,
+    which searches keep using (with its own rules) until this finishes."""
+    cancel = cancel or CancelToken()
+    cur = store.cursor()
+    try:
+        total, lo, hi = cur.execute("SELECT count(*), min(id), max(id) FROM chunks").fetchone()
+    finally:
+        cur.close()
+    report = progress or (lambda p: None)
+    started = time.monotonic()
+    with store.transaction() as tx:
+        tx.execute("CREATE OR REPLACE TABLE kw_main AS SELECT * FROM kw_tail LIMIT 0")
+        tx.execute("CREATE OR REPLACE TABLE kw_tail AS SELECT * FROM kw_main LIMIT 0")
+        avgdl = None
+        done = 0
+        for start in range(lo or 0, (hi or -1) + 1, REBUILD_BATCH):
+            cancel.raise_if_cancelled()
+            rows = tx.execute(
+                "SELECT id, library_id, heading, text FROM chunks WHERE id >= $a AND id < $b",
+                {"a": start, "b": start + REBUILD_BATCH},
+            ).fetchall()
+            texts = [(int(c), int(lib), f"{h or ''}\n{t}") for c, lib, h, t in rows]
+            if avgdl is None and texts:  # as the indexer does: fixed by the first batch
+                avgdl = mean_terms(t for _, _, t in texts)
+            add_postings(tx, postings_for(texts, avgdl or AVGDL_DEFAULT))
+            done += len(rows)
+            elapsed = time.monotonic() - started
+            rate = done / elapsed if elapsed > 0 else None
+            report(Progress(done=done, total=total, unit="chunks", rate=rate,
+                            eta_s=(total - done) / rate if rate else None,
+                            message="rebuilding the keyword index"))
+        cancel.raise_if_cancelled()
+        compact(tx)
+        if avgdl is not None:
+            tx.execute("INSERT OR REPLACE INTO meta VALUES ('kw_avgdl', ?)", [str(avgdl)])
+        tx.execute("INSERT OR REPLACE INTO meta VALUES ('kw_version', ?)", [str(KW_VERSION)])
+    log.info("keyword index rebuilt: %d chunks in %.1f s", total, time.monotonic() - started)

@@ -1,12 +1,13 @@
 """Dense, keyword and hybrid retrieval over the store.
 
 Hybrid search scales each list's scores to 0..1 (min-max within the list; a
-chunk missing from a list gets 0 there) and adds them with equal weights.
-On jaquad-train (9,713 passages, 2,000 questions) that gave nDCG@10 0.903
-against keyword 0.898 and dense 0.776, where reciprocal rank fusion (k=60)
-gave 0.861-0.868: rank fusion gives the weaker list an equal say, while
-scaled scores keep how decisive each list was. The weights are not tuned to
-that set (0.3/0.7 scored higher there, which is exactly why it is not used).
+chunk missing from a list gets 0 there) and adds them, the keyword list with
+`KEYWORD_WEIGHT`. Rules were compared on development sets only (never on a
+published test set), with `python -m engine.bench.fusion_tune`: an English
+set made from the 18F handbook (engine/bench/devset.py; 1,579 sections, 836
+author-written queries) and a part of jaquad-train. Reciprocal rank fusion
+scored below min-max at every k tried (5-60) on both: rank fusion gives the
+weaker list an equal say, while scaled scores keep how decisive each list was.
 """
 
 from __future__ import annotations
@@ -70,14 +71,51 @@ def _scaled(ranked: list[tuple[int, float]]) -> dict[int, float]:
     return {cid: (score - lo) / span if span > 0 else 1.0 for cid, score in ranked}
 
 
-def fuse(dense: list[tuple[int, float]], kw: list[tuple[int, float]], k: int) -> list[Ranked]:
-    """Equal-weight sum of min-max scaled scores; ties go to the lower chunk id."""
+# The keyword list's weight in hybrid search, by the query's script. On the
+# Japanese development set nDCG@10 rose steadily with it (0.3: 0.915, 0.5: 0.950,
+# 0.6: 0.953, 0.7: 0.954): bigram BM25 is the stronger list there. On the English
+# one it peaked at 0.4 (0.553, against 0.545 at 0.5), a set whose queries lost
+# their words from the passages on purpose, which favours dense; equal weights
+# are kept for Latin-script queries, where stemmed BM25 is as strong as dense
+# on published sets.
+KEYWORD_WEIGHT = 0.5
+KEYWORD_WEIGHT_CJK = 0.6
+RRF_K = 60
+
+
+def fuse_minmax(dense: list[tuple[int, float]], kw: list[tuple[int, float]], k: int,
+                keyword_weight: float = KEYWORD_WEIGHT) -> list[Ranked]:
+    """Weighted sum of min-max scaled scores; ties go to the lower chunk id."""
     d, w = _scaled(dense), _scaled(kw)
+    wd, wk = 1.0 - keyword_weight, keyword_weight
+    scores = {cid: wd * d.get(cid, 0.0) + wk * w.get(cid, 0.0) for cid in d.keys() | w.keys()}
+    return _best(scores, dense, kw, k)
+
+
+def fuse_rrf(dense: list[tuple[int, float]], kw: list[tuple[int, float]], k: int,
+             c: float = RRF_K) -> list[Ranked]:
+    """Reciprocal rank fusion: the sum of 1 / (c + rank) over the lists."""
+    scores: dict[int, float] = {}
+    for ranked in (dense, kw):
+        for i, (cid, _) in enumerate(ranked, 1):
+            scores[cid] = scores.get(cid, 0.0) + 1.0 / (c + i)
+    return _best(scores, dense, kw, k)
+
+
+def _best(scores: dict[int, float], dense, kw, k: int) -> list[Ranked]:
     dense_rank = {cid: i for i, (cid, _) in enumerate(dense, 1)}
     kw_rank = {cid: i for i, (cid, _) in enumerate(kw, 1)}
-    scores = {cid: 0.5 * d.get(cid, 0.0) + 0.5 * w.get(cid, 0.0) for cid in d.keys() | w.keys()}
     best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
     return [Ranked(cid, s, dense_rank.get(cid), kw_rank.get(cid)) for cid, s in best]
+
+
+def keyword_weight(query: str) -> float:
+    return KEYWORD_WEIGHT_CJK if keyword.has_cjk(query) else KEYWORD_WEIGHT
+
+
+def fuse(dense: list[tuple[int, float]], kw: list[tuple[int, float]], k: int, query: str = "") -> list[Ranked]:
+    """The hybrid list: the rule and weight chosen on the development sets."""
+    return fuse_minmax(dense, kw, k, keyword_weight(query))
 
 
 def rank(
@@ -103,7 +141,7 @@ def rank(
         return [Ranked(c, s, dense_rank=i) for i, (c, s) in enumerate(dense, 1)]
     if mode == "keyword":
         return [Ranked(c, s, keyword_rank=i) for i, (c, s) in enumerate(kw, 1)]
-    return fuse(dense, kw, k)
+    return fuse(dense, kw, k, query_text)
 
 
 def hits_for(cur, ranked: list[Ranked]) -> list[SearchHit]:

@@ -9,7 +9,7 @@ mean-centred vectors (48 bytes a vector at 384-d) and re-scores the best
 `RESCORE_MIN` candidates from int8 copies with a scale per row (below the
 limit the vectors stay float32: converting them per query cost more than the
 product).
-Adding vectors is an append.
+Adding vectors is an append into spare room (see `VectorIndex`).
 
 The codes are kept column by column (one uint64 array per 64 dimensions) and
 candidates are cut at a distance threshold found from a histogram: both are
@@ -29,11 +29,23 @@ log = logging.getLogger(__name__)
 
 EXACT_LIMIT = 50_000
 RESCORE_MIN = 5_000
-LOAD_BATCH = 65_536
+LOAD_BATCH = 32_768  # rows per read or conversion step: bounds the float32 temporaries (48 MB)
 
 
 def _unpack(blobs: np.ndarray, dim: int) -> np.ndarray:
     return np.frombuffer(b"".join(blobs), dtype="<f4").reshape(-1, dim)
+
+
+def _capacity(rows: int) -> int:
+    """Room for `rows` plus an eighth (at least 16 k rows) still to come."""
+    return rows + max(rows // 8, 16_384)
+
+
+def _grow(array: np.ndarray, used: int, room: int) -> np.ndarray:
+    """`array`'s first `used` rows in a new array of `room` rows."""
+    out = np.empty((room, *array.shape[1:]), array.dtype)
+    out[:used] = array[:used]
+    return out
 
 
 def _quantize(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -50,12 +62,19 @@ class VectorIndex:
     Up to `exact_limit` rows the vectors are float32 and searched exactly;
     past it they are int8 with a scale per row (1 M × 384 = 384 MB) and found
     through sign-bit codes.
+
+    Rows live in arrays with spare room at the end (`_n` rows used): adding
+    chunks writes into it, so the first search after an add costs about the
+    added rows, not a copy of the whole index (at 1 M chunks that copy took
+    0.8 s and doubled the vectors' memory for a moment). Removed rows are only
+    marked dead, and shed when they make up a quarter of the index.
     """
 
     def __init__(self, dim: int, exact_limit: int = EXACT_LIMIT) -> None:
         self.dim = dim
         self.exact_limit = exact_limit
         self._lock = threading.Lock()
+        self._n = 0
         self._ids = np.empty(0, dtype=np.int64)
         self._libs = np.empty(0, dtype=np.int32)
         self._vecs = np.empty((0, dim), dtype=np.float32)
@@ -63,7 +82,8 @@ class VectorIndex:
         self._alive = np.empty(0, dtype=bool)
         self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._mean: np.ndarray | None = None
-        self._codes: list[np.ndarray] | None = None  # per 64 dimensions, uint64 [n]; built on demand
+        self._codes: list[np.ndarray] | None = None  # per 64 dimensions, uint64 [capacity]; built on demand
+        self.copies = 0  # whole-index copies made (growth, conversion, shedding): tests read it
 
     # -- filling ---------------------------------------------------------
     def load(self, cur, library_ids: list[int]) -> None:
@@ -78,10 +98,11 @@ class VectorIndex:
             return
         # Filled in place, in the final form: a float32 copy of 1 M vectors alone is 1.5 GB.
         compact = count > self.exact_limit
-        ids = np.empty(count, np.int64)
-        owners = np.empty(count, np.int32)
-        vecs = np.empty((count, self.dim), np.int8 if compact else np.float32)
-        scale = np.empty(count, np.float32) if compact else None
+        room = _capacity(count)
+        ids = np.empty(room, np.int64)
+        owners = np.empty(room, np.int32)
+        vecs = np.empty((room, self.dim), np.int8 if compact else np.float32)
+        scale = np.empty(room, np.float32) if compact else None
         filled = 0
         for start in range(lo, hi + 1, LOAD_BATCH):
             batch = cur.execute(
@@ -99,12 +120,12 @@ class VectorIndex:
                 vecs[filled:filled + n] = block
             filled += n
         with self._lock:
-            if len(self._ids) or self._pending:
+            if self._n or self._pending:
                 raise RuntimeError("load() fills an empty index")
-            self._ids, self._libs = ids[:filled], owners[:filled]
-            self._vecs = vecs[:filled]
-            self._scale = scale[:filled] if scale is not None else None
-            self._alive = np.ones(filled, dtype=bool)
+            self._ids, self._libs, self._vecs, self._scale = ids, owners, vecs, scale
+            self._alive = np.zeros(room, dtype=bool)
+            self._alive[:filled] = True
+            self._n = filled
 
     def add(self, ids: np.ndarray, libs: np.ndarray, vecs: np.ndarray) -> None:
         if len(ids) == 0:
@@ -119,18 +140,22 @@ class VectorIndex:
     def remove(self, ids: np.ndarray) -> None:
         with self._lock:
             self._merge_pending()
-            if len(ids) and len(self._ids):
-                self._alive &= ~np.isin(self._ids, np.asarray(ids, np.int64))
+            if len(ids) and self._n:
+                self._alive[:self._n] &= ~np.isin(self._ids[:self._n], np.asarray(ids, np.int64))
 
     def remove_library(self, library_id: int) -> None:
         with self._lock:
             self._merge_pending()
-            self._alive &= self._libs != library_id
+            self._alive[:self._n] &= self._libs[:self._n] != library_id
 
     def __len__(self) -> int:
         with self._lock:
             self._merge_pending()
-            return int(self._alive.sum())
+            return int(self._alive[:self._n].sum())
+
+    @property
+    def capacity(self) -> int:
+        return len(self._ids)
 
     def _rows(self, index) -> np.ndarray:
         """float32 copies of some rows (a slice or an index array)."""
@@ -142,31 +167,64 @@ class VectorIndex:
     def _merge_pending(self) -> None:
         if not self._pending:
             return
-        ids, libs, vecs = zip(*self._pending)
+        ids, libs, vecs = (np.concatenate(part) for part in zip(*self._pending))
         self._pending = []
-        keep = self._alive
-        kept = int(keep.sum())
-        total = kept + sum(len(v) for v in vecs)
-        # Dropped rows are shed whenever new ones arrive, so memory follows the live set.
-        if total > self.exact_limit:
-            parts = [_quantize(self._rows(keep))] if self._scale is None else [(self._vecs[keep], self._scale[keep])]
-            parts += [_quantize(v) for v in vecs]
-            self._vecs = np.concatenate([p[0] for p in parts])
-            self._scale = np.concatenate([p[1] for p in parts])
+        n, m = self._n, len(ids)
+        dead = n - int(self._alive[:n].sum())
+        if dead and dead * 4 >= n:
+            self._shed()  # memory follows the live set
+            n = self._n
+        if self._scale is None and n + m > self.exact_limit:
+            # Past the limit: int8 from now on (one copy, once in the index's life).
+            q, sc = _quantize(self._rows(slice(0, n))) if n else (np.empty((0, self.dim), np.int8),
+                                                                np.empty(0, np.float32))
+            self._vecs, self._scale = _grow(q, n, len(self._ids)), _grow(sc, n, len(self._ids))
+            self.copies += 1
+        if n + m > len(self._ids):
+            self._resize(_capacity(n + m))
+        self._ids[n:n + m] = ids
+        self._libs[n:n + m] = libs
+        if self._scale is None:
+            self._vecs[n:n + m] = vecs
         else:
-            self._vecs = np.concatenate([self._rows(keep), *vecs])
-            self._scale = None
-        self._ids = np.concatenate([self._ids[keep], *ids])
-        self._libs = np.concatenate([self._libs[keep], *libs])
-        self._alive = np.ones(total, dtype=bool)
+            self._vecs[n:n + m], self._scale[n:n + m] = _quantize(vecs)
+        self._alive[n:n + m] = True
         if self._codes is not None and self._mean is not None:
-            new = self._sign_codes(np.concatenate(vecs))
-            self._codes = [np.concatenate([old[keep], add]) for old, add in zip(self._codes, new)]
+            for old, new in zip(self._codes, self._sign_codes(vecs)):
+                old[n:n + m] = new
+        self._n = n + m
+
+    def _resize(self, room: int) -> None:
+        n = self._n
+        self._ids, self._libs = _grow(self._ids, n, room), _grow(self._libs, n, room)
+        self._vecs = _grow(self._vecs, n, room)
+        if self._scale is not None:
+            self._scale = _grow(self._scale, n, room)
+        alive = np.zeros(room, bool)
+        alive[:n] = self._alive[:n]
+        self._alive = alive
+        if self._codes is not None:
+            self._codes = [_grow(c, n, room) for c in self._codes]
+        self.copies += 1
+
+    def _shed(self) -> None:
+        keep = np.flatnonzero(self._alive[:self._n])
+        room = _capacity(len(keep))
+        self._ids, self._libs = _grow(self._ids[keep], len(keep), room), _grow(self._libs[keep], len(keep), room)
+        self._vecs = _grow(self._vecs[keep], len(keep), room)
+        if self._scale is not None:
+            self._scale = _grow(self._scale[keep], len(keep), room)
+        if self._codes is not None:
+            self._codes = [_grow(c[keep], len(keep), room) for c in self._codes]
+        self._alive = np.zeros(room, bool)
+        self._alive[:len(keep)] = True
+        self._n = len(keep)
+        self.copies += 1
 
     # -- searching -------------------------------------------------------
     def _sign_codes(self, vecs) -> list[np.ndarray]:
         """Sign bits of (rows - mean); `vecs` is float32 rows, or None for every stored row."""
-        n = len(self._vecs) if vecs is None else len(vecs)
+        n = self._n if vecs is None else len(vecs)
         words_per_row = -(-self.dim // 64)
         words = np.empty((n, words_per_row), np.uint64)
         for start in range(0, n, LOAD_BATCH):  # in slices: no float32 copy of it all
@@ -182,10 +240,10 @@ class VectorIndex:
     def _ensure_codes(self) -> None:
         if self._codes is None:
             total = np.zeros(self.dim, np.float64)
-            for start in range(0, len(self._vecs), LOAD_BATCH):
-                total += self._rows(slice(start, start + LOAD_BATCH)).sum(axis=0)
-            self._mean = (total / max(len(self._vecs), 1)).astype(np.float32)
-            self._codes = self._sign_codes(None)
+            for start in range(0, self._n, LOAD_BATCH):
+                total += self._rows(slice(start, min(self._n, start + LOAD_BATCH))).sum(axis=0)
+            self._mean = (total / max(self._n, 1)).astype(np.float32)
+            self._codes = [_grow(c, self._n, len(self._ids)) for c in self._sign_codes(None)]
 
     def search(
         self,
@@ -197,18 +255,19 @@ class VectorIndex:
         """Top-k (chunk id, cosine) among live vectors that pass the filters."""
         with self._lock:
             self._merge_pending()
-            mask = self._alive
+            n = self._n
+            mask = self._alive[:n]
             if library_ids is not None:
-                mask = mask & np.isin(self._libs, np.asarray(library_ids, np.int32))
+                mask = mask & np.isin(self._libs[:n], np.asarray(library_ids, np.int32))
             if allowed_ids is not None:
-                mask = mask & np.isin(self._ids, allowed_ids)
+                mask = mask & np.isin(self._ids[:n], allowed_ids)
             n_live = int(mask.sum())
             if n_live == 0 or k <= 0:
                 return []
             q = np.asarray(query, np.float32)
-            if len(self._ids) <= self.exact_limit:
+            if self._scale is None:
                 # One product over every row beats gathering the rows a filter allows.
-                scores = self._vecs @ q
+                scores = self._vecs[:n] @ q
                 candidates = np.flatnonzero(mask)
                 scores = scores[candidates]
             else:
@@ -222,12 +281,13 @@ class VectorIndex:
     def _binary_candidates(self, q: np.ndarray, mask: np.ndarray, count: int) -> np.ndarray:
         self._ensure_codes()
         qwords = [int(w[0]) for w in self._sign_codes(q[None, :])]
-        dist = np.zeros(len(self._ids), dtype=np.uint16)
+        n = self._n
+        dist = np.zeros(n, dtype=np.uint16)
         # Three 64-bit words sum to at most 192, so uint8 holds a group's count.
         for g in range(0, len(qwords), 3):
-            part = np.bitwise_count(self._codes[g] ^ np.uint64(qwords[g]))
+            part = np.bitwise_count(self._codes[g][:n] ^ np.uint64(qwords[g]))
             for i in range(g + 1, min(g + 3, len(qwords))):
-                part += np.bitwise_count(self._codes[i] ^ np.uint64(qwords[i]))
+                part += np.bitwise_count(self._codes[i][:n] ^ np.uint64(qwords[i]))
             dist += part
         beyond = 64 * len(qwords) + 1
         if not mask.all():

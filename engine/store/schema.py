@@ -7,7 +7,7 @@ rather than guessed at.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # Version 0 -> 1: the knowledge engine's tables.
 # Large tables carry no PRIMARY KEY: DuckDB keeps such indexes in memory and
@@ -197,4 +197,13 @@ _V7 = [
     "ALTER TABLE models ADD COLUMN remote VARCHAR",
 ]
 
-MIGRATIONS: dict[int, list[str]] = {0: _V1, 1: _V2, 2: _V3, 3: _V4, 4: _V5, 5: _V6, 6: _V7}
+# Version 7 -> 8: the keyword index records the tokenizer rules it was built
+# with (search/keyword.py KW_VERSION). Postings written before are version 1
+# (no stemming); they keep being searched by those rules until `bunko index`
+# rebuilds them. A database with no postings yet gets no row: the current rules.
+_V8 = [
+    "INSERT OR REPLACE INTO meta SELECT 'kw_version', '1' "
+    "WHERE EXISTS (SELECT 1 FROM kw_main) OR EXISTS (SELECT 1 FROM kw_tail)",
+]
+
+MIGRATIONS: dict[int, list[str]] = {0: _V1, 1: _V2, 2: _V3, 3: _V4, 4: _V5, 5: _V6, 6: _V7, 7: _V8}

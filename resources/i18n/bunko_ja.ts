@@ -32,7 +32,7 @@ The details are in the log: {log}</source>
         <translation>準備完了</translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+52"/>
         <location line="+8"/>
         <source>Bunko cannot start</source>
         <translation>Bunko を起動できません</translation>
@@ -1019,12 +1019,12 @@ Passphrase:</source>
     <message>
         <location filename="../../desktop/library/progress.py" line="+42"/>
         <location line="+39"/>
-        <location line="+27"/>
+        <location line="+32"/>
         <source>Pause</source>
         <translation>一時停止</translation>
     </message>
     <message>
-        <location line="-64"/>
+        <location line="-69"/>
         <source>Cancel</source>
         <translation>キャンセル</translation>
     </message>
@@ -1035,12 +1035,12 @@ Passphrase:</source>
         <translation>{name} をインデックス作成中…</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+10"/>
         <source>Looking for new and changed files…</source>
         <translation>新しいファイルと変更されたファイルを探しています…</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+4"/>
         <source>Files: {done} / {total}</source>
         <translation>ファイル: {done} / {total}</translation>
     </message>
@@ -1088,6 +1088,11 @@ Passphrase:</source>
         <location line="+6"/>
         <source>Resume</source>
         <translation>再開</translation>
+    </message>
+    <message>
+        <location line="-31"/>
+        <source>Updating the keyword index for better matches…</source>
+        <translation>検索精度を上げるためキーワード索引を更新しています…</translation>
     </message>
 </context>
 <context>
@@ -2193,7 +2198,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../../desktop/settings_page.py" line="+89"/>
+        <location filename="../../desktop/settings_page.py" line="+108"/>
         <source>Appearance</source>
         <translation>外観</translation>
     </message>
@@ -2229,7 +2234,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <translation>一部の表示は Bunko の再起動後に切り替わります。</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+9"/>
         <source>Files</source>
         <translation>ファイル</translation>
     </message>
@@ -2252,6 +2257,36 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <location line="+1"/>
         <source>Open folder</source>
         <translation>フォルダーを開く</translation>
+    </message>
+    <message>
+        <location line="-12"/>
+        <source>Processor</source>
+        <translation>プロセッサー</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Indexing while an answer is written</source>
+        <translation>回答の生成中のインデックス作成</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Pauses (answers stay fast)</source>
+        <translation>一時停止する（回答が速いまま）</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Slows down</source>
+        <translation>速度を落とす</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Runs at full speed</source>
+        <translation>全速で続ける</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>On a computer with few cores, indexing and the chat model compete for them. Indexing goes back to full speed as soon as the answer is done.</source>
+        <translation>コア数の少ないコンピューターでは、インデックス作成とチャットモデルがCPUを取り合います。回答が終わるとインデックス作成はすぐに全速に戻ります。</translation>
     </message>
 </context>
 <context>

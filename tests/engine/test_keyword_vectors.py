@@ -143,3 +143,47 @@ def test_a_version_1_database_is_migrated(tmp_path) -> None:
     assert store.schema_version() == SCHEMA_VERSION
     assert sorted(store.con.execute("SELECT term, df FROM kw_df").fetchall()) == [(7, 2), (9, 1)]
     store.close()
+
+
+def test_adding_appends_into_spare_room_instead_of_rebuilding() -> None:
+    """The first search after an add writes the new rows in place: no copy of the index."""
+    x = clustered(6_000, seed=3)
+    index = VectorIndex(64, exact_limit=1_000)
+    index.add(np.arange(5_000), np.zeros(5_000, np.int32), x[:5_000])
+    index.search(x[0], 5)  # int8 rows and sign codes exist now
+    vecs, codes, copies = index._vecs, index._codes[0], index.copies
+    assert index.capacity > 5_000
+    index.add(np.arange(5_000, 5_500), np.zeros(500, np.int32), x[5_000:5_500])
+    top = index.search(x[5_200], 3)
+    assert top[0][0] == 5_200  # a new row is found at once, through the codes
+    assert index._vecs is vecs and index._codes[0] is codes and index.copies == copies
+    assert len(index) == 5_500
+
+
+def test_removed_rows_are_shed_and_the_rest_still_found() -> None:
+    x = clustered(4_000, seed=4)
+    index = VectorIndex(64, exact_limit=1_000)
+    index.add(np.arange(4_000), np.zeros(4_000, np.int32), x)
+    index.search(x[0], 3)
+    index.remove(np.arange(0, 2_000))
+    assert len(index) == 2_000 and index.search(x[10], 1)[0][0] != 10
+    index.add(np.array([9_999]), np.zeros(1, np.int32), x[10:11])  # the next add sheds the dead half
+    assert len(index) == 2_001 and index._n == 2_001
+    assert index.search(x[10], 1)[0][0] == 9_999
+    assert index.search(x[3_000], 1)[0][0] == 3_000
+
+
+def test_loaded_index_has_room_to_grow(tmp_path) -> None:
+    store = open_store(tmp_path / "v.duckdb")
+    x = clustered(3_000, seed=5)
+    with store.transaction() as cur:
+        cur.register("v", {"chunk_id": np.arange(1, 3_001), "library_id": np.ones(3_000, np.int32),
+                           "vec": np.array([r.tobytes().hex() for r in x], dtype=str)})
+        cur.execute("INSERT INTO embeddings SELECT chunk_id, library_id, unhex(vec) FROM v")
+    index = VectorIndex(64, exact_limit=1_000)
+    index.load(store.cursor(), [1])
+    index.search(x[0], 3)
+    copies = index.copies
+    index.add(np.array([5_000]), np.ones(1, np.int32), x[7:8])
+    assert {c for c, _ in index.search(x[7], 2)} == {8, 5_000} and index.copies == copies
+    store.close()
