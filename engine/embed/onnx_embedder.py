@@ -86,11 +86,13 @@ class OnnxEmbedder:
         """Tokens each passage feeds the model, specials and passage prefix included, untruncated."""
         return [len(e.ids) for e in self._encode(texts, self._passage_prefix)]
 
-    def embed_passages(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+    def embed_passages(self, texts: list[str], batch_size: int = 32, background: bool = False) -> np.ndarray:
         """float32 [len(texts), dim] vectors for documents (texts past max_tokens are cut).
 
-        Background work: each batch yields to an answer being generated (engine.budget)."""
-        return self._embed(texts, self._passage_prefix, batch_size, background=True)
+        `background` (indexing): each batch yields to an answer being generated (engine.budget).
+        Work done for an answer itself (picking its quoted sentence) must not: it would wait
+        for itself."""
+        return self._embed(texts, self._passage_prefix, batch_size, background=background)
 
     def embed_queries(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         """float32 [len(texts), dim] vectors for search queries."""

@@ -46,7 +46,8 @@ class Embedder(Protocol):
     max_tokens: int
 
     def count_tokens(self, texts: list[str]) -> list[int]: ...
-    def embed_passages(self, texts: list[str], batch_size: int = 32) -> np.ndarray: ...
+    def embed_passages(self, texts: list[str], batch_size: int = 32,
+                       background: bool = False) -> np.ndarray: ...
 
 
 # Called after each commit with (added ids, their library ids, vectors, removed ids).
@@ -369,7 +370,8 @@ class IndexRun:
                 take, pool = pool[:POOL_CHUNKS], pool[POOL_CHUNKS:]
                 BUDGET.wait_turn(self.cancel)  # an answer being generated goes first (engine/budget.py)
                 t0 = time.monotonic()
-                vecs = self.embedder.embed_passages([w.chunks[i].embed_text(w.title) for w, i in take])
+                vecs = self.embedder.embed_passages([w.chunks[i].embed_text(w.title) for w, i in take],
+                                                    background=True)
                 self.embed_seconds += time.monotonic() - t0
                 for (work, i), vec in zip(take, vecs):
                     work.vectors[i] = vec

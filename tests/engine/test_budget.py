@@ -106,7 +106,7 @@ def test_an_embedding_under_way_is_cut_short_and_redone(embedder) -> None:
     embedder._session = Session()
     try:
         out = {}
-        worker = threading.Thread(target=lambda: out.setdefault("v", embedder.embed_passages(texts)))
+        worker = threading.Thread(target=lambda: out.setdefault("v", embedder.embed_passages(texts, background=True)))
         worker.start()
         until(lambda: BUDGET.waiting == 1)  # cut short, now waiting for the answer
         assert len(calls) == 1 and "v" not in out
