@@ -89,7 +89,7 @@ class Engine:
         self._embedder_lock = threading.Lock()
         self._vectors: VectorIndex | None = None
         self._vectors_lock = threading.Lock()
-        self._registry = self._host = self._conversations = self._chat = self._jobs = None
+        self._registry = self._host = self._conversations = self._chat = self._jobs = self._compare = None
         self._chat_lock = threading.RLock()
 
     @classmethod
@@ -385,3 +385,71 @@ class Engine:
             return "".join(e.text for e in events if e.kind == "token").strip()
 
         return answer
+
+    # -- the comparison lab ----------------------------------------------------------
+    @property
+    def compare(self):
+        """The comparison lab (`Comparisons`): question sets, runs of the arms base | rag |
+        finetuned | both, freshness, summary and exports."""
+        with self._chat_lock:
+            if self._compare is None:
+                from .lab.judge import judge_probs
+                from .lab.service import Comparisons, Parts
+
+                self._compare = Comparisons(Parts(
+                    self.store, self.chat.stream, self.models, lambda: self.finetune, self.library,
+                    lambda name: self.index(name), lambda texts: self.embedder.embed_queries(texts),
+                    judge_probs(self.host)))
+            return self._compare
+
+    def compare_questions(self, path: str | Path | None = None, job: int | str | None = None,
+                          library: str | None = None, count: int = 20, progress=None, cancel=None):
+        """A question set (`QuestionSet`, bad rows in `problems`): from a JSONL/CSV file, the
+        held-out split of a fine-tune job, or drafted from a library by the local model."""
+        if path is not None:
+            return self.compare.read_questions(path)
+        if job is not None:
+            return self.compare.job_questions(job)
+        if library is not None:
+            from .lab.questions import from_dataset
+
+            return from_dataset(self.draft_examples(library, count, progress=progress, cancel=cancel))
+        raise BunkoError("Choose a question file, a fine-tune job or a library to draft questions from.")
+
+    def compare_create(self, questions, **choices):
+        """A new comparison run (checked: adapter fits the base model, judge installed, libraries
+        indexed). `choices`: base_model, libraries, adapter, job, other_models, arms, max_tokens, k,
+        judge, name, question_source."""
+        return self.compare.create(list(questions), **choices)
+
+    def compare_run(self, run: int | str, progress: Callable[[Progress], None] | None = None,
+                    cancel: CancelToken | None = None):
+        """Answer what is missing, arm by arm (a stopped or crashed run continues here)."""
+        return self.compare.run(run, progress, cancel)
+
+    def compare_refresh(self, run: int | str, changed, progress=None, cancel=None) -> dict:
+        """Freshness: re-index the run's libraries and ask `changed` questions again in every arm."""
+        return self.compare.refresh(run, list(changed), progress, cancel)
+
+    def compare_runs(self) -> list:
+        return self.compare.lab.list()
+
+    def compare_run_info(self, run: int | str):
+        return self.compare.lab.get(run)
+
+    def compare_delete(self, run: int | str) -> None:
+        self.compare.lab.delete(run)
+
+    def compare_summary(self, run: int | str) -> dict:
+        """The table: accuracy with intervals (known/new), scores, speed, paired tests,
+        preparation, freshness and the recommendation line."""
+        return self.compare.summary(run)
+
+    def compare_answers(self, run: int | str) -> tuple[list, list]:
+        """(questions, answers) of round 0, for the per-question view."""
+        info = self.compare.lab.get(run)
+        return self.compare.lab.questions(info.id), self.compare.lab.answers(info.id, 0)
+
+    def compare_export(self, run: int | str, path: str | Path) -> Path:
+        """A self-contained HTML report (.html) or one CSV row per question and arm (.csv)."""
+        return self.compare.export(run, path)

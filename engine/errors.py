@@ -157,3 +157,8 @@ class DiskFullError(DownloadError):
 
 class DownloadCheckError(DownloadError):
     """The file's size or sha256 is not the expected one; it was deleted, never registered."""
+
+
+class CompareError(BunkoError):
+    """The comparison lab cannot run as asked: a mismatched adapter, a missing judge model,
+    a library not indexed yet, an unknown run."""
