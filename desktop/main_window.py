@@ -24,8 +24,8 @@ log = logging.getLogger(__name__)
 # name, module (inside desktop/), class
 PAGES = (("chat", ".chat", "ChatPage"), ("libraries", ".library", "LibrariesPage"),
          ("models", ".models", "ModelsPage"), ("finetune", ".finetune", "FinetunePage"),
-         ("settings", ".settings_page", "SettingsPage"))
-NUMBERED = ("chat", "libraries", "models", "finetune")   # Ctrl+1 … Ctrl+4
+         ("compare", ".compare", "ComparePage"), ("settings", ".settings_page", "SettingsPage"))
+NUMBERED = ("chat", "libraries", "models", "finetune", "compare")   # Ctrl+1 … Ctrl+5
 
 
 def _shortcuts(*keys) -> list[QKeySequence]:
@@ -333,7 +333,8 @@ class MainWindow(Retranslating, QMainWindow):
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Bunko"))
         names = {"chat": self.tr("Chat"), "libraries": self.tr("Libraries"),
-                 "models": self.tr("Models"), "finetune": self.tr("Fine-tune"), "settings": self.tr("Settings")}
+                 "models": self.tr("Models"), "finetune": self.tr("Fine-tune"), "compare": self.tr("Compare"),
+                 "settings": self.tr("Settings")}
         for row, (name, _m, _c) in enumerate(PAGES):
             self.nav.item(row).setText(names[name])
         for action, name in zip(self.act_pages, NUMBERED):
@@ -370,7 +371,7 @@ class MainWindow(Retranslating, QMainWindow):
     def closeEvent(self, event) -> None:
         self.ctx.settings.set("window/geometry", self.saveGeometry())
         # Stop answers and indexing; the app then waits for the runner and closes the engine.
-        for name in ("chat", "libraries", "models", "finetune"):
+        for name in ("chat", "libraries", "models", "finetune", "compare"):
             stop = getattr(self._pages.get(name), "shutdown", None)
             if stop is not None:
                 try:

@@ -32,6 +32,7 @@ from .search.vectors import VectorIndex
 from .finetune.dataset import Dataset, RowProblem, approx_tokens, example_tokens, read_file as read_dataset
 from .finetune.hosts import HostReport, HostSpec, Secrets
 from .finetune.presets import PRESETS, Estimate, TrainSettings, preset
+from .lab.questions import Question, QuestionSet, make as make_question
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def setup_trainer(spec: HostSpec, secrets: Secrets | None = None, kind: str | No
 
 __all__ = [
     "Dataset", "RowProblem", "read_dataset", "approx_tokens", "example_tokens", "HostReport", "HostSpec", "Secrets", "PRESETS", "Estimate",
-    "TrainSettings", "preset", "probe_host", "setup_trainer",
+    "TrainSettings", "preset", "probe_host", "setup_trainer", "Question", "QuestionSet", "make_question",
     "gpu_offload_supported", "gpu_present", "clock", "Engine", "CancelToken", "Library", "DocumentInfo", "IndexProgress", "IndexResult",
     "SearchHit", "BunkoError", "__version__", "data_dir", "default_db_path", "log_dir", "Answer", "AnswerEvent", "AskOptions", "GenerationSettings", "LoadSettings", "ModelState", "Progress", "Source",
 ]
