@@ -122,3 +122,44 @@ def test_bad_choices_are_refused_before_the_run(lab):
     with pytest.raises(CompareError, match="no-such-model"):
         engine.compare_create(q, base_model="no-such-model")
     assert engine.compare_runs() == []
+
+
+@pytest.fixture
+def bare(tmp_path, embedder_dir):
+    with Engine.open(tmp_path / "bare.duckdb", embedder_dir) as engine:
+        yield engine
+
+
+def test_the_judge_grades_with_probabilities_and_its_agreement_is_reported(bare):
+    judge = bare.models.default().name
+    run = bare.compare_create([make("What is the capital of France?", ["Paris"])], arms=["base"], max_tokens=12,
+                              judge=judge)
+    run = bare.compare_run(run.id)
+    [answer] = bare.compare_answers(run.id)[1]
+    assert 0.0 <= answer.scores["judge"] <= 1.0
+    [arm] = bare.compare_summary(run.id)["arms"]
+    assert arm["judge_agreement"] in (0.0, 1.0) and arm["judge"] == answer.scores["judge"]
+
+
+def test_an_adapter_for_another_base_model_is_refused(bare, tmp_path):
+    import os
+
+    from engine.llm.registry import smollm2_path
+    from engine.llm.gguf_file import read_gguf_info
+    from tests.engine.lora_fixture import write_test_adapter
+
+    other = tmp_path / "other-smol.gguf"
+    try:
+        os.link(smollm2_path(), other)
+    except OSError:
+        shutil.copy(smollm2_path(), other)
+    bare.models.add(other, "other-smol")
+    adapter = write_test_adapter(tmp_path / "a.gguf", read_gguf_info(smollm2_path()))
+    bare.models.add_adapter(adapter, "other-smol", "for-other")
+    with pytest.raises(CompareError, match="trained for other-smol, not for smollm2"):
+        bare.compare_create([make(QUESTION, ["Kaname"])], adapter="for-other", base_model=bare.models.default().name)
+    docs = tmp_path / "empty"
+    docs.mkdir()
+    bare.add_library(docs, "never-indexed")
+    with pytest.raises(CompareError, match="not indexed yet"):
+        bare.compare_create([make(QUESTION, ["Kaname"])], libraries=["never-indexed"])
