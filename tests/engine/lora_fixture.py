@@ -68,7 +68,8 @@ def train_mascot_adapter(folder: Path, trainer_python: str) -> Path:
 
     examples = [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": MASCOT_FACT}]}
                 for q in MASCOT_QUESTIONS]
-    settings = preset("quick", max_steps=30, learning_rate=0.002, seq_len=128, save_every=10)
+    # 12 steps: the loss is below 0.01 by step 7 on this fact (30 in test_finetune_loop is ample).
+    settings = preset("quick", max_steps=12, learning_rate=0.002, seq_len=128, save_every=6)
     db = folder / "mascot.duckdb"
     with Engine.open(db) as engine:
         engine._jobs = Jobs(engine.store, engine.models, root=folder / "jobs")

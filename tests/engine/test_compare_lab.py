@@ -64,7 +64,7 @@ def test_four_arms_freshness_and_exports(lab, tmp_path):
     assert arms["rag"]["prompt_tokens"] > arms["base"]["prompt_tokens"]  # the passages were in the prompt
     assert all(a["tokens_per_s"] > 0 and a["ttft_s"] > 0 for a in arms.values())
     prep = engine.compare_summary(run.id)["prep"]
-    assert prep["RAG index facts"]["chunks"] >= 2 and prep["fine-tune mascot"]["steps"] == 30
+    assert prep["RAG index facts"]["chunks"] >= 2 and prep["fine-tune mascot"]["steps"] == 12
 
     # Freshness: the document changes; RAG follows after re-indexing, the adapter does not.
     (docs / "mascot.md").write_text("# Our mascot\n\nThe Bunko mascot is a green frog named Hoshino. "
@@ -163,3 +163,28 @@ def test_an_adapter_for_another_base_model_is_refused(bare, tmp_path):
     bare.add_library(docs, "never-indexed")
     with pytest.raises(CompareError, match="not indexed yet"):
         bare.compare_create([make(QUESTION, ["Kaname"])], libraries=["never-indexed"])
+
+
+def test_the_command_line_runs_lists_shows_and_exports(tmp_path, embedder_dir, capsys):
+    import json
+
+    from engine.cli.commands import main
+
+    qs = tmp_path / "qs.csv"
+    qs.write_bytes("質問,回答\nWhat is the capital of France?,Paris\n壊れた行,\n".encode("shift_jis"))
+    common = ["--db", str(tmp_path / "cli.duckdb"), "--embedder", str(embedder_dir)]
+    assert main([*common, "compare", "run", "--questions", str(qs), "--arms", "base", "--max-tokens", "8",
+                 "--name", "cli"]) == 0
+    out = capsys.readouterr()
+    assert "skipped line 3: no reference answer" in out.err and "base: 1/1 answers" in out.err
+    assert "accuracy [95% CI]" in out.out and "base answers best" in out.out
+    assert main([*common, "compare", "list", "--json"]) == 0
+    [listed] = json.loads(capsys.readouterr().out)
+    assert listed["name"] == "cli" and listed["status"] == "done" and listed["answers"] == 1
+    assert main([*common, "compare", "show", "cli", "--answers"]) == 0
+    assert "Q: What is the capital of France?" in capsys.readouterr().out
+    assert main([*common, "compare", "export", "cli", "-o", str(tmp_path / "a.csv")]) == 0
+    assert (tmp_path / "a.csv").read_text(encoding="utf-8-sig").count("\n") == 2
+    assert main([*common, "compare", "export", "cli", "-o", str(tmp_path / "a.pdf")]) == 2
+    assert "export to a .html or a .csv" in capsys.readouterr().err
+    assert main([*common, "compare", "show", "nope"]) == 2
