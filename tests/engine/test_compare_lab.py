@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import shutil
+from pathlib import Path
 from html.parser import HTMLParser
 
 import pytest
@@ -188,3 +189,41 @@ def test_the_command_line_runs_lists_shows_and_exports(tmp_path, embedder_dir, c
     assert main([*common, "compare", "export", "cli", "-o", str(tmp_path / "a.pdf")]) == 2
     assert "export to a .html or a .csv" in capsys.readouterr().err
     assert main([*common, "compare", "show", "nope"]) == 2
+
+
+def test_a_run_killed_with_sigkill_continues_where_it_stopped(tmp_path, embedder_dir):
+    """A real crash: the command is killed (SIGKILL) after its first answer; the next run
+    keeps that answer and asks only the rest."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    qs = tmp_path / "qs.jsonl"
+    qs.write_text("\n".join(f'{{"question": "What is {i} + {i}?", "answer": "{2 * i}"}}' for i in range(1, 4)),
+                  encoding="utf-8")
+    db = tmp_path / "kill.duckdb"
+    cmd = [sys.executable, "-c", "import sys; from engine.cli import main; sys.exit(main(sys.argv[1:]))",
+           "--db", str(db), "--embedder", str(embedder_dir), "compare", "run", "--questions", str(qs),
+           "--arms", "base", "--max-tokens", "48"]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, cwd=os.getcwd(),
+                            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    try:
+        for line in proc.stderr:
+            if "base: 1/3 answers" in line:
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+    finally:
+        proc.kill()
+        proc.wait(60)
+    with Engine.open(db, embedder_dir) as engine:
+        [run] = engine.compare_runs()
+        assert run.status == "running" and run.answers == 1
+        [first] = engine.compare_answers(run.id)[1]
+        asked = []
+        real_stream = engine.compare.lab._stream
+        engine.compare.lab._stream = lambda q, o, **kw: (asked.append(q), real_stream(q, o, **kw))[1]
+        run = engine.compare_run(run.id)
+        assert run.status == "done" and run.answers == 3 and len(asked) == 2
+        assert first.key not in {make(q, ["x"]).key for q in asked}
+        assert [a for a in engine.compare_answers(run.id)[1] if a.key == first.key] == [first]
