@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..api import Engine
 from ..lab.questions import make
+from ..lab.report import jsonable
 from . import common
 
 GOAL_RATIO = 1.1
@@ -114,7 +115,7 @@ def run_compare_bench(args) -> int:
         "goals": {"wall_vs_answers": {"goal": GOAL_RATIO, "value": ratio, "pass": ratio is not None and ratio <= GOAL_RATIO}},
     })
     result["pass"] = all(g["pass"] for g in result["goals"].values())
-    common.emit(result, getattr(args, "json", False), _report(result))
+    common.emit(jsonable(result), getattr(args, "json", False), _report(result))
     return 0
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..cancel import CancelToken
 from ..errors import BunkoError
 from ..timefmt import clock
+from ..lab.report import jsonable
 from .common import open_engine, print_json, print_table
 
 
@@ -94,7 +95,7 @@ def cmd_run(args) -> int:
             return 130
         summary = engine.compare_summary(run.id)
     if args.json:
-        print_json(summary)
+        print_json(jsonable(summary))
     else:
         print_summary(summary)
     return 0
@@ -121,7 +122,7 @@ def cmd_show(args) -> int:
         summary = engine.compare_summary(args.run)
         questions, answers = engine.compare_answers(args.run) if args.answers else ([], [])
     if args.json:
-        print_json(summary)
+        print_json(jsonable(summary))
         return 0
     print_summary(summary)
     by = {}

@@ -113,6 +113,17 @@ def recommend(s: dict) -> str:
     return line + "."
 
 
+def jsonable(value):
+    """The summary for JSON: NaN (no answers in a group yet) becomes null."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
 # -- exports --------------------------------------------------------------------
 
 CSV_HEAD = ("round", "key", "question", "references", "source", "arm", "answer", "match", "f1", "similarity",

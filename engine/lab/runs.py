@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -379,6 +379,3 @@ def check_choices(config: RunConfig, models, libraries: Callable[[str], object])
             raise CompareError(f"The library {lib.name!r} is not indexed yet (or still indexing): wait until "
                                "indexing has finished, then start the comparison.")
 
-
-def with_defaults(config: RunConfig, **changes) -> RunConfig:
-    return replace(config, **changes)
