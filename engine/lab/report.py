@@ -29,7 +29,8 @@ def _mean(values: Iterable[float]) -> float | None:
     return sum(vals) / len(vals) if vals else None
 
 
-def summary(run: RunInfo, questions: list[Question], answers: list[AnswerRow]) -> dict:
+def summary(run: RunInfo, questions: list[Question], answers: list[AnswerRow],
+            asked_later: dict[int, list[Question]] | None = None) -> dict:
     """Per arm: accuracy with its interval (all, known, new), the other scores, speed and
     memory; paired comparisons; freshness rounds; the recommendation."""
     keys = [q.key for q in questions]
@@ -73,7 +74,7 @@ def summary(run: RunInfo, questions: list[Question], answers: list[AnswerRow]) -
         later = [a for a in answers if a.round == r]
         per_arm = {name: stats.accuracy([bool(a.scores.get("match")) for a in later if a.arm == name])
                    for name in arm_names}
-        rounds.append({**info, "arms": per_arm})
+        rounds.append({**info, "arms": per_arm, "asked": [q.as_dict() for q in (asked_later or {}).get(r, [])]})
     out = {"run": {"id": run.id, "name": run.name, "status": run.status, "questions": len(keys),
                    "base_model": run.config.base_model, "libraries": list(run.config.libraries),
                    "adapter": run.config.adapter, "job": run.config.job, "max_tokens": run.config.max_tokens,
@@ -241,6 +242,15 @@ def to_html(s: dict, questions: list[Question], answers: list[AnswerRow]) -> str
             cells.append(f"<td><b>{mark}</b> {e(a.text)}<br><small>F1 {a.scores.get('f1', 0):.2f}"
                          + (f", sources: {cited}" if cited else "") + "</small></td>")
         detail.append(f"<tr><td>{e(q.text)}<br><small>ref: {e(' | '.join(q.references))}</small></td>{''.join(cells)}</tr>")
+    for f in s["freshness"]:  # what each arm answered after the change
+        for q in f.get("asked", []):
+            cells = []
+            for name in arm_names:
+                a = by.get((q["key"], name, f["round"]))
+                cells.append("<td>–</td>" if a is None else
+                             f"<td><b>{'✔' if a.scores.get('match') else '✘'}</b> {e(a.text)}</td>")
+            detail.append(f"<tr><td>round {f['round']}: {e(q['question'])}<br><small>ref: "
+                          f"{e(' | '.join(q['references']))}</small></td>{''.join(cells)}</tr>")
     prep = "".join(f"<li><b>{e(k)}</b>: {e(', '.join(f'{kk} {vv}' for kk, vv in v.items()) if isinstance(v, dict) else str(v))}</li>"
                    for k, v in s["prep"].items())
     return f"""<!DOCTYPE html>

@@ -124,7 +124,11 @@ class Comparisons:
     # -- reading results ----------------------------------------------------------
     def summary(self, run: int | str) -> dict:
         info = self.lab.get(run)
-        return report.summary(info, self.lab.questions(info.id), self.lab.answers(info.id))
+        return report.summary(info, self.lab.questions(info.id), self.lab.answers(info.id), self._later(info))
+
+    def _later(self, info: RunInfo) -> dict:
+        """The questions asked again in each freshness round."""
+        return {r["round"]: self.lab.questions(info.id, r["round"]) for r in info.rounds}
 
     def export(self, run: int | str, path: str | Path) -> Path:
         """.html: the self-contained report; .csv: one row per question and arm (every round)."""
@@ -134,11 +138,12 @@ class Comparisons:
         answers = self.lab.answers(info.id)
         if path.suffix.lower() == ".csv":
             known = {a.key for a in answers if a.round == 0 and a.arm == "base" and a.scores.get("match")}
-            rounds = {0: qs, **{r["round"]: self.lab.questions(info.id, r["round"]) for r in info.rounds}}
+            rounds = {0: qs, **self._later(info)}
             text = report.to_csv(rounds, answers, known)
             path.write_text(text, encoding="utf-8-sig")  # with a BOM, Excel reads Japanese right
         elif path.suffix.lower() in (".html", ".htm"):
-            path.write_text(report.to_html(report.summary(info, qs, answers), qs, answers), encoding="utf-8")
+            path.write_text(report.to_html(report.summary(info, qs, answers, self._later(info)), qs, answers),
+                            encoding="utf-8")
         else:
             raise CompareError(f"{path.name}: export to a .html or a .csv file.")
         return path

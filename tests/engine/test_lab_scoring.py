@@ -112,3 +112,21 @@ def test_summary_known_new_split_recommendation_and_exports():
     # on three questions the same gap is not claimed
     info, qs, rows = _run(3)
     assert "not clearly better than base" in report.summary(info, qs, rows)["recommendation"]
+
+
+def test_a_freshness_round_is_in_the_summary_the_line_and_the_report():
+    q = questions.make("What is the mascot called?", ["Kaname"])
+    q2 = questions.make("What is the mascot called?", ["Hoshino"])
+    rows = [AnswerRow(q.key, arm, 0, "Kaname", "complete", [], {}, {"match": arm != "base", "f1": 1.0}, 1.0)
+            for arm in ("base", "rag", "finetuned")]
+    rows += [AnswerRow(q.key, "rag", 1, "It is Hoshino.", "complete", [], {}, {"match": True}, 1.0),
+             AnswerRow(q.key, "finetuned", 1, "Kaname", "complete", [], {}, {"match": False}, 0.4)]
+    info = RunInfo(1, "t", "done", RunConfig("m", ("lib",), "ad"), {},
+                   [{"round": 1, "reindex_s": 0.5, "questions": 1, "changed_files": 1,
+                     "retrain_estimate": "12 steps, about 0.4 GiB, ~40 s"}], None, None, None)
+    s = report.summary(info, [q], rows, {1: [q2]})
+    [fresh] = s["freshness"]
+    assert fresh["arms"]["rag"]["accuracy"] == 1 and fresh["arms"]["finetuned"]["accuracy"] == 0
+    assert "rag followed after re-indexing (0.5 s); the adapter did not (retraining: 12 steps" in s["recommendation"]
+    page = report.to_html(s, [q], rows)
+    assert "round 1: What is the mascot called?" in page and "It is Hoshino." in page and "ref: Hoshino" in page
