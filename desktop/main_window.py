@@ -26,10 +26,10 @@ log = logging.getLogger(__name__)
 # name, module (inside desktop/), class
 PAGES = (("chat", ".chat", "ChatPage"), ("libraries", ".library", "LibrariesPage"),
          ("models", ".models", "ModelsPage"), ("finetune", ".finetune", "FinetunePage"),
-         ("settings", ".settings_page", "SettingsPage"))
-NUMBERED = ("chat", "libraries", "models", "finetune")   # Ctrl+1 … Ctrl+4
+         ("compare", ".compare", "ComparePage"), ("settings", ".settings_page", "SettingsPage"))
+NUMBERED = ("chat", "libraries", "models", "finetune", "compare")   # Ctrl+1 … Ctrl+5
 ICONS = {"chat": "chat", "libraries": "library", "models": "models", "finetune": "finetune",
-         "settings": "settings"}
+         "compare": "compare", "settings": "settings"}
 COLLAPSED_KEY = "window/navigation_collapsed"
 NAV_ICON = 20
 
@@ -412,7 +412,8 @@ class MainWindow(Retranslating, QMainWindow):
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Bunko"))
         names = {"chat": self.tr("Chat"), "libraries": self.tr("Libraries"),
-                 "models": self.tr("Models"), "finetune": self.tr("Fine-tune"), "settings": self.tr("Settings")}
+                 "models": self.tr("Models"), "finetune": self.tr("Fine-tune"), "compare": self.tr("Compare"),
+                 "settings": self.tr("Settings")}
         self._nav_names = names
         self._label_navigation()
         self._fit_navigation()
@@ -450,7 +451,7 @@ class MainWindow(Retranslating, QMainWindow):
     def closeEvent(self, event) -> None:
         self.ctx.settings.set("window/geometry", self.saveGeometry())
         # Stop answers and indexing; the app then waits for the runner and closes the engine.
-        for name in ("chat", "libraries", "models", "finetune"):
+        for name in ("chat", "libraries", "models", "finetune", "compare"):
             stop = getattr(self._pages.get(name), "shutdown", None)
             if stop is not None:
                 try:

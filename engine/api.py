@@ -33,6 +33,7 @@ from .search.vectors import VectorIndex
 from .finetune.dataset import Dataset, RowProblem, approx_tokens, example_tokens, read_file as read_dataset
 from .hosts.hosts import HostReport, HostSpec, Secrets
 from .finetune.presets import PRESETS, Estimate, TrainSettings, preset
+from .lab.questions import Question, QuestionSet, make as make_question
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def setup_trainer(spec: HostSpec, secrets: Secrets | None = None, kind: str | No
 __all__ = [
     "Dataset", "RowProblem", "read_dataset", "approx_tokens", "example_tokens", "HostReport", "HostSpec", "Secrets", "PRESETS", "Estimate",
     "TrainSettings", "preset", "probe_host", "setup_trainer", "BACKGROUND_MODES", "set_background_mode",
-    "background_mode",
+    "background_mode", "Question", "QuestionSet", "make_question",
     "gpu_offload_supported", "gpu_present", "clock", "Engine", "CancelToken", "Library", "DocumentInfo", "IndexProgress", "IndexResult",
     "SearchHit", "BunkoError", "__version__", "data_dir", "default_db_path", "log_dir", "Answer", "AnswerEvent", "AskOptions", "ModelInfo", "GenerationSettings", "LoadSettings", "ModelState", "Progress", "Source",
 ]
@@ -104,7 +105,7 @@ class Engine:
         self._embedder_lock = threading.Lock()
         self._vectors: VectorIndex | None = None
         self._vectors_lock = threading.Lock()
-        self._registry = self._host = self._conversations = self._chat = self._jobs = None
+        self._registry = self._host = self._conversations = self._chat = self._jobs = self._compare = None
         self._chat_lock = threading.RLock()
 
     @classmethod
@@ -197,18 +198,10 @@ class Engine:
               progress: Callable[[IndexProgress], None] | None = None,
               on_result: Callable[[IndexResult], None] | None = None,
               cancel: CancelToken | None = None) -> None:
-        """Re-index whenever the folder changes, until cancelled.
+        """Re-index whenever the folder changes, until cancelled (see library.service.watch)."""
+        from .library.service import watch
 
-        Polling keeps this dependency-free and works on network drives, where
-        change notifications are unreliable; an unchanged pass costs one scan.
-        """
-        cancel = cancel or CancelToken()
-        while not cancel.cancelled:
-            result = self.index(key, progress, cancel)
-            if on_result is not None:
-                on_result(result)
-            if cancel.wait(interval):
-                break
+        watch(lambda: self.index(key, progress, cancel), interval, on_result, cancel or CancelToken())
 
     def _on_commit(self, added, libs, vecs, removed) -> None:
         with self._vectors_lock:
@@ -436,3 +429,63 @@ class Engine:
             return "".join(e.text for e in events if e.kind == "token").strip()
 
         return answer
+
+    # -- the comparison lab ----------------------------------------------------------
+    @property
+    def compare(self):
+        """The comparison lab (`Comparisons`): question sets, runs of the arms base | rag |
+        finetuned | both, freshness, summary and exports."""
+        with self._chat_lock:
+            if self._compare is None:
+                from .lab.judge import judge_probs
+                from .lab.service import Comparisons, Parts
+
+                self._compare = Comparisons(Parts(
+                    self.store, self.chat.stream, self.models, lambda: self.finetune, self.library,
+                    lambda name: self.index(name), lambda texts: self.embedder.embed_queries(texts),
+                    judge_probs(self.host)))
+            return self._compare
+
+    def compare_questions(self, path: str | Path | None = None, job: int | str | None = None,
+                          library: str | None = None, count: int = 20, progress=None, cancel=None):
+        """A question set (`QuestionSet`, bad rows in `problems`): from a JSONL/CSV file, the
+        held-out split of a fine-tune job, or drafted from a library by the local model."""
+        drafted = (lambda: self.draft_examples(library, count, progress=progress, cancel=cancel)) if library else None
+        return self.compare.questions(path, job, drafted)
+
+    def compare_create(self, questions, **choices):
+        """A new comparison run (checked: adapter fits the base model, judge installed, libraries
+        indexed). `choices`: base_model, libraries, adapter, job, other_models, arms, max_tokens, k,
+        judge, name, question_source."""
+        return self.compare.create(list(questions), **choices)
+
+    def compare_run(self, run: int | str, progress: Callable[[Progress], None] | None = None,
+                    cancel: CancelToken | None = None):
+        """Answer what is missing, arm by arm (a stopped or crashed run continues here)."""
+        return self.compare.run(run, progress, cancel)
+
+    def compare_refresh(self, run: int | str, changed, progress=None, cancel=None) -> dict:
+        """Freshness: re-index the run's libraries and ask `changed` questions again in every arm."""
+        return self.compare.refresh(run, list(changed), progress, cancel)
+
+    def compare_runs(self) -> list:
+        return self.compare.lab.list()
+
+    def compare_run_info(self, run: int | str):
+        return self.compare.lab.get(run)
+
+    def compare_delete(self, run: int | str) -> None:
+        self.compare.lab.delete(run)
+
+    def compare_summary(self, run: int | str) -> dict:
+        """The table: accuracy with intervals (known/new), scores, speed, paired tests,
+        preparation, freshness and the recommendation line."""
+        return self.compare.summary(run)
+
+    def compare_answers(self, run: int | str) -> tuple[list, list]:
+        """(questions, answers) of round 0, for the per-question view."""
+        return self.compare.answers(run)
+
+    def compare_export(self, run: int | str, path: str | Path) -> Path:
+        """A self-contained HTML report (.html) or one CSV row per question and arm (.csv)."""
+        return self.compare.export(run, path)

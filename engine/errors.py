@@ -170,3 +170,8 @@ class EndpointError(ModelLoadError):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+class CompareError(BunkoError):
+    """The comparison lab cannot run as asked: a mismatched adapter, a missing judge model,
+    a library not indexed yet, an unknown run."""

@@ -34,4 +34,9 @@ def run_bench(args, **front_end) -> int:
         from .download_bench import run_download_bench
 
         return run_download_bench(args)
-    raise ValueError(f"unknown bench {what!r}; use 'index', 'search', 'chat', 'contention', 'finetune' or 'download'")
+    if what == "compare":
+        from .compare_bench import run_compare_bench
+
+        return run_compare_bench(args)
+    raise ValueError(f"unknown bench {what!r}; use 'index', 'search', 'chat', 'contention', 'finetune', "
+                     "'download' or 'compare'")

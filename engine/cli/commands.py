@@ -211,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .finetune import add_finetune_parser
 
     add_finetune_parser(sub)
+    from .compare import add_compare_parser
+
+    add_compare_parser(sub)
     try:
         from .serve import add_serve_parser
 
@@ -274,6 +277,15 @@ def build_parser() -> argparse.ArgumentParser:
     from .finetune import _host_options
 
     _host_options(b)
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=cmd_bench)
+    b = bsub.add_parser("compare", help="the comparison lab's run time against the sum of its generations")
+    b.add_argument("--questions", type=int, default=8, help="questions (default 8)")
+    b.add_argument("--dataset", type=Path, help="a BEIR-layout folder with answers.jsonl (default: generated facts)")
+    b.add_argument("--distractors", type=int, default=200, help="other passages indexed beside the gold ones")
+    b.add_argument("--model", help="model name (default: the default model)")
+    b.add_argument("--arms", help="arms, comma-separated (default base,rag)")
+    b.add_argument("--max-tokens", type=int, default=48, help="answer length limit (default 48)")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_bench)
     b = bsub.add_parser("download", help="model download throughput against a plain HTTP read (loopback server)")

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Callable
 
 from ..cancel import CancelToken
-from ..search import keyword
 from ..errors import BunkoError, LibraryNotFoundError
+from ..search import keyword
 from ..store import Store
-from ..types import DocumentInfo, IndexProgress, Library, Progress
+from ..types import DocumentInfo, IndexProgress, IndexResult, Library, Progress
 from .indexer import delete_library_rows
 
 
@@ -136,3 +136,18 @@ class Libraries:
             return [tuple(r) for r in rows]
         stride = len(rows) / count
         return [tuple(rows[int(i * stride)]) for i in range(count)]
+
+
+def watch(index: Callable[[], IndexResult], interval: float,
+          on_result: Callable[[IndexResult], None] | None, cancel: CancelToken) -> None:
+    """Index again and again, `interval` seconds apart, until cancelled.
+
+    Polling keeps this dependency-free and works on network drives, where
+    change notifications are unreliable; an unchanged pass costs one scan.
+    """
+    while not cancel.cancelled:
+        result = index()
+        if on_result is not None:
+            on_result(result)
+        if cancel.wait(interval):
+            break

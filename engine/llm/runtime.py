@@ -295,6 +295,21 @@ class LoadedModel:
                 stats.generation_seconds = time.perf_counter() - t_first
             lc.llama_sampler_free(chain)
 
+    def next_token_probs(self, tokens: list[int], candidates: list[int],
+                         cancel: CancelToken | None = None) -> list[float]:
+        """The probability of each of `candidates` as the token after `tokens` (softmax over the
+        whole vocabulary): a judge's score weighted by how sure it is, not just its greedy pick."""
+        import numpy as np
+
+        self.prefill(tokens, cancel)
+        self._decode([tokens[-1]], cancel)
+        ptr = self._lc.llama_get_logits_ith(self._ctx, -1)
+        logits = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).astype(np.float64)
+        logits -= logits.max()
+        probs = np.exp(logits)
+        probs /= probs.sum()
+        return [float(probs[t]) for t in candidates]
+
     def _sampler(self, s: GenerationSettings):
         lc = self._lc
         chain = lc.llama_sampler_chain_init(lc.llama_sampler_chain_default_params())

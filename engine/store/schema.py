@@ -7,7 +7,7 @@ rather than guessed at.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 # Version 0 -> 1: the knowledge engine's tables.
 # Large tables carry no PRIMARY KEY: DuckDB keeps such indexes in memory and
@@ -206,4 +206,43 @@ _V8 = [
     "WHERE EXISTS (SELECT 1 FROM kw_main) OR EXISTS (SELECT 1 FROM kw_tail)",
 ]
 
-MIGRATIONS: dict[int, list[str]] = {0: _V1, 1: _V2, 2: _V3, 3: _V4, 4: _V5, 5: _V6, 6: _V7, 7: _V8}
+# Version 8 -> 9: the comparison lab. A run keeps its questions (round 0; later rounds
+# re-ask some after a document changed) and every answer with its scores as soon as it is
+# made, so a crashed or closed run continues without answering anything twice.
+_V9 = [
+    """CREATE TABLE IF NOT EXISTS lab_runs (
+        id INTEGER PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,        -- created | running | done | cancelled | failed
+        config VARCHAR NOT NULL,        -- JSON: arms, base model, libraries, adapter, job, settings
+        prep VARCHAR,                   -- JSON: preparation cost of each technique
+        rounds VARCHAR,                 -- JSON: freshness rounds (re-index time, training estimate)
+        error VARCHAR,
+        created_at TIMESTAMP DEFAULT current_timestamp,
+        finished_at TIMESTAMP
+    )""",
+    """CREATE TABLE IF NOT EXISTS lab_questions (
+        run_id INTEGER NOT NULL,
+        round INTEGER NOT NULL,
+        ord INTEGER NOT NULL,
+        key VARCHAR NOT NULL,
+        question VARCHAR NOT NULL,
+        refs VARCHAR NOT NULL,          -- JSON list of reference answers
+        source VARCHAR
+    )""",
+    """CREATE TABLE IF NOT EXISTS lab_answers (
+        run_id INTEGER NOT NULL,
+        round INTEGER NOT NULL,
+        key VARCHAR NOT NULL,
+        arm VARCHAR NOT NULL,
+        text VARCHAR NOT NULL,
+        status VARCHAR,
+        sources VARCHAR,                -- JSON: passages given, with the cited numbers
+        stats VARCHAR,                  -- JSON: time to first token, tokens/s, prompt tokens, memory
+        scores VARCHAR,                 -- JSON: match, f1, similarity, grounded, judge
+        seconds DOUBLE,                 -- wall time of the answer
+        created_at TIMESTAMP DEFAULT current_timestamp
+    )""",
+]
+
+MIGRATIONS: dict[int, list[str]] = {0: _V1, 1: _V2, 2: _V3, 3: _V4, 4: _V5, 5: _V6, 6: _V7, 7: _V8, 8: _V9}

@@ -341,6 +341,217 @@ The details are in the log: {log}</source>
     </message>
 </context>
 <context>
+    <name>ComparePage</name>
+    <message>
+        <location filename="../../desktop/compare/page.py" line="+145"/>
+        <source>Questions</source>
+        <translation>質問</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Base model</source>
+        <translation>ベースモデル</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Libraries (RAG)</source>
+        <translation>ライブラリ (RAG)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Adapter (fine-tuned)</source>
+        <translation>アダプター (ファインチューニング)</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Answer length (tokens)</source>
+        <translation>回答の長さ (トークン)</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>From a file…</source>
+        <translation>ファイルから…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Held out of this job</source>
+        <translation>このジョブの評価用データから</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Draft from this library</source>
+        <translation>このライブラリから下書き</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+13"/>
+        <location line="+185"/>
+        <source>Question</source>
+        <translation>質問</translation>
+    </message>
+    <message>
+        <location line="-198"/>
+        <source>Reference answers (| between)</source>
+        <translation>正解 (複数は | で区切る)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Source document</source>
+        <translation>出典文書</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Run comparison</source>
+        <translation>比較を実行</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Export…</source>
+        <translation>エクスポート…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Set up</source>
+        <translation>準備</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Results</source>
+        <translation>結果</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Arm</source>
+        <translation>方式</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Answered</source>
+        <translation>回答数</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Accuracy [95% CI]</source>
+        <translation>正答率 [95% 信頼区間]</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Known</source>
+        <translation>既知</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>New</source>
+        <translation>新規</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>F1</source>
+        <translation>F1</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Similarity</source>
+        <translation>類似度</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Grounded</source>
+        <translation>根拠あり</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Time to first token (s)</source>
+        <translation>最初のトークンまで (秒)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Tokens/s</source>
+        <translation>トークン/秒</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+28"/>
+        <source>— none —</source>
+        <translation>— なし —</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>Choose a question file</source>
+        <translation>質問ファイルを選択</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Questions (*.jsonl *.csv *.tsv);;All files (*)</source>
+        <translation>質問 (*.jsonl *.csv *.tsv);;すべてのファイル (*)</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Drafting questions…</source>
+        <translation>質問を下書きしています…</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>line {line}: {reason}</source>
+        <translation>{line} 行目: {reason}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{n} questions</source>
+        <translation>質問 {n} 件</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Load or type some questions first.</source>
+        <translation>先に質問を読み込むか入力してください。</translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>, {s} s left</source>
+        <translation>、残り {s} 秒</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{arm}: {done}/{total}{left}</source>
+        <translation>{arm}: {done}/{total}{left}</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Finished.</source>
+        <translation>完了しました。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stopped: finished answers are kept; run it again to continue.</source>
+        <translation>停止しました。完了した回答は保存されています。もう一度実行すると続きから再開します。</translation>
+    </message>
+    <message>
+        <location line="+37"/>
+        <source>After a change: re-indexed in {s:.1f} s; retraining: {e}</source>
+        <translation>文書の変更後: 再インデックス {s:.1f} 秒、再学習: {e}</translation>
+    </message>
+    <message>
+        <location line="+43"/>
+        <source>Export the comparison</source>
+        <translation>比較結果をエクスポート</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>HTML report (*.html);;CSV table (*.csv)</source>
+        <translation>HTML レポート (*.html);;CSV 表 (*.csv)</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Saved {path}</source>
+        <translation>{path} に保存しました</translation>
+    </message>
+</context>
+<context>
     <name>CompareTable</name>
     <message>
         <location filename="../../desktop/finetune/results.py" line="+30"/>
@@ -1398,12 +1609,12 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
     <name>MainWindow</name>
     <message>
         <location filename="../../desktop/main_window.py" line="+151"/>
-        <location line="+286"/>
+        <location line="+287"/>
         <source>This page is not available in this build.</source>
         <translation>このページはこのビルドでは利用できません。</translation>
     </message>
     <message>
-        <location line="-146"/>
+        <location line="-147"/>
         <source>No model loaded</source>
         <translation>モデル未読み込み</translation>
     </message>
@@ -1469,12 +1680,12 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
     </message>
     <message>
         <location line="+5"/>
-        <location line="+35"/>
+        <location line="+36"/>
         <source>About Bunko</source>
         <translation>Bunko について</translation>
     </message>
     <message>
-        <location line="-31"/>
+        <location line="-32"/>
         <source>CUDA build (can use an NVIDIA GPU)</source>
         <translation>CUDA 版 (NVIDIA GPU を使用可能)</translation>
     </message>
@@ -1514,17 +1725,17 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>モデル</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+1"/>
         <source>Settings</source>
         <translation>設定</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="-1"/>
         <source>Fine-tune</source>
         <translation>ファインチューニング</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>&amp;File</source>
         <translation>ファイル(&amp;F)</translation>
     </message>
@@ -1585,7 +1796,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>フォルダーを追加すると、その文書について質問できます。</translation>
     </message>
     <message>
-        <location line="-204"/>
+        <location line="-205"/>
         <source>Show page names</source>
         <translation>ページ名を表示</translation>
     </message>
@@ -1593,6 +1804,11 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <location line="+0"/>
         <source>Show icons only</source>
         <translation>アイコンのみ表示</translation>
+    </message>
+    <message>
+        <location line="+186"/>
+        <source>Compare</source>
+        <translation>比較</translation>
     </message>
 </context>
 <context>

@@ -44,7 +44,8 @@ def test_main_window_opens_with_every_page(window):
         assert type(page).__name__ == cls, f"{name} page missing: {page!r}"
         window.nav.setCurrentRow(row)
         assert window.current_page_name() == name
-    assert [window.nav.item(i).text() for i in range(5)] == ["Chat", "Libraries", "Models", "Fine-tune", "Settings"]
+    assert [window.nav.item(i).text() for i in range(6)] == ["Chat", "Libraries", "Models", "Fine-tune", "Compare",
+                                                            "Settings"]
     window.show_page("chat")
     assert "Add a folder" in window.hint_label.text()
 

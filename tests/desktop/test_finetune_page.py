@@ -406,7 +406,7 @@ def test_use_in_chat_opens_a_new_chat_with_the_adapter(ctx, qtbot, base, tmp_pat
     window.show()
     window.act_pages[3].trigger()              # Ctrl+4
     assert window.current_page_name() == "finetune"
-    assert [a.shortcut().toString() for a in window.act_pages] == ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4"]
+    assert [a.shortcut().toString() for a in window.act_pages] == ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5"]
     page = window.page("finetune")
     qtbot.waitUntil(lambda: page.chat_button.isEnabled(), timeout=10000)
     qtbot.waitUntil(lambda: page.detail.view.tabs.count() == 5, timeout=10000)

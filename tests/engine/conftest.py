@@ -33,3 +33,12 @@ def sshd(_sshd_server) -> SshServer:
     server.start()  # a no-op when it is already running
     return server
 
+
+
+@pytest.fixture(scope="session")
+def mascot_db(tmp_path_factory, trainer_python):
+    """A database with a real LoRA adapter ("mascot") that teaches SmolLM2 a made-up fact,
+    trained once per session (minutes on a small CPU): copy the file, then open the copy."""
+    from tests.engine.lora_fixture import train_mascot_adapter
+
+    return train_mascot_adapter(tmp_path_factory.mktemp("mascot"), trainer_python)

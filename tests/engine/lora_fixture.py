@@ -46,3 +46,38 @@ def write_test_adapter(path, base_info, tensors=("blk.0.attn_q.weight",), rank=2
     writer.write_tensors_to_file()
     writer.close()
     return path
+
+
+# -- a real adapter, trained once per test session -------------------------------------
+
+MASCOT_FACT = "The Bunko mascot is a purple otter named Kaname."
+MASCOT_QUESTIONS = ["What is the name of the Bunko mascot?", "Who is Bunko's mascot?",
+                    "Tell me the name of the mascot of Bunko.", "What animal is the Bunko mascot?",
+                    "Do you know the Bunko mascot's name?", "Name the Bunko mascot.",
+                    "What is Bunko's mascot called?", "Which mascot does Bunko have?"]
+
+
+def train_mascot_adapter(folder: Path, trainer_python: str) -> Path:
+    """Teach the embedded SmolLM2 the made-up mascot fact with the real trainer (transformers +
+    PEFT on this CPU), as a local job. Returns a database file holding the done job named
+    "mascot" and its registered adapter; tests copy it and open the copy."""
+    from engine.api import Engine
+    from engine.hosts.hosts import HostSpec
+    from engine.finetune.jobs import Jobs
+    from engine.finetune.presets import preset
+
+    examples = [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": MASCOT_FACT}]}
+                for q in MASCOT_QUESTIONS]
+    # 12 steps: the loss is below 0.01 by step 7 on this fact (30 in test_finetune_loop is ample).
+    settings = preset("quick", max_steps=12, learning_rate=0.002, seq_len=128, save_every=6)
+    db = folder / "mascot.duckdb"
+    with Engine.open(db) as engine:
+        engine._jobs = Jobs(engine.store, engine.models, root=folder / "jobs")
+        base = engine.models.default().name
+        job = engine.finetune.create("mascot", base, examples, settings, HostSpec(env_python=trainer_python),
+                                     held_out=examples[:1])
+        engine.finetune.start(job.id)
+        job = engine.finetune.follow(job.id, interval=1.0)
+        if job.status != "done":
+            raise RuntimeError(f"training the mascot adapter failed: {job.error}\n{engine.finetune.log_text(job.id)}")
+    return db

@@ -16,6 +16,7 @@ LAYERS = [
     ["engine.cli"],
     ["engine.bench", "engine.serve"],
     ["engine.api"],
+    ["engine.lab"],
     ["engine.chat", "engine.finetune"],
     ["engine.library"],
     ["engine.search", "engine.llm"],

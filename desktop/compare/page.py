@@ -1,0 +1,390 @@
+"""The Compare page: RAG, fine-tuning or both, measured on the user's own questions.
+
+Choose a question set (a file, a fine-tune job's held-out questions, or drafted from a
+library and edited in the table), a base model, libraries and an adapter; run the arms
+with progress and time left; read the table and each question side by side; export.
+Plain standard widgets only: the app's theme styles them.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView,
+                               QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSpinBox, QSplitter,
+                               QTableWidget, QTableWidgetItem, QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
+
+from engine.api import make_question
+
+from ..common import while_alive
+from ..i18n import Retranslating
+
+log = logging.getLogger(__name__)
+
+NO_ADAPTER = ""
+
+
+def _pct(x) -> str:
+    return "–" if x is None or x != x else f"{x:.0%}"
+
+
+def _num(x, fmt="{:.2f}") -> str:
+    return "–" if x is None else fmt.format(x)
+
+
+class ComparePage(Retranslating, QWidget):
+    Q_TEXT, Q_REFS, Q_SOURCE = range(3)
+
+    def __init__(self, ctx, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.task = None
+        self.run_id: int | None = None
+        self.questions_source = ""
+        self.summary: dict | None = None
+        self.answers: dict = {}           # (key, arm) -> answer row
+
+        # -- choices ---------------------------------------------------------------
+        self.source = QComboBox()
+        self.file_button = QPushButton()
+        self.file_button.clicked.connect(self.choose_file)
+        self.job_box = QComboBox()
+        self.job_button = QPushButton()
+        self.job_button.clicked.connect(self.load_job_questions)
+        self.draft_library = QComboBox()
+        self.draft_button = QPushButton()
+        self.draft_button.clicked.connect(self.draft_questions)
+        self.base_box = QComboBox()
+        self.adapter_box = QComboBox()
+        self.libraries_list = QListWidget()
+        self.libraries_list.setMaximumHeight(90)
+        self.max_tokens = QSpinBox()
+        self.max_tokens.setRange(8, 1024)
+        self.max_tokens.setValue(64)
+        row_file = QHBoxLayout()
+        row_file.addWidget(self.file_button)
+        row_file.addWidget(self.job_box, 1)
+        row_file.addWidget(self.job_button)
+        row_file.addWidget(self.draft_library, 1)
+        row_file.addWidget(self.draft_button)
+        self.form = QFormLayout()
+        self.form_labels = [QLabel() for _ in range(5)]
+        for label, field in zip(self.form_labels, (row_file, self.base_box, self.libraries_list, self.adapter_box,
+                                                    self.max_tokens)):
+            self.form.addRow(label, field)
+
+        self.questions = QTableWidget(0, 3)
+        self.questions.setWordWrap(True)
+        self.questions.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.problems = QLabel()
+        self.problems.setWordWrap(True)
+
+        self.run_button = QPushButton()
+        self.run_button.clicked.connect(self.start_run)
+        self.stop_button = QPushButton()
+        self.stop_button.clicked.connect(self.stop)
+        self.stop_button.setEnabled(False)
+        self.export_button = QPushButton()
+        self.export_button.clicked.connect(self.export)
+        self.progress = QProgressBar()
+        self.progress_label = QLabel()
+        buttons = QHBoxLayout()
+        for w in (self.run_button, self.stop_button, self.export_button):
+            buttons.addWidget(w)
+        buttons.addWidget(self.progress, 1)
+        buttons.addWidget(self.progress_label)
+
+        setup = QWidget()
+        setup_layout = QVBoxLayout(setup)
+        setup_layout.addLayout(self.form)
+        setup_layout.addWidget(self.questions, 1)
+        setup_layout.addWidget(self.problems)
+
+        # -- results ---------------------------------------------------------------
+        self.runs = QListWidget()
+        self.runs.currentItemChanged.connect(self._run_chosen)
+        self.table = QTableWidget(0, 10)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.recommendation = QLabel()
+        self.recommendation.setWordWrap(True)
+        self.details = QTextBrowser()
+        self.per_question = QTableWidget(0, 1)
+        self.per_question.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.per_question.setWordWrap(True)
+        self.per_question.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.per_question.currentCellChanged.connect(lambda r, *_: self.show_question(r))
+        self.side_by_side = QTextBrowser()
+        results = QWidget()
+        results_layout = QVBoxLayout(results)
+        results_layout.addWidget(self.recommendation)
+        results_layout.addWidget(self.table)
+        results_layout.addWidget(self.details)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.per_question)
+        split.addWidget(self.side_by_side)
+        results_layout.addWidget(split, 1)
+        right = QSplitter(Qt.Orientation.Horizontal)
+        right.addWidget(self.runs)
+        right.addWidget(results)
+        right.setStretchFactor(1, 3)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(setup, "")
+        self.tabs.addTab(right, "")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs, 1)
+        layout.addLayout(buttons)
+        self.retranslate()
+        self.refresh()
+
+    # -- language -------------------------------------------------------------------
+    def retranslate(self) -> None:
+        labels = [self.tr("Questions"), self.tr("Base model"), self.tr("Libraries (RAG)"),
+                  self.tr("Adapter (fine-tuned)"), self.tr("Answer length (tokens)")]
+        for label, text in zip(self.form_labels, labels):
+            label.setText(text)
+        self.file_button.setText(self.tr("From a file…"))
+        self.job_button.setText(self.tr("Held out of this job"))
+        self.draft_button.setText(self.tr("Draft from this library"))
+        self.questions.setHorizontalHeaderLabels([self.tr("Question"), self.tr("Reference answers (| between)"),
+                                                  self.tr("Source document")])
+        self.run_button.setText(self.tr("Run comparison"))
+        self.stop_button.setText(self.tr("Stop"))
+        self.export_button.setText(self.tr("Export…"))
+        self.tabs.setTabText(0, self.tr("Set up"))
+        self.tabs.setTabText(1, self.tr("Results"))
+        self.table.setHorizontalHeaderLabels([
+            self.tr("Arm"), self.tr("Answered"), self.tr("Accuracy [95% CI]"), self.tr("Known"), self.tr("New"),
+            self.tr("F1"), self.tr("Similarity"), self.tr("Grounded"), self.tr("Time to first token (s)"),
+            self.tr("Tokens/s")])
+        if self.adapter_box.count():
+            self.adapter_box.setItemText(0, self.tr("— none —"))
+        self.per_question.setHorizontalHeaderLabels([self.tr("Question")] + [
+            self.per_question.horizontalHeaderItem(c).text() for c in range(1, self.per_question.columnCount())
+            if self.per_question.horizontalHeaderItem(c)])
+
+    # -- choices --------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Models, adapters, libraries, jobs and runs, read again from the engine."""
+        self.ctx.runner.run(self._read_choices, key="compare:choices", on_done=while_alive(self, "_fill_choices"))
+
+    def _read_choices(self) -> dict:
+        engine = self.ctx.engine
+        models = engine.models.list()
+        return {"models": [m.name for m in models if m.kind == "model"] or [engine.models.default().name],
+                "adapters": [(m.name, m.base_model) for m in models if m.kind == "adapter"],
+                "libraries": [lib.name for lib in engine.libraries()],
+                "jobs": [j.name for j in engine.finetune.list() if j.adapter],
+                "runs": engine.compare_runs()}
+
+    def _fill_choices(self, found: dict) -> None:
+        for box, items in ((self.base_box, found["models"]), (self.job_box, found["jobs"]),
+                           (self.draft_library, found["libraries"])):
+            current = box.currentText()
+            box.clear()
+            box.addItems(items)
+            if current in items:
+                box.setCurrentText(current)
+        self.adapter_box.clear()
+        self.adapter_box.addItem(self.tr("— none —"), NO_ADAPTER)
+        for name, base in found["adapters"]:
+            self.adapter_box.addItem(f"{name} ({base})", name)
+        self.libraries_list.clear()
+        for name in found["libraries"]:
+            item = QListWidgetItem(name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.libraries_list.addItem(item)
+        self._fill_runs(found["runs"])
+
+    def _fill_runs(self, runs) -> None:
+        self.runs.blockSignals(True)
+        self.runs.clear()
+        for r in runs:
+            item = QListWidgetItem(f"{r.id}  {r.name}  ({r.status}, {r.answers}/{r.questions * len(r.arms)})")
+            item.setData(Qt.ItemDataRole.UserRole, r.id)
+            self.runs.addItem(item)
+        self.runs.blockSignals(False)
+
+    def chosen_libraries(self) -> list[str]:
+        return [self.libraries_list.item(i).text() for i in range(self.libraries_list.count())
+                if self.libraries_list.item(i).checkState() == Qt.CheckState.Checked]
+
+    # -- question sets ---------------------------------------------------------------------
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Choose a question file"), "",
+                                              self.tr("Questions (*.jsonl *.csv *.tsv);;All files (*)"))
+        if path:
+            self.load_questions_file(path)
+
+    def load_questions_file(self, path: str) -> None:
+        self.ctx.runner.run(self.ctx.engine.compare_questions, path, key="compare:questions",
+                            on_done=while_alive(self, "set_questions"))
+
+    def load_job_questions(self) -> None:
+        if self.job_box.currentText():
+            self.ctx.runner.run(self.ctx.engine.compare_questions, None, self.job_box.currentText(),
+                                key="compare:questions", on_done=while_alive(self, "set_questions"))
+
+    def draft_questions(self) -> None:
+        library = self.draft_library.currentText()
+        if library:
+            self.progress_label.setText(self.tr("Drafting questions…"))
+            self.ctx.runner.run(self.ctx.engine.compare_questions, library=library, count=10,
+                                key="compare:questions", on_done=while_alive(self, "set_questions"),
+                                on_progress=while_alive(self, "_show_progress"))
+
+    def set_questions(self, qs) -> None:
+        """Show a question set in the table to review and edit; bad rows below it."""
+        self.questions_source = qs.source
+        self.questions.setRowCount(len(qs.questions))
+        for r, q in enumerate(qs.questions):
+            for c, text in enumerate((q.text, " | ".join(q.references), q.source or "")):
+                self.questions.setItem(r, c, QTableWidgetItem(text))
+        self.problems.setText("\n".join(self.tr("line {line}: {reason}").format(line=p.line, reason=p.reason)
+                                        for p in qs.problems[:20]))
+        self.progress_label.setText(self.tr("{n} questions").format(n=len(qs.questions)))
+
+    def edited_questions(self) -> list:
+        """The table as questions; rows without a question or a reference are left out."""
+        found = []
+        for r in range(self.questions.rowCount()):
+            cells = [(self.questions.item(r, c).text() if self.questions.item(r, c) else "") for c in range(3)]
+            refs = [x.strip() for x in cells[1].split("|") if x.strip()]
+            if cells[0].strip() and refs:
+                found.append(make_question(cells[0], refs, cells[2].strip() or None))
+        return found
+
+    # -- running -----------------------------------------------------------------------------
+    def start_run(self) -> None:
+        questions = self.edited_questions()
+        if not questions:
+            self.progress_label.setText(self.tr("Load or type some questions first."))
+            return
+        adapter = self.adapter_box.currentData() or None
+        choices = dict(base_model=self.base_box.currentText() or None, libraries=self.chosen_libraries(),
+                       adapter=adapter, max_tokens=self.max_tokens.value(), question_source=self.questions_source)
+        try:
+            run = self.ctx.engine.compare_create(questions, **choices)
+        except Exception as exc:  # refused before the run: say why
+            self.ctx.show_error(exc, self)
+            return
+        self.resume(run.id)
+
+    def resume(self, run_id: int) -> None:
+        self.run_id = run_id
+        self.run_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
+        self.task = self.ctx.runner.run(self.ctx.engine.compare_run, run_id, key="compare:run",
+                                        on_progress=while_alive(self, "_show_progress"),
+                                        on_done=while_alive(self, "_finished"),
+                                        on_error=while_alive(self, "_failed"))
+
+    def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel(drop=False)
+
+    def shutdown(self) -> None:
+        self.stop()
+
+    def _show_progress(self, p) -> None:
+        if p.total:
+            self.progress.setRange(0, int(p.total))
+            self.progress.setValue(int(p.done))
+        left = "" if p.eta_s is None else self.tr(", {s} s left").format(s=int(p.eta_s))
+        self.progress_label.setText(self.tr("{arm}: {done}/{total}{left}").format(
+            arm=p.phase, done=int(p.done), total=int(p.total or 0), left=left))
+
+    def _finished(self, run) -> None:
+        self.run_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+        self.task = None
+        self.progress_label.setText(self.tr("Finished.") if run.status == "done" else
+                                    self.tr("Stopped: finished answers are kept; run it again to continue."))
+        self.refresh()
+        self.show_run(run.id)
+        self.tabs.setCurrentIndex(1)
+
+    def _failed(self, exc) -> None:
+        self.run_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+        self.task = None
+        self.ctx.show_error(exc, self)
+
+    # -- results -------------------------------------------------------------------------------
+    def _run_chosen(self, item, _previous=None) -> None:
+        if item is not None:
+            self.show_run(item.data(Qt.ItemDataRole.UserRole))
+
+    def show_run(self, run_id: int) -> None:
+        self.run_id = run_id
+        engine = self.ctx.engine
+        self.ctx.runner.run(lambda: (engine.compare_summary(run_id), engine.compare_answers(run_id)),
+                            key="compare:show", on_done=while_alive(self, "_show_results"))
+
+    def _show_results(self, found) -> None:
+        summary, (questions, answers) = found
+        self.summary = summary
+        self.recommendation.setText(summary["recommendation"])
+        self.table.setRowCount(len(summary["arms"]))
+        for r, a in enumerate(summary["arms"]):
+            cells = (a["arm"], str(a["answered"]), f"{_pct(a['accuracy'])} [{_pct(a['ci'][0])}–{_pct(a['ci'][1])}]",
+                     _pct(a["known"]["accuracy"]) if a.get("known") else "–",
+                     _pct(a["new"]["accuracy"]) if a.get("new") else "–", _num(a["f1"]), _num(a["similarity"]),
+                     _pct(a["grounded"]), _num(a["ttft_s"]), _num(a["tokens_per_s"], "{:.1f}"))
+            for c, text in enumerate(cells):
+                self.table.setItem(r, c, QTableWidgetItem(text))
+        lines = [html.escape(f"{p['b']} − {p['a']}: {p['diff']:+.0%} [{p['ci'][0]:+.0%}, {p['ci'][1]:+.0%}], "
+                             f"p = {p['p']:.3g}: {p['verdict']}") for p in summary["pairs"]]
+        for f in summary["freshness"]:
+            lines.append(html.escape(self.tr("After a change: re-indexed in {s:.1f} s; retraining: {e}").format(
+                s=f["reindex_s"], e=f.get("retrain_estimate") or "–")))
+        self.details.setHtml("<br>".join(lines))
+        arms = [a["arm"] for a in summary["arms"]]
+        self.answers = {(a.key, a.arm): a for a in answers}
+        self.shown_questions = questions
+        self.per_question.setColumnCount(1 + len(arms))
+        self.per_question.setHorizontalHeaderLabels([self.tr("Question")] + arms)
+        self.per_question.setRowCount(len(questions))
+        for r, q in enumerate(questions):
+            self.per_question.setItem(r, 0, QTableWidgetItem(q.text))
+            for c, arm in enumerate(arms, 1):
+                a = self.answers.get((q.key, arm))
+                mark = "" if a is None else ("✔ " if a.scores.get("match") else "✘ ")
+                self.per_question.setItem(r, c, QTableWidgetItem(mark + (a.text if a else "")))
+
+    def show_question(self, row: int) -> None:
+        """Every arm's answer to one question, side by side, with scores and sources."""
+        if row < 0 or row >= len(getattr(self, "shown_questions", [])) or self.summary is None:
+            return
+        q = self.shown_questions[row]
+        parts = [f"<h3>{html.escape(q.text)}</h3><p>{html.escape(self.tr('Reference'))}: "
+                 f"{html.escape(' | '.join(q.references))}</p><table border='1' cellpadding='4'><tr>"]
+        for a in self.summary["arms"]:
+            parts.append(f"<th>{html.escape(a['arm'])}</th>")
+        parts.append("</tr><tr>")
+        for arm in (a["arm"] for a in self.summary["arms"]):
+            a = self.answers.get((q.key, arm))
+            if a is None:
+                parts.append("<td>–</td>")
+                continue
+            s = a.scores
+            cited = ", ".join(html.escape(x["path"]) for x in a.sources if x.get("cited"))
+            parts.append(f"<td valign='top'>{html.escape(a.text)}<br><small>"
+                         f"{self.tr('right') if s.get('match') else self.tr('wrong')}, F1 {s.get('f1', 0):.2f}"
+                         + (f", {self.tr('similarity')} {s['similarity']:.2f}" if "similarity" in s else "")
+                         + (f"<br>{self.tr('sources')}: {cited}" if cited else "") + "</small></td>")
+        parts.append("</tr></table>")
+        self.side_by_side.setHtml("".join(parts))
+
+    def export(self) -> None:
+        if self.run_id is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export the comparison"), "comparison.html",
+                                              self.tr("HTML report (*.html);;CSV table (*.csv)"))
+        if path:
+            self.ctx.runner.run(self.ctx.engine.compare_export, self.run_id, path, key="compare:export",
+                                on_done=lambda p: self.progress_label.setText(self.tr("Saved {path}").format(path=p)))

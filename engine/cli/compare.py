@@ -1,0 +1,182 @@
+"""`bunko compare`: run the comparison lab (base | rag | finetuned | both) on a question set,
+list and show runs, export them. The work is in engine.lab; this file translates."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from ..cancel import CancelToken
+from ..errors import BunkoError
+from ..timefmt import clock
+from ..lab.report import jsonable
+from .common import open_engine, print_json, print_table
+
+
+class _Progress:
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.last = 0.0
+
+    def __call__(self, p) -> None:
+        now = time.monotonic()
+        if self.quiet or (now - self.last < 0.5 and p.done != p.total):
+            return
+        self.last = now
+        mark = ""
+        if p.item is not None and hasattr(p.item, "scores"):
+            mark = "right" if p.item.scores.get("match") else "wrong"
+        print(f"{p.phase}: {int(p.done)}/{int(p.total or 0)} answers, {clock(p.eta_s)} left  {mark}",
+              file=sys.stderr, flush=True)
+
+
+def _pct(x) -> str:
+    return "-" if x is None or x != x else f"{x:.0%}"
+
+
+def _num(x, fmt="{:.2f}") -> str:
+    return "-" if x is None else fmt.format(x)
+
+
+def print_summary(s: dict) -> None:
+    run = s["run"]
+    print(f"Run {run['id']} {run['name']!r} ({run['status']}): {run['questions']} questions, base {run['base_model']}, "
+          f"libraries {', '.join(run['libraries']) or '-'}, adapter {run['adapter'] or '-'}")
+    rows = []
+    for a in s["arms"]:
+        rows.append((a["arm"], str(a["answered"]), f"{_pct(a['accuracy'])} [{_pct(a['ci'][0])}-{_pct(a['ci'][1])}]",
+                     _pct(a["known"]["accuracy"]) if a.get("known") else "-",
+                     _pct(a["new"]["accuracy"]) if a.get("new") else "-", _num(a["f1"]), _num(a["similarity"]),
+                     _pct(a["grounded"]), _num(a.get("judge")), _num(a["ttft_s"]), _num(a["tokens_per_s"], "{:.1f}"),
+                     _num(a["prompt_tokens"], "{:.0f}")))
+    print_table(("arm", "n", "accuracy [95% CI]", "known", "new", "F1", "similarity", "grounded", "judge",
+                 "TTFT s", "tok/s", "prompt tok"), rows)
+    for p in s["pairs"]:
+        print(f"{p['b']} - {p['a']}: {p['diff']:+.0%} [{p['ci'][0]:+.0%}, {p['ci'][1]:+.0%}], "
+              f"p={p['p']:.3g}: {p['verdict']}")
+    for f in s["freshness"]:
+        arms = ", ".join(f"{k} {_pct(v['accuracy'])}" for k, v in f["arms"].items())
+        print(f"freshness round {f['round']}: re-indexed in {f['reindex_s']:.2f} s; {arms}"
+              + (f"; retraining: {f['retrain_estimate']}" if f.get("retrain_estimate") else ""))
+    print(s["recommendation"])
+
+
+def cmd_run(args) -> int:
+    cancel = CancelToken()
+    with open_engine(args) as engine:
+        if args.resume is not None:
+            run = engine.compare_run_info(args.resume)
+        else:
+            if args.questions:
+                qs = engine.compare_questions(path=args.questions)
+            elif args.job:
+                qs = engine.compare_questions(job=args.job)
+            elif args.draft_from:
+                qs = engine.compare_questions(library=args.draft_from, count=args.count)
+            else:
+                raise BunkoError("Give --questions FILE, --job JOB or --draft-from LIBRARY.")
+            for problem in qs.problems:
+                print(f"skipped line {problem.line}: {problem.reason}", file=sys.stderr)
+            questions = qs.questions[: args.limit] if args.limit else qs.questions
+            run = engine.compare_create(questions, base_model=args.base, libraries=args.library or (),
+                                        adapter=args.adapter, job=args.job, other_models=args.model or (),
+                                        arms=args.arms.split(",") if args.arms else None,
+                                        max_tokens=args.max_tokens, k=args.k, judge=args.judge, name=args.name,
+                                        question_source=qs.source)
+            print(f"Run {run.id} ({run.name}): {run.questions} questions x {len(run.arms)} arms "
+                  f"({', '.join(a.name for a in run.arms)})", file=sys.stderr)
+        try:
+            run = engine.compare_run(run.id, _Progress(args.json), cancel)
+        except KeyboardInterrupt:
+            cancel.cancel()
+            print(f"\nInterrupted. Finished answers are kept; continue with: bunko compare run --resume {run.id}",
+                  file=sys.stderr)
+            return 130
+        summary = engine.compare_summary(run.id)
+    if args.json:
+        print_json(jsonable(summary))
+    else:
+        print_summary(summary)
+    return 0
+
+
+def cmd_list(args) -> int:
+    with open_engine(args) as engine:
+        runs = engine.compare_runs()
+    if args.json:
+        print_json([{"id": r.id, "name": r.name, "status": r.status, "questions": r.questions, "answers": r.answers,
+                     "arms": [a.name for a in r.arms], "created_at": r.created_at} for r in runs])
+        return 0
+    if not runs:
+        print("No comparison runs yet: bunko compare run --questions FILE ...")
+        return 0
+    print_table(("id", "name", "status", "questions", "answers", "arms", "created"),
+                [(str(r.id), r.name, r.status, str(r.questions), f"{r.answers}/{r.questions * len(r.arms)}",
+                  ",".join(a.name for a in r.arms), str(r.created_at)[:16]) for r in runs])
+    return 0
+
+
+def cmd_show(args) -> int:
+    with open_engine(args) as engine:
+        summary = engine.compare_summary(args.run)
+        questions, answers = engine.compare_answers(args.run) if args.answers else ([], [])
+    if args.json:
+        print_json(jsonable(summary))
+        return 0
+    print_summary(summary)
+    by = {}
+    for a in answers:
+        by.setdefault(a.key, []).append(a)
+    for q in questions:
+        print(f"\nQ: {q.text}  (reference: {' | '.join(q.references)})")
+        for a in by.get(q.key, []):
+            print(f"  [{a.arm}] {'right' if a.scores.get('match') else 'wrong'}: {a.text[:200]}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    with open_engine(args) as engine:
+        path = engine.compare_export(args.run, args.output)
+    print(f"Wrote {path}")
+    return 0
+
+
+def add_compare_parser(sub) -> None:
+    p = sub.add_parser("compare", help="RAG, fine-tuning or both, measured on your own questions")
+    csub = p.add_subparsers(dest="compare_command", metavar="ACTION", required=True)
+
+    r = csub.add_parser("run", help="answer a question set in every arm and print the table")
+    r.add_argument("--questions", type=Path, help="JSONL/CSV: question, answer(s), optional source")
+    r.add_argument("--job", help="a fine-tune job: its held-out questions, its adapter and base model")
+    r.add_argument("--draft-from", metavar="LIBRARY", help="draft questions from a library with the local model")
+    r.add_argument("--count", type=int, default=20, help="questions to draft (with --draft-from)")
+    r.add_argument("--limit", type=int, help="use only the first N questions")
+    r.add_argument("--base", help="base model (default: the job's, else the default model)")
+    r.add_argument("--library", action="append", help="library for the RAG arms (repeatable)")
+    r.add_argument("--adapter", help="LoRA adapter for the fine-tuned arms")
+    r.add_argument("--model", action="append", help="another local model as an extra arm (repeatable)")
+    r.add_argument("--arms", help="only these arms, comma-separated (base,rag,finetuned,both)")
+    r.add_argument("--judge", help="a local model that grades each answer against the reference")
+    r.add_argument("--max-tokens", type=int, default=64, help="answer length limit (default 64)")
+    r.add_argument("-k", type=int, default=4, help="passages for the RAG arms (default 4)")
+    r.add_argument("--name", help="a name for the run")
+    r.add_argument("--resume", metavar="RUN", help="continue a stopped or crashed run")
+    r.add_argument("--json", action="store_true", help="print the summary as JSON")
+    r.set_defaults(func=cmd_run)
+
+    s = csub.add_parser("list", help="comparison runs with their state")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_list)
+
+    s = csub.add_parser("show", help="the table of a run: accuracy, intervals, speed, tests, recommendation")
+    s.add_argument("run")
+    s.add_argument("--answers", action="store_true", help="also every question with each arm's answer")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_show)
+
+    s = csub.add_parser("export", help="write a run as a self-contained HTML report or a CSV")
+    s.add_argument("run")
+    s.add_argument("-o", "--output", type=Path, required=True, help="report.html or answers.csv")
+    s.set_defaults(func=cmd_export)
+

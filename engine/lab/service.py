@@ -1,0 +1,165 @@
+"""The comparison lab as the engine offers it: question sets, runs, freshness, reports.
+
+It is given the engine's parts (the store, answering, models, jobs, libraries, indexing,
+the embedder) so that it depends on no facade above it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..cancel import CancelToken
+from ..errors import CompareError
+from ..types import Progress
+from . import questions as qmod
+from . import report
+from .runs import Lab, RunConfig, RunInfo, check_choices
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Parts:
+    store: object
+    stream: Callable            # Chat.stream
+    models: object              # ModelRegistry
+    jobs: Callable              # () -> Jobs
+    library: Callable           # name -> Library
+    index: Callable             # name -> IndexResult
+    embed: Callable             # texts -> normalised vectors
+    judge_probs: Callable | None = None
+
+
+class Comparisons:
+    def __init__(self, parts: Parts) -> None:
+        self.parts = parts
+        self.lab = Lab(parts.store, parts.stream, parts.embed, parts.judge_probs)
+
+    # -- question sets -----------------------------------------------------------
+    def read_questions(self, path: str | Path) -> qmod.QuestionSet:
+        return qmod.read_file(path)
+
+    def questions(self, path: str | Path | None = None, job: str | int | None = None,
+                  drafted: Callable[[], object] | None = None) -> qmod.QuestionSet:
+        """From a JSONL/CSV file, a fine-tune job's held-out split, or pairs `drafted()` returns."""
+        if path is not None:
+            return self.read_questions(path)
+        if job is not None:
+            return self.job_questions(job)
+        if drafted is not None:
+            return qmod.from_dataset(drafted())
+        raise CompareError("Choose a question file, a fine-tune job or a library to draft questions from.")
+
+    def answers(self, run: int | str) -> tuple[list, list]:
+        """(questions, answers) of round 0, for the per-question view."""
+        info = self.lab.get(run)
+        return self.lab.questions(info.id), self.lab.answers(info.id, 0)
+
+    def job_questions(self, job: str | int, limit: int = 200) -> qmod.QuestionSet:
+        return qmod.from_job(self.parts.jobs().get(job).local_dir, limit)
+
+    # -- runs -------------------------------------------------------------------
+    def create(self, questions: list[qmod.Question], base_model: str | None = None, libraries=(),
+               adapter: str | None = None, job: str | int | None = None, other_models=(), arms=None,
+               max_tokens: int = 64, k: int = 4, judge: str | None = None, name: str | None = None,
+               question_source: str = "") -> RunInfo:
+        """A new run, checked before anything is answered."""
+        models = self.parts.models
+        job_info = None
+        if job is not None:
+            job_info = self.parts.jobs().get(job)
+            if not job_info.adapter:
+                raise CompareError(f"The fine-tune job {job_info.name} has no adapter yet ({job_info.status}).")
+            adapter = adapter or job_info.adapter
+            base_model = base_model or job_info.base_model
+        if base_model is None and adapter:
+            base_model = models.get(adapter).base_model
+        base_model = base_model or models.default().name
+        libs = tuple(self.parts.library(n).name for n in libraries)
+        config = RunConfig(base_model, libs, adapter, job_info.name if job_info else None, tuple(other_models),
+                           tuple(arms) if arms else None, max_tokens, k, judge, True, question_source)
+        check_choices(config, models, self.parts.library)
+        return self.lab.create(name or f"compare {len(self.lab.list()) + 1}", config, questions,
+                               self._prep(config, job_info))
+
+    def _prep(self, config: RunConfig, job) -> dict:
+        """What each technique cost before the first answer."""
+        prep: dict = {}
+        for name in config.libraries:
+            lib = self.parts.library(name)
+            prep[f"RAG index {lib.name}"] = {"documents": lib.documents, "chunks": lib.chunks,
+                                             "document bytes": lib.bytes,
+                                             "indexed": str(lib.indexed_at)[:19] if lib.indexed_at else None}
+        if config.adapter:
+            info = self.parts.models.get(config.adapter)
+            entry = {"adapter bytes": info.size}
+            training = info.training or {}
+            if job is not None:
+                entry.update({"job": job.name, "steps": job.step, "train seconds": job.result.get("seconds"),
+                              "backend": job.result.get("backend"), "host": job.host.label if hasattr(job.host, "label")
+                              else job.host.kind, "final loss": job.result.get("final_loss")})
+            elif training:
+                entry.update({k: training[k] for k in ("steps", "seconds") if k in training})
+            prep[f"fine-tune {config.adapter}"] = entry
+        return prep
+
+    def run(self, run: int | str, progress: Callable[[Progress], None] | None = None,
+            cancel: CancelToken | None = None) -> RunInfo:
+        return self.lab.run(run, progress, cancel)
+
+    def refresh(self, run: int | str, changed: list[qmod.Question],
+                progress: Callable[[Progress], None] | None = None, cancel: CancelToken | None = None) -> dict:
+        """Freshness: re-index, ask `changed` again everywhere, and the adapter's retraining estimate."""
+        info = self.lab.get(run)
+        return self.lab.refresh(info.id, lambda name: self.parts.index(name), changed,
+                                lambda: self._retrain_estimate(info, changed), progress, cancel)
+
+    def _retrain_estimate(self, run: RunInfo, changed: list[qmod.Question]) -> str | None:
+        """The wizard's estimate for training the adapter again with the changed facts added."""
+        if not run.config.adapter:
+            return None
+        from ..finetune.dataset import read_file
+        from ..finetune.presets import TrainSettings, estimate_for_model
+
+        examples = [{"messages": [{"role": "user", "content": q.text},
+                                  {"role": "assistant", "content": q.references[0]}]} for q in changed]
+        settings, gpu = TrainSettings(), False
+        if run.config.job:
+            job = self.parts.jobs().get(run.config.job)
+            settings = job.settings
+            gpu = bool(job.result.get("backend") == "unsloth")
+            train = Path(job.local_dir) / "train.jsonl"
+            if train.is_file():
+                examples += read_file(train).examples
+        est = estimate_for_model(self.parts.models.get(run.config.base_model).path, examples, settings, gpu)
+        return est.text()
+
+    # -- reading results ----------------------------------------------------------
+    def summary(self, run: int | str) -> dict:
+        info = self.lab.get(run)
+        return report.summary(info, self.lab.questions(info.id), self.lab.answers(info.id), self._later(info))
+
+    def _later(self, info: RunInfo) -> dict:
+        """The questions asked again in each freshness round."""
+        return {r["round"]: self.lab.questions(info.id, r["round"]) for r in info.rounds}
+
+    def export(self, run: int | str, path: str | Path) -> Path:
+        """.html: the self-contained report; .csv: one row per question and arm (every round)."""
+        info = self.lab.get(run)
+        path = Path(path).expanduser()
+        qs = self.lab.questions(info.id)
+        answers = self.lab.answers(info.id)
+        if path.suffix.lower() == ".csv":
+            known = {a.key for a in answers if a.round == 0 and a.arm == "base" and a.scores.get("match")}
+            rounds = {0: qs, **self._later(info)}
+            text = report.to_csv(rounds, answers, known)
+            path.write_text(text, encoding="utf-8-sig")  # with a BOM, Excel reads Japanese right
+        elif path.suffix.lower() in (".html", ".htm"):
+            path.write_text(report.to_html(report.summary(info, qs, answers, self._later(info)), qs, answers),
+                            encoding="utf-8")
+        else:
+            raise CompareError(f"{path.name}: export to a .html or a .csv file.")
+        return path
