@@ -83,9 +83,10 @@ class Progress:
         return min(1.0, self.done / self.total) if self.total else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class IndexProgress(Progress):
-    """Indexing's progress (phase: scanning | indexing | finishing | done); `done`/`total` count bytes."""
+    """Indexing's progress (phase: scanning | indexing | finishing | done | keywords); `done`/`total`
+    count bytes (chunks while the keyword index is rebuilt). Every field by name: many are numbers."""
     library: str
     files_total: int = 0  # files that need work this run
     files_done: int = 0

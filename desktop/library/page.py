@@ -356,7 +356,7 @@ class LibrariesPage(DropPaths, QWidget):
 
     def _ended(self, name: str, complete: bool) -> None:
         """Tell the status bar the run is over ("done", or None when it did not finish), show the new counts."""
-        last = self._last if self._last is not None and self._last.library == name else IndexProgress(name, phase="done")
+        last = self._last if self._last is not None and self._last.library == name else IndexProgress(library=name, phase="done")
         self._last = None
         if self._shown:
             self.ctx.indexing.emit(dataclasses.replace(last, phase="done", eta_s=None, current=None) if complete

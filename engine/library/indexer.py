@@ -314,9 +314,10 @@ class IndexRun:
         if self.bytes_done and self.bytes_total > self.bytes_done:
             eta = elapsed * (self.bytes_total - self.bytes_done) / self.bytes_done
         self.progress(IndexProgress(
-            self.name, self.files_total, self.files_done, self.counts["failed"],
-            self.counts["chunks"], self.bytes_total, self.bytes_done, elapsed, rate, current,
-            phase=phase, done=self.bytes_done, total=self.bytes_total, unit="bytes", eta_s=eta,
+            library=self.name, phase=phase, files_total=self.files_total, files_done=self.files_done,
+            files_failed=self.counts["failed"], chunks_done=self.counts["chunks"], bytes_total=self.bytes_total,
+            bytes_done=self.bytes_done, elapsed_s=elapsed, chunks_per_s=rate, current=current,
+            done=self.bytes_done, total=self.bytes_total, unit="bytes", eta_s=eta,
         ))
 
     def run(self) -> IndexResult:

@@ -50,7 +50,7 @@ class Libraries:
 
         def report(p: Progress) -> None:
             if progress is not None:
-                progress(IndexProgress(library, "keywords", chunks_done=int(p.done), done=p.done,
+                progress(IndexProgress(library=library, phase="keywords", chunks_done=int(p.done), done=p.done,
                                        total=p.total, unit="chunks", rate=p.rate, eta_s=p.eta_s,
                                        message=p.message, chunks_per_s=p.rate or 0.0))
 

@@ -144,6 +144,7 @@ def _migrate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             f"(schema {version}; this version understands up to {SCHEMA_VERSION}). "
             "Update Bunko, or choose another database file."
         )
+    migrated = False
     while version < SCHEMA_VERSION:
         log.info("migrating %s from schema %d to %d", path, version, version + 1)
         con.execute("BEGIN TRANSACTION")
@@ -158,6 +159,13 @@ def _migrate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             con.execute("ROLLBACK")
             raise
         con.execute("COMMIT")
+        migrated = True
+    if migrated:
+        # Leave no schema change in the write-ahead log: DuckDB 1.5.5 cannot replay an
+        # ALTER TABLE on a table whose defaults call functions (current_timestamp) after a
+        # crash ("GetDefaultDatabase with no default database set"), so a killed first run
+        # would leave a database that cannot be opened.
+        con.execute("CHECKPOINT")
 
 
 def open_store(path: Path, read_only: bool = False) -> Store:

@@ -96,7 +96,7 @@ def test_status_bar_shows_model_and_indexing(window, ctx):
 
     ctx.model_state_changed.emit(State())
     assert "SmolLM2" in window.model_label.text() and "style" in window.model_label.text()
-    ctx.indexing.emit(IndexProgress("docs", phase="indexing", files_total=10, files_done=4))
+    ctx.indexing.emit(IndexProgress(library="docs", phase="indexing", files_total=10, files_done=4))
     assert window.index_label.isVisible() and "4/10" in window.index_label.text()
     ctx.status.emit("hello")
     assert window.statusBar().currentMessage() == "hello"
