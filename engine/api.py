@@ -21,7 +21,9 @@ from .paths import data_dir, default_db_path, log_dir
 from .timefmt import clock
 from .cancel import CancelToken
 from .errors import BunkoError, EmbedderMismatchError, LibraryNotFoundError
-from .indexer import delete_library_rows, index_library
+from .index_rows import delete_library_rows
+from .ingest.scan import display_path, system_folder
+from .indexer import index_library
 from .store import Store, open_store
 from .types import (Answer, AnswerEvent, DocumentInfo, GenerationSettings, IndexProgress, IndexResult, Library,
                     LoadSettings, SearchHit, Source)
@@ -166,8 +168,17 @@ class Engine:
     def add_library(self, folder: Path | str, name: str | None = None) -> Library:
         """Register a folder (indexing is a separate step). Adding it twice returns the first."""
         root = Path(folder).expanduser().resolve()
+        shown = display_path(str(root))
         if not root.is_dir():
-            raise BunkoError(f"The folder {root} does not exist or is not a folder.")
+            raise BunkoError(f"The folder {shown} does not exist or is not a folder.")
+        top = system_folder(str(root))
+        if top is not None:
+            raise BunkoError(f"{shown} is inside {top}, which holds the system's processes and devices, "
+                             "not documents; choose a folder of documents.")
+        if shown != str(root):
+            raise BunkoError(f"The folder path {shown} is not valid UTF-8 (the marks stand for bytes that "
+                             "are not); rename the folder, then add it. Files with such names inside a "
+                             "library are fine.")
         for lib in self.libraries():
             if lib.root == str(root):
                 return lib

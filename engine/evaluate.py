@@ -28,7 +28,7 @@ import numpy as np
 
 from . import keyword, paths, retrieve
 from .errors import BunkoError, DatasetError
-from .indexer import insert_chunks
+from .index_rows import insert_chunks
 from .store import open_store
 from .timefmt import clock
 from .vectors import VectorIndex

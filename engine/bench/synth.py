@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import keyword, paths
-from ..indexer import insert_chunks
+from ..index_rows import insert_chunks
 from ..store import open_store
 from ..store.schema import SCHEMA_VERSION
 from . import common

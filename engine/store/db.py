@@ -143,6 +143,7 @@ def _migrate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             f"(schema {version}; this version understands up to {SCHEMA_VERSION}). "
             "Update Bunko, or choose another database file."
         )
+    migrated = version < SCHEMA_VERSION
     while version < SCHEMA_VERSION:
         log.info("migrating %s from schema %d to %d", path, version, version + 1)
         con.execute("BEGIN TRANSACTION")
@@ -157,6 +158,11 @@ def _migrate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             con.execute("ROLLBACK")
             raise
         con.execute("COMMIT")
+    if migrated:
+        # Into the file now: DuckDB 1.5 cannot replay an ALTER TABLE of `documents` (its
+        # DEFAULT current_timestamp) from the WAL, so a kill before the next automatic
+        # checkpoint would leave a database that no longer opens.
+        con.execute("CHECKPOINT")
 
 
 def open_store(path: Path, read_only: bool = False) -> Store:

@@ -7,7 +7,7 @@ rather than guessed at.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Version 0 -> 1: the knowledge engine's tables.
 # Large tables carry no PRIMARY KEY: DuckDB keeps such indexes in memory and
@@ -179,4 +179,11 @@ _V5 = [
     "CREATE TABLE job_events (job_id INTEGER NOT NULL, seq INTEGER NOT NULL, event VARCHAR NOT NULL)",
 ]
 
-MIGRATIONS: dict[int, list[str]] = {0: _V1, 1: _V2, 2: _V3, 3: _V4, 4: _V5}
+# Version 5 -> 6: file names that are not valid UTF-8 (Shift_JIS names unpacked from a
+# zip made on Japanese Windows). `path` holds a display form with U+FFFD for each bad
+# byte, and `path_raw` the name's own bytes, which identify the file; NULL for the rest.
+_V6 = [
+    "ALTER TABLE documents ADD COLUMN path_raw BLOB",
+]
+
+MIGRATIONS: dict[int, list[str]] = {0: _V1, 1: _V2, 2: _V3, 3: _V4, 4: _V5, 5: _V6}

@@ -430,7 +430,7 @@ The details are in the log: {log}</source>
 <context>
     <name>ExamplesModel</name>
     <message>
-        <location filename="../../desktop/finetune/examples_model.py" line="+73"/>
+        <location filename="../../desktop/finetune/examples_model.py" line="+63"/>
         <source>Question</source>
         <translation>質問</translation>
     </message>
@@ -719,12 +719,12 @@ Passphrase:</source>
     <message>
         <location filename="../../desktop/library/progress.py" line="+42"/>
         <location line="+39"/>
-        <location line="+27"/>
+        <location line="+29"/>
         <source>Pause</source>
         <translation>一時停止</translation>
     </message>
     <message>
-        <location line="-64"/>
+        <location line="-66"/>
         <source>Cancel</source>
         <translation>キャンセル</translation>
     </message>
@@ -763,6 +763,11 @@ Passphrase:</source>
         <location line="+2"/>
         <source>Finishing…</source>
         <translation>仕上げ処理中…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Estimating time left…</source>
+        <translation>残り時間を見積もっています…</translation>
     </message>
     <message>
         <location line="+2"/>
@@ -1036,12 +1041,12 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>ライブラリ {name} を削除しました。フォルダーはそのままです。</translation>
     </message>
     <message>
-        <location line="+37"/>
-        <source>{name} is indexed: {added} added, {updated} updated, {removed} removed, {failed} failed.</source>
-        <translation>{name} のインデックス作成が完了しました: 追加 {added} 件、更新 {updated} 件、削除 {removed} 件、失敗 {failed} 件。</translation>
+        <location line="+38"/>
+        <source>{name} is indexed: {added} added, {updated} updated, {removed} removed, {skipped} skipped, {failed} failed.</source>
+        <translation>{name} のインデックス作成が完了しました: 追加 {added} 件、更新 {updated} 件、削除 {removed} 件、スキップ {skipped} 件、失敗 {failed} 件。</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <source>Indexing {name} stopped.</source>
         <translation>{name} のインデックス作成を停止しました。</translation>
     </message>
@@ -2008,9 +2013,9 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>{name} にスキップ・失敗したファイルはありません。</translation>
     </message>
     <message>
-        <location line="+2"/>
-        <source>Skipped and failed files in {name}: {n}</source>
-        <translation>{name} でスキップ・失敗したファイル: {n} 件</translation>
+        <location line="+3"/>
+        <source>Files not indexed in {name}: {skipped} skipped, {failed} failed</source>
+        <translation>{name} でインデックスされなかったファイル: スキップ {skipped} 件、失敗 {failed} 件</translation>
     </message>
 </context>
 <context>
