@@ -2,11 +2,12 @@
 
 A run has three stages that overlap: a reader thread reads, hashes, parses
 and chunks files; the calling thread embeds chunks in pools sorted by length;
-a writer thread stores finished documents. A document's old rows, new rows
-and its `documents` row change in one transaction, and transactions are
-committed every `COMMIT_SECONDS`, so a killed run loses at most that much work
-and never leaves a half-written or duplicated document: the next run sees the
-file's size and mtime differ from what is stored and does it again.
+a writer thread stores finished documents (see index_writer.py). A document's
+old rows, new rows and its `documents` row change in one transaction, and
+transactions are committed every `COMMIT_SECONDS`, so a killed run loses at
+most that much work and never leaves a half-written or duplicated document:
+the next run sees the file's size and mtime differ from what is stored and
+does it again.
 
 Bad input is data, not a crash: whatever goes wrong with one file (a parser's
 surprise, a file over its time or memory budget, a row the database refuses)
@@ -23,21 +24,20 @@ import os
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
 
 import numpy as np
 
-from . import keyword
 from .cancel import CancelToken
 from .errors import BunkoError, Cancelled, ParseError, SkipFile
-from .index_rows import delete_documents, insert_chunks
+from .index_rows import delete_documents
+from .index_writer import CommitListener, Work, Writer
 from .ingest.budget import FileBudget, Watchdog, file_budget
-from .ingest.chunk import Chunk, chunk_sections
+from .ingest.chunk import chunk_sections
 from .ingest.normalize import valid_text
 from .ingest.parsers import parse_file, read_bytes
-from .ingest.scan import MAX_FILE_BYTES, Found, display_path, inside, raw_path, scan, stored_rel
+from .ingest.scan import MAX_FILE_BYTES, Found, display_path, inside, scan, stored_rel
 from .store import Store
 from .types import IndexProgress, IndexResult
 
@@ -45,9 +45,7 @@ log = logging.getLogger(__name__)
 
 POOL_CHUNKS = 128  # chunks taken from the pool at a time: enough to sort by length
 EMBED_GROUP = 16  # chunks per embedder call: a cancel waits for at most one call
-COMMIT_SECONDS = 2.0
 QUEUE_DOCS = 64
-POSTINGS_CHUNKS = 2048  # chunks whose keyword postings are built and inserted at a time
 # Chunk text read but not yet embedded. Past this the reader waits, so big files
 # read ahead of a slow embedder cannot fill the memory.
 PENDING_CHARS = 32_000_000
@@ -66,51 +64,8 @@ class Embedder(Protocol):
     def embed_passages(self, texts: list[str], batch_size: int = 32) -> np.ndarray: ...
 
 
-# Called after each commit with (added ids, their library ids, vectors, removed ids).
-CommitListener = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
-
-
-@dataclass
-class _Work:
-    """One file on its way through the stages."""
-
-    found: Found
-    old_id: int | None  # the row this replaces
-    hash: str = ""
-    kind: str | None = None
-    title: str | None = None
-    encoding: str | None = None
-    chunks: list[Chunk] = field(default_factory=list)
-    vectors: np.ndarray | None = None
-    filled: int = 0
-    error: str | None = None
-    status: str = "indexed"
-    rename_of: int | None = None  # an existing document with the same bytes
-    chars: int = 0  # chunk text held, for the reader's memory bound
-
-    def fail(self, reason: str) -> None:
-        self.status, self.error, self.chunks, self.vectors = "error", reason, [], None
-
-
 def file_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
-class _Ids:
-    """Fresh row ids; the one writer per database makes a counter enough."""
-
-    def __init__(self, cur) -> None:
-        self.doc = cur.execute("SELECT coalesce(max(id), 0) FROM documents").fetchone()[0]
-        self.chunk = cur.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()[0]
-
-    def next_doc(self) -> int:
-        self.doc += 1
-        return self.doc
-
-    def next_chunks(self, n: int) -> np.ndarray:
-        ids = np.arange(self.chunk + 1, self.chunk + 1 + n, dtype=np.int64)
-        self.chunk += n
-        return ids
 
 
 class IndexRun:
@@ -141,8 +96,6 @@ class IndexRun:
         self.result = IndexResult(name)
         self.counts = {"added": 0, "updated": 0, "renamed": 0, "removed": 0, "unchanged": 0,
                        "skipped": 0, "failed": 0, "chunks": 0}
-        self.errors: list[tuple[str, str]] = []  # failed files, (path, reason)
-        self.skips: list[tuple[str, str]] = []  # skipped files, (path, reason)
         self.started = time.monotonic()
         self.embed_started: float | None = None  # when the first file reached the embedder
         self.embed_seconds = 0.0
@@ -151,14 +104,13 @@ class IndexRun:
         self.files_done = 0
         self.bytes_done = 0
         self.bytes_partial = 0.0  # the embedded share of files still being embedded
-        self.avgdl: float | None = None  # BM25's average chunk length, fixed by the first batch ever
         self._last_report = 0.0
-        self._writer_error: BaseException | None = None
+        self.writer = Writer(store, library_id, embedder.dim, listener, self.counts, None, cancel)
         self._pending_chars = 0  # chunk text read and not yet embedded
         self._room = threading.Condition()
 
     # -- planning ---------------------------------------------------------
-    def plan(self) -> tuple[list[_Work], list[Found], dict[str, tuple], set[str]]:
+    def plan(self) -> tuple[list[Work], list[Found], dict[str, tuple], set[str]]:
         cur = self.store.cursor()
         known = {
             stored_rel(row[0], row[1]): row[2:]
@@ -168,9 +120,9 @@ class IndexRun:
             ).fetchall()
         }
         row = cur.execute("SELECT value FROM meta WHERE key = 'kw_avgdl'").fetchone()
-        self.avgdl = float(row[0]) if row else None
+        self.writer.avgdl = float(row[0]) if row else None
         cur.close()
-        todo: list[_Work] = []
+        todo: list[Work] = []
         skips: list[Found] = []
         seen: set[str] = set()
         for found in scan(self.root):
@@ -181,15 +133,16 @@ class IndexRun:
                 if old is None or old[4] != "skipped" or old[5] != valid_text(found.skip):
                     skips.append(found)
                 continue
-            if old is not None and old[1] == found.size and old[2] == found.mtime and old[4] != "skipped":
+            if (old is not None and old[1] == found.size and old[2] == found.mtime
+                    and old[4] not in ("skipped", "partial")):  # 'partial': a killed run's large document
                 self.counts["unchanged"] += 1
                 continue
-            todo.append(_Work(found, old[0] if old else None))
+            todo.append(Work(found, old[0] if old else None))
         vanished = set(known) - seen
         return todo, skips, known, vanished
 
     # -- stage 1: read, parse, chunk -------------------------------------
-    def _prepare(self, work: _Work, by_hash: dict[str, int], old_hashes: dict[int, str],
+    def _prepare(self, work: Work, by_hash: dict[str, int], old_hashes: dict[int, str],
                  watchdog: Watchdog) -> None:
         path = self.root / work.found.rel
         budget = FileBudget(work.found.size, self.cancel)
@@ -229,7 +182,7 @@ class IndexRun:
             log.exception("unexpected failure on %s", path)
             work.fail(f"unexpected error ({type(exc).__name__}: {exc})")
 
-    def _reader(self, todo: list[_Work], out: queue.Queue, by_hash: dict[str, int], old_hashes: dict[int, str]) -> None:
+    def _reader(self, todo: list[Work], out: queue.Queue, by_hash: dict[str, int], old_hashes: dict[int, str]) -> None:
         watchdog = Watchdog()
         try:
             for work in todo:
@@ -251,135 +204,10 @@ class IndexRun:
             watchdog.close()
             out.put(None)
 
-    def _embedded(self, work: _Work) -> None:
+    def _embedded(self, work: Work) -> None:
         with self._room:
             self._pending_chars -= work.chars
             self._room.notify_all()
-
-    # -- stage 3: write ----------------------------------------------------
-    def _writer(self, inbox: queue.Queue) -> None:
-        ids = _Ids(self.store.cursor())
-        batch: list[_Work] = []
-        deadline = time.monotonic() + COMMIT_SECONDS
-        ended = False
-        try:
-            while True:
-                timeout = max(0.0, deadline - time.monotonic())
-                try:
-                    item = inbox.get(timeout=timeout)
-                except queue.Empty:
-                    item = "flush"
-                if item is None:
-                    ended = True
-                    break
-                if item != "flush":
-                    batch.append(item)
-                if batch and (item == "flush" or time.monotonic() >= deadline):
-                    self._commit_safely(batch, ids)
-                    batch = []
-                    self._maybe_compact()  # a long first run must not grow one huge tail
-                    deadline = time.monotonic() + COMMIT_SECONDS
-                elif not batch:
-                    deadline = time.monotonic() + COMMIT_SECONDS
-            if batch:
-                self._commit_safely(batch, ids)
-        except BaseException as exc:  # surfaced by the main thread
-            self._writer_error = exc
-            log.exception("writing to the database failed")
-            while not ended and inbox.get() is not None:  # let the producer finish
-                pass
-
-    def _commit_safely(self, batch: list[_Work], ids: _Ids) -> None:
-        """Commit `batch`; if the database refuses it, each document alone, and one it
-        still refuses is recorded as failed with the reason."""
-        try:
-            self._commit(batch, ids)
-            return
-        except Exception:  # noqa: BLE001 - a retry one by one finds the document at fault
-            if len(batch) == 1 and batch[0].status == "error":
-                raise  # even the failure could not be written: the database itself is at fault
-            log.warning("committing %d documents failed; retrying one at a time", len(batch), exc_info=True)
-        for work in batch:
-            try:
-                self._commit([work], ids)
-            except Exception as exc:  # noqa: BLE001
-                log.exception("storing %s failed", work.found.rel)
-                work.fail(f"the file could not be stored ({type(exc).__name__}: {exc})")
-                self._commit([work], ids)
-
-    def _commit(self, batch: list[_Work], ids: _Ids) -> None:
-        lib = self.library_id
-        doc_rows, chunk_rows, removed_docs = [], [], []
-        new_ids, new_vecs, texts = [], [], []
-        renames = []
-        counts = dict.fromkeys(self.counts, 0)
-        listed: dict[str, list] = {"error": [], "skipped": []}
-        first_doc, first_chunk = ids.doc, ids.chunk
-        for work in batch:
-            f = work.found
-            path, raw = display_path(f.rel), raw_path(f.rel)
-            if work.status == "touched":
-                renames.append((work.old_id, path, raw, f.size, f.mtime))
-                counts["unchanged"] += 1
-                continue
-            if work.status == "renamed":
-                renames.append((work.rename_of, path, raw, f.size, f.mtime))
-                counts["renamed"] += 1
-                continue
-            if work.old_id is not None:
-                removed_docs.append(work.old_id)
-            doc_id = ids.next_doc()
-            n = len(work.chunks) if work.status == "indexed" else 0
-            reason = valid_text(work.error) if work.error else None
-            doc_rows.append((doc_id, lib, path, raw, f.size, f.mtime, work.hash, work.kind, work.title,
-                             work.encoding, work.status, reason, n))
-            if work.status == "indexed":
-                cids = ids.next_chunks(n)
-                for cid, (ordinal, c) in zip(cids, enumerate(work.chunks)):
-                    chunk_rows.append((int(cid), doc_id, lib, ordinal, c.text, c.page, c.heading,
-                                       c.line_start, c.line_end, c.n_tokens))
-                    texts.append((int(cid), lib, f"{c.heading or ''}\n{c.text}"))
-                new_ids.append(cids)
-                new_vecs.append(work.vectors)
-                counts["updated" if work.old_id is not None else "added"] += 1
-                counts["chunks"] += n
-            else:
-                counts["failed" if work.status == "error" else "skipped"] += 1
-                listed[work.status].append((path, reason or ""))
-        added = np.concatenate(new_ids) if new_ids else np.empty(0, np.int64)
-        vecs = np.concatenate(new_vecs) if new_vecs else np.empty((0, self.embedder.dim), np.float32)
-        avgdl = self.avgdl
-        new_avgdl = avgdl is None and bool(texts)
-        if new_avgdl:
-            avgdl = keyword.mean_terms(t for _, _, t in texts)
-        try:
-            with self.store.transaction() as cur:
-                if new_avgdl:
-                    cur.execute("INSERT OR REPLACE INTO meta VALUES ('kw_avgdl', ?)", [str(avgdl)])
-                removed = delete_documents(cur, removed_docs)
-                for old_id, path, raw, size, mtime in renames:
-                    cur.execute("UPDATE documents SET path = ?, path_raw = ?, size = ?, mtime = ? WHERE id = ?",
-                                [path, raw, size, mtime, old_id])
-                if doc_rows:
-                    cur.executemany(
-                        "INSERT INTO documents (id, library_id, path, path_raw, size, mtime, hash, kind, title,"
-                        " encoding, status, reason, n_chunks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        doc_rows,
-                    )
-                insert_chunks(cur, chunk_rows, added, lib, vecs)
-                for start in range(0, len(texts), POSTINGS_CHUNKS):  # a slice at a time: one big file
-                    part = texts[start:start + POSTINGS_CHUNKS]      # has millions of postings
-                    keyword.add_postings(cur, keyword.postings_for(part, avgdl or keyword.AVGDL_DEFAULT))
-        except BaseException:
-            ids.doc, ids.chunk = first_doc, first_chunk  # nothing of the batch was stored
-            raise
-        self.avgdl = avgdl
-        for key, value in counts.items():
-            self.counts[key] += value
-        self.errors.extend(listed["error"])
-        self.skips.extend(listed["skipped"])
-        if self.listener is not None and (len(added) or len(removed)):
-            self.listener(added, np.full(len(added), lib, np.int32), vecs, removed)
 
     # -- the run -----------------------------------------------------------
     def report(self, phase: str, current: str | None = None, force: bool = False) -> None:
@@ -409,13 +237,13 @@ class IndexRun:
     def run(self) -> IndexResult:
         self.report("scanning", force=True)
         todo, skips, known, vanished = self.plan()
-        old_hashes = {row[0]: row[3] for row in known.values()}
+        old_hashes = {row[0]: row[3] for row in known.values() if row[4] != "partial"}  # a partial one is redone
         # Only files that vanished can be the source of a rename.
         by_hash = {known[p][3]: known[p][0] for p in vanished if known[p][4] == "indexed" and known[p][3]}
         renamed_from: set[int] = set()
         for found in skips:
             old = known.get(found.rel)
-            todo_skip = _Work(found, old[0] if old else None, status="skipped", error=found.skip)
+            todo_skip = Work(found, old[0] if old else None, status="skipped", error=found.skip)
             todo.append(todo_skip)
         self.files_total = len(todo)
         self.bytes_total = sum(w.found.size for w in todo if w.status == "indexed")
@@ -424,16 +252,16 @@ class IndexRun:
         to_write: queue.Queue = queue.Queue(maxsize=QUEUE_DOCS)
         reader = threading.Thread(target=self._reader, args=(todo, parsed, by_hash, old_hashes),
                                   name="bunko-index-reader", daemon=True)
-        writer = threading.Thread(target=self._writer, args=(to_write,), name="bunko-index-writer", daemon=True)
+        writer = threading.Thread(target=self.writer.run, args=(to_write,), name="bunko-index-writer", daemon=True)
         reader.start()
         writer.start()
-        pool: list[tuple[_Work, int]] = []
-        waiting: list[_Work] = []
+        pool: list[tuple[Work, int]] = []
+        waiting: list[Work] = []
         try:
             done_reading = False
             while not done_reading or pool:
-                if self._writer_error is not None:
-                    raise self._writer_error
+                if self.writer.error is not None:
+                    raise self.writer.error
                 if not done_reading and (len(pool) < POOL_CHUNKS or self.cancel.cancelled):
                     try:
                         work = parsed.get(timeout=0.2)  # a big file may take the reader a while
@@ -467,13 +295,13 @@ class IndexRun:
                 self.bytes_partial = sum(w.found.size * w.filled / len(w.chunks) for w in waiting)
                 self.report("indexing")
         finally:
-            if self.cancel.cancelled or self._writer_error is not None:
+            if self.cancel.cancelled or self.writer.error is not None:
                 pool.clear()
             to_write.put(None)
             writer.join()
             reader.join(timeout=5)
-        if self._writer_error is not None:
-            raise self._writer_error
+        if self.writer.error is not None:
+            raise self.writer.error
         cancelled = self.cancel.cancelled
         self.report("finishing", force=True)
         if not cancelled:
@@ -484,10 +312,10 @@ class IndexRun:
         return IndexResult(
             self.name, c["added"], c["updated"], c["renamed"], c["removed"], c["unchanged"],
             c["skipped"], c["failed"], c["chunks"], time.monotonic() - self.started,
-            self.embed_seconds, cancelled, self.errors, self.skips,
+            self.embed_seconds, cancelled, self.writer.errors, self.writer.skips,
         )
 
-    def _embed(self, take: list[tuple[_Work, int]]) -> None:
+    def _embed(self, take: list[tuple[Work, int]]) -> None:
         """Vectors for `take`, longest first, a few chunks per call so a cancel is quick."""
         take.sort(key=lambda item: item[0].chunks[item[1]].n_tokens, reverse=True)
         for start in range(0, len(take), EMBED_GROUP):
@@ -501,7 +329,7 @@ class IndexRun:
                 work.vectors[i] = vec
                 work.filled += 1
 
-    def _finished(self, work: _Work, to_write: queue.Queue) -> None:
+    def _finished(self, work: Work, to_write: queue.Queue) -> None:
         """Progress counts a file once its vectors exist, so time left follows the embedder."""
         self._embedded(work)
         self.files_done += 1
@@ -517,19 +345,7 @@ class IndexRun:
         if self.listener is not None and len(removed):
             self.listener(np.empty(0, np.int64), np.empty(0, np.int32),
                           np.empty((0, self.embedder.dim), np.float32), removed)
-        self._maybe_compact()
-
-    def _maybe_compact(self) -> None:
-        cur = self.store.cursor()
-        try:
-            if keyword.needs_compaction(cur):
-                log.info("compacting the keyword index")
-                with self.store.transaction() as tx:
-                    keyword.compact(tx)
-        finally:
-            cur.close()
-
-
+        self.writer.maybe_compact()
 
 
 def index_library(

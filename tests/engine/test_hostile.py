@@ -101,20 +101,20 @@ def test_library_folder_named_in_bytes_that_are_not_utf8_is_refused_clearly(tmp_
 
 
 def test_one_document_the_database_refuses_does_not_stop_the_others(tmp_path: Path, monkeypatch) -> None:
-    from engine import indexer
+    from engine import index_writer
 
     root = tmp_path / "docs"
     root.mkdir()
     for i in range(5):
         (root / f"note{i}.txt").write_text(f"Note number {i} about the budget.", encoding="utf-8")
-    real = indexer.insert_chunks
+    real = index_writer.insert_chunks
 
     def picky(cur, rows, ids, lib, vecs):
         if any("number 3" in r[4] for r in rows):
             raise RuntimeError("Unable to cast Python instance of type str to C++ type")
         real(cur, rows, ids, lib, vecs)
 
-    monkeypatch.setattr(indexer, "insert_chunks", picky)
+    monkeypatch.setattr(index_writer, "insert_chunks", picky)
     with stub_engine(tmp_path) as engine:
         lib = engine.add_library(root)
         result = engine.index(lib.name)
@@ -453,3 +453,48 @@ def test_failed_and_skipped_files_are_counted_and_labelled_apart(tmp_path: Path,
     assert "0 unchanged" not in out and "1 skipped, 1 failed" in out
     assert "  failed broken.docx: " in out and "  skipped notes.xyz: unsupported file type .xyz" in out
     assert "skipped broken.docx" not in out
+
+
+def test_a_large_document_is_written_in_parts_and_a_partial_one_is_redone(tmp_path: Path, monkeypatch) -> None:
+    from engine import index_writer
+
+    monkeypatch.setattr(index_writer, "PART_CHUNKS", 3)
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "long.txt").write_text("\n".join(f"Line {i} of a long report about budgets." * 8 for i in range(60)),
+                                   encoding="utf-8")
+    (root / "short.txt").write_text("A short note.", encoding="utf-8")
+    with stub_engine(tmp_path) as engine:
+        lib = engine.add_library(root)
+        result = engine.index(lib.name)
+        cur = engine.store.cursor()
+        rows = dict(cur.execute("SELECT path, status || ':' || n_chunks FROM documents").fetchall())
+        n = cur.execute("SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id "
+                        "WHERE d.path = 'long.txt'").fetchone()[0]
+        assert result.added == 2 and n > 6 and rows["long.txt"] == f"indexed:{n}", (result, rows)
+
+        # A run killed between two parts leaves the document 'partial': the next run redoes it.
+        cur.execute("UPDATE documents SET status = 'partial', n_chunks = 0 WHERE path = 'long.txt'")
+        again = engine.index(lib.name)
+        assert (again.updated, again.unchanged) == (1, 1), again
+        assert cur.execute("SELECT count(*) FROM chunks").fetchone()[0] == n + 1  # nothing doubled
+
+        # A part the database refuses: the parts already stored go again, the file is failed.
+        from engine import index_rows
+
+        real = index_rows.insert_chunks
+        calls = []
+
+        def second_part_fails(c, chunk_rows, *rest):
+            calls.append(len(chunk_rows))
+            if len(calls) % 2 == 0:  # every second part, so the retry one at a time fails too
+                raise RuntimeError("disk full")
+            real(c, chunk_rows, *rest)
+
+        monkeypatch.setattr(index_writer, "insert_chunks", second_part_fails)
+        with open(root / "long.txt", "a", encoding="utf-8") as f:
+            f.write("\nOne more line.")
+        failed = engine.index(lib.name)
+        assert failed.failed == 1 and "could not be stored" in failed.errors[0][1], failed
+        assert cur.execute("SELECT count(*) FROM chunks").fetchone()[0] == 1  # only short.txt's
+        assert cur.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 1
