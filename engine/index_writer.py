@@ -89,6 +89,7 @@ class Writer:
                  counts: dict[str, int], avgdl: float | None, cancel=None) -> None:
         self.store, self.library_id, self.dim, self.listener = store, library_id, dim, listener
         self.cancel = cancel  # stops a large document between two parts (it stays 'partial')
+        self.writing_large = False  # the reader waits meanwhile: its memory guard would count this
         self.counts = counts  # shared with the run's progress
         self.avgdl = avgdl  # BM25's average chunk length, fixed by the first batch ever
         self.errors: list[tuple[str, str]] = []  # failed files, (path, reason)
@@ -252,6 +253,7 @@ class Writer:
         document is recorded as failed (its text is gone: there is no retry)."""
         n = len(work.chunks)
         work.doc_id = None
+        self.writing_large = True
         try:
             for start in range(0, n, PART_CHUNKS):  # no compaction in between: it sorts every posting
                 if start and self.cancel is not None and self.cancel.cancelled:
@@ -268,6 +270,8 @@ class Writer:
                 work.old_id = None  # its old rows went with the first part
             work.fail(f"the file could not be stored ({type(exc).__name__}: {exc})")
             self._commit([work], ids)
+        finally:
+            self.writing_large = False
 
     def maybe_compact(self) -> None:
         """Merge the keyword tail into the main table when it has grown.

@@ -186,8 +186,9 @@ class IndexRun:
         watchdog = Watchdog()
         try:
             for work in todo:
-                with self._room:  # wait while big files read ahead wait for the embedder
-                    while self._pending_chars > PENDING_CHARS and not self.cancel.cancelled:
+                with self._room:  # wait while big files read ahead wait for the embedder, and
+                    while ((self._pending_chars > PENDING_CHARS or self.writer.writing_large)  # one is stored
+                           and not self.cancel.cancelled):
                         self._room.wait(0.2)
                 if self.cancel.cancelled:
                     break
