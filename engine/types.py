@@ -113,7 +113,8 @@ class IndexResult:
     seconds: float = 0.0
     embed_seconds: float = 0.0
     cancelled: bool = False
-    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, reason) new this run
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, reason) of files failed this run
+    skips: list[tuple[str, str]] = field(default_factory=list)  # (path, reason) of files newly skipped
 
 
 @dataclass(frozen=True)

@@ -369,12 +369,14 @@ class LibrariesPage(DropPaths, QWidget):
     def _on_finished(self, name: str, result: IndexResult) -> None:
         if not result.cancelled:
             self.errors.pop(name, None)
-            changed = result.added + result.updated + result.renamed + result.removed + result.failed
+            changed = (result.added + result.updated + result.renamed + result.removed + result.failed
+                       + result.skipped)
             if changed:
                 self.ctx.status.emit(self.tr(
-                    "{name} is indexed: {added} added, {updated} updated, {removed} removed, {failed} failed.").format(
+                    "{name} is indexed: {added} added, {updated} updated, {removed} removed, {skipped} skipped, "
+                    "{failed} failed.").format(
                     name=name, added=result.added, updated=result.updated, removed=result.removed,
-                    failed=result.failed))
+                    skipped=result.skipped, failed=result.failed))
         elif self.queue.paused_name != name:
             self.ctx.status.emit(self.tr("Indexing {name} stopped.").format(name=name))
         self._ended(name, complete=not result.cancelled)

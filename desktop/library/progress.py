@@ -107,6 +107,8 @@ class IndexProgressPanel(QFrame):
         self.rate.setText(self.tr("{rate} chunks/s").format(rate=f"{p.chunks_per_s:,.0f}"))
         if p.phase == "finishing":
             self.left.setText(self.tr("Finishing…"))
+        elif p.eta_s is None:  # the engine gives a time only once its rate means something
+            self.left.setText(self.tr("Estimating time left…"))
         else:
             self.left.setText(self.tr("{time} left").format(time=clock(p.eta_s)))
         self.current.setText(p.current or "")

@@ -89,7 +89,9 @@ class SkippedFilesView(QWidget):
         if not docs:
             self.title.setText(self.tr("No skipped or failed files in {name}.").format(name=name))
         else:
-            self.title.setText(self.tr("Skipped and failed files in {name}: {n}").format(name=name, n=len(docs)))
+            failed = sum(1 for doc in docs if doc.status != "skipped")
+            self.title.setText(self.tr("Files not indexed in {name}: {skipped} skipped, {failed} failed").format(
+                name=name, skipped=len(docs) - failed, failed=failed))
 
     def rows(self) -> list[tuple[str, str, str]]:
         """What the view shows, in order (for tests and copy)."""

@@ -115,6 +115,10 @@ def _timed_index(engine, name: str):
 
 
 def run_index_bench(args) -> int:
+    if getattr(args, "hostile", False):
+        from .hostile_bench import run_hostile_bench
+
+        return run_hostile_bench(args)
     result: dict = {"bench": "index", "machine": common.machine()}
     with tempfile.TemporaryDirectory(prefix="bunko-bench-index-") as tmp_name:
         tmp = Path(tmp_name)

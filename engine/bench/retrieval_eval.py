@@ -29,7 +29,7 @@ import numpy as np
 from ..search import keyword, retrieve
 from .. import paths
 from ..errors import BunkoError, DatasetError
-from ..library.indexer import insert_chunks
+from ..library.rows import insert_chunks
 from ..store import open_store
 from ..timefmt import clock
 from ..search.vectors import VectorIndex

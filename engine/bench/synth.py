@@ -29,7 +29,7 @@ import numpy as np
 
 from ..search import keyword
 from .. import paths
-from ..library.indexer import insert_chunks
+from ..library.rows import insert_chunks
 from ..store import open_store
 from ..store.schema import SCHEMA_VERSION
 from . import common

@@ -37,7 +37,7 @@ class ProgressLine:
         frac = p.fraction if p.fraction is not None else (1.0 if p.phase == "done" else 0.0)
         bar = "#" * int(width * frac) + "-" * (width - int(width * frac))
         text = (f"{p.library}: {p.phase} [{bar}] {p.files_done}/{p.files_total} files, "
-                f"{p.chunks_done} chunks, {p.chunks_per_s:.1f} chunks/s, {clock(p.eta_s)} left")
+                f"{p.chunks_done} chunks, {p.chunks_per_s:.1f} chunks/s, {time_left(p)}")
         if self.tty:
             self.stream.write("\r" + text[:150].ljust(150))
             if p.phase == "done":
@@ -47,6 +47,12 @@ class ProgressLine:
             self.stream.write(text + "\n")
         self.stream.flush()
 
+
+def time_left(p) -> str:
+    """'1:05 left', or 'estimating time left' until the run has a rate worth dividing by."""
+    if p.phase in ("finishing", "done"):
+        return "finishing" if p.phase == "finishing" else "done"
+    return f"{clock(p.eta_s)} left" if p.eta_s is not None else "estimating time left"
 
 
 def cmd_index(args) -> int:
@@ -81,10 +87,11 @@ def cmd_index(args) -> int:
             print_json(asdict(result))
         else:
             print(_summary(result))
-            for path, reason in result.errors[:20]:
-                print(f"  skipped {path}: {reason}")
-            if len(result.errors) > 20:
-                print(f"  … and {len(result.errors) - 20} more (see `bunko libraries --files {lib.name}`)")
+            listed = [("failed", *e) for e in result.errors] + [("skipped", *e) for e in result.skips]
+            for label, path, reason in listed[:20]:
+                print(f"  {label} {path}: {reason}")
+            if len(listed) > 20:
+                print(f"  … and {len(listed) - 20} more (see `bunko libraries --files {lib.name}`)")
     return 0
 
 
@@ -126,7 +133,8 @@ def cmd_libraries(args) -> int:
                 print_json([asdict(d) for d in docs])
             else:
                 for d in docs:
-                    print(f"{d.status:8} {d.path}" + (f": {d.reason}" if d.reason else ""))
+                    label = "failed" if d.status == "error" else d.status
+                    print(f"{label:8} {d.path}" + (f": {d.reason}" if d.reason else ""))
             return 0
         libs = engine.libraries()
     if args.json:
@@ -137,7 +145,7 @@ def cmd_libraries(args) -> int:
         return 0
     for lib in libs:
         print(f"{lib.name}: {lib.root}")
-        print(f"    {lib.documents} documents, {lib.chunks} chunks, {lib.skipped} skipped, {lib.errors} errors; "
+        print(f"    {lib.documents} documents, {lib.chunks} chunks, {lib.skipped} skipped, {lib.errors} failed; "
               f"model {lib.embedder_name}; indexed {lib.indexed_at or 'never'}"
               + ("; watched" if lib.watch else ""))
     return 0
@@ -239,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     b = bsub.add_parser("index", help="end-to-end indexing against the embedder alone")
     b.add_argument("--folder", type=Path, help="documents to index (default: generated Japanese/English files)")
     b.add_argument("--files", type=int, default=60, help="generated files when no folder is given")
+    b.add_argument("--hostile", action="store_true",
+                   help="instead: one-line text files of 1 MB up to --max-mb, time per MB and peak memory")
+    b.add_argument("--max-mb", type=int, default=64, help="largest one-line file of --hostile (default 64)")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_bench)
     b = bsub.add_parser("search", help="search latency, memory and incremental adds at scale")

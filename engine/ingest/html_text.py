@@ -12,6 +12,7 @@ import time
 from html.parser import HTMLParser
 
 from engine.errors import ParseError
+from engine.ingest.budget import checkpoint
 from engine.ingest.decode import decode_html
 from engine.ingest.document import ParsedDocument, Section
 from engine.ingest.normalize import make_section
@@ -153,6 +154,7 @@ class _Extractor(HTMLParser):
             self._block_tag(tag)
 
     def handle_data(self, data: str) -> None:
+        checkpoint()
         if time.monotonic() > self._deadline:
             raise ParseError("the HTML page is too damaged to read in reasonable time")
         if self._skip:

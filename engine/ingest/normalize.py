@@ -11,14 +11,22 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from engine.ingest.budget import checkpoint
 from engine.ingest.document import Section
 
 # C0/C1 controls except \t and \n (\r is turned into \n first), DEL, and stray
 # byte-order marks that concatenated files carry in the middle of the text.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff]")
-_TRAILING_SPACE = re.compile("[ \t\u3000]+$", re.MULTILINE)
+# Lone surrogates (a damaged UTF-16 file, a PDF's broken text) cannot be stored.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Only where a run of spaces starts: "[ ]+$" alone retries the whole rest of a run
+# from each of its spaces, quadratic in a long run that does not end a line.
+_TRAILING_SPACE = re.compile("(?<![ \t\u3000])[ \t\u3000]+$", re.MULTILINE)
 _MANY_BLANK_LINES = re.compile(r"\n{4,}")
 _WHITESPACE = re.compile(r"\s+")
+# Blank lines at the start of a text, each up to and including its line break.
+_LEADING_BLANK_LINES = re.compile(r"(?:[^\S\n]*\n)*")
+_NOT_SPACE = re.compile(r"\S")
 
 
 def clean_text(text: str, *, keep_blank_lines: bool = False) -> str:
@@ -29,11 +37,25 @@ def clean_text(text: str, *, keep_blank_lines: bool = False) -> str:
     code, CSV): then blank lines are kept so the n-th line stays the n-th line.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    checkpoint()
     text = _CONTROL.sub("", text)
+    text = valid_text(text)
+    checkpoint()
     text = _TRAILING_SPACE.sub("", text)
+    checkpoint()
     if not keep_blank_lines:
         text = _MANY_BLANK_LINES.sub("\n\n\n", text)
     return text
+
+
+def valid_text(text: str) -> str:
+    """`text` with lone surrogates replaced by U+FFFD, so it can be encoded and stored.
+
+    A file name that is not UTF-8 reaches Python with one surrogate per bad byte.
+    """
+    if text.isascii() or not _SURROGATE.search(text):
+        return text
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def normalize_for_search(text: str) -> str:
@@ -59,13 +81,11 @@ def make_section(
     is set, blank lines inside are kept so the chunker's line counting holds.
     """
     text = clean_text(text, keep_blank_lines=line_start is not None)
-    lines = text.split("\n")
-    skip = 0
-    while skip < len(lines) and not lines[skip].strip():
-        skip += 1
-    if skip == len(lines):
+    # No split into lines: a file of millions of short lines would hold millions of strings.
+    blank = _LEADING_BLANK_LINES.match(text).end()
+    if not _NOT_SPACE.search(text, blank):
         return None
-    text = "\n".join(lines[skip:]).rstrip()
     if line_start is not None:
-        line_start += skip
-    return Section(text=text, page=page, heading=heading or None, line_start=line_start)
+        line_start += text.count("\n", 0, blank)
+    text = (text[blank:] if blank else text).rstrip()
+    return Section(text=text, page=page, heading=valid_text(heading) if heading else None, line_start=line_start)

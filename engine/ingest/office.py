@@ -11,16 +11,32 @@ import datetime as dt
 import io
 import logging
 import re
+import struct
+import zipfile
+import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
-from engine.errors import ParseError
+from engine.errors import Cancelled, ParseError
+from engine.ingest.budget import checkpoint
 from engine.ingest.document import ParsedDocument, Section
 from engine.ingest.normalize import make_section
-from engine.ingest.text_formats import row_line
+from engine.ingest.text_formats import OUTPUT_FACTOR, row_line
 
 log = logging.getLogger(__name__)
 
 MAX_SHEET_ROWS = 100_000
+MAX_SHEET_COLUMNS = 1_000  # what Excel allows (16,384) is never read
+MAX_SHEET_CELLS = 5_000_000  # rows x columns read from one workbook
+# What an archive may hold, checked before anything in it is inflated. Word and
+# PowerPoint files are read whole into memory, their XML into a tree several
+# times its size.
+MAX_MEMBERS = 20_000
+MAX_MEMBER_BYTES = 256 * 1024 * 1024
+MAX_XML_BYTES = 64 * 1024 * 1024  # one XML part of a Word or PowerPoint file
+MAX_TOTAL_BYTES = 512 * 1024 * 1024
+MAX_RATIO = 100  # inflated / compressed size of a member over 1 MB
+_SMALL_MEMBER = 1024 * 1024
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 # Password-protected Office files are not zips but OLE containers, like the
 # old .doc/.xls/.ppt formats.
@@ -42,12 +58,86 @@ def _guarded(kind: str, data: bytes, work: Callable[[io.BytesIO], ParsedDocument
     if not data.startswith(_ZIP_MAGIC):
         raise ParseError(f"not a valid {name}")
     try:
+        check_archive(data, xml_limit=None if kind == "xlsx" else MAX_XML_BYTES)
         return work(io.BytesIO(data))
-    except ParseError:
+    except (ParseError, Cancelled):
         raise
     except Exception as exc:  # zip, XML and library errors alike
         log.debug("%s failed", kind, exc_info=True)
         raise ParseError(f"not a valid {name} (the file is damaged, or is another kind of file)") from exc
+
+
+def check_archive(data: bytes, xml_limit: int | None = None) -> None:
+    """Refuse a zip whose members would inflate to too much, before any is inflated.
+
+    The sizes a zip declares can lie, and zipfile inflates a member in one call
+    when it is read whole; so each member's deflate stream is inflated here a
+    piece at a time, counted, and must end where the declared size says.
+    """
+    entries = _declared_entries(data)
+    if entries is not None and entries > MAX_MEMBERS:
+        raise ParseError(f"the file holds too many parts ({entries:,}; the limit is {MAX_MEMBERS:,})")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = archive.infolist()
+        if len(members) > MAX_MEMBERS:
+            raise ParseError(f"the file holds too many parts ({len(members):,}; the limit is {MAX_MEMBERS:,})")
+        total = 0
+        for info in members:
+            checkpoint()
+            size = info.file_size
+            limit = MAX_MEMBER_BYTES
+            if xml_limit is not None and info.filename.lower().endswith((".xml", ".rels")):
+                limit = xml_limit
+            if size > limit:
+                raise ParseError(f"a part of the file ({info.filename}) would inflate to {size / 1e6:,.0f} MB; "
+                                 f"the limit is {limit / 1e6:,.0f} MB")
+            if size > _SMALL_MEMBER and size > MAX_RATIO * max(info.compress_size, 1):
+                raise ParseError(f"a part of the file ({info.filename}) is compressed {size // max(info.compress_size, 1):,} "
+                                 f"to 1, which only a compression bomb is; the limit is {MAX_RATIO} to 1")
+            total += size
+            if total > MAX_TOTAL_BYTES:
+                raise ParseError(f"the parts of the file would inflate to more than {MAX_TOTAL_BYTES / 1e6:,.0f} MB")
+            _check_stream(data, info)
+
+
+def _declared_entries(data: bytes) -> int | None:
+    """The number of members the end record declares, read before zipfile builds them all."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
+    if end < 0 or end + 22 > len(data):
+        return None
+    entries = struct.unpack_from("<H", data, end + 10)[0]
+    return None if entries == 0xFFFF else entries  # 0xFFFF: a ZIP64 count, which zipfile reads
+
+
+def _check_stream(data: bytes, info: zipfile.ZipInfo) -> None:
+    if info.compress_type == zipfile.ZIP_STORED:
+        return  # not inflated: its size is what it takes in the file
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        raise ParseError(f"a part of the file ({info.filename}) uses an unusual compression method")
+    header = data[info.header_offset:info.header_offset + 30]
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        raise ParseError("the file is damaged (a part's header is missing)")
+    name_len, extra_len = struct.unpack_from("<HH", header, 26)
+    start = info.header_offset + 30 + name_len + extra_len
+    stream = memoryview(data)[start:start + info.compress_size]
+    inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+    produced, step = 0, 1 << 20
+    pending = stream
+    while True:
+        piece = inflate.decompress(pending, step)
+        produced += len(piece)
+        if produced > info.file_size:
+            raise ParseError(f"a part of the file ({info.filename}) inflates to more than it declares; "
+                             "the file is damaged or crafted")
+        pending = inflate.unconsumed_tail
+        if inflate.eof or not pending:
+            break
+        checkpoint()
+    if produced < info.file_size and not inflate.eof:
+        produced += len(inflate.flush())
+    if produced > info.file_size:
+        raise ParseError(f"a part of the file ({info.filename}) inflates to more than it declares; "
+                         "the file is damaged or crafted")
 
 
 # --- Word ---------------------------------------------------------------------
@@ -78,6 +168,7 @@ def _read_docx(stream: io.BytesIO) -> ParsedDocument:
         lines.clear()
 
     for element in _body_blocks(document.element.body):
+        checkpoint()
         if element.tag == _W_TBL:
             lines.extend(["", *_table_lines(element), ""])
             continue
@@ -140,6 +231,7 @@ def _paragraph_text(paragraph) -> tuple[str, list[str]]:
 
     def walk(element) -> None:
         for child in element:
+            checkpoint()
             tag = child.tag
             if tag == _W_T:
                 parts.append(child.text or "")
@@ -183,6 +275,7 @@ def _table_lines(table) -> list[str]:
     """Rows as "a | b | c". Merged cells appear once (Word stores them once)."""
     lines = []
     for row in table.iterchildren(_W_TR):
+        checkpoint()
         cells = []
         for cell in row.iterchildren(_W_TC):
             texts = (_paragraph_text(p)[0] for p in cell.iter(_W_P))
@@ -202,16 +295,26 @@ def parse_xlsx(data: bytes) -> ParsedDocument:
 def _read_xlsx(stream: io.BytesIO) -> ParsedDocument:
     import openpyxl
 
+    allowance = _Allowance(MAX_SHEET_CELLS, OUTPUT_FACTOR * len(stream.getbuffer()) + 1_000_000)
     workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
     try:
         sections: list[Section] = []
         warnings: list[str] = []
         for sheet in workbook.worksheets:
-            lines, truncated = _sheet_lines(sheet.iter_rows(values_only=True))
-            if truncated:
-                warnings.append(
-                    f"sheet {sheet.title!r}: only the first {MAX_SHEET_ROWS:,} rows were read"
-                )
+            if allowance.spent():
+                warnings.append(f"sheet {sheet.title!r} was not read: the workbook is too large")
+                continue
+            # The size a sheet declares (up to A1:XFD1048576) is not trusted: rows
+            # are read as they come, each at most MAX_SHEET_COLUMNS wide.
+            if hasattr(sheet, "reset_dimensions"):
+                sheet.reset_dimensions()
+            rows = sheet.iter_rows(max_col=MAX_SHEET_COLUMNS, max_row=MAX_SHEET_ROWS + 1, values_only=True)
+            lines, limit = _sheet_lines(rows, allowance)
+            if limit == "rows":
+                warnings.append(f"sheet {sheet.title!r}: only the first {MAX_SHEET_ROWS:,} rows were read")
+            elif limit:
+                warnings.append(f"sheet {sheet.title!r}: only the first {len(lines):,} rows were read "
+                                "(the workbook is too large to read whole)")
             section = make_section("\n".join(lines), heading=sheet.title)
             if section:
                 sections.append(section)
@@ -221,21 +324,44 @@ def _read_xlsx(stream: io.BytesIO) -> ParsedDocument:
     return ParsedDocument(sections=sections, kind="xlsx", title=title, warnings=warnings)
 
 
-def _sheet_lines(rows: Iterator[tuple]) -> tuple[list[str], bool]:
-    """Rows as "header: value | ..." lines; True when the row limit was hit."""
+@dataclass
+class _Allowance:
+    """What is left to read of one workbook: cells, and characters of "name: value" lines
+    (which repeat the header, so a wide sheet of long names would multiply the file)."""
+
+    cells: int = MAX_SHEET_CELLS
+    chars: int = 1 << 62
+
+    def spent(self) -> bool:
+        return self.cells < 0 or self.chars < 0
+
+
+def _sheet_lines(rows: Iterator[tuple], allowance: _Allowance | None = None) -> tuple[list[str], str | None]:
+    """Rows as "header: value | ..." lines, and the limit that stopped them: "rows", "size" or None."""
+    allowance = allowance or _Allowance()
     header: list[str] | None = None
     lines: list[str] = []
     for count, row in enumerate(rows, start=1):
+        checkpoint()
         if count > MAX_SHEET_ROWS:
-            return lines, True
+            return lines, "rows"
+        if row.count(None) == len(row):  # quick: a sheet may have a million empty rows
+            continue
+        allowance.cells -= len(row)
+        if allowance.spent():
+            return lines, "size"
         cells = [cell_text(value) for value in row]
         if not any(cells):
             continue
         if header is None:
             header = cells
         else:
-            lines.append(row_line(header, cells))
-    return lines, False
+            line = row_line(header, cells)
+            allowance.chars -= len(line)
+            if allowance.spent():
+                return lines, "size"
+            lines.append(line)
+    return lines, None
 
 
 def cell_text(value: object) -> str:
@@ -271,12 +397,14 @@ def _read_pptx(stream: io.BytesIO) -> ParsedDocument:
     sections: list[Section] = []
     first_title: str | None = None
     for number, slide in enumerate(presentation.slides, start=1):
+        checkpoint()
         title_shape = slide.shapes.title
         title = " ".join(_frame_text(title_shape.text_frame).split()) if title_shape is not None else ""
         if title and first_title is None:
             first_title = title
         lines = [title] if title else []
         for shape in _shapes_in_reading_order(slide.shapes):
+            checkpoint()
             if title_shape is not None and shape.shape_id == title_shape.shape_id:
                 continue
             lines.extend(_shape_lines(shape))

@@ -8,6 +8,8 @@ Size limits and hidden files are the caller's business.
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -89,14 +91,24 @@ def parse_file(path: Path, data: bytes | None = None) -> ParsedDocument:
         raise ParseError(f"the file could not be read ({type(exc).__name__})") from exc
 
 
-def read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path, limit: int | None = None) -> bytes:
     """The whole file, with OS errors said plainly.
 
     Parsers get bytes rather than a path so a file deleted or changed half-way
-    cannot fail deep inside a library, and no file handle stays open.
+    cannot fail deep inside a library, and no file handle stays open. Only a
+    regular file is read (a named pipe put in a file's place would block for
+    ever), and at most `limit` bytes of it (it may have grown since it was listed).
     """
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+                     | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as f:
+            mode = os.fstat(f.fileno()).st_mode
+            if stat.S_ISDIR(mode):
+                raise IsADirectoryError(path)
+            if not stat.S_ISREG(mode):
+                raise ParseError("this is not a regular file (a pipe, socket or device); it was not read")
+            data = f.read() if limit is None else f.read(limit + 1)
     except FileNotFoundError as exc:
         raise ParseError("the file was not found (it may have been moved or deleted)") from exc
     except PermissionError as exc:
@@ -106,6 +118,9 @@ def read_bytes(path: Path) -> bytes:
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise ParseError(f"the file could not be read ({reason})") from exc
+    if limit is not None and len(data) > limit:
+        raise SkipFile(f"file is too large (more than {limit / 1e6:.0f} MB)")
+    return data
 
 
 def _parser(kind: str, path: Path) -> Callable[[bytes], ParsedDocument]:

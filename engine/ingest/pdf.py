@@ -10,7 +10,8 @@ from __future__ import annotations
 import io
 import logging
 
-from engine.errors import ParseError
+from engine.errors import BunkoError, ParseError
+from engine.ingest.budget import checkpoint
 from engine.ingest.document import ParsedDocument, Section
 from engine.ingest.normalize import make_section
 
@@ -32,7 +33,7 @@ def parse_pdf(data: bytes) -> ParsedDocument:
             _decrypt(reader)
         pages = reader.pages
         page_count = len(pages)
-    except ParseError:
+    except BunkoError:  # ours, a cancel, or a file over its budget
         raise
     except DependencyError as exc:
         raise ParseError(_aes_message()) from exc
@@ -45,8 +46,11 @@ def parse_pdf(data: bytes) -> ParsedDocument:
     warnings: list[str] = []
     failed = 0
     for number in range(1, page_count + 1):
+        checkpoint()
         try:
             text = pages[number - 1].extract_text() or ""
+        except BunkoError:  # a cancel, or the file over its budget, raised inside pypdf
+            raise
         except DependencyError as exc:
             raise ParseError(_aes_message()) from exc
         except Exception as exc:  # one bad page should not lose the rest

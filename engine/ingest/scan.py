@@ -1,7 +1,11 @@
 """Walking a library folder: what to index, what to skip and why.
 
-The walk follows symbolic links to folders but remembers every folder's
-(device, inode), so a link loop is visited once and never hangs the scan.
+Links (symbolic links, and Windows junctions where Python sees them as links)
+are followed only while they lead somewhere inside the library folder; one
+that leads out of it (into ~/.ssh, or /proc/self/environ) is listed as skipped
+with its reason, never read. The walk remembers every folder's (device, inode),
+so a link loop is visited once and never hangs the scan. Only regular files
+are read: named pipes, sockets and devices are listed and left alone.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from .normalize import valid_text
 from .parsers import kind_for
 
 log = logging.getLogger(__name__)
@@ -57,8 +62,76 @@ def _rel(root: Path, path: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
+# File names that are not valid UTF-8 (Shift_JIS names from a zip made on Japanese
+# Windows) reach Python with one lone surrogate per bad byte; such a string can be
+# neither stored nor printed. The database keeps a display form, with U+FFFD for
+# each bad byte, and beside it the name's own bytes, which identify the file.
+
+def display_path(rel: str) -> str:
+    """`rel` as it can be stored and shown: each undecodable byte becomes U+FFFD."""
+    return valid_text(rel)
+
+
+def raw_path(rel: str) -> bytes | None:
+    """The bytes of a name that is not valid Unicode, or None for an ordinary one."""
+    return None if display_path(rel) == rel else os.fsencode(rel)
+
+
+def stored_rel(path: str, raw: bytes | None) -> str:
+    """The relative path as the scan gives it, from a row's (path, raw path)."""
+    return os.fsdecode(raw) if raw is not None else path
+
+
+# Pseudo-file systems whose "files" are a process's memory, environment or devices.
+SYSTEM_FOLDERS = ("/proc", "/sys", "/dev")
+
+
+def inside(path: str, folder: str) -> bool:
+    """Whether `path` is `folder` or lies under it (both absolute and resolved)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def system_folder(path: str) -> str | None:
+    """The pseudo-file system (/proc, /sys, /dev) that `path` lies in, if any."""
+    if os.name != "posix":
+        return None
+    return next((top for top in SYSTEM_FOLDERS if inside(path, top)), None)
+
+
+def _system_devices() -> dict[int, str]:
+    """The devices of /proc, /sys and /dev where they are mounts of their own (a folder
+    mounted from one of them inside a library is left alone too)."""
+    if os.name != "posix":
+        return {}
+    try:
+        own = os.stat("/").st_dev
+    except OSError:
+        return {}
+    found = {}
+    for top in SYSTEM_FOLDERS:
+        try:
+            dev = os.stat(top).st_dev
+        except OSError:
+            continue
+        if dev != own:
+            found[dev] = top
+    return found
+
+
+def _special(mode: int) -> str | None:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return None if stat.S_ISREG(mode) or stat.S_ISDIR(mode) else "not a regular file"
+
+
 def scan(root: Path, max_bytes: int = MAX_FILE_BYTES) -> Iterator[Found]:
     """Every file under `root`, in a stable order, with skips and their reasons."""
+    real_root = os.path.realpath(root)
+    system = _system_devices()
     seen: set[tuple[int, int]] = set()
     stack = [root]
     while stack:
@@ -83,20 +156,31 @@ def scan(root: Path, max_bytes: int = MAX_FILE_BYTES) -> Iterator[Found]:
             rel = _rel(root, path)
             name = entry.name
             try:
-                is_dir = entry.is_dir()  # follows links
-                if is_dir:
+                if entry.is_symlink():
+                    target = os.path.realpath(entry.path)
+                    if not os.path.exists(target):
+                        yield Found(rel, skip="broken link")
+                        continue
+                    if not inside(target, real_root):
+                        kind = "folder" if os.path.isdir(target) else "file"
+                        yield Found(rel + ("/" if kind == "folder" else ""),
+                                    skip=f"link to a {kind} outside the library folder ({target}); not followed")
+                        continue
+                st = entry.stat()  # follows a link, which leads inside
+                special = _special(st.st_mode)
+                if special is not None:
+                    yield Found(rel, skip=f"{special}, not a document")
+                    continue
+                if stat.S_ISDIR(st.st_mode):
                     if name in SKIP_DIRS:
                         yield Found(rel + "/", skip=SKIP_DIRS[name])
+                    elif st.st_dev in system:
+                        yield Found(rel + "/", skip=f"system folder ({system[st.st_dev]}), not documents")
                     elif name.startswith("."):
                         yield Found(rel + "/", skip="hidden folder")
                     else:
                         subfolders.append(path)
                     continue
-                if not entry.is_file():
-                    if entry.is_symlink():
-                        yield Found(rel, skip="broken link")
-                    continue  # sockets, fifos, devices: not documents
-                st = entry.stat()
             except PermissionError:
                 yield Found(rel, skip="no permission to read this file")
                 continue
@@ -115,8 +199,6 @@ def scan(root: Path, max_bytes: int = MAX_FILE_BYTES) -> Iterator[Found]:
                     rel, st.st_size, st.st_mtime,
                     skip=f"file is too large ({st.st_size / 1e6:.0f} MB; the limit is {max_bytes / 1e6:.0f} MB)",
                 )
-            elif not stat.S_ISREG(st.st_mode):
-                continue
             else:
                 yield Found(rel, st.st_size, st.st_mtime)
         stack.extend(reversed(subfolders))

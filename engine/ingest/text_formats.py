@@ -8,12 +8,12 @@ text line (CSV: one row per line) so the chunker can count on from there.
 from __future__ import annotations
 
 import csv
-import io
 import logging
 import re
 from collections.abc import Iterator
 
 from engine.errors import ParseError
+from engine.ingest.budget import checkpoint
 from engine.ingest.decode import Decoded, detect
 from engine.ingest.document import ParsedDocument, Section
 from engine.ingest.normalize import make_section
@@ -45,38 +45,50 @@ def parse_plain(data: bytes, kind: str = "text") -> ParsedDocument:
 
 # --- Markdown ---------------------------------------------------------------
 
-_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
-_ATX_CLOSING = re.compile(r"(?:^|[ \t]+)#+$")
+# Group 2 is the heading text with its trailing spaces; taken off in Python, as a
+# lazy "(.*?)[ \t]*$" is quadratic in a line with a long run of spaces.
+_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*))?$")
+_ATX_CLOSING = re.compile(r"(?:^|(?<![ \t])[ \t]+)#+$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _NOT_SETEXT_TEXT = re.compile(r"^ {0,3}(?:[-*+>|]|\d+[.)]|#|`{3,}|~{3,})")
-_FRONT_TITLE = re.compile(r"""^title\s*:\s*(.*?)\s*$""", re.IGNORECASE)
+# The only lines that can open or close a code block or be (or underline) a heading.
+_MARKUP_LINE = re.compile(r"^ {0,3}(?:#|`{3}|~{3}|=|-)", re.MULTILINE)
+_FRONT_END = re.compile(r"^[^\S\n]*(?:---|\.\.\.)[^\S\n]*$", re.MULTILINE)
+_FRONT_TITLE = re.compile(r"^title[^\S\n]*:(.*)$", re.IGNORECASE | re.MULTILINE)
+_NOT_SPACE = re.compile(r"\S")
 
 
 def parse_markdown(data: bytes) -> ParsedDocument:
-    """Split at ATX and setext headings; each section's heading is its path."""
+    """Split at ATX and setext headings; each section's heading is its path.
+
+    The text is never split into a list of lines (a file of millions of short
+    lines would make millions of strings): only the lines that can be markup
+    are looked at, found by one regular expression.
+    """
     decoded = _decode(data)
-    lines = decoded.text.split("\n")
-    first, front_title = _front_matter(lines)
-    headings = _find_headings(lines, first)
+    text = decoded.text
+    first, front_title = _front_matter(text)
+    headings = _find_headings(text, first)
 
     sections: list[Section] = []
     path: list[tuple[int, str]] = []
     title = front_title
-    starts = sorted({first, *(index for index, _, _ in headings)})
-    heading_at = {index: (level, text) for index, level, text in headings}
-    for n, start in enumerate(starts):
-        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
+    starts = sorted({first, *((index, offset) for index, offset, _, _ in headings)})
+    heading_at = {index: (level, heading) for index, _, level, heading in headings}
+    for n, (start, offset) in enumerate(starts):
+        checkpoint()
+        end = starts[n + 1][1] - 1 if n + 1 < len(starts) else len(text)  # without the line break
         if start in heading_at:
-            level, text = heading_at[start]
-            if level == 1 and title is None and text:
-                title = text
+            level, heading = heading_at[start]
+            if level == 1 and title is None and heading:
+                title = heading
             while path and path[-1][0] >= level:
                 path.pop()
-            if text:
-                path.append((level, text))
+            if heading:
+                path.append((level, heading))
         heading = " > ".join(t for _, t in path) or None
-        section = make_section("\n".join(lines[start:end]), heading=heading, line_start=start + 1)
+        section = make_section(text[offset:end], heading=heading, line_start=start + 1)
         if section:
             sections.append(section)
     return ParsedDocument(
@@ -88,32 +100,42 @@ def parse_markdown(data: bytes) -> ParsedDocument:
     )
 
 
-def _front_matter(lines: list[str]) -> tuple[int, str | None]:
-    """Index of the first line after YAML front matter, and its `title:` if any."""
-    if not lines or lines[0].strip() != "---":
-        return 0, None
-    for index in range(1, len(lines)):
-        if lines[index].strip() in ("---", "..."):
-            title = None
-            for line in lines[1:index]:
-                match = _FRONT_TITLE.match(line)
-                if match:
-                    title = match.group(1).strip().strip("\"'") or None
-                    break
-            return index + 1, title
-    return 0, None  # never closed: not front matter after all
+def _line_at(text: str, offset: int) -> str:
+    end = text.find("\n", offset)
+    return text[offset:] if end < 0 else text[offset:end]
 
 
-def _find_headings(lines: list[str], first: int) -> list[tuple[int, int, str]]:
-    """(line index, level, text) of each heading, skipping fenced code blocks.
+def _front_matter(text: str) -> tuple[tuple[int, int], str | None]:
+    """(line index, offset) of the first line after YAML front matter, and its `title:` if any."""
+    if _line_at(text, 0).strip() != "---":
+        return (0, 0), None
+    body = text.find("\n") + 1
+    close = _FRONT_END.search(text, body) if body else None
+    if close is None:
+        return (0, 0), None  # never closed: not front matter after all
+    match = _FRONT_TITLE.search(text, body, close.start())
+    title = match.group(1).strip().strip("\"'") or None if match else None
+    after = text.find("\n", close.end())
+    if after < 0:  # the closing line is the last one
+        return (text.count("\n", 0, close.end()) + 1, len(text) + 1), title
+    return (text.count("\n", 0, after) + 1, after + 1), title
+
+
+def _find_headings(text: str, first: tuple[int, int]) -> list[tuple[int, int, int, str]]:
+    """(line index, offset, level, text) of each heading, skipping fenced code blocks.
 
     A setext heading is recorded at its text line, which is where its section
     starts; only single-line paragraphs count, which covers how people write.
     """
-    found: list[tuple[int, int, str]] = []
+    found: list[tuple[int, int, int, str]] = []
     fence: str | None = None
-    for index in range(first, len(lines)):
-        line = lines[index]
+    index, counted = first  # the line index at offset `counted`
+    for match in _MARKUP_LINE.finditer(text, first[1]):
+        checkpoint()
+        offset = match.start()
+        index += text.count("\n", counted, offset)
+        counted = offset
+        line = _line_at(text, offset)
         fence_match = _FENCE.match(line)
         marker = fence_match.group(1) if fence_match else ""
         if fence is not None:
@@ -125,30 +147,40 @@ def _find_headings(lines: list[str], first: int) -> list[tuple[int, int, str]]:
             continue
         atx = _ATX.match(line)
         if atx:
-            text = _ATX_CLOSING.sub("", (atx.group(2) or "")).strip()
-            found.append((index, len(atx.group(1)), text))
+            heading = _ATX_CLOSING.sub("", (atx.group(2) or "").rstrip(" \t")).strip()
+            found.append((index, offset, len(atx.group(1)), heading))
             continue
         setext = _SETEXT.match(line)
-        if setext and index > first and _is_setext_text(lines, index - 1, first, found):
-            level = 1 if setext.group(1)[0] == "=" else 2
-            found.append((index - 1, level, lines[index - 1].strip()))
+        if setext and index > first[0]:
+            above = text.rfind("\n", 0, offset - 1) + 1  # the line above starts here
+            if _is_setext_text(text, index - 1, above, first[0], found):
+                level = 1 if setext.group(1)[0] == "=" else 2
+                found.append((index - 1, above, level, _line_at(text, above).strip()))
     return found
 
 
-def _is_setext_text(lines: list[str], index: int, first: int, found: list) -> bool:
-    text = lines[index]
-    if not text.strip() or _NOT_SETEXT_TEXT.match(text) or text.startswith("    "):
+def _is_setext_text(text: str, index: int, offset: int, first: int, found: list) -> bool:
+    line = _line_at(text, offset)
+    if not _NOT_SPACE.search(line) or _NOT_SETEXT_TEXT.match(line) or line.startswith("    "):
         return False
     if found and found[-1][0] == index:
         return False
     after_heading = bool(found and found[-1][0] == index - 1)
-    return index == first or not lines[index - 1].strip() or after_heading
+    if index == first or after_heading:
+        return True
+    above = text.rfind("\n", 0, offset - 1) + 1
+    return not _NOT_SPACE.search(_line_at(text, above))
 
 
 # --- CSV / TSV --------------------------------------------------------------
 
 ROWS_PER_SECTION = 50
 _DELIMITERS = (",", "\t", ";", "|")
+MAX_CELLS = 100_000  # cells in one line of the file: a line of commas is not a table
+# Rows come out as "name: value | ..." and so repeat the header; past this many
+# times the file's own text, the rest is left out rather than fill the memory.
+OUTPUT_FACTOR = 8
+_SNIFF_CHARS = 65_536
 
 
 def parse_csv(data: bytes, tab_default: bool = False) -> ParsedDocument:
@@ -161,11 +193,14 @@ def parse_csv(data: bytes, tab_default: bool = False) -> ParsedDocument:
     decoded = _decode(data)
     # Long cells (a pasted document in one cell) are fine; the default limit is 128 KiB.
     csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))
-    delimiter = sniff_delimiter(decoded.text, "\t" if tab_default else ",")
+    delimiter = sniff_delimiter(decoded.text[:_SNIFF_CHARS], "\t" if tab_default else ",")
     sections: list[Section] = []
+    warnings = _warnings(decoded)
     header: list[str] | None = None
     block: list[str] = []
     block_start = 0
+    room = OUTPUT_FACTOR * len(decoded.text) + 1_000_000
+    rows = 0
     try:
         for line_no, row in _rows(decoded.text, delimiter):
             cells = [cell.strip() for cell in row]
@@ -180,7 +215,14 @@ def parse_csv(data: bytes, tab_default: bool = False) -> ParsedDocument:
                 block = []
             if not block:
                 block_start = line_no
-            block.append(row_line(header, cells))
+            line = row_line(header, cells)
+            room -= len(line)
+            if room < 0:
+                warnings.append(f"only the first {rows:,} rows were read (the rest would repeat the "
+                                "header names too many times)")
+                break
+            block.append(line)
+            rows += 1
     except csv.Error as exc:
         raise ParseError(f"the CSV file is malformed ({exc})") from exc
     _flush(sections, block, block_start)
@@ -188,17 +230,31 @@ def parse_csv(data: bytes, tab_default: bool = False) -> ParsedDocument:
         sections=sections,
         kind="csv",
         encoding=decoded.encoding,
-        warnings=_warnings(decoded),
+        warnings=warnings,
     )
 
 
 def _rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """Yield (first line, cells) for each record; lines are 1-based."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(_lines(text, delimiter), delimiter=delimiter)
     previous = 0
     for row in reader:
+        checkpoint()
         yield previous + 1, row
         previous = reader.line_num
+
+
+def _lines(text: str, delimiter: str) -> Iterator[str]:
+    """The lines of `text` with their line breaks, one at a time (a StringIO copy of a
+    big file takes up to four bytes a character)."""
+    start, length = 0, len(text)
+    while start < length:
+        end = text.find("\n", start)
+        end = length if end < 0 else end + 1
+        if text.count(delimiter, start, end) > MAX_CELLS:
+            raise ParseError(f"a line of the file has more than {MAX_CELLS:,} cells; it is not a table")
+        yield text[start:end]
+        start = end
 
 
 def _flush(sections: list[Section], block: list[str], start: int) -> None:

@@ -14,7 +14,8 @@ from ..errors import BunkoError, LibraryNotFoundError
 from ..search import keyword
 from ..store import Store
 from ..types import DocumentInfo, IndexProgress, IndexResult, Library, Progress
-from .indexer import delete_library_rows
+from ..ingest.scan import display_path, system_folder
+from .rows import delete_library_rows
 
 
 class Libraries:
@@ -74,8 +75,17 @@ class Libraries:
     def add(self, folder: Path | str, name: str | None, embedder) -> Library:
         """Register a folder for `embedder`'s vectors. Adding it twice returns the first."""
         root = Path(folder).expanduser().resolve()
+        shown = display_path(str(root))
         if not root.is_dir():
-            raise BunkoError(f"The folder {root} does not exist or is not a folder.")
+            raise BunkoError(f"The folder {shown} does not exist or is not a folder.")
+        top = system_folder(str(root))
+        if top is not None:
+            raise BunkoError(f"{shown} is inside {top}, which holds the system's processes and devices, "
+                             "not documents; choose a folder of documents.")
+        if shown != str(root):
+            raise BunkoError(f"The folder path {shown} is not valid UTF-8 (the marks stand for bytes that "
+                             "are not); rename the folder, then add it. Files with such names inside a "
+                             "library are fine.")
         libs = self.list()
         for lib in libs:
             if lib.root == str(root):

@@ -7,7 +7,7 @@ rather than guessed at.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 # Version 0 -> 1: the knowledge engine's tables.
 # Large tables carry no PRIMARY KEY: DuckDB keeps such indexes in memory and
@@ -183,8 +183,8 @@ _V5 = [
 # question is not sent to a model that cannot answer in Japanese. Rows of
 # older databases are filled in when the registry first reads them.
 _V6 = [
-    "ALTER TABLE models ADD COLUMN languages VARCHAR",  # JSON list: ["en", "ja"]
-    "ALTER TABLE models ADD COLUMN license VARCHAR",
+    "ALTER TABLE models ADD COLUMN IF NOT EXISTS languages VARCHAR",  # JSON list: ["en", "ja"]
+    "ALTER TABLE models ADD COLUMN IF NOT EXISTS license VARCHAR",
 ]
 
 # Version 6 -> 7: where a model runs. 'local' (a GGUF here, `path`), 'endpoint' (any
@@ -193,8 +193,8 @@ _V6 = [
 # model's name at the endpoint, the host (no secrets), idle shutdown. API keys are kept in
 # the OS keyring, never here.
 _V7 = [
-    "ALTER TABLE models ADD COLUMN location VARCHAR DEFAULT 'local'",
-    "ALTER TABLE models ADD COLUMN remote VARCHAR",
+    "ALTER TABLE models ADD COLUMN IF NOT EXISTS location VARCHAR DEFAULT 'local'",
+    "ALTER TABLE models ADD COLUMN IF NOT EXISTS remote VARCHAR",
 ]
 
 # Version 7 -> 8: the keyword index records the tokenizer rules it was built
@@ -245,4 +245,11 @@ _V9 = [
     )""",
 ]
 
-MIGRATIONS: dict[int, list[str]] = {0: _V1, 1: _V2, 2: _V3, 3: _V4, 4: _V5, 5: _V6, 6: _V7, 7: _V8, 8: _V9}
+# Version 9 -> 10: file names that are not valid UTF-8 (Shift_JIS names unpacked from a
+# zip made on Japanese Windows). `path` holds a display form with U+FFFD for each bad
+# byte, and `path_raw` the name's own bytes, which identify the file; NULL for the rest.
+_V10 = [
+    "ALTER TABLE documents ADD COLUMN IF NOT EXISTS path_raw BLOB",
+]
+
+MIGRATIONS: dict[int, list[str]] = {0: _V1, 1: _V2, 2: _V3, 3: _V4, 4: _V5, 5: _V6, 6: _V7, 7: _V8, 8: _V9, 9: _V10}

@@ -1230,12 +1230,12 @@ Passphrase:</source>
     <message>
         <location filename="../../desktop/library/progress.py" line="+42"/>
         <location line="+39"/>
-        <location line="+32"/>
+        <location line="+34"/>
         <source>Pause</source>
         <translation>一時停止</translation>
     </message>
     <message>
-        <location line="-69"/>
+        <location line="-71"/>
         <source>Cancel</source>
         <translation>キャンセル</translation>
     </message>
@@ -1276,7 +1276,7 @@ Passphrase:</source>
         <translation>仕上げ処理中…</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+4"/>
         <source>{time} left</source>
         <translation>残り {time}</translation>
     </message>
@@ -1301,9 +1301,14 @@ Passphrase:</source>
         <translation>再開</translation>
     </message>
     <message>
-        <location line="-31"/>
+        <location line="-33"/>
         <source>Updating the keyword index for better matches…</source>
         <translation>検索精度を上げるためキーワード索引を更新しています…</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Estimating time left…</source>
+        <translation>残り時間を見積もっています…</translation>
     </message>
 </context>
 <context>
@@ -1552,12 +1557,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>ライブラリ {name} を削除しました。フォルダーはそのままです。</translation>
     </message>
     <message>
-        <location line="+37"/>
-        <source>{name} is indexed: {added} added, {updated} updated, {removed} removed, {failed} failed.</source>
-        <translation>{name} のインデックス作成が完了しました: 追加 {added} 件、更新 {updated} 件、削除 {removed} 件、失敗 {failed} 件。</translation>
-    </message>
-    <message>
-        <location line="+4"/>
+        <location line="+43"/>
         <source>Indexing {name} stopped.</source>
         <translation>{name} のインデックス作成を停止しました。</translation>
     </message>
@@ -1572,7 +1572,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>{name} のインデックス作成を一時停止しました。</translation>
     </message>
     <message>
-        <location line="-271"/>
+        <location line="-273"/>
         <source>No libraries yet</source>
         <translation>ライブラリはまだありません</translation>
     </message>
@@ -1585,6 +1585,11 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <location line="+2"/>
         <source>Add a folder…</source>
         <translation>フォルダーを追加…</translation>
+    </message>
+    <message>
+        <location line="+252"/>
+        <source>{name} is indexed: {added} added, {updated} updated, {removed} removed, {skipped} skipped, {failed} failed.</source>
+        <translation>{name} のインデックス作成が完了しました: 追加 {added} 件、更新 {updated} 件、削除 {removed} 件、スキップ {skipped} 件、失敗 {failed} 件。</translation>
     </message>
 </context>
 <context>
@@ -2706,9 +2711,9 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <translation>{name} にスキップ・失敗したファイルはありません。</translation>
     </message>
     <message>
-        <location line="+2"/>
-        <source>Skipped and failed files in {name}: {n}</source>
-        <translation>{name} でスキップ・失敗したファイル: {n} 件</translation>
+        <location line="+3"/>
+        <source>Files not indexed in {name}: {skipped} skipped, {failed} failed</source>
+        <translation>{name} でインデックスされなかったファイル: スキップ {skipped} 件、失敗 {failed} 件</translation>
     </message>
 </context>
 <context>

@@ -117,3 +117,14 @@ def test_bench_index_table(embedder_dir, tmp_path, monkeypatch, capsys):
 def test_stats_ms(values):
     st = common.stats_ms(values)
     assert st["n"] == len(values) and st["median_ms"] > 0 and st["p95_ms"] >= st["median_ms"]
+
+
+def test_bench_index_hostile_json(embedder_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path))
+    result = _run_json(capsys, ["--embedder", str(embedder_dir), "bench", "index", "--hostile", "--max-mb", "2",
+                                "--json"])
+    assert result["bench"] == "index-hostile" and "zero vectors" in result["measured"]
+    assert [s["mb"] for s in result["sizes"]] == [1, 2]
+    assert all(s["indexed"] and s["chunks"] > 0 and s["seconds_per_mb"] > 0 for s in result["sizes"])
+    assert result["rate_growth"] > 0 and set(result["goals"]) == {"rate_growth", "peak_above_baseline_mib"}
+    assert isinstance(result["pass"], bool)
