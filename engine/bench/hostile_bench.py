@@ -41,7 +41,7 @@ class CountingOnly:
         self.name, self.model_id, self.dim, self.max_tokens = real.name, real.model_id, real.dim, real.max_tokens
         self.count_tokens = real.count_tokens
 
-    def embed_passages(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+    def embed_passages(self, texts: list[str], batch_size: int = 32, background: bool = False) -> np.ndarray:
         return np.zeros((len(texts), self.dim), np.float32)
 
 

@@ -44,7 +44,7 @@ class StubEmbedder:
         self.counted += sum(len(t) for t in texts)
         return [len(t) // 4 + 2 for t in texts]
 
-    def embed_passages(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+    def embed_passages(self, texts: list[str], batch_size: int = 32, background: bool = False) -> np.ndarray:
         return np.zeros((len(texts), self.dim), np.float32)
 
 
