@@ -425,7 +425,8 @@ class Engine:
                      cancel: CancelToken | None) -> Callable[[str], str]:
         """question -> the model's whole answer, without documents."""
         def answer(question: str) -> str:
-            events = self.chat.stream(question, model=model, adapter=adapter, settings=settings, cancel=cancel)
+            events = self.chat.stream(question, model=model, adapter=adapter, settings=settings, cancel=cancel,
+                                      any_language=True)  # this model's own answer, whatever it can write
             return "".join(e.text for e in events if e.kind == "token").strip()
 
         return answer

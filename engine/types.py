@@ -247,6 +247,9 @@ class AskOptions:
     adapter_scale: float | None = None
     settings: GenerationSettings | None = None
     system_prompt: str | None = None
+    # Ask the chosen model even when it is not known to write the question's language: a
+    # measurement (the comparison lab, a fine-tune's before/after) wants its own answer.
+    any_language: bool = False
 
     def with_choices(self, **choices) -> "AskOptions":
         """A copy with keyword choices applied (lists become tuples: the value stays frozen)."""

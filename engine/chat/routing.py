@@ -30,8 +30,9 @@ def notice(kind: str, text: str, **details) -> dict:
     return {"kind": kind, "text": text, **details}
 
 
-def route(registry, loaded: str | None, requested: str | None, question: str) -> Route:
-    if language_of(question) != "ja":
+def route(registry, loaded: str | None, requested: str | None, question: str,
+          any_language: bool = False) -> Route:
+    if language_of(question) != "ja" or (any_language and requested):
         return Route(requested)
     try:
         chosen = registry.get(requested or loaded) if (requested or loaded) else registry.default()

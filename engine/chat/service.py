@@ -63,7 +63,7 @@ class Chat:
         pieces: list[str] = []
         lang = prompt.language_of(question)
         loaded = self.host.state
-        way = route(self.host.registry, loaded.model if loaded else None, o.model, question)
+        way = route(self.host.registry, loaded.model if loaded else None, o.model, question, o.any_language)
         if not way.ask:
             yield from self._without_model(question, sources, rag, way, lang)
             return
@@ -209,7 +209,8 @@ class Chat:
             k=o.k or int(conv.settings.get("k", DEFAULT_K)), path=o.path, model=o.model or conv.model,
             adapter=o.adapter if o.adapter is not None else conv.adapter,
             adapter_scale=o.adapter_scale if o.adapter_scale is not None else conv.adapter_scale,
-            settings=o.settings or GenerationSettings.from_dict(conv.settings), system_prompt=conv.system_prompt)
+            settings=o.settings or GenerationSettings.from_dict(conv.settings), system_prompt=conv.system_prompt,
+            any_language=o.any_language)
 
     def _answer(self, conv, question: str, history: list[prompt.Turn], options: AskOptions,
                 cancel: CancelToken | None) -> Iterator[AnswerEvent]:

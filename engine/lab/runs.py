@@ -270,7 +270,8 @@ class Lab:
     def _answer(self, arm: Arm, q: Question, cfg: RunConfig, settings: GenerationSettings, round_: int,
                 cancel: CancelToken | None) -> AnswerRow:
         options = AskOptions(rag=arm.rag, libraries=cfg.libraries if arm.rag else None, k=cfg.k,
-                             model=arm.model, adapter=arm.adapter, settings=settings)
+                             model=arm.model, adapter=arm.adapter, settings=settings,
+                             any_language=True)  # each arm's own answer: that is what is measured
         t0 = time.perf_counter()
         answer = None
         for event in self._stream(q.text, options, cancel=cancel):

@@ -20,7 +20,7 @@ from engine.api import Engine
 @pytest.fixture
 def server(tmp_path, monkeypatch):
     monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(serve, "REQUEST_TIMEOUT_S", 0.6, raising=False)
+    monkeypatch.setattr(serve, "REQUEST_TIMEOUT_S", 1.5, raising=False)  # room for a loaded machine
     monkeypatch.setattr(serve, "MAX_CONNECTIONS", 3, raising=False)
     with Engine.open(tmp_path / "b.duckdb") as engine:
         srv, token = serve.make_server(engine, port=0)
