@@ -234,8 +234,8 @@ class LibrariesPage(DropPaths, QWidget):
         self._select = None
         self.libraries = {lib.name: lib for lib in libs}
         self.body.setCurrentIndex(1 if libs else 0)
-        for button in (self.reindex_button, self.remove_button):
-            button.setVisible(bool(libs))
+        for button in (self.add_button, self.reindex_button, self.remove_button):
+            button.setVisible(bool(libs))  # with none yet, the empty state carries the one Add button
         self.table.blockSignals(True)
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(libs))

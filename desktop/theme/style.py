@@ -112,7 +112,8 @@ QListWidget#navigation::item {{ border-radius: {m.RADIUS_M}px; padding: {m.S}px 
     color: {p.text}; border: 2px solid transparent; }}
 QListWidget#navigation::item:hover {{ background: {p.surface_alt}; }}
 QListWidget#navigation::item:selected {{ background: {p.accent_soft}; color: {p.accent_fg}; font-weight: 600; }}
-QListWidget#navigation:focus::item:selected {{ border: 2px solid {p.focus}; }}
+/* Keyboard focus rings the current row (`:focus::item:selected` drew round the whole list). */
+QListWidget#navigation::item:focus {{ border: 2px solid {p.focus}; }}
 
 /* -- chat ------------------------------------------------------------------------------- */
 QFrame#userMessage {{ background: {p.user_bubble}; border: none; border-radius: {m.RADIUS_L}px; }}
