@@ -31,7 +31,7 @@ import numpy as np
 
 from .. import paths
 from ..errors import BunkoError, DatasetError
-from .retrieval_eval import Dataset, _Progress, build_store, embed_corpus, load_dataset
+from .retrieval_eval import Dataset, _Progress, build_store, embed_corpus, json_lines, load_dataset
 from ..types import GenerationSettings
 
 log = logging.getLogger(__name__)
@@ -54,23 +54,14 @@ def is_correct(answer: str, references: list[str]) -> bool:
 
 def load_answers(folder: Path) -> dict[str, list[str]]:
     path = Path(folder) / "answers.jsonl"
-    if not path.is_file():
-        raise DatasetError(f"The dataset has no answers.jsonl (looked for {path}).")
     out: dict[str, list[str]] = {}
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except ValueError as exc:
-                raise DatasetError(f"{path}, line {n}: not valid JSON ({exc}).") from exc
-            refs = obj.get("answers") if isinstance(obj, dict) else None
-            if not isinstance(obj, dict) or not isinstance(obj.get("_id"), (str, int)) or not isinstance(refs, list):
-                raise DatasetError(f'{path}, line {n}: expected {{"_id": …, "answers": ["…"]}}.')
-            refs = [r for r in refs if isinstance(r, str) and r.strip()]
-            if refs:
-                out[str(obj["_id"])] = refs
+    for n, obj in json_lines(path):
+        refs = obj.get("answers") if isinstance(obj, dict) else None
+        if not isinstance(obj, dict) or not isinstance(obj.get("_id"), (str, int)) or not isinstance(refs, list):
+            raise DatasetError(f'{path}, line {n}: expected {{"_id": …, "answers": ["…"]}}.')
+        refs = [r for r in refs if isinstance(r, str) and r.strip()]
+        if refs:
+            out[str(obj["_id"])] = refs
     return out
 
 

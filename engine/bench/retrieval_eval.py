@@ -50,36 +50,42 @@ class Dataset:
     qrels: dict[str, dict[str, float]] = field(default_factory=dict)  # query -> doc -> grade
 
 
-def _read_jsonl(path: Path, need_title: bool) -> list[tuple[int, str, str, str]]:
-    """(line number, id, title, text) rows; bad rows raise DatasetError naming the line."""
+def json_lines(path: Path):
+    """(line number, parsed value) of a dataset's JSON-lines file; a bad line is a DatasetError
+    naming it (a benchmark set is not repaired row by row)."""
     if not path.is_file():
         raise DatasetError(f"The dataset has no {path.name} (looked for {path}).")
-    rows, seen = [], set()
     with path.open(encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                yield n, json.loads(line)
             except ValueError as exc:
                 raise DatasetError(f"{path}, line {n}: not valid JSON ({exc}).") from exc
-            if not isinstance(obj, dict):
-                raise DatasetError(f"{path}, line {n}: expected a JSON object.")
-            rid, text, title = obj.get("_id"), obj.get("text"), obj.get("title", "") if need_title else ""
-            if isinstance(rid, int) and not isinstance(rid, bool):
-                rid = str(rid)
-            if not isinstance(rid, str) or not rid:
-                raise DatasetError(f"{path}, line {n}: missing or empty \"_id\".")
-            if not isinstance(text, str):
-                raise DatasetError(f"{path}, line {n}: \"text\" is missing or not a string.")
-            if title is None:
-                title = ""
-            if not isinstance(title, str):
-                raise DatasetError(f"{path}, line {n}: \"title\" is not a string.")
-            if rid in seen:
-                raise DatasetError(f"{path}, line {n}: the id {rid!r} appears twice.")
-            seen.add(rid)
-            rows.append((n, rid, title, text))
+
+
+def _read_jsonl(path: Path, need_title: bool) -> list[tuple[int, str, str, str]]:
+    """(line number, id, title, text) rows; bad rows raise DatasetError naming the line."""
+    rows, seen = [], set()
+    for n, obj in json_lines(path):
+        if not isinstance(obj, dict):
+            raise DatasetError(f"{path}, line {n}: expected a JSON object.")
+        rid, text, title = obj.get("_id"), obj.get("text"), obj.get("title", "") if need_title else ""
+        if isinstance(rid, int) and not isinstance(rid, bool):
+            rid = str(rid)
+        if not isinstance(rid, str) or not rid:
+            raise DatasetError(f"{path}, line {n}: missing or empty \"_id\".")
+        if not isinstance(text, str):
+            raise DatasetError(f"{path}, line {n}: \"text\" is missing or not a string.")
+        if title is None:
+            title = ""
+        if not isinstance(title, str):
+            raise DatasetError(f"{path}, line {n}: \"title\" is not a string.")
+        if rid in seen:
+            raise DatasetError(f"{path}, line {n}: the id {rid!r} appears twice.")
+        seen.add(rid)
+        rows.append((n, rid, title, text))
     return rows
 
 

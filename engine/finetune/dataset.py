@@ -180,16 +180,21 @@ def _text_of(path: Path) -> str:
     raise DatasetError(f"{path.name} is neither UTF-8 nor Shift_JIS text.")
 
 
-def read_jsonl(lines: Iterable[str], source: str = "") -> Dataset:
-    ds = Dataset([], source=source)
+def jsonl_records(lines: Iterable[str], problems: list[RowProblem]):
+    """(line number, parsed value) for each non-blank line; a line that is not JSON goes to
+    `problems` with its number instead."""
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            yield n, json.loads(line)
         except json.JSONDecodeError as exc:
-            ds.problems.append(RowProblem(n, f"not valid JSON ({exc.msg} at column {exc.colno})"))
-            continue
+            problems.append(RowProblem(n, f"not valid JSON ({exc.msg} at column {exc.colno})"))
+
+
+def read_jsonl(lines: Iterable[str], source: str = "") -> Dataset:
+    ds = Dataset([], source=source)
+    for n, record in jsonl_records(lines, ds.problems):
         try:
             ds.examples.append({"messages": _from_record(record), "_line": n})
         except DatasetError as exc:

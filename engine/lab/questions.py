@@ -11,12 +11,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import DatasetError
-from ..finetune.dataset import Dataset, RowProblem, _text_of
+from ..finetune.dataset import Dataset, RowProblem, _text_of, jsonl_records
 from ..finetune.compare import held_out_questions
 
 _QUESTION_KEYS = ("question", "q", "query", "prompt", "質問", "問題", "問い", "設問")
@@ -88,14 +87,7 @@ def _from_record(record) -> Question:
 
 def read_jsonl(lines, source: str = "") -> QuestionSet:
     qs = QuestionSet([], source=source)
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            qs.problems.append(RowProblem(n, f"not valid JSON ({exc.msg} at column {exc.colno})"))
-            continue
+    for n, record in jsonl_records(lines, qs.problems):
         try:
             qs.questions.append(_from_record(record))
         except DatasetError as exc:
