@@ -4,8 +4,6 @@ connects until the user presses a button that says it will."""
 
 from __future__ import annotations
 
-import re
-
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout,
                                QWidget)
@@ -15,13 +13,7 @@ from engine.api import HostSpec
 
 def parse_host(text: str, ssh_config: str | None = None) -> HostSpec | None:
     """An alias from ~/.ssh/config, or user@host[:port]; None when it is neither."""
-    m = re.fullmatch(r"(?:(?P<user>[^@\s]+)@)?(?P<host>[^:@\s]+)(?::(?P<port>\d+))?", text.strip())
-    if not m:
-        return None
-    if m["user"] or m["port"]:
-        return HostSpec(kind="ssh", hostname=m["host"], user=m["user"], port=int(m["port"]) if m["port"] else None,
-                        ssh_config=ssh_config)
-    return HostSpec(kind="ssh", alias=m["host"], ssh_config=ssh_config)
+    return HostSpec.parse(text, ssh_config=ssh_config)
 
 
 class EndpointDialog(QDialog):

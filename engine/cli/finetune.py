@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import re
 import sys
 import time
 from datetime import datetime
@@ -33,13 +32,10 @@ def parse_host(text: str | None, args=None):
                 extra[key] = str(getattr(args, attr))
     if not text or text == "local":
         return HostSpec(**{k: v for k, v in extra.items() if k in ("python", "env_python")})
-    m = re.fullmatch(r"(?:(?P<user>[^@]+)@)?(?P<host>[^:@]+)(?::(?P<port>\d+))?", text)
-    if not m:
+    spec = HostSpec.parse(text, **extra)
+    if spec is None:
         raise FinetuneError(f"{text!r} is not a host: use local, an alias from ~/.ssh/config, or user@host[:port].")
-    if m["user"] or m["port"]:
-        return HostSpec(kind="ssh", hostname=m["host"], user=m["user"], port=int(m["port"]) if m["port"] else None,
-                        **extra)
-    return HostSpec(kind="ssh", alias=m["host"], **extra)
+    return spec
 
 
 def with_secrets(action, args):

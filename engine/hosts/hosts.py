@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import Callable
 
 from ..budget import lower_priority
+
+_HOST_TEXT = re.compile(r"(?:(?P<user>[^@\s]+)@)?(?P<host>[^:@\s]+)(?::(?P<port>\d+))?")
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,18 @@ class HostSpec:
     def from_json(cls, text: str) -> "HostSpec":
         data = json.loads(text)
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    @classmethod
+    def parse(cls, text: str, **extra) -> "HostSpec | None":
+        """An SSH host from what a person types: an alias from ~/.ssh/config, or
+        user@host[:port]; None when it is neither. `extra`: further HostSpec fields."""
+        m = _HOST_TEXT.fullmatch(text.strip())
+        if not m:
+            return None
+        if m["user"] or m["port"]:
+            return cls(kind="ssh", hostname=m["host"], user=m["user"], port=int(m["port"]) if m["port"] else None,
+                       **extra)
+        return cls(kind="ssh", alias=m["host"], **extra)
 
 
 @dataclass
