@@ -68,3 +68,28 @@ def bundled_model(name: str) -> Path | None:
     bundle = bundle_dir()
     path = bundle / "models" / name if bundle else None
     return path if path is not None and path.exists() else None
+
+
+# A file whose name is not valid UTF-8 (a Shift_JIS name unpacked on Linux) has
+# no path that survives a trip through Qt or JSON as text; its `file:` URI, with
+# each byte of the name percent-encoded, does, and opens the very file.
+
+def file_uri(root: str, rel: str, raw: bytes | None = None) -> str:
+    """The `file:` URI of `rel` under `root`; `raw` is the name's own bytes where they
+    are not valid UTF-8 (documents.path_raw), and then `rel` is only its display form."""
+    if os.name == "nt" or raw is None:
+        return Path(root, rel).absolute().as_uri()
+    from urllib.parse import quote_from_bytes
+    full = os.path.join(os.path.abspath(os.fsencode(root)), raw)
+    return "file://" + quote_from_bytes(full, safe="/")
+
+
+def uri_path(uri: str) -> str:
+    """The local path of a `file:` URI made by `file_uri`, as Python's file functions
+    take it (a name that is not UTF-8 comes back with its bytes as surrogate escapes)."""
+    from urllib.parse import unquote, unquote_to_bytes, urlsplit
+    parts = urlsplit(uri)
+    if os.name == "nt":
+        from urllib.request import url2pathname
+        return url2pathname(unquote(parts.path) if parts.netloc == "" else f"//{parts.netloc}{parts.path}")
+    return os.fsdecode(unquote_to_bytes(parts.path))

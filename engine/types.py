@@ -50,6 +50,7 @@ class SearchHit:
     line_end: int | None
     dense_rank: int | None = None
     keyword_rank: int | None = None
+    file_uri: str = ""  # the real file, bytes of a non-UTF-8 name included (abs_path is for showing)
 
     @property
     def location(self) -> str:
@@ -162,6 +163,13 @@ class Source:
     chunk_id: int | None = None
     page: int | None = None
     line_start: int | None = None
+    file_uri: str = ""  # see SearchHit; empty in sources stored before it existed
+
+    @property
+    def open_path(self) -> str:
+        """The path to open the file by: the real name, which `abs_path` only shows."""
+        from .paths import uri_path
+        return uri_path(self.file_uri) if self.file_uri else self.abs_path
 
     @property
     def label(self) -> str:
@@ -177,7 +185,7 @@ class Source:
     @classmethod
     def from_hit(cls, number: int, hit: SearchHit) -> "Source":
         return cls(number, hit.library, hit.path, hit.abs_path, hit.location, hit.text, hit.score,
-                   hit.chunk_id, hit.page, hit.line_start)
+                   hit.chunk_id, hit.page, hit.line_start, hit.file_uri)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ which of its sentences the answer used, and a button to open the file."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 from pathlib import Path
 
@@ -51,8 +52,15 @@ def matching_sentences(passage: str, answer: str) -> list[tuple[int, int]]:
 
 
 def file_url(source: Source) -> QUrl:
-    """The file of a source; PDFs open at the cited page where the viewer understands #page=N."""
-    url = QUrl.fromLocalFile(source.abs_path)
+    """The file of a source; PDFs open at the cited page where the viewer understands #page=N.
+
+    By its `file:` URI where the engine gave one: a name that is not UTF-8 keeps its
+    bytes there, while `abs_path` only shows it (with U+FFFD) and names no file.
+    """
+    if source.file_uri:
+        url = QUrl.fromEncoded(source.file_uri.encode("ascii"))
+    else:  # a source stored before file_uri existed
+        url = QUrl.fromLocalFile(source.abs_path)
     if source.page is not None and source.abs_path.lower().endswith(".pdf"):
         url.setFragment(f"page={source.page}")
     return url
@@ -124,7 +132,7 @@ class CitationPreview(QDialog):
         return [text[s:e] for s, e in spans]
 
     def open_file(self) -> None:
-        if not Path(self.source.abs_path).exists():
+        if not os.path.exists(self.source.open_path):
             self.file_label.setText(self.tr("The file is no longer there: {path}").format(path=self.source.abs_path))
             return
         if not QDesktopServices.openUrl(file_url(self.source)):

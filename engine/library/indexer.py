@@ -41,7 +41,7 @@ from ..search import keyword
 from ..store import Store
 from ..types import IndexProgress, IndexResult
 from .rows import delete_documents
-from .writer import CommitListener, Work, Writer
+from .writer import CommitListener, Vectors, Work, Writer
 
 log = logging.getLogger(__name__)
 
@@ -299,7 +299,7 @@ class IndexRun:
                         continue
                     if self.embed_started is None:
                         self.embed_started = time.monotonic()
-                    work.vectors = np.empty((len(work.chunks), self.embedder.dim), np.float32)
+                    work.vectors = Vectors(len(work.chunks), self.embedder.dim)
                     waiting.append(work)
                     pool.extend((work, i) for i in range(len(work.chunks)))
                     self.report("indexing", work.found.rel)

@@ -36,6 +36,9 @@ COMMIT_SECONDS = 2.0
 POSTINGS_CHUNKS = 2048  # chunks whose keyword postings are built and inserted at a time
 PART_CHUNKS = 1024  # a document with more chunks is written in parts of this many
 COMPACT_MEMORY = "256MB"  # DuckDB's memory limit while the keyword index is compacted
+# ... and while a large document is written: the parts' table blocks, once
+# checkpointed, would otherwise stay cached up to the usual limit (1 GB).
+LARGE_MEMORY = "128MB"
 
 # Called after each commit with (added ids, their library ids, vectors, removed ids).
 CommitListener = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
@@ -52,7 +55,7 @@ class Work:
     title: str | None = None
     encoding: str | None = None
     chunks: list[Chunk] = field(default_factory=list)
-    vectors: np.ndarray | None = None
+    vectors: Vectors | None = None
     filled: int = 0
     error: str | None = None
     status: str = "indexed"
@@ -63,6 +66,32 @@ class Work:
 
     def fail(self, reason: str) -> None:
         self.status, self.error, self.chunks, self.vectors = "error", reason, [], None
+
+
+class Vectors:
+    """A document's vectors in blocks of `PART_CHUNKS` rows, so each part of a large
+    document can let its block go once stored (one array would hold them all to the end)."""
+
+    def __init__(self, n: int, dim: int) -> None:
+        self.n, self.dim = n, dim
+        self.blocks: list[np.ndarray | None] = [np.empty((min(PART_CHUNKS, n - s), dim), np.float32)
+                                                for s in range(0, n, PART_CHUNKS)]
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __setitem__(self, i: int, vec: np.ndarray) -> None:
+        self.blocks[i // PART_CHUNKS][i % PART_CHUNKS] = vec
+
+    def rows(self, start: int, end: int) -> np.ndarray:
+        """Rows start..end; `start` is the first row of a block (a part, or the whole)."""
+        parts = [self.blocks[b] for b in range(start // PART_CHUNKS, -(-end // PART_CHUNKS))]
+        whole = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.empty((0, self.dim), np.float32)
+        return whole[:end - start]
+
+    def release(self, start: int, end: int) -> None:
+        for b in range(start // PART_CHUNKS, -(-end // PART_CHUNKS)):
+            self.blocks[b] = None
 
 
 class Ids:
@@ -199,7 +228,7 @@ class Writer:
                                        c.line_start, c.line_end, c.n_tokens))
                     texts.append((int(cid), lib, f"{c.heading or ''}\n{c.text}"))
                 new_ids.append(cids)
-                new_vecs.append(work.vectors[start:end])
+                new_vecs.append(work.vectors.rows(start, end))
                 counts["chunks"] += end - start
                 if end == n:
                     counts["updated" if work.old_id is not None else "added"] += 1
@@ -247,8 +276,9 @@ class Writer:
         self.skips.extend(listed["skipped"])
         if self.listener is not None and (len(added) or len(removed)):
             self.listener(added, np.full(len(added), lib, np.int32), vecs, removed)
-        if part is not None:  # stored: the part's text is not needed any more
+        if part is not None:  # stored: the part's text and vectors are not needed any more
             batch[0].chunks[part[0]:part[1]] = [None] * (part[1] - part[0])
+            batch[0].vectors.release(*part)
 
     def _commit_in_parts(self, work: Work, ids: Ids) -> None:
         """A large document, PART_CHUNKS chunks to a transaction, each part's text let go
@@ -257,6 +287,8 @@ class Writer:
         n = len(work.chunks)
         work.doc_id = None
         self.writing_large = True
+        limits = self.store.cursor()
+        limits.execute(f"SET memory_limit = '{LARGE_MEMORY}'")
         try:
             for start in range(0, n, PART_CHUNKS):  # no compaction in between: it sorts every posting
                 if start and self.cancel is not None and self.cancel.cancelled:
@@ -274,6 +306,8 @@ class Writer:
             work.fail(f"the file could not be stored ({type(exc).__name__}: {exc})")
             self._commit([work], ids)
         finally:
+            limits.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+            limits.close()
             self.writing_large = False
 
     def maybe_compact(self) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from . import keyword
+from ..paths import file_uri
 from ..store import int_list
 from ..types import SearchHit
 from .vectors import VectorIndex
@@ -154,7 +155,7 @@ def hits_for(cur, ranked: list[Ranked]) -> list[SearchHit]:
     ).fetchall()
     # Documents by their own literal list too: a join would scan every document.
     docs = {row[0]: row[1:] for row in cur.execute(
-        "SELECT d.id, l.name, l.root, d.path, d.title FROM documents d JOIN libraries l ON d.library_id = l.id "
+        "SELECT d.id, l.name, l.root, d.path, d.title, d.path_raw FROM documents d JOIN libraries l ON d.library_id = l.id "
         f"WHERE d.id IN {int_list({c[1] for c in chunks})}"
     ).fetchall()}
     by_id = {c[0]: (c[0], *docs[c[1]], c[2], c[3], c[4], c[5], c[6]) for c in chunks if c[1] in docs}
@@ -163,9 +164,9 @@ def hits_for(cur, ranked: list[Ranked]) -> list[SearchHit]:
         row = by_id.get(r.chunk_id)
         if row is None:  # deleted between ranking and fetching
             continue
-        _, lib, root, path, title, text, page, heading, ls, le = row
+        _, lib, root, path, title, raw, text, page, heading, ls, le = row
         hits.append(SearchHit(
             r.chunk_id, r.score, lib, path, str(Path(root) / path), title, text, page, heading, ls, le,
-            r.dense_rank, r.keyword_rank,
+            r.dense_rank, r.keyword_rank, file_uri(root, path, raw),
         ))
     return hits

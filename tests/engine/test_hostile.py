@@ -27,6 +27,7 @@ from engine.ingest.document import Section
 from engine.ingest.normalize import clean_text, make_section
 from engine.ingest.parsers import parse_file
 from engine.ingest.scan import scan
+from engine.types import Source
 
 SJIS_NAME = "報告書.txt".encode("cp932")  # b'\x95\xf1\x8d\x90\x8f\x91.txt': not UTF-8
 SJIS_TWIN = "議事録.txt".encode("cp932")
@@ -84,6 +85,13 @@ def test_a_name_that_is_not_utf8_is_indexed_kept_and_shown(tmp_path: Path, embed
 
         hit = engine.search("売上は前年比", k=1, mode="keyword")[0]
         assert "\ufffd" in hit.path and hit.path.endswith(".txt")
+        # Opening goes by the real bytes: the display path names no file.
+        assert not os.path.exists(hit.abs_path)
+        source = Source.from_dict(json.loads(json.dumps(Source.from_hit(1, hit).as_dict())))  # as stored
+        assert os.fsencode(source.open_path) == base + b"/" + SJIS_NAME
+        assert Path(source.open_path).read_bytes() == "売上は前年比120%でした。".encode("cp932")
+        plain = engine.search("出張の日当", k=1, mode="keyword")[0]
+        assert Source.from_hit(1, plain).open_path == str(root / "good.md") == plain.abs_path
 
         again = engine.index(lib.name)  # the same files are found again by their bytes
         assert (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, 4), again
