@@ -28,6 +28,13 @@ from engine.budget import BUDGET
 
 from engine.errors import EmbedderError
 
+# onnxruntime 1.32's Linux and macOS builds carry Microsoft's 1DS telemetry: on first use
+# they write a device id and an event store under ~/.cache/Microsoft and later look up and
+# reach https://mobile.events.data.microsoft.com (seen by tests/engine/test_offline_native.py).
+# `disable_telemetry_events()` does not stop it; this variable, read when onnxruntime sets
+# itself up, does. Set before onnxruntime is first imported (it is imported lazily, below).
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+
 log = logging.getLogger(__name__)
 
 CONFIG_FILE = "bunko-embedder.json"
@@ -270,8 +277,8 @@ def _pad_id(tokenizer) -> int:
 def _load_session(path: Path, threads: int):
     import onnxruntime as ort
 
-    # Bunko is offline: onnxruntime's telemetry (ETW events on Windows builds) is switched off
-    # explicitly rather than trusted to be off by default.
+    # Bunko is offline: onnxruntime's telemetry (ETW events on Windows builds; 1DS elsewhere,
+    # see ORT_DISABLE_TELEMETRY above) is switched off explicitly rather than trusted to be off.
     ort.disable_telemetry_events()
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
