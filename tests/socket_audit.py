@@ -8,7 +8,8 @@ so that an attempt swallowed by a broad `except` still fails the test.
 
 Audit hooks cannot be removed, so one is installed for the process and does
 nothing while no audit is active. Connections made in C (llama.cpp, onnxruntime,
-Qt) bypass it; those libraries make none (onnxruntime's telemetry is switched off).
+DuckDB, Qt) bypass it: tests/engine/test_offline_native.py watches those with
+strace in a child process (it found onnxruntime's telemetry, now switched off).
 """
 
 from __future__ import annotations

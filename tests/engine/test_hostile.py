@@ -489,3 +489,60 @@ def test_a_large_document_is_written_in_parts_and_a_partial_one_is_redone(tmp_pa
         assert failed.failed == 1 and "could not be stored" in failed.errors[0][1], failed
         assert cur.execute("SELECT count(*) FROM chunks").fetchone()[0] == 1  # only short.txt's
         assert cur.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 1
+
+
+class TextLengthEmbedder(StubEmbedder):
+    """A vector that says which chunk it belongs to: its text's length."""
+
+    def embed_passages(self, texts: list[str], batch_size: int = 32, background: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), np.float32)
+        out[:, 0] = [len(t) for t in texts]
+        return out
+
+
+def test_a_large_document_lets_each_parts_vectors_go_and_caps_duckdb_while_written(tmp_path: Path,
+                                                                                   monkeypatch) -> None:
+    """Memory while one huge file is stored: each part's vectors are let go once the part is
+    stored (the whole file's vectors were held to the end), and DuckDB's cache is capped
+    meanwhile (its stored blocks stayed cached up to 1 GB)."""
+    from engine.library import writer as index_writer
+    from engine.store.db import MEMORY_LIMIT
+
+    monkeypatch.setattr(index_writer, "PART_CHUNKS", 3)
+    real = index_writer.insert_chunks
+    seen = []
+
+    def watching(cur, rows, ids, lib, vecs):
+        work = works[0]
+        part = rows[0][3] // 3  # the first chunk's ordinal: which part this is
+        seen.append((part, [b is None for b in work.vectors.blocks[:part + 1]],
+                     cur.execute("SELECT current_setting('memory_limit')").fetchone()[0]))
+        real(cur, rows, ids, lib, vecs)
+
+    works = []
+    real_commit = index_writer.Writer._commit_in_parts
+
+    def remember(self, work, ids):
+        works.append(work)
+        return real_commit(self, work, ids)
+
+    monkeypatch.setattr(index_writer, "insert_chunks", watching)
+    monkeypatch.setattr(index_writer.Writer, "_commit_in_parts", remember)
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "long.txt").write_text("\n".join(f"Line {i} of a long report about budgets." * (i % 5 + 1)
+                                             for i in range(200)), encoding="utf-8")
+    with stub_engine(tmp_path, TextLengthEmbedder()) as engine:
+        lib = engine.add_library(root)
+        assert engine.index(lib.name).added == 1
+        cur = engine.store.cursor()
+        rows = cur.execute("SELECT c.text, e.vec FROM chunks c JOIN embeddings e ON e.chunk_id = c.id "
+                           "ORDER BY c.ord").fetchall()
+        after = cur.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert len(seen) > 3
+    for part, released, limit in seen:
+        assert released == [True] * part + [False], seen  # the earlier parts' vectors are gone
+        assert limit == "122.0 MiB", limit  # LARGE_MEMORY, 128 MB, as DuckDB states it
+    assert index_writer.LARGE_MEMORY == "128MB" and after == "953.6 MiB"  # the usual 1 GB again
+    # every chunk kept its own vector through the blocks (a .txt has no title or heading)
+    assert [np.frombuffer(vec, np.float32)[0] for _, vec in rows] == [len(text) for text, _ in rows]
