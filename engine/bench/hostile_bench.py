@@ -69,10 +69,17 @@ def one_line_text(n_bytes: int, seed: int = 5) -> bytes:
 
 
 class _PeakSampler:
-    """Samples the resident size every few milliseconds while a file is indexed."""
+    """The highest resident size while a file is indexed.
+
+    Sampled every 10 ms, and on Linux also the kernel's own high-water mark (VmHWM,
+    reset through /proc/self/clear_refs before the file), which no spike between two
+    samples escapes. The indexer starts no child processes, so this process is all of it.
+    """
 
     def __init__(self) -> None:
         self.peak = rss_bytes() or 0
+        self.kernel_peak: int | None = None  # VmHWM, where the kernel lets it be reset
+        self._reset = _reset_high_water_mark()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -84,10 +91,33 @@ class _PeakSampler:
         self._stop.set()
         self._thread.join()
         self.peak = max(self.peak, rss_bytes() or 0)
+        if self._reset:
+            self.kernel_peak = _high_water_mark()
+            self.peak = max(self.peak, self.kernel_peak or 0)
 
     def _run(self) -> None:
         while not self._stop.wait(0.01):
             self.peak = max(self.peak, rss_bytes() or 0)
+
+
+def _reset_high_water_mark() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # resets VmHWM to the current resident size (Linux 4.0+)
+        return True
+    except OSError:
+        return False
+
+
+def _high_water_mark() -> int | None:
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return None
 
 
 def run_hostile_bench(args) -> int:
@@ -118,10 +148,12 @@ def run_hostile_bench(args) -> int:
                     seconds = time.perf_counter() - t0
                 (folder / "minified.js").unlink()
                 peak = (sampler.peak - baseline) / 2**20 if baseline else None
+                kernel_peak = sampler.kernel_peak is not None
                 result["sizes"].append({
                     "mb": mb, "seconds": round(seconds, 3), "seconds_per_mb": round(seconds / mb, 3),
                     "chunks": run.chunks, "indexed": run.added == 1, "failed": [list(e) for e in run.errors],
                     "peak_above_baseline_mib": round(peak, 1) if peak is not None else None,
+                    "kernel_peak": kernel_peak,
                 })
         finally:
             store.close()
@@ -131,6 +163,7 @@ def run_hostile_bench(args) -> int:
     worst = max(peaks) if peaks else None
     all_indexed = all(s["indexed"] for s in result["sizes"])
     result["rate_growth"] = growth
+    result["kernel_peak"] = all(s.get("kernel_peak") for s in result["sizes"])
     result["goals"] = {
         "rate_growth": {"goal": GOAL_RATE_GROWTH, "value": growth,
                         "pass": growth is not None and growth <= GOAL_RATE_GROWTH and all_indexed},
@@ -152,6 +185,8 @@ def _report(r: dict) -> str:
         f"measured: {r['measured']}",
         "",
         common.table(["file", "seconds", "s/MB", "chunks", "peak MiB above baseline", "indexed"], rows),
+        "peak: the resident size sampled every 10 ms"
+        + (" and the kernel's high-water mark (VmHWM), reset before each file" if r.get("kernel_peak") else ""),
         "",
         f"s/MB at {r['sizes'][-1]['mb']} MB / s/MB at {r['sizes'][0]['mb']} MB = {common.fmt(r['rate_growth'])} "
         f"(goal <= {GOAL_RATE_GROWTH:g}): {common.fmt(g['rate_growth']['pass'])}",

@@ -546,3 +546,16 @@ def test_a_large_document_lets_each_parts_vectors_go_and_caps_duckdb_while_writt
     assert index_writer.LARGE_MEMORY == "128MB" and after == "953.6 MiB"  # the usual 1 GB again
     # every chunk kept its own vector through the blocks (a .txt has no title or heading)
     assert [np.frombuffer(vec, np.float32)[0] for _, vec in rows] == [len(text) for text, _ in rows]
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="VmHWM is Linux's")
+def test_the_benchs_peak_includes_the_kernels_high_water_mark() -> None:
+    """`bench index --hostile` takes the kernel's peak too (reset per file), so a spike shorter
+    than the 10 ms sampling cannot escape it."""
+    with _PeakSampler() as first:
+        spike = b"x" * (160 * 2**20)
+        del spike
+    assert first.kernel_peak is not None and first.kernel_peak - (rss_bytes() or 0) > 150 * 2**20
+    with _PeakSampler() as second:  # reset: the first file's spike is not counted again
+        pass
+    assert second.kernel_peak < first.kernel_peak - 100 * 2**20
