@@ -293,7 +293,14 @@ class Writer:
             for start in range(0, n, PART_CHUNKS):  # no compaction in between: it sorts every posting
                 if start and self.cancel is not None and self.cancel.cancelled:
                     return  # a pause or cancel: the next run redoes the 'partial' document
-                self._commit([work], ids, (start, min(n, start + PART_CHUNKS)))
+                part = (start, min(n, start + PART_CHUNKS))
+                try:
+                    self._commit([work], ids, part)
+                except duckdb.OutOfMemoryException:  # a big library's own indexes need more
+                    log.info("a part did not fit in %s; the rest of %s goes with %s", LARGE_MEMORY,
+                             display_path(work.found.rel), MEMORY_LIMIT)
+                    limits.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+                    self._commit([work], ids, part)
         except Exception as exc:  # noqa: BLE001 - recorded as this document's failure
             log.exception("storing %s failed", work.found.rel)
             if work.doc_id is not None and work.doc_id <= ids.doc:  # its first part was stored

@@ -559,3 +559,35 @@ def test_the_benchs_peak_includes_the_kernels_high_water_mark() -> None:
     with _PeakSampler() as second:  # reset: the first file's spike is not counted again
         pass
     assert second.kernel_peak < first.kernel_peak - 100 * 2**20
+
+
+def test_a_part_that_does_not_fit_the_lowered_cap_is_written_with_the_usual_limit(tmp_path: Path,
+                                                                                   monkeypatch) -> None:
+    """The cap while a large document is written is for memory, never a reason to lose it:
+    a part DuckDB refuses for memory is written again under the usual limit."""
+    import duckdb
+
+    from engine.library import writer as index_writer
+
+    monkeypatch.setattr(index_writer, "PART_CHUNKS", 3)
+    real = index_writer.insert_chunks
+    refused = []
+
+    def tight(cur, rows, *rest):
+        if cur.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "122.0 MiB" and rows[0][3] == 3:
+            refused.append(rows[0][3])
+            raise duckdb.OutOfMemoryException("could not allocate block (in this test)")
+        real(cur, rows, *rest)
+
+    monkeypatch.setattr(index_writer, "insert_chunks", tight)
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "long.txt").write_text("\n".join(f"Line {i} of a long report about budgets." * 3 for i in range(200)),
+                                   encoding="utf-8")
+    with stub_engine(tmp_path) as engine:
+        lib = engine.add_library(root)
+        result = engine.index(lib.name)
+        n = engine.store.cursor().execute("SELECT count(*) FROM chunks").fetchone()[0]
+        status = engine.store.cursor().execute("SELECT status, n_chunks FROM documents").fetchall()
+    assert refused == [3] and (result.added, result.failed) == (1, 0), result
+    assert status == [("indexed", n)] and n > 6
