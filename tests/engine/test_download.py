@@ -28,8 +28,6 @@ REPO = "bunko-test/tiny-GGUF"
 
 @pytest.fixture(scope="module")
 def gguf_file(tmp_path_factory) -> Path:
-    # Over 10 MiB: the hub client writes in 10 MiB chunks, so a cut after the first
-    # chunk leaves bytes on disk for the Range request to continue from.
     return write_test_gguf(tmp_path_factory.mktemp("hub") / "tiny-Q4_K_M.gguf", 12 * MiB)
 
 
@@ -86,29 +84,44 @@ def test_download_registers_the_model_with_languages_and_licence(hub, registry, 
     assert len(gets(hub)) == before
 
 
-def test_a_cut_connection_resumes_with_a_range_request(hub, registry, gguf_file):
-    hub.add(REPO, gguf_file, cut_after=11 * MiB)
+def test_a_cut_connection_resumes_with_a_range_request_keeping_every_byte(hub, registry, gguf_file):
+    # The server drops the connection at an offset that is not a multiple of any chunk size;
+    # every byte that arrived before it is kept, and the client asks for the rest.
+    served = hub.add(REPO, gguf_file, cut_after=3 * MiB + 12345)
     model = download(registry, entry(gguf_file), endpoint=hub.endpoint)
     assert sha(Path(model.path)) == sha(gguf_file)
+    assert served.cut_at == 3 * MiB + 12345
     ranges = [r[2] for r in gets(hub)]
-    assert ranges[0] is None and ranges[1] == f"bytes={10 * MiB}-"
+    assert ranges == [None, f"bytes={served.cut_at}-"]
 
 
 def test_a_download_stopped_midway_resumes_on_the_next_try(hub, tmp_path, gguf_file):
     cancel = CancelToken()
+    seen = []
 
-    def stop_after_first_chunk(p):
-        if p.done >= 10 * MiB:
+    def stop_midway(p):
+        seen.append(p.done)
+        if p.done >= 4 * MiB:
             cancel.cancel()
 
     with pytest.raises(Cancelled):
-        fetch(REPO, gguf_file.name, "main", tmp_path, endpoint=hub.endpoint, progress=stop_after_first_chunk,
-              cancel=cancel)
+        fetch(REPO, gguf_file.name, "main", tmp_path, endpoint=hub.endpoint, progress=stop_midway, cancel=cancel)
     partial = list((tmp_path / ".partial").iterdir())
-    assert [p.stat().st_size for p in partial] == [10 * MiB]
+    assert len(partial) == 1
+    kept = partial[0].stat().st_size
+    assert 0 < kept < gguf_file.stat().st_size
+    assert partial[0].read_bytes() == gguf_file.read_bytes()[:kept]  # what was kept is the file's start
     got = fetch(REPO, gguf_file.name, "main", tmp_path, endpoint=hub.endpoint)
-    assert got.resumed_from == 10 * MiB and sha(got.path) == sha(gguf_file)
-    assert gets(hub)[-1][2] == f"bytes={10 * MiB}-"
+    assert got.resumed_from == kept and sha(got.path) == sha(gguf_file)
+    assert gets(hub)[-1][2] == f"bytes={kept}-"
+
+
+def test_the_hub_clients_chunk_size_is_restored_after_a_download(hub, tmp_path, gguf_file):
+    from huggingface_hub import constants
+
+    before = constants.DOWNLOAD_CHUNK_SIZE
+    fetch(REPO, gguf_file.name, "main", tmp_path, endpoint=hub.endpoint)
+    assert constants.DOWNLOAD_CHUNK_SIZE == before
 
 
 def test_a_file_whose_bytes_do_not_match_its_hash_is_deleted(hub, registry, gguf_file):
