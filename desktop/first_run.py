@@ -44,9 +44,17 @@ def answerer_text(advice: dict | None) -> str:
                if "en" in (advice.get("languages") or ()) else
                QCoreApplication.translate("ModelAdvice", "the default, writes Japanese"))
     else:
-        why = QCoreApplication.translate(
-            "ModelAdvice", "the default, but it cannot write Japanese: get a Japanese-capable model")
+        why = QCoreApplication.translate("ModelAdvice", "the default, but it cannot write Japanese")
     return QCoreApplication.translate("ModelAdvice", "{model} will answer: {why}.").format(model=model, why=why)
+
+
+def answerer_with_fix(advice: dict | None) -> str:
+    """answerer_text, and where no installed model writes Japanese, what to do about it."""
+    text = answerer_text(advice)
+    if advice and not advice.get("japanese_ready"):
+        text += " " + QCoreApplication.translate(
+            "ModelAdvice", "For Japanese questions, get a Japanese-capable model: Models → Get models….")
+    return text
 
 
 def recommendation_text(row: dict | None) -> str:
@@ -77,7 +85,7 @@ class _Step(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(m.S)
         row.addWidget(self.mark, 0, Qt.AlignmentFlag.AlignTop)
-        row.addWidget(self.text, 1)
+        row.addWidget(self.text, 1, Qt.AlignmentFlag.AlignTop)
         row.addWidget(self.button, 0, Qt.AlignmentFlag.AlignTop)
         self.set_done(False)
 

@@ -216,10 +216,10 @@ class ChatPage(QWidget):
                             on_error=lambda exc: log.warning("which model answers: %s", exc))
 
     def _set_advice(self, advice: dict) -> None:
-        from ..first_run import answerer_text
+        from ..first_run import answerer_with_fix
 
         self.advice = advice
-        self.transcript.set_answerer(answerer_text(advice))
+        self.transcript.set_answerer(answerer_with_fix(advice))
 
     def _set_choices(self, loaded) -> None:
         self.options.set_choices(*loaded)

@@ -15,9 +15,9 @@ from engine.api import data_dir
 from engine.errors import AdapterNeedsBaseError, ModelError
 
 from .. import theme
-from ..common import human_size
+from ..common import human_size, while_alive
 from ..dropping import DropPaths
-from ..first_run import answerer_text
+from ..first_run import answerer_with_fix
 from ..widgets import EmptyState
 from .settings_panel import ModelSettingsPanel
 
@@ -148,7 +148,7 @@ class ModelsPage(DropPaths, QWidget):
                              self.tr("Bunko needs a chat model to answer. Get one that suits this computer "
                                      "(Japanese-capable ones are marked), or add a GGUF file you already have."),
                              self.tr("Get models…"))
-        self.answerer.setText(answerer_text(self.advice) if self.advice else "")
+        self.answerer.setText(answerer_with_fix(self.advice) if self.advice else "")
         self.add_button.setText(self.tr("Add GGUF file…"))
         self.load_button.setText(self.tr("Load"))
         self.remove_button.setText(self.tr("Remove…"))
@@ -176,14 +176,19 @@ class ModelsPage(DropPaths, QWidget):
     # -- public --------------------------------------------------------------------
     def refresh(self) -> None:
         """List the models again (in the background)."""
-        self.ctx.runner.run(self.ctx.engine.models.list, key="models:list", on_done=self._fill,
-                            on_error=lambda exc: self.ctx.show_error(exc, self))
-        self.ctx.runner.run(self.ctx.engine.model_advice, key="models:advice", on_done=self._set_advice,
+        # Held weakly: a page closed meanwhile (the app quitting) must not be shown anything.
+        self.ctx.runner.run(self.ctx.engine.models.list, key="models:list", on_done=while_alive(self, "_fill"),
+                            on_error=while_alive(self, "_list_failed"))
+        self.ctx.runner.run(self.ctx.engine.model_advice, key="models:advice",
+                            on_done=while_alive(self, "_set_advice"),
                             on_error=lambda exc: log.warning("which model answers: %s", exc))
+
+    def _list_failed(self, exc: BaseException) -> None:
+        self.ctx.show_error(exc, self)
 
     def _set_advice(self, advice: dict) -> None:
         self.advice = advice
-        self.answerer.setText(answerer_text(advice))
+        self.answerer.setText(answerer_with_fix(advice))
 
     def open_catalog(self):
         """The catalog dialog: download a model (the only network use) or import a folder."""

@@ -962,7 +962,7 @@ The details are in the log: {log}</source>
 <context>
     <name>FirstRunGuide</name>
     <message>
-        <location filename="../../desktop/first_run.py" line="+130"/>
+        <location filename="../../desktop/first_run.py" line="+138"/>
         <source>What are the main points of these documents?</source>
         <translation>これらの文書の要点は何ですか？</translation>
     </message>
@@ -2013,7 +2013,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>ModelAdvice</name>
     <message>
-        <location filename="../../desktop/first_run.py" line="-160"/>
+        <location filename="../../desktop/first_run.py" line="-168"/>
         <source>No chat model is ready yet: get one on the Models page.</source>
         <translation>チャットモデルがまだありません。「モデル」ページで入手してください。</translation>
     </message>
@@ -2049,16 +2049,21 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
     </message>
     <message>
         <location line="+2"/>
-        <source>the default, but it cannot write Japanese: get a Japanese-capable model</source>
-        <translation>既定のモデルですが、日本語は書けません。日本語を書けるモデルを入手してください</translation>
+        <source>the default, but it cannot write Japanese</source>
+        <translation>既定のモデルですが、日本語は書けません</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>{model} will answer: {why}.</source>
         <translation>{model} が答えます: {why}。</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
+        <source>For Japanese questions, get a Japanese-capable model: Models → Get models….</source>
+        <translation>日本語で質問するには、日本語を書けるモデルを入手してください: 「モデル」→「モデルを入手…」。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
         <source>No catalog model fits this computer&apos;s memory; a small GGUF model can be added from a file.</source>
         <translation>このコンピューターのメモリーに収まるカタログのモデルがありません。小さな GGUF モデルをファイルから追加できます。</translation>
     </message>

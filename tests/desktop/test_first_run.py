@@ -4,7 +4,8 @@ real widgets offscreen against a real engine (the built-in SmolLM2, which writes
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+import shiboken6
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QApplication
 
 from engine.bench.hub_server import write_test_gguf
@@ -14,12 +15,25 @@ TIMEOUT = 30_000
 
 
 @pytest.fixture
-def window(ctx, qtbot):
+def made(ctx, qtbot):
+    """Widgets to delete (not just close) before the engine closes: a page left alive would
+    answer a later test's language switch by asking the closed engine."""
+    widgets = []
+    yield widgets
+    for widget in widgets:
+        if shiboken6.isValid(widget):
+            widget.close()
+            widget.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+@pytest.fixture
+def window(ctx, qtbot, made):
     from desktop.main_window import MainWindow
 
     win = MainWindow(ctx)
     ctx.window = win
-    qtbot.addWidget(win)
+    made.append(win)
     win.show()
     qtbot.waitExposed(win)
     return win
@@ -37,7 +51,7 @@ def add_japanese_model(ctx, tmp_path) -> str:
     return model.name
 
 
-def test_the_guide_ticks_its_steps_off_and_is_not_shown_again(window, ctx, qtbot, tmp_path):
+def test_the_guide_ticks_its_steps_off_and_is_not_shown_again(window, ctx, qtbot, tmp_path, made):
     from desktop.first_run import DONE_KEY, FirstRunGuide
 
     guide = window.hint
@@ -71,7 +85,7 @@ def test_the_guide_ticks_its_steps_off_and_is_not_shown_again(window, ctx, qtbot
     qtbot.waitUntil(lambda: guide.question.done, timeout=TIMEOUT)
     assert ctx.settings.get(DONE_KEY, False, bool)
     later = FirstRunGuide(ctx)  # the next start: all done, so no guide
-    qtbot.addWidget(later)
+    made.append(later)
     assert not later.wanted() and later.isHidden()
 
 
@@ -89,41 +103,42 @@ def test_get_models_in_the_guide_opens_the_catalog(window, ctx, qtbot):
             w.close()
 
 
-def test_hiding_the_guide_is_remembered(ctx, qtbot):
+def test_hiding_the_guide_is_remembered(ctx, qtbot, made):
     from desktop.first_run import DISMISSED_KEY, FirstRunGuide
 
     guide = FirstRunGuide(ctx)
-    qtbot.addWidget(guide)
+    made.append(guide)
     guide.show()
     qtbot.mouseClick(guide.hide_button, Qt.MouseButton.LeftButton)
     assert guide.isHidden() and ctx.settings.get(DISMISSED_KEY, False, bool)
     again = FirstRunGuide(ctx)
-    qtbot.addWidget(again)
+    made.append(again)
     again.refresh()
     assert again.isHidden()
 
 
-def test_the_empty_chat_says_which_model_answers_and_why(ctx, qtbot, tmp_path):
+def test_the_empty_chat_says_which_model_answers_and_why(ctx, qtbot, tmp_path, made):
     from desktop.chat import ChatPage
 
     page = ChatPage(ctx)
-    qtbot.addWidget(page)
+    made.append(page)
     qtbot.waitUntil(lambda: page.advice is not None, timeout=TIMEOUT)
     text = page.transcript.placeholder.text.text()
-    assert f"{SMOLLM2_NAME} will answer: the default, but it cannot write Japanese" in text
+    assert f"{SMOLLM2_NAME} will answer: the default, but it cannot write Japanese." in text
+    assert "Get models" in text  # and what to do about it
     other = add_japanese_model(ctx, tmp_path)
     ctx.models_changed.emit()
     qtbot.waitUntil(lambda: page.advice["reason"] == "routed", timeout=TIMEOUT)
     assert f"Japanese questions go to {other}" in page.transcript.placeholder.text.text()
 
 
-def test_the_models_page_with_no_chat_model_says_what_to_do(ctx, qtbot, monkeypatch):
+def test_the_models_page_with_no_chat_model_says_what_to_do(ctx, qtbot, monkeypatch, made):
     from desktop.models import ModelsPage
     from desktop.models.catalog_dialog import CatalogDialog
 
     monkeypatch.setenv("BUNKO_DEFAULT_MODEL", "not-installed")  # no built-in model gets registered
     page = ModelsPage(ctx)
-    qtbot.addWidget(page)
+    made.append(page)
     page.show()
     qtbot.waitUntil(lambda: page.advice is not None and page.empty.isVisible(), timeout=TIMEOUT)
     assert page.tree.isHidden() and page.empty.title.text() == "No chat model yet"
@@ -134,11 +149,11 @@ def test_the_models_page_with_no_chat_model_says_what_to_do(ctx, qtbot, monkeypa
     dialogs[0].close()
 
 
-def test_the_models_page_says_which_model_answers(ctx, qtbot):
+def test_the_models_page_says_which_model_answers(ctx, qtbot, made):
     from desktop.models import ModelsPage
 
     page = ModelsPage(ctx)
-    qtbot.addWidget(page)
+    made.append(page)
     qtbot.waitUntil(lambda: page.advice is not None and SMOLLM2_NAME in page.models, timeout=TIMEOUT)
     assert page.answerer.text().startswith(f"{SMOLLM2_NAME} will answer:")
     assert page.empty.isHidden() and not page.tree.isHidden()
