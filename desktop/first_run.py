@@ -53,7 +53,7 @@ def answerer_with_fix(advice: dict | None) -> str:
     text = answerer_text(advice)
     if advice and not advice.get("japanese_ready"):
         text += " " + QCoreApplication.translate(
-            "ModelAdvice", "For Japanese questions, get a Japanese-capable model: Models → Get models….")
+            "ModelAdvice", "For Japanese questions, get a Japanese-capable model (Models → Get models…).")
     return text
 
 

@@ -2059,8 +2059,8 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
     </message>
     <message>
         <location line="+7"/>
-        <source>For Japanese questions, get a Japanese-capable model: Models → Get models….</source>
-        <translation>日本語で質問するには、日本語を書けるモデルを入手してください: 「モデル」→「モデルを入手…」。</translation>
+        <source>For Japanese questions, get a Japanese-capable model (Models → Get models…).</source>
+        <translation>日本語で質問するには、日本語を書けるモデルを入手してください（「モデル」→「モデルを入手…」）。</translation>
     </message>
     <message>
         <location line="+8"/>
@@ -2285,7 +2285,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>使用中</translation>
     </message>
     <message>
-        <location line="+37"/>
+        <location line="+42"/>
         <source>Add a GGUF model or adapter</source>
         <translation>GGUF モデルまたはアダプターを追加</translation>
     </message>
@@ -2395,7 +2395,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>読み込み済み: {name}。コンテキスト {n_ctx} トークン、{threads} スレッド、GPU オフロード: {offload}。</translation>
     </message>
     <message>
-        <location line="-245"/>
+        <location line="-250"/>
         <source>Add from a server</source>
         <translation>サーバーから追加</translation>
     </message>
@@ -2415,7 +2415,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>サーバーを停止</translation>
     </message>
     <message>
-        <location line="+126"/>
+        <location line="+131"/>
         <source>Model (endpoint)</source>
         <translation>モデル (エンドポイント)</translation>
     </message>
