@@ -303,6 +303,11 @@ def fetch(repo: str, filename: str, revision: str, folder: Path, size: int | Non
     digest = sha256_file(part, progress, cancel) if have else hashlib.sha256()
     # A CDN behind a redirect gets no token; the hub itself does.
     headers = build_hf_headers(token=token) if urlparse(meta.location).hostname == urlparse(url).hostname else {}
+    location = meta.location
+    if location == url and revision != meta.commit_hash:
+        # No redirect to a content-addressed URL: ask for the commit the HEAD reported, so the
+        # bytes are those of the commit recorded in the registry even if the branch moves meanwhile.
+        location = hf_hub_url(repo, filename, revision=meta.commit_hash, endpoint=endpoint)
     log.info("downloading %s from %s (%s), %s already here", filename, repo, meta.commit_hash, have)
     try:
         fd = os.open(part, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
@@ -310,7 +315,7 @@ def fetch(repo: str, filename: str, revision: str, folder: Path, size: int | Non
             sink = HashingWriter(fd, digest)
             try:
                 with raw_chunks():
-                    http_get(meta.location, sink, resume_size=have, headers=headers, expected_size=total,
+                    http_get(location, sink, resume_size=have, headers=headers, expected_size=total,
                              displayed_filename=filename, tqdm_class=partial(Meter, "download", progress, cancel))
             finally:
                 digest = sink.close()  # what came before a cut or a cancel is kept for the next try

@@ -7,8 +7,9 @@ value out and slices it, and the resulting 10 MiB pieces no longer fit in the
 CPU cache when they are written and hashed. Writing each 64 KiB piece on its
 own instead costs one system call per piece. So the client hands over its raw
 pieces (`raw_chunks`), `HashingWriter` gathers a few MiB of them by reference,
-and a worker thread writes each batch with one writev and hashes it while the
-next batch arrives (hashlib and writes let go of the GIL).
+and a worker thread joins each batch, writes it with one call and hashes it while
+the next batch arrives (hashlib and writes let go of the GIL; one buffer per batch
+keeps the worker's GIL hand-overs few, which mattered more than the copy).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 
 BATCH_BYTES = 4 * 1024 * 1024
-BATCH_PIECES = 512          # under every system's IOV_MAX (1024 on Linux and macOS)
+BATCH_PIECES = 512          # a slow trickle of tiny pieces still gets written
 
 _chunk_lock = threading.Lock()
 _chunk_users = 0
@@ -52,14 +53,10 @@ def raw_chunks():
                 constants.DOWNLOAD_CHUNK_SIZE = _chunk_saved
 
 
-def _write_all(fd: int, pieces: list[bytes]) -> None:
-    total = sum(len(p) for p in pieces)
-    done = os.writev(fd, pieces) if hasattr(os, "writev") and len(pieces) > 1 else 0
-    if done < total:  # Windows, one piece, or a short write (a nearly full disk): the rest in plain writes
-        rest = memoryview(b"".join(pieces))[done:]
-        while rest:
-            n = os.write(fd, rest)
-            rest = rest[n:]
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:  # a short write (a nearly full disk) writes the rest next, or raises ENOSPC
+        view = view[os.write(fd, view):]
 
 
 class HashingWriter:
@@ -97,7 +94,7 @@ class HashingWriter:
         # One buffer, so the write and the hash each let go of the GIL once per batch:
         # per 64 KiB piece, taking the GIL back from the receiving thread cost more than the work.
         data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
-        _write_all(self.fd, [data])
+        _write_all(self.fd, data)
         self.digest.update(data)
 
     def _wait(self) -> None:

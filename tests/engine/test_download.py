@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine import paths
-from engine.bench.hub_server import HubServer, write_test_gguf
+from engine.bench.hub_server import COMMIT, HubServer, write_test_gguf
 from engine.cancel import CancelToken
 from engine.errors import (Cancelled, DiskFullError, DownloadCheckError, HubAccessError, HubNotFoundError,
                            HubUnreachableError, ModelError, ModelFileError)
@@ -72,7 +72,9 @@ def test_download_registers_the_model_with_languages_and_licence(hub, registry, 
     assert Path(model.path).is_relative_to(paths.models_dir())
     origin = registry.origin(model.name)
     assert origin["languages"] == ["ja", "en"] and origin["licence"] == "Apache-2.0"
-    assert origin["source"]["commit"] == "0123456789abcdef0123456789abcdef01234567"
+    # The catalog says "main"; the commit the hub reported is recorded, and the bytes came from it.
+    assert origin["source"]["revision"] == "main" and origin["source"]["commit"] == COMMIT
+    assert [r[1] for r in gets(hub)] == [f"/{REPO}/resolve/{COMMIT}/{gguf_file.name}"]
     assert origin["source"]["sha256"] == sha(gguf_file)
     listed = registry.get(model.name)  # the catalog's languages route Japanese questions to it
     assert listed.languages == ("ja", "en") and listed.japanese and listed.license == "Apache-2.0"
@@ -268,3 +270,35 @@ def test_fit_follows_memory_and_gpu():
     split = cat.assess(model, f, half)
     assert split.where == "GPU+CPU" and 0 < split.gpu_layers < model.layers
     assert on_cpu.tokens_per_s < split.tokens_per_s < on_gpu.tokens_per_s
+
+
+def test_the_writer_passes_a_full_disk_on_and_hashes_what_it_wrote(tmp_path):
+    import errno
+    import os
+
+    from engine.llm.hashing_writer import BATCH_BYTES, HashingWriter
+
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    fd = os.open("/dev/full", os.O_WRONLY)
+    try:
+        sink = HashingWriter(fd, hashlib.sha256())
+        with pytest.raises(OSError) as info:
+            for _ in range(4 * BATCH_BYTES // (64 * 1024)):
+                sink.write(b"x" * 64 * 1024)
+            sink.close()
+        assert info.value.errno == errno.ENOSPC
+    finally:
+        os.close(fd)
+    pieces = [os.urandom(n) for n in (1, 70_000, 3 * MiB, 5 * MiB, 17)]
+    fd = os.open(tmp_path / "out", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    try:
+        sink = HashingWriter(fd, hashlib.sha256())
+        for piece in pieces:
+            sink.write(piece)
+        assert sink.tell() == sum(map(len, pieces))  # tell() writes out what is held first
+        digest = sink.close()
+    finally:
+        os.close(fd)
+    assert (tmp_path / "out").read_bytes() == b"".join(pieces)
+    assert digest.hexdigest() == hashlib.sha256(b"".join(pieces)).hexdigest()
