@@ -12,7 +12,7 @@ import logging
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QMainWindow, QMessageBox, QProgressBar, QPushButton, QStackedWidget,
+                               QMainWindow, QMessageBox, QProgressBar, QStackedWidget,
                                QToolButton, QVBoxLayout, QWidget)
 
 import engine.api as api

@@ -50,7 +50,8 @@ class Transcript(QScrollArea):
         bar.valueChanged.connect(self._on_scroll)
 
     def _placeholder_texts(self) -> None:
-        text = self.tr("Ask a question about your documents, or just chat.\nEnter sends; Shift+Enter starts a new line.")
+        text = self.tr("Ask a question about your documents, or just chat.\n"
+                       "Enter sends; Shift+Enter starts a new line.")
         self.placeholder.set_texts(self.tr("Ask about your documents"),
                                    text + ("\n\n" + self.answerer if self.answerer else ""))
 

@@ -3145,7 +3145,7 @@ Enter sends; Shift+Enter starts a new line.</source>
 Enter で送信、Shift+Enter で改行します。</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>Ask about your documents</source>
         <translation>文書について質問する</translation>
     </message>
