@@ -124,7 +124,10 @@ class FirstRunGuide(Retranslating, QFrame):
         column.addLayout(head)
         for step in (self.library, self.model, self.question):
             column.addWidget(step)
-        self.setVisible(self.wanted())
+        # Shown once what exists is known, and only if something is missing: a user who already
+        # has it all (an update from an older Bunko) never sees it flash by.
+        self._incomplete_seen = False
+        self.hide()
         self.retranslate()
         for signal in (ctx.libraries_changed, ctx.models_changed, ctx.conversations_changed):
             signal.connect(self.refresh)
@@ -159,10 +162,12 @@ class FirstRunGuide(Retranslating, QFrame):
     def show_state(self, state: dict) -> None:
         self.state = state
         self.retranslate()
-        steps = (self.library, self.model, self.question)
-        if all(step.done for step in steps):
+        if all(step.done for step in (self.library, self.model, self.question)):
             self.ctx.settings.set(DONE_KEY, True)  # the next start goes straight to the chat
-        self.setVisible(not self.ctx.settings.get(DISMISSED_KEY, False, bool))
+        else:
+            self._incomplete_seen = True
+        # Finished in this session: it stays, all ticked, until hidden.
+        self.setVisible(self._incomplete_seen and not self.ctx.settings.get(DISMISSED_KEY, False, bool))
 
     def retranslate(self) -> None:
         state = self.state

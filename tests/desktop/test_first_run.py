@@ -83,10 +83,24 @@ def test_the_guide_ticks_its_steps_off_and_is_not_shown_again(window, ctx, qtbot
     ctx.engine.conversations.create("")
     ctx.conversations_changed.emit()
     qtbot.waitUntil(lambda: guide.question.done, timeout=TIMEOUT)
-    assert ctx.settings.get(DONE_KEY, False, bool)
+    assert ctx.settings.get(DONE_KEY, False, bool) and guide.isVisible()  # all ticked, until hidden
     later = FirstRunGuide(ctx)  # the next start: all done, so no guide
     made.append(later)
     assert not later.wanted() and later.isHidden()
+
+
+def test_a_user_who_has_everything_already_never_sees_the_guide(ctx, qtbot, tmp_path, made):
+    from desktop.first_run import DONE_KEY, FirstRunGuide
+
+    (tmp_path / "docs").mkdir()
+    ctx.engine.add_library(tmp_path / "docs", "rules")
+    add_japanese_model(ctx, tmp_path)
+    ctx.engine.conversations.create("")
+    guide = FirstRunGuide(ctx)
+    made.append(guide)
+    guide.refresh()
+    qtbot.waitUntil(lambda: loaded(guide), timeout=TIMEOUT)
+    assert guide.isHidden() and ctx.settings.get(DONE_KEY, False, bool)
 
 
 def test_get_models_in_the_guide_opens_the_catalog(window, ctx, qtbot):
