@@ -12,7 +12,7 @@ import logging
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QMainWindow, QMessageBox, QProgressBar, QPushButton, QStackedWidget,
+                               QMainWindow, QMessageBox, QProgressBar, QStackedWidget,
                                QToolButton, QVBoxLayout, QWidget)
 
 import engine.api as api
@@ -112,7 +112,6 @@ class MainWindow(Retranslating, QMainWindow):
         ctx.model_state_changed.connect(self._on_model_state)
         ctx.indexing.connect(self._on_indexing)
         ctx.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        ctx.libraries_changed.connect(self.refresh_hint)
         ctx.chat_with_adapter.connect(self.chat_with_adapter)
 
         self.resize(1100, 720)
@@ -247,26 +246,18 @@ class MainWindow(Retranslating, QMainWindow):
             self._fit_navigation()
         super().changeEvent(event)
 
-    # -- first-run hint --------------------------------------------------------------
+    # -- first-run guide -------------------------------------------------------------
     def _build_hint(self) -> None:
-        self.hint = QFrame()
-        self.hint.setObjectName("banner")
-        row = QHBoxLayout(self.hint)
-        row.setContentsMargins(m.M, m.S, m.M, m.S)
-        self.hint_label = QLabel()
-        self.hint_label.setWordWrap(True)
-        self.hint_button = QPushButton()
-        self.hint_button.setProperty("kind", "primary")
-        self.hint_button.clicked.connect(self.add_folder)
-        row.addWidget(self.hint_label, 1)
-        row.addWidget(self.hint_button)
-        self.hint.hide()
+        from .first_run import FirstRunGuide
+
+        self.hint = FirstRunGuide(self.ctx)
+        self.hint.add_folder.connect(self.add_folder)
+        self.hint.get_models.connect(lambda: self._call("models", "open_catalog"))
+        self.hint.sample_question.connect(lambda text: self._call("chat", "fill_question", text))
         self._holders["chat"].addWidget(self.hint)
 
     def refresh_hint(self) -> None:
-        self.ctx.runner.run(self.ctx.engine.libraries, key="window:libraries",
-                            on_done=lambda libs: self.hint.setVisible(not libs),
-                            on_error=lambda exc: log.warning("libraries for the hint: %s", exc))
+        self.hint.refresh()
 
     # -- status bar --------------------------------------------------------------------
     def _build_status_bar(self) -> None:
@@ -431,8 +422,6 @@ class MainWindow(Retranslating, QMainWindow):
         self.act_settings.setText(self.tr("Settings…"))
         self.act_quit.setText(self.tr("Quit"))
         self.act_about.setText(self.tr("About Bunko"))
-        self.hint_label.setText(self.tr("Add a folder to ask questions about your documents."))
-        self.hint_button.setText(self.tr("Add folder…"))
         for page in self._pages.values():
             if page.property("missing"):
                 page.setText(self.tr("This page is not available in this build."))

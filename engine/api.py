@@ -293,6 +293,13 @@ class Engine:
 
         return catalog_rows(this_machine(gpu), n_ctx)
 
+    def model_advice(self, gpu: bool = True) -> dict:
+        """Which model answers when none is chosen and why, and the catalog model suggested for this computer."""
+        from .chat.routing import model_advice
+
+        state = self.loaded_model()
+        return model_advice(self.models, state.model if state else None, self.model_catalog(gpu=gpu))
+
     def download_model(self, model_id: str, quant: str | None = None, progress=None, cancel=None):
         """Download a catalog model from the Hugging Face Hub (the only network call) and register it.
         `progress` gets Progress in bytes (phase: download, check); a cancelled download resumes next time."""

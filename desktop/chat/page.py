@@ -49,6 +49,7 @@ class ChatPage(QWidget):
         self._view: MessageView | None = None     # the streaming answer's view
         self._options_seq = 0
         self._options_written = {"lock": threading.Lock(), "seq": 0}
+        self.advice: dict | None = None         # engine.model_advice(): which model answers and why
 
         self.conversations = ConversationList(ctx)
         self.options = OptionsBar()
@@ -110,6 +111,11 @@ class ChatPage(QWidget):
 
     def is_streaming(self) -> bool:
         return self._task is not None
+
+    def fill_question(self, text: str) -> None:
+        """Put `text` in the question box, ready to send or change (the first-run guide's sample)."""
+        self.input.setPlainText(text)
+        self.focus_input()
 
     def ask_text(self, text: str) -> None:
         """Put `text` in the question box and send it."""
@@ -206,6 +212,14 @@ class ChatPage(QWidget):
 
         self.ctx.runner.run(read, key="chat-options",
                             on_done=while_alive(self, "_set_choices"))
+        self.ctx.runner.run(engine.model_advice, key="chat-advice", on_done=while_alive(self, "_set_advice"),
+                            on_error=lambda exc: log.warning("which model answers: %s", exc))
+
+    def _set_advice(self, advice: dict) -> None:
+        from ..first_run import answerer_with_fix
+
+        self.advice = advice
+        self.transcript.set_answerer(answerer_with_fix(advice))
 
     def _set_choices(self, loaded) -> None:
         self.options.set_choices(*loaded)

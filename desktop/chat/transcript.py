@@ -38,9 +38,8 @@ class Transcript(QScrollArea):
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(m.L)
         self.placeholder = EmptyState("chat")
-        self.placeholder.set_texts(self.tr("Ask about your documents"),
-                                   self.tr("Ask a question about your documents, or just chat.\n"
-                                           "Enter sends; Shift+Enter starts a new line."))
+        self.answerer = ""  # which model will answer and why (set by the chat page)
+        self._placeholder_texts()
         self._layout.addWidget(self.placeholder)
         self._layout.addStretch(1)
         self.setWidget(inner)
@@ -49,6 +48,17 @@ class Transcript(QScrollArea):
         bar = self.verticalScrollBar()
         bar.rangeChanged.connect(self._on_range)
         bar.valueChanged.connect(self._on_scroll)
+
+    def _placeholder_texts(self) -> None:
+        text = self.tr("Ask a question about your documents, or just chat.\n"
+                       "Enter sends; Shift+Enter starts a new line.")
+        self.placeholder.set_texts(self.tr("Ask about your documents"),
+                                   text + ("\n\n" + self.answerer if self.answerer else ""))
+
+    def set_answerer(self, text: str) -> None:
+        """The empty chat says which model will answer a question and why."""
+        self.answerer = text
+        self._placeholder_texts()
 
     def _column_width(self) -> int:
         return self.fontMetrics().averageCharWidth() * m.LINE_CHARS + 2 * m.L

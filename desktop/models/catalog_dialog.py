@@ -10,6 +10,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QHBoxLay
 from engine.api import clock
 from engine.errors import Cancelled
 
+from ..common import while_alive
+
 ROW = Qt.ItemDataRole.UserRole
 
 
@@ -66,7 +68,8 @@ class CatalogDialog(QDialog):
             layout.addWidget(w)
         layout.addLayout(buttons)
         self._update_buttons()
-        ctx.runner.run(ctx.engine.model_catalog, key="models:catalog", on_done=self._fill,
+        # Held weakly: the dialog may be closed (and deleted) before the catalog arrives.
+        ctx.runner.run(ctx.engine.model_catalog, key="models:catalog", on_done=while_alive(self, "_fill"),
                        on_error=lambda exc: ctx.show_error(exc, self))
 
     def _fill(self, rows: list[dict]) -> None:

@@ -15,8 +15,10 @@ from engine.api import data_dir
 from engine.errors import AdapterNeedsBaseError, ModelError
 
 from .. import theme
-from ..common import human_size
+from ..common import human_size, while_alive
 from ..dropping import DropPaths
+from ..first_run import answerer_with_fix
+from ..widgets import EmptyState
 from .settings_panel import ModelSettingsPanel
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,12 @@ class ModelsPage(DropPaths, QWidget):
 
         self.hint = QLabel()
         self.hint.setWordWrap(True)
+        self.answerer = QLabel()            # which model answers when none is chosen, and why
+        self.answerer.setWordWrap(True)
+        self.advice: dict | None = None
+        self.empty = EmptyState("models")   # no chat model yet: what to do, Get models… one click away
+        self.empty.action.connect(self.open_catalog)
+        self.empty.hide()
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.hide()
@@ -96,8 +104,10 @@ class ModelsPage(DropPaths, QWidget):
         column = QVBoxLayout(left)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.hint)
+        column.addWidget(self.answerer)
         column.addWidget(self.note)
         column.addLayout(buttons)
+        column.addWidget(self.empty, 1)
         column.addWidget(self.tree, 1)
         column.addWidget(self.state_label)
         column.addWidget(self.reason_label)
@@ -134,6 +144,11 @@ class ModelsPage(DropPaths, QWidget):
         self.hint.setText(self.tr("Chat models and LoRA adapters in GGUF format. Add a file with the button "
                                   "or drop .gguf files onto this page; Bunko keeps them where they are."))
         self.get_button.setText(self.tr("Get models…"))
+        self.empty.set_texts(self.tr("No chat model yet"),
+                             self.tr("Bunko needs a chat model to answer. Get one that suits this computer "
+                                     "(Japanese-capable ones are marked), or add a GGUF file you already have."),
+                             self.tr("Get models…"))
+        self.answerer.setText(answerer_with_fix(self.advice) if self.advice else "")
         self.add_button.setText(self.tr("Add GGUF file…"))
         self.load_button.setText(self.tr("Load"))
         self.remove_button.setText(self.tr("Remove…"))
@@ -161,8 +176,19 @@ class ModelsPage(DropPaths, QWidget):
     # -- public --------------------------------------------------------------------
     def refresh(self) -> None:
         """List the models again (in the background)."""
-        self.ctx.runner.run(self.ctx.engine.models.list, key="models:list", on_done=self._fill,
-                            on_error=lambda exc: self.ctx.show_error(exc, self))
+        # Held weakly: a page closed meanwhile (the app quitting) must not be shown anything.
+        self.ctx.runner.run(self.ctx.engine.models.list, key="models:list", on_done=while_alive(self, "_fill"),
+                            on_error=while_alive(self, "_list_failed"))
+        self.ctx.runner.run(self.ctx.engine.model_advice, key="models:advice",
+                            on_done=while_alive(self, "_set_advice"),
+                            on_error=lambda exc: log.warning("which model answers: %s", exc))
+
+    def _list_failed(self, exc: BaseException) -> None:
+        self.ctx.show_error(exc, self)
+
+    def _set_advice(self, advice: dict) -> None:
+        self.advice = advice
+        self.answerer.setText(answerer_with_fix(advice))
 
     def open_catalog(self):
         """The catalog dialog: download a model (the only network use) or import a folder."""
@@ -273,6 +299,9 @@ class ModelsPage(DropPaths, QWidget):
                 where=m.where))
             self.tree.addTopLevelItem(item)
         self.tree.setSortingEnabled(True)
+        no_model = not any(m.kind == "model" for m in models)
+        self.empty.setVisible(no_model)
+        self.tree.setVisible(not no_model)
         self._mark_in_use(self.ctx.engine.loaded_model())
         if selected in self.models:
             self.select(selected)

@@ -33,6 +33,7 @@ class Served:
     gated: bool = False
     cut_after: int | None = None   # the next GET sends this many bytes, then drops the connection
     claim_sha256: str | None = None  # announce this hash instead of the real one
+    cut_at: int | None = None       # the file offset where the last cut transfer stopped
 
 
 def sha256_of(path: Path) -> str:
@@ -172,6 +173,7 @@ def _handler(hub: HubServer):
                     self.wfile.write(chunk)
                     left -= len(chunk)
             if cut is not None:
+                served.cut_at = start + min(cut, length) - left
                 self.close_connection = True
                 self.wfile.flush()
                 try:

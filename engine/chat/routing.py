@@ -53,3 +53,32 @@ def route(registry, loaded: str | None, requested: str | None, question: str,
     return Route(requested or chosen.name, False,
                  notice("language", text, model=chosen.name,
                         suggest=capable[0].name if capable else None, install=None if capable else QWEN_INSTALL))
+
+
+def model_advice(registry, loaded: str | None, rows: list[dict]) -> dict:
+    """Which model answers when none is chosen, and why, for the first-run guide and the Models page.
+
+    `reason`: "loaded" (the model in memory), "default" (the default model, which
+    writes Japanese), "routed" (the default cannot write Japanese, so Japanese
+    questions go to `japanese_model`), "no-japanese" (no installed model writes
+    Japanese). `recommended` is the catalog row suggested for this machine (catalog.recommend)."""
+    from ..llm.catalog import recommend
+
+    try:
+        chosen = registry.get(loaded) if loaded else registry.default()
+    except BunkoError:
+        chosen = None
+    capable = [m.name for m in registry.japanese_models()]
+    japanese = bool(chosen is not None and chosen.japanese)
+    if chosen is not None and loaded:
+        reason = "loaded"
+    elif japanese:
+        reason = "default"
+    elif capable:
+        reason = "routed"
+    else:
+        reason = "no-japanese"
+    languages = list(chosen.languages or ()) if chosen is not None else []
+    return {"model": chosen.name if chosen is not None else None, "reason": reason, "languages": languages,
+            "japanese": japanese, "japanese_model": capable[0] if capable and not japanese else None,
+            "japanese_ready": japanese or bool(capable), "recommended": recommend(rows)}

@@ -285,5 +285,21 @@ def catalog_rows(machine, n_ctx: int = 4096) -> list[dict]:
                              licence=m.licence, licence_url=m.licence_url, languages=list(m.languages),
                              params_b=m.params_b, context=m.context, notes=m.notes, quant=f.quant, file=f.file,
                              size=f.size, size_exact=f.size_exact, sha256=f.sha256, fits=fit.fits, where=fit.where,
-                             reason=fit.reason, tokens_per_s=fit.tokens_per_s))
+                             reason=fit.reason, tokens_per_s=fit.tokens_per_s, default=f.quant == m.default_quant))
     return rows
+
+
+USABLE_TOKENS_PER_S = 5.0   # about as fast as one reads: slower feels broken to a first user
+
+
+def recommend(rows: list[dict]) -> dict | None:
+    """The catalog row to suggest first on this machine: a Japanese-capable model at its
+    default quantisation that fits, the largest of those fast enough to read along
+    (larger answers better); if none is, the fastest that fits; None if nothing fits."""
+    fitting = [r for r in rows if r["fits"] and r.get("default", True) and "ja" in r["languages"]]
+    if not fitting:
+        return None
+    usable = [r for r in fitting if (r["tokens_per_s"] or 0) >= USABLE_TOKENS_PER_S]
+    if usable:
+        return max(usable, key=lambda r: (r["params_b"] or 0, r["tokens_per_s"] or 0))
+    return max(fitting, key=lambda r: r["tokens_per_s"] or 0)

@@ -23,7 +23,6 @@ import re
 import shutil
 import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -37,6 +36,7 @@ from ..timefmt import size as size_text
 from ..types import Progress
 from .catalog import CatalogFile, CatalogModel
 from .gguf_file import read_gguf_info
+from .hashing_writer import HashingWriter, raw_chunks
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ SHA256 = re.compile(r"[0-9a-f]{64}")
 DEFAULT_ENDPOINT = "https://huggingface.co"
 SPARE_BYTES = 64 * 1024 * 1024   # left free on the disk besides the model
 HEAD_TIMEOUT = 15.0
+REPORT_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,9 @@ class Meter:
         self.done += n
         if self.cancel is not None:
             self.cancel.raise_if_cancelled()
-        self._report(force=n >= 1024 * 1024)  # the hub client's 10 MiB chunks: each one shown
+        # At least every 0.2 s, and each time another REPORT_BYTES has come (a fast
+        # transfer still shows its steps, and a cancel from the callback lands soon).
+        self._report(force=self.done // REPORT_BYTES != (self.done - n) // REPORT_BYTES)
 
     def rate(self) -> float | None:
         now = time.monotonic()
@@ -96,47 +99,6 @@ class Meter:
         rate = self.rate()
         eta = (self.total - self.done) / rate if rate and self.total else None
         self.progress(Progress(phase=self.stage, done=self.done, total=self.total, unit="bytes", rate=rate, eta_s=eta))
-
-
-class HashingFile:
-    """A write-only file that hashes what passes through it; the hub client writes
-    into it. If the client rewinds (a server that ignored Range), the hash is
-    redone from the file afterwards.
-
-    The hashing runs on a second thread (hashlib lets go of the GIL on large
-    buffers), so it overlaps with receiving instead of adding to it."""
-
-    def __init__(self, f, digest) -> None:
-        self.f, self.digest, self.rewound = f, digest, False
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
-        self._pending = None
-
-    def write(self, data: bytes) -> int:
-        if self._pending is not None:
-            self._pending.result()  # in order, and at most one chunk held in memory
-        self._pending = self._pool.submit(self.digest.update, data)
-        return self.f.write(data)
-
-    def close(self):
-        """Wait for the last chunk's hash; returns the digest."""
-        if self._pending is not None:
-            self._pending.result()
-        self._pool.shutdown()
-        return self.digest
-
-    def tell(self) -> int:
-        return self.f.tell()
-
-    def seek(self, *args) -> int:
-        self.rewound = True
-        return self.f.seek(*args)
-
-    def truncate(self, *args) -> int:
-        self.rewound = True
-        return self.f.truncate(*args)
-
-    def flush(self) -> None:
-        self.f.flush()
 
 
 def sha256_file(path: Path, progress=None, cancel=None, digest=None, limit: int | None = None):
@@ -341,15 +303,24 @@ def fetch(repo: str, filename: str, revision: str, folder: Path, size: int | Non
     digest = sha256_file(part, progress, cancel) if have else hashlib.sha256()
     # A CDN behind a redirect gets no token; the hub itself does.
     headers = build_hf_headers(token=token) if urlparse(meta.location).hostname == urlparse(url).hostname else {}
+    location = meta.location
+    if location == url and revision != meta.commit_hash:
+        # No redirect to a content-addressed URL: ask for the commit the HEAD reported, so the
+        # bytes are those of the commit recorded in the registry even if the branch moves meanwhile.
+        location = hf_hub_url(repo, filename, revision=meta.commit_hash, endpoint=endpoint)
     log.info("downloading %s from %s (%s), %s already here", filename, repo, meta.commit_hash, have)
     try:
-        with open(part, "ab") as f:
-            sink = HashingFile(f, digest)
+        fd = os.open(part, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
+        try:
+            sink = HashingWriter(fd, digest)
             try:
-                http_get(meta.location, sink, resume_size=have, headers=headers, expected_size=total,
-                         displayed_filename=filename, tqdm_class=partial(Meter, "download", progress, cancel))
+                with raw_chunks():
+                    http_get(location, sink, resume_size=have, headers=headers, expected_size=total,
+                             displayed_filename=filename, tqdm_class=partial(Meter, "download", progress, cancel))
             finally:
-                digest = sink.close()
+                digest = sink.close()  # what came before a cut or a cancel is kept for the next try
+        finally:
+            os.close(fd)
     except Cancelled:
         log.info("download of %s cancelled at %s bytes; the partial file stays for a later try",
                  filename, part.stat().st_size if part.exists() else 0)

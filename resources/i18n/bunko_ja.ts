@@ -104,7 +104,7 @@ The details are in the log: {log}</source>
 <context>
     <name>CatalogDialog</name>
     <message>
-        <location filename="../../desktop/models/catalog_dialog.py" line="+32"/>
+        <location filename="../../desktop/models/catalog_dialog.py" line="+34"/>
         <source>Get models</source>
         <translation>モデルを入手</translation>
     </message>
@@ -169,7 +169,7 @@ The details are in the log: {log}</source>
         <translation>閉じる</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+22"/>
         <source>~{n} tokens/s</source>
         <translation>約 {n} トークン/秒</translation>
     </message>
@@ -260,19 +260,19 @@ The details are in the log: {log}</source>
 <context>
     <name>ChatPage</name>
     <message>
-        <location filename="../../desktop/chat/page.py" line="+57"/>
-        <location line="+303"/>
+        <location filename="../../desktop/chat/page.py" line="+58"/>
+        <location line="+316"/>
         <source>Send</source>
         <translation>送信</translation>
     </message>
     <message>
-        <location line="-301"/>
-        <location line="+304"/>
+        <location line="-314"/>
+        <location line="+317"/>
         <source>Send the question (Enter)</source>
         <translation>質問を送信します (Enter)</translation>
     </message>
     <message>
-        <location line="-240"/>
+        <location line="-248"/>
         <source>Stopping the answer…</source>
         <translation>回答を停止しています…</translation>
     </message>
@@ -282,7 +282,7 @@ The details are in the log: {log}</source>
         <translation>アダプター {name} を使う新しいチャットを開きました。</translation>
     </message>
     <message>
-        <location line="+160"/>
+        <location line="+168"/>
         <source>Loading the chat model…</source>
         <translation>チャットモデルを読み込んでいます…</translation>
     </message>
@@ -789,7 +789,7 @@ The details are in the log: {log}</source>
 <context>
     <name>EndpointDialog</name>
     <message>
-        <location filename="../../desktop/models/remote_dialogs.py" line="+34"/>
+        <location filename="../../desktop/models/remote_dialogs.py" line="+26"/>
         <source>Add a model from an endpoint</source>
         <translation>エンドポイントのモデルを追加</translation>
     </message>
@@ -957,6 +957,69 @@ The details are in the log: {log}</source>
         <location line="+0"/>
         <source>Cancel</source>
         <translation>キャンセル</translation>
+    </message>
+</context>
+<context>
+    <name>FirstRunGuide</name>
+    <message>
+        <location filename="../../desktop/first_run.py" line="+138"/>
+        <source>What are the main points of these documents?</source>
+        <translation>これらの文書の要点は何ですか？</translation>
+    </message>
+    <message>
+        <location line="+31"/>
+        <source>Getting started</source>
+        <translation>はじめに</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Hide guide</source>
+        <translation>ガイドを閉じる</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>A library is ready: {name}.</source>
+        <translation>ライブラリを用意しました: {name}。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Add a folder of documents. Bunko reads and indexes it on this computer.</source>
+        <translation>文書のフォルダーを追加してください。Bunko がこのコンピューター上で読み込み、索引を作ります。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Add folder…</source>
+        <translation>フォルダーを追加…</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Checking the models…</source>
+        <translation>モデルを確認しています…</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Get a model that writes Japanese. {answerer} {recommended}</source>
+        <translation>日本語を書けるモデルを入手してください。{answerer} {recommended}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Get models…</source>
+        <translation>モデルを入手…</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>You asked your first question.</source>
+        <translation>最初の質問をしました。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Ask a question, for example: {sample}</source>
+        <translation>質問してみましょう。例: {sample}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Try it</source>
+        <translation>試してみる</translation>
     </message>
 </context>
 <context>
@@ -1613,13 +1676,13 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="+151"/>
-        <location line="+287"/>
+        <location filename="../../desktop/main_window.py" line="+150"/>
+        <location line="+277"/>
         <source>This page is not available in this build.</source>
         <translation>このページはこのビルドでは利用できません。</translation>
     </message>
     <message>
-        <location line="-147"/>
+        <location line="-145"/>
         <source>No model loaded</source>
         <translation>モデル未読み込み</translation>
     </message>
@@ -1776,12 +1839,11 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
     </message>
     <message>
         <location line="+1"/>
-        <location line="+6"/>
         <source>Add folder…</source>
         <translation>フォルダーを追加…</translation>
     </message>
     <message>
-        <location line="-5"/>
+        <location line="+1"/>
         <source>Add model…</source>
         <translation>モデルを追加…</translation>
     </message>
@@ -1796,12 +1858,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>終了</translation>
     </message>
     <message>
-        <location line="+2"/>
-        <source>Add a folder to ask questions about your documents.</source>
-        <translation>フォルダーを追加すると、その文書について質問できます。</translation>
-    </message>
-    <message>
-        <location line="-205"/>
+        <location line="-195"/>
         <source>Show page names</source>
         <translation>ページ名を表示</translation>
     </message>
@@ -1811,7 +1868,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>アイコンのみ表示</translation>
     </message>
     <message>
-        <location line="+186"/>
+        <location line="+178"/>
         <source>Compare</source>
         <translation>比較</translation>
     </message>
@@ -1954,6 +2011,69 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
     </message>
 </context>
 <context>
+    <name>ModelAdvice</name>
+    <message>
+        <location filename="../../desktop/first_run.py" line="-168"/>
+        <source>No chat model is ready yet: get one on the Models page.</source>
+        <translation>チャットモデルがまだありません。「モデル」ページで入手してください。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{model} will answer English questions (the default); Japanese questions go to {other}, because {model} cannot write Japanese.</source>
+        <translation>英語の質問には {model}（既定）が答えます。{model} は日本語を書けないため、日本語の質問には {other} が答えます。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>it is loaded now; Japanese questions go to {other}, because it cannot write Japanese</source>
+        <translation>現在読み込まれているモデルです。日本語を書けないため、日本語の質問には {other} が答えます</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>it is loaded now</source>
+        <translation>現在読み込まれているモデルです</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>it is loaded now, but it cannot write Japanese</source>
+        <translation>現在読み込まれていますが、日本語は書けません</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>the default, writes Japanese and English</source>
+        <translation>既定のモデルで、日本語と英語を書けます</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>the default, writes Japanese</source>
+        <translation>既定のモデルで、日本語を書けます</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>the default, but it cannot write Japanese</source>
+        <translation>既定のモデルですが、日本語は書けません</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{model} will answer: {why}.</source>
+        <translation>{model} が答えます: {why}。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>For Japanese questions, get a Japanese-capable model (Models → Get models…).</source>
+        <translation>日本語で質問するには、日本語を書けるモデルを入手してください（「モデル」→「モデルを入手…」）。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>No catalog model fits this computer&apos;s memory; a small GGUF model can be added from a file.</source>
+        <translation>このコンピューターのメモリーに収まるカタログのモデルがありません。小さな GGUF モデルをファイルから追加できます。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Recommended for this computer: {name} ({quant}, {size}, about {speed} tokens/s on {where}).</source>
+        <translation>このコンピューターへのおすすめ: {name}（{quant}、{size}、{where} で約 {speed} トークン/秒）。</translation>
+    </message>
+</context>
+<context>
     <name>ModelSettingsPanel</name>
     <message>
         <location filename="../../desktop/models/settings_panel.py" line="+115"/>
@@ -2089,17 +2209,28 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../../desktop/models/page.py" line="+134"/>
+        <location filename="../../desktop/models/page.py" line="+144"/>
         <source>Chat models and LoRA adapters in GGUF format. Add a file with the button or drop .gguf files onto this page; Bunko keeps them where they are.</source>
         <translation>GGUF 形式のチャットモデルと LoRA アダプターです。ボタンでファイルを追加するか、.gguf ファイルをこのページにドロップしてください。ファイルは元の場所のまま使用します。</translation>
     </message>
     <message>
         <location line="+2"/>
+        <location line="+4"/>
         <source>Get models…</source>
         <translation>モデルを入手…</translation>
     </message>
     <message>
+        <location line="-3"/>
+        <source>No chat model yet</source>
+        <translation>チャットモデルがまだありません</translation>
+    </message>
+    <message>
         <location line="+1"/>
+        <source>Bunko needs a chat model to answer. Get one that suits this computer (Japanese-capable ones are marked), or add a GGUF file you already have.</source>
+        <translation>回答にはチャットモデルが必要です。このコンピューターに合うモデルを入手するか（日本語対応のモデルには印があります）、お持ちの GGUF ファイルを追加してください。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Add GGUF file…</source>
         <translation>GGUF ファイルを追加…</translation>
     </message>
@@ -2154,7 +2285,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>使用中</translation>
     </message>
     <message>
-        <location line="+31"/>
+        <location line="+42"/>
         <source>Add a GGUF model or adapter</source>
         <translation>GGUF モデルまたはアダプターを追加</translation>
     </message>
@@ -2204,7 +2335,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>モデル</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+31"/>
         <source>Loaded</source>
         <translation>読み込み済み</translation>
     </message>
@@ -2264,7 +2395,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>読み込み済み: {name}。コンテキスト {n_ctx} トークン、{threads} スレッド、GPU オフロード: {offload}。</translation>
     </message>
     <message>
-        <location line="-236"/>
+        <location line="-250"/>
         <source>Add from a server</source>
         <translation>サーバーから追加</translation>
     </message>
@@ -2284,7 +2415,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>サーバーを停止</translation>
     </message>
     <message>
-        <location line="+120"/>
+        <location line="+131"/>
         <source>Model (endpoint)</source>
         <translation>モデル (エンドポイント)</translation>
     </message>
@@ -2299,7 +2430,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>実行場所: {where}</translation>
     </message>
     <message>
-        <location line="+108"/>
+        <location line="+111"/>
         <source>Answers come from {where}.</source>
         <translation>回答は {where} から届きます。</translation>
     </message>
@@ -3007,14 +3138,14 @@ Not sent: your documents and folders, the index, other conversations and the dat
 <context>
     <name>Transcript</name>
     <message>
-        <location filename="../../desktop/chat/transcript.py" line="+42"/>
+        <location filename="../../desktop/chat/transcript.py" line="+53"/>
         <source>Ask a question about your documents, or just chat.
 Enter sends; Shift+Enter starts a new line.</source>
         <translation>文書について質問するか、自由にチャットしてください。
 Enter で送信、Shift+Enter で改行します。</translation>
     </message>
     <message>
-        <location line="-1"/>
+        <location line="+2"/>
         <source>Ask about your documents</source>
         <translation>文書について質問する</translation>
     </message>

@@ -47,14 +47,15 @@ def test_main_window_opens_with_every_page(window):
     assert [window.nav.item(i).text() for i in range(6)] == ["Chat", "Libraries", "Models", "Fine-tune", "Compare",
                                                             "Settings"]
     window.show_page("chat")
-    assert "Add a folder" in window.hint_label.text()
+    assert "Add a folder" in window.hint.library.text.text()
 
 
-def test_first_run_hint_shows_until_there_is_a_library(window, ctx, qtbot, tmp_path):
-    qtbot.waitUntil(lambda: not window.hint.isHidden(), timeout=10000)
+def test_first_run_guide_ticks_the_library_step_when_there_is_a_library(window, ctx, qtbot, tmp_path):
+    qtbot.waitUntil(lambda: not window.hint.isHidden() and "libraries" in window.hint.state, timeout=10000)
+    assert not window.hint.library.done
     ctx.engine.add_library(tmp_path)
     ctx.libraries_changed.emit()
-    qtbot.waitUntil(window.hint.isHidden, timeout=10000)
+    qtbot.waitUntil(lambda: window.hint.library.done, timeout=10000)
 
 
 @pytest.mark.offline

@@ -128,3 +128,15 @@ def test_bench_index_hostile_json(embedder_dir, tmp_path, monkeypatch, capsys):
     assert all(s["indexed"] and s["chunks"] > 0 and s["seconds_per_mb"] > 0 for s in result["sizes"])
     assert result["rate_growth"] > 0 and set(result["goals"]) == {"rate_growth", "peak_above_baseline_mib"}
     assert isinstance(result["pass"], bool)
+
+
+def test_bench_download_runs_all_three_paths_and_reports_json(capsys, monkeypatch):
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    result = _run_json(capsys, ["bench", "download", "--size-mb", "2", "--runs", "2", "--json"])
+    assert result["bench"] == "download" and result["bytes"] > 2 * 1024 * 1024
+    for key in ("plain_http_mb_s", "plain_http_sha256_mb_s", "bunko_mb_s", "plain_http_cpu_s", "bunko_cpu_s"):
+        assert result[key] > 0, key
+    assert len(result["plain_http_s"]) == len(result["bunko_s"]) == 2
+    assert abs(result["ratio"] - result["bunko_mb_s"] / result["plain_http_mb_s"]) < 0.01  # MB/s are rounded
+    assert result["goal"] == 0.9 and isinstance(result["meets_goal"], bool)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine import paths
-from engine.bench.hub_server import HubServer, write_test_gguf
+from engine.bench.hub_server import COMMIT, HubServer, write_test_gguf
 from engine.cancel import CancelToken
 from engine.errors import (Cancelled, DiskFullError, DownloadCheckError, HubAccessError, HubNotFoundError,
                            HubUnreachableError, ModelError, ModelFileError)
@@ -28,8 +28,6 @@ REPO = "bunko-test/tiny-GGUF"
 
 @pytest.fixture(scope="module")
 def gguf_file(tmp_path_factory) -> Path:
-    # Over 10 MiB: the hub client writes in 10 MiB chunks, so a cut after the first
-    # chunk leaves bytes on disk for the Range request to continue from.
     return write_test_gguf(tmp_path_factory.mktemp("hub") / "tiny-Q4_K_M.gguf", 12 * MiB)
 
 
@@ -74,7 +72,9 @@ def test_download_registers_the_model_with_languages_and_licence(hub, registry, 
     assert Path(model.path).is_relative_to(paths.models_dir())
     origin = registry.origin(model.name)
     assert origin["languages"] == ["ja", "en"] and origin["licence"] == "Apache-2.0"
-    assert origin["source"]["commit"] == "0123456789abcdef0123456789abcdef01234567"
+    # The catalog says "main"; the commit the hub reported is recorded, and the bytes came from it.
+    assert origin["source"]["revision"] == "main" and origin["source"]["commit"] == COMMIT
+    assert [r[1] for r in gets(hub)] == [f"/{REPO}/resolve/{COMMIT}/{gguf_file.name}"]
     assert origin["source"]["sha256"] == sha(gguf_file)
     listed = registry.get(model.name)  # the catalog's languages route Japanese questions to it
     assert listed.languages == ("ja", "en") and listed.japanese and listed.license == "Apache-2.0"
@@ -86,29 +86,44 @@ def test_download_registers_the_model_with_languages_and_licence(hub, registry, 
     assert len(gets(hub)) == before
 
 
-def test_a_cut_connection_resumes_with_a_range_request(hub, registry, gguf_file):
-    hub.add(REPO, gguf_file, cut_after=11 * MiB)
+def test_a_cut_connection_resumes_with_a_range_request_keeping_every_byte(hub, registry, gguf_file):
+    # The server drops the connection at an offset that is not a multiple of any chunk size;
+    # every byte that arrived before it is kept, and the client asks for the rest.
+    served = hub.add(REPO, gguf_file, cut_after=3 * MiB + 12345)
     model = download(registry, entry(gguf_file), endpoint=hub.endpoint)
     assert sha(Path(model.path)) == sha(gguf_file)
+    assert served.cut_at == 3 * MiB + 12345
     ranges = [r[2] for r in gets(hub)]
-    assert ranges[0] is None and ranges[1] == f"bytes={10 * MiB}-"
+    assert ranges == [None, f"bytes={served.cut_at}-"]
 
 
 def test_a_download_stopped_midway_resumes_on_the_next_try(hub, tmp_path, gguf_file):
     cancel = CancelToken()
+    seen = []
 
-    def stop_after_first_chunk(p):
-        if p.done >= 10 * MiB:
+    def stop_midway(p):
+        seen.append(p.done)
+        if p.done >= 4 * MiB:
             cancel.cancel()
 
     with pytest.raises(Cancelled):
-        fetch(REPO, gguf_file.name, "main", tmp_path, endpoint=hub.endpoint, progress=stop_after_first_chunk,
-              cancel=cancel)
+        fetch(REPO, gguf_file.name, "main", tmp_path, endpoint=hub.endpoint, progress=stop_midway, cancel=cancel)
     partial = list((tmp_path / ".partial").iterdir())
-    assert [p.stat().st_size for p in partial] == [10 * MiB]
+    assert len(partial) == 1
+    kept = partial[0].stat().st_size
+    assert 0 < kept < gguf_file.stat().st_size
+    assert partial[0].read_bytes() == gguf_file.read_bytes()[:kept]  # what was kept is the file's start
     got = fetch(REPO, gguf_file.name, "main", tmp_path, endpoint=hub.endpoint)
-    assert got.resumed_from == 10 * MiB and sha(got.path) == sha(gguf_file)
-    assert gets(hub)[-1][2] == f"bytes={10 * MiB}-"
+    assert got.resumed_from == kept and sha(got.path) == sha(gguf_file)
+    assert gets(hub)[-1][2] == f"bytes={kept}-"
+
+
+def test_the_hub_clients_chunk_size_is_restored_after_a_download(hub, tmp_path, gguf_file):
+    from huggingface_hub import constants
+
+    before = constants.DOWNLOAD_CHUNK_SIZE
+    fetch(REPO, gguf_file.name, "main", tmp_path, endpoint=hub.endpoint)
+    assert constants.DOWNLOAD_CHUNK_SIZE == before
 
 
 def test_a_file_whose_bytes_do_not_match_its_hash_is_deleted(hub, registry, gguf_file):
@@ -255,3 +270,35 @@ def test_fit_follows_memory_and_gpu():
     split = cat.assess(model, f, half)
     assert split.where == "GPU+CPU" and 0 < split.gpu_layers < model.layers
     assert on_cpu.tokens_per_s < split.tokens_per_s < on_gpu.tokens_per_s
+
+
+def test_the_writer_passes_a_full_disk_on_and_hashes_what_it_wrote(tmp_path):
+    import errno
+    import os
+
+    from engine.llm.hashing_writer import BATCH_BYTES, HashingWriter
+
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    fd = os.open("/dev/full", os.O_WRONLY)
+    try:
+        sink = HashingWriter(fd, hashlib.sha256())
+        with pytest.raises(OSError) as info:
+            for _ in range(4 * BATCH_BYTES // (64 * 1024)):
+                sink.write(b"x" * 64 * 1024)
+            sink.close()
+        assert info.value.errno == errno.ENOSPC
+    finally:
+        os.close(fd)
+    pieces = [os.urandom(n) for n in (1, 70_000, 3 * MiB, 5 * MiB, 17)]
+    fd = os.open(tmp_path / "out", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    try:
+        sink = HashingWriter(fd, hashlib.sha256())
+        for piece in pieces:
+            sink.write(piece)
+        assert sink.tell() == sum(map(len, pieces))  # tell() writes out what is held first
+        digest = sink.close()
+    finally:
+        os.close(fd)
+    assert (tmp_path / "out").read_bytes() == b"".join(pieces)
+    assert digest.hexdigest() == hashlib.sha256(b"".join(pieces)).hexdigest()
