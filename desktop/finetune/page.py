@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
 
 from .. import theme
 from ..theme import metrics as m
-from ..widgets import EmptyState
+from ..widgets import EmptyState, StatusDelegate
 
 from ..common import while_alive
 from .follow import Followers
@@ -65,6 +65,9 @@ class FinetunePage(Retranslating, QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.status_delegate = StatusDelegate(self.table)   # the same badges and bars as the Libraries page
+        for column in (JobsModel.STATUS, JobsModel.PROGRESS):
+            self.table.setItemDelegateForColumn(column, self.status_delegate)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selection_changed())
         self.detail = JobDetail()
         self.detail.compare_requested.connect(self.compare)

@@ -343,7 +343,7 @@ The details are in the log: {log}</source>
 <context>
     <name>ComparePage</name>
     <message>
-        <location filename="../../desktop/compare/page.py" line="+145"/>
+        <location filename="../../desktop/compare/page.py" line="+147"/>
         <source>Questions</source>
         <translation>質問</translation>
     </message>
@@ -385,12 +385,12 @@ The details are in the log: {log}</source>
     <message>
         <location line="+1"/>
         <location line="+13"/>
-        <location line="+185"/>
+        <location line="+196"/>
         <source>Question</source>
         <translation>質問</translation>
     </message>
     <message>
-        <location line="-198"/>
+        <location line="-209"/>
         <source>Reference answers (| between)</source>
         <translation>正解 (複数は | で区切る)</translation>
     </message>
@@ -481,7 +481,32 @@ The details are in the log: {log}</source>
         <translation>— なし —</translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+14"/>
+        <source>not started</source>
+        <translation>未開始</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>running</source>
+        <translation>実行中</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>done</source>
+        <translation>完了</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>stopped</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>failed</source>
+        <translation>失敗</translation>
+    </message>
+    <message>
+        <location line="+21"/>
         <source>Choose a question file</source>
         <translation>質問ファイルを選択</translation>
     </message>
@@ -592,17 +617,17 @@ The details are in the log: {log}</source>
         <translation>新しい会話を始めます</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+8"/>
         <source>Rename</source>
         <translation>名前を変更</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+0"/>
         <source>Delete</source>
         <translation>削除</translation>
     </message>
     <message>
-        <location line="+34"/>
+        <location line="+41"/>
         <source>{title}
 {n} messages · {when:%Y-%m-%d %H:%M}</source>
         <translation>{title}
@@ -789,7 +814,7 @@ The details are in the log: {log}</source>
 <context>
     <name>EndpointDialog</name>
     <message>
-        <location filename="../../desktop/models/remote_dialogs.py" line="+34"/>
+        <location filename="../../desktop/models/remote_dialogs.py" line="+26"/>
         <source>Add a model from an endpoint</source>
         <translation>エンドポイントのモデルを追加</translation>
     </message>
@@ -860,7 +885,7 @@ The details are in the log: {log}</source>
 <context>
     <name>FinetunePage</name>
     <message>
-        <location filename="../../desktop/finetune/page.py" line="+109"/>
+        <location filename="../../desktop/finetune/page.py" line="+112"/>
         <source>Teach a model your own questions and answers with LoRA, on this computer or on your GPU server over SSH. Training goes on when Bunko is closed and is followed again when it starts.</source>
         <translation>自社の質問と回答を LoRA でモデルに学習させます。このコンピューター、または SSH 経由の GPU サーバーで学習できます。Bunko を閉じても学習は続き、次回起動時に再び進捗を追跡します。</translation>
     </message>
@@ -1362,7 +1387,7 @@ Passphrase:</source>
 <context>
     <name>JobStatus</name>
     <message>
-        <location filename="../../desktop/finetune/jobs_model.py" line="+14"/>
+        <location filename="../../desktop/finetune/jobs_model.py" line="+17"/>
         <source>not started</source>
         <translation>未開始</translation>
     </message>
@@ -1402,15 +1427,20 @@ Passphrase:</source>
         <translation>キャンセル済み</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+10"/>
         <source>this computer</source>
         <translation>このコンピューター</translation>
+    </message>
+    <message>
+        <location line="+96"/>
+        <source>{time} left</source>
+        <translation>残り {time}</translation>
     </message>
 </context>
 <context>
     <name>JobsModel</name>
     <message>
-        <location line="+12"/>
+        <location line="-84"/>
         <source>Name</source>
         <translation>名前</translation>
     </message>
@@ -1448,7 +1478,7 @@ Passphrase:</source>
 <context>
     <name>LibrariesPage</name>
     <message>
-        <location filename="../../desktop/library/page.py" line="+116"/>
+        <location filename="../../desktop/library/page.py" line="+117"/>
         <source>Add folder…</source>
         <translation>フォルダーを追加…</translation>
     </message>
@@ -1493,12 +1523,18 @@ Passphrase:</source>
         <translation>スキップ</translation>
     </message>
     <message>
+        <location line="+0"/>
+        <source>Status</source>
+        <translation>状態</translation>
+    </message>
+    <message>
         <location line="+1"/>
+        <location line="+176"/>
         <source>Failed</source>
         <translation>失敗</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="-176"/>
         <source>Last update</source>
         <translation>最終更新</translation>
     </message>
@@ -1518,12 +1554,12 @@ Passphrase:</source>
         <translation>Bunko の起動中はフォルダーを自動で再インデックスし、新しいファイルや変更されたファイルを取り込みます。</translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+45"/>
         <source>Add a folder of documents</source>
         <translation>文書のフォルダーを追加</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+33"/>
         <source>Remove library</source>
         <translation>ライブラリを削除</translation>
     </message>
@@ -1537,7 +1573,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 インデックスは削除されます。フォルダー {folder} とその中のファイルはディスク上にそのまま残ります。</translation>
     </message>
     <message>
-        <location line="+71"/>
+        <location line="+75"/>
         <source>not yet</source>
         <translation>未実施</translation>
     </message>
@@ -1547,7 +1583,37 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>Bunko の起動中は {n} 秒ごとに再インデックス</translation>
     </message>
     <message>
-        <location line="+46"/>
+        <location line="+13"/>
+        <source>{time} left</source>
+        <translation>残り {time}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Indexing</source>
+        <translation>インデックス作成中</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Paused</source>
+        <translation>一時停止中</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Queued</source>
+        <translation>待機中</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Not indexed</source>
+        <translation>未作成</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Ready</source>
+        <translation>準備完了</translation>
+    </message>
+    <message>
+        <location line="+61"/>
         <source>Adding {folder}…</source>
         <translation>{folder} を追加しています…</translation>
     </message>
@@ -1557,7 +1623,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>ライブラリ {name} を削除しました。フォルダーはそのままです。</translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+45"/>
         <source>Indexing {name} stopped.</source>
         <translation>{name} のインデックス作成を停止しました。</translation>
     </message>
@@ -1567,12 +1633,12 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>{name} のインデックス作成に失敗しました: {error}</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>Indexing {name} is paused.</source>
         <translation>{name} のインデックス作成を一時停止しました。</translation>
     </message>
     <message>
-        <location line="-273"/>
+        <location line="-324"/>
         <source>No libraries yet</source>
         <translation>ライブラリはまだありません</translation>
     </message>
@@ -1587,7 +1653,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>フォルダーを追加…</translation>
     </message>
     <message>
-        <location line="+252"/>
+        <location line="+302"/>
         <source>{name} is indexed: {added} added, {updated} updated, {removed} removed, {skipped} skipped, {failed} failed.</source>
         <translation>{name} のインデックス作成が完了しました: 追加 {added} 件、更新 {updated} 件、削除 {removed} 件、スキップ {skipped} 件、失敗 {failed} 件。</translation>
     </message>
@@ -2375,7 +2441,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <translation>システムプロンプト…</translation>
     </message>
     <message>
-        <location line="+52"/>
+        <location line="+84"/>
         <source>Default model ({name})</source>
         <translation>既定のモデル ({name})</translation>
     </message>
@@ -2391,12 +2457,12 @@ Not sent: your documents and folders, the index, other conversations and the dat
     </message>
     <message>
         <location line="+31"/>
-        <location line="+78"/>
+        <location line="+79"/>
         <source>No system prompt</source>
         <translation>システムプロンプトなし</translation>
     </message>
     <message>
-        <location line="-65"/>
+        <location line="-66"/>
         <source>No libraries yet: add a folder on the Library page</source>
         <translation>ライブラリがまだありません。「ライブラリ」ページでフォルダーを追加してください</translation>
     </message>
@@ -2411,7 +2477,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <translation>{n} 個のライブラリ</translation>
     </message>
     <message>
-        <location line="-134"/>
+        <location line="-166"/>
         <source>Libraries this chat answers from</source>
         <translation>このチャットが回答に使うライブラリ</translation>
     </message>
