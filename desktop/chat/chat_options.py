@@ -112,7 +112,7 @@ class OptionsBar(QFrame):
         layout.setContentsMargins(m.S, m.XS + 2, m.S, m.XS + 2)
         layout.setSpacing(m.S)
         for w in (self.mode, self.libraries_button, self.model, self.adapter, self.scale):
-            layout.addWidget(w)
+            layout.addWidget(w, 10 if w in (self.model, self.adapter) else 0)   # names take the room first
         layout.addStretch(1)
         layout.addWidget(self.prompt_button)
         self._paint_icons()

@@ -107,6 +107,7 @@ class ComparePage(Retranslating, QWidget):
         self.runs = QListWidget()
         self.runs.currentItemChanged.connect(self._run_chosen)
         self.runs.setItemDelegate(StatusDelegate(self.runs))   # the badges of the other pages' tables
+        self.runs.setResizeMode(QListWidget.ResizeMode.Adjust)  # rows follow the list's width (names elide)
         self.table = QTableWidget(0, 10)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -216,7 +217,8 @@ class ComparePage(Retranslating, QWidget):
             item.setData(BADGE_ROLE, word)
             item.setData(TONE_ROLE, tone)
             if total and r.answers < total:
-                item.setData(PROGRESS_ROLE, r.answers / total)
+                if r.status == "running" or r.answers:
+                    item.setData(PROGRESS_ROLE, r.answers / total)
                 item.setData(DETAIL_ROLE, f"{r.answers}/{total}")
             item.setToolTip(f"{r.name}: {word}, {r.answers}/{total}")
             self.runs.addItem(item)

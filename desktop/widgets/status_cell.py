@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
-from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import QApplication, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from .. import theme
 from ..theme import metrics as m
@@ -72,6 +72,13 @@ class StatusDelegate(QStyledItemDelegate):
     def sizeHint(self, option, index) -> QSize:
         if not self.styled(index):
             return super().sizeHint(option, index)
+        size = self._natural(option, index)
+        view = option.widget
+        if isinstance(view, QListView) and view.viewport().width() > 0:   # a list row: no sideways scrolling
+            size.setWidth(min(size.width(), view.viewport().width()))
+        return size
+
+    def _natural(self, option, index) -> QSize:
         text, badge, tone, progress, detail = self._parts(option, index)
         base = option.font
         width, height = m.S, QFontMetrics(base).height() + 2 * m.XS
@@ -86,6 +93,15 @@ class StatusDelegate(QStyledItemDelegate):
         if detail:
             width += m.S + QFontMetrics(caption_font(base)).horizontalAdvance(detail)
         return QSize(width, height)
+
+    def minimum_width(self, option, index) -> int:
+        """The room the badge, bar and detail need: a plain text before them is elided first."""
+        text = self._parts(option, index)[0]
+        hint = self._natural(option, index).width()
+        if not text:
+            return hint
+        fm = QFontMetrics(option.font)
+        return hint - fm.horizontalAdvance(text) + min(fm.horizontalAdvance(text), fm.horizontalAdvance("…") * 4)
 
     def paint(self, painter: QPainter, option, index) -> None:
         if not self.styled(index):
@@ -107,7 +123,11 @@ class StatusDelegate(QStyledItemDelegate):
         if text:
             painter.setFont(opt.font)
             painter.setPen(QColor(p.text))
-            advance = QFontMetrics(opt.font).horizontalAdvance(text)
+            fm = QFontMetrics(opt.font)
+            spare = rect.width() + 2 * m.S - self._natural(option, index).width()
+            if spare < 0:   # a long name gives way to the badge after it
+                text = fm.elidedText(text, Qt.TextElideMode.ElideRight, max(0, fm.horizontalAdvance(text) + spare))
+            advance = fm.horizontalAdvance(text)
             painter.drawText(QRectF(x, rect.top(), advance + 1, rect.height()),
                              Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
             x += advance + m.S
