@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
 
 from .. import theme
 from ..theme import metrics as m
-from ..widgets import EmptyState, StatusDelegate
+from ..widgets import EmptyState, StatusDelegate, tidy_table
 
 from ..common import while_alive
 from .follow import Followers
@@ -61,8 +61,7 @@ class FinetunePage(Retranslating, QWidget):
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
+        tidy_table(self.table)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.status_delegate = StatusDelegate(self.table)   # the same badges and bars as the Libraries page

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
 
 from .. import theme
 from ..theme import metrics as m
-from ..widgets import DETAIL_ROLE, PROGRESS_ROLE, TONE_ROLE, EmptyState, StatusDelegate
+from ..widgets import DETAIL_ROLE, PROGRESS_ROLE, TONE_ROLE, EmptyState, StatusDelegate, tidy_table
 
 from engine.api import clock
 from engine.types import IndexProgress, IndexResult, Library
@@ -135,9 +135,7 @@ class LibrariesPage(DropPaths, QWidget):
         table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.setSortingEnabled(True)
-        table.verticalHeader().hide()
-        table.setAlternatingRowColors(True)
-        table.setWordWrap(False)  # long folders and errors are elided; the tooltip has them whole
+        tidy_table(table)  # long folders and errors are elided; the tooltip has them whole
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(self.FOLDER, QHeaderView.ResizeMode.Stretch)

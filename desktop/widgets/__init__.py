@@ -5,7 +5,8 @@ from .badge import StatusBadge
 from .card import Card
 from .empty_state import EmptyState
 from .header import PageHeader
+from .tables import tidy_table
 from .status_cell import BADGE_ROLE, DETAIL_ROLE, PROGRESS_ROLE, TONE_ROLE, StatusDelegate
 
 __all__ = ["BADGE_ROLE", "DETAIL_ROLE", "PROGRESS_ROLE", "TONE_ROLE", "Card", "EmptyState", "PageHeader", "StatusBadge",
-           "StatusDelegate"]
+           "StatusDelegate", "tidy_table"]
