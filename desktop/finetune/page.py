@@ -84,7 +84,8 @@ class FinetunePage(Retranslating, QWidget):
         self.body.addWidget(self.empty)
         self.body.addWidget(splitter)
         self.body.setCurrentWidget(self.empty)
-        self.buttons = [self.cancel_button, self.resume_button, self.clean_button, self.chat_button]
+        # With no job yet the empty state carries the one "New fine-tune…" button (as on the Libraries page).
+        self.buttons = [self.new_button, self.cancel_button, self.resume_button, self.clean_button, self.chat_button]
         for button in self.buttons:
             button.hide()
         layout = QVBoxLayout(self)

@@ -76,6 +76,7 @@ def test_every_page_light_dark_japanese_english(ctx, qtbot, styled, out_dir, tmp
     libraries, finetune = window.page("libraries"), window.page("finetune")
     assert libraries.empty.isVisibleTo(libraries) and libraries.empty.button.text()
     assert finetune.empty.isVisibleTo(finetune) and not finetune.detail.isVisibleTo(finetune)
+    assert not finetune.new_button.isVisibleTo(finetune)       # one "New fine-tune…": the empty state's
     assert window.page("chat").transcript.placeholder.isVisibleTo(window.page("chat"))
 
     conversation = page_shots.add_content(ctx.engine, tmp_path / "docs")
