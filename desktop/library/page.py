@@ -124,7 +124,8 @@ class LibrariesPage(DropPaths, QWidget):
                                      "text). Bunko reads it on this computer so that chat answers cite your files."),
                              self.tr("Add a folder…"))
         self.table.setHorizontalHeaderLabels([
-            self.tr("Name"), self.tr("Status"), self.tr("Folder"), self.tr("Documents"), self.tr("Chunks"), self.tr("Skipped"),
+            self.tr("Name"), self.tr("Status"), self.tr("Folder"), self.tr("Documents"), self.tr("Chunks"),
+            self.tr("Skipped"),
             self.tr("Failed"), self.tr("Last update"), self.tr("Watch"), self.tr("Last error")])
         self.table.horizontalHeaderItem(self.WATCH).setToolTip(
             self.tr("Re-index the folder by itself while Bunko is open, so new and changed files are found."))
@@ -330,7 +331,8 @@ class LibrariesPage(DropPaths, QWidget):
         """The row of a library as shown (for tests and the status bar)."""
         for row in range(self.table.rowCount()):
             if self.table.item(row, self.NAME).data(Qt.ItemDataRole.UserRole) == name:
-                keys = ("name", "status", "folder", "documents", "chunks", "skipped", "failed", "updated", "watch", "error")
+                keys = ("name", "status", "folder", "documents", "chunks", "skipped", "failed", "updated", "watch",
+                        "error")
                 values = {k: self.table.item(row, c).data(Qt.ItemDataRole.DisplayRole) for c, k in enumerate(keys)}
                 values["watch"] = self.table.item(row, self.WATCH).checkState() == Qt.CheckState.Checked
                 return values

@@ -1,5 +1,6 @@
 """Shared widgets that give every page the same language: a page header, an empty
-state, a status badge (and the same badge in table cells: StatusDelegate) and a card. They take their look from the stylesheet only."""
+state, a status badge (the same badge in table cells: StatusDelegate, tidy_table) and a
+card. They take their look from the stylesheet only."""
 
 from .badge import StatusBadge
 from .card import Card

@@ -343,7 +343,7 @@ The details are in the log: {log}</source>
 <context>
     <name>ComparePage</name>
     <message>
-        <location filename="../../desktop/compare/page.py" line="+147"/>
+        <location filename="../../desktop/compare/page.py" line="+148"/>
         <source>Questions</source>
         <translation>質問</translation>
     </message>
@@ -385,12 +385,12 @@ The details are in the log: {log}</source>
     <message>
         <location line="+1"/>
         <location line="+13"/>
-        <location line="+196"/>
+        <location line="+197"/>
         <source>Question</source>
         <translation>質問</translation>
     </message>
     <message>
-        <location line="-209"/>
+        <location line="-210"/>
         <source>Reference answers (| between)</source>
         <translation>正解 (複数は | で区切る)</translation>
     </message>
@@ -506,7 +506,7 @@ The details are in the log: {log}</source>
         <translation>失敗</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+22"/>
         <source>Choose a question file</source>
         <translation>質問ファイルを選択</translation>
     </message>
@@ -1518,23 +1518,23 @@ Passphrase:</source>
         <translation>チャンク</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+1"/>
         <source>Skipped</source>
         <translation>スキップ</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="-1"/>
         <source>Status</source>
         <translation>状態</translation>
     </message>
     <message>
-        <location line="+1"/>
-        <location line="+176"/>
+        <location line="+2"/>
+        <location line="+174"/>
         <source>Failed</source>
         <translation>失敗</translation>
     </message>
     <message>
-        <location line="-176"/>
+        <location line="-174"/>
         <source>Last update</source>
         <translation>最終更新</translation>
     </message>
@@ -1554,7 +1554,7 @@ Passphrase:</source>
         <translation>Bunko の起動中はフォルダーを自動で再インデックスし、新しいファイルや変更されたファイルを取り込みます。</translation>
     </message>
     <message>
-        <location line="+45"/>
+        <location line="+43"/>
         <source>Add a folder of documents</source>
         <translation>文書のフォルダーを追加</translation>
     </message>
@@ -1613,7 +1613,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>準備完了</translation>
     </message>
     <message>
-        <location line="+61"/>
+        <location line="+62"/>
         <source>Adding {folder}…</source>
         <translation>{folder} を追加しています…</translation>
     </message>
@@ -2485,7 +2485,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../../desktop/settings_page.py" line="+108"/>
+        <location filename="../../desktop/settings_page.py" line="+110"/>
         <source>Appearance</source>
         <translation>外観</translation>
     </message>

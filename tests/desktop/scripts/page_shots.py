@@ -74,7 +74,8 @@ def add_content(engine, folder: Path, index: bool = True) -> int:
     # two comparison runs: one waiting to start, one stopped (the runs list shows their badges)
     from engine.api import make_question
 
-    questions = [make_question("出張の日当はいくらですか?", ["4,700円"]), make_question("宿泊費の上限は?", ["12,000円"])]
+    questions = [make_question("出張の日当はいくらですか?", ["4,700円"]),
+                 make_question("宿泊費の上限は?", ["12,000円"])]
     engine.compare_create(questions, base_model=base, arms=("base",), name="日当と宿泊費")
     stopped = engine.compare_create(questions, base_model=base, arms=("base",), name="handbook check")
     engine.compare.lab._set(stopped.id, status="cancelled")
