@@ -127,6 +127,9 @@ class LibrariesPage(DropPaths, QWidget):
             self.tr("Name"), self.tr("Status"), self.tr("Folder"), self.tr("Documents"), self.tr("Chunks"),
             self.tr("Skipped"),
             self.tr("Failed"), self.tr("Last update"), self.tr("Watch"), self.tr("Last error")])
+        for column in (self.DOCUMENTS, self.CHUNKS, self.SKIPPED, self.FAILED):   # over their right-aligned numbers
+            self.table.horizontalHeaderItem(column).setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                                                     | Qt.AlignmentFlag.AlignVCenter)
         self.table.horizontalHeaderItem(self.WATCH).setToolTip(
             self.tr("Re-index the folder by itself while Bunko is open, so new and changed files are found."))
 

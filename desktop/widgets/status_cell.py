@@ -120,6 +120,8 @@ class StatusDelegate(QStyledItemDelegate):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = QRectF(opt.rect).adjusted(m.S, 0, -m.S, 0)
         x, middle = rect.left(), rect.center().y()
+        if opt.displayAlignment & Qt.AlignmentFlag.AlignRight:   # a count as a badge stays over its column's numbers
+            x = max(rect.left(), rect.right() - (self._natural(option, index).width() - 2 * m.S))
         if text:
             painter.setFont(opt.font)
             painter.setPen(QColor(p.text))
