@@ -83,4 +83,5 @@ def test_every_page_fits_a_1280_window(ctx, qtbot, styled, tmp_path, lang):
     ask = chat.minimumSizeHint().width()
     if ask > WIDTH - window.nav.width():
         problems.append(f"chat with every option shown asks for {ask} px")
+    problems += page_shots.clipped(chat)          # the bar gave way by folding, not by cutting text
     assert not problems + widths.grown, "\n".join(problems + widths.grown)
