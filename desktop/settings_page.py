@@ -72,6 +72,8 @@ class SettingsPage(Retranslating, QWidget):
         files.addRow(self.data_label, self._path_row(data_dir(), self.open_data))
         files.addRow(self.log_label, self._path_row(log_dir() / "bunko.log", self.open_logs))
 
+        for each in (form, cpu, files):   # labels on the middle line of their field, not above it
+            each.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         layout = QVBoxLayout(self)
         layout.addWidget(self.appearance)
         layout.addWidget(self.cpu)

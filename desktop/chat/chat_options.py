@@ -91,27 +91,33 @@ class OptionsBar(QFrame):
         self.scale.setToolTip(self.tr("How strongly the adapter changes the model (1.0 = as trained)"))
         self.model = QComboBox()
         self.model.setToolTip(self.tr("Chat model"))
-        self.prompt_button = QPushButton(self.tr("System prompt…"))
+        self.prompt_text = self.tr("System prompt…")
+        self.prompt_button = QPushButton(self.prompt_text)
+        self.prompt_button.setAccessibleName(self.prompt_text)
         self.prompt_button.setCheckable(True)  # checked = this chat has one
         self.prompt_button.clicked.connect(self.edit_system_prompt)
 
         self.setObjectName("optionsBar")
-        # long model names are elided in the bar; the list shows them whole
-        self.model.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.model.setMinimumContentsLength(22)
-        self.adapter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # Long model and adapter names are elided in the bar (the list shows them whole): each
+        # asks for a few characters and grows into the room there is, up to a cap, so a long
+        # name or the longer Japanese labels never make the chat wider than a 1280 px window.
+        for box, chars, widest in ((self.model, 12, 340), (self.adapter, 10, 260)):
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(chars)
+            box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            box.setMaximumWidth(widest)
         self.mode.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.prompt_button.setIconSize(QSize(16, 16))
-        self.model.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(m.S, m.XS + 2, m.S, m.XS + 2)
         layout.setSpacing(m.S)
         for w in (self.mode, self.libraries_button, self.model, self.adapter, self.scale):
-            layout.addWidget(w)
+            layout.addWidget(w, 10 if w in (self.model, self.adapter) else 0)   # names take the room first
         layout.addStretch(1)
         layout.addWidget(self.prompt_button)
         self._paint_icons()
         theme.notifier().changed.connect(self._paint_icons)
+        self.prompt_button.setMinimumWidth(self._compact_prompt_width())
 
         self.mode.currentIndexChanged.connect(self._on_mode)
         self.adapter.currentIndexChanged.connect(self._emit)
@@ -119,6 +125,32 @@ class OptionsBar(QFrame):
         self.model.currentIndexChanged.connect(self._on_model)
         self._fill_models()
         self._show(self._options)
+
+    # -- fitting the bar ------------------------------------------------------------
+    def _compact_prompt_width(self) -> int:
+        text = self.prompt_button.text()
+        self.prompt_button.setText("")
+        width = self.prompt_button.sizeHint().width()
+        self.prompt_button.setText(text)
+        return width
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_prompt_button()
+
+    def _fit_prompt_button(self) -> None:
+        """With every control shown (Japanese labels, a long model name) the bar may have less room
+        than it would like: the system prompt button then shows its icon only (the tooltip names it)."""
+        layout = self.layout()
+        shown = [w for w in (self.mode, self.libraries_button, self.model, self.adapter, self.scale)
+                 if w.isVisibleTo(self)]
+        margins = layout.contentsMargins()
+        used = (sum(w.minimumSizeHint().width() for w in shown) + layout.spacing() * len(shown)
+                + margins.left() + margins.right())
+        full = self._compact_prompt_width() + self.prompt_button.fontMetrics().horizontalAdvance(self.prompt_text) + m.S
+        text = self.prompt_text if self.width() >= used + full else ""
+        if self.prompt_button.text() != text:
+            self.prompt_button.setText(text)
 
     def _paint_icons(self, *_args) -> None:
         self.libraries_button.setIcon(theme.icon("library"))
@@ -219,6 +251,7 @@ class OptionsBar(QFrame):
         self.libraries_button.setVisible(mode in (LIBRARIES, BOTH))
         self.adapter.setVisible(mode in (ADAPTER, BOTH))
         self.scale.setVisible(mode in (ADAPTER, BOTH))
+        self._fit_prompt_button()
 
     def _checked_libraries(self) -> tuple[str, ...]:
         return tuple(a.text() for a in self.libraries_menu.actions() if a.isCheckable() and a.isChecked())

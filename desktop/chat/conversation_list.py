@@ -7,7 +7,7 @@ import logging
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem,
-                               QMessageBox, QPushButton, QVBoxLayout, QWidget)
+                               QMessageBox, QPushButton, QToolButton, QVBoxLayout, QWidget)
 
 from .. import theme
 from ..common import while_alive
@@ -44,18 +44,25 @@ class ConversationList(QWidget):
         self.new_button = QPushButton(self.tr("New chat"))
         self.new_button.setToolTip(self.tr("Start a new conversation"))
         self.new_button.clicked.connect(self.new_requested)
+        # Rename and Delete as icons (named in their tooltips): the list stays narrow, so the
+        # chat beside it keeps its room in a 1280 px window, in Japanese too.
+        self.rename_button = QToolButton()
+        self.rename_button.clicked.connect(self.start_rename)
+        self.delete_button = QToolButton()
+        self.delete_button.clicked.connect(self.delete_current)
+        for button, text in ((self.rename_button, self.tr("Rename")), (self.delete_button, self.tr("Delete"))):
+            button.setToolTip(text)
+            button.setAccessibleName(text)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         self._paint_icons()
         theme.notifier().changed.connect(self._paint_icons)
-        self.rename_button = QPushButton(self.tr("Rename"))
-        self.rename_button.clicked.connect(self.start_rename)
-        self.delete_button = QPushButton(self.tr("Delete"))
-        self.delete_button.clicked.connect(self.delete_current)
         delete_key = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.list)
         delete_key.setContext(Qt.ShortcutContext.WidgetShortcut)
         delete_key.activated.connect(self.delete_current)
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.new_button)
+        buttons.addStretch(1)
         buttons.addWidget(self.rename_button)
         buttons.addWidget(self.delete_button)
         layout = QVBoxLayout(self)
@@ -67,6 +74,8 @@ class ConversationList(QWidget):
 
     def _paint_icons(self, *_args) -> None:
         self.new_button.setIcon(theme.icon("add"))
+        self.rename_button.setIcon(theme.icon("edit"))
+        self.delete_button.setIcon(theme.icon("remove"))
 
     # -- loading -----------------------------------------------------------------
     def refresh(self, *_args) -> None:

@@ -20,6 +20,7 @@ from engine.api import make_question
 
 from ..common import while_alive
 from ..i18n import Retranslating
+from ..widgets import BADGE_ROLE, DETAIL_ROLE, PROGRESS_ROLE, TONE_ROLE, StatusDelegate
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,8 @@ class ComparePage(Retranslating, QWidget):
         # -- results ---------------------------------------------------------------
         self.runs = QListWidget()
         self.runs.currentItemChanged.connect(self._run_chosen)
+        self.runs.setItemDelegate(StatusDelegate(self.runs))   # the badges of the other pages' tables
+        self.runs.setResizeMode(QListWidget.ResizeMode.Adjust)  # rows follow the list's width (names elide)
         self.table = QTableWidget(0, 10)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -203,9 +206,21 @@ class ComparePage(Retranslating, QWidget):
     def _fill_runs(self, runs) -> None:
         self.runs.blockSignals(True)
         self.runs.clear()
-        for r in runs:
-            item = QListWidgetItem(f"{r.id}  {r.name}  ({r.status}, {r.answers}/{r.questions * len(r.arms)})")
+        words = {"created": (self.tr("not started"), "neutral"), "running": (self.tr("running"), "accent"),
+                 "done": (self.tr("done"), "success"), "cancelled": (self.tr("stopped"), "warning"),
+                 "failed": (self.tr("failed"), "danger")}
+        for r in runs:   # name, a status badge, and a slim bar of the answers while it is not complete
+            total = r.questions * len(r.arms)
+            item = QListWidgetItem(f"{r.id}  {r.name}")
             item.setData(Qt.ItemDataRole.UserRole, r.id)
+            word, tone = words.get(r.status, (r.status, "neutral"))
+            item.setData(BADGE_ROLE, word)
+            item.setData(TONE_ROLE, tone)
+            if total and r.answers < total:
+                if r.status == "running" or r.answers:
+                    item.setData(PROGRESS_ROLE, r.answers / total)
+                item.setData(DETAIL_ROLE, f"{r.answers}/{total}")
+            item.setToolTip(f"{r.name}: {word}, {r.answers}/{total}")
             self.runs.addItem(item)
         self.runs.blockSignals(False)
 

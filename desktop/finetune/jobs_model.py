@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, Qt
 
+from engine.api import clock
+
 from ..common import local_time
+from ..widgets import DETAIL_ROLE, PROGRESS_ROLE, TONE_ROLE
 
 JOB_ID = Qt.ItemDataRole.UserRole
 
@@ -20,6 +23,10 @@ def status_text(status: str) -> str:
              "failed": QCoreApplication.translate("JobStatus", "failed"),
              "cancelled": QCoreApplication.translate("JobStatus", "cancelled")}
     return words.get(status, status)
+
+
+TONES = {"created": "neutral", "setup": "accent", "uploading": "accent", "running": "accent",
+         "converting": "accent", "done": "success", "failed": "danger", "cancelled": "neutral"}
 
 
 def host_text(label: str) -> str:
@@ -59,7 +66,8 @@ class JobsModel(QAbstractTableModel):
         row = self.row_of(job_id)
         if row < 0:
             return
-        self.live[job_id] = {"step": event.get("step") or 0, "total": event.get("total"), "loss": event.get("loss")}
+        self.live[job_id] = {"step": event.get("step") or 0, "total": event.get("total"), "loss": event.get("loss"),
+                             "eta_s": event.get("eta_s")}
         self.dataChanged.emit(self.index(row, self.PROGRESS), self.index(row, self.LOSS))
 
     def retranslate(self) -> None:
@@ -87,10 +95,12 @@ class JobsModel(QAbstractTableModel):
             return job.id
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == self.STATUS and job.error:
             return job.error
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
         live = self.live.get(job.id, {})
         step, total = live.get("step", job.step), live.get("total") or job.total_steps
+        if role in (TONE_ROLE, PROGRESS_ROLE, DETAIL_ROLE):
+            return self._status_role(job, index.column(), role, step, total, live.get("eta_s", job.eta_s))
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
         loss = live.get("loss", job.loss)
         column = index.column()
         if column == self.NAME:
@@ -107,4 +117,15 @@ class JobsModel(QAbstractTableModel):
             return f"{loss:.4f}" if loss is not None else ""
         if column == self.CREATED:
             return local_time(job.created_at)
+        return None
+
+    def _status_role(self, job, column: int, role, step: int, total: int | None, eta_s: float | None):
+        """The status as a badge; the steps with a slim bar, and the time left while it trains."""
+        if column == self.STATUS and role == TONE_ROLE:
+            return TONES.get(job.status, "neutral")
+        if column == self.PROGRESS and total and (job.active or step):
+            if role == PROGRESS_ROLE:
+                return step / total
+            if role == DETAIL_ROLE and job.active and eta_s is not None and eta_s >= 1:
+                return QCoreApplication.translate("JobStatus", "{time} left").format(time=clock(eta_s))
         return None

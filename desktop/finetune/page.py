@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
 
 from .. import theme
 from ..theme import metrics as m
-from ..widgets import EmptyState
+from ..widgets import EmptyState, StatusDelegate, tidy_table
 
 from ..common import while_alive
 from .follow import Followers
@@ -61,10 +61,12 @@ class FinetunePage(Retranslating, QWidget):
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
+        tidy_table(self.table)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.status_delegate = StatusDelegate(self.table)   # the same badges and bars as the Libraries page
+        for column in (JobsModel.STATUS, JobsModel.PROGRESS):
+            self.table.setItemDelegateForColumn(column, self.status_delegate)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selection_changed())
         self.detail = JobDetail()
         self.detail.compare_requested.connect(self.compare)
@@ -82,7 +84,8 @@ class FinetunePage(Retranslating, QWidget):
         self.body.addWidget(self.empty)
         self.body.addWidget(splitter)
         self.body.setCurrentWidget(self.empty)
-        self.buttons = [self.cancel_button, self.resume_button, self.clean_button, self.chat_button]
+        # With no job yet the empty state carries the one "New fine-tune…" button (as on the Libraries page).
+        self.buttons = [self.new_button, self.cancel_button, self.resume_button, self.clean_button, self.chat_button]
         for button in self.buttons:
             button.hide()
         layout = QVBoxLayout(self)

@@ -15,8 +15,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
 
 from .. import theme
 from ..theme import metrics as m
-from ..widgets import EmptyState
+from ..widgets import DETAIL_ROLE, PROGRESS_ROLE, TONE_ROLE, EmptyState, StatusDelegate, tidy_table
 
+from engine.api import clock
 from engine.types import IndexProgress, IndexResult, Library
 
 from ..dropping import DropPaths
@@ -33,7 +34,7 @@ DEFAULT_WATCH_INTERVAL = 30.0
 
 
 class LibrariesPage(DropPaths, QWidget):
-    NAME, FOLDER, DOCUMENTS, CHUNKS, SKIPPED, FAILED, UPDATED, WATCH, ERROR = range(9)
+    NAME, STATUS, FOLDER, DOCUMENTS, CHUNKS, SKIPPED, FAILED, UPDATED, WATCH, ERROR = range(10)
 
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -123,25 +124,31 @@ class LibrariesPage(DropPaths, QWidget):
                                      "text). Bunko reads it on this computer so that chat answers cite your files."),
                              self.tr("Add a folder…"))
         self.table.setHorizontalHeaderLabels([
-            self.tr("Name"), self.tr("Folder"), self.tr("Documents"), self.tr("Chunks"), self.tr("Skipped"),
+            self.tr("Name"), self.tr("Status"), self.tr("Folder"), self.tr("Documents"), self.tr("Chunks"),
+            self.tr("Skipped"),
             self.tr("Failed"), self.tr("Last update"), self.tr("Watch"), self.tr("Last error")])
+        for column in (self.DOCUMENTS, self.CHUNKS, self.SKIPPED, self.FAILED):   # over their right-aligned numbers
+            self.table.horizontalHeaderItem(column).setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                                                     | Qt.AlignmentFlag.AlignVCenter)
         self.table.horizontalHeaderItem(self.WATCH).setToolTip(
             self.tr("Re-index the folder by itself while Bunko is open, so new and changed files are found."))
 
     def _make_table(self) -> QTableWidget:
-        table = QTableWidget(0, 9)
+        table = QTableWidget(0, 10)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.setSortingEnabled(True)
-        table.verticalHeader().hide()
-        table.setAlternatingRowColors(True)
-        table.setWordWrap(False)  # long folders and errors are elided; the tooltip has them whole
+        tidy_table(table)  # long folders and errors are elided; the tooltip has them whole
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(self.FOLDER, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(self.ERROR, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(self.ERROR, 220)
+        # state as a badge (a slim bar and the time left while it indexes), failures in red
+        self.status_delegate = StatusDelegate(table)
+        for column in (self.STATUS, self.FAILED):
+            table.setItemDelegateForColumn(column, self.status_delegate)
         table.itemChanged.connect(self._item_changed)
         table.itemSelectionChanged.connect(self._selection_changed)
         return table
@@ -177,6 +184,7 @@ class LibrariesPage(DropPaths, QWidget):
         if name:
             self.errors.pop(name, None)
             self.queue.enqueue(name)
+            self._show_status(name)
 
     def resume_all(self) -> None:
         """Index every library in the background: a run cut short when the app closed goes on."""
@@ -270,7 +278,11 @@ class LibrariesPage(DropPaths, QWidget):
         cell(self.DOCUMENTS, lib.documents)
         cell(self.CHUNKS, lib.chunks)
         cell(self.SKIPPED, lib.skipped)
-        cell(self.FAILED, lib.errors)
+        cell(self.STATUS, "")
+        self._fill_status(row, lib)
+        failed = cell(self.FAILED, lib.errors)
+        if lib.errors:
+            failed.setData(TONE_ROLE, "danger")
         cell(self.UPDATED, local_time(lib.indexed_at) or self.tr("not yet"))
         watch = cell(self.WATCH, "", self.tr("Re-index every {n} s while Bunko is open").format(
             n=f"{self._watch_interval_ms() / 1000:g}"))
@@ -279,11 +291,51 @@ class LibrariesPage(DropPaths, QWidget):
         error = self.errors.get(lib.name, "")
         cell(self.ERROR, error, error)
 
+    def status_of(self, lib: Library) -> tuple[str, str, float | None, str]:
+        """(text, tone, progress 0…1 or None, time left) of a library's row."""
+        queue, name = self.queue, lib.name
+        last = self._last if self._last is not None and self._last.library == name else None
+        fraction = last.fraction if last is not None else None
+        if queue.current == name and self._shown:
+            left = self.tr("{time} left").format(time=clock(last.eta_s)) \
+                if last is not None and last.eta_s is not None and last.eta_s >= 1 else ""
+            return self.tr("Indexing"), "accent", fraction or 0.0, left
+        if queue.paused_name == name:
+            return self.tr("Paused"), "warning", fraction, ""
+        if name in self.errors:
+            return self.tr("Failed"), "danger", None, ""
+        if queue.current != name and any(n == name for n, quiet in queue.waiting if not quiet):
+            return self.tr("Queued"), "neutral", None, ""
+        if lib.indexed_at is None:
+            return self.tr("Not indexed"), "neutral", None, ""
+        return self.tr("Ready"), "success", None, ""
+
+    def _fill_status(self, row: int, lib: Library) -> None:
+        item = self.table.item(row, self.STATUS)
+        text, tone, progress, left = self.status_of(lib)
+        for role, value in ((Qt.ItemDataRole.DisplayRole, text), (TONE_ROLE, tone), (PROGRESS_ROLE, progress),
+                            (DETAIL_ROLE, left)):
+            if item.data(role) != value:
+                item.setData(role, value)
+
+    def _show_status(self, name: str | None) -> None:
+        """Redraw one library's state (indexing progress arrives several times a second)."""
+        lib = self.libraries.get(name) if name else None
+        if lib is None:
+            return
+        for row in range(self.table.rowCount()):
+            if self.table.item(row, self.NAME).data(Qt.ItemDataRole.UserRole) == name:
+                self.table.blockSignals(True)
+                self._fill_status(row, lib)
+                self.table.blockSignals(False)
+                return
+
     def row_values(self, name: str) -> dict[str, object] | None:
         """The row of a library as shown (for tests and the status bar)."""
         for row in range(self.table.rowCount()):
             if self.table.item(row, self.NAME).data(Qt.ItemDataRole.UserRole) == name:
-                keys = ("name", "folder", "documents", "chunks", "skipped", "failed", "updated", "watch", "error")
+                keys = ("name", "status", "folder", "documents", "chunks", "skipped", "failed", "updated", "watch",
+                        "error")
                 values = {k: self.table.item(row, c).data(Qt.ItemDataRole.DisplayRole) for c, k in enumerate(keys)}
                 values["watch"] = self.table.item(row, self.WATCH).checkState() == Qt.CheckState.Checked
                 return values
@@ -346,12 +398,14 @@ class LibrariesPage(DropPaths, QWidget):
         self._shown = not self.queue.quiet
         if self._shown:
             self.progress.show_starting(name)
+        self._show_status(name)
 
     def _on_progress(self, p: IndexProgress) -> None:
         self._last = p
         self._shown = self._shown or p.files_total > 0
         if self._shown:
             self.progress.show_progress(p)
+            self._show_status(p.library)
             self.ctx.indexing.emit(p)
 
     def _ended(self, name: str, complete: bool) -> None:
@@ -391,6 +445,7 @@ class LibrariesPage(DropPaths, QWidget):
 
     def _on_paused(self, name: str) -> None:
         self.progress.show_paused(name)
+        self._show_status(name)
         self.ctx.status.emit(self.tr("Indexing {name} is paused.").format(name=name))
 
     def _on_idle(self) -> None:

@@ -18,7 +18,7 @@ from .. import theme
 from ..common import human_size, while_alive
 from ..dropping import DropPaths
 from ..first_run import answerer_with_fix
-from ..widgets import EmptyState
+from ..widgets import TONE_ROLE, EmptyState, StatusDelegate
 from .settings_panel import ModelSettingsPanel
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,7 @@ class ModelsPage(DropPaths, QWidget):
         self.load_button.clicked.connect(self.load_selected)
         self.remove_button.clicked.connect(lambda: self.remove())
         self.tree = self._make_tree()
+        self.tree.setItemDelegateForColumn(self.USE, StatusDelegate(self.tree))   # "Loaded" as the tables' badge
         self.state_label = QLabel()
         self.state_label.setWordWrap(True)
         self.state_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -319,6 +320,7 @@ class ModelsPage(DropPaths, QWidget):
             elif state is not None and name == state.adapter:
                 text = self.tr("Attached ({scale:g}×)").format(scale=state.adapter_scale)
             item.setText(self.USE, text)
+            item.setData(self.USE, TONE_ROLE, ("success" if name == state.model else "accent") if text else None)
             font = item.font(self.NAME)
             font.setBold(bool(text))
             for column in range(self.tree.columnCount()):

@@ -64,6 +64,27 @@ def icon(name: str, colour: str | None = None) -> QIcon:
     return _icon(name, p.muted, p.accent_fg, p.faint)
 
 
+def icon_file(name: str, colour: str) -> str:
+    """A file of the icon in one colour, for the stylesheet (its url() takes files only): the
+    combo box and spin box arrows. Written once per colour into a private temporary folder."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.gettempdir()) / f"bunko-theme-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    path = folder / f"{name}-{colour.lstrip('#')}.svg"
+    if not path.exists():
+        try:
+            folder.mkdir(mode=0o700, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(_svg(name).replace(b"currentColor", colour.encode()))
+            tmp.replace(path)
+        except OSError as exc:   # no arrow image: Qt draws its own
+            log.warning("could not write %s: %s", path, exc)
+            return ""
+    return path.as_posix()
+
+
 def names() -> list[str]:
     from ..i18n import resources_dir
 

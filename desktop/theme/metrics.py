@@ -6,7 +6,7 @@ factors of the system's own font size, so a person's chosen size is respected.
 
 from __future__ import annotations
 
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtGui import QFont, QFontDatabase, QFontInfo
 
 # spacing steps: XS, S, M, L, XL, XXL
 XS, S, M, L, XL, XXL = 4, 8, 12, 16, 24, 32
@@ -20,7 +20,7 @@ LINE_CHARS = 86
 
 # Japanese families, best first: the one Bunko ships (IPAex Gothic), then the usual system ones.
 JAPANESE_FAMILIES = ("IPAexGothic", "IPAexゴシック", "Noto Sans CJK JP", "Noto Sans JP", "Yu Gothic UI",
-                     "Meiryo UI", "Meiryo", "Hiragino Sans", "IPAGothic", "IPAPGothic", "TakaoPGothic")
+                     "Meiryo UI", "Meiryo", "Hiragino Sans", "IPAPGothic", "TakaoPGothic", "IPAGothic")
 
 
 def base_font(system: QFont) -> QFont:
@@ -28,8 +28,12 @@ def base_font(system: QFont) -> QFont:
     well-made font instead of whatever the platform picks per character."""
     font = QFont(system)
     known = set(QFontDatabase.families())
+    # The system font may be named by an alias ("Sans Serif" on Linux): listed first in a family
+    # list it fell through to the first Japanese family, whose fixed-width Latin letters then set
+    # every English word. Name the family the alias resolves to.
+    first = QFontInfo(system).family() or system.family()
     fallbacks = [f for f in JAPANESE_FAMILIES if f in known]
-    families = [system.family()] + [f for f in fallbacks if f != system.family()]
+    families = [first] + [f for f in fallbacks if f != first]
     font.setFamilies(families)
     return font
 

@@ -11,12 +11,17 @@ from __future__ import annotations
 from PySide6.QtGui import QFont
 
 from . import metrics as m
+from .icons import icon_file
 from .palette import Palette
 
 
 def stylesheet(p: Palette, base: QFont) -> str:
     def pt(factor: float) -> str:
         return f"{m.point_size(base, factor)}pt"
+
+    def arrow(colour: str) -> str:
+        path = icon_file("chevron-down", colour)
+        return f"image: url({path});" if path else ""
 
     return f"""
 QToolTip {{ background: {p.surface}; color: {p.text}; border: 1px solid {p.border_strong};
@@ -32,7 +37,7 @@ QLabel[role="warning"] {{ color: {p.warning}; }}
 QLabel[role="success"] {{ color: {p.success}; }}
 
 /* -- badges, cards, banners --------------------------------------------------- */
-QLabel#badge {{ border-radius: {m.RADIUS_S + 3}px; padding: 1px {m.S}px; font-size: {pt(m.CAPTION)};
+QLabel#badge {{ border-radius: {m.RADIUS_S}px; padding: 1px {m.S}px; font-size: {pt(m.CAPTION)};
     font-weight: 600; background: {p.surface_alt}; color: {p.muted}; }}
 QLabel#badge[tone="accent"] {{ background: {p.accent_soft}; color: {p.accent_fg}; }}
 QLabel#badge[tone="success"] {{ background: {p.success_soft}; color: {p.success}; }}
@@ -56,7 +61,7 @@ QPushButton[kind="primary"]:disabled {{ background: {p.border}; color: {p.faint}
 QPushButton[kind="primary"]:focus {{ border: 2px solid {p.text}; }}
 QPushButton::menu-indicator {{ subcontrol-position: right center; right: 6px; }}
 QPushButton#citationChip {{ background: {p.accent_soft}; color: {p.accent_fg}; border: 1px solid {p.accent_soft};
-    border-radius: {m.RADIUS_L}px; padding: 2px {m.S + 2}px; min-height: 1.1em; font-size: {pt(m.CAPTION)}; }}
+    border-radius: {m.RADIUS_M}px; padding: 2px {m.S + 2}px; min-height: 1.1em; font-size: {pt(m.CAPTION)}; }}
 QPushButton#citationChip:hover {{ border-color: {p.accent_fg}; }}
 QPushButton#citationChip:focus {{ border: 2px solid {p.focus}; padding: 1px {m.S + 1}px; }}
 QPushButton#sourceLink {{ background: transparent; border: 1px solid transparent; text-align: left;
@@ -81,6 +86,12 @@ QLineEdit, QComboBox {{ background: {p.surface}; color: {p.text};
 QLineEdit:focus, QComboBox:focus {{
     border: 2px solid {p.focus}; padding: 3px {m.S - 1}px; }}
 QLineEdit:disabled, QComboBox:disabled {{ color: {p.faint}; }}
+/* Fusion's own drop-down button drew a dark bar and a tiny arrow in the rounded field: one chevron instead */
+QComboBox::drop-down {{ subcontrol-origin: padding; subcontrol-position: center right; width: 18px;
+    border: none; background: transparent; }}
+QComboBox::down-arrow {{ {arrow(p.muted)} width: 10px; height: 10px; }}
+QComboBox::down-arrow:disabled {{ {arrow(p.faint)} }}
+QComboBox::down-arrow:on {{ top: 1px; }}
 QComboBox QAbstractItemView {{ background: {p.surface}; color: {p.text}; border: 1px solid {p.border_strong};
     selection-background-color: {p.selection}; selection-color: {p.text}; outline: none; }}
 QPlainTextEdit, QTextEdit {{ background: {p.surface}; color: {p.text}; border: 1px solid {p.border_strong};

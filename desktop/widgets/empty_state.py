@@ -3,9 +3,9 @@ to do next, and the one button that does it."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from .. import theme
 from ..theme import icons
@@ -43,8 +43,16 @@ class EmptyState(QWidget):
         column.setSpacing(m.M)
         column.addStretch(1)
         column.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignHCenter)
-        column.addWidget(self.title)
-        column.addWidget(self.text)
+        texts = QVBoxLayout()           # the title and sentence: as wide as the page, up to a readable column
+        texts.setSpacing(m.M)
+        for label in (self.title, self.text):
+            label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+            texts.addWidget(label)
+        centred = QHBoxLayout()
+        centred.addStretch(1)
+        centred.addLayout(texts, 1000)
+        centred.addStretch(1)
+        column.addLayout(centred)
         column.addSpacing(m.XS)
         column.addWidget(self.button, 0, Qt.AlignmentFlag.AlignHCenter)
         column.addStretch(2)
@@ -61,9 +69,22 @@ class EmptyState(QWidget):
         pix.setDevicePixelRatio(ratio)
         self.icon.setPixmap(pix)
 
+    def _fit_column(self) -> None:
+        """A readable column: the sentence wraps at about 76 characters (some 38 in Japanese)
+        instead of running across a wide page in one long line."""
+        width = max(320, self.text.fontMetrics().averageCharWidth() * 76)
+        for label in (self.title, self.text):
+            label.setMaximumWidth(width)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fit_column()
+
     def set_texts(self, title: str, text: str, action: str = "") -> None:
         self.title.setText(title)
         self.text.setText(text)
+        self._fit_column()
         self.button.setText(action)
         self.button.setVisible(bool(action))
 

@@ -310,7 +310,7 @@ The details are in the log: {log}</source>
 <context>
     <name>CitationPreview</name>
     <message>
-        <location filename="../../desktop/chat/citation_preview.py" line="+73"/>
+        <location filename="../../desktop/chat/citation_preview.py" line="+81"/>
         <source>Source [{n}]: {name}</source>
         <translation>出典 [{n}]: {name}</translation>
     </message>
@@ -343,7 +343,7 @@ The details are in the log: {log}</source>
 <context>
     <name>ComparePage</name>
     <message>
-        <location filename="../../desktop/compare/page.py" line="+145"/>
+        <location filename="../../desktop/compare/page.py" line="+148"/>
         <source>Questions</source>
         <translation>質問</translation>
     </message>
@@ -385,12 +385,12 @@ The details are in the log: {log}</source>
     <message>
         <location line="+1"/>
         <location line="+13"/>
-        <location line="+185"/>
+        <location line="+197"/>
         <source>Question</source>
         <translation>質問</translation>
     </message>
     <message>
-        <location line="-198"/>
+        <location line="-210"/>
         <source>Reference answers (| between)</source>
         <translation>正解 (複数は | で区切る)</translation>
     </message>
@@ -481,7 +481,32 @@ The details are in the log: {log}</source>
         <translation>— なし —</translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+14"/>
+        <source>not started</source>
+        <translation>未開始</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>running</source>
+        <translation>実行中</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>done</source>
+        <translation>完了</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>stopped</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>failed</source>
+        <translation>失敗</translation>
+    </message>
+    <message>
+        <location line="+22"/>
         <source>Choose a question file</source>
         <translation>質問ファイルを選択</translation>
     </message>
@@ -592,17 +617,17 @@ The details are in the log: {log}</source>
         <translation>新しい会話を始めます</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+8"/>
         <source>Rename</source>
         <translation>名前を変更</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+0"/>
         <source>Delete</source>
         <translation>削除</translation>
     </message>
     <message>
-        <location line="+34"/>
+        <location line="+41"/>
         <source>{title}
 {n} messages · {when:%Y-%m-%d %H:%M}</source>
         <translation>{title}
@@ -860,7 +885,7 @@ The details are in the log: {log}</source>
 <context>
     <name>FinetunePage</name>
     <message>
-        <location filename="../../desktop/finetune/page.py" line="+109"/>
+        <location filename="../../desktop/finetune/page.py" line="+112"/>
         <source>Teach a model your own questions and answers with LoRA, on this computer or on your GPU server over SSH. Training goes on when Bunko is closed and is followed again when it starts.</source>
         <translation>自社の質問と回答を LoRA でモデルに学習させます。このコンピューター、または SSH 経由の GPU サーバーで学習できます。Bunko を閉じても学習は続き、次回起動時に再び進捗を追跡します。</translation>
     </message>
@@ -962,12 +987,12 @@ The details are in the log: {log}</source>
 <context>
     <name>FirstRunGuide</name>
     <message>
-        <location filename="../../desktop/first_run.py" line="+138"/>
+        <location filename="../../desktop/first_run.py" line="+141"/>
         <source>What are the main points of these documents?</source>
         <translation>これらの文書の要点は何ですか？</translation>
     </message>
     <message>
-        <location line="+31"/>
+        <location line="+33"/>
         <source>Getting started</source>
         <translation>はじめに</translation>
     </message>
@@ -1425,7 +1450,7 @@ Passphrase:</source>
 <context>
     <name>JobStatus</name>
     <message>
-        <location filename="../../desktop/finetune/jobs_model.py" line="+14"/>
+        <location filename="../../desktop/finetune/jobs_model.py" line="+17"/>
         <source>not started</source>
         <translation>未開始</translation>
     </message>
@@ -1465,15 +1490,20 @@ Passphrase:</source>
         <translation>キャンセル済み</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+10"/>
         <source>this computer</source>
         <translation>このコンピューター</translation>
+    </message>
+    <message>
+        <location line="+96"/>
+        <source>{time} left</source>
+        <translation>残り {time}</translation>
     </message>
 </context>
 <context>
     <name>JobsModel</name>
     <message>
-        <location line="+12"/>
+        <location line="-84"/>
         <source>Name</source>
         <translation>名前</translation>
     </message>
@@ -1511,7 +1541,7 @@ Passphrase:</source>
 <context>
     <name>LibrariesPage</name>
     <message>
-        <location filename="../../desktop/library/page.py" line="+116"/>
+        <location filename="../../desktop/library/page.py" line="+117"/>
         <source>Add folder…</source>
         <translation>フォルダーを追加…</translation>
     </message>
@@ -1551,17 +1581,23 @@ Passphrase:</source>
         <translation>チャンク</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+1"/>
         <source>Skipped</source>
         <translation>スキップ</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-1"/>
+        <source>Status</source>
+        <translation>状態</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+177"/>
         <source>Failed</source>
         <translation>失敗</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="-177"/>
         <source>Last update</source>
         <translation>最終更新</translation>
     </message>
@@ -1576,17 +1612,17 @@ Passphrase:</source>
         <translation>最後のエラー</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+5"/>
         <source>Re-index the folder by itself while Bunko is open, so new and changed files are found.</source>
         <translation>Bunko の起動中はフォルダーを自動で再インデックスし、新しいファイルや変更されたファイルを取り込みます。</translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+43"/>
         <source>Add a folder of documents</source>
         <translation>文書のフォルダーを追加</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+33"/>
         <source>Remove library</source>
         <translation>ライブラリを削除</translation>
     </message>
@@ -1600,7 +1636,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 インデックスは削除されます。フォルダー {folder} とその中のファイルはディスク上にそのまま残ります。</translation>
     </message>
     <message>
-        <location line="+71"/>
+        <location line="+75"/>
         <source>not yet</source>
         <translation>未実施</translation>
     </message>
@@ -1610,7 +1646,37 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>Bunko の起動中は {n} 秒ごとに再インデックス</translation>
     </message>
     <message>
-        <location line="+46"/>
+        <location line="+13"/>
+        <source>{time} left</source>
+        <translation>残り {time}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Indexing</source>
+        <translation>インデックス作成中</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Paused</source>
+        <translation>一時停止中</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Queued</source>
+        <translation>待機中</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Not indexed</source>
+        <translation>未作成</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Ready</source>
+        <translation>準備完了</translation>
+    </message>
+    <message>
+        <location line="+62"/>
         <source>Adding {folder}…</source>
         <translation>{folder} を追加しています…</translation>
     </message>
@@ -1620,7 +1686,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>ライブラリ {name} を削除しました。フォルダーはそのままです。</translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+45"/>
         <source>Indexing {name} stopped.</source>
         <translation>{name} のインデックス作成を停止しました。</translation>
     </message>
@@ -1630,12 +1696,12 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>{name} のインデックス作成に失敗しました: {error}</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>Indexing {name} is paused.</source>
         <translation>{name} のインデックス作成を一時停止しました。</translation>
     </message>
     <message>
-        <location line="-273"/>
+        <location line="-327"/>
         <source>No libraries yet</source>
         <translation>ライブラリはまだありません</translation>
     </message>
@@ -1650,7 +1716,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>フォルダーを追加…</translation>
     </message>
     <message>
-        <location line="+252"/>
+        <location line="+305"/>
         <source>{name} is indexed: {added} added, {updated} updated, {removed} removed, {skipped} skipped, {failed} failed.</source>
         <translation>{name} のインデックス作成が完了しました: 追加 {added} 件、更新 {updated} 件、削除 {removed} 件、スキップ {skipped} 件、失敗 {failed} 件。</translation>
     </message>
@@ -2013,7 +2079,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>ModelAdvice</name>
     <message>
-        <location filename="../../desktop/first_run.py" line="-168"/>
+        <location filename="../../desktop/first_run.py" line="-173"/>
         <source>No chat model is ready yet: get one on the Models page.</source>
         <translation>チャットモデルがまだありません。「モデル」ページで入手してください。</translation>
     </message>
@@ -2209,7 +2275,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../../desktop/models/page.py" line="+144"/>
+        <location filename="../../desktop/models/page.py" line="+145"/>
         <source>Chat models and LoRA adapters in GGUF format. Add a file with the button or drop .gguf files onto this page; Bunko keeps them where they are.</source>
         <translation>GGUF 形式のチャットモデルと LoRA アダプターです。ボタンでファイルを追加するか、.gguf ファイルをこのページにドロップしてください。ファイルは元の場所のまま使用します。</translation>
     </message>
@@ -2345,7 +2411,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>適用中 ({scale:g}×)</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+18"/>
         <source>The built-in model cannot be removed.</source>
         <translation>内蔵モデルは削除できません。</translation>
     </message>
@@ -2395,7 +2461,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>読み込み済み: {name}。コンテキスト {n_ctx} トークン、{threads} スレッド、GPU オフロード: {offload}。</translation>
     </message>
     <message>
-        <location line="-250"/>
+        <location line="-251"/>
         <source>Add from a server</source>
         <translation>サーバーから追加</translation>
     </message>
@@ -2430,7 +2496,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>実行場所: {where}</translation>
     </message>
     <message>
-        <location line="+111"/>
+        <location line="+112"/>
         <source>Answers come from {where}.</source>
         <translation>回答は {where} から届きます。</translation>
     </message>
@@ -2506,7 +2572,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <translation>システムプロンプト…</translation>
     </message>
     <message>
-        <location line="+52"/>
+        <location line="+84"/>
         <source>Default model ({name})</source>
         <translation>既定のモデル ({name})</translation>
     </message>
@@ -2522,12 +2588,12 @@ Not sent: your documents and folders, the index, other conversations and the dat
     </message>
     <message>
         <location line="+31"/>
-        <location line="+78"/>
+        <location line="+79"/>
         <source>No system prompt</source>
         <translation>システムプロンプトなし</translation>
     </message>
     <message>
-        <location line="-65"/>
+        <location line="-66"/>
         <source>No libraries yet: add a folder on the Library page</source>
         <translation>ライブラリがまだありません。「ライブラリ」ページでフォルダーを追加してください</translation>
     </message>
@@ -2542,7 +2608,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <translation>{n} 個のライブラリ</translation>
     </message>
     <message>
-        <location line="-134"/>
+        <location line="-166"/>
         <source>Libraries this chat answers from</source>
         <translation>このチャットが回答に使うライブラリ</translation>
     </message>
@@ -2550,7 +2616,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../../desktop/settings_page.py" line="+108"/>
+        <location filename="../../desktop/settings_page.py" line="+110"/>
         <source>Appearance</source>
         <translation>外観</translation>
     </message>

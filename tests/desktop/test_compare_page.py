@@ -9,6 +9,8 @@ from html.parser import HTMLParser
 import pytest
 from PySide6.QtWidgets import QFileDialog, QTableWidgetItem
 
+from desktop.widgets import BADGE_ROLE, PROGRESS_ROLE, TONE_ROLE, StatusDelegate
+
 TIMEOUT = 120_000
 
 
@@ -44,6 +46,9 @@ def test_loads_runs_and_shows_a_comparison(page, qtbot, tmp_path, monkeypatch, n
     assert "Finished" in page.progress_label.text()
     assert page.table.item(0, 0).text() == "base" and page.table.item(0, 1).text() == "2"
     assert page.runs.count() == 1 and page.per_question.rowCount() == 2 and page.per_question.columnCount() == 2
+    run = page.runs.item(0)   # the run's status as the same badge as the other pages' tables
+    assert (run.data(BADGE_ROLE), run.data(TONE_ROLE), run.data(PROGRESS_ROLE)) == ("done", "success", None)
+    assert isinstance(page.runs.itemDelegate(), StatusDelegate)
     page.show_question(1)
     assert "azure" in page.side_by_side.toHtml()
     out = tmp_path / "r.html"

@@ -10,7 +10,10 @@ import subprocess
 import sys
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
+
+from desktop.widgets import DETAIL_ROLE, PROGRESS_ROLE, TONE_ROLE, StatusDelegate
 
 FACT = "The Bunko mascot is a purple otter named Kaname."
 QUESTIONS = ["What is the name of the Bunko mascot?", "Who is Bunko's mascot?",
@@ -272,9 +275,9 @@ def page(ctx, qtbot):
     return p
 
 
-def _status_cell(page, job_id):
+def _status_cell(page, job_id, role=Qt.ItemDataRole.DisplayRole):
     row = page.model.row_of(job_id)
-    return page.model.data(page.model.index(row, page.model.STATUS)) if row >= 0 else None
+    return page.model.data(page.model.index(row, page.model.STATUS), role) if row >= 0 else None
 
 
 def test_page_lists_jobs_with_their_status_and_error(ctx, qtbot, base):
@@ -296,6 +299,9 @@ def test_page_lists_jobs_with_their_status_and_error(ctx, qtbot, base):
     page.show()
     qtbot.waitUntil(lambda: page.model.rowCount() == 2, timeout=10000)
     assert _status_cell(page, cancelled.id) == "cancelled" and _status_cell(page, broken.id) == "failed"
+    assert _status_cell(page, cancelled.id, TONE_ROLE) == "neutral"       # drawn as badges (StatusDelegate)
+    assert _status_cell(page, broken.id, TONE_ROLE) == "danger"
+    assert isinstance(page.table.itemDelegateForColumn(page.model.STATUS), StatusDelegate)
     row = page.model.row_of(broken.id)
     assert page.model.data(page.model.index(row, page.model.BASE)) == base
     assert page.model.data(page.model.index(row, page.model.WHERE)) == "this computer"
@@ -322,6 +328,11 @@ def test_a_start_cut_off_during_upload_can_be_resumed(ctx, qtbot, base, page):
     page.select(job.id)
     qtbot.waitUntil(lambda: page.resume_button.isEnabled(), timeout=10000)
     assert not page.clean_button.isEnabled()
+    assert _status_cell(page, job.id, TONE_ROLE) == "accent"
+    # a step event: the Steps cell reads at a glance, a slim bar and the time left
+    page.model.take_event(job.id, {"event": "step", "step": 3, "total": 6, "loss": 1.5, "eta_s": 95})
+    steps = page.model.index(page.model.row_of(job.id), page.model.PROGRESS)
+    assert (steps.data(), steps.data(PROGRESS_ROLE), steps.data(DETAIL_ROLE)) == ("3 / 6", 0.5, "1:35 left")
 
 
 def test_a_job_still_running_at_start_is_followed_and_its_events_shown(ctx, qtbot, base):

@@ -7,6 +7,8 @@ from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication
 
+from desktop.widgets import DETAIL_ROLE, PROGRESS_ROLE, TONE_ROLE
+
 TIMEOUT = 30_000
 
 
@@ -35,6 +37,14 @@ def page(ctx, qtbot):
     widget.shutdown()
 
 
+def status_cell(page, name: str) -> tuple:
+    """What the Status column draws for a library: text, tone, progress, time left."""
+    row = next(r for r in range(page.table.rowCount())
+               if page.table.item(r, page.NAME).data(Qt.ItemDataRole.UserRole) == name)
+    item = page.table.item(row, page.STATUS)
+    return tuple(item.data(role) for role in (Qt.ItemDataRole.DisplayRole, TONE_ROLE, PROGRESS_ROLE, DETAIL_ROLE))
+
+
 def test_add_index_skipped_and_remove(ctx, page, qtbot, tmp_path, no_dialogs):
     folder = write_folder(tmp_path / "規程")
     seen, changed = [], []
@@ -54,6 +64,9 @@ def test_add_index_skipped_and_remove(ctx, page, qtbot, tmp_path, no_dialogs):
     assert row["folder"] == str(folder.resolve()) and row["chunks"] == lib.chunks > 0
     assert (row["skipped"], row["failed"], row["watch"]) == (1, 1, False)
     assert row["updated"]
+    assert status_cell(page, "規程") == ("Ready", "success", None, "")      # a badge, no bar once done
+    failed = page.table.item(0, page.FAILED)
+    assert failed.data(TONE_ROLE) == "danger"                                # a failed file shows red
     assert {p.phase for p in seen} >= {"scanning", "done"} and seen[-1].phase == "done"
     assert page.progress.bar.maximum() >= 1 and "Chunks" in page.progress.chunks.text()
     assert changed and page.progress.isHidden()
@@ -85,16 +98,20 @@ def test_pause_then_resume_finishes_the_run(ctx, page, qtbot, tmp_path, no_dialo
     total = 320
     for i in range(total):
         (folder / f"note{i:03d}.txt").write_text(f"Note {i}: trip {i} was approved. 出張{i}回目の日当。", encoding="utf-8")
-    paused = []
+    paused, running = [], []
 
     def pause_once(p):
         if not paused and p.phase == "indexing" and p.files_done:
             paused.append(p.files_done)
+            running.append(status_cell(page, "many"))
             qtbot.mouseClick(page.progress.pause_button, Qt.MouseButton.LeftButton)
 
     ctx.indexing.connect(pause_once)
     page.add_folder(folder)
     qtbot.waitUntil(lambda: page.queue.paused_name == "many", timeout=TIMEOUT)
+    text, tone, progress, _left = running[0]
+    assert (text, tone) == ("Indexing", "accent") and 0 <= progress <= 1      # the row shows the run's bar
+    assert status_cell(page, "many")[:2] == ("Paused", "warning")
     assert page.progress.pause_button.text() == "Resume" and "Paused" in page.progress.title.text()
     for widget in (page, page.progress, page.skipped):  # a language switch redraws, keeping the state
         QApplication.sendEvent(widget, QEvent(QEvent.Type.LanguageChange))
@@ -135,6 +152,7 @@ def test_watch_picks_up_a_new_file_and_drop_adds_a_folder(ctx, page, qtbot, tmp_
     folder.rename(tmp_path / "gone")
     qtbot.waitUntil(lambda: "missing" in str((page.row_values("watched") or {}).get("error")), timeout=TIMEOUT)
     assert not no_dialogs
+    assert status_cell(page, "watched")[:2] == ("Failed", "danger")
     page.reindex("watched")  # asked for by the person: now it is a dialog
     qtbot.waitUntil(lambda: len(no_dialogs) == 1, timeout=TIMEOUT)
     assert "missing" in no_dialogs[0][1]

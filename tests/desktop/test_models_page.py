@@ -7,6 +7,7 @@ from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QInputDialog
 
+from desktop.widgets import TONE_ROLE
 from engine.llm.gguf_file import read_gguf_info
 from engine.llm.registry import SMOLLM2_NAME, smollm2_path
 from tests.engine.lora_fixture import write_test_adapter
@@ -50,6 +51,9 @@ def test_lists_the_builtin_model_and_loads_it_in_the_background(ctx, page, qtbot
     state = states[0]
     assert state.model == SMOLLM2_NAME and state.n_ctx == 1024 and ctx.engine.host.state == state
     assert page.in_use() == {SMOLLM2_NAME: "Loaded"}
+    loaded = next(page.tree.topLevelItem(i) for i in range(page.tree.topLevelItemCount())
+                  if page.tree.topLevelItem(i).text(page.USE) == "Loaded")
+    assert loaded.data(page.USE, TONE_ROLE) == "success"        # drawn as the tables' badge (StatusDelegate)
     text = page.state_label.text()
     assert "1,024" in text and f"{state.n_threads} threads" in text and state.offload in text
     assert page.reason_label.text() == state.offload_reason

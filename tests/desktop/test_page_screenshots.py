@@ -1,7 +1,7 @@
 """Every page in light and dark, Japanese and English, with realistic content (an indexed
 library, a cited Japanese answer with a table and code, fine-tuning jobs with a loss curve)
 and empty (first run): drawn offscreen, saved as PNGs, and checked for labels and buttons
-whose text does not fit. One run at 200 % (QT_SCALE_FACTOR, so in a child process).
+whose text does not fit. Runs at 125, 150 and 200 % (QT_SCALE_FACTOR, so each in a child process).
 
 The images go to $BUNKO_SCREENSHOTS when set, else to the test's tmp folder; the path is printed."""
 
@@ -76,6 +76,7 @@ def test_every_page_light_dark_japanese_english(ctx, qtbot, styled, out_dir, tmp
     libraries, finetune = window.page("libraries"), window.page("finetune")
     assert libraries.empty.isVisibleTo(libraries) and libraries.empty.button.text()
     assert finetune.empty.isVisibleTo(finetune) and not finetune.detail.isVisibleTo(finetune)
+    assert not finetune.new_button.isVisibleTo(finetune)       # one "New fine-tune…": the empty state's
     assert window.page("chat").transcript.placeholder.isVisibleTo(window.page("chat"))
 
     conversation = page_shots.add_content(ctx.engine, tmp_path / "docs")
@@ -116,7 +117,7 @@ def test_every_page_light_dark_japanese_english(ctx, qtbot, styled, out_dir, tmp
 
     for path in files:
         _not_blank(path)
-    assert len(files) == 6 + 20
+    assert len(files) == 6 + 4 * len(page_shots.PAGE_NAMES)
     for own in contexts:
         own.runner.shutdown(10)
     assert not problems, "\n".join(problems)
@@ -139,16 +140,21 @@ def test_collapsed_navigation_is_remembered(ctx, qtbot, styled):
     assert again.nav.item(1).text() == "Libraries" and not again.nav.item(1).icon().isNull()
 
 
-def test_pages_at_200_percent_have_no_clipped_japanese(tmp_path, out_dir):
+@pytest.mark.parametrize("factor, lang, theme_name", [("1.25", "en", "dark"), ("1.5", "ja", "dark"),
+                                                     ("2", "ja", "light")])
+def test_pages_at_125_150_200_percent_have_no_clipped_text(tmp_path, out_dir, factor, lang, theme_name):
+    """Each scale in its own process (QT_SCALE_FACTOR is read when Qt starts): every page drawn,
+    nothing clipped, and the 1280×800 window keeps its size in device-independent pixels."""
     data = tmp_path / "data"
     data.mkdir()
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_SCALE_FACTOR": "2", "PYTHONPATH": str(ROOT)}
-    run = subprocess.run([sys.executable, str(SCRIPTS / "page_shots.py"), str(data), str(out_dir), "ja", "light"],
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_SCALE_FACTOR": factor, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, str(SCRIPTS / "page_shots.py"), str(data), str(out_dir), lang, theme_name],
                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert run.returncode == 0, run.stderr[-3000:]
     result = json.loads(run.stdout.strip().splitlines()[-1])
-    assert len(result["files"]) == 5
+    assert len(result["files"]) == len(page_shots.PAGE_NAMES)
     for path in result["files"]:
         _not_blank(Path(path))
-    assert QImage(result["files"][0]).width() >= 2 * 1000  # drawn at twice the size
+        image = QImage(path)
+        assert (image.width(), image.height()) == (round(1280 * float(factor)), round(800 * float(factor))), path
     assert not result["problems"], "\n".join(result["problems"])

@@ -45,3 +45,16 @@ def test_the_navigation_rings_its_current_row_only_while_it_has_focus(qtbot) -> 
     edge, row_edge = pixels()
     assert not _near(edge, ring), "the focus ring went round the whole list"
     assert _near(row_edge, ring), "the current row shows no focus ring"
+
+
+def test_latin_text_keeps_the_system_font_with_japanese_as_fallback(qtbot) -> None:
+    """The system font's alias ("Sans Serif") listed first fell through to the first Japanese
+    family, so English was set in IPAGothic's fixed-width Latin letters."""
+    from PySide6.QtGui import QFont, QFontInfo
+
+    from desktop.theme import metrics
+
+    system = QFont("Sans Serif")
+    font = metrics.base_font(system)
+    assert QFontInfo(font).family() == QFontInfo(system).family()
+    assert font.families()[0] == QFontInfo(system).family()

@@ -13,10 +13,11 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtWidgets import (QAbstractButton, QApplication, QCheckBox, QLabel, QPushButton, QRadioButton,
-                               QToolButton, QWidget)
+from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QApplication, QCheckBox, QLabel, QPushButton,
+                               QRadioButton, QStyleOptionViewItem, QTableView, QToolButton, QTreeView,
+                               QWidget)
 
-PAGE_NAMES = ("chat", "libraries", "models", "finetune", "settings")
+PAGE_NAMES = ("chat", "libraries", "models", "finetune", "compare", "settings")
 
 DOCS = {
     "旅費規程.md": "# 旅費規程\n\n## 第3条 日当\n\n出張の日当は、国内については一日につき4,700円とする。"
@@ -70,6 +71,14 @@ def add_content(engine, folder: Path, index: bool = True) -> int:
     engine.finetune.create("faq-v1", base, train, preset("quick"))
     cancelled = engine.finetune.create("hr-answers", base, train, preset("quick"))
     engine.finetune.cancel(cancelled.id)
+    # two comparison runs: one waiting to start, one stopped (the runs list shows their badges)
+    from engine.api import make_question
+
+    questions = [make_question("出張の日当はいくらですか?", ["4,700円"]),
+                 make_question("宿泊費の上限は?", ["12,000円"])]
+    engine.compare_create(questions, base_model=base, arms=("base",), name="日当と宿泊費")
+    stopped = engine.compare_create(questions, base_model=base, arms=("base",), name="handbook check")
+    engine.compare.lab._set(stopped.id, status="cancelled")
     return conv.id
 
 
@@ -81,6 +90,10 @@ def show_content(app: QApplication, window, ctx, conversation_id: int) -> None:
     deadline = time.monotonic() + 10
     while (len(chat.transcript.views) < 2 or not finetune.model.rowCount()
            or chat.conversations.list.count() < 2) and time.monotonic() < deadline:
+        settle(app, ctx, 0.05)
+    compare = window.page("compare")
+    compare.tabs.setCurrentIndex(1)   # the results: the runs with their status badges
+    while compare.runs.count() < 2 and time.monotonic() < deadline:
         settle(app, ctx, 0.05)
     view = finetune.detail.view
     view.take({"event": "start", "total_steps": 60})
@@ -106,12 +119,43 @@ def _elided(text: str) -> bool:
     return "…" in text or "..." in text
 
 
+def clipped_cells(view: QAbstractItemView) -> list[str]:
+    """Status cells (badges, bars: StatusDelegate) in a table or list that need more room than their column."""
+    from desktop.widgets import StatusDelegate
+
+    model, problems = view.model(), []
+    if model is None:
+        return problems
+    option = QStyleOptionViewItem()
+    option.font = view.font()
+    root = view.rootIndex()
+    header = view.horizontalHeader() if isinstance(view, QTableView) else \
+        view.header() if isinstance(view, QTreeView) else None
+    columns = header.count() if header is not None else 1    # (a list model's columnCount is private)
+    for row in range(min(model.rowCount(root), 20)):
+        for column in range(columns):
+            index = model.index(row, column, root)
+            delegate = view.itemDelegateForIndex(index)
+            if not isinstance(delegate, StatusDelegate) or not delegate.styled(index):
+                continue
+            need, rect = delegate.sizeHint(option, index), view.visualRect(index)
+            width = min(rect.right(), view.viewport().width()) - rect.left()   # what can be seen of it
+            if rect.width() > 0 and (delegate.minimum_width(option, index) > width + 1
+                                     or need.height() > rect.height() + 1):
+                problems.append(f"{type(view).__name__} cell ({row}, {column}) {index.data()!r}: needs "
+                                f"{delegate.minimum_width(option, index)}x{need.height()}, has {width}x{rect.height()}")
+    return problems
+
+
 def clipped(root: QWidget) -> list[str]:
-    """Visible labels, buttons and check boxes whose text needs more room than they have.
-    Word-wrapped labels are checked for height; elided texts are accepted."""
+    """Visible labels, buttons and check boxes whose text needs more room than they have, and
+    status cells in tables. Word-wrapped labels are checked for height; elided texts are accepted."""
     problems = []
     for w in root.findChildren(QWidget):
         if not w.isVisibleTo(root) or not w.isVisible() or w.width() <= 1:
+            continue
+        if isinstance(w, QAbstractItemView):
+            problems += clipped_cells(w)
             continue
         if not isinstance(w, (QLabel, QAbstractButton)):
             continue
