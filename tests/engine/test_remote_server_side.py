@@ -135,3 +135,40 @@ def alive(pid: int) -> bool:
             return b"llama-server" in f.read()
     except OSError:
         return False
+
+
+def test_cli_add_remote_download(sshd, tmp_path, monkeypatch, capsys) -> None:
+    from engine.bench.hub_server import write_test_gguf
+    from engine.cli import main as cli_main
+
+    monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path / "data"))
+    small = write_test_gguf(tmp_path / "tiny.gguf", payload_bytes=1024 * 1024)
+    toml = tmp_path / "catalog.toml"
+    toml.write_text(f'''[[model]]
+id = "tiny"
+name = "Tiny"
+repo = "{REPO}"
+revision = "main"
+licence = "Apache-2.0"
+languages = ["ja", "en"]
+params_b = 0.003
+context = 256
+files = [{{ quant = "Q8_0", file = "tiny.gguf", size = {small.stat().st_size}, sha256 = "{sha256_of(small)}", size_exact = true }}]
+''', encoding="utf-8")
+    monkeypatch.setattr(cat, "catalog_path", lambda: toml)
+    with HubServer() as hub:
+        hub.add(REPO, small)
+        monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
+        db = str(tmp_path / "b.duckdb")
+        common = ["--host", "gpubox", "--ssh-config", str(sshd.ssh_config), "--remote-dir", str(tmp_path / "remote"),
+                  "--accept-host-key", sshd.host_key_fingerprint]
+        assert cli_main(["--db", db, "models", "add-remote", "--download", "tiny", "--name", "gpu-tiny"] + common) == 0
+    out = capsys.readouterr().out
+    assert "Downloaded tiny on gpubox and checked its sha256" in out and "gpu-tiny" in out
+    assert (tmp_path / "remote" / "llama-server" / "models" / f"{sha256_of(small)}.gguf").is_file()
+    with Engine.open(db) as engine:
+        info = engine.models.get("gpu-tiny")
+        assert info.location == "ssh" and info.remote["catalog_id"] == "tiny" and info.size == small.stat().st_size
+    # neither a file nor --download, or both: said in words
+    assert cli_main(["--db", db, "models", "add-remote"] + common) != 0
+    assert "either a .gguf file" in capsys.readouterr().err
