@@ -16,6 +16,7 @@ pid=$1 log=$2 idle=$3 every=$4 state=$5
 mtime() { stat -c %Y "$1" 2>/dev/null || stat -f %m "$1" 2>/dev/null || date +%s; }
 while kill -0 "$pid" 2>/dev/null; do
   sleep "$every"
+  grep -q 'model loaded' "$log" 2>/dev/null || continue   # loading a big model may be quiet for long
   last=$(grep -E 'launch_slot_|stop processing' "$log" 2>/dev/null | tail -n 1)
   case "$last" in *launch_slot_*) continue ;; esac
   quiet=$(( $(date +%s) - $(mtime "$log") ))
