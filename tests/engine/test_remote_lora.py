@@ -61,6 +61,11 @@ def test_adapter_on_a_remote_model_answers_with_the_fact(sshd, tmp_path, mascot_
             assert "Kaname" not in answer(adapter=None)
             assert "Kaname" in answer(adapter=adapter.name, adapter_scale=1.0)
             assert server._pid == pid
+            # the server stopped behind the chat's back (idle shutdown, a crash): the next answer
+            # starts it again and loads the attached adapter again
+            server.stop()
+            assert "Kaname" in answer(adapter=adapter.name)
+            assert server.adapters == [adapter.fingerprint] and server._pid != pid
         finally:
             engine.stop_remote_model("gpu-smol")
 

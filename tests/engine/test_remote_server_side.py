@@ -128,6 +128,21 @@ def test_idle_watchdog_stops_llama_server_while_bunko_is_closed(sshd, tmp_path, 
     assert "bunko-watchdog: no request for" in log
     print(f"long answer took {took:.1f} s with a 3 s idle time")
 
+    # in one session: stopped while idle, the next question starts it again
+    with Engine.open(tmp_path / "b.duckdb") as engine:
+        short = GenerationSettings(temperature=0.0, max_tokens=4, seed=1)
+        first = list(engine.chat.ask("Hi.", model="gpu-idle", libraries=(), settings=short))[-1].answer
+        pid = engine.host.server("gpu-idle")._pid
+        assert first.status == "complete" and alive(pid)
+        deadline = time.monotonic() + 30
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert not alive(pid)
+        again = list(engine.chat.ask("Hi.", model="gpu-idle", libraries=(), settings=short))[-1].answer
+        assert again.status == "complete" and again.text
+        assert engine.host.server("gpu-idle")._pid != pid
+        engine.stop_remote_model("gpu-idle")
+
 
 def alive(pid: int) -> bool:
     try:

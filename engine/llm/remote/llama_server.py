@@ -88,6 +88,10 @@ class RemoteServer:
     def client(self) -> OpenAIClient:
         """A client for the running server, reconnecting a dropped link; starts it if needed."""
         with self._lock:
+            if self._pid is not None and self.idle_s > 0 and time.monotonic() - self._last_used >= 0.9 * self.idle_s \
+                    and not self._running(self._ssh(), self._pid):
+                log.info("llama-server for %s stopped while idle; starting it again", self.info.name)
+                self._pid = None   # the watchdog there stopped it (or it crashed)
             if self._pid is None:
                 self.start()
             if self._tunnel is None or not self._tunnel.alive:

@@ -40,7 +40,7 @@ class RemoteModel:
                  on_use: Callable[[], None] | None = None, server=None) -> None:
         self._connect = connect
         self.server = server        # the RemoteServer of a model on an SSH host (adapters go there)
-        self._adapter: tuple[str, float] | None = None   # (fingerprint, scale) attached
+        self._adapter = None        # (registry adapter, scale) attached
         self.model = model
         self.n_ctx = n_ctx or DEFAULT_CTX
         self.where = where
@@ -62,7 +62,7 @@ class RemoteModel:
             raise ModelLoadError(f"{self.where} is a server Bunko does not run; LoRA adapters can be "
                                  "attached to models on this computer or on your GPU server over SSH.")
         self.server.load_adapter(adapter)
-        self._adapter = (adapter.fingerprint, scale)
+        self._adapter = (adapter, scale)
 
     def forget(self) -> None:
         """The server keeps its own cache; nothing to drop here."""
@@ -80,9 +80,13 @@ class RemoteModel:
             options["ignore_eos"] = True
         t0 = time.perf_counter()
         client = self._connect()
+        if self._adapter is not None and self._adapter[0].fingerprint not in self.server.adapters:
+            # the server was restarted without it (idle shutdown, another session): load it again
+            self.server.load_adapter(self._adapter[0])
+            client = self._connect()
         if self.server is not None and self.server.adapters:
-            fp, scale = self._adapter or (None, 0.0)
-            options["lora"] = self.server.lora(fp, scale)
+            adapter, scale = self._adapter or (None, 0.0)
+            options["lora"] = self.server.lora(adapter.fingerprint if adapter else None, scale)
         stats.finish_reason = "length"
         n, t_first, t_last = 0, None, None
         if self._on_use:
