@@ -8,7 +8,6 @@ import time
 
 import pytest
 
-from engine import api
 from engine.api import Engine
 from engine.errors import DownloadCheckError, DownloadError
 from engine.hosts.connect import connect
@@ -21,7 +20,6 @@ from engine.bench.hub_server import HubServer, sha256_of
 from tests.engine.remote_fixtures import file_keyring, need_llama_server  # noqa: F401
 
 REPO = "bunko-test/smol"
-SMOL_SHA = None
 
 
 def spec_for(sshd, tmp_path) -> HostSpec:
