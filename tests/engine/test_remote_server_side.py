@@ -185,3 +185,23 @@ files = [{{ quant = "Q8_0", file = "tiny.gguf", size = {small.stat().st_size}, s
     # neither a file nor --download, or both: said in words
     assert cli_main(["--db", db, "models", "add-remote"] + common) != 0
     assert "either a .gguf file" in capsys.readouterr().err
+
+
+def test_too_big_for_the_servers_gpu_is_said_with_numbers_before_downloading(sshd, tmp_path, hub, monkeypatch,
+                                                                             file_keyring) -> None:
+    """The sshd here has no GPU: a small one is reported in its place (nvidia-smi's answer)."""
+    from engine.errors import ModelLoadError
+    from engine.llm import gpu
+    from engine.llm.remote import llama_server
+
+    monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(llama_server, "probe_gpu", lambda host: gpu.GpuInfo("Tiny GPU", 64 << 20, 16 << 20, "550", 1))
+    served = hub.files[(REPO, "smol.gguf")]
+    hub.requests.clear()
+    with Engine.open(tmp_path / "b.duckdb") as engine:
+        with pytest.raises(ModelLoadError, match=r"needs about 0.7 GB of GPU memory .* \(Tiny GPU\) has 0.0 GB free"):
+            engine.add_remote_model(spec_for(sshd, tmp_path), None, "gpu-big", catalog="smol",
+                                    endpoint=hub.endpoint, catalog_list=[entry(served.sha256, served.size)],
+                                    secrets=Secrets())
+        assert "gpu-big" not in [m.name for m in engine.models.list()]
+    assert hub.requests == []   # nothing was downloaded
