@@ -193,3 +193,29 @@ def test_each_model_says_where_it_runs_its_offload_and_last_speed(ctx, page, qtb
     page.tree.sortByColumn(page.SPEED, Qt.SortOrder.DescendingOrder)
     first = page.tree.topLevelItem(0).data(page.NAME, Qt.ItemDataRole.UserRole)
     assert first == ("gpu-smol" if 95.25 > measured else SMOLLM2_NAME)
+
+
+def test_chat_offers_an_adapter_for_a_gpu_server_model_that_runs_its_base_gguf(ctx, qtbot, tmp_path):
+    from desktop.chat.chat_options import OptionsBar
+    from engine.hosts.hosts import HostSpec
+
+    engine = ctx.engine
+    engine.models.tiny()
+    write_test_adapter(tmp_path / "a.gguf", read_gguf_info(smollm2_path()))
+    engine.models.add_adapter(tmp_path / "a.gguf", SMOLLM2_NAME, "house-style")
+    other = tmp_path / "other.gguf"
+    other.write_bytes(smollm2_path().read_bytes() + b"\0" * 64)
+    spec = HostSpec(kind="ssh", alias="gpubox")
+    engine.add_remote_model(spec, smollm2_path(), "gpu-same", idle_minutes=0)
+    engine.add_remote_model(spec, other, "gpu-other", idle_minutes=0)
+    bar = OptionsBar()
+    qtbot.addWidget(bar)
+    bar.set_choices([], engine.models.list(), SMOLLM2_NAME)
+
+    def offered(model: str) -> list:
+        bar.model.setCurrentIndex(bar.model.findData(model))
+        return [bar.adapter.itemData(i) for i in range(bar.adapter.count())]
+
+    assert offered("gpu-same") == ["house-style"]
+    assert offered("gpu-other") == [None]       # "No adapter for this model"
+    assert offered(SMOLLM2_NAME) == ["house-style"]
