@@ -328,12 +328,13 @@ class Engine:
 
         return add_endpoint(self.models, url, key, model, name, n_ctx)
 
-    def add_remote_model(self, spec: HostSpec, gguf: str | Path, name: str | None = None, n_ctx: int = 4096,
-                         idle_minutes: float = 30, server_binary: str | None = None) -> ModelInfo:
-        """Register a GGUF to run with llama-server on a GPU server over SSH (connects later, on Start)."""
+    def add_remote_model(self, spec: HostSpec, gguf: str | Path | None, name: str | None = None, n_ctx: int = 4096,
+                         idle_minutes: float = 30, server_binary: str | None = None, **download) -> ModelInfo:
+        """Register a GGUF to run with llama-server on a GPU server over SSH (connects later, on Start);
+        with catalog=ID (quant, endpoint, secrets, progress, cancel) it is downloaded on the server now."""
         from .llm.remote.register import add_ssh
 
-        return add_ssh(self.models, spec, gguf, name, n_ctx, idle_minutes, server_binary)
+        return add_ssh(self.models, spec, gguf, name, n_ctx, idle_minutes, server_binary, **download)
 
     def start_remote_model(self, name: str, secrets: Secrets | None = None,
                            progress: Callable[[Progress], None] | None = None,

@@ -186,7 +186,11 @@ class OptionsBar(QFrame):
     def _fill_adapters(self, model: str | None, selected: str | None) -> None:
         base = model or self.default_model
         self.adapter.clear()
-        names = [m.name for m in self.models if m.kind == "adapter" and m.base_model == base]
+        chosen = next((m for m in self.models if m.name == base), None)
+        # a model on a GPU server runs a GGUF of this PC (same fingerprint): its adapters fit it too
+        same_file = {m.name for m in self.models if m.kind == "model" and chosen is not None and
+                     chosen.location == "ssh" and chosen.fingerprint and m.fingerprint == chosen.fingerprint}
+        names = [m.name for m in self.models if m.kind == "adapter" and (m.base_model == base or m.base_model in same_file)]
         if selected and selected not in names:
             names.insert(0, selected)  # keep the chat's choice visible even if it no longer fits
         if not names:

@@ -48,7 +48,7 @@ class _Item(QTreeWidgetItem):
 
 
 class ModelsPage(DropPaths, QWidget):
-    NAME, KIND, SIZE, QUANT, CONTEXT, TEMPLATE, BASE, USE = range(8)
+    NAME, KIND, SIZE, QUANT, CONTEXT, TEMPLATE, BASE, USE, RUNS_ON, SPEED = range(10)
 
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,6 +56,7 @@ class ModelsPage(DropPaths, QWidget):
         self.models: dict[str, object] = {}   # name -> engine ModelInfo, in list order
         self.loading: str | None = None       # the name being loaded now
         self._select: str | None = None
+        self.runs: dict[str, dict] = {}       # model -> its last measured answer (speed, offload)
 
         self.hint = QLabel()
         self.hint.setWordWrap(True)
@@ -159,11 +160,11 @@ class ModelsPage(DropPaths, QWidget):
         self.stop_button.setText(self.tr("Stop server"))
         self.tree.setHeaderLabels([self.tr("Name"), self.tr("Kind"), self.tr("Size"), self.tr("Quantization"),
                                    self.tr("Context"), self.tr("Chat template"), self.tr("Base model"),
-                                   self.tr("In use")])
+                                   self.tr("In use"), self.tr("Runs on"), self.tr("Last speed")])
 
     def _make_tree(self) -> QTreeWidget:
         tree = QTreeWidget()
-        tree.setColumnCount(8)
+        tree.setColumnCount(10)
         tree.setRootIsDecorated(False)
         tree.setSortingEnabled(True)
         tree.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # the registry's order until a header is clicked
@@ -304,16 +305,46 @@ class ModelsPage(DropPaths, QWidget):
         self.empty.setVisible(no_model)
         self.tree.setVisible(not no_model)
         self._mark_in_use(self.ctx.engine.loaded_model())
+        self.ctx.runner.run(self.ctx.engine.conversations.last_runs, key="models:runs", on_done=self._show_runs,
+                            on_error=lambda exc: log.warning("no speeds for the Models page: %s", exc))
         if selected in self.models:
             self.select(selected)
         elif models and self.tree.currentItem() is None:
             self.tree.setCurrentItem(self.tree.topLevelItem(0))
         self._update_buttons()
 
+    def _show_runs(self, runs: dict) -> None:
+        self.runs = runs
+        self._mark_in_use(self.ctx.engine.loaded_model())
+
+    def _runs_on(self, info, state) -> str:
+        """Where a model runs and its GPU offload: the loaded one's now, else its last answer's."""
+        if info.location == "endpoint":
+            return info.path   # the server decides its own offload
+        where = self.tr("This PC") if info.location == "local" else str((info.remote or {}).get("label", "?"))
+        offload = state.offload if state is not None and state.model == info.name else \
+            (self.runs.get(info.name) or {}).get("ran_on")
+        if not offload or info.kind == "adapter":
+            return where
+        if offload.startswith("CPU"):
+            offload = self.tr("CPU")
+        elif ":" not in offload:   # this PC's planner says "all 30 layers", "12/28 layers"
+            offload = self.tr("GPU, {layers}").format(layers=offload)
+        return f"{where} · {offload}"
+
     def _mark_in_use(self, state) -> None:
         for i in range(self.tree.topLevelItemCount()):
             item = self.tree.topLevelItem(i)
             name = item.data(self.NAME, Qt.ItemDataRole.UserRole)
+            info = self.models.get(name)
+            if info is not None:
+                item.setText(self.RUNS_ON, self._runs_on(info, state))
+                run = self.runs.get(name)
+                item.setText(self.SPEED, self.tr("{n:.1f} tokens/s").format(n=run["tokens_per_second"]) if run else "")
+                item.setData(self.SPEED, SORT, run["tokens_per_second"] if run else 0.0)
+                item.setTextAlignment(self.SPEED, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                item.setToolTip(self.SPEED, self.tr("Measured on its last answer ({when})").format(
+                    when=str(run["at"])[:16]) if run else self.tr("No answer measured yet"))
             text = ""
             if state is not None and name == state.model:
                 text = self.tr("Loaded")

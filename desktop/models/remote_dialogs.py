@@ -4,9 +4,9 @@ connects until the user presses a button that says it will."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
+                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QRadioButton,
+                               QSpinBox, QVBoxLayout, QWidget)
 
 from engine.api import HostSpec
 
@@ -78,7 +78,8 @@ class EndpointDialog(QDialog):
 
 
 class GpuServerDialog(QDialog):
-    """A GGUF of this computer to run with llama-server on an SSH host."""
+    """A GGUF to run with llama-server on an SSH host: uploaded from this computer, or a catalog
+    model downloaded on the server itself (when it has internet)."""
 
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -87,9 +88,21 @@ class GpuServerDialog(QDialog):
         self.setWindowTitle(self.tr("Add a model on a GPU server"))
         self.host = QLineEdit()
         self.host.setPlaceholderText(self.tr("an alias from ~/.ssh/config, or user@host:port"))
+        self.upload = QRadioButton(self.tr("Upload from this PC"))
+        self.download = QRadioButton(self.tr("Download on the server"))
+        self.upload.setChecked(True)
+        self.source = QButtonGroup(self)
+        for button in (self.upload, self.download):
+            self.source.addButton(button)
+        self.download.toggled.connect(self._source_changed)
         self.gguf = QLineEdit()
-        browse = QPushButton(self.tr("Choose…"))
+        self.browse = browse = QPushButton(self.tr("Choose…"))
         browse.clicked.connect(self._choose)
+        self.catalog = QComboBox()          # catalog models with an exact size and sha256
+        self.catalog.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.hide()
+        self._task = None
         self.ctx_size = QSpinBox()
         self.ctx_size.setRange(512, 131072)
         self.ctx_size.setSingleStep(1024)
@@ -109,7 +122,13 @@ class GpuServerDialog(QDialog):
         file_row.addWidget(browse)
         form = QFormLayout()
         form.addRow(self.tr("Server"), self.host)
+        source_row = QHBoxLayout()
+        source_row.addWidget(self.upload)
+        source_row.addWidget(self.download)
+        source_row.addStretch(1)
+        form.addRow(self.tr("Model file"), source_row)
         form.addRow(self.tr("GGUF model"), file_row)
+        form.addRow(self.tr("Catalog model"), self.catalog)
         form.addRow(self.tr("Context"), self.ctx_size)
         form.addRow(self.tr("Stop when idle after"), self.idle)
         form.addRow(self.tr("llama-server"), self.binary)
@@ -120,7 +139,25 @@ class GpuServerDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.test_button)
         layout.addWidget(self.message)
+        layout.addWidget(self.progress)
         layout.addWidget(self.buttons)
+
+    def _source_changed(self, download: bool) -> None:
+        self.gguf.setEnabled(not download)
+        self.browse.setEnabled(not download)
+        self.catalog.setEnabled(download)
+        if download and self.catalog.count() == 0:
+            self.ctx.runner.run(self.ctx.engine.model_catalog, False, key="remote:catalog",
+                                on_done=self._fill_catalog, on_error=self._failed)
+
+    def _fill_catalog(self, rows: list[dict]) -> None:
+        self.catalog.clear()
+        for r in rows:
+            if r.get("size_exact") and r.get("sha256"):   # only what the server can check
+                self.catalog.addItem(f"{r['name']} — {r['quant']} ({r['size'] / 1e9:.1f} GB)", (r["id"], r["quant"]))
+        if self.catalog.count() == 0:
+            self.message.setText(self.tr("No catalog model has an exact size and sha256 yet, so none can be "
+                                         "downloaded on the server. Upload one from this PC instead."))
 
     def _choose(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, self.tr("Choose a GGUF model"), "",
@@ -154,10 +191,40 @@ class GpuServerDialog(QDialog):
         spec = self.spec()
         if spec is None:
             return
+        binary = self.binary.text().strip() or None
+        if self.download.isChecked():
+            choice = self.catalog.currentData()
+            if choice is None:
+                self.message.setText(self.tr("Choose a catalog model to download on the server."))
+                return
+            self.buttons.setEnabled(False)
+            self.progress.setRange(0, 0)
+            self.progress.show()
+            self.message.setText(self.tr("Downloading on {host}; this PC sends nothing but the request.").format(
+                host=spec.label))
+            self._task = self.ctx.runner.run(self._download_there, spec, choice[0], choice[1],
+                                             self.ctx_size.value(), self.idle.value(), binary,
+                                             on_progress=self._progressed, on_done=self._added, on_error=self._failed)
+            return
         self.buttons.setEnabled(False)
         self.ctx.runner.run(self.ctx.engine.add_remote_model, spec, self.gguf.text(), None, self.ctx_size.value(),
-                            self.idle.value(), self.binary.text().strip() or None,
-                            on_done=self._added, on_error=self._failed)
+                            self.idle.value(), binary, on_done=self._added, on_error=self._failed)
+
+    def _download_there(self, spec, model_id, quant, n_ctx, idle, binary, progress=None, cancel=None):  # worker
+        return self.ctx.engine.add_remote_model(spec, None, None, n_ctx, idle, binary, catalog=model_id, quant=quant,
+                                                progress=progress, cancel=cancel)
+
+    def _progressed(self, p) -> None:
+        if p.total:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(1000 * p.done / p.total))
+        if p.message:
+            self.message.setText(p.message)
+
+    def reject(self) -> None:
+        if self._task is not None:
+            self._task.cancel()   # the part downloaded so far stays there: the next try resumes
+        super().reject()
 
     def _added(self, info) -> None:
         self.added = info
@@ -165,5 +232,6 @@ class GpuServerDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self.buttons.setEnabled(True)
+        self.progress.hide()
         self.message.setText(str(exc))
 

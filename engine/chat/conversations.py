@@ -235,6 +235,26 @@ class Conversations:
                                [conversation_id]).fetchall()
         return [_message(row) for row in rows]
 
+    def last_runs(self, per_model: int = 5) -> dict[str, dict]:
+        """model -> how its latest measured answer ran: tokens/s, where (the offload words, "ran_on")
+        and when; for the Models page. Looks at a few of each model's latest answers only."""
+        with self.store.cursor() as cur:
+            rows = cur.execute(
+                "SELECT model, stats, created_at FROM (SELECT model, stats, created_at, row_number() OVER "
+                "(PARTITION BY model ORDER BY id DESC) AS n FROM messages WHERE role = 'assistant' AND "
+                "model IS NOT NULL AND stats LIKE '%tokens_per_second%') WHERE n <= ? ORDER BY model, n",
+                [per_model]).fetchall()
+        runs: dict[str, dict] = {}
+        for model, stats, created in rows:
+            try:
+                data = json.loads(stats)
+            except ValueError:
+                continue
+            speed = data.get("tokens_per_second") or 0
+            if model not in runs and isinstance(speed, (int, float)) and speed > 0:
+                runs[model] = {"tokens_per_second": float(speed), "ran_on": data.get("ran_on"), "at": created}
+        return runs
+
     def message(self, message_id: int) -> Message:
         with self.store.cursor() as cur:
             row = cur.execute(_MESSAGE_SELECT + " WHERE id = ?", [message_id]).fetchone()

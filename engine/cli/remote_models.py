@@ -32,9 +32,23 @@ def cmd_add_remote(args) -> int:
     spec = parse_host(args.host, args)
     if spec.kind != "ssh":
         raise ModelError("--host must name an SSH host: an alias from ~/.ssh/config or user@host[:port].")
+    if (args.gguf is None) == (args.download is None):
+        raise ModelError("Name either a .gguf file on this computer (uploaded on Start) or --download ID "
+                         "(a catalog model, downloaded on the server now), not both.")
     with open_engine(args) as engine:
-        model = engine.add_remote_model(spec, args.gguf, args.name, args.ctx, args.idle_minutes,
-                                        args.server_binary)
+        if args.download:
+            from .finetune import with_secrets
+
+            def say(p) -> None:
+                if p.message:
+                    print(p.message, file=sys.stderr)
+            model = with_secrets(lambda secrets: engine.add_remote_model(
+                spec, None, args.name, args.ctx, args.idle_minutes, args.server_binary, catalog=args.download,
+                quant=args.quant, secrets=secrets, progress=say), args)
+            print(f"Downloaded {model.remote['catalog_id']} on {spec.label} and checked its sha256.")
+        else:
+            model = engine.add_remote_model(spec, args.gguf, args.name, args.ctx, args.idle_minutes,
+                                            args.server_binary)
     print(f"Added {model.name!r} to run on {spec.label} with llama-server. Start it with: "
           f"bunko models start {model.name}")
     print("Questions and the passages retrieved for them will be sent to that server.")
@@ -74,10 +88,14 @@ def add_remote_model_parsers(msub) -> None:
     e.set_defaults(func=cmd_add_endpoint)
 
     r = msub.add_parser("add-remote", help="add a GGUF to run with llama-server on your GPU server over SSH",
-                        description="Add a GGUF of this computer to run on a GPU server: Bunko uploads it "
-                                    "once, starts llama-server there (bound to 127.0.0.1, random API key) "
+                        description="Add a GGUF of this computer to run on a GPU server (Bunko uploads it "
+                                    "once), or a catalog model downloaded there (--download); Bunko starts llama-server there (bound to 127.0.0.1, random API key) "
                                     "and reaches it through an SSH port-forward.")
-    r.add_argument("gguf", type=Path, help="the .gguf file on this computer")
+    r.add_argument("gguf", type=Path, nargs="?", help="the .gguf file on this computer (or use --download)")
+    r.add_argument("--download", metavar="ID", help="a catalog model (bunko models catalog) to download on the "
+                                                    "server itself, which needs internet; checked by sha256")
+    r.add_argument("--quant", help="with --download: which quantisation (default: the catalog's)")
+    r.add_argument("--accept-host-key", metavar="SHA256:...", help="accept an unknown host with this fingerprint")
     r.add_argument("--host", required=True, help="an alias from ~/.ssh/config, or user@host[:port]")
     r.add_argument("--key", type=Path, help="SSH private key (default: ~/.ssh/config, the agent, your keys)")
     r.add_argument("--ssh-config", type=Path, help="another ssh_config than ~/.ssh/config")

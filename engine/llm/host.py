@@ -15,7 +15,7 @@ from typing import Iterator
 
 from ..budget import BUDGET
 from ..errors import ModelLoadError
-from .registry import check_file
+from .registry import check_adapter, check_file
 from ..types import LoadSettings, ModelState
 from . import gpu
 from .gguf_file import read_gguf_info
@@ -163,9 +163,6 @@ class ModelHost:
         with self._lock:
             if self._model is None:
                 raise ModelLoadError("No model is loaded to attach the adapter to.")
-            if adapter_name is not None and getattr(self._model, "remote", False):
-                raise ModelLoadError(f"{self._info.name} runs on {self._model.where}; LoRA adapters can be "
-                                     "attached to models on this computer only (for now).")
             if adapter_name is None:
                 if self._adapter is not None:
                     self._model.set_adapter(None)
@@ -174,14 +171,17 @@ class ModelHost:
                 adapter = self.registry.get(adapter_name)
                 if adapter.kind != "adapter":
                     raise ModelLoadError(f"{adapter.name} is a model, not a LoRA adapter.")
-                if adapter.base_model != self._info.name:
+                if getattr(self._model, "remote", False):
+                    check_remote_base(adapter, self._info, self.registry, self._model.where)
+                elif adapter.base_model != self._info.name:
                     raise ModelLoadError(
                         f"The adapter {adapter.name} was trained for {adapter.base_model}, not for "
                         f"{self._info.name}; it would not work on this model.")
                 check_file(adapter)
                 current = self._adapter.name if self._adapter is not None else None
                 if current != adapter.name or scale != self._scale:
-                    self._model.set_adapter(Path(adapter.path), scale)
+                    self._model.set_adapter(adapter if getattr(self._model, "remote", False)
+                                            else Path(adapter.path), scale)
                 self._adapter, self._scale = adapter, scale
             self._state = dataclasses.replace(self._state, adapter=adapter_name,
                                               adapter_scale=scale if adapter_name else 1.0)
@@ -196,3 +196,20 @@ class ModelHost:
             with BUDGET.foreground():  # indexing yields the cores while the answer is made
                 yield self._model, self._state
 
+
+def check_remote_base(adapter, model, registry, where: str) -> None:
+    """An adapter on a model that runs elsewhere: its base must be the very GGUF that runs there
+    (same fingerprint), and only llama-server on the user's own server can attach it. Checked
+    before anything is uploaded."""
+    if model.location != "ssh":
+        raise ModelLoadError(f"{model.name} runs on {where}, a server Bunko does not start; LoRA adapters "
+                             "can be attached to models on this computer or on your GPU server over SSH.")
+    base = registry.get(adapter.base_model)
+    if not model.fingerprint or (base.size, base.fingerprint) != (model.size, model.fingerprint):
+        raise ModelLoadError(
+            f"The adapter {adapter.name} was trained for {base.name}, but {model.name} on {where} runs "
+            f"another GGUF file; the adapter would not fit it. Add {base.name}'s GGUF as a model on that "
+            f"server (bunko models add-remote {base.path} …) and attach the adapter there.")
+    check_file(adapter)
+    if Path(model.path).is_file():  # the shapes, as llama.cpp will check them (it would abort)
+        check_adapter(read_gguf_info(adapter.path), read_gguf_info(model.path), model.name)

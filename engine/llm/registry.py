@@ -335,13 +335,14 @@ class ModelRegistry:
 
     def _insert(self, info: GGUFInfo, name: str | None, builtin: bool = False,
                 base_id: int | None = None, training: dict | None = None,
-                location: str = "local", remote: dict | None = None) -> ModelInfo:
+                location: str = "local", remote: dict | None = None, on_server: str | None = None) -> ModelInfo:
         name = (name or info.path.stem).strip()
-        path = str(info.path.resolve())
+        # on_server: the fingerprint of a file that lies on a GPU server only (measured there)
+        path = str(info.path) if on_server else str(info.path.resolve())
         if not name:
             raise ModelError("A model needs a name.")
         meta = {k: v for k, v in info.metadata.items() if k != "tokenizer.chat_template"}
-        found = langs.detect(path, info.size) if info.kind == "model" else None
+        found = langs.detect(path, info.size) if info.kind == "model" and not on_server else None
         with self.store.transaction() as cur:
             clash = cur.execute("SELECT name, path FROM models WHERE name = ? OR (path = ? AND location = ?)",
                                 [name, path, location]).fetchone()
@@ -354,7 +355,7 @@ class ModelRegistry:
                 "INSERT INTO models (id, name, kind, path, size, fingerprint, architecture, quantization, "
                 "context_length, n_layers, chat_template, base_model_id, lora_alpha, builtin, metadata, training, "
                 "languages, license, location, remote) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [new_id, name, info.kind, path, info.size, fingerprint(path), info.architecture,
+                [new_id, name, info.kind, path, info.size, on_server or fingerprint(path), info.architecture,
                  info.quantization, info.context_length, info.n_layers, info.chat_template, base_id,
                  info.lora_alpha, builtin, json.dumps(meta, ensure_ascii=False, default=str),
                  json.dumps(training, ensure_ascii=False, default=str) if training is not None else None,
@@ -364,11 +365,12 @@ class ModelRegistry:
         return self.get(name)
 
     def insert_remote(self, name: str, location: str, path: str, remote: dict,
-                      info: GGUFInfo | None = None) -> ModelInfo:
+                      info: GGUFInfo | None = None, on_server: str | None = None) -> ModelInfo:
         """Register a model that runs elsewhere: `path` is an endpoint's URL, or (ssh) the GGUF
-        here that is uploaded. `remote` must hold no secret (keys go to the keyring)."""
+        here that is uploaded, or (on_server: its fingerprint) the GGUF there.
+        `remote` must hold no secret (keys go to the keyring)."""
         if info is not None:
-            return self._insert(info, name, location=location, remote=remote)
+            return self._insert(info, name, location=location, remote=remote, on_server=on_server)
         name = name.strip()
         if not name:
             raise ModelError("A model needs a name.")

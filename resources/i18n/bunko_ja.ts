@@ -1050,7 +1050,7 @@ The details are in the log: {log}</source>
 <context>
     <name>GpuServerDialog</name>
     <message>
-        <location filename="../../desktop/models/remote_dialogs.py" line="+24"/>
+        <location filename="../../desktop/models/remote_dialogs.py" line="+25"/>
         <source>Add a model on a GPU server</source>
         <translation>GPU サーバーのモデルを追加</translation>
     </message>
@@ -1060,12 +1060,22 @@ The details are in the log: {log}</source>
         <translation>~/.ssh/config のエイリアス、または user@host:port</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
+        <source>Upload from this PC</source>
+        <translation>このPCからアップロード</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Download on the server</source>
+        <translation>サーバーでダウンロード</translation>
+    </message>
+    <message>
+        <location line="+7"/>
         <source>Choose…</source>
         <translation>選択…</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+14"/>
         <source> min (0 = never)</source>
         <translation> 分 (0 = 停止しない)</translation>
     </message>
@@ -1085,9 +1095,19 @@ The details are in the log: {log}</source>
         <translation>サーバー</translation>
     </message>
     <message>
+        <location line="+5"/>
+        <source>Model file</source>
+        <translation>モデルファイル</translation>
+    </message>
+    <message>
         <location line="+1"/>
         <source>GGUF model</source>
         <translation>GGUF モデル</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Catalog model</source>
+        <translation>カタログのモデル</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -1105,7 +1125,12 @@ The details are in the log: {log}</source>
         <translation>llama-server</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+25"/>
+        <source>No catalog model has an exact size and sha256 yet, so none can be downloaded on the server. Upload one from this PC instead.</source>
+        <translation>正確なサイズと sha256 が記載されたカタログのモデルがまだないため、サーバーでダウンロードできません。代わりにこのPCからアップロードしてください。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Choose a GGUF model</source>
         <translation>GGUF モデルを選択</translation>
     </message>
@@ -1133,6 +1158,16 @@ The details are in the log: {log}</source>
         <location line="+1"/>
         <source>none (llama-server would run on the CPU)</source>
         <translation>なし (llama-server は CPU で動作します)</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Choose a catalog model to download on the server.</source>
+        <translation>サーバーでダウンロードするカタログのモデルを選んでください。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Downloading on {host}; this PC sends nothing but the request.</source>
+        <translation>{host} でダウンロード中です。このPCから送るのは要求だけです。</translation>
     </message>
 </context>
 <context>
@@ -2275,7 +2310,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../../desktop/models/page.py" line="+145"/>
+        <location filename="../../desktop/models/page.py" line="+146"/>
         <source>Chat models and LoRA adapters in GGUF format. Add a file with the button or drop .gguf files onto this page; Bunko keeps them where they are.</source>
         <translation>GGUF 形式のチャットモデルと LoRA アダプターです。ボタンでファイルを追加するか、.gguf ファイルをこのページにドロップしてください。ファイルは元の場所のまま使用します。</translation>
     </message>
@@ -2351,6 +2386,16 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>使用中</translation>
     </message>
     <message>
+        <location line="+0"/>
+        <source>Runs on</source>
+        <translation>実行場所</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Last speed</source>
+        <translation>前回の速度</translation>
+    </message>
+    <message>
         <location line="+42"/>
         <source>Add a GGUF model or adapter</source>
         <translation>GGUF モデルまたはアダプターを追加</translation>
@@ -2401,7 +2446,37 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>モデル</translation>
     </message>
     <message>
-        <location line="+31"/>
+        <location line="+35"/>
+        <source>This PC</source>
+        <translation>このPC</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>GPU, {layers}</source>
+        <translation>GPU、{layers}</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>{n:.1f} tokens/s</source>
+        <translation>{n:.1f} トークン/秒</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Measured on its last answer ({when})</source>
+        <translation>前回の回答で計測 ({when})</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>No answer measured yet</source>
+        <translation>まだ計測した回答はありません</translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>Loaded</source>
         <translation>読み込み済み</translation>
     </message>
@@ -2461,7 +2536,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>読み込み済み: {name}。コンテキスト {n_ctx} トークン、{threads} スレッド、GPU オフロード: {offload}。</translation>
     </message>
     <message>
-        <location line="-251"/>
+        <location line="-281"/>
         <source>Add from a server</source>
         <translation>サーバーから追加</translation>
     </message>
@@ -2496,7 +2571,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>実行場所: {where}</translation>
     </message>
     <message>
-        <location line="+112"/>
+        <location line="+142"/>
         <source>Answers come from {where}.</source>
         <translation>回答は {where} から届きます。</translation>
     </message>
@@ -2582,7 +2657,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <translation>既定のモデル</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+18"/>
         <source>No adapter for this model</source>
         <translation>このモデル用のアダプターはありません</translation>
     </message>
@@ -2608,7 +2683,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <translation>{n} 個のライブラリ</translation>
     </message>
     <message>
-        <location line="-166"/>
+        <location line="-170"/>
         <source>Libraries this chat answers from</source>
         <translation>このチャットが回答に使うライブラリ</translation>
     </message>

@@ -34,7 +34,7 @@ def row(page, name):
 
 
 def test_lists_the_builtin_model_and_loads_it_in_the_background(ctx, page, qtbot, no_dialogs):
-    name, kind, size, quant, context, template, base, use = row(page, SMOLLM2_NAME)
+    name, kind, size, quant, context, template, base, use, runs_on, speed = row(page, SMOLLM2_NAME)
     assert kind == "Model (built in)" and size.endswith("MB") and quant and template == "ChatML"
     assert context.replace(",", "").isdigit() and base == "" and use == ""
     assert page.in_use() == {}
@@ -163,3 +163,63 @@ def test_get_models_lists_the_catalog_and_downloads_with_progress(ctx, page, qtb
         assert seen and seen[-1].done == tiny.stat().st_size
         qtbot.waitUntil(lambda: "qwen2.5-1.5b-instruct-q4_k_m" in page.models, timeout=TIMEOUT)
         dialog.close()
+
+
+def test_each_model_says_where_it_runs_its_offload_and_last_speed(ctx, page, qtbot):
+    """A real answer from the built-in model gives its speed; a model on a GPU server and an
+    endpoint (registered only: no server here) show their host and address."""
+    from engine.hosts.hosts import HostSpec
+    from engine.types import GenerationSettings
+
+    engine = ctx.engine
+    spec = HostSpec(kind="ssh", alias="gpubox")
+    engine.add_remote_model(spec, smollm2_path(), "gpu-smol", idle_minutes=0)
+    engine.models.insert_remote("team", "endpoint", "http://llm.example:8000/v1", {"model": "qwen"})
+    done = list(engine.chat.ask("Say hello.", model=SMOLLM2_NAME, libraries=(),
+                                settings=GenerationSettings(temperature=0.0, max_tokens=12)))[-1].answer
+    measured = done.stats["tokens_per_second"]
+    assert measured > 0
+    # an earlier answer from the GPU server, as the chat stored it (ran_on: the server's offload words)
+    conv = engine.conversations.create("earlier")
+    engine.conversations.add_message(conv.id, "user", "q")
+    engine.conversations.add_message(conv.id, "assistant", "a", model="gpu-smol",
+                                     stats={"tokens_per_second": 95.25, "ran_on": "NVIDIA L4: all 31 layers"})
+    page.refresh()
+    qtbot.waitUntil(lambda: (row(page, "gpu-smol") or [""] * 10)[page.SPEED] != "", timeout=TIMEOUT)
+    local = row(page, SMOLLM2_NAME)
+    assert local[page.SPEED] == f"{measured:.1f} tokens/s"
+    # loaded now (the answer loaded it): the live offload of this PC
+    assert local[page.RUNS_ON] in ("This PC · CPU", f"This PC · GPU, {engine.loaded_model().offload}")
+    remote = row(page, "gpu-smol")
+    assert remote[page.RUNS_ON] == "gpubox · NVIDIA L4: all 31 layers" and remote[page.SPEED] == "95.2 tokens/s"
+    assert row(page, "team")[page.RUNS_ON] == "http://llm.example:8000/v1" and row(page, "team")[page.SPEED] == ""
+    # sorting by speed sorts by the number
+    page.tree.sortByColumn(page.SPEED, Qt.SortOrder.DescendingOrder)
+    first = page.tree.topLevelItem(0).data(page.NAME, Qt.ItemDataRole.UserRole)
+    assert first == ("gpu-smol" if 95.25 > measured else SMOLLM2_NAME)
+
+
+def test_chat_offers_an_adapter_for_a_gpu_server_model_that_runs_its_base_gguf(ctx, qtbot, tmp_path):
+    from desktop.chat.chat_options import OptionsBar
+    from engine.hosts.hosts import HostSpec
+
+    engine = ctx.engine
+    engine.models.tiny()
+    write_test_adapter(tmp_path / "a.gguf", read_gguf_info(smollm2_path()))
+    engine.models.add_adapter(tmp_path / "a.gguf", SMOLLM2_NAME, "house-style")
+    other = tmp_path / "other.gguf"
+    other.write_bytes(smollm2_path().read_bytes() + b"\0" * 64)
+    spec = HostSpec(kind="ssh", alias="gpubox")
+    engine.add_remote_model(spec, smollm2_path(), "gpu-same", idle_minutes=0)
+    engine.add_remote_model(spec, other, "gpu-other", idle_minutes=0)
+    bar = OptionsBar()
+    qtbot.addWidget(bar)
+    bar.set_choices([], engine.models.list(), SMOLLM2_NAME)
+
+    def offered(model: str) -> list:
+        bar.model.setCurrentIndex(bar.model.findData(model))
+        return [bar.adapter.itemData(i) for i in range(bar.adapter.count())]
+
+    assert offered("gpu-same") == ["house-style"]
+    assert offered("gpu-other") == [None]       # "No adapter for this model"
+    assert offered(SMOLLM2_NAME) == ["house-style"]

@@ -73,3 +73,52 @@ def test_endpoint_dialog_lists_adds_and_says_once_what_leaves(ctx, qtbot, served
     spec = parse_host("me@10.0.0.5:2222")
     assert (spec.user, spec.hostname, spec.port) == ("me", "10.0.0.5", 2222)
     assert parse_host("not a host") is None
+
+
+from tests.engine.conftest import _sshd_server, sshd  # noqa: E402,F401 - the real sshd fixtures
+
+
+def test_gpu_server_dialog_downloads_a_catalog_model_on_the_server(ctx, qtbot, sshd, tmp_path, monkeypatch,
+                                                                   no_dialogs) -> None:
+    """"Download on the server": the catalog model goes from the (local) hub to the loopback
+    sshd's folder, checked there; this PC uploads nothing."""
+    from desktop.models.remote_dialogs import GpuServerDialog
+    from engine.bench.hub_server import HubServer, sha256_of, write_test_gguf
+    from engine.hosts.hosts import HostSpec
+    from engine.llm import catalog as cat
+
+    small = write_test_gguf(tmp_path / "tiny.gguf", payload_bytes=1024 * 1024)
+    toml = tmp_path / "catalog.toml"
+    toml.write_text(f'''[[model]]
+id = "tiny"
+name = "Tiny"
+repo = "bunko-test/tiny"
+revision = "main"
+licence = "Apache-2.0"
+languages = ["ja", "en"]
+params_b = 0.003
+context = 256
+files = [{{ quant = "Q8_0", file = "tiny.gguf", size = {small.stat().st_size}, sha256 = "{sha256_of(small)}", size_exact = true }},
+         {{ quant = "Q4_0", file = "tiny-q4.gguf", size = 1000 }}]
+''', encoding="utf-8")
+    monkeypatch.setattr(cat, "catalog_path", lambda: toml)
+    spec = HostSpec(kind="ssh", alias="gpubox", ssh_config=str(sshd.ssh_config), known_hosts=str(sshd.known_hosts),
+                    root=str(tmp_path / "remote"))
+    with HubServer() as hub:
+        hub.add("bunko-test/tiny", small)
+        monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
+        dialog = GpuServerDialog(ctx)
+        qtbot.addWidget(dialog)
+        monkeypatch.setattr(dialog, "spec", lambda: spec)
+        assert dialog.upload.isChecked() and not dialog.catalog.isEnabled()
+        dialog.download.setChecked(True)
+        assert dialog.catalog.isEnabled() and not dialog.gguf.isEnabled()
+        qtbot.waitUntil(lambda: dialog.catalog.count() > 0, timeout=TIMEOUT)
+        assert dialog.catalog.count() == 1   # the entry without a sha256 cannot be checked there: not offered
+        dialog.idle.setValue(0)
+        dialog.add()
+        assert not dialog.progress.isHidden() and not dialog.buttons.isEnabled()   # busy, shown
+        qtbot.waitUntil(lambda: dialog.added is not None or dialog.buttons.isEnabled(), timeout=TIMEOUT)
+    assert dialog.added is not None, dialog.message.text()
+    assert dialog.added.location == "ssh" and dialog.added.remote["catalog_id"] == "tiny"
+    assert (tmp_path / "remote" / "llama-server" / "models" / f"{sha256_of(small)}.gguf").is_file()

@@ -169,6 +169,7 @@ def test_llama_server_over_ssh_answers_with_rag_and_survives_a_cut_link(remote_e
         time.sleep(0.2)
     assert not server.running
     assert not alive(pid)
+    server.idle_s = 0   # no idle shutdown for the rest of the test
 
     # started again, and stopped from another session that did not start it
     engine.start_remote_model("gpu-smol")

@@ -27,7 +27,7 @@ from ...hosts.hosts import HostSpec, Secrets, quote
 from ...types import Progress
 from .. import gpu
 from ..gguf_file import read_gguf_info
-from . import keys
+from . import keys, watchdog
 from .openai_http import OpenAIClient, wait_ready
 from .tunnel import Tunnel
 
@@ -61,6 +61,7 @@ class RemoteServer:
         self._pid: int | None = None
         self._port: int | None = None
         self.offload = "?"
+        self.adapters: list[str] = []   # fingerprints of the LoRA adapters llama-server loaded, in id order
         self._lock = threading.RLock()
         self._last_used = time.monotonic()
         self._busy = 0
@@ -87,6 +88,10 @@ class RemoteServer:
     def client(self) -> OpenAIClient:
         """A client for the running server, reconnecting a dropped link; starts it if needed."""
         with self._lock:
+            if self._pid is not None and self.idle_s > 0 and time.monotonic() - self._last_used >= 0.9 * self.idle_s \
+                    and not self._running(self._ssh(), self._pid):
+                log.info("llama-server for %s stopped while idle; starting it again", self.info.name)
+                self._pid = None   # the watchdog there stopped it (or it crashed)
             if self._pid is None:
                 self.start()
             if self._tunnel is None or not self._tunnel.alive:
@@ -133,12 +138,16 @@ class RemoteServer:
             return False
         self._pid, self._port, self._key = int(state["pid"]), int(state["port"]), key
         self.offload = state.get("offload", "?")
+        self.adapters = [a["fingerprint"] for a in state.get("adapters", [])]
+        # a new session counts as use: the watchdog there measures idleness by the log's time
+        host.run(f"touch {quote(self._dir('run', safe(self.info.name) + '.log'))}")
         return True
 
-    def _start_new(self, host, say, cancel) -> None:
+    def _start_new(self, host, say, cancel, adapters: list[tuple[str, str]] = ()) -> None:
+        """Start llama-server; `adapters` (fingerprint, path there) are loaded unapplied: each
+        request names its adapter and scale (the others at 0), so one server serves them all."""
         binary = self._binary(host, say, cancel)
-        gguf_info = read_gguf_info(self.info.path)
-        layers, self.offload = self._plan(host, gguf_info)
+        layers, self.offload = self._plan(host, self._header(host))
         model_path = self._upload(host, say, cancel)
         key = random_secrets.token_urlsafe(32)
         key_file = self._dir("run", safe(self.info.name) + ".key")
@@ -152,6 +161,10 @@ class RemoteServer:
                     "--alias", self.info.name]
             if self.remote.get("threads"):
                 argv += ["-t", str(int(self.remote["threads"]))]
+            for _fp, path in adapters:
+                argv += ["--lora", path]
+            if adapters:
+                argv.append("--lora-init-without-apply")
             log_name = safe(self.info.name) + ".log"
             host.run(f": > {quote(self._dir('run', log_name))}")
             say(f"starting llama-server on {self.spec.label} ({self.offload})")
@@ -163,8 +176,12 @@ class RemoteServer:
         else:
             raise EndpointError(f"llama-server found no free port on {self.spec.label}.")
         self._pid, self._port, self._key = pid, port, key
-        host.write_text(self._state_path, json.dumps({"pid": pid, "port": port, "offload": self.offload,
-                                                      "model": model_path}))
+        self.adapters = [fp for fp, _path in adapters]
+        # stops llama-server after the idle time even when Bunko is closed (or the PC is off)
+        watchdog.start(host, self._dir("run"), pid, self._dir("run", log_name), self._state_path, self.idle_s)
+        host.write_text(self._state_path, json.dumps({
+            "pid": pid, "port": port, "offload": self.offload, "model": model_path,
+            "adapters": [{"fingerprint": fp, "path": path} for fp, path in adapters]}))
 
     def _alive_check(self, host):
         last = [0.0, True]
@@ -210,19 +227,23 @@ class RemoteServer:
         return build(host, self._dir(), say, cancel)
 
     def _plan(self, host, gguf_info) -> tuple[int, str]:
-        """GPU layers for llama-server, and words for where the model runs; too big says so."""
-        card = probe_gpu(host)
-        if card is None:
-            return 0, "CPU (no NVIDIA GPU found)"
-        plan = gpu.plan_offload(gguf_info, self.n_ctx, card.free_bytes, True)
-        if plan.n_gpu_layers == 0:
-            raise ModelLoadError(
-                f"{self.info.name} needs about {plan.vram_needed_bytes / 1e9:.1f} GB of GPU memory at a "
-                f"context of {self.n_ctx}; the GPU on {self.spec.label} ({card.name}) has "
-                f"{card.free_bytes / 1e9:.1f} GB free. Choose a smaller quantisation or context, or free the GPU.")
-        return (999 if plan.fits_all else plan.n_gpu_layers), f"{card.name}: {plan.short}"
+        return plan_layers(probe_gpu(host), gguf_info, self.n_ctx, self.info.name, self.spec.label)
+
+    def _header(self, host):
+        if self.remote.get("server_file"):   # downloaded there: its header is read from there
+            from .server_side import read_header
+            return read_header(host, self.remote["server_file"], int(self.info.size))
+        return read_gguf_info(self.info.path)
 
     def _upload(self, host, say, cancel) -> str:
+        if self.remote.get("server_file"):   # downloaded there; again (resumed, checked) if it went
+            path = self.remote["server_file"]
+            if host.size(path) != int(self.info.size):
+                from .server_side import fetch_there
+                say(f"the model file is missing on {self.spec.label}; downloading it there again")
+                fetch_there(host, self.remote["url"], int(self.info.size), self.remote.get("sha256"),
+                            self.spec.label, lambda p: say(p.message), cancel)
+            return path
         sha = self.remote.get("sha256") or "unknown"
         remote = self._dir("models", f"{sha}.gguf")
         local = Path(self.info.path)
@@ -240,6 +261,62 @@ class RemoteServer:
         host.put(local, remote, moved)
         return remote
 
+    # -- LoRA adapters (attached on the server) -------------------------------
+    def lora(self, fingerprint: str | None, scale: float = 1.0) -> list[dict]:
+        """The per-request `lora` field: every loaded adapter at scale 0 but the chosen one.
+        Always the full list: llama-server otherwise keeps its own global scales."""
+        return [{"id": i, "scale": float(scale) if fp == fingerprint else 0.0}
+                for i, fp in enumerate(self.adapters)]
+
+    def load_adapter(self, adapter, progress: Callable[[Progress], None] | None = None,
+                     cancel: CancelToken | None = None) -> None:
+        """Make llama-server hold `adapter` (a registry ModelInfo whose base is this model's GGUF,
+        checked by the caller): uploaded once per fingerprint next to the model, then llama-server
+        restarts with it (llama.cpp loads adapters only at start)."""
+        with self._lock:
+            if self._pid is None:
+                self.start(progress, cancel)
+            if adapter.fingerprint in self.adapters:
+                return
+            say = (lambda text: progress(Progress(message=text))) if progress else (lambda text: None)
+            host = self._ssh()
+            state = self._read_state(host) or {}
+            loaded = [(a["fingerprint"], a["path"]) for a in state.get("adapters", [])]
+            loaded.append((adapter.fingerprint, self._upload_adapter(host, adapter, say, cancel)))
+            say(f"restarting llama-server on {self.spec.label} with the adapter {adapter.name}")
+            self._kill(host, self._pid)
+            self._pid = None
+            if self._tunnel is not None:
+                self._tunnel.close()
+                self._tunnel = None
+            self._start_new(host, say, cancel, loaded)
+            self._tunnel = Tunnel(host.client.get_transport(), self._port)
+            client = OpenAIClient(f"http://127.0.0.1:{self._tunnel.port}", self._key)
+            wait_ready(client, START_TIMEOUT, alive=self._alive_check(host), cancel=cancel)
+            self._last_used = time.monotonic()
+
+    def _upload_adapter(self, host, adapter, say, cancel) -> str:
+        name = adapter.fingerprint.replace(":", "-") + ".gguf"   # size-sha256 of its ends: once per file
+        remote = self._dir("adapters", safe(name))
+        local = Path(adapter.path)
+        if host.size(remote) == local.stat().st_size:
+            return remote
+        host.mkdir(self._dir("adapters"))
+        say(f"uploading the adapter {adapter.name} to {self.spec.label} (once)")
+
+        def moved(done: int, total: int) -> None:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+        host.put(local, remote, moved)
+        return remote
+
+    def _kill(self, host, pid: int) -> None:
+        host.run(f"kill -TERM -- -{int(pid)} 2>/dev/null; kill -TERM {int(pid)} 2>/dev/null; true")
+        end = time.monotonic() + 10
+        while time.monotonic() < end and self._running(host, pid):
+            time.sleep(0.3)
+        host.run(f"kill -KILL -- -{int(pid)} 2>/dev/null; true")
+
     def stop(self) -> None:
         """Stop llama-server on the host (frees the GPU) and close the link."""
         with self._lock:
@@ -251,21 +328,21 @@ class RemoteServer:
                         self._pid = int(state["pid"])
                 if self._pid is not None:
                     host = self._ssh()
-                    host.run(f"kill -TERM -- -{int(self._pid)} 2>/dev/null; kill -TERM {int(self._pid)} 2>/dev/null; true")
-                    end = time.monotonic() + 10
-                    while time.monotonic() < end and self._running(host, self._pid):
-                        time.sleep(0.3)
-                    host.run(f"kill -KILL -- -{int(self._pid)} 2>/dev/null; rm -f {quote(self._state_path)}; true")
+                    self._kill(host, self._pid)
+                    host.run(f"rm -f {quote(self._state_path)}")
                     log.info("stopped llama-server for %s on %s", self.info.name, self.spec.label)
             except HostError as exc:
                 log.warning("could not stop llama-server on %s: %s", self.spec.label, exc)
             finally:
                 self._pid = None
+                self.adapters = []
                 self.close()
 
     def close(self) -> None:
-        """Close the tunnel and the SSH link; the server keeps running (until idle)."""
+        """Close the tunnel and the SSH link; the server keeps running (until idle: the watchdog
+        there stops it, so this session's own watcher ends here)."""
         with self._lock:
+            self._stop_watch.set()
             if self._tunnel is not None:
                 self._tunnel.close()
                 self._tunnel = None
@@ -295,6 +372,19 @@ class RemoteServer:
                     return
         self._watcher = threading.Thread(target=watch, name=f"idle:{self.info.name}", daemon=True)
         self._watcher.start()
+
+
+def plan_layers(card, gguf_info, n_ctx: int, name: str, label: str) -> tuple[int, str]:
+    """GPU layers for llama-server, and words for where the model runs; too big says so."""
+    if card is None:
+        return 0, "CPU (no NVIDIA GPU found)"
+    plan = gpu.plan_offload(gguf_info, n_ctx, card.free_bytes, True)
+    if plan.n_gpu_layers == 0:
+        raise ModelLoadError(
+            f"{name} needs about {plan.vram_needed_bytes / 1e9:.1f} GB of GPU memory at a "
+            f"context of {n_ctx}; the GPU on {label} ({card.name}) has "
+            f"{card.free_bytes / 1e9:.1f} GB free. Choose a smaller quantisation or context, or free the GPU.")
+    return (999 if plan.fits_all else plan.n_gpu_layers), f"{card.name}: {plan.short}"
 
 
 def probe_gpu(host) -> gpu.GpuInfo | None:

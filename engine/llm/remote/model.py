@@ -12,7 +12,7 @@ import time
 from typing import Callable, Iterator
 
 from ...cancel import CancelToken
-from ...errors import Cancelled
+from ...errors import Cancelled, ModelLoadError
 from ...types import GenerationSettings
 from ..runtime import GenerationStats
 from .openai_http import Interrupted, OpenAIClient
@@ -37,8 +37,10 @@ class RemoteModel:
 
     def __init__(self, connect: Callable[[], OpenAIClient], model: str, n_ctx: int | None,
                  where: str, on_close: Callable[[], None] | None = None,
-                 on_use: Callable[[], None] | None = None) -> None:
+                 on_use: Callable[[], None] | None = None, server=None) -> None:
         self._connect = connect
+        self.server = server        # the RemoteServer of a model on an SSH host (adapters go there)
+        self._adapter = None        # (registry adapter, scale) attached
         self.model = model
         self.n_ctx = n_ctx or DEFAULT_CTX
         self.where = where
@@ -50,6 +52,17 @@ class RemoteModel:
 
     def special_texts(self) -> dict[str, str]:
         return {}
+
+    def set_adapter(self, adapter, scale: float = 1.0) -> None:
+        """Attach a registry adapter (its base checked by the caller) on the server, or None."""
+        if adapter is None:
+            self._adapter = None
+            return
+        if self.server is None:
+            raise ModelLoadError(f"{self.where} is a server Bunko does not run; LoRA adapters can be "
+                                 "attached to models on this computer or on your GPU server over SSH.")
+        self.server.load_adapter(adapter)
+        self._adapter = (adapter, scale)
 
     def forget(self) -> None:
         """The server keeps its own cache; nothing to drop here."""
@@ -65,12 +78,19 @@ class RemoteModel:
         options.update({"top_k": sampler.top_k, "min_p": sampler.min_p, "repeat_penalty": sampler.repeat_penalty})
         if not stop_at_end:
             options["ignore_eos"] = True
-        if self._on_use:
-            self._on_use()
         t0 = time.perf_counter()
         client = self._connect()
+        if self._adapter is not None and self._adapter[0].fingerprint not in self.server.adapters:
+            # the server was restarted without it (idle shutdown, another session): load it again
+            self.server.load_adapter(self._adapter[0])
+            client = self._connect()
+        if self.server is not None and self.server.adapters:
+            adapter, scale = self._adapter or (None, 0.0)
+            options["lora"] = self.server.lora(adapter.fingerprint if adapter else None, scale)
         stats.finish_reason = "length"
         n, t_first, t_last = 0, None, None
+        if self._on_use:
+            self._on_use(1)   # busy: the idle watcher never stops a server mid-answer
         try:
             for piece in client.stream_chat(self.model, messages, options, cancel):
                 if piece.text:
@@ -105,7 +125,7 @@ class RemoteModel:
             if t_first is not None:
                 stats.generation_seconds = t_last - t_first
             if self._on_use:
-                self._on_use()
+                self._on_use(-1)
 
     def close(self) -> None:
         if self._on_close:

@@ -23,7 +23,7 @@ def open_ssh(info, server: RemoteServer) -> RemoteModel:
     def client():
         return server.client()
     return RemoteModel(client, info.name, server.n_ctx, "ssh " + server.spec.label,
-                       on_use=server.touch)
+                       on_use=server.touch, server=server)
 
 
 def server_for(info, root: Path, secrets=None) -> RemoteServer:

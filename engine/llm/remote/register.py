@@ -49,12 +49,19 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def add_ssh(registry, spec: HostSpec, gguf: str | Path, name: str | None = None, n_ctx: int = 4096,
+def add_ssh(registry, spec: HostSpec, gguf: str | Path | None, name: str | None = None, n_ctx: int = 4096,
             idle_minutes: float = DEFAULT_IDLE_MINUTES, server_binary: str | None = None,
-            threads: int | None = None):
-    """Register a GGUF of this computer to run with llama-server on `spec` (nothing connects yet)."""
+            threads: int | None = None, catalog: str | None = None, **download):
+    """Register a GGUF of this computer to run with llama-server on `spec` (nothing connects yet),
+    or, with `catalog` (a catalog id), download it on the server now (see add_ssh_download)."""
     if spec.kind != "ssh":
         raise ModelError("A model on a GPU server needs an SSH host (an ~/.ssh/config alias or user@host:port).")
+    if catalog is not None:
+        from .server_side import add_ssh_download
+        return add_ssh_download(registry, spec, catalog, name=name, n_ctx=n_ctx, idle_minutes=idle_minutes,
+                                server_binary=server_binary, threads=threads, **download)
+    if gguf is None:
+        raise ModelError("Name a .gguf file on this computer to upload, or a catalog model to download on the server.")
     info = read_gguf_info(gguf)
     if info.kind != "model":
         raise ModelError(f"{info.path} is a LoRA adapter, not a model to run on a server.")
