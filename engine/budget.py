@@ -21,15 +21,23 @@ when a session is made (a second session would double the model's memory), and
 on Linux os.nice() lowers the whole process, the answer's threads included;
 a thread's own niceness can be raised but not lowered again without privileges.
 With nothing generating, background work runs at full speed: it never waits.
+
+A local training job is another process, which this budget cannot reach; so while
+an answer is generated (modes pause and slow) the budget also keeps a file named
+by its process id in the data folder's `answering/` (`signal_dir`); the trainer
+looks there between batches and waits or rests the same way (bunko_train.py,
+`yield_dir` in its spec). A file whose process has died is ignored by the trainer.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Callable, Iterator
 
 from .cancel import CancelToken
@@ -49,6 +57,8 @@ class CpuBudget:
         self._mode = "pause"
         self._waiting = 0
         self._listeners: list[Callable[[], None]] = []
+        self._signal_dir: Path | None = None
+        self._signalled: Path | None = None
         self.set_mode(mode)
 
     # -- the setting ---------------------------------------------------------------
@@ -61,7 +71,43 @@ class CpuBudget:
             raise ValueError(f"unknown CPU budget mode {mode!r}; use one of {', '.join(MODES)}")
         with self._cond:
             self._mode = mode
+            self._signal()
             self._cond.notify_all()
+
+    # -- other processes -----------------------------------------------------------
+    def signal_dir(self) -> Path:
+        """Where answering processes leave their file (set_signal_dir; else under the data folder)."""
+        if self._signal_dir is not None:
+            return self._signal_dir
+        from .paths import data_dir  # read each time: tests and profiles change it
+
+        return data_dir() / "answering"
+
+    def set_signal_dir(self, folder: Path | None) -> None:
+        with self._cond:
+            if self._signalled is not None:
+                _remove(self._signalled)
+                self._signalled = None
+            self._signal_dir = Path(folder) if folder is not None else None
+            self._signal()
+
+    def _signal(self) -> None:
+        """Keep this process's file in step with yielding(); called with the lock held."""
+        want = self.yielding()
+        if want and self._signalled is None:
+            try:
+                folder = self.signal_dir()
+                folder.mkdir(parents=True, exist_ok=True)
+                path = folder / f"{os.getpid()}.json"
+                path.write_text(json.dumps({"pid": os.getpid(), "mode": self._mode}), encoding="utf-8")
+                self._signalled = path
+            except OSError as exc:  # a read-only data folder: the trainer simply does not yield
+                log.info("could not leave the answering signal: %s", exc)
+        elif self._signalled is not None and (not want or self._signalled.parent != self.signal_dir()):
+            _remove(self._signalled)
+            self._signalled = None
+            if want:
+                self._signal()
 
     # -- the foreground ------------------------------------------------------------
     @contextmanager
@@ -70,6 +116,7 @@ class CpuBudget:
         with self._cond:
             self._busy += 1
             first = self._busy == 1
+            self._signal()
             listeners = list(self._listeners) if first and self._mode == "pause" else []
         for stop in listeners:  # cut short what is running now
             try:
@@ -81,6 +128,7 @@ class CpuBudget:
         finally:
             with self._cond:
                 self._busy -= 1
+                self._signal()
                 self._cond.notify_all()
 
     @property
@@ -147,6 +195,13 @@ def lower_priority(pid: int, budget: "CpuBudget | None" = None) -> bool:
     except OSError as exc:
         log.info("could not lower the priority of process %d: %s", pid, exc)
         return False
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        log.info("could not remove the answering signal %s: %s", path, exc)
 
 
 def _cancelled(cancel: CancelToken | None) -> bool:

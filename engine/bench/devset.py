@@ -13,6 +13,13 @@ free). Queries are of two kinds, both written by the pages' authors, not by us:
   ("Getting approval for advanced sick leave"); relevant: that section;
 * a page's front-matter `keywords` (the aliases its authors expect people to search
   for, "sick leave, sick, extended leave"); relevant: the page's sections.
+
+With a questions file (`python -m engine.bench.devset PAGES OUT QUESTIONS`), its
+questions replace those: JSON lines `{"text", "passage"}`, the passage's id as above.
+`data/en_18f_questions.jsonl` holds 21 questions written by hand, each after reading
+one section drawn at random from the 18F handbook's (seeded sample of 40), and
+labelled with that section alone: small, and, written while reading the passage,
+closer to its words than a user's question would be (which favours keyword search).
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", _MARKUP.sub(lambda m: m.group(1) or " ", text)).strip()
 
 
-def build(pages: Path, out: Path) -> dict:
+def build(pages: Path, out: Path, questions: Path | None = None) -> dict:
     corpus, queries, qrels = [], [], []
     headings: dict[str, list[str]] = {}
     for page in sorted(pages.rglob("*.md")):
@@ -66,6 +73,16 @@ def build(pages: Path, out: Path) -> dict:
             qid = f"h:{dids[0]}"
             queries.append({"_id": qid, "text": heading})
             qrels.append((qid, dids[0]))
+    if questions is not None:
+        known = {row["_id"] for row in corpus}
+        queries, qrels = [], []
+        for n, line in enumerate(questions.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip():
+                q = json.loads(line)
+                if q["passage"] not in known:
+                    raise SystemExit(f"{questions}, line {n}: no passage {q['passage']!r}")
+                queries.append({"_id": f"q{n}", "text": q["text"]})
+                qrels.append((f"q{n}", q["passage"]))
     (out / "qrels").mkdir(parents=True, exist_ok=True)
     with open(out / "corpus.jsonl", "w", encoding="utf-8") as f:
         f.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in corpus)
@@ -78,4 +95,4 @@ def build(pages: Path, out: Path) -> dict:
 
 
 if __name__ == "__main__":
-    print(build(Path(sys.argv[1]), Path(sys.argv[2])))
+    print(build(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]) if len(sys.argv) > 3 else None))

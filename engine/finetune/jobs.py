@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import paths
+from ..budget import BUDGET
 from ..cancel import CancelToken
 from ..types import Progress
 from ..errors import (AuthError, Cancelled, ConnectionLostError, FinetuneError, HostError, HostKeyChangedError,
@@ -198,6 +199,8 @@ class Jobs:
                 "data": {"train": host.join(where, "train.jsonl"),
                          "eval": host.join(where, "eval.jsonl") if held else None},
                 **spec_train(job.settings)}
+        if host.is_local:  # the trainer waits while an answer is generated here (engine/budget.py)
+            spec["yield_dir"] = str(BUDGET.signal_dir())
         spec_path = host.join(where, "spec.json")
         host.write_text(spec_path, json.dumps(spec, indent=1))
         return spec_path

@@ -60,6 +60,9 @@ def test_run_list_status_logs_compare(tmp_path, data_dir, capsys):
     assert code == 0, captured.err
     assert "skipped line 4" in captured.err and "step 5/5" in captured.err
     assert "Done: adapter 'faq'" in captured.out
+    # A local trainer is told where this machine's answers leave their signal (engine/budget.py).
+    spec = json.loads(next((data_dir / "finetune").rglob("spec.json")).read_text(encoding="utf-8"))
+    assert spec["yield_dir"] == str(data_dir / "answering")
     assert main(["finetune", "list"]) == 0
     assert "faq" in capsys.readouterr().out
     assert main(["finetune", "status", "faq", "--json"]) == 0

@@ -44,6 +44,62 @@ def _on_term(signum, frame):  # cancel: finish the current step, save, leave
     STOP = True
 
 
+# -- sharing the CPU with the app ----------------------------------------------------------
+# While the app on this machine generates an answer it leaves a file named by its
+# process id in `yield_dir` (engine/budget.py); between batches the trainer then waits
+# until the answer is done (mode "pause") or rests as long as its last batch took
+# ("slow"), so the answer gets the cores. A file whose process is gone is ignored.
+YIELD_POLL_S = 0.25
+_STALE_S = 3600.0  # where no process can be asked (Windows), an older file is ignored
+
+
+def _alive(pid: int, path: Path) -> bool:
+    if os.name == "nt":  # os.kill would end the process there
+        try:
+            return time.time() - path.stat().st_mtime < _STALE_S
+        except OSError:
+            return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def answering(yield_dir: Path | None) -> str | None:
+    """The mode ("pause" or "slow") of an answer being generated now, or None."""
+    if yield_dir is None:
+        return None
+    try:
+        files = list(Path(yield_dir).glob("*.json"))
+    except OSError:
+        return None
+    modes = []
+    for path in files:
+        try:
+            info = json.loads(path.read_text(encoding="utf-8"))
+            pid, mode = int(info["pid"]), str(info.get("mode", "pause"))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # being written or removed just now
+        if _alive(pid, path):
+            modes.append(mode)
+    return None if not modes else "pause" if "pause" in modes else "slow"
+
+
+def yield_to_answers(yield_dir: Path | None, last_batch_s: float) -> float:
+    """Called between batches; returns the seconds spent waiting."""
+    started = time.monotonic()
+    mode = answering(yield_dir)
+    if mode == "slow":
+        time.sleep(min(max(last_batch_s, 0.05), 5.0))
+    elif mode is not None:
+        while not STOP and answering(yield_dir) is not None:
+            time.sleep(YIELD_POLL_S)
+    return time.monotonic() - started
+
+
 def read_jsonl(path: Path) -> list[list[dict]]:
     rows = []
     with path.open(encoding="utf-8") as f:
@@ -241,15 +297,22 @@ def train(spec: dict, out: Path) -> dict:
     save_every = int(cfg.get("save_every", 50))
     t0, done_tokens, started_at = time.time(), 0, step
     loss_value = None
+    yield_dir = Path(spec["yield_dir"]) if spec.get("yield_dir") else None
+    yielded_s, batch_s = 0.0, 0.0
     epoch = step // max(1, per_epoch)
     while step < total and not STOP:
         micro = 0
         for ids, labels, mask in batches(encoded, batch_size, tokenizer.pad_token_id, seed, epoch):
             if step >= total or STOP:
                 break
+            yielded_s += yield_to_answers(yield_dir, batch_s)
+            if STOP:
+                break
+            batch_start = time.monotonic()
             out_ = model(input_ids=ids.to(device), attention_mask=mask.to(device), labels=labels.to(device))
             (out_.loss / accum).backward()
             done_tokens += int(mask.sum())
+            batch_s = time.monotonic() - batch_start
             micro += 1
             if micro % accum:
                 continue
@@ -263,7 +326,7 @@ def train(spec: dict, out: Path) -> dict:
             rate = (step - started_at) / elapsed if elapsed > 0 else 0.0
             emit(out, event="step", step=step, total=total, loss=round(loss_value, 5),
                  lr=scheduler.get_last_lr()[0], tokens_per_s=round(done_tokens / elapsed, 1) if elapsed else 0.0,
-                 eta_s=round((total - step) / rate, 1) if rate else None)
+                 eta_s=round((total - step) / rate, 1) if rate else None, yielded_s=round(yielded_s, 1))
             if step % save_every == 0 and step < total:
                 emit(out, event="saved", step=step, path=str(save_checkpoint(model, optimizer, out, step)))
         epoch += 1
