@@ -444,7 +444,7 @@ class Engine:
                 self._compare = Comparisons(Parts(
                     self.store, self.chat.stream, self.models, lambda: self.finetune, self.library,
                     lambda name: self.index(name), lambda texts: self.embedder.embed_queries(texts),
-                    judge_probs(self.host)))
+                    judge_probs(self.host), self._libraries.index_size))
             return self._compare
 
     def compare_questions(self, path: str | Path | None = None, job: int | str | None = None,
@@ -465,9 +465,10 @@ class Engine:
         """Answer what is missing, arm by arm (a stopped or crashed run continues here)."""
         return self.compare.run(run, progress, cancel)
 
-    def compare_refresh(self, run: int | str, changed, progress=None, cancel=None) -> dict:
-        """Freshness: re-index the run's libraries and ask `changed` questions again in every arm."""
-        return self.compare.refresh(run, list(changed), progress, cancel)
+    def compare_refresh(self, run: int | str, changed, progress=None, cancel=None, documents=None) -> dict:
+        """Freshness: write `documents` ({path: text}) into the run's libraries, re-index them and
+        ask `changed` questions again in every arm."""
+        return self.compare.refresh(run, list(changed), progress, cancel, documents)
 
     def compare_runs(self) -> list:
         return self.compare.lab.list()

@@ -283,7 +283,8 @@ class Lab:
                     "cited": s.number in cited} for s in answer.sources]
         cited_texts = [s.text for s in answer.cited] if arm.rag else None
         scores = scoring.score(answer.text, q.references, cited_texts, self._embed if cfg.similarity else None)
-        stats = {**answer.stats, "rss_mib": _rss_mib(), "inferred_citations": answer.inferred}
+        # the model that answered (an endpoint's or a GPU server's arm says so) and where it ran
+        stats = {**answer.stats, "rss_mib": _rss_mib(), "inferred_citations": answer.inferred, "model": answer.model}
         return AnswerRow(q.key, arm.name, round_, answer.text, answer.status, sources, stats, scores, round(seconds, 4))
 
     def _store(self, run_id: int, row: AnswerRow) -> None:
