@@ -115,6 +115,20 @@ def test_a_killed_run_continues_without_answering_again(lab):
     assert {k: again[k] for k in kept} == kept
 
 
+def test_arms_on_one_model_take_turns_so_a_stopped_run_is_already_paired(lab):
+    from engine.api import CancelToken
+
+    engine, _docs = lab
+    questions = [make(q, ["Kaname"]) for q in MASCOT_QUESTIONS[:3]]
+    run = engine.compare_create(questions, libraries=["facts"], arms=["base", "rag"], max_tokens=8)
+    cancel = CancelToken()
+    engine.compare_run(run.id, progress=lambda p: p.done == 2 and cancel.cancel(), cancel=cancel)
+    kept = engine.compare_answers(run.id)[1]
+    assert [(a.key, a.arm) for a in kept] == [(questions[0].key, "base"), (questions[0].key, "rag")]
+    [pair] = engine.compare_summary(run.id)["pairs"]
+    assert (pair["a"], pair["b"]) == ("base", "rag")
+
+
 def test_bad_choices_are_refused_before_the_run(lab):
     engine, _docs = lab
     q = [make(QUESTION, ["Kaname"])]
