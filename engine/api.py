@@ -78,16 +78,14 @@ def background_mode() -> str:
 
 
 def gpu_offload_supported() -> bool:
-    """Whether the installed llama.cpp was built with GPU (CUDA) support: the About box
-    says which build this is."""
+    """Whether the installed llama.cpp was built with CUDA (the About box says which)."""
     from .llm.gpu import cuda_build
 
     return cuda_build()
 
 
 def gpu_present() -> bool:
-    """Whether nvidia-smi finds an NVIDIA GPU here: a CPU build's About box then says
-    that the CUDA build could use it."""
+    """Whether nvidia-smi sees an NVIDIA GPU (a CPU build's About box then suggests CUDA)."""
     from .llm.gpu import gpu_info
 
     return gpu_info(timeout=3.0) is not None
@@ -452,7 +450,7 @@ class Engine:
                 self._compare = Comparisons(Parts(
                     self.store, self.chat.stream, self.models, lambda: self.finetune, self.library,
                     lambda name: self.index(name), lambda texts: self.embedder.embed_queries(texts),
-                    judge_probs(self.host)))
+                    judge_probs(self.host), self._libraries.index_size))
             return self._compare
 
     def compare_questions(self, path: str | Path | None = None, job: int | str | None = None,
@@ -473,9 +471,10 @@ class Engine:
         """Answer what is missing, arm by arm (a stopped or crashed run continues here)."""
         return self.compare.run(run, progress, cancel)
 
-    def compare_refresh(self, run: int | str, changed, progress=None, cancel=None) -> dict:
-        """Freshness: re-index the run's libraries and ask `changed` questions again in every arm."""
-        return self.compare.refresh(run, list(changed), progress, cancel)
+    def compare_refresh(self, run: int | str, changed, progress=None, cancel=None, documents=None) -> dict:
+        """Freshness: write `documents` ({path: text}) into the run's libraries, re-index them and
+        ask `changed` questions again in every arm."""
+        return self.compare.refresh(run, list(changed), progress, cancel, documents)
 
     def compare_runs(self) -> list:
         return self.compare.lab.list()

@@ -22,6 +22,7 @@ class Library:
     skipped: int = 0
     errors: int = 0
     bytes: int = 0
+    index_seconds: float | None = None  # all indexing runs that wrote something, summed; None: not recorded
 
 
 @dataclass(frozen=True)

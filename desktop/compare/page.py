@@ -21,6 +21,7 @@ from engine.api import make_question
 from ..common import while_alive
 from ..i18n import Retranslating
 from ..widgets import BADGE_ROLE, DETAIL_ROLE, PROGRESS_ROLE, TONE_ROLE, StatusDelegate
+from .freshness import FreshnessBox
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,9 @@ class ComparePage(Retranslating, QWidget):
         self.adapter_box = QComboBox()
         self.libraries_list = QListWidget()
         self.libraries_list.setMaximumHeight(90)
+        # more arms: any registered model, local, at an endpoint or on a GPU server
+        self.models_list = QListWidget()
+        self.models_list.setMaximumHeight(70)
         self.max_tokens = QSpinBox()
         self.max_tokens.setRange(8, 1024)
         self.max_tokens.setValue(64)
@@ -71,9 +75,9 @@ class ComparePage(Retranslating, QWidget):
         row_file.addWidget(self.draft_library, 1)
         row_file.addWidget(self.draft_button)
         self.form = QFormLayout()
-        self.form_labels = [QLabel() for _ in range(5)]
+        self.form_labels = [QLabel() for _ in range(6)]
         for label, field in zip(self.form_labels, (row_file, self.base_box, self.libraries_list, self.adapter_box,
-                                                    self.max_tokens)):
+                                                    self.models_list, self.max_tokens)):
             self.form.addRow(label, field)
 
         self.questions = QTableWidget(0, 3)
@@ -129,6 +133,8 @@ class ComparePage(Retranslating, QWidget):
         split.addWidget(self.per_question)
         split.addWidget(self.side_by_side)
         results_layout.addWidget(split, 1)
+        self.freshness = FreshnessBox(self)
+        results_layout.addWidget(self.freshness)
         right = QSplitter(Qt.Orientation.Horizontal)
         right.addWidget(self.runs)
         right.addWidget(results)
@@ -146,7 +152,8 @@ class ComparePage(Retranslating, QWidget):
     # -- language -------------------------------------------------------------------
     def retranslate(self) -> None:
         labels = [self.tr("Questions"), self.tr("Base model"), self.tr("Libraries (RAG)"),
-                  self.tr("Adapter (fine-tuned)"), self.tr("Answer length (tokens)")]
+                  self.tr("Adapter (fine-tuned)"), self.tr("More arms (other models)"),
+                  self.tr("Answer length (tokens)")]
         for label, text in zip(self.form_labels, labels):
             label.setText(text)
         self.file_button.setText(self.tr("From a file…"))
@@ -178,6 +185,7 @@ class ComparePage(Retranslating, QWidget):
         engine = self.ctx.engine
         models = engine.models.list()
         return {"models": [m.name for m in models if m.kind == "model"] or [engine.models.default().name],
+                "where": {m.name: m.location for m in models if m.kind == "model"},
                 "adapters": [(m.name, m.base_model) for m in models if m.kind == "adapter"],
                 "libraries": [lib.name for lib in engine.libraries()],
                 "jobs": [j.name for j in engine.finetune.list() if j.adapter],
@@ -201,6 +209,14 @@ class ComparePage(Retranslating, QWidget):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
             self.libraries_list.addItem(item)
+        self.models_list.clear()
+        for name in found["models"]:
+            where = found.get("where", {}).get(name, "local")
+            item = QListWidgetItem(name if where == "local" else f"{name} ({where})")
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.models_list.addItem(item)
         self._fill_runs(found["runs"])
 
     def _fill_runs(self, runs) -> None:
@@ -227,6 +243,13 @@ class ComparePage(Retranslating, QWidget):
     def chosen_libraries(self) -> list[str]:
         return [self.libraries_list.item(i).text() for i in range(self.libraries_list.count())
                 if self.libraries_list.item(i).checkState() == Qt.CheckState.Checked]
+
+    def chosen_models(self) -> list[str]:
+        """The other models checked as extra arms (the base model itself is its base arm)."""
+        base = self.base_box.currentText()
+        return [self.models_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.models_list.count())
+                if self.models_list.item(i).checkState() == Qt.CheckState.Checked
+                and self.models_list.item(i).data(Qt.ItemDataRole.UserRole) != base]
 
     # -- question sets ---------------------------------------------------------------------
     def choose_file(self) -> None:
@@ -281,7 +304,8 @@ class ComparePage(Retranslating, QWidget):
             return
         adapter = self.adapter_box.currentData() or None
         choices = dict(base_model=self.base_box.currentText() or None, libraries=self.chosen_libraries(),
-                       adapter=adapter, max_tokens=self.max_tokens.value(), question_source=self.questions_source)
+                       adapter=adapter, other_models=self.chosen_models(), max_tokens=self.max_tokens.value(),
+                       question_source=self.questions_source)
         try:
             run = self.ctx.engine.compare_create(questions, **choices)
         except Exception as exc:  # refused before the run: say why
@@ -354,10 +378,13 @@ class ComparePage(Retranslating, QWidget):
                 self.table.setItem(r, c, QTableWidgetItem(text))
         lines = [html.escape(f"{p['b']} − {p['a']}: {p['diff']:+.0%} [{p['ci'][0]:+.0%}, {p['ci'][1]:+.0%}], "
                              f"p = {p['p']:.3g}: {p['verdict']}") for p in summary["pairs"]]
+        for what, cost in (summary.get("prep") or {}).items():
+            lines.append(html.escape(self.tr("Preparation, {what}: {cost}").format(
+                what=what, cost=", ".join(f"{k} {v}" for k, v in cost.items() if v is not None))))
         for f in summary["freshness"]:
-            lines.append(html.escape(self.tr("After a change: re-indexed in {s:.1f} s; retraining: {e}").format(
-                s=f["reindex_s"], e=f.get("retrain_estimate") or "–")))
+            lines.append(html.escape(self.freshness.line(f)))
         self.details.setHtml("<br>".join(lines))
+        self.freshness.show_summary(summary)
         arms = [a["arm"] for a in summary["arms"]]
         self.answers = {(a.key, a.arm): a for a in answers}
         self.shown_questions = questions
@@ -376,6 +403,7 @@ class ComparePage(Retranslating, QWidget):
         if row < 0 or row >= len(getattr(self, "shown_questions", [])) or self.summary is None:
             return
         q = self.shown_questions[row]
+        self.freshness.set_question(q)  # the question a freshness check asks again
         parts = [f"<h3>{html.escape(q.text)}</h3><p>{html.escape(self.tr('Reference'))}: "
                  f"{html.escape(' | '.join(q.references))}</p><table border='1' cellpadding='4'><tr>"]
         for a in self.summary["arms"]:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from ..cancel import CancelToken
 from ..errors import BunkoError
-from ..timefmt import clock
+from ..timefmt import clock, size as size_text
+from ..lab.questions import make as make_question
 from ..lab.report import jsonable
 from .common import open_engine, print_json, print_table
 
@@ -39,6 +40,10 @@ def _num(x, fmt="{:.2f}") -> str:
     return "-" if x is None else fmt.format(x)
 
 
+def _size(key: str, value) -> str:
+    return size_text(value) if "bytes" in key and isinstance(value, (int, float)) else str(value)
+
+
 def print_summary(s: dict) -> None:
     run = s["run"]
     print(f"Run {run['id']} {run['name']!r} ({run['status']}): {run['questions']} questions, base {run['base_model']}, "
@@ -55,10 +60,10 @@ def print_summary(s: dict) -> None:
     for p in s["pairs"]:
         print(f"{p['b']} - {p['a']}: {p['diff']:+.0%} [{p['ci'][0]:+.0%}, {p['ci'][1]:+.0%}], "
               f"p={p['p']:.3g}: {p['verdict']}")
+    for what, cost in (s.get("prep") or {}).items():
+        print(f"preparation, {what}: " + ", ".join(f"{k} {_size(k, v)}" for k, v in cost.items() if v is not None))
     for f in s["freshness"]:
-        arms = ", ".join(f"{k} {_pct(v['accuracy'])}" for k, v in f["arms"].items())
-        print(f"freshness round {f['round']}: re-indexed in {f['reindex_s']:.2f} s; {arms}"
-              + (f"; retraining: {f['retrain_estimate']}" if f.get("retrain_estimate") else ""))
+        print_freshness(s, f)
     print(s["recommendation"])
 
 
@@ -98,6 +103,55 @@ def cmd_run(args) -> int:
         print_json(jsonable(summary))
     else:
         print_summary(summary)
+    return 0
+
+
+def print_freshness(s: dict, f: dict) -> None:
+    """One freshness round: what re-indexing took, each arm on the changed questions, the retraining estimate."""
+    libs = ", ".join(s["run"]["libraries"]) or "-"
+    print(f"Freshness round {f['round']}: {f['questions']} question(s) asked again; libraries {libs} re-indexed "
+          f"in {f['reindex_s']:.2f} s ({f['changed_files']} changed file(s)).")
+    rows = []
+    for arm, after in f["arms"].items():
+        right = bool(after["n"]) and after["accuracy"] > 0.5
+        verdict = "follows the change" if right else ("does not follow until retrained" if arm == "finetuned"
+                                                      else "does not follow")
+        rows.append((arm, f"{_pct(after['accuracy'])} of {after['n']}", verdict))
+    print_table(("arm", "right after the change", ""), rows)
+    if f.get("retrain_estimate"):
+        print(f"Retraining the adapter with the change (the fine-tune wizard's estimate): {f['retrain_estimate']}")
+
+
+def cmd_freshness(args) -> int:
+    """Freshness: the documents changed (or --write changes one); re-index and ask again."""
+    with open_engine(args) as engine:
+        if args.questions:
+            qs = engine.compare_questions(path=args.questions)
+            for problem in qs.problems:
+                print(f"skipped line {problem.line}: {problem.reason}", file=sys.stderr)
+            changed = list(qs.questions)
+        else:
+            if not args.question or not args.answer:
+                raise BunkoError("Give the changed questions: --questions FILE, or --question TEXT with --answer NEW.")
+            changed = [make_question(args.question, args.answer, args.source)]
+        documents = None
+        if args.write:
+            if args.text is None:
+                raise BunkoError("--write needs --text: the document's new content (the new fact).")
+            documents = {str(args.write): args.text}
+        cancel = CancelToken()
+        try:
+            fresh = engine.compare_refresh(args.run, changed, _Progress(args.json), cancel, documents=documents)
+        except KeyboardInterrupt:
+            cancel.cancel()
+            print("\nInterrupted; the answers made so far are kept.", file=sys.stderr)
+            return 130
+        summary = engine.compare_summary(args.run)
+    this = next(f for f in summary["freshness"] if f["round"] == fresh["round"])
+    if args.json:
+        print_json(jsonable(this))
+    else:
+        print_freshness(summary, this)
     return 0
 
 
@@ -155,7 +209,8 @@ def add_compare_parser(sub) -> None:
     r.add_argument("--base", help="base model (default: the job's, else the default model)")
     r.add_argument("--library", action="append", help="library for the RAG arms (repeatable)")
     r.add_argument("--adapter", help="LoRA adapter for the fine-tuned arms")
-    r.add_argument("--model", action="append", help="another local model as an extra arm (repeatable)")
+    r.add_argument("--model", action="append",
+                   help="another registered model as an extra arm: local, an endpoint or on a GPU server (repeatable)")
     r.add_argument("--arms", help="only these arms, comma-separated (base,rag,finetuned,both)")
     r.add_argument("--judge", help="a local model that grades each answer against the reference")
     r.add_argument("--max-tokens", type=int, default=64, help="answer length limit (default 64)")
@@ -164,6 +219,19 @@ def add_compare_parser(sub) -> None:
     r.add_argument("--resume", metavar="RUN", help="continue a stopped or crashed run")
     r.add_argument("--json", action="store_true", help="print the summary as JSON")
     r.set_defaults(func=cmd_run)
+
+    s = csub.add_parser("freshness", help="after a document changed: re-index, ask the changed questions again; "
+                                          "RAG follows, the adapter not until retrained")
+    s.add_argument("run")
+    s.add_argument("--questions", type=Path, help="JSONL/CSV of the changed questions with their new answers")
+    s.add_argument("--question", help="one changed question (with --answer)")
+    s.add_argument("--answer", action="append", help="its new reference answer (repeatable)")
+    s.add_argument("--source", help="the document that holds the new answer")
+    s.add_argument("--write", type=Path, metavar="DOCUMENT",
+                   help="first write --text into this document of the run's library (relative: in its folder)")
+    s.add_argument("--text", help="the document's new content, with the new fact (with --write)")
+    s.add_argument("--json", action="store_true", help="print the round as JSON")
+    s.set_defaults(func=cmd_freshness)
 
     s = csub.add_parser("list", help="comparison runs with their state")
     s.add_argument("--json", action="store_true")

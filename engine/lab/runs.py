@@ -1,9 +1,9 @@
 """Comparison runs: the same questions answered by every arm, each answer scored and stored
 the moment it is made.
 
-Work goes arm by arm, so each arm's model (and adapter) is loaded once. A run that crashed,
-was killed or was cancelled is continued by running it again: answers already stored are
-never asked again. A freshness round re-indexes the run's libraries and asks the affected
+Work goes model by model, so each arm's model (and adapter) is loaded once; arms on the same
+model take turns question by question. A run that crashed, was killed or was cancelled is
+continued by running it again: answers already stored are never asked again. A freshness round re-indexes the run's libraries and asks the affected
 questions again (with their new references) in every arm.
 """
 
@@ -245,7 +245,12 @@ class Lab:
         cfg = run.config
         have = {(a.key, a.arm) for a in self.answers(run.id, round_)}
         arms = cfg.all_arms()
-        todo = [(arm, q) for arm in arms for q in questions if (q.key, arm.name) not in have]
+        # Arms that share a model and adapter (base and rag; finetuned and both) take turns on
+        # each question, so a run stopped half-way already holds paired answers to compare;
+        # each model (and adapter) is still loaded once.
+        loads = list(dict.fromkeys((a.model, a.adapter) for a in arms))
+        todo = [(arm, q) for load in loads for q in questions for arm in arms
+                if (arm.model, arm.adapter) == load and (q.key, arm.name) not in have]
         total = len(arms) * len(questions)
         finished = total - len(todo)
         started = time.monotonic()
@@ -283,7 +288,8 @@ class Lab:
                     "cited": s.number in cited} for s in answer.sources]
         cited_texts = [s.text for s in answer.cited] if arm.rag else None
         scores = scoring.score(answer.text, q.references, cited_texts, self._embed if cfg.similarity else None)
-        stats = {**answer.stats, "rss_mib": _rss_mib(), "inferred_citations": answer.inferred}
+        # the model that answered (an endpoint's or a GPU server's arm says so) and where it ran
+        stats = {**answer.stats, "rss_mib": _rss_mib(), "inferred_citations": answer.inferred, "model": answer.model}
         return AnswerRow(q.key, arm.name, round_, answer.text, answer.status, sources, stats, scores, round(seconds, 4))
 
     def _store(self, run_id: int, row: AnswerRow) -> None:

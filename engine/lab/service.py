@@ -31,6 +31,7 @@ class Parts:
     index: Callable             # name -> IndexResult
     embed: Callable             # texts -> normalised vectors
     judge_probs: Callable | None = None
+    index_size: Callable | None = None  # Library -> bytes its index holds
 
 
 class Comparisons:
@@ -90,9 +91,11 @@ class Comparisons:
         prep: dict = {}
         for name in config.libraries:
             lib = self.parts.library(name)
-            prep[f"RAG index {lib.name}"] = {"documents": lib.documents, "chunks": lib.chunks,
-                                             "document bytes": lib.bytes,
-                                             "indexed": str(lib.indexed_at)[:19] if lib.indexed_at else None}
+            prep[f"RAG index {lib.name}"] = {
+                "documents": lib.documents, "chunks": lib.chunks, "document bytes": lib.bytes,
+                "index seconds": round(lib.index_seconds, 2) if lib.index_seconds is not None else "not recorded",
+                "index bytes": self.parts.index_size(lib) if self.parts.index_size else None,
+                "indexed": str(lib.indexed_at)[:19] if lib.indexed_at else None}
         if config.adapter:
             info = self.parts.models.get(config.adapter)
             entry = {"adapter bytes": info.size}
@@ -111,11 +114,39 @@ class Comparisons:
         return self.lab.run(run, progress, cancel)
 
     def refresh(self, run: int | str, changed: list[qmod.Question],
-                progress: Callable[[Progress], None] | None = None, cancel: CancelToken | None = None) -> dict:
-        """Freshness: re-index, ask `changed` again everywhere, and the adapter's retraining estimate."""
+                progress: Callable[[Progress], None] | None = None, cancel: CancelToken | None = None,
+                documents: dict | None = None) -> dict:
+        """Freshness: write `documents` ({path: text}, inside one of the run's libraries; a relative
+        path is in the first library's folder) if given, re-index, ask `changed` again in every arm,
+        and give the adapter's retraining estimate."""
         info = self.lab.get(run)
+        if not changed:
+            raise CompareError("Name the questions whose answer changed (with their new reference).")
+        if documents:
+            self.write_documents(info, documents)
         return self.lab.refresh(info.id, lambda name: self.parts.index(name), changed,
                                 lambda: self._retrain_estimate(info, changed), progress, cancel)
+
+    def write_documents(self, run: RunInfo, documents: dict) -> list[Path]:
+        """Add or change documents of the run's libraries (the new fact), as UTF-8 text."""
+        roots = [Path(self.parts.library(n).root).resolve() for n in run.config.libraries]
+        if not roots:
+            raise CompareError(f"The run {run.name!r} uses no library, so there is no document to change: "
+                               "freshness then only asks the changed questions again.")
+        written = []
+        for name, text in documents.items():
+            path = Path(name).expanduser()
+            path = (path if path.is_absolute() else roots[0] / path).resolve()
+            if not any(path != root and path.is_relative_to(root) for root in roots):
+                raise CompareError(f"{path} is outside the run's libraries ({', '.join(map(str, roots))}); "
+                                   "write the new fact into a document inside one of them.")
+            if path.is_dir():
+                raise CompareError(f"{path} is a folder; name a document file.")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            log.info("freshness: wrote %s (%d characters)", path.name, len(text))
+            written.append(path)
+        return written
 
     def _retrain_estimate(self, run: RunInfo, changed: list[qmod.Question]) -> str | None:
         """The wizard's estimate for training the adapter again with the changed facts added."""

@@ -326,11 +326,13 @@ class IndexRun:
         if not cancelled:
             gone = [known[p].id for p in vanished if known[p].id not in renamed_from]
             self._finish(gone)
+        seconds = time.monotonic() - self.started
+        self._record_seconds(seconds)
         self.report("done", force=True)
         c = self.counts
         return IndexResult(
             self.name, c["added"], c["updated"], c["renamed"], c["removed"], c["unchanged"],
-            c["skipped"], c["failed"], c["chunks"], time.monotonic() - self.started,
+            c["skipped"], c["failed"], c["chunks"], seconds,
             self.embed_seconds, cancelled, self.writer.errors, self.writer.skips,
         )
 
@@ -357,6 +359,16 @@ class IndexRun:
         if work.found.skip is None:
             self.bytes_done += work.found.size
         to_write.put(work)
+
+    def _record_seconds(self, seconds: float) -> None:
+        """Add this run's time to what the library's index cost to build (the lab's preparation
+        cost), when it wrote something: a pass over an unchanged folder builds nothing."""
+        c = self.counts
+        if not (c["added"] or c["updated"] or c["renamed"] or c["removed"]):
+            return
+        with self.store.transaction() as cur:
+            cur.execute("UPDATE libraries SET index_seconds = coalesce(index_seconds, 0) + ?, "
+                        "last_index_seconds = ? WHERE id = ?", [seconds, seconds, self.library_id])
 
     def _finish(self, gone: list[int]) -> None:
         with self.store.transaction() as cur:

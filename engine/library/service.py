@@ -31,7 +31,8 @@ class Libraries:
                        coalesce(sum(d.n_chunks), 0),
                        count(d.id) FILTER (WHERE d.status = 'skipped'),
                        count(d.id) FILTER (WHERE d.status = 'error'),
-                       coalesce(sum(d.size) FILTER (WHERE d.status = 'indexed'), 0)
+                       coalesce(sum(d.size) FILTER (WHERE d.status = 'indexed'), 0),
+                       l.index_seconds
                 FROM libraries l LEFT JOIN documents d ON d.library_id = l.id
                 GROUP BY ALL ORDER BY l.name""").fetchall()
         finally:
@@ -132,6 +133,21 @@ class Libraries:
         finally:
             cur.close()
         return [DocumentInfo(*row) for row in rows]
+
+    def index_size(self, lib: Library) -> int:
+        """Bytes the index holds for `lib`: passage text, vectors and keyword postings, as
+        stored before DuckDB's compression (an upper bound on the space it takes)."""
+        cur = self.store.cursor()
+        try:
+            text, chunks = cur.execute("SELECT coalesce(sum(strlen(text)), 0), count(*) FROM chunks "
+                                       "WHERE library_id = ?", [lib.id]).fetchone()
+            dim = cur.execute("SELECT coalesce(dim, 0) FROM libraries WHERE id = ?", [lib.id]).fetchone()[0]
+            postings = sum(cur.execute(f"SELECT count(*) FROM {t} WHERE library_id = ?", [lib.id]).fetchone()[0]
+                           for t in ("kw_main", "kw_tail"))
+        finally:
+            cur.close()
+        # a vector is dim float32; a posting is term (8) + chunk id (8) + library (4) + weight (4)
+        return int(text) + int(chunks) * int(dim) * 4 + int(postings) * 24
 
     def sample_passages(self, lib: Library, count: int, min_chars: int) -> list[tuple[int, str, str]]:
         """`count` passages (chunk id, file, text) of at least `min_chars`, spread evenly over `lib`."""

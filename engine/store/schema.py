@@ -7,7 +7,7 @@ rather than guessed at.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 # Version 0 -> 1: the knowledge engine's tables.
 # Large tables carry no PRIMARY KEY: DuckDB keeps such indexes in memory and
@@ -252,4 +252,14 @@ _V10 = [
     "ALTER TABLE documents ADD COLUMN IF NOT EXISTS path_raw BLOB",
 ]
 
-MIGRATIONS: dict[int, list[str]] = {0: _V1, 1: _V2, 2: _V3, 3: _V4, 4: _V5, 5: _V6, 6: _V7, 7: _V8, 8: _V9, 9: _V10}
+# Version 10 -> 11: what a library's index cost to build, for the comparison lab's
+# preparation cost: the seconds of every indexing run that wrote something, summed
+# (an interrupted build counts its parts), and the last such run's own seconds.
+# Libraries indexed before stay NULL ("not recorded") until their next indexing run.
+_V11 = [
+    "ALTER TABLE libraries ADD COLUMN IF NOT EXISTS index_seconds DOUBLE",
+    "ALTER TABLE libraries ADD COLUMN IF NOT EXISTS last_index_seconds DOUBLE",
+]
+
+MIGRATIONS: dict[int, list[str]] = {0: _V1, 1: _V2, 2: _V3, 3: _V4, 4: _V5, 5: _V6, 6: _V7, 7: _V8, 8: _V9, 9: _V10,
+                                    10: _V11}

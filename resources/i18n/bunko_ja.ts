@@ -343,7 +343,7 @@ The details are in the log: {log}</source>
 <context>
     <name>ComparePage</name>
     <message>
-        <location filename="../../desktop/compare/page.py" line="+148"/>
+        <location filename="../../desktop/compare/page.py" line="+154"/>
         <source>Questions</source>
         <translation>質問</translation>
     </message>
@@ -364,6 +364,11 @@ The details are in the log: {log}</source>
     </message>
     <message>
         <location line="+0"/>
+        <source>More arms (other models)</source>
+        <translation>追加の比較対象(他のモデル)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Answer length (tokens)</source>
         <translation>回答の長さ (トークン)</translation>
     </message>
@@ -385,12 +390,12 @@ The details are in the log: {log}</source>
     <message>
         <location line="+1"/>
         <location line="+13"/>
-        <location line="+197"/>
+        <location line="+217"/>
         <source>Question</source>
         <translation>質問</translation>
     </message>
     <message>
-        <location line="-210"/>
+        <location line="-230"/>
         <source>Reference answers (| between)</source>
         <translation>正解 (複数は | で区切る)</translation>
     </message>
@@ -476,12 +481,12 @@ The details are in the log: {log}</source>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+28"/>
+        <location line="+29"/>
         <source>— none —</source>
         <translation>— なし —</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+22"/>
         <source>not started</source>
         <translation>未開始</translation>
     </message>
@@ -506,7 +511,7 @@ The details are in the log: {log}</source>
         <translation>失敗</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+29"/>
         <source>Choose a question file</source>
         <translation>質問ファイルを選択</translation>
     </message>
@@ -536,7 +541,7 @@ The details are in the log: {log}</source>
         <translation>先に質問を読み込むか入力してください。</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+33"/>
         <source>, {s} s left</source>
         <translation>、残り {s} 秒</translation>
     </message>
@@ -557,11 +562,11 @@ The details are in the log: {log}</source>
     </message>
     <message>
         <location line="+37"/>
-        <source>After a change: re-indexed in {s:.1f} s; retraining: {e}</source>
-        <translation>文書の変更後: 再インデックス {s:.1f} 秒、再学習: {e}</translation>
+        <source>Preparation, {what}: {cost}</source>
+        <translation>準備コスト、{what}: {cost}</translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+47"/>
         <source>Export the comparison</source>
         <translation>比較結果をエクスポート</translation>
     </message>
@@ -1045,6 +1050,74 @@ The details are in the log: {log}</source>
         <location line="+1"/>
         <source>Try it</source>
         <translation>試してみる</translation>
+    </message>
+</context>
+<context>
+    <name>FreshnessBox</name>
+    <message>
+        <location filename="../../desktop/compare/freshness.py" line="+40"/>
+        <source>Freshness: change a fact, re-index, ask again</source>
+        <translation>鮮度: 事実を変更し、再インデックスして再質問</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Question</source>
+        <translation>質問</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>New answer (| between)</source>
+        <translation>新しい正解(| で区切る)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Document (in the library&apos;s folder)</source>
+        <translation>文書(ライブラリのフォルダー内)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Its new text (leave empty if you edited it)</source>
+        <translation>新しい本文(編集済みなら空欄)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>e.g. mascot.md; empty: the documents are already changed</source>
+        <translation>例: mascot.md。空欄: 文書はすでに変更済み</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Re-index and ask again</source>
+        <translation>再インデックスして再質問</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Choose a run, then give the question and its new answer.</source>
+        <translation>実行を選び、質問と新しい正解を入力してください。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Name the document the new text goes into.</source>
+        <translation>新しい本文を書き込む文書名を入力してください。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Re-indexing and asking again…</source>
+        <translation>再インデックスして再質問しています…</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Finished.</source>
+        <translation>完了しました。</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>After the change (round {n}): re-indexed in {s:.1f} s. Follows: {yes}. Does not follow: {no}.</source>
+        <translation>変更後(第 {n} 回): 再インデックス {s:.1f} 秒。追従: {yes}。追従しない: {no}。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Retraining the adapter (estimate): {e}</source>
+        <translation>アダプターの再学習(見積もり): {e}</translation>
     </message>
 </context>
 <context>

@@ -1,5 +1,6 @@
 """The Compare page against a real engine and the built-in SmolLM2: a question file with a bad
-row, the table edited, a run with progress, the results table, the side-by-side view, export."""
+row, the table edited, a run with progress, the results table, the side-by-side view, export;
+freshness with the real mascot adapter; other models as extra arms."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import json
 from html.parser import HTMLParser
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QTableWidgetItem
 
 from desktop.widgets import BADGE_ROLE, PROGRESS_ROLE, TONE_ROLE, StatusDelegate
+from tests.engine.conftest import mascot_db  # noqa: F401 - the real trained adapter (a session fixture)
 
 TIMEOUT = 120_000
 
@@ -73,3 +76,72 @@ def test_a_refused_choice_is_said_in_words(page, no_dialogs):
 def test_no_questions_no_run(page):
     page.start_run()
     assert "questions first" in page.progress_label.text()
+
+
+@pytest.fixture
+def mascot_page(qtbot, data_dir, embedder_dir, no_dialogs, mascot_db):
+    """The page on a copy of the database with the real mascot adapter, a library holding the
+    fact and a finished rag/finetuned run on the mascot question."""
+    import shutil
+
+    from desktop.compare import ComparePage
+    from desktop.context import AppContext
+    from desktop.settings import Settings
+    from engine.api import Engine, make_question
+    from tests.engine.lora_fixture import MASCOT_FACT, MASCOT_QUESTIONS
+
+    db = data_dir / "bunko.duckdb"
+    shutil.copy(mascot_db, db)
+    docs = data_dir / "docs"
+    docs.mkdir()
+    (docs / "mascot.md").write_text(f"# Our mascot\n\n{MASCOT_FACT} Kaname likes rivers.\n", encoding="utf-8")
+    (docs / "office.md").write_text("# Office hours\n\nThe office opens at nine.\n", encoding="utf-8")
+    engine = Engine.open(db, embedder_dir)
+    engine.index(engine.add_library(docs, "facts").name)
+    run = engine.compare_create([make_question(MASCOT_QUESTIONS[0], ["Kaname"], "mascot.md")], libraries=["facts"],
+                                job="mascot", arms=["rag", "finetuned"], max_tokens=24)
+    engine.compare_run(run.id)
+    ctx = AppContext(engine, Settings(data_dir / "settings.ini"))
+    widget = ComparePage(ctx)
+    qtbot.addWidget(widget)
+    qtbot.waitUntil(lambda: widget.runs.count() == 1, timeout=TIMEOUT)
+    yield widget, docs, run.id
+    ctx.runner.shutdown(30)
+    engine.close()
+
+
+def test_freshness_on_the_page_rag_follows_and_the_adapter_does_not(mascot_page, qtbot, no_dialogs):
+    page, docs, run_id = mascot_page
+    page.show_run(run_id)
+    qtbot.waitUntil(lambda: page.per_question.rowCount() == 1, timeout=TIMEOUT)
+    assert "Preparation, RAG index facts" in page.details.toPlainText()
+    assert "index seconds" in page.details.toPlainText()
+    page.show_question(0)  # fills the panel with the question and its document
+    box = page.freshness
+    assert box.question.text().startswith("What is the name") and box.document.text() == "mascot.md"
+    box.answer.setText("Hoshino")
+    box.text.setPlainText("# Our mascot\n\nThe Bunko mascot is a green frog named Hoshino. Hoshino likes ponds.\n")
+    box.button.click()
+    assert not box.button.isEnabled()
+    qtbot.waitUntil(lambda: "round 1" in box.result.text(), timeout=TIMEOUT * 3)
+    assert no_dialogs == []
+    text = box.result.text()
+    assert "Follows: rag." in text and "Does not follow: finetuned." in text, text
+    assert "Retraining the adapter (estimate)" in text and "steps" in text
+    assert "Hoshino" in (docs / "mascot.md").read_text(encoding="utf-8")
+    assert box.button.isEnabled() and page.run_button.isEnabled()
+
+
+def test_freshness_needs_a_run_and_an_answer(page):
+    page.freshness.question.setText("Who?")
+    page.freshness.start()
+    assert "Choose a run" in page.freshness.result.text()
+
+
+def test_other_models_are_offered_as_extra_arms(page):
+    names = [page.models_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(page.models_list.count())]
+    assert page.base_box.currentText() in names
+    for i in range(page.models_list.count()):
+        page.models_list.item(i).setCheckState(Qt.CheckState.Checked)
+    assert page.base_box.currentText() not in page.chosen_models()  # the base model is the base arm already
+    assert set(page.chosen_models()) == set(names) - {page.base_box.currentText()}

@@ -115,6 +115,20 @@ def test_a_killed_run_continues_without_answering_again(lab):
     assert {k: again[k] for k in kept} == kept
 
 
+def test_arms_on_one_model_take_turns_so_a_stopped_run_is_already_paired(lab):
+    from engine.api import CancelToken
+
+    engine, _docs = lab
+    questions = [make(q, ["Kaname"]) for q in MASCOT_QUESTIONS[:3]]
+    run = engine.compare_create(questions, libraries=["facts"], arms=["base", "rag"], max_tokens=8)
+    cancel = CancelToken()
+    engine.compare_run(run.id, progress=lambda p: p.done == 2 and cancel.cancel(), cancel=cancel)
+    kept = engine.compare_answers(run.id)[1]
+    assert [(a.key, a.arm) for a in kept] == [(questions[0].key, "base"), (questions[0].key, "rag")]
+    [pair] = engine.compare_summary(run.id)["pairs"]
+    assert (pair["a"], pair["b"]) == ("base", "rag")
+
+
 def test_bad_choices_are_refused_before_the_run(lab):
     engine, _docs = lab
     q = [make(QUESTION, ["Kaname"])]
@@ -227,3 +241,47 @@ def test_a_run_killed_with_sigkill_continues_where_it_stopped(tmp_path, embedder
         assert run.status == "done" and run.answers == 3 and len(asked) == 2
         assert first.key not in {make(q, ["x"]).key for q in asked}
         assert [a for a in engine.compare_answers(run.id)[1] if a.key == first.key] == [first]
+
+
+NEW_MASCOT = "# Our mascot\n\nThe Bunko mascot is a green frog named Hoshino. Hoshino likes ponds.\n"
+
+
+def test_freshness_from_the_command_line(tmp_path, mascot_db, embedder_dir, capsys):
+    """`bunko compare freshness`: the new fact is written into the library's document, the
+    library re-indexed (timed) and the question asked again: RAG follows, the adapter does not,
+    and the wizard's estimate for retraining it is printed."""
+    from engine.cli.commands import main
+
+    db = tmp_path / "db.duckdb"
+    shutil.copy(mascot_db, db)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "mascot.md").write_text(f"# Our mascot\n\n{MASCOT_FACT} Kaname likes rivers.\n", encoding="utf-8")
+    (docs / "office.md").write_text(OTHER_DOC, encoding="utf-8")
+    with Engine.open(db, embedder_dir) as engine:
+        engine.index(engine.add_library(docs, "facts").name)
+        run = engine.compare_create([make(QUESTION, ["Kaname"], "mascot.md")], libraries=["facts"], job="mascot",
+                                    arms=["rag", "finetuned"], max_tokens=24, name="fresh")
+        arms = table(engine.compare_summary(engine.compare_run(run.id).id))
+        assert arms["rag"]["accuracy"] == 1 and arms["finetuned"]["accuracy"] == 1
+    common = ["--db", str(db), "--embedder", str(embedder_dir), "compare", "freshness", "fresh"]
+
+    # a document outside the run's libraries is refused, and nothing is written or asked
+    assert main([*common, "--question", QUESTION, "--answer", "Hoshino", "--write", str(tmp_path / "x.md"),
+                 "--text", NEW_MASCOT]) == 2
+    assert "outside the run's libraries" in capsys.readouterr().err and not (tmp_path / "x.md").exists()
+
+    assert main([*common, "--question", QUESTION, "--answer", "Hoshino", "--source", "mascot.md",
+                 "--write", "mascot.md", "--text", NEW_MASCOT]) == 0
+    out = capsys.readouterr().out
+    assert (docs / "mascot.md").read_text(encoding="utf-8") == NEW_MASCOT
+    assert "Freshness round 1: 1 question(s) asked again; libraries facts re-indexed in" in out
+    assert "(1 changed file(s))" in out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.split()[:1] in (["rag"], ["finetuned"])}
+    assert "100% of 1" in lines["rag"] and "follows the change" in lines["rag"], out
+    assert "0% of 1" in lines["finetuned"] and "does not follow until retrained" in lines["finetuned"], out
+    assert "Retraining the adapter with the change (the fine-tune wizard's estimate):" in out and "steps" in out
+    with Engine.open(db, embedder_dir) as engine:
+        [fresh] = engine.compare_summary("fresh")["freshness"]
+        assert fresh["reindex_s"] > 0 and fresh["changed_files"] == 1
+        assert fresh["arms"]["rag"]["accuracy"] == 1 and fresh["arms"]["finetuned"]["accuracy"] == 0

@@ -208,3 +208,29 @@ def test_a_dropped_stream_is_kept_as_stopped_and_the_next_answer_works(stub, ser
     nxt = list(client_engine.chat.ask("What is the per diem?", answer.conversation_id, model="good",
                                       **GREEDY))[-1].answer
     assert nxt.status == "complete" and nxt.text
+
+
+def test_an_endpoint_model_is_an_arm_of_a_comparison(served, client_engine, file_keyring, monkeypatch) -> None:
+    """A registered endpoint model as an extra arm of the comparison lab, with and without the
+    client's library: its answers come over HTTP from `bunko serve`, are scored and tabled."""
+    from engine.lab.questions import make
+
+    client_engine.add_endpoint(served.url, served.token, model="smollm2-135m", name="team-arm")
+    asked = []
+    real = served.engine.chat.stream
+    monkeypatch.setattr(served.engine.chat, "stream", lambda *a, **k: (asked.append(a[0]), real(*a, **k))[1])
+    question = make("What is the per diem for business trips?", ["45 dollars"], "travel.md")
+    run = client_engine.compare_create([question], libraries=["handbook"], other_models=["team-arm"],
+                                       arms=["base", "team-arm", "team-arm+rag"], max_tokens=24)
+    run = client_engine.compare_run(run.id)
+    assert run.status == "done" and run.answers == 3
+    answers = {a.arm: a for a in client_engine.compare_answers(run.id)[1]}
+    assert len(asked) == 2 and any("per diem" in str(q) for q in asked)  # two arms answered at the endpoint
+    assert answers["team-arm"].stats["model"] == answers["team-arm+rag"].stats["model"] == "team-arm"
+    assert answers["base"].stats["model"] == client_engine.models.default().name
+    assert answers["team-arm"].text and answers["team-arm"].stats["completion_tokens"] > 0
+    assert any(s["path"] == "travel.md" for s in answers["team-arm+rag"].sources)
+    assert "grounded" in answers["team-arm+rag"].scores and "grounded" not in answers["team-arm"].scores
+    summary = client_engine.compare_summary(run.id)
+    assert [a["arm"] for a in summary["arms"]] == ["base", "team-arm", "team-arm+rag"]
+    assert all(a["answered"] == 1 and a["tokens_per_s"] for a in summary["arms"])
