@@ -192,10 +192,10 @@ def test_too_big_for_the_servers_gpu_is_said_with_numbers_before_downloading(ssh
     """The sshd here has no GPU: a small one is reported in its place (nvidia-smi's answer)."""
     from engine.errors import ModelLoadError
     from engine.llm import gpu
-    from engine.llm.remote import llama_server
+    from engine.llm.remote import server_gpu
 
     monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(llama_server, "probe_gpu", lambda host: gpu.GpuInfo("Tiny GPU", 64 << 20, 16 << 20, "550", 1))
+    monkeypatch.setattr(server_gpu, "probe_gpu", lambda host: gpu.GpuInfo("Tiny GPU", 64 << 20, 16 << 20, "550", 1))
     served = hub.files[(REPO, "smol.gguf")]
     hub.requests.clear()
     with Engine.open(tmp_path / "b.duckdb") as engine:

@@ -21,13 +21,12 @@ from pathlib import Path
 from typing import Callable
 
 from ...cancel import CancelToken
-from ...errors import EndpointError, HostError, ModelLoadError
+from ...errors import EndpointError, HostError
 from ...hosts.connect import connect
 from ...hosts.hosts import HostSpec, Secrets, quote
 from ...types import Progress
-from .. import gpu
 from ..gguf_file import read_gguf_info
-from . import keys, watchdog
+from . import keys, server_gpu, watchdog
 from .openai_http import OpenAIClient, wait_ready
 from .tunnel import Tunnel
 
@@ -227,7 +226,7 @@ class RemoteServer:
         return build(host, self._dir(), say, cancel)
 
     def _plan(self, host, gguf_info) -> tuple[int, str]:
-        return plan_layers(probe_gpu(host), gguf_info, self.n_ctx, self.info.name, self.spec.label)
+        return server_gpu.plan_layers(server_gpu.probe_gpu(host), gguf_info, self.n_ctx, self.info.name, self.spec.label)
 
     def _header(self, host):
         if self.remote.get("server_file"):   # downloaded there: its header is read from there
@@ -372,27 +371,3 @@ class RemoteServer:
                     return
         self._watcher = threading.Thread(target=watch, name=f"idle:{self.info.name}", daemon=True)
         self._watcher.start()
-
-
-def plan_layers(card, gguf_info, n_ctx: int, name: str, label: str) -> tuple[int, str]:
-    """GPU layers for llama-server, and words for where the model runs; too big says so."""
-    if card is None:
-        return 0, "CPU (no NVIDIA GPU found)"
-    plan = gpu.plan_offload(gguf_info, n_ctx, card.free_bytes, True)
-    if plan.n_gpu_layers == 0:
-        raise ModelLoadError(
-            f"{name} needs about {plan.vram_needed_bytes / 1e9:.1f} GB of GPU memory at a "
-            f"context of {n_ctx}; the GPU on {label} ({card.name}) has "
-            f"{card.free_bytes / 1e9:.1f} GB free. Choose a smaller quantisation or context, or free the GPU.")
-    return (999 if plan.fits_all else plan.n_gpu_layers), f"{card.name}: {plan.short}"
-
-
-def probe_gpu(host) -> gpu.GpuInfo | None:
-    """The host's first NVIDIA GPU (and how many), from nvidia-smi; None without one."""
-    done = host.run("nvidia-smi --query-gpu=name,memory.total,memory.free,driver_version "
-                    "--format=csv,noheader,nounits", timeout=20)
-    rows = [r.split(",") for r in done.out.strip().splitlines() if r.count(",") == 3] if done.code == 0 else []
-    if not rows:
-        return None
-    name, total, free, driver = (x.strip() for x in rows[0])
-    return gpu.GpuInfo(name, int(float(total)) * 1024 * 1024, int(float(free)) * 1024 * 1024, driver, len(rows))

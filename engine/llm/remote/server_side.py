@@ -20,6 +20,7 @@ from ...types import Progress
 from .. import catalog as catalog_mod
 from .. import gguf_file
 from ..download import endpoint_url
+from . import server_gpu
 from .server_download import ServerFile, download_on_server
 
 HEADER_READS = (16 * 1024 * 1024, 128 * 1024 * 1024)   # most headers fit the first; big vocabularies the second
@@ -58,7 +59,6 @@ def add_ssh_download(registry, spec: HostSpec, catalog_id: str, name: str | None
                      quant: str | None = None, endpoint: str | None = None, secrets: Secrets | None = None,
                      progress: Callable[[Progress], None] | None = None, cancel: CancelToken | None = None,
                      catalog_list: list | None = None):
-    from .llama_server import plan_layers, probe_gpu
 
     entry = catalog_mod.find(catalog_id, catalog_list)
     url, f = catalog_url(entry, quant, endpoint)
@@ -71,7 +71,7 @@ def add_ssh_download(registry, spec: HostSpec, catalog_id: str, name: str | None
     host = connect(spec, paths.data_dir(), secrets)
     try:
         # too big for the server's GPU: said with the numbers before downloading
-        plan_layers(probe_gpu(host), catalog_mod.header_for(entry, f), n_ctx, name, spec.label)
+        server_gpu.plan_layers(server_gpu.probe_gpu(host), catalog_mod.header_for(entry, f), n_ctx, name, spec.label)
         got = fetch_there(host, url, f.size, f.sha256, spec.label, progress, cancel)
         info = read_header(host, got.path, got.size)
     finally:
