@@ -31,9 +31,15 @@ class AppContext(QObject):
         self.settings = settings
         self.runner = runner or Runner(on_error=self.show_error)
         self.window: QWidget | None = None
+        self.closing = False   # set once the app shuts down: late errors are logged, not shown
 
     def show_error(self, exc: BaseException, parent: QWidget | None = None) -> None:
         """An engine error as its own words; anything else as "something went wrong"."""
+        if self.closing:
+            # A page's late work after the engine closed (a refresh on a language change while
+            # the window goes away): nobody is there to read a message box.
+            log.info("after closing, not shown: %s: %s", type(exc).__name__, exc)
+            return
         parent = parent or self.window
         if isinstance(exc, BunkoError):
             log.info("shown to the user: %s", exc)

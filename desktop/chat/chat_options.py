@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpin
                                QVBoxLayout, QWidget)
 
 from .. import theme
+from ..i18n import Retranslating
 from ..theme import metrics as m
 
 MODEL_ALONE, LIBRARIES, ADAPTER, BOTH = range(4)
@@ -54,7 +55,7 @@ class SystemPromptDialog(QDialog):
         return self.editor.toPlainText().strip() or None
 
 
-class OptionsBar(QFrame):
+class OptionsBar(Retranslating, QFrame):
     """One bar over the chat: where answers come from, which libraries, the model (and
     adapter), and the system prompt; each control says what it is in its tooltip."""
 
@@ -71,29 +72,21 @@ class OptionsBar(QFrame):
         self._setting = False
 
         self.mode = QComboBox()
-        for text in (self.tr("Model alone"), self.tr("Libraries (RAG)"), self.tr("LoRA adapter"),
-                     self.tr("Libraries + LoRA adapter")):
-            self.mode.addItem(text)
-        self.mode.setToolTip(self.tr("Where answers come from"))
+        self.mode.addItems(self._mode_texts())
         self.libraries_button = QToolButton()
         self.libraries_button.setProperty("kind", "field")
         self.libraries_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.libraries_button.setToolTip(self.tr("Libraries this chat answers from"))
         self.libraries_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.libraries_menu = QMenu(self)
         self.libraries_button.setMenu(self.libraries_menu)
         self.adapter = QComboBox()
-        self.adapter.setToolTip(self.tr("LoRA adapter (trained for the selected model)"))
         self.scale = QDoubleSpinBox()
         self.scale.setRange(0.0, 2.0)
         self.scale.setSingleStep(0.1)
         self.scale.setValue(1.0)
-        self.scale.setToolTip(self.tr("How strongly the adapter changes the model (1.0 = as trained)"))
         self.model = QComboBox()
-        self.model.setToolTip(self.tr("Chat model"))
-        self.prompt_text = self.tr("System prompt…")
-        self.prompt_button = QPushButton(self.prompt_text)
-        self.prompt_button.setAccessibleName(self.prompt_text)
+        self.prompt_text = ""
+        self.prompt_button = QPushButton()
         self.prompt_button.setCheckable(True)  # checked = this chat has one
         self.prompt_button.clicked.connect(self.edit_system_prompt)
 
@@ -117,6 +110,8 @@ class OptionsBar(QFrame):
         layout.addWidget(self.prompt_button)
         self._paint_icons()
         theme.notifier().changed.connect(self._paint_icons)
+        self._set_texts()
+        self.prompt_button.setText(self.prompt_text)
         self.prompt_button.setMinimumWidth(self._compact_prompt_width())
 
         self.mode.currentIndexChanged.connect(self._on_mode)
@@ -125,6 +120,37 @@ class OptionsBar(QFrame):
         self.model.currentIndexChanged.connect(self._on_model)
         self._fill_models()
         self._show(self._options)
+
+    def _mode_texts(self) -> list[str]:
+        return [self.tr("Model alone"), self.tr("Libraries (RAG)"), self.tr("LoRA adapter"),
+                self.tr("Libraries + LoRA adapter")]
+
+    def _set_texts(self) -> None:
+        self.mode.setToolTip(self.tr("Where answers come from"))
+        self.libraries_button.setToolTip(self.tr("Libraries this chat answers from"))
+        self.adapter.setToolTip(self.tr("LoRA adapter (trained for the selected model)"))
+        self.scale.setToolTip(self.tr("How strongly the adapter changes the model (1.0 = as trained)"))
+        self.model.setToolTip(self.tr("Chat model"))
+        self.prompt_text = self.tr("System prompt…")
+        self.prompt_button.setAccessibleName(self.prompt_text)
+
+    def retranslate(self) -> None:
+        """The language changed while the app runs: the same choices, in the new words."""
+        self._setting = True
+        for i, text in enumerate(self._mode_texts()):
+            self.mode.setItemText(i, text)
+        self._set_texts()
+        if self.model.count():
+            self.model.setItemText(0, self.tr("Default model ({name})").format(name=self.default_model)
+                                   if self.default_model else self.tr("Default model"))
+        if self.adapter.count() and self.adapter.itemData(0) is None:
+            self.adapter.setItemText(0, self.tr("No adapter for this model"))
+        self._fill_libraries(self._options.libraries)
+        self._setting = False
+        self.prompt_button.setToolTip(self._options.system_prompt or self.tr("No system prompt"))
+        self.prompt_button.setText(self.prompt_text)
+        self.prompt_button.setMinimumWidth(self._compact_prompt_width())
+        self._fit_prompt_button()
 
     # -- fitting the bar ------------------------------------------------------------
     def _compact_prompt_width(self) -> int:

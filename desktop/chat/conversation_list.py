@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLineEdit, QListW
 
 from .. import theme
 from ..common import while_alive
+from ..i18n import Retranslating
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 ID_ROLE = Qt.ItemDataRole.UserRole
 
 
-class ConversationList(QWidget):
+class ConversationList(Retranslating, QWidget):
     selected = Signal(int)        # a conversation the user picked
     new_requested = Signal()
     deleted = Signal(int)
@@ -32,7 +33,6 @@ class ConversationList(QWidget):
         self._filling = False
 
         self.search = QLineEdit()
-        self.search.setPlaceholderText(self.tr("Search chats"))
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self.refresh)
         self.list = QListWidget()
@@ -41,8 +41,7 @@ class ConversationList(QWidget):
         self.list.setWordWrap(True)
         self.list.currentItemChanged.connect(self._on_current)
         self.list.itemChanged.connect(self._on_renamed)
-        self.new_button = QPushButton(self.tr("New chat"))
-        self.new_button.setToolTip(self.tr("Start a new conversation"))
+        self.new_button = QPushButton()
         self.new_button.clicked.connect(self.new_requested)
         # Rename and Delete as icons (named in their tooltips): the list stays narrow, so the
         # chat beside it keeps its room in a 1280 px window, in Japanese too.
@@ -50,10 +49,9 @@ class ConversationList(QWidget):
         self.rename_button.clicked.connect(self.start_rename)
         self.delete_button = QToolButton()
         self.delete_button.clicked.connect(self.delete_current)
-        for button, text in ((self.rename_button, self.tr("Rename")), (self.delete_button, self.tr("Delete"))):
-            button.setToolTip(text)
-            button.setAccessibleName(text)
+        for button in (self.rename_button, self.delete_button):
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        self.retranslate()
         self._paint_icons()
         theme.notifier().changed.connect(self._paint_icons)
         delete_key = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.list)
@@ -71,6 +69,14 @@ class ConversationList(QWidget):
         layout.addWidget(self.list, 1)
         layout.addLayout(buttons)
         self._update_buttons()
+
+    def retranslate(self) -> None:
+        self.search.setPlaceholderText(self.tr("Search chats"))
+        self.new_button.setText(self.tr("New chat"))
+        self.new_button.setToolTip(self.tr("Start a new conversation"))
+        for button, text in ((self.rename_button, self.tr("Rename")), (self.delete_button, self.tr("Delete"))):
+            button.setToolTip(text)
+            button.setAccessibleName(text)
 
     def _paint_icons(self, *_args) -> None:
         self.new_button.setIcon(theme.icon("add"))

@@ -7,20 +7,25 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QInputMethodEvent, QKeyEvent
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
+from ..i18n import Retranslating
+
 _ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 
 
-class ChatInput(QPlainTextEdit):
+class ChatInput(Retranslating, QPlainTextEdit):
     submitted = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.composing = False  # an input method holds uncommitted (preedit) text
         self.setTabChangesFocus(True)
-        self.setPlaceholderText(self.tr("Ask a question… (Enter sends, Shift+Enter for a new line)"))
+        self.retranslate()
         line = self.fontMetrics().lineSpacing()
         self.setMinimumHeight(line * 2 + 12)
         self.setMaximumHeight(line * 5 + 12)
+
+    def retranslate(self) -> None:
+        self.setPlaceholderText(self.tr("Ask a question… (Enter sends, Shift+Enter for a new line)"))
 
     def inputMethodEvent(self, event: QInputMethodEvent) -> None:
         # Preedit text present = the IME is composing; a commit with no preedit ends it.

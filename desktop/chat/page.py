@@ -21,6 +21,7 @@ from engine.types import Source
 
 from .chat_options import ChatOptions, OptionsBar
 from ..common import while_alive
+from ..i18n import Retranslating
 from .conversation_list import ConversationList
 from .input_box import ChatInput
 from .message_view import MessageView
@@ -35,7 +36,7 @@ def _alive(ref):
     return widget if widget is not None and shiboken6.isValid(widget) else None
 
 
-class ChatPage(QWidget):
+class ChatPage(Retranslating, QWidget):
     answer_finished = Signal(object)     # engine Answer (complete or stopped)
     answer_failed = Signal(object)       # the exception, already shown to the user
     token_received = Signal(str)         # each streamed piece, for the UI benchmark
@@ -370,11 +371,17 @@ class ChatPage(QWidget):
         name = "stop" if self.is_streaming() else "send"
         self.send_button.setIcon(theme.icon(name, theme.current().accent_text))
 
-    def _set_streaming(self, streaming: bool) -> None:
+    def retranslate(self) -> None:
+        self._send_texts(self.is_streaming())
+
+    def _send_texts(self, streaming: bool) -> None:
         self.send_button.setText(self.tr("Stop") if streaming else self.tr("Send"))
-        self._paint_send()
         self.send_button.setToolTip(self.tr("Stop the answer; what it wrote so far is kept") if streaming
                                     else self.tr("Send the question (Enter)"))
+
+    def _set_streaming(self, streaming: bool) -> None:
+        self._send_texts(streaming)
+        self._paint_send()
         self.transcript.set_busy(streaming)
         if self._view is not None:
             self._view.set_busy(True)

@@ -44,5 +44,6 @@ def ctx(qtbot, data_dir, embedder_dir, no_dialogs):
     engine = Engine.open(data_dir / "bunko.duckdb", embedder_dir)
     context = AppContext(engine, Settings(data_dir / "settings.ini"))
     yield context
+    context.closing = True     # the test's widgets may live on a little: no real message box later
     context.runner.shutdown(30)
     engine.close()

@@ -288,3 +288,40 @@ def test_a_2000_token_stream_keeps_each_update_cheap(qtbot):
     view.finish(None)
     assert "4,700 yen" in view.body.toPlainText() and "**" not in view.body.toPlainText()
     assert view.text == "".join(pieces)
+
+
+def test_switching_to_japanese_while_running_translates_the_chat_page(ctx, qtbot):
+    """The chat's own words (search box, New chat, the options bar, the question box, Send)
+    follow a language change at once, as the navigation does; before, they stayed English."""
+    from desktop.i18n import apply_language
+
+    page = make_page(ctx, qtbot)
+    english = {
+        "search": page.conversations.search.placeholderText(),
+        "new": page.conversations.new_button.text(),
+        "mode": page.options.mode.itemText(0),
+        "prompt": page.options.prompt_text,
+        "input": page.input.placeholderText(),
+        "send": page.send_button.text(),
+    }
+    assert english["new"] == "New chat" and english["send"] == "Send"
+    try:
+        apply_language("ja")
+        QApplication.processEvents()
+        japanese = {
+            "search": page.conversations.search.placeholderText(),
+            "new": page.conversations.new_button.text(),
+            "mode": page.options.mode.itemText(0),
+            "prompt": page.options.prompt_text,
+            "input": page.input.placeholderText(),
+            "send": page.send_button.text(),
+        }
+        for key, text in japanese.items():
+            assert text and text != english[key], key
+            assert any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in text), (key, text)
+        assert page.options.mode.count() == 4
+    finally:
+        apply_language("en")
+    QApplication.processEvents()
+    assert page.conversations.new_button.text() == "New chat"
+    assert page.options.mode.itemText(0) == "Model alone"

@@ -119,6 +119,7 @@ def test_every_page_light_dark_japanese_english(ctx, qtbot, styled, out_dir, tmp
         _not_blank(path)
     assert len(files) == 6 + 4 * len(page_shots.PAGE_NAMES)
     for own in contexts:
+        own.closing = True
         own.runner.shutdown(10)
     assert not problems, "\n".join(problems)
 
