@@ -37,7 +37,7 @@ POSTINGS_CHUNKS = 2048  # chunks whose keyword postings are built and inserted a
 PART_CHUNKS = 1024  # a document with more chunks is written in parts of this many
 COMPACT_MEMORY = "256MB"  # DuckDB's memory limit while the keyword index is compacted
 # ... and while a large document is written: the parts' table blocks, once
-# checkpointed, would otherwise stay cached up to the usual limit (1 GB).
+# checkpointed, would otherwise stay cached up to the usual limit (store.db.MEMORY_LIMIT).
 LARGE_MEMORY = "128MB"
 
 # Called after each commit with (added ids, their library ids, vectors, removed ids).

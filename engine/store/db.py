@@ -23,7 +23,9 @@ from .schema import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
 
-MEMORY_LIMIT = "1GB"
+# 512 MB: at 1 M chunks the buffer pool at 1 GB took the process past 2 GB beside the
+# 480 MB vector index (`bunko bench search --sizes 1000000`); hybrid search stays < 100 ms.
+MEMORY_LIMIT = "512MB"
 
 _EXTENSION_PACKAGES = {"vss": "duckdb_extension_vss", "fts": "duckdb_extension_fts"}
 
