@@ -14,13 +14,14 @@ import logging
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView,
                                QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSpinBox, QSplitter,
-                               QTableWidget, QTableWidgetItem, QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
+                               QStackedWidget, QTableWidget, QTableWidgetItem, QTabWidget, QTextBrowser, QVBoxLayout,
+                               QWidget)
 
 from engine.api import make_question
 
 from ..common import while_alive
 from ..i18n import Retranslating
-from ..widgets import BADGE_ROLE, DETAIL_ROLE, PROGRESS_ROLE, TONE_ROLE, StatusDelegate
+from ..widgets import BADGE_ROLE, DETAIL_ROLE, PROGRESS_ROLE, TONE_ROLE, EmptyState, StatusDelegate
 from .freshness import FreshnessBox
 
 log = logging.getLogger(__name__)
@@ -135,9 +136,15 @@ class ComparePage(Retranslating, QWidget):
         results_layout.addWidget(split, 1)
         self.freshness = FreshnessBox(self)
         results_layout.addWidget(self.freshness)
+        # Until a run is chosen the results pane says what to do instead of showing empty boxes.
+        self.no_run = EmptyState("compare")
+        self.no_run.action.connect(lambda: self.tabs.setCurrentIndex(0))
+        self.results_stack = QStackedWidget()
+        self.results_stack.addWidget(self.no_run)
+        self.results_stack.addWidget(results)
         right = QSplitter(Qt.Orientation.Horizontal)
         right.addWidget(self.runs)
-        right.addWidget(results)
+        right.addWidget(self.results_stack)
         right.setStretchFactor(1, 3)
 
         self.tabs = QTabWidget()
@@ -162,6 +169,10 @@ class ComparePage(Retranslating, QWidget):
         self.questions.setHorizontalHeaderLabels([self.tr("Question"), self.tr("Reference answers (| between)"),
                                                   self.tr("Source document")])
         self.run_button.setText(self.tr("Run comparison"))
+        self.no_run.set_texts(self.tr("Choose a run"),
+                              self.tr("Pick a run on the left to see its table, each question's answers side by "
+                                      "side, and how RAG and the adapter follow a changed fact."),
+                              self.tr("Prepare a comparison"))
         self.stop_button.setText(self.tr("Stop"))
         self.export_button.setText(self.tr("Export…"))
         self.tabs.setTabText(0, self.tr("Set up"))
@@ -366,6 +377,7 @@ class ComparePage(Retranslating, QWidget):
 
     def _show_results(self, found) -> None:
         summary, (questions, answers) = found
+        self.results_stack.setCurrentIndex(1)
         self.summary = summary
         self.recommendation.setText(summary["recommendation"])
         self.table.setRowCount(len(summary["arms"]))

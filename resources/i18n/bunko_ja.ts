@@ -50,7 +50,7 @@ The details are in the log: {log}</source>
 <context>
     <name>AppContext</name>
     <message>
-        <location filename="../../desktop/context.py" line="+40"/>
+        <location filename="../../desktop/context.py" line="+46"/>
         <source>Bunko</source>
         <translation>Bunko</translation>
     </message>
@@ -252,7 +252,7 @@ The details are in the log: {log}</source>
 <context>
     <name>ChatInput</name>
     <message>
-        <location filename="../../desktop/chat/input_box.py" line="+20"/>
+        <location filename="../../desktop/chat/input_box.py" line="+28"/>
         <source>Ask a question… (Enter sends, Shift+Enter for a new line)</source>
         <translation>質問を入力… (Enter で送信、Shift+Enter で改行)</translation>
     </message>
@@ -260,19 +260,19 @@ The details are in the log: {log}</source>
 <context>
     <name>ChatPage</name>
     <message>
-        <location filename="../../desktop/chat/page.py" line="+58"/>
-        <location line="+316"/>
+        <location filename="../../desktop/chat/page.py" line="+59"/>
+        <location line="+319"/>
         <source>Send</source>
         <translation>送信</translation>
     </message>
     <message>
-        <location line="-314"/>
-        <location line="+317"/>
+        <location line="-317"/>
+        <location line="+319"/>
         <source>Send the question (Enter)</source>
         <translation>質問を送信します (Enter)</translation>
     </message>
     <message>
-        <location line="-248"/>
+        <location line="-250"/>
         <source>Stopping the answer…</source>
         <translation>回答を停止しています…</translation>
     </message>
@@ -297,12 +297,12 @@ The details are in the log: {log}</source>
         <translation>予期しないエラー</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+27"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>Stop the answer; what it wrote so far is kept</source>
         <translation>回答を停止します。それまでに生成された内容は残ります</translation>
     </message>
@@ -343,7 +343,7 @@ The details are in the log: {log}</source>
 <context>
     <name>ComparePage</name>
     <message>
-        <location filename="../../desktop/compare/page.py" line="+154"/>
+        <location filename="../../desktop/compare/page.py" line="+161"/>
         <source>Questions</source>
         <translation>質問</translation>
     </message>
@@ -389,13 +389,13 @@ The details are in the log: {log}</source>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+13"/>
-        <location line="+217"/>
+        <location line="+17"/>
+        <location line="+218"/>
         <source>Question</source>
         <translation>質問</translation>
     </message>
     <message>
-        <location line="-230"/>
+        <location line="-235"/>
         <source>Reference answers (| between)</source>
         <translation>正解 (複数は | で区切る)</translation>
     </message>
@@ -408,6 +408,21 @@ The details are in the log: {log}</source>
         <location line="+1"/>
         <source>Run comparison</source>
         <translation>比較を実行</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Choose a run</source>
+        <translation>実行を選んでください</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Pick a run on the left to see its table, each question&apos;s answers side by side, and how RAG and the adapter follow a changed fact.</source>
+        <translation>左の一覧から実行を選ぶと、結果の表、質問ごとの各方式の回答の比較、事実を変えたときに RAG とアダプターが追従するかが表示されます。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Prepare a comparison</source>
+        <translation>比較を準備</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -561,7 +576,7 @@ The details are in the log: {log}</source>
         <translation>停止しました。完了した回答は保存されています。もう一度実行すると続きから再開します。</translation>
     </message>
     <message>
-        <location line="+37"/>
+        <location line="+38"/>
         <source>Preparation, {what}: {cost}</source>
         <translation>準備コスト、{what}: {cost}</translation>
     </message>
@@ -607,12 +622,12 @@ The details are in the log: {log}</source>
 <context>
     <name>ConversationList</name>
     <message>
-        <location filename="../../desktop/chat/conversation_list.py" line="+35"/>
+        <location filename="../../desktop/chat/conversation_list.py" line="+74"/>
         <source>Search chats</source>
         <translation>チャットを検索</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+1"/>
         <source>New chat</source>
         <translation>新しいチャット</translation>
     </message>
@@ -622,7 +637,7 @@ The details are in the log: {log}</source>
         <translation>新しい会話を始めます</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+1"/>
         <source>Rename</source>
         <translation>名前を変更</translation>
     </message>
@@ -632,7 +647,7 @@ The details are in the log: {log}</source>
         <translation>削除</translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+23"/>
         <source>{title}
 {n} messages · {when:%Y-%m-%d %H:%M}</source>
         <translation>{title}
@@ -2675,7 +2690,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
 <context>
     <name>OptionsBar</name>
     <message>
-        <location filename="../../desktop/chat/chat_options.py" line="+74"/>
+        <location filename="../../desktop/chat/chat_options.py" line="+125"/>
         <source>Model alone</source>
         <translation>モデルのみ</translation>
     </message>
@@ -2695,22 +2710,22 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <translation>ライブラリ + LoRA アダプター</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Where answers come from</source>
         <translation>回答の根拠</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+2"/>
         <source>LoRA adapter (trained for the selected model)</source>
         <translation>LoRA アダプター (選択したモデル用に学習したもの)</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+1"/>
         <source>How strongly the adapter changes the model (1.0 = as trained)</source>
         <translation>アダプターがモデルに与える影響の強さ (1.0 = 学習時のまま)</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>Chat model</source>
         <translation>チャットモデル</translation>
     </message>
@@ -2720,22 +2735,26 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <translation>システムプロンプト…</translation>
     </message>
     <message>
-        <location line="+84"/>
+        <location line="+10"/>
+        <location line="+60"/>
         <source>Default model ({name})</source>
         <translation>既定のモデル ({name})</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-59"/>
+        <location line="+60"/>
         <source>Default model</source>
         <translation>既定のモデル</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="-58"/>
+        <location line="+76"/>
         <source>No adapter for this model</source>
         <translation>このモデル用のアダプターはありません</translation>
     </message>
     <message>
-        <location line="+31"/>
+        <location line="-73"/>
+        <location line="+104"/>
         <location line="+79"/>
         <source>No system prompt</source>
         <translation>システムプロンプトなし</translation>
@@ -2756,7 +2775,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <translation>{n} 個のライブラリ</translation>
     </message>
     <message>
-        <location line="-170"/>
+        <location line="-147"/>
         <source>Libraries this chat answers from</source>
         <translation>このチャットが回答に使うライブラリ</translation>
     </message>
@@ -3064,7 +3083,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
 <context>
     <name>SystemPromptDialog</name>
     <message>
-        <location filename="../../desktop/chat/chat_options.py" line="-40"/>
+        <location filename="../../desktop/chat/chat_options.py" line="-88"/>
         <source>System prompt</source>
         <translation>システムプロンプト</translation>
     </message>

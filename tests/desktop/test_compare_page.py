@@ -33,6 +33,10 @@ def test_loads_runs_and_shows_a_comparison(page, qtbot, tmp_path, monkeypatch, n
                                '{"question": "broken',
                                json.dumps({"question": "What colour is the sky?", "answer": "blue"})]),
                     encoding="utf-8")
+    assert page.results_stack.currentWidget() is page.no_run    # no run chosen: what to do, not empty boxes
+    page.tabs.setCurrentIndex(1)
+    page.no_run.button.click()
+    assert page.tabs.currentIndex() == 0
     page.load_questions_file(str(path))
     qtbot.waitUntil(lambda: page.questions.rowCount() == 2, timeout=TIMEOUT)
     assert "line 2" in page.problems.text()
@@ -49,6 +53,7 @@ def test_loads_runs_and_shows_a_comparison(page, qtbot, tmp_path, monkeypatch, n
     assert "Finished" in page.progress_label.text()
     assert page.table.item(0, 0).text() == "base" and page.table.item(0, 1).text() == "2"
     assert page.runs.count() == 1 and page.per_question.rowCount() == 2 and page.per_question.columnCount() == 2
+    assert page.results_stack.currentIndex() == 1
     run = page.runs.item(0)   # the run's status as the same badge as the other pages' tables
     assert (run.data(BADGE_ROLE), run.data(TONE_ROLE), run.data(PROGRESS_ROLE)) == ("done", "success", None)
     assert isinstance(page.runs.itemDelegate(), StatusDelegate)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import mmap
 import os
 import re
 import struct
@@ -553,8 +554,13 @@ def test_the_benchs_peak_includes_the_kernels_high_water_mark() -> None:
     """`bench index --hostile` takes the kernel's peak too (reset per file), so a spike shorter
     than the 10 ms sampling cannot escape it."""
     with _PeakSampler() as first:
-        spike = b"x" * (160 * 2**20)
-        del spike
+        # fresh pages from the kernel, returned on close: in a long test process a plain bytes
+        # object can reuse heap pages that are already resident and never raise the peak
+        spike = mmap.mmap(-1, 160 * 2**20)
+        block = b"x" * 2**20
+        for _ in range(160):
+            spike.write(block)
+        spike.close()
     assert first.kernel_peak is not None and first.kernel_peak - (rss_bytes() or 0) > 150 * 2**20
     with _PeakSampler() as second:  # reset: the first file's spike is not counted again
         pass
