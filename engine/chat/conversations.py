@@ -26,7 +26,7 @@ ROLES = ("user", "assistant", "system")
 STATUSES = ("streaming", "complete", "stopped", "error")
 
 _CONVERSATION_FIELDS = ("title", "system_prompt", "model", "adapter", "adapter_scale", "libraries", "settings")
-_MESSAGE_FIELDS = ("content", "sources", "citations", "status", "stats")
+_MESSAGE_FIELDS = ("content", "sources", "citations", "status", "stats", "model")
 _JSON_FIELDS = {"libraries", "settings", "sources", "citations", "stats"}
 
 

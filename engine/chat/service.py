@@ -234,8 +234,10 @@ class Chat:
                         last_save = time.monotonic()
                 elif event.kind == "done":
                     a = event.answer
+                    # the model that answered, also when the default was asked for (its speed is
+                    # then that model's on the Models page and in `bunko models`)
                     self.conversations.update_message(msg.id, content=a.text, citations=list(a.citations),
-                                                      status=a.status,
+                                                      status=a.status, model=model or a.model,
                                                       stats={**a.stats, "citations_inferred": a.inferred,
                                                              "notices": list(a.notices)})
                     if conv.model is None:  # remember which model this conversation is with

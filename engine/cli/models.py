@@ -94,19 +94,23 @@ def cmd_models(args) -> int:
             registry.default()  # the built-in model is listed from the first run on
         except BunkoError as exc:
             print(f"bunko: {exc}", file=sys.stderr)
-        return _list(registry.list(), args)
+        return _list(registry.list(), args, engine.conversations.last_runs())
     finally:
         engine.close()
 
 
-def _list(models, args) -> int:
+def _list(models, args, runs: dict | None = None) -> int:
+    """`runs`: model -> its latest measured answer (Conversations.last_runs), for the speed column."""
     from ..llm.gguf_file import template_name
 
     n_ctx = args.ctx or DEFAULT_N_CTX
     fit = _gpu_column(models, n_ctx)
+    runs = runs or {}
     if args.json:
         rows = [dict(asdict(m), template=template_name(m.chat_template),
-                     gpu_fit=fit.get(m.name, ("-", ""))[0], gpu_reason=fit.get(m.name, ("-", ""))[1])
+                     gpu_fit=fit.get(m.name, ("-", ""))[0], gpu_reason=fit.get(m.name, ("-", ""))[1],
+                     last_tokens_per_second=runs.get(m.name, {}).get("tokens_per_second"),
+                     last_ran_on=runs.get(m.name, {}).get("ran_on"))
                 for m in models]
         print(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
         return 0
@@ -114,15 +118,23 @@ def _list(models, args) -> int:
         print("No models yet. Add a GGUF file with: bunko models add PATH")
         return 0
     head = ("NAME", "KIND", "SIZE", "QUANT", "CONTEXT", "TEMPLATE", "LANGUAGES", "LICENCE",
-            f"GPU FIT (ctx {n_ctx})", "BASE")
+            f"GPU FIT (ctx {n_ctx})", "LAST SPEED", "BASE")
     rows = [(m.name + (" *" if m.builtin else ""), m.kind, _size(m.size), m.quantization or "-",
              str(m.context_length or "-"), template_name(m.chat_template) if m.kind == "model" else "-",
              ",".join(m.languages or ()) or "-", m.license or "-",
-             fit.get(m.name, ("-", ""))[0], m.base_model or "") for m in models]
+             fit.get(m.name, ("-", ""))[0], _speed(runs.get(m.name)), m.base_model or "") for m in models]
     print_table(head, rows)
     print("* built in")
     return 0
 
+
+
+def _speed(run: dict | None) -> str:
+    """The latest answer's tokens/s and where it ran ("11.2 tok/s, CPU"), or "-"."""
+    if not run:
+        return "-"
+    where = run.get("ran_on")
+    return f"{run['tokens_per_second']:.1f} tok/s" + (f", {where}" if where else "")
 
 
 def _progress_printer():

@@ -220,6 +220,12 @@ def test_cli_ask(engine, tmp_path, capsys, docs, embedder_dir):
                "--no-rag", "--temperature", "0", "--max-tokens", "20"])
     text = capsys.readouterr().out
     assert rc == 0 and "Paris" in text and "Sources:" not in text
+    # the answers are kept in conversations: the model that answered (the default here) has a last speed
+    assert main(["--db", str(db), "models", "--json"]) == 0
+    row = {r["name"]: r for r in json.loads(capsys.readouterr().out)}["smollm2-135m"]
+    assert row["last_tokens_per_second"] > 0 and row["last_ran_on"]
+    assert main(["--db", str(db), "models"]) == 0
+    assert "tok/s" in capsys.readouterr().out
 
 
 def test_model_larger_than_free_memory_is_refused(tmp_path, embedder_dir, monkeypatch):
