@@ -257,8 +257,7 @@ def _run(app: QApplication, instance, settings, reporter: ErrorReporter, db_path
         return app.exec()
     finally:
         # The window's closeEvent already asked the pages to stop; wait for their work.
-        ctx.closing = True
-        if not ctx.runner.shutdown(30):
+        if not ctx.shut_down(30):
             log.warning("background work did not stop within 30 s")
         try:
             engine.close()

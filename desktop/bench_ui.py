@@ -175,8 +175,7 @@ def measure_stall(limit_s: float = 240.0) -> dict:
             busy["seconds"] = round(time.perf_counter() - started, 1)
             finished = all([indexing_done(), answer_done()])
             window.close()
-            ctx.closing = True
-            ctx.runner.shutdown(60)
+            ctx.shut_down(60)
         finally:
             engine.close()
     ratio = busy["max_ms"] / max(idle["max_ms"], 0.1)

@@ -33,6 +33,12 @@ class AppContext(QObject):
         self.window: QWidget | None = None
         self.closing = False   # set once the app shuts down: late errors are logged, not shown
 
+    def shut_down(self, timeout_s: float) -> bool:
+        """The app (or a test's window) is going away: cancel the background work and wait for
+        it; an error that still arrives is logged, since nobody is there to read a message box."""
+        self.closing = True
+        return self.runner.shutdown(timeout_s)
+
     def show_error(self, exc: BaseException, parent: QWidget | None = None) -> None:
         """An engine error as its own words; anything else as "something went wrong"."""
         if self.closing:

@@ -233,6 +233,12 @@ def memory() -> dict:
             "ru_maxrss_mib": round(maxrss / 1024, 1)}
 
 
+def peak_bytes() -> int | None:
+    """The kernel's peak resident size (VmHWM) since the last `reset_peak()`, in bytes."""
+    kib = _status_kib("VmHWM")
+    return kib * 1024 if kib else None
+
+
 def reset_peak() -> bool:
     """Reset VmHWM (Linux ≥ 4.0), so a later peak belongs to what ran since."""
     try:

@@ -79,7 +79,7 @@ class _PeakSampler:
     def __init__(self) -> None:
         self.peak = rss_bytes() or 0
         self.kernel_peak: int | None = None  # VmHWM, where the kernel lets it be reset
-        self._reset = _reset_high_water_mark()
+        self._reset = common.reset_peak()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -92,32 +92,12 @@ class _PeakSampler:
         self._thread.join()
         self.peak = max(self.peak, rss_bytes() or 0)
         if self._reset:
-            self.kernel_peak = _high_water_mark()
+            self.kernel_peak = common.peak_bytes()
             self.peak = max(self.peak, self.kernel_peak or 0)
 
     def _run(self) -> None:
         while not self._stop.wait(0.01):
             self.peak = max(self.peak, rss_bytes() or 0)
-
-
-def _reset_high_water_mark() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")  # resets VmHWM to the current resident size (Linux 4.0+)
-        return True
-    except OSError:
-        return False
-
-
-def _high_water_mark() -> int | None:
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        pass
-    return None
 
 
 def run_hostile_bench(args) -> int:

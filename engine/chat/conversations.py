@@ -153,6 +153,13 @@ def _column_value(name: str, value: Any) -> Any:
     return value
 
 
+def _update_row(cur, table: str, row_id: int, fields: dict) -> None:
+    """SET the checked `fields` of one row of `table` (names come from the field lists above)."""
+    sets = ", ".join(f"{name} = ?" for name in fields)
+    values = [_column_value(name, value) for name, value in fields.items()]
+    cur.execute(f"UPDATE {table} SET {sets} WHERE id = ?", [*values, row_id])
+
+
 class Conversations:
     """The chat history. Writes go through `store.transaction()`, reads through
     the calling thread's own cursor, so the GUI and a streaming answer can share it."""
@@ -213,9 +220,7 @@ class Conversations:
         if fields:
             with self.store.transaction() as cur:
                 self._require(cur, conversation_id)
-                sets = ", ".join(f"{name} = ?" for name in fields)
-                values = [_column_value(name, value) for name, value in fields.items()]
-                cur.execute(f"UPDATE conversations SET {sets} WHERE id = ?", [*values, conversation_id])
+                _update_row(cur, "conversations", conversation_id, fields)
         return self.get(conversation_id)
 
     def rename(self, conversation_id: int, title: str) -> Conversation:
@@ -298,9 +303,7 @@ class Conversations:
         if fields:
             with self.store.transaction() as cur:
                 self._require_message(cur, message_id)
-                sets = ", ".join(f"{name} = ?" for name in fields)
-                values = [_column_value(name, value) for name, value in fields.items()]
-                cur.execute(f"UPDATE messages SET {sets} WHERE id = ?", [*values, message_id])
+                _update_row(cur, "messages", message_id, fields)
         return self.message(message_id)
 
     def delete_message(self, message_id: int) -> None:

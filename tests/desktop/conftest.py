@@ -44,6 +44,18 @@ def ctx(qtbot, data_dir, embedder_dir, no_dialogs):
     engine = Engine.open(data_dir / "bunko.duckdb", embedder_dir)
     context = AppContext(engine, Settings(data_dir / "settings.ini"))
     yield context
-    context.closing = True     # the test's widgets may live on a little: no real message box later
-    context.runner.shutdown(30)
+    context.shut_down(30)     # the test's widgets may live on a little: no real message box later
     engine.close()
+
+
+@pytest.fixture
+def styled():
+    """The app's fonts and theme module; English and the system theme again afterwards."""
+    from desktop import theme
+    from desktop.app import register_fonts
+    from desktop.i18n import apply_language
+
+    register_fonts()
+    yield theme
+    apply_language("en")
+    theme.apply_theme("system")

@@ -296,26 +296,19 @@ def test_switching_to_japanese_while_running_translates_the_chat_page(ctx, qtbot
     from desktop.i18n import apply_language
 
     page = make_page(ctx, qtbot)
-    english = {
-        "search": page.conversations.search.placeholderText(),
-        "new": page.conversations.new_button.text(),
-        "mode": page.options.mode.itemText(0),
-        "prompt": page.options.prompt_text,
-        "input": page.input.placeholderText(),
-        "send": page.send_button.text(),
-    }
+
+    def words() -> dict[str, str]:
+        return {"search": page.conversations.search.placeholderText(),
+                "new": page.conversations.new_button.text(), "mode": page.options.mode.itemText(0),
+                "prompt": page.options.prompt_text, "input": page.input.placeholderText(),
+                "send": page.send_button.text()}
+
+    english = words()
     assert english["new"] == "New chat" and english["send"] == "Send"
     try:
         apply_language("ja")
         QApplication.processEvents()
-        japanese = {
-            "search": page.conversations.search.placeholderText(),
-            "new": page.conversations.new_button.text(),
-            "mode": page.options.mode.itemText(0),
-            "prompt": page.options.prompt_text,
-            "input": page.input.placeholderText(),
-            "send": page.send_button.text(),
-        }
+        japanese = words()
         for key, text in japanese.items():
             assert text and text != english[key], key
             assert any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in text), (key, text)

@@ -111,8 +111,7 @@ def mascot_page(qtbot, data_dir, embedder_dir, no_dialogs, mascot_db):
     qtbot.addWidget(widget)
     qtbot.waitUntil(lambda: widget.runs.count() == 1, timeout=TIMEOUT)
     yield widget, docs, run.id
-    ctx.closing = True
-    ctx.runner.shutdown(30)
+    ctx.shut_down(30)
     engine.close()
 
 

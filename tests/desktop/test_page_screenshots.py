@@ -32,18 +32,6 @@ def out_dir(tmp_path):
     return folder
 
 
-@pytest.fixture
-def styled():
-    from desktop import theme
-    from desktop.app import register_fonts
-    from desktop.i18n import apply_language
-
-    register_fonts()
-    yield theme
-    apply_language("en")
-    theme.apply_theme("system")
-
-
 def _not_blank(path: Path) -> None:
     image = QImage(str(path))
     assert not image.isNull() and image.width() >= 800, path
@@ -119,8 +107,7 @@ def test_every_page_light_dark_japanese_english(ctx, qtbot, styled, out_dir, tmp
         _not_blank(path)
     assert len(files) == 6 + 4 * len(page_shots.PAGE_NAMES)
     for own in contexts:
-        own.closing = True
-        own.runner.shutdown(10)
+        own.shut_down(10)
     assert not problems, "\n".join(problems)
 
 

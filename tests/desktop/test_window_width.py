@@ -35,18 +35,6 @@ class _Widths(QObject):
         return False
 
 
-@pytest.fixture
-def styled():
-    from desktop import theme
-    from desktop.app import register_fonts
-    from desktop.i18n import apply_language
-
-    register_fonts()
-    yield theme
-    apply_language("en")
-    theme.apply_theme("system")
-
-
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_every_page_fits_a_1280_window(ctx, qtbot, styled, tmp_path, lang):
     from desktop.i18n import apply_language

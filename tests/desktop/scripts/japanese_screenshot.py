@@ -38,8 +38,7 @@ def main() -> int:
         screen = QGuiApplication.primaryScreen()
         shot = screen.grabWindow(0, page.x(), page.y(), page.width(), page.height())
         ok = shot.save(str(out), "PNG")
-        ctx.closing = True
-        ctx.runner.shutdown(10)
+        ctx.shut_down(10)
         engine.close()
         app.exit(0 if ok else 3)
 

@@ -226,8 +226,7 @@ def main() -> int:
         files, problems = shoot(app, window, ctx, out, f"{lang}-{theme_name}-x{scale}")
         print(json.dumps({"files": [str(f) for f in files], "problems": problems}))
         window.close()
-        ctx.closing = True
-        ctx.runner.shutdown(10)
+        ctx.shut_down(10)
     finally:
         engine.close()
     return 0
