@@ -14,6 +14,7 @@ from engine.api import BACKGROUND_MODES, data_dir, log_dir
 from .i18n import apply_language
 from .theme import THEMES, apply_theme  # noqa: F401 (apply_theme: kept importable from here)
 from .i18n import Retranslating
+from .system_box import SystemBox
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,8 @@ class SettingsPage(Retranslating, QWidget):
         layout.addWidget(self.appearance)
         layout.addWidget(self.cpu)
         layout.addWidget(self.files)
-        layout.addStretch(1)
+        self.system = SystemBox(ctx)
+        layout.addWidget(self.system, 1)
         self.retranslate()
 
     @staticmethod

@@ -59,7 +59,7 @@ __all__ = [
     "Dataset", "RowProblem", "read_dataset", "approx_tokens", "example_tokens", "HostReport", "HostSpec", "Secrets", "PRESETS", "Estimate",
     "TrainSettings", "preset", "probe_host", "setup_trainer", "BACKGROUND_MODES", "set_background_mode",
     "background_mode", "Question", "QuestionSet", "make_question",
-    "gpu_offload_supported", "gpu_present", "clock", "Engine", "CancelToken", "Library", "DocumentInfo", "IndexProgress", "IndexResult",
+    "gpu_offload_supported", "gpu_present", "doctor_text", "clock", "Engine", "CancelToken", "Library", "DocumentInfo", "IndexProgress", "IndexResult",
     "SearchHit", "BunkoError", "__version__", "data_dir", "default_db_path", "log_dir", "Answer", "AnswerEvent", "AskOptions", "ModelInfo", "GenerationSettings", "LoadSettings", "ModelState", "Progress", "Source",
 ]
 
@@ -82,6 +82,13 @@ def gpu_offload_supported() -> bool:
     from .llm.gpu import cuda_build
 
     return cuda_build()
+
+
+def doctor_text(report: dict) -> str:
+    """`Engine.doctor()`'s facts as the block of text `bunko doctor` prints."""
+    from .llm.doctor import as_text
+
+    return as_text(report)
 
 
 def gpu_present() -> bool:
@@ -283,6 +290,10 @@ class Engine:
     def load_model(self, name: str | None = None, settings: LoadSettings | None = None) -> ModelState:
         """Load a chat model (None: the default), replacing the one in memory."""
         return self.host.load(name, settings)
+
+    def doctor(self, probe: bool = False) -> dict:
+        """This computer, llama.cpp and the probe's verdict, for a bug report (`doctor_text`)."""
+        return self.host.doctor(probe)
 
     def model_catalog(self, n_ctx: int = 4096, gpu: bool = True) -> list[dict]:
         """The catalog (resources/catalog.toml), one row per model and quantisation, with

@@ -61,6 +61,11 @@ class ModelLoadError(BunkoError):
     """llama.cpp could not load a model or adapter, or there is no memory for it."""
 
 
+class ModelCrashedError(ModelLoadError):
+    """The process that runs a local model died (a crash in llama.cpp, an abort, out of memory).
+    The app itself is unaffected; the next request starts a fresh worker."""
+
+
 class NoModelError(BunkoError):
     """A question was asked while no chat model is available."""
 

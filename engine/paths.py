@@ -57,6 +57,14 @@ def log_dir() -> Path:
     return private_dir(root)
 
 
+def machine_dir() -> Path:
+    """What is true of this computer whatever the profile (the llama.cpp probe's verdict):
+    the user's cache folder, or BUNKO_MACHINE_DIR."""
+    override = os.environ.get("BUNKO_MACHINE_DIR")
+    root = Path(override) if override else platformdirs.user_cache_path(APP_NAME, appauthor=False) / "machine"
+    return private_dir(root)
+
+
 def bundle_dir() -> Path | None:
     """The unpacked folder of a PyInstaller build (read-only for Bunko), None otherwise."""
     bundle = getattr(sys, "_MEIPASS", None)

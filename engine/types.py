@@ -239,6 +239,8 @@ class ModelState:
     chat_template: str | None
     special_tokens: tuple[tuple[str, str], ...] = ()   # bos/eos texts, for rendering the template
     where: str = "this computer"   # or the endpoint's URL, or "ssh <host>": where the answers come from
+    safe_settings: str = ""        # why llama.cpp runs with safe settings here (empty: the defaults)
+    worker_pid: int | None = None  # the process that holds a local model (engine/llm/worker.py)
 
 
 @dataclass(frozen=True)

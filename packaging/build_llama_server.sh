@@ -11,7 +11,7 @@ version=0.3.36
 flavour=cpu
 if [ "${BUNKO_LLAMA_CPU:-0}" != 1 ] && command -v nvcc >/dev/null 2>&1; then flavour=cuda; fi
 dest=${1:-${XDG_CACHE_HOME:-$HOME/.cache}/bunko/llama-server-$version-$flavour}
-if [ -x "$dest/llama-server" ] && [ "$(cat "$dest/VERSION" 2>/dev/null)" = "$version-$flavour" ]; then
+if [ -x "$dest/llama-server" ] && [ "$(cat "$dest/VERSION" 2>/dev/null)" = "$version-$flavour-noamx" ]; then
   echo "cached $dest/llama-server"; exit 0
 fi
 work=$(mktemp -d)
@@ -25,11 +25,19 @@ tar -xzf "$sdist" -C "$work" "llama_cpp_python-$version/vendor/llama.cpp"
 src="$work/llama_cpp_python-$version/vendor/llama.cpp"
 gpu=-DGGML_CUDA=OFF
 [ "$flavour" = cuda ] && gpu=-DGGML_CUDA=ON
+# llama.cpp's AMX kernels crash on some cloud Xeons (SIGSEGV at ldtilecfg in ggml_backend_amx_mul_mat),
+# and a native build compiles them in on such a CPU: leave them out (an explicit -mno-* outranks
+# -march=native whatever the order). Bunko's probe does the same for its own llama.cpp at run time.
+noamx=()
+case "$(uname -m)" in
+  x86_64|amd64) flags="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+                noamx=("-DCMAKE_C_FLAGS=$flags" "-DCMAKE_CXX_FLAGS=$flags") ;;
+esac
 cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF \
       -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON \
-      -DBUILD_SHARED_LIBS=OFF "$gpu" >/dev/null
+      -DBUILD_SHARED_LIBS=OFF "$gpu" "${noamx[@]}" >/dev/null
 cmake --build "$work/build" --target llama-server -j "${BUNKO_BUILD_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 mkdir -p "$dest"
 cp "$work/build/bin/llama-server" "$dest/llama-server.tmp" && mv "$dest/llama-server.tmp" "$dest/llama-server"
-echo "$version-$flavour" > "$dest/VERSION"
+echo "$version-$flavour-noamx" > "$dest/VERSION"
 echo "built $dest/llama-server"

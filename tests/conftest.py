@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 
 # The tests answer with the tiny SmolLM2 unless they ask for another model: the default
 # (Qwen2.5-Coder-0.5B, when installed) is four times slower and is tested on its own.
 os.environ.setdefault("BUNKO_DEFAULT_MODEL", "smollm2-135m")
+# The llama.cpp probe's verdict is kept per machine, outside any profile: one per test run,
+# never the developer's own (engine/llm/probe.py).
+os.environ.setdefault("BUNKO_MACHINE_DIR", tempfile.mkdtemp(prefix="bunko-machine-"))
 
 
 @pytest.fixture(scope="session")

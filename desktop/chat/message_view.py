@@ -410,6 +410,13 @@ class MessageView(QFrame):
                 return text + " " + self.tr("Choose {model} as the chat model above.").format(model=notice["suggest"])
             return text + " " + self.tr("Install a Japanese-capable model: {command}").format(
                 command=notice.get("install") or "")
+        if kind == "crashed":
+            return self.tr("The model {model} stopped unexpectedly; what it had written is kept, and Bunko "
+                           "starts it again for your next question. The app itself is unaffected.").format(
+                model=notice.get("model", "")) + "\n" + str(notice.get("text", ""))
+        if kind == "interrupted":
+            return self.tr("The connection to the model's server dropped during the answer; what came is "
+                           "kept. Ask again: Bunko reconnects.")
         return str(notice.get("text", ""))
 
     def mark_error(self, reason: str) -> None:

@@ -42,12 +42,12 @@ def find_llama_bench(given: Path | None) -> Path | None:
     return local if local.is_file() else None
 
 
-def model_rss_mib(model_path: str) -> float:
-    """Resident pages of the mapped model file: what the OS may drop and reload at will."""
+def model_rss_mib(model_path: str, pid: int | str = "self") -> float:
+    """Resident pages of the mapped model file in process `pid`: what the OS may drop and reload at will."""
     total = 0
     inside = False
     try:
-        with open("/proc/self/smaps", encoding="utf-8", errors="replace") as f:
+        with open(f"/proc/{pid}/smaps", encoding="utf-8", errors="replace") as f:
             for line in f:
                 if line[0] in "0123456789abcdef" and "-" in line.split()[0]:
                     inside = line.rstrip().endswith(model_path)
@@ -58,8 +58,8 @@ def model_rss_mib(model_path: str) -> float:
     return total / 1024
 
 
-def rss_mib() -> float:
-    with open("/proc/self/status", encoding="ascii") as f:
+def rss_mib(pid: int | str = "self") -> float:
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
         for line in f:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
@@ -124,6 +124,47 @@ def bench_turns(engine: Engine, sources_text: list[str], turns: int = 5) -> list
     return out
 
 
+def bench_boundary(llm, model_path: str, n_ctx: int, threads: int, gpu_layers: int, runs: int) -> dict:
+    """Time to first token of one short prompt in this process (llama.cpp loaded here, as before
+    the worker) and through the worker, same settings: what the process boundary adds."""
+    from ..llm.runtime import LoadedModel
+
+    text = "<|im_start|>user\nName three rivers in Japan.<|im_end|>\n<|im_start|>assistant\n"
+    settings = GenerationSettings(temperature=0.0, repeat_penalty=1.0)
+
+    def ttft(model) -> float:
+        times = []
+        for _ in range(runs + 1):   # the first run warms caches: not counted
+            model.forget()
+            stats = GenerationStats()
+            for _piece in model.generate(model.tokenize(text, special=True), 1, settings, stats=stats):
+                pass
+            times.append(stats.time_to_first_token * 1000)
+        return statistics.median(times[1:])
+
+    worker_ms = ttft(llm)
+    t0 = time.perf_counter()
+    for _ in range(50):
+        llm.forget()      # a request with nothing to do: the round trip alone
+    round_trip_ms = (time.perf_counter() - t0) / 50 * 1000
+    here = LoadedModel(Path(model_path), n_ctx, threads, 512, gpu_layers, None, llm.extra_bufts)
+    try:
+        local_ms = ttft(here)
+    finally:
+        here.close()
+    return {"in_process_ms": round(local_ms, 2), "worker_ms": round(worker_ms, 2),
+            "added_ms": round(worker_ms - local_ms, 2), "round_trip_ms": round(round_trip_ms, 3)}
+
+
+def bench_probe(model_path: str, threads: int) -> dict:
+    """The llama.cpp probe run afresh on this model (the app runs it once per machine and build)."""
+    from ..llm.probe import run_probe
+
+    verdict = run_probe(Path(model_path), threads)
+    return {"seconds": round(verdict.seconds, 2), "settings": "default" if verdict.extra_bufts else "safe",
+            "ok": verdict.ok}
+
+
 def bench_llama_cpp_python(model_path: str, n_ctx: int, threads: int, gpu_layers: int, n: int,
                            runs: int) -> dict:
     from llama_cpp import Llama
@@ -185,9 +226,11 @@ def run_chat_bench(args) -> int:
         say(f"loading the model ({threads} threads)…")
         state = engine.load_model(args.model, LoadSettings(n_threads=threads, n_gpu_layers=args.gpu_layers))
         model_path = state.path
-        say("engine decode loop…")
+        say("engine decode loop (through the worker process)…")
         with engine.host.use() as (llm, _s):
             engine_tps = bench_engine_loop(llm, n, runs)
+            say("time to first token: in this process against through the worker…")
+            boundary = bench_boundary(llm, model_path, state.n_ctx, threads, state.n_gpu_layers, runs)
         say("whole answers through Chat.stream…")
         chat_tps, chat_len = bench_chat_stream(engine, n, runs)
         say("a five-turn conversation with 4 sources per question…")
@@ -195,10 +238,14 @@ def run_chat_bench(args) -> int:
         passages = [" ".join(text[i:i + 4]) for i in range(0, len(text) - 4, 4)]  # ~250 tokens, like a chunk
         turns = bench_turns(engine, passages)
         rss_after = rss_mib()
-        mapped = model_rss_mib(model_path)
+        worker = state.worker_pid or engine.loaded_model().worker_pid
+        worker_rss = rss_mib(worker)
+        mapped = model_rss_mib(model_path, worker)
         gpu_layers = state.n_gpu_layers
         n_ctx = state.n_ctx
         offload = state.offload
+    say("the llama.cpp probe…")
+    probe = bench_probe(model_path, threads)
     say("llama-cpp-python references…")
     ref = bench_llama_cpp_python(model_path, n_ctx, threads, gpu_layers, n, runs)
     binary = find_llama_bench(args.llama_bench)
@@ -206,7 +253,7 @@ def run_chat_bench(args) -> int:
     native_tps = bench_llama_bench(binary, model_path, threads, gpu_layers, n, runs) if binary else None
 
     first, last = turns[0]["ttft_ms"], turns[-1]["ttft_ms"]
-    beyond = rss_after - rss_before - mapped
+    beyond = worker_rss - mapped
     result = {
         "bench": "chat", "machine": machine(), "model": state.model, "model_path": model_path,
         "threads": threads, "n_ctx": n_ctx, "gpu": offload, "tokens": n, "runs": runs,
@@ -218,14 +265,19 @@ def run_chat_bench(args) -> int:
                    "chat_stream_vs_generate_loop": ratio(chat_tps, ref["generate_loop_tps"])},
         "turns": turns,
         "ttft": {"first_turn_ms": first, "fifth_turn_ms": last, "ratio": ratio(last, first)},
-        "memory_mib": {"rss_before_load": round(rss_before, 1), "rss_after": round(rss_after, 1),
-                       "model_mapped_resident": round(mapped, 1), "beyond_model": round(beyond, 1)},
+        "boundary": boundary,
+        "probe": probe,
+        "memory_mib": {"app_before_load": round(rss_before, 1), "app_after": round(rss_after, 1),
+                       "worker_rss": round(worker_rss, 1), "model_mapped_resident": round(mapped, 1),
+                       "beyond_model": round(beyond, 1)},
     }
     result["goals"] = {
         "engine_ge_95pct_llama_bench": (result["ratios"]["chat_stream_vs_llama_bench"] or 0) >= 0.95
         if native_tps else None,
         "never_slower_than_generate_loop": (result["ratios"]["chat_stream_vs_generate_loop"] or 0) >= 1.0,
         "followup_ttft_le_1_3x": (result["ttft"]["ratio"] or 9) <= 1.3,
+        "boundary_adds_le_20ms": boundary["added_ms"] <= 20,
+        "probe_le_10s": probe["seconds"] <= 10,
         "memory_beyond_model_le_300mb": beyond <= 300,
     }
     emit(result, args.json, _report(result))
@@ -249,7 +301,13 @@ def _report(r: dict) -> str:
     tt, m = r["ttft"], r["memory_mib"]
     lines += ["", f"time to first token, 4 sources: first turn {fmt(tt['first_turn_ms'], 1)} ms, "
                   f"fifth turn {fmt(tt['fifth_turn_ms'], 1)} ms (× {fmt(tt['ratio'], 2)})",
-              f"memory: {fmt(m['beyond_model'], 1)} MiB beyond the model's mapped {fmt(m['model_mapped_resident'], 1)} MiB "
-              f"(RSS {fmt(m['rss_before_load'], 1)} → {fmt(m['rss_after'], 1)} MiB)", "",
+              f"process boundary: first token {fmt(r['boundary']['in_process_ms'], 1)} ms in this process, "
+              f"{fmt(r['boundary']['worker_ms'], 1)} ms through the worker (+{fmt(r['boundary']['added_ms'], 1)} ms; "
+              f"an empty round trip {fmt(r['boundary']['round_trip_ms'], 3)} ms)",
+              f"worker memory: {fmt(m['worker_rss'], 1)} MiB resident, of which the model's mapped file "
+              f"{fmt(m['model_mapped_resident'], 1)} MiB ({fmt(m['beyond_model'], 1)} MiB beyond it); "
+              f"the app {fmt(m['app_before_load'], 1)} → {fmt(m['app_after'], 1)} MiB",
+              f"probe: {fmt(r['probe']['seconds'], 2)} s ({r['probe']['settings']} settings; once per machine and build)",
+              "",
               table(["goal", "result"], [[k, v] for k, v in r["goals"].items()])]
     return "\n".join(lines)

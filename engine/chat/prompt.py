@@ -19,7 +19,7 @@ from .. import resources
 from ..resources import language_of
 from ..errors import ContextOverflowError
 from ..llm import template as _template
-from ..llm.template import Message, render_parts, tokenize_parts
+from ..llm.template import Message
 
 log = logging.getLogger(__name__)
 
@@ -39,16 +39,15 @@ class Turn:
 
 @dataclass
 class Prompt:
-    tokens: list[int]
+    payload: list                        # what the model's generate() takes (see `encode` of each model)
     sources: list[PromptSource]          # the passages that made it in, in order
     turns_kept: int = 0
     dropped: list[str] = field(default_factory=list)  # what was cut to fit, for the log
-    messages: list[dict] | None = None   # for a model on a server: chat messages, not tokens
 
     @property
-    def payload(self):
-        """What the model's generate() takes: tokens here, chat messages for a remote model."""
-        return self.messages if self.messages is not None else self.tokens
+    def tokens(self) -> list[int]:
+        """The prompt's tokens (a model on this computer; a remote model takes chat messages)."""
+        return self.payload
 
 
 def user_text(question: str, sources: tuple[PromptSource, ...] | list[PromptSource], rag: bool) -> str:
@@ -89,17 +88,11 @@ def build(model, template: str | None, system: str | None, history: list[Turn], 
             messages.append(Message("user", turn.question))
             messages.append(Message("assistant", turn.answer))
         messages.append(Message("user", user_text(question, sources, rag)))
-        if getattr(model, "remote", False):  # the server applies the template; the size is estimated
-            chat = [{"role": m.role, "content": m.content} for m in messages]
-            tokens, remote, n = [], chat, model.count(chat)
-        else:
-            parts = render_parts(template, messages, model.special_texts())
-            tokens, remote = tokenize_parts(model, parts), None
-            n = len(tokens)
+        payload, n = model.encode(template, messages)  # tokens here; chat messages for a server
         if n <= budget:
             if dropped:
                 log.info("prompt cut to fit %d tokens: %s", budget, ", ".join(dropped))
-            return Prompt(tokens, sources, len(history), dropped, remote)
+            return Prompt(payload, sources, len(history), dropped)
         if history:
             history.pop(0)
             dropped.append("oldest turn")

@@ -96,8 +96,13 @@ class Chat:
                 tail = filt.flush()
                 if tail:
                     yield AnswerEvent("token", text=tail)
-                # "interrupted": a remote model's link dropped; what came is kept as stopped
-                status = "stopped" if stats.finish_reason in ("cancelled", "interrupted") else "complete"
+                # "interrupted": a remote model's link dropped; "crashed": a local model's worker
+                # died (the host starts a new one). What came is kept as stopped, and said why.
+                status = "stopped" if stats.finish_reason in ("cancelled", "interrupted", "crashed") else "complete"
+                if stats.finish_reason == "crashed":
+                    stats.error = self.host.crashed() or stats.error
+                if stats.finish_reason in ("interrupted", "crashed"):
+                    notices.append(notice(stats.finish_reason, stats.error or "", model=state.model))
                 if guard.looping:
                     stats.finish_reason, status = "repetition", "complete"
                     notices.append(notice("repetition", "The model began repeating itself, so the answer "

@@ -229,6 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:  # pragma: no cover - while the server module is being written
         pass
 
+    p = sub.add_parser("doctor", help="this computer, llama.cpp and its probe, GPU and versions: "
+                       "one block of text for a bug report")
+    p.add_argument("--probe", action="store_true", help="run the llama.cpp probe again now (the default model)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_doctor)
+
     p = sub.add_parser("eval", help="measure quality")
     esub = p.add_subparsers(dest="what", metavar="WHAT", required=True)
     e = esub.add_parser("retrieval", help="nDCG@10 and recall@10 on a BEIR-layout dataset")
@@ -307,7 +313,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def cmd_doctor(args) -> int:
+    from ..api import doctor_text
+
+    with open_engine(args) as engine:
+        report = engine.doctor(probe=args.probe)
+    if args.json:
+        print_json(report)
+    else:
+        print(doctor_text(report))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if list(argv[:1]) == ["--llm-worker"]:  # the packaged program starting its own model worker
+        from ..llm.worker import main as worker_main
+
+        return worker_main()
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,

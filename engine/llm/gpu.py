@@ -55,17 +55,11 @@ class OffloadPlan:
 
 
 def cuda_build() -> bool:
-    """Whether the installed llama-cpp-python can offload to a GPU at all."""
-    try:
-        import llama_cpp  # lazy: loading the native library takes a moment
-    except Exception:  # not installed, or its shared library fails to load
-        log.debug("llama_cpp cannot be imported", exc_info=True)
-        return False
-    try:
-        return bool(llama_cpp.llama_supports_gpu_offload())
-    except Exception:
-        log.debug("llama_supports_gpu_offload failed", exc_info=True)
-        return False
+    """Whether the installed llama-cpp-python can offload to a GPU at all (asked of a worker
+    process once per machine and build, see probe.system_info)."""
+    from .probe import system_info
+
+    return bool(system_info().get("gpu_offload"))
 
 
 def gpu_info(timeout: float = 5.0) -> GpuInfo | None:

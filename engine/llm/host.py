@@ -1,7 +1,10 @@
 """The one chat model in memory: loaded on request, switched on request, with its adapter.
 
 Everything that runs the model goes through `use()`, which holds a lock: the
-app, the CLI and the HTTP server share one model and take turns.
+app, the CLI and the HTTP server share one model and take turns. A local model
+lives in a worker process (engine/llm/supervised.py); when that dies, `use()`
+notes the crash, drops the model, and the next request starts a fresh worker,
+with safe settings after two crashes in a row (engine/llm/probe.py).
 """
 
 from __future__ import annotations
@@ -13,13 +16,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from .. import paths
 from ..budget import BUDGET
-from ..errors import ModelLoadError
-from .registry import check_adapter, check_file
+from ..errors import ModelCrashedError, ModelLoadError
+from .registry import check_file
 from ..types import LoadSettings, ModelState
 from . import gpu
 from .gguf_file import read_gguf_info
-from .runtime import LoadedModel, default_threads
+from .probe import SafetyBook, ensure_verdict
+from .runtime import default_threads
+from .supervised import LocalModel
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +48,7 @@ class ModelHost:
     def __init__(self, registry) -> None:
         self.registry = registry
         self._lock = threading.RLock()
-        self._model: LoadedModel | None = None
+        self._model = None          # a supervised.LocalModel or a remote.model.RemoteModel
         self._info = None           # the registry's ModelInfo of the loaded model
         self._adapter = None
         self._scale = 1.0
@@ -75,14 +81,86 @@ class ModelHost:
                                     requested=settings.n_gpu_layers)
             self._check_memory(info, gguf, n_ctx, plan)
             self.unload()
-            log.info("loading %s: context %d, %d threads, GPU %s", info.name, n_ctx, threads, plan.short)
-            self._model = LoadedModel(Path(info.path), n_ctx, threads, settings.n_batch,
-                                      plan.n_gpu_layers, settings.flash_attn)
+            self._model, safe = self._start_local(info, n_ctx, threads, settings, plan)
             self._info, self._settings = info, settings
+            layers = self._model.n_gpu_layers
+            offload = plan.short if layers == plan.n_gpu_layers else gpu.OffloadPlan(
+                layers, plan.total_layers, False, plan.vram_needed_bytes, "").short
             self._state = ModelState(info.name, str(info.path), None, 1.0, self._model.n_ctx, threads,
-                                     plan.n_gpu_layers, plan.short, plan.reason, gguf.chat_template,
-                                     tuple(self._model.special_texts().items()))
+                                     layers, offload, plan.reason, gguf.chat_template,
+                                     tuple(self._model.special_texts().items()), safe_settings=safe,
+                                     worker_pid=self._model.pid)
             return self._state
+
+    @staticmethod
+    def _model_id(info) -> str:
+        return info.fingerprint or f"{info.name}:{info.size}"
+
+    def _start_local(self, info, n_ctx, threads, settings, plan, retry: bool = True):
+        """A worker holding `info`'s GGUF, with the settings this machine and model need."""
+        book = SafetyBook(paths.machine_dir())
+        verdict = ensure_verdict(book, Path(info.path), threads)
+        record = book.model(self._model_id(info))
+        extra = verdict.extra_bufts and not record.get("safe")
+        layers = plan.n_gpu_layers
+        why = ""
+        if not verdict.extra_bufts:
+            why = "this computer's CPU crashed llama.cpp's default settings (the probe)"
+        if record.get("safe"):
+            why = f"{info.name} {record.get('reason', 'crashed before')}"
+            if layers:  # fewer layers on the GPU: a driver or memory fault is less likely
+                layers = max(0, (layers if layers > 0 else plan.total_layers) // 2)
+        log.info("loading %s: context %d, %d threads, GPU %s%s", info.name, n_ctx, threads, plan.short,
+                 f", safe settings ({why})" if why else "")
+        try:
+            model = LocalModel(Path(info.path), n_ctx, threads, settings.n_batch, layers,
+                               settings.flash_attn, extra, label=info.name)
+        except ModelCrashedError as exc:
+            record = book.crashed(self._model_id(info), str(exc))
+            if record.get("safe") and extra and retry:
+                log.warning("%s; trying once more with safe settings", exc)
+                return self._start_local(info, n_ctx, threads, settings, plan, retry=False)
+            raise ModelCrashedError(f"{exc}. {self._next_step(record, extra)}") from None
+        return model, why
+
+    @staticmethod
+    def _next_step(record: dict, was_default: bool) -> str:
+        if record.get("safe") and was_default:
+            return "It crashed twice in a row, so Bunko will start it with safe settings next time."
+        if record.get("safe") and record.get("crashes", 0) >= 2:
+            return ("It crashed with safe settings too: the file may be damaged or made for another "
+                    "llama.cpp. Try another model or quantisation.")
+        return "Bunko starts it again for your next question."
+
+    def crashed(self) -> str | None:
+        """If the loaded model's worker died: count it, drop the model, and say in words what
+        happened and what Bunko does next. None when nothing crashed."""
+        with self._lock:
+            how = getattr(self._model, "crashed", None)
+            if not how:
+                return None
+            was_default = self._model.extra_bufts
+            record = SafetyBook(paths.machine_dir()).crashed(self._model_id(self._info), how)
+            self.unload()
+            return f"{how}. What it had written is kept. {self._next_step(record, was_default)}"
+
+    def doctor(self, probe: bool = False) -> dict:
+        """`bunko doctor`'s facts; `probe`: run the llama.cpp probe again now, on the default model."""
+        from . import doctor
+        from .probe import run_probe
+
+        if probe:
+            info = self.registry.default()
+            check_file(info)
+            SafetyBook(paths.machine_dir()).keep_verdict(run_probe(Path(info.path), default_threads()))
+        with self._lock:
+            return doctor.report(self._state, getattr(self._model, "buffers", ()))
+
+    def memory_bytes(self) -> int | None:
+        """Resident memory of the loaded model's worker process (None: none, or a remote model)."""
+        with self._lock:
+            measure = getattr(self._model, "memory_bytes", None)
+            return measure() if measure else None
 
     def _load_remote(self, info, settings: LoadSettings) -> ModelState:
         """A model on an endpoint, or llama-server on the user's GPU server (started if needed)."""
@@ -171,45 +249,28 @@ class ModelHost:
                 adapter = self.registry.get(adapter_name)
                 if adapter.kind != "adapter":
                     raise ModelLoadError(f"{adapter.name} is a model, not a LoRA adapter.")
-                if getattr(self._model, "remote", False):
-                    check_remote_base(adapter, self._info, self.registry, self._model.where)
-                elif adapter.base_model != self._info.name:
-                    raise ModelLoadError(
-                        f"The adapter {adapter.name} was trained for {adapter.base_model}, not for "
-                        f"{self._info.name}; it would not work on this model.")
+                self._model.check_adapter(adapter, self._info, self.registry)
                 check_file(adapter)
                 current = self._adapter.name if self._adapter is not None else None
                 if current != adapter.name or scale != self._scale:
-                    self._model.set_adapter(adapter if getattr(self._model, "remote", False)
-                                            else Path(adapter.path), scale)
+                    self._model.set_adapter(adapter, scale)
                 self._adapter, self._scale = adapter, scale
             self._state = dataclasses.replace(self._state, adapter=adapter_name,
                                               adapter_scale=scale if adapter_name else 1.0)
 
     @contextmanager
     def use(self, model: str | None = None, adapter: str | None = None,
-            scale: float = 1.0) -> Iterator[tuple[LoadedModel, ModelState]]:
+            scale: float = 1.0) -> Iterator[tuple[object, ModelState]]:
         """Hold the model (loading or switching as needed) for one answer."""
         with self._lock:
             self.ensure(model)
             self.attach(adapter, scale)
-            with BUDGET.foreground():  # indexing yields the cores while the answer is made
-                yield self._model, self._state
-
-
-def check_remote_base(adapter, model, registry, where: str) -> None:
-    """An adapter on a model that runs elsewhere: its base must be the very GGUF that runs there
-    (same fingerprint), and only llama-server on the user's own server can attach it. Checked
-    before anything is uploaded."""
-    if model.location != "ssh":
-        raise ModelLoadError(f"{model.name} runs on {where}, a server Bunko does not start; LoRA adapters "
-                             "can be attached to models on this computer or on your GPU server over SSH.")
-    base = registry.get(adapter.base_model)
-    if not model.fingerprint or (base.size, base.fingerprint) != (model.size, model.fingerprint):
-        raise ModelLoadError(
-            f"The adapter {adapter.name} was trained for {base.name}, but {model.name} on {where} runs "
-            f"another GGUF file; the adapter would not fit it. Add {base.name}'s GGUF as a model on that "
-            f"server (bunko models add-remote {base.path} …) and attach the adapter there.")
-    check_file(adapter)
-    if Path(model.path).is_file():  # the shapes, as llama.cpp will check them (it would abort)
-        check_adapter(read_gguf_info(adapter.path), read_gguf_info(model.path), model.name)
+            model, info = self._model, self._info
+            try:
+                with BUDGET.foreground():  # indexing yields the cores while the answer is made
+                    yield model, self._state
+            finally:
+                if getattr(model, "crashed", None):
+                    self.crashed()
+                elif info is not None and info.location == "local":
+                    SafetyBook(paths.machine_dir()).ran(self._model_id(info))

@@ -95,13 +95,16 @@ class LoadedModel:
     """A llama.cpp model and context. Not thread-safe: `Runtime` serialises use."""
 
     def __init__(self, path: Path, n_ctx: int, n_threads: int, n_batch: int, n_gpu_layers: int,
-                 flash_attn: bool | None = None) -> None:
+                 flash_attn: bool | None = None, extra_bufts: bool = True) -> None:
         lc = llama()
         self._lc = lc
         self.path = Path(path)
         mparams = lc.llama_model_default_params()
         mparams.n_gpu_layers = n_gpu_layers
         mparams.use_mmap = True
+        # Extra buffer types hold repacked weights for faster kernels (AMX, AVX-512); the
+        # probe turns them off on a machine where those kernels crash (engine/llm/probe.py).
+        mparams.use_extra_bufts = extra_bufts
         self._model = lc.llama_model_load_from_file(str(self.path).encode("utf-8"), mparams)
         if not self._model:
             raise ModelLoadError(f"llama.cpp could not load {self.path.name}. The file may be damaged, "
@@ -128,6 +131,7 @@ class LoadedModel:
         self.n_batch = n_batch
         self.n_threads = n_threads
         self.n_gpu_layers = n_gpu_layers
+        self.extra_bufts = extra_bufts
         self.n_vocab = lc.llama_vocab_n_tokens(self._vocab)
         self.cached: list[int] = []     # the tokens now in the KV cache, in order
         self._adapter = None
@@ -147,6 +151,9 @@ class LoadedModel:
             buf = (self._lc.llama_token * cap)()
             n = self._lc.llama_tokenize(self._vocab, data, len(data), buf, cap, False, special)
         return list(buf[:n])
+
+    def tokenize_many(self, parts: list[tuple[str, bool]]) -> list[list[int]]:
+        return [self.tokenize(text, special) for text, special in parts]
 
     def token_text(self, token: int) -> str:
         return (self._lc.llama_vocab_get_text(self._vocab, token) or b"").decode("utf-8", "replace")

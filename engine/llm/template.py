@@ -114,12 +114,10 @@ def _render(source, messages, special, add_generation_prompt):
 
 
 def tokenize_parts(model, parts: list[tuple[str, bool]]) -> list[int]:
-    """Tokens for rendered pieces; the model's BOS first when it wants one and the
-    template did not write it."""
-    tokens: list[int] = []
-    for text, is_template in parts:
-        if text:
-            tokens.extend(model.tokenize(text, special=is_template))
+    """Tokens for rendered pieces (in one call: a local model tokenizes in its worker); the
+    model's BOS first when it wants one and the template did not write it."""
+    pieces = model.tokenize_many([(text, is_template) for text, is_template in parts if text])
+    tokens = [t for piece in pieces for t in piece]
     bos = model.bos
     if bos is not None and (not tokens or tokens[0] != bos):
         tokens.insert(0, bos)

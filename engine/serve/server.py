@@ -450,9 +450,11 @@ class Handler(BaseHTTPRequestHandler):
 
 def _finish(answer) -> str:
     """OpenAI's "stop" and "length", or Bunko's own reason: "repetition" (the model looped and was
-    stopped) or "language" (the chosen model cannot write the question's language)."""
+    stopped), "language" (the chosen model cannot write the question's language), "crashed" (the
+    model's worker process died; the next request starts a new one) or "interrupted" (a remote
+    model's link dropped)."""
     reason = answer.stats.get("finish_reason")
-    return reason if reason in ("length", "repetition", "language") else "stop"
+    return reason if reason in ("length", "repetition", "language", "crashed", "interrupted") else "stop"
 
 
 def _usage(answer) -> dict:

@@ -306,6 +306,32 @@ def test_whole_flow_through_the_window(window, ctx, qtbot, tmp_path):
     view.preview.close()
 
 
+def test_model_crash_mid_answer_keeps_the_window_and_the_partial_answer(window, ctx, qtbot):
+    """The model's worker dies (SIGSEGV) while an answer streams in the window: the answer is kept as
+    stopped with a note in words, and the next question is answered by a fresh worker."""
+    import signal
+
+    from engine.api import GenerationSettings
+
+    ctx.settings.set_generation(GenerationSettings(temperature=0.0, max_tokens=300, repeat_penalty=1.0))
+    chat = window.page("chat")
+    window.show_page("chat")
+    chat.new_conversation()
+    with qtbot.waitSignal(chat.answer_finished, timeout=180_000) as done:
+        chat.ask_text("Write a long story about a cat who travels around Japan by train.")
+        qtbot.waitUntil(lambda: chat.transcript.views and len(chat.transcript.views[-1]._text) > 20, timeout=120_000)
+        os.kill(ctx.engine.loaded_model().worker_pid, signal.SIGSEGV)
+    answer = done.args[0]
+    assert answer.status == "stopped" and answer.text
+    view = chat.transcript.views[-1]
+    assert view.notice_label.isVisible() and "stopped unexpectedly" in view.notice_label.text()
+    assert "SIGSEGV" in view.notice_label.text()
+    ctx.settings.set_generation(GenerationSettings(temperature=0.0, max_tokens=24))
+    with qtbot.waitSignal(chat.answer_finished, timeout=180_000) as again:
+        chat.ask_text("What is the capital of France?")
+    assert again.args[0].status == "complete" and "Paris" in again.args[0].text
+
+
 def test_log_files_are_private_also_after_rotation(data_dir):
     import logging
     import stat as _stat

@@ -10,7 +10,7 @@ import pytest
 from engine.api import Engine
 from engine.errors import ModelLoadError
 from engine.hosts.hosts import HostSpec, Secrets
-from engine.llm.host import check_remote_base
+from engine.llm.remote.model import check_remote_base
 from engine.llm.registry import smollm2_path
 from engine.types import GenerationSettings
 from tests.engine.lora_fixture import MASCOT_QUESTIONS

@@ -102,6 +102,28 @@ def test_chat_stream_equals_whole_answer(served) -> None:
     assert chunks[-1].usage.completion_tokens == whole.usage.completion_tokens
 
 
+def test_model_crash_mid_stream_ends_the_answer_and_the_server_stays_up(served) -> None:
+    """The model's worker is killed while an answer streams: the stream ends with finish_reason
+    "crashed" and what came, and the next request is answered by a fresh worker."""
+    import os
+    import signal
+
+    for sig in (signal.SIGSEGV, signal.SIGKILL):
+        story = [{"role": "user", "content": "Write a long story about a cat who travels around Japan."}]
+        deltas, finals = [], []
+        for chunk in served.client.chat.completions.create(model="smollm2-135m", messages=story, stream=True,
+                                                           temperature=0, max_tokens=400):
+            if chunk.choices:
+                deltas.append(chunk.choices[0].delta.content or "")
+                if chunk.choices[0].finish_reason:
+                    finals.append(chunk.choices[0].finish_reason)
+            if len(deltas) == 3:
+                os.kill(served.engine.loaded_model().worker_pid, sig)
+        assert finals == ["crashed"] and "".join(deltas).strip()
+        whole = served.client.chat.completions.create(model="smollm2-135m", messages=HELLO, **GREEDY)
+        assert "Paris" in whole.choices[0].message.content and whole.choices[0].finish_reason == "stop"
+
+
 def test_history_and_content_parts(served) -> None:
     messages = [{"role": "user", "content": "My name is Ada."},
                 {"role": "assistant", "content": "Hello Ada!"},

@@ -22,9 +22,12 @@ tar -xzf "llama_cpp_python-$2.tar.gz" "llama_cpp_python-$2/vendor/llama.cpp"
 gpu=OFF
 if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then gpu=ON; PATH="$PATH:/usr/local/cuda/bin"; fi
 echo "building llama-server (CUDA $gpu)"
+# no AMX kernels: they crash on some cloud Xeons (packaging/build_llama_server.sh says more)
+flags=""
+case "$(uname -m)" in x86_64|amd64) flags="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16" ;; esac
 cmake -S "llama_cpp_python-$2/vendor/llama.cpp" -B build -DCMAKE_BUILD_TYPE=Release -DLLAMA_CURL=OFF \
   -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON \
-  -DBUILD_SHARED_LIBS=OFF -DGGML_CUDA=$gpu >/dev/null
+  -DBUILD_SHARED_LIBS=OFF -DGGML_CUDA=$gpu "-DCMAKE_C_FLAGS=$flags" "-DCMAKE_CXX_FLAGS=$flags" >/dev/null
 cmake --build build --target llama-server -j "$(nproc)"
 mkdir -p ../bin && cp build/bin/llama-server ../bin/llama-server.part && mv ../bin/llama-server.part ../bin/llama-server
 echo BUNKO_BUILD_OK

@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import Callable
 
 from ...cancel import CancelToken
-from ...errors import EndpointError, HostError
+from ...errors import BunkoError, EndpointError, HostError
 from ...hosts.connect import connect
 from ...hosts.hosts import HostSpec, Secrets, quote
 from ...types import Progress
 from ..gguf_file import read_gguf_info
 from . import keys, server_gpu, watchdog
-from .openai_http import OpenAIClient, wait_ready
+from .openai_http import Interrupted, OpenAIClient, wait_ready
 from .tunnel import Tunnel
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ class RemoteServer:
         self._port: int | None = None
         self.offload = "?"
         self.adapters: list[str] = []   # fingerprints of the LoRA adapters llama-server loaded, in id order
+        self.no_repack = False          # safe settings: the defaults crashed llama-server on this host
         self._lock = threading.RLock()
         self._last_used = time.monotonic()
         self._busy = 0
@@ -112,14 +113,48 @@ class RemoteServer:
             host.run(f"mkdir -p {run} && chmod 700 {run}")  # the key file is written here
             if self._reuse(host):
                 say(f"llama-server already runs on {self.spec.label}")
+                self._open_tunnel(host, say, cancel)
             else:
-                self._start_new(host, say, cancel)
-            self._tunnel = Tunnel(host.client.get_transport(), self._port)
-            client = OpenAIClient(f"http://127.0.0.1:{self._tunnel.port}", self._key)
-            say("waiting for the model to load…")
-            wait_ready(client, START_TIMEOUT, alive=self._alive_check(host), cancel=cancel)
+                self._start_checked(host, say, cancel)
             self._last_used = time.monotonic()
             self._watch_idle()
+
+    def _open_tunnel(self, host, say, cancel) -> OpenAIClient:
+        self._tunnel = Tunnel(host.client.get_transport(), self._port)
+        client = OpenAIClient(f"http://127.0.0.1:{self._tunnel.port}", self._key)
+        say("waiting for the model to load…")
+        wait_ready(client, START_TIMEOUT, alive=self._alive_check(host), cancel=cancel)
+        return client
+
+    @property
+    def _safe_marker(self) -> str:
+        return self._dir("run", safe(self.info.name) + ".no-repack")
+
+    def _start_checked(self, host, say, cancel, adapters: list[tuple[str, str]] = ()) -> None:
+        """Start llama-server and have it write a first token before it is trusted. If it dies
+        doing so (llama.cpp's fast CPU kernels crash on some CPUs, AMX among them), start it once
+        more with safe settings (--no-repack), and remember that for this model on this host."""
+        self.no_repack = host.run(f"test -f {quote(self._safe_marker)}").code == 0
+        while True:
+            self._start_new(host, say, cancel, adapters)
+            try:
+                client = self._open_tunnel(host, say, cancel)
+                for _piece in client.stream_chat(self.info.name, [{"role": "user", "content": "Hi"}],
+                                                 {"max_tokens": 2, "temperature": 0}, cancel):
+                    pass
+                return
+            except (BunkoError, Interrupted, OSError) as exc:
+                if self.no_repack or self._running(host, self._pid):
+                    raise
+                log.warning("llama-server on %s died on its first use (%s); trying safe settings",
+                            self.spec.label, str(exc)[:200])
+                say(f"llama-server stopped on {self.spec.label} on its first use; starting it again "
+                    "with safe settings (--no-repack)")
+                self.no_repack = True
+                host.write_text(self._safe_marker, "llama-server crashed with its default settings here\n")
+                if self._tunnel is not None:
+                    self._tunnel.close()
+                    self._tunnel = None
 
     def _read_state(self, host) -> dict | None:
         raw = host.read_from(self._state_path, 0)
@@ -164,6 +199,8 @@ class RemoteServer:
                 argv += ["--lora", path]
             if adapters:
                 argv.append("--lora-init-without-apply")
+            if self.no_repack:
+                argv.append("--no-repack")
             log_name = safe(self.info.name) + ".log"
             host.run(f": > {quote(self._dir('run', log_name))}")
             say(f"starting llama-server on {self.spec.label} ({self.offload})")
@@ -288,10 +325,7 @@ class RemoteServer:
             if self._tunnel is not None:
                 self._tunnel.close()
                 self._tunnel = None
-            self._start_new(host, say, cancel, loaded)
-            self._tunnel = Tunnel(host.client.get_transport(), self._port)
-            client = OpenAIClient(f"http://127.0.0.1:{self._tunnel.port}", self._key)
-            wait_ready(client, START_TIMEOUT, alive=self._alive_check(host), cancel=cancel)
+            self._start_checked(host, say, cancel, loaded)
             self._last_used = time.monotonic()
 
     def _upload_adapter(self, host, adapter, say, cancel) -> str:

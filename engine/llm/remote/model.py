@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import Callable, Iterator
 
 from ...cancel import CancelToken
 from ...errors import Cancelled, ModelLoadError
+from ..gguf_file import read_gguf_info
+from ..registry import check_adapter as check_adapter_shapes, check_file
 from ...types import GenerationSettings
 from ..runtime import GenerationStats
 from .openai_http import Interrupted, OpenAIClient
@@ -49,6 +52,15 @@ class RemoteModel:
 
     def count(self, messages: list[dict]) -> int:
         return sum(estimate_tokens(m["content"]) + 4 for m in messages) + 2
+
+    def encode(self, template: str | None, messages: list) -> tuple[list[dict], int]:
+        """The prompt as chat messages (the server applies the model's template) and its size,
+        estimated."""
+        chat = [{"role": m.role, "content": m.content} for m in messages]
+        return chat, self.count(chat)
+
+    def check_adapter(self, adapter, model_info, registry) -> None:
+        check_remote_base(adapter, model_info, registry, self.where)
 
     def special_texts(self) -> dict[str, str]:
         return {}
@@ -130,3 +142,21 @@ class RemoteModel:
     def close(self) -> None:
         if self._on_close:
             self._on_close()
+
+
+def check_remote_base(adapter, model, registry, where: str) -> None:
+    """An adapter on a model that runs elsewhere: its base must be the very GGUF that runs there
+    (same fingerprint), and only llama-server on the user's own server can attach it. Checked
+    before anything is uploaded."""
+    if model.location != "ssh":
+        raise ModelLoadError(f"{model.name} runs on {where}, a server Bunko does not start; LoRA adapters "
+                             "can be attached to models on this computer or on your GPU server over SSH.")
+    base = registry.get(adapter.base_model)
+    if not model.fingerprint or (base.size, base.fingerprint) != (model.size, model.fingerprint):
+        raise ModelLoadError(
+            f"The adapter {adapter.name} was trained for {base.name}, but {model.name} on {where} runs "
+            f"another GGUF file; the adapter would not fit it. Add {base.name}'s GGUF as a model on that "
+            f"server (bunko models add-remote {base.path} …) and attach the adapter there.")
+    check_file(adapter)
+    if Path(model.path).is_file():  # the shapes, as llama.cpp will check them (it would abort)
+        check_adapter_shapes(read_gguf_info(adapter.path), read_gguf_info(model.path), model.name)

@@ -1,0 +1,216 @@
+"""The model worker: llama.cpp in a child process whose death never takes the caller with it.
+
+Real parts: SmolLM2 through llama.cpp in a real worker process, killed with real signals in
+the middle of an answer; a GGUF crafted to trip a real llama.cpp assertion while loading; the
+probe's fallback driven by the worker's test switch (a fault on the first decode with the
+default settings, as llama.cpp's AMX kernels do on some Xeons).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from engine.api import Engine
+from engine.errors import ModelCrashedError
+from engine.llm import probe
+from engine.llm.registry import smollm2_path
+from engine.llm.supervised import LocalModel
+from engine.llm.worker import FAULT_ENV
+from engine.types import GenerationSettings, LoadSettings
+
+GREEDY = GenerationSettings(temperature=0.0, max_tokens=48, seed=1, repeat_penalty=1.0)
+LONG = GenerationSettings(temperature=0.0, max_tokens=400, repeat_penalty=1.0)
+STORY = "Write a long story about a cat who travels around Japan by train."
+
+
+@pytest.fixture
+def machine(tmp_path, monkeypatch):
+    """A machine folder of the test's own: the probe runs afresh, crash counts start at zero."""
+    monkeypatch.setenv("BUNKO_MACHINE_DIR", str(tmp_path / "machine"))
+    probe.machine_key.cache_clear()
+    return tmp_path / "machine"
+
+
+@pytest.fixture
+def engine(tmp_path, machine):
+    with Engine.open(tmp_path / "b.duckdb") as e:
+        e.load_model(None, LoadSettings(n_ctx=1024, n_threads=2))
+        yield e
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie has died too
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return True
+
+
+def _wait_gone(pid: int, seconds: float = 10.0) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if not _alive(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGSEGV, signal.SIGABRT, signal.SIGKILL])
+def test_worker_killed_mid_answer_keeps_the_partial_answer_and_the_next_one_is_right(engine, sig):
+    pid = engine.loaded_model().worker_pid
+    assert pid and pid != os.getpid() and _alive(pid)
+    tokens, answer = [], None
+    for event in engine.ask(STORY, settings=LONG):
+        if event.kind == "token":
+            tokens.append(event.text)
+            if len(tokens) == 3:
+                os.kill(pid, sig)
+        elif event.kind == "done":
+            answer = event.answer
+    assert answer.status == "stopped" and answer.stats["finish_reason"] == "crashed"
+    assert len(tokens) >= 3 and answer.text and answer.text in "".join(tokens)
+    crash = [n for n in answer.notices if n["kind"] == "crashed"]
+    assert crash and sig.name in crash[0]["text"] and "starts it again" in crash[0]["text"]
+    stored = engine.conversations.messages(answer.conversation_id)[-1]
+    assert stored.status == "stopped" and stored.content == answer.text
+    assert engine.loaded_model() is None and _wait_gone(pid)
+    # the next question starts a fresh worker and gets a real answer
+    done = [e.answer for e in engine.chat.stream("What is the capital of France?", settings=GREEDY)
+            if e.kind == "done"][0]
+    assert done.status == "complete" and "Paris" in done.text
+    assert engine.loaded_model().worker_pid not in (None, pid)
+
+
+def test_stop_and_early_exit_leave_the_worker_ready(engine):
+    from engine.cancel import CancelToken
+
+    cancel = CancelToken()
+    events = engine.chat.stream(STORY, settings=LONG, cancel=cancel)
+    for event in events:
+        if event.kind == "token":
+            cancel.cancel()
+        if event.kind == "done":
+            assert event.answer.status == "stopped"
+    with engine.host.use() as (llm, _state):
+        gen = llm.generate(llm.tokenize("Hello"), 300, LONG)
+        next(gen)
+        gen.close()   # the caller stops reading: the worker is told, and drained
+        assert not llm.crashed
+        pieces = list(llm.generate(llm.tokenize("The capital of France is"), 8, GREEDY))
+        assert "Paris" in "".join(pieces)
+
+
+def test_two_crashes_in_a_row_switch_the_model_to_safe_settings(tmp_path, machine, monkeypatch):
+    probe_first = probe.run_probe(smollm2_path(), 2)            # this machine: the defaults work
+    probe.SafetyBook(machine).keep_verdict(probe_first)
+    assert probe_first.extra_bufts and probe_first.ok
+    monkeypatch.setenv(FAULT_ENV, "decode-default")               # from now on they crash
+    with Engine.open(tmp_path / "b.duckdb") as engine:
+        notes = []
+        for _ in range(2):
+            answer = [e.answer for e in engine.ask("Hello?", settings=GREEDY) if e.kind == "done"][0]
+            assert answer.status == "stopped"
+            notes.append(next(n["text"] for n in answer.notices if n["kind"] == "crashed"))
+        assert "SIGSEGV" in notes[0] and "starts it again" in notes[0]
+        assert "safe settings next time" in notes[1]
+        answer = [e.answer for e in engine.chat.stream("What is the capital of France?", settings=GREEDY)
+                  if e.kind == "done"][0]
+        assert answer.status == "complete" and "Paris" in answer.text
+        state = engine.loaded_model()
+        assert "crashed 2 times" in state.safe_settings
+        report = engine.doctor()
+        assert report["loaded_model"]["safe_settings"] and report["models_on_safe_settings"]
+
+
+def test_probe_that_crashes_leads_to_safe_settings_not_to_a_crash(tmp_path, machine, monkeypatch):
+    monkeypatch.setenv(FAULT_ENV, "decode-default")
+    verdict = probe.run_probe(smollm2_path(), 2)
+    assert verdict.ok and not verdict.extra_bufts
+    assert "SIGSEGV" in verdict.detail and verdict.seconds < 60
+    # the app's first load probes (once per machine) and runs with the safe settings it found
+    with Engine.open(tmp_path / "b.duckdb") as engine:
+        state = engine.load_model(None, LoadSettings(n_ctx=1024, n_threads=2))
+        assert "probe" in state.safe_settings
+        answer = [e.answer for e in engine.chat.stream("What is the capital of France?", settings=GREEDY)
+                  if e.kind == "done"][0]
+        assert answer.status == "complete" and "Paris" in answer.text
+        assert probe.SafetyBook(machine).verdict().extra_bufts is False
+        assert "safe settings" in engine.doctor()["probe"]["settings"] or \
+            engine.doctor()["probe"]["settings"] == "safe"
+
+
+def _duplicate_token_gguf(src, dst):
+    """SmolLM2 with two identical vocabulary entries: llama.cpp's loader stops on
+    GGML_ASSERT(id_to_token.size() == token_to_id.size()), which aborts the process."""
+    from gguf import GGUFReader
+
+    shutil.copyfile(src, dst)
+    reader = GGUFReader(dst, "r+")
+    field = reader.fields["tokenizer.ggml.tokens"]
+    texts = [bytes(field.parts[i]) for i in field.data]
+    a, b = next((i, j) for i in range(200, 400) for j in range(i + 1, 400) if len(texts[i]) == len(texts[j]))
+    np.copyto(field.parts[field.data[b]], field.parts[field.data[a]])
+    reader.data.flush()
+    del reader
+
+
+def test_gguf_that_trips_a_llama_cpp_assertion_gives_an_error_in_words(tmp_path, machine):
+    bad = tmp_path / "bad-vocab.gguf"
+    _duplicate_token_gguf(smollm2_path(), bad)
+    with pytest.raises(ModelCrashedError) as caught:
+        LocalModel(bad, 256, 2, 64, 0)
+    text = str(caught.value)
+    assert "stopped unexpectedly" in text and "SIGABRT" in text and "GGML_ASSERT" in text
+    # through the engine: a clear error, nothing else touched, and a good model still answers
+    with Engine.open(tmp_path / "b.duckdb") as engine:
+        engine.models.add(bad, name="bad-vocab")
+        with pytest.raises(ModelCrashedError, match="stopped unexpectedly"):
+            engine.load_model("bad-vocab", LoadSettings(n_ctx=256, n_threads=2))
+        answer = [e.answer for e in engine.chat.stream("What is the capital of France?", settings=GREEDY)
+                  if e.kind == "done"][0]
+        assert "Paris" in answer.text
+
+
+def test_worker_ends_with_its_parent(tmp_path):
+    """kill -9 of the process that started a worker leaves no orphan holding the model."""
+    script = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(os.getcwd())!r})
+        from engine.llm.supervised import LocalModel
+        m = LocalModel({str(smollm2_path())!r}, 256, 1, 64, 0)
+        print(m.pid, flush=True)
+        time.sleep(600)
+    """)
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(parent.stdout.readline())
+        assert _alive(worker)
+        parent.kill()
+        parent.wait(10)
+        assert _wait_gone(worker), "the worker outlived its parent"
+    finally:
+        parent.kill()
+
+
+def test_doctor_says_what_a_bug_report_needs(engine, machine):
+    from engine.api import doctor_text
+
+    report = engine.doctor()
+    text = doctor_text(report)
+    assert report["probe"]["ok"] and report["cpu"]["features"] is not None
+    for words in ("CPU features", "AMX", "llama.cpp", "Probe:", "Model:", "buffer", "Data folder", "Versions"):
+        assert words in text
+    assert str(os.path.expanduser("~")) + "/" not in text or os.path.expanduser("~") == "/"
