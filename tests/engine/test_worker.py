@@ -214,3 +214,53 @@ def test_doctor_says_what_a_bug_report_needs(engine, machine):
     for words in ("CPU features", "AMX", "llama.cpp", "Probe:", "Model:", "buffer", "Data folder", "Versions"):
         assert words in text
     assert str(os.path.expanduser("~")) + "/" not in text or os.path.expanduser("~") == "/"
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def test_bunko_chat_survives_a_crash_mid_answer(tmp_path, machine):
+    """`bunko chat` in a terminal: the worker is killed while an answer prints; the command says
+    what happened, stays at its prompt, and answers the next question."""
+    import threading
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "BUNKO_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "desktop.launcher", "--db", str(tmp_path / "b.duckdb"), "chat",
+                             "--no-rag", "--temperature", "0", "--max-tokens", "300"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env=env, cwd=root)
+    out = bytearray()
+    threading.Thread(target=lambda: [out.extend(c) for c in iter(lambda: proc.stdout.read1(4096), b"")],
+                     daemon=True).start()
+
+    def wait_for(predicate, seconds=300):
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and not predicate(out.decode("utf-8", "replace")):
+            assert proc.poll() is None, out.decode("utf-8", "replace")
+            time.sleep(0.05)
+        return predicate(out.decode("utf-8", "replace"))
+
+    try:
+        proc.stdin.write(f"{STORY}\n".encode())
+        proc.stdin.flush()
+        assert wait_for(lambda text: len(text.rsplit("> ", 1)[-1]) > 40)   # the answer is printing
+        workers = [p for p in _children(proc.pid)
+                   if b"engine.llm.worker" in Path(f"/proc/{p}/cmdline").read_bytes()]
+        assert len(workers) == 1
+        os.kill(workers[0], signal.SIGSEGV)
+        assert wait_for(lambda text: "stopped unexpectedly" in text and "SIGSEGV" in text)
+        proc.stdin.write(b"What is the capital of France?\n")
+        proc.stdin.flush()
+        assert wait_for(lambda text: "Paris" in text.split("stopped unexpectedly", 1)[1])
+        proc.stdin.write(b"/quit\n")
+        proc.stdin.flush()
+        assert proc.wait(60) == 0
+    finally:
+        proc.kill()
