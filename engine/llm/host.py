@@ -231,6 +231,11 @@ class ModelHost:
     def ensure(self, name: str | None = None) -> None:
         """Make `name` (None: whatever is loaded, else the default) the loaded model."""
         with self._lock:
+            if self._model is not None and not getattr(self._model, "alive", lambda: True)():
+                # its worker died while idle (the OOM killer, a signal): a fresh one, as after a crash
+                log.warning("the worker of %s had ended while idle; starting a new one", self._info.name)
+                name = name or self._info.name
+                self.unload()
             if self._model is None:
                 self.load(name)
             elif name and name != self._info.name:

@@ -329,6 +329,9 @@ class LocalModel:
                          cancel: CancelToken | None = None) -> list[float]:
         return self._call("probs", tokens=list(tokens), candidates=list(candidates))
 
+    def alive(self) -> bool:
+        return self.worker.alive()
+
     def memory_bytes(self) -> int | None:
         """The worker's resident memory (the model's mapped pages included)."""
         return self.worker.rss_bytes()
