@@ -6,8 +6,6 @@ from __future__ import annotations
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout
 
-from engine.api import doctor_text
-
 from .common import while_alive
 from .i18n import Retranslating
 
@@ -51,7 +49,7 @@ class SystemBox(Retranslating, QGroupBox):
                             on_done=while_alive(self, "_show"), on_error=while_alive(self, "_failed"))
 
     def _show(self, report: dict) -> None:
-        self.text.setPlainText(doctor_text(report))
+        self.text.setPlainText(report["text"])
         self.probe.setEnabled(True)
 
     def _failed(self, exc: BaseException) -> None:

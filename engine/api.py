@@ -59,7 +59,7 @@ __all__ = [
     "Dataset", "RowProblem", "read_dataset", "approx_tokens", "example_tokens", "HostReport", "HostSpec", "Secrets", "PRESETS", "Estimate",
     "TrainSettings", "preset", "probe_host", "setup_trainer", "BACKGROUND_MODES", "set_background_mode",
     "background_mode", "Question", "QuestionSet", "make_question",
-    "gpu_offload_supported", "gpu_present", "doctor_text", "clock", "Engine", "CancelToken", "Library", "DocumentInfo", "IndexProgress", "IndexResult",
+    "gpu_offload_supported", "gpu_present", "clock", "Engine", "CancelToken", "Library", "DocumentInfo", "IndexProgress", "IndexResult",
     "SearchHit", "BunkoError", "__version__", "data_dir", "default_db_path", "log_dir", "Answer", "AnswerEvent", "AskOptions", "ModelInfo", "GenerationSettings", "LoadSettings", "ModelState", "Progress", "Source",
 ]
 
@@ -82,13 +82,6 @@ def gpu_offload_supported() -> bool:
     from .llm.gpu import cuda_build
 
     return cuda_build()
-
-
-def doctor_text(report: dict) -> str:
-    """`Engine.doctor()`'s facts as the block of text `bunko doctor` prints."""
-    from .llm.doctor import as_text
-
-    return as_text(report)
 
 
 def gpu_present() -> bool:
@@ -292,7 +285,7 @@ class Engine:
         return self.host.load(name, settings)
 
     def doctor(self, probe: bool = False) -> dict:
-        """This computer, llama.cpp and the probe's verdict, for a bug report (`doctor_text`)."""
+        """This computer, llama.cpp and the probe's verdict; "text": the block for a bug report."""
         return self.host.doctor(probe)
 
     def model_catalog(self, n_ctx: int = 4096, gpu: bool = True) -> list[dict]:
@@ -472,9 +465,8 @@ class Engine:
         return self.compare.questions(path, job, drafted)
 
     def compare_create(self, questions, **choices):
-        """A new comparison run (checked: adapter fits the base model, judge installed, libraries
-        indexed). `choices`: base_model, libraries, adapter, job, other_models, arms, max_tokens, k,
-        judge, name, question_source."""
+        """A new comparison run, checked. `choices`: base_model, libraries, adapter, job, other_models,
+        arms, max_tokens, k, judge, name, question_source."""
         return self.compare.create(list(questions), **choices)
 
     def compare_run(self, run: int | str, progress: Callable[[Progress], None] | None = None,
@@ -483,8 +475,7 @@ class Engine:
         return self.compare.run(run, progress, cancel)
 
     def compare_refresh(self, run: int | str, changed, progress=None, cancel=None, documents=None) -> dict:
-        """Freshness: write `documents` ({path: text}) into the run's libraries, re-index them and
-        ask `changed` questions again in every arm."""
+        """Freshness: write `documents` ({path: text}) into the libraries, re-index, ask `changed` again."""
         return self.compare.refresh(run, list(changed), progress, cancel, documents)
 
     def compare_runs(self) -> list:
@@ -497,8 +488,7 @@ class Engine:
         self.compare.lab.delete(run)
 
     def compare_summary(self, run: int | str) -> dict:
-        """The table: accuracy with intervals (known/new), scores, speed, paired tests,
-        preparation, freshness and the recommendation line."""
+        """The table: accuracy with intervals, scores, speed, tests, preparation, freshness, advice."""
         return self.compare.summary(run)
 
     def compare_answers(self, run: int | str) -> tuple[list, list]:

@@ -314,14 +314,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_doctor(args) -> int:
-    from ..api import doctor_text
-
     with open_engine(args) as engine:
         report = engine.doctor(probe=args.probe)
     if args.json:
         print_json(report)
     else:
-        print(doctor_text(report))
+        print(report["text"])
     return 0
 
 

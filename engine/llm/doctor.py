@@ -71,7 +71,7 @@ def as_text(r: dict) -> str:
     lines = [f"Bunko {r['bunko']} — system report (no documents, keys or host names in it)",
              f"OS:          {r['os']}, Python {r['python']}",
              f"CPU:         {cpu['name']} ({cpu['arch']}, {cpu['logical_cpus']} logical CPUs)",
-             f"CPU features: {' '.join(cpu['features']) or 'none of note'}; AMX: {'yes' if cpu['amx'] else 'no'}",
+             f"  features:  {' '.join(cpu['features']) or 'none of note'}; AMX: {'yes' if cpu['amx'] else 'no'}",
              f"llama.cpp:   llama-cpp-python {lc['build']}, GPU offload {'built in' if lc['gpu_offload'] else 'not built'}"]
     if lc.get("error"):
         lines.append(f"             could not ask it: {lc['error']}")

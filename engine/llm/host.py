@@ -154,7 +154,8 @@ class ModelHost:
             check_file(info)
             SafetyBook(paths.machine_dir()).keep_verdict(run_probe(Path(info.path), default_threads()))
         with self._lock:
-            return doctor.report(self._state, getattr(self._model, "buffers", ()))
+            report = doctor.report(self._state, getattr(self._model, "buffers", ()))
+        return {**report, "text": doctor.as_text(report)}
 
     def memory_bytes(self) -> int | None:
         """Resident memory of the loaded model's worker process (None: none, or a remote model)."""

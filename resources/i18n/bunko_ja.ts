@@ -50,7 +50,7 @@ The details are in the log: {log}</source>
 <context>
     <name>AppContext</name>
     <message>
-        <location filename="../../desktop/context.py" line="+46"/>
+        <location filename="../../desktop/context.py" line="+52"/>
         <source>Bunko</source>
         <translation>Bunko</translation>
     </message>
@@ -2145,7 +2145,17 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>出典 ({n})</translation>
     </message>
     <message>
-        <location line="+154"/>
+        <location line="+100"/>
+        <source>The model {model} stopped unexpectedly; what it had written is kept, and Bunko starts it again for your next question. The app itself is unaffected.</source>
+        <translation>モデル {model} が予期せず停止しました。ここまでの回答は保存され、次の質問では Bunko がモデルを起動し直します。アプリ自体には影響ありません。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The connection to the model&apos;s server dropped during the answer; what came is kept. Ask again: Bunko reconnects.</source>
+        <translation>回答中にモデルのサーバーとの接続が切れました。届いた部分は保存されています。もう一度質問すると Bunko が再接続します。</translation>
+    </message>
+    <message>
+        <location line="+57"/>
         <source>Open a web page?</source>
         <translation>ウェブページを開きますか?</translation>
     </message>
@@ -2159,7 +2169,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 {url}</translation>
     </message>
     <message>
-        <location line="-208"/>
+        <location line="-215"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
@@ -2783,7 +2793,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../../desktop/settings_page.py" line="+110"/>
+        <location filename="../../desktop/settings_page.py" line="+112"/>
         <source>Appearance</source>
         <translation>外観</translation>
     </message>
@@ -3078,6 +3088,44 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <location line="+3"/>
         <source>Files not indexed in {name}: {skipped} skipped, {failed} failed</source>
         <translation>{name} でインデックスされなかったファイル: スキップ {skipped} 件、失敗 {failed} 件</translation>
+    </message>
+</context>
+<context>
+    <name>SystemBox</name>
+    <message>
+        <location filename="../../desktop/system_box.py" line="+48"/>
+        <source>Checking this computer… (the llama.cpp check takes a few seconds)</source>
+        <translation>このコンピューターを確認しています…（llama.cpp の確認には数秒かかります）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Reading…</source>
+        <translation>読み込み中…</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>The system report could not be made: {reason}</source>
+        <translation>システム情報を作成できませんでした: {reason}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>System</source>
+        <translation>システム</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>How models run on this computer: CPU features, the llama.cpp build, and the result of its safety check. Nothing private is in it: paste it into a bug report.</source>
+        <translation>このコンピューターでのモデルの動作環境です（CPU の機能、llama.cpp のビルド、安全確認の結果）。個人的な情報は含まれないので、不具合の報告にそのまま貼り付けられます。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Copy</source>
+        <translation>コピー</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Run the check again</source>
+        <translation>もう一度確認する</translation>
     </message>
 </context>
 <context>

@@ -111,6 +111,32 @@ def remote_engine(sshd, tmp_path, embedder_dir, monkeypatch, file_keyring):
             engine.close()
 
 
+def test_llama_server_that_crashes_on_first_use_is_started_again_with_safe_settings(
+        sshd, tmp_path, monkeypatch, file_keyring) -> None:
+    """Like llama.cpp's AMX kernels on some cloud Xeons: this llama-server dies (SIGSEGV) before its
+    first answer unless it is started with --no-repack. Bunko checks a new server's first token,
+    starts it again with safe settings, remembers that on the host, and the answer comes."""
+    real = need_llama_server()
+    fake = tmp_path / "bin" / "llama-server"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\ncase " $* " in *" --no-repack "*) exec "{real}" "$@" ;; esac\nkill -SEGV $$\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path / "data"))
+    with Engine.open(tmp_path / "b.duckdb") as engine:
+        engine.add_remote_model(spec_for(sshd, tmp_path), smollm2_path(), "gpu-smol", n_ctx=1024,
+                                idle_minutes=0, server_binary=str(fake))
+        try:
+            said = []
+            engine.start_remote_model("gpu-smol", Secrets(), lambda p: said.append(p.message))
+            assert any("safe settings (--no-repack)" in m for m in said)
+            answer = list(engine.chat.stream("What is the capital of France?", model="gpu-smol",
+                                             settings=GenerationSettings(temperature=0, max_tokens=16)))[-1].answer
+            assert answer.status == "complete" and answer.text
+            assert list(tmp_path.rglob("gpu-smol.no-repack"))   # remembered on the host for next time
+        finally:
+            engine.stop_remote_model("gpu-smol")
+
+
 def test_llama_server_over_ssh_answers_with_rag_and_survives_a_cut_link(remote_engine, sshd, log_file,
                                                                        tmp_path) -> None:
     engine, info = remote_engine
