@@ -287,8 +287,12 @@ class MainWindow(Retranslating, QMainWindow):
             parts.append(self.tr("adapter {name}").format(name=state.adapter))
         offload = self.tr("CPU") if state.offload == "CPU" else self.tr("GPU: {layers}").format(layers=state.offload)
         parts.append(offload)
+        tip = state.offload_reason
+        if state.safe_settings:   # llama.cpp's defaults crashed here: see Settings → System
+            parts.append(self.tr("safe settings"))
+            tip += "\n" + self.tr("Safe settings: {why}").format(why=state.safe_settings)
         self.model_label.setText(" · ".join(parts))
-        self.model_label.setToolTip(state.offload_reason)
+        self.model_label.setToolTip(tip)
 
     def _on_indexing(self, progress) -> None:
         self._progress = progress

@@ -1866,12 +1866,12 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
     <name>MainWindow</name>
     <message>
         <location filename="../../desktop/main_window.py" line="+150"/>
-        <location line="+277"/>
+        <location line="+281"/>
         <source>This page is not available in this build.</source>
         <translation>このページはこのビルドでは利用できません。</translation>
     </message>
     <message>
-        <location line="-145"/>
+        <location line="-149"/>
         <source>No model loaded</source>
         <translation>モデル未読み込み</translation>
     </message>
@@ -1896,7 +1896,17 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>GPU: {layers}</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+4"/>
+        <source>safe settings</source>
+        <translation>安全設定</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Safe settings: {why}</source>
+        <translation>安全設定で動作中: {why}</translation>
+    </message>
+    <message>
+        <location line="+23"/>
         <source>Scanning {library}…</source>
         <translation>{library} をスキャン中…</translation>
     </message>
@@ -2047,7 +2057,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>終了</translation>
     </message>
     <message>
-        <location line="-195"/>
+        <location line="-199"/>
         <source>Show page names</source>
         <translation>ページ名を表示</translation>
     </message>
@@ -2057,7 +2067,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>アイコンのみ表示</translation>
     </message>
     <message>
-        <location line="+178"/>
+        <location line="+182"/>
         <source>Compare</source>
         <translation>比較</translation>
     </message>
@@ -3093,7 +3103,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
 <context>
     <name>SystemBox</name>
     <message>
-        <location filename="../../desktop/system_box.py" line="+48"/>
+        <location filename="../../desktop/system_box.py" line="+46"/>
         <source>Checking this computer… (the llama.cpp check takes a few seconds)</source>
         <translation>このコンピューターを確認しています…（llama.cpp の確認には数秒かかります）</translation>
     </message>

@@ -36,6 +36,7 @@ STORY = "Write a long story about a cat who travels around Japan by train."
 def machine(tmp_path, monkeypatch):
     """A machine folder of the test's own: the probe runs afresh, crash counts start at zero."""
     monkeypatch.setenv("BUNKO_MACHINE_DIR", str(tmp_path / "machine"))
+    monkeypatch.delenv(FAULT_ENV, raising=False)   # a whole run may set it to act like an AMX machine
     probe.machine_key.cache_clear()
     return tmp_path / "machine"
 
