@@ -263,3 +263,22 @@ def test_bunko_chat_survives_a_crash_mid_answer(tmp_path, machine):
         assert proc.wait(60) == 0
     finally:
         proc.kill()
+
+
+def test_the_app_process_never_loads_llama_cpp(tmp_path, machine):
+    """An answer, the doctor and the GPU check run llama.cpp only in worker processes."""
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(os.getcwd())!r})
+        from engine.api import Engine, LoadSettings, GenerationSettings, gpu_offload_supported
+        with Engine.open({str(tmp_path / "b.duckdb")!r}) as e:
+            e.load_model(None, LoadSettings(n_ctx=512, n_threads=2))
+            done = [x.answer for x in e.chat.stream("What is the capital of France?",
+                    settings=GenerationSettings(temperature=0, max_tokens=12)) if x.kind == "done"][0]
+            e.doctor()
+            gpu_offload_supported()
+        print(done.status, "llama_cpp" in sys.modules, flush=True)
+    """)
+    env = {**os.environ, "BUNKO_DATA_DIR": str(tmp_path / "data")}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600)
+    assert out.stdout.split() == ["complete", "False"], out.stderr[-2000:]
