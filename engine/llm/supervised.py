@@ -88,7 +88,7 @@ class WorkerProcess:
 
     def _read_stderr(self) -> None:
         native = logging.getLogger("llama.cpp")
-        for raw in iter(self.proc.stderr.readline, b""):
+        for raw in iter(lambda: self.proc.stderr.readline(4096), b""):   # a line without end stays bounded
             line = raw.decode("utf-8", "replace").rstrip()
             if line:
                 if any(k in line for k in ("GGML_ASSERT", "GGML_ABORT", "error", "failed", "fatal")):
