@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..errors import BunkoError
 from ..search.retrieve import MODES
+from ..store.db import int_list
 from ..types import GenerationSettings
 from . import lookup
 
@@ -102,13 +103,15 @@ class LibraryTools:
         hits = self.engine.search(query, k=offset + k + 1, mode=mode, libraries=names, path=path)
         more = len(hits) > offset + k
         results, used, cut = [], 0, False
-        for hit in hits[offset:offset + k]:
+        shown = hits[offset:offset + k]
+        documents = self._documents_of([h.chunk_id for h in shown])
+        for hit in shown:
             if results and used + len(hit.text) > MAX_RESULT_CHARS:
                 cut = True
                 break
             text = hit.text[:MAX_RESULT_CHARS]
             used += len(text)
-            results.append({"id": f"p{hit.chunk_id}", "document": f"d{self._document_of(hit.chunk_id)}",
+            results.append({"id": f"p{hit.chunk_id}", "document": f"d{documents.get(hit.chunk_id, -1)}",
                             **_located(hit), "score": round(float(hit.score), 6), "text": text})
         out = {"query": query, "mode": mode, "results": results, "more_available": more or cut}
         if cut or more:
@@ -136,13 +139,17 @@ class LibraryTools:
             return "Bunko has no libraries yet: add a folder in the Bunko app or with `bunko index FOLDER`."
         return "No passage matched. Try other words, mode='keyword' for exact terms, or another library."
 
-    def _document_of(self, chunk_id: int) -> int:
+    def _documents_of(self, chunk_ids: list[int]) -> dict[int, int]:
+        """chunk id → document id, in one query."""
+        if not chunk_ids:
+            return {}
         cur = self.engine.store.cursor()
         try:
-            row = cur.execute("SELECT document_id FROM chunks WHERE id = ?", [chunk_id]).fetchone()
+            # a literal list, as retrieve.hits_for does: the zone maps then skip all other rows
+            rows = cur.execute(f"SELECT id, document_id FROM chunks WHERE id IN {int_list(chunk_ids)}").fetchall()
         finally:
             cur.close()
-        return row[0] if row else -1
+        return dict(rows)
 
     # -- fetch --------------------------------------------------------------------------
     def fetch(self, id, offset=0) -> dict:

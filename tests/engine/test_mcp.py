@@ -105,9 +105,10 @@ def test_fetch_passage_and_whole_document(tools) -> None:
 
 
 def test_stitch_drops_the_overlap_only() -> None:
-    a, b = "one two three four five six seven", "five six seven eight nine ten eleven twelve"
-    assert stitch([a, b]) == "one two three four five six seven eight nine ten eleven twelve"
-    assert stitch(["abc", "xyz"]) == "abc\nxyz"
+    a, b = "alpha beta gamma delta epsilon zeta eta theta iota kappa", "epsilon zeta eta theta iota kappa lambda mu"
+    assert stitch([a, b]) == "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu"
+    assert stitch(["abc", "xyz"]) == "abc\nxyz"   # no shared sentence: both whole, a line apart
+    assert stitch(["one two", "one two"]) == "one two\none two"   # too short to tell an overlap
 
 
 @pytest.mark.parametrize("call, words", [
