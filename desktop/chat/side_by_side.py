@@ -41,6 +41,7 @@ class SideColumn(Retranslating, QFrame):
         self.letter = letter
         self.setObjectName("sideColumn")
         self.answer = None          # the engine's Answer once done
+        self._finished = None       # its "done" event, for the times in another language
         self.view: MessageView | None = None
         self.options = OptionsBar()
         self.options.prompt_button.hide()   # the question is the same on both sides; so is its framing
@@ -77,6 +78,8 @@ class SideColumn(Retranslating, QFrame):
         self.title.setText(self.tr("Answer {letter}").format(letter=self.letter))
         self.better.setText(self.tr("{letter} is better").format(letter=self.letter))
         self.better.setToolTip(self.tr("Mark answer {letter} as the better one").format(letter=self.letter))
+        if self._finished is not None:
+            self.timing.setText(self._times(self._finished))
 
     def side(self) -> Side:
         return side_of(self.options.options())
@@ -85,7 +88,7 @@ class SideColumn(Retranslating, QFrame):
         """A new question: a fresh answer view, waiting for its turn."""
         if self.view is not None:
             self.view.deleteLater()
-        self.answer = None
+        self.answer = self._finished = None
         self.view = MessageView("assistant")
         self.view.set_last(False)
         self.holder_layout.insertWidget(0, self.view)
@@ -109,7 +112,7 @@ class SideColumn(Retranslating, QFrame):
                 self.timing.setText(self.tr("First token after {s} s · writing…").format(
                     s=f"{event.first_token_s:.1f}"))
         elif event.kind == "done":
-            self.answer = event.answer
+            self.answer, self._finished = event.answer, event
             view.finish(event.answer)
             self.timing.setText(self._times(event))
             self.better.setEnabled(event.answer is not None and bool(event.answer.text.strip()))
@@ -211,6 +214,12 @@ class SideBySideDialog(Retranslating, QDialog):
                                             "question set for the comparison lab"))
         self.close_button.setText(self.tr("Close"))
         self._ask_texts()
+        self._saved_text()
+
+    def _saved_text(self) -> None:
+        if self.saved_path is not None:
+            self.saved_label.setText(self.tr("Saved to {path}. Use it in the comparison lab as a question file "
+                                             "(bunko compare run --questions {path}).").format(path=str(self.saved_path)))
 
     def _ask_texts(self) -> None:
         self.ask_button.setText(self.tr("Stop") if self.is_streaming() else self.tr("Ask both"))
@@ -295,6 +304,8 @@ class SideBySideDialog(Retranslating, QDialog):
             button.setChecked(True)
 
     def _on_mark(self, _id: int, _checked: bool) -> None:
+        for column in self.columns:   # the chosen one looks chosen, not only focused
+            theme.set_role(column.better, "primary" if column.better.isChecked() else None, name="kind")
         self._update_save()
 
     def better(self) -> int | None:
@@ -317,8 +328,7 @@ class SideBySideDialog(Retranslating, QDialog):
 
     def _saved(self, path) -> None:
         self.saved_path = path
-        self.saved_label.setText(self.tr("Saved to {path}. Use it in the comparison lab as a question file "
-                                         "(bunko compare run --questions {path}).").format(path=str(path)))
+        self._saved_text()
         self.saved_label.show()
         self.ctx.status.emit(self.tr("Saved the marked pair."))
 
