@@ -372,7 +372,7 @@ class Engine:
 
     def side_by_side(self):
         """Two choices answer one question, one after the other; marked pairs go to a question set (`SideBySide`)."""
-        from .chat.side_by_side import SideBySide
+        from .lab.side_by_side import SideBySide
         return SideBySide(self.chat.stream)
 
     def ask(self, question: str, conversation_id: int | None = None, options: AskOptions | None = None, *,

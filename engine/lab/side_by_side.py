@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 
 from ..cancel import CancelToken
 from ..errors import BunkoError
-from ..lab.questions import make as make_question, question_key
+from .questions import make as make_question, question_key
 from ..paths import data_dir
 from ..types import Answer, GenerationSettings, Side, SideEvent
 
