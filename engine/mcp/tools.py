@@ -116,10 +116,13 @@ class LibraryTools:
         out = {"query": query, "mode": mode, "results": results, "more_available": more or cut}
         if cut or more:
             nxt = offset + len(results)
-            out["next_offset"] = nxt if nxt <= MAX_OFFSET else None
-            out["note"] = (f"{len(results)} passages fit this reply's {MAX_RESULT_CHARS:,} characters" if cut else
-                           "More passages match") + ": call search again with offset=" + str(nxt) + \
-                " for the next ones, or fetch an id."
+            why = (f"{len(results)} passages fit this reply's {MAX_RESULT_CHARS:,} characters" if cut
+                   else "More passages match")
+            if nxt <= MAX_OFFSET:
+                out["next_offset"] = nxt
+                out["note"] = f"{why}: call search again with offset={nxt} for the next ones, or fetch an id."
+            else:
+                out["note"] = f"{why}, but paging stops at offset {MAX_OFFSET}: narrow the query or the path."
         if not hits:
             out["note"] = self._why_empty(names)
         return out
