@@ -43,7 +43,7 @@ def run_mcp_bench(args) -> int:
     import anyio
 
     from mcp import Client
-    from mcp.client.stdio import StdioServerParameters
+    from mcp.client.stdio import StdioServerParameters, stdio_client
 
     from ..api import Engine
 
@@ -64,8 +64,10 @@ def run_mcp_bench(args) -> int:
         engine = Engine.open(db, getattr(args, "embedder", None))
         hits_seen = []
 
+        server_log = open(work / "mcp-server.log", "w", encoding="utf-8")   # the child's stderr
+
         async def measure() -> None:
-            async with Client(params, read_timeout_seconds=300) as client:
+            async with Client(stdio_client(params, errlog=server_log), read_timeout_seconds=300) as client:
                 for q in texts[:5]:   # warm both: the embedder, the vector index, the first pages
                     engine.search(q, k=args.k)
                     await client.call_tool("search", {"query": q, "k": args.k})
@@ -85,8 +87,13 @@ def run_mcp_bench(args) -> int:
 
         try:
             anyio.run(measure)
+        except Exception:
+            server_log.flush()
+            say("bunko mcp said: " + (work / "mcp-server.log").read_text(encoding="utf-8")[-2000:])
+            raise
         finally:
             engine.close()
+            server_log.close()
         same = sum(a == b for a, b in hits_seen)
         direct, over = stats_ms(direct_s), stats_ms(mcp_s)
         limit = MCP_FACTOR * direct["median_ms"] + MCP_PLUS_MS
