@@ -31,7 +31,7 @@ DOCS = {
     "holidays.md": "# Holidays\n\nThe office is closed from December 29 to January 3.\n",
     "規程/出張.md": "# 出張旅費規程\n\n出張の日当は、国内については一日につき三千円とする。\n",
     "long.md": "# Long\n\n" + "".join(f"Paragraph {i} says the rule number {i} applies to the {i}th floor. "
-                                       for i in range(400)),
+                                       for i in range(200)),
 }
 TOOLS = {"list_libraries", "search", "fetch", "ask"}
 
@@ -91,16 +91,17 @@ def test_result_cap_says_more_available(tools, monkeypatch) -> None:
 
 
 def test_fetch_passage_and_whole_document(tools) -> None:
-    hit = tools.search("Paragraph 399 floor", k=1, mode="keyword")["results"][0]
+    hit = tools.search("Paragraph 199 floor", k=1, mode="keyword")["results"][0]
     passage = tools.fetch(hit["id"])
     assert passage["text"] == hit["text"] and passage["file"] == "long.md" and not passage["more_available"]
     doc = tools.fetch(hit["document"])
     text = doc["text"]
+    assert doc["more_available"] and len(text) == tools_module.MAX_RESULT_CHARS   # over one reply: paged
     while doc["more_available"]:
         doc = tools.fetch(doc["id"], offset=doc["next_offset"])
         text += doc["text"]
     # Stitched from overlapping passages: every paragraph once, in order.
-    assert text.count("Paragraph 123 says") == 1 and text.index("Paragraph 7 ") < text.index("Paragraph 390 ")
+    assert text.count("Paragraph 123 says") == 1 and text.index("Paragraph 7 ") < text.index("Paragraph 190 ")
     assert doc["total_chars"] == len(text)
 
 
