@@ -185,7 +185,7 @@ def test_stdio_real_client(library, embedder_dir, tmp_path) -> None:
             seen["bad_type"] = await client.call_tool("search", {"query": "per diem", "k": "many"})
             seen["ro"] = await client.call_tool("index_folder", {"folder": "/tmp"})
             answer = await client.call_tool("ask", {"question": "What is the per diem for business trips?",
-                                                    "library": "handbook", "max_tokens": 40})
+                                                    "library": "handbook", "max_tokens": 24})
             seen["ask"] = answer.structured_content
         return seen
 
