@@ -27,7 +27,7 @@ from .library.service import Libraries
 from .llm.registry import ModelInfo
 from .store import Store, open_store
 from .types import (Answer, AnswerEvent, AskOptions, DocumentInfo, GenerationSettings, IndexProgress, IndexResult, Library,
-                    LoadSettings, ModelState, Progress, SearchHit, Source)
+                    LoadSettings, ModelState, Progress, SearchHit, Side, SideEvent, Source)
 from .search.vectors import VectorIndex
 
 from .finetune.dataset import Dataset, RowProblem, approx_tokens, example_tokens, read_file as read_dataset
@@ -57,11 +57,10 @@ def setup_trainer(spec: HostSpec, secrets: Secrets | None = None, kind: str | No
 
 __all__ = [
     "Dataset", "RowProblem", "read_dataset", "approx_tokens", "example_tokens", "HostReport", "HostSpec", "Secrets", "PRESETS", "Estimate",
-    "TrainSettings", "preset", "probe_host", "setup_trainer", "BACKGROUND_MODES", "set_background_mode",
-    "background_mode", "Question", "QuestionSet", "make_question",
-    "gpu_offload_supported", "gpu_present", "clock", "Engine", "CancelToken", "Library", "DocumentInfo", "IndexProgress", "IndexResult",
-    "SearchHit", "BunkoError", "__version__", "data_dir", "default_db_path", "log_dir", "Answer", "AnswerEvent", "AskOptions", "ModelInfo", "GenerationSettings", "LoadSettings", "ModelState", "Progress", "Source",
-]
+    "TrainSettings", "preset", "probe_host", "setup_trainer", "BACKGROUND_MODES", "set_background_mode", "background_mode", "Question",
+    "QuestionSet", "make_question", "gpu_offload_supported", "gpu_present", "clock", "Engine", "CancelToken", "Library", "DocumentInfo",
+    "IndexProgress", "IndexResult", "SearchHit", "BunkoError", "__version__", "data_dir", "default_db_path", "log_dir", "Answer",
+    "AnswerEvent", "AskOptions", "ModelInfo", "GenerationSettings", "LoadSettings", "ModelState", "Progress", "Source", "Side", "SideEvent"]
 
 
 BACKGROUND_MODES = budget.MODES
@@ -289,8 +288,7 @@ class Engine:
         return self.host.doctor(probe)
 
     def model_catalog(self, n_ctx: int = 4096, gpu: bool = True) -> list[dict]:
-        """The catalog (resources/catalog.toml), one row per model and quantisation, with
-        whether it fits this computer and a rough speed. Asks nvidia-smi; no network."""
+        """The catalog (resources/catalog.toml): a row per model and quantisation, its fit and rough speed here."""
         from .llm.catalog import catalog_rows, this_machine
 
         return catalog_rows(this_machine(gpu), n_ctx)
@@ -376,10 +374,14 @@ class Engine:
                 self._chat = Chat(self.host, self.conversations, self.search, lambda: self.embedder)
             return self._chat
 
+    def side_by_side(self):
+        """Two choices answer one question, one after the other; marked pairs go to a question set (`SideBySide`)."""
+        from .lab.side_by_side import SideBySide
+        return SideBySide(self.chat.stream)
+
     def ask(self, question: str, conversation_id: int | None = None, options: AskOptions | None = None, *,
             cancel: CancelToken | None = None, **choices) -> Iterator[AnswerEvent]:
-        """Stream an answer inside a conversation (a new one when None); `choices` are AskOptions
-        fields given as keywords."""
+        """Stream an answer inside a conversation (a new one when None); `choices`: AskOptions fields."""
         return self.chat.ask(question, conversation_id, options, cancel=cancel, **choices)
 
     # -- fine-tuning ---------------------------------------------------------------
@@ -402,8 +404,7 @@ class Engine:
     def draft_examples(self, library: str, count: int = 20, model: str | None = None,
                        progress: Callable[[Progress], None] | None = None,
                        cancel: CancelToken | None = None) -> "Dataset":
-        """Question–answer pairs drafted by the local model from passages of `library`, to review.
-        Each progress value carries the new example (or None) in `item`."""
+        """Q&A pairs drafted by the local model from passages of `library`, to review (each new one in `item`)."""
         from .finetune import draft
 
         lib = self.library(library)
@@ -444,8 +445,7 @@ class Engine:
     # -- the comparison lab ----------------------------------------------------------
     @property
     def compare(self):
-        """The comparison lab (`Comparisons`): question sets, runs of the arms base | rag |
-        finetuned | both, freshness, summary and exports."""
+        """The comparison lab (`Comparisons`): question sets, runs of base | rag | finetuned | both, exports."""
         with self._chat_lock:
             if self._compare is None:
                 from .lab.judge import judge_probs
@@ -459,8 +459,7 @@ class Engine:
 
     def compare_questions(self, path: str | Path | None = None, job: int | str | None = None,
                           library: str | None = None, count: int = 20, progress=None, cancel=None):
-        """A question set (`QuestionSet`, bad rows in `problems`): from a JSONL/CSV file, the
-        held-out split of a fine-tune job, or drafted from a library by the local model."""
+        """A `QuestionSet` (bad rows in `problems`): from a JSONL/CSV file, a job's held-out split, or drafted."""
         drafted = (lambda: self.draft_examples(library, count, progress=progress, cancel=cancel)) if library else None
         return self.compare.questions(path, job, drafted)
 

@@ -268,3 +268,30 @@ class AskOptions:
             if choices.get(key) is not None:
                 choices[key] = tuple(choices[key])
         return replace(self, **choices) if choices else self
+
+
+@dataclass(frozen=True)
+class Side:
+    """One of the two choices of a side-by-side question: the model, an adapter, and the
+    libraries it answers from (none: the model alone)."""
+
+    model: str | None = None          # None: the loaded or default model
+    adapter: str | None = None
+    libraries: tuple[str, ...] = ()
+    adapter_scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class SideEvent:
+    """One step of a side-by-side answer: an AnswerEvent of side 0 or 1, with times since that
+    side started; kind "start" opens a side, "error" ends it with the reason in words."""
+
+    side: int
+    kind: str                        # start | sources | token | notice | done | error
+    text: str = ""
+    sources: tuple[Source, ...] = ()
+    answer: Answer | None = None
+    notice: dict | None = None
+    first_token_s: float | None = None
+    elapsed_s: float = 0.0
+    error: str | None = None

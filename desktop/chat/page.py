@@ -11,6 +11,7 @@ import weakref
 import shiboken6
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from .. import theme
@@ -60,12 +61,16 @@ class ChatPage(Retranslating, QWidget):
         self.send_button.setDefault(False)
         self.send_button.setToolTip(self.tr("Send the question (Enter)"))
         self.send_button.setProperty("kind", "primary")
+        self.compare_button = QPushButton(self.tr("Side by side…"))
+        self.compare_button.setToolTip(self.tr("Ask this question two ways and compare the answers (Ctrl+Shift+B)"))
+        QShortcut(QKeySequence("Ctrl+Shift+B"), self, activated=self.open_side_by_side)
 
         right = QWidget()
         row = QHBoxLayout()
         row.setContentsMargins(m.L, 0, m.L, 0)
         row.setSpacing(m.S)
         row.addWidget(self.input, 1)
+        row.addWidget(self.compare_button, 0, Qt.AlignmentFlag.AlignBottom)
         row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
         column = QVBoxLayout(right)
         column.setContentsMargins(m.S, 0, 0, 0)
@@ -87,6 +92,7 @@ class ChatPage(Retranslating, QWidget):
 
         self.input.submitted.connect(self.send)
         self.send_button.clicked.connect(self._send_or_stop)
+        self.compare_button.clicked.connect(self.open_side_by_side)
         self.conversations.selected.connect(self.open_conversation)
         self.conversations.new_requested.connect(self.new_conversation)
         self.conversations.deleted.connect(self._on_deleted)
@@ -122,6 +128,15 @@ class ChatPage(Retranslating, QWidget):
         """Put `text` in the question box and send it."""
         self.input.setPlainText(text)
         self.send()
+
+    def open_side_by_side(self):
+        """The side-by-side window, with the question box's text and this chat's choices as side A."""
+        from .side_by_side import SideBySideDialog
+
+        dialog = SideBySideDialog(self.ctx, self.input.toPlainText().strip(), self.options.options(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def stop(self) -> None:
         """Stop the answer; what was generated stays, and its "done" still arrives."""
@@ -378,6 +393,8 @@ class ChatPage(Retranslating, QWidget):
         self.send_button.setText(self.tr("Stop") if streaming else self.tr("Send"))
         self.send_button.setToolTip(self.tr("Stop the answer; what it wrote so far is kept") if streaming
                                     else self.tr("Send the question (Enter)"))
+        self.compare_button.setText(self.tr("Side by side…"))
+        self.compare_button.setToolTip(self.tr("Ask this question two ways and compare the answers (Ctrl+Shift+B)"))
 
     def _set_streaming(self, streaming: bool) -> None:
         self._send_texts(streaming)

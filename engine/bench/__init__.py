@@ -38,5 +38,9 @@ def run_bench(args, **front_end) -> int:
         from .compare_bench import run_compare_bench
 
         return run_compare_bench(args)
+    if what in ("mcp", "serve"):
+        from .mcp_bench import run_mcp_bench, run_serve_bench
+
+        return run_mcp_bench(args) if what == "mcp" else run_serve_bench(args)
     raise ValueError(f"unknown bench {what!r}; use 'index', 'search', 'chat', 'contention', 'finetune', "
-                     "'download' or 'compare'")
+                     "'download', 'compare', 'mcp' or 'serve'")

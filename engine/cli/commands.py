@@ -228,6 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
         add_serve_parser(sub)
     except ImportError:  # pragma: no cover - while the server module is being written
         pass
+    from .mcp import add_mcp_parser
+
+    add_mcp_parser(sub)
 
     p = sub.add_parser("doctor", help="this computer, llama.cpp and its probe, GPU and versions: "
                        "one block of text for a bug report")
@@ -308,6 +311,18 @@ def build_parser() -> argparse.ArgumentParser:
     b = bsub.add_parser("download", help="model download throughput against a plain HTTP read (loopback server)")
     b.add_argument("--size-mb", type=float, default=256, help="size of the generated model file (default 256)")
     b.add_argument("--runs", type=int, default=3, help="runs of each; the best is kept (default 3)")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=cmd_bench)
+    b = bsub.add_parser("mcp", help="a search through `bunko mcp` over stdio against the engine directly")
+    b.add_argument("--queries", type=int, default=100, help="timed queries (default 100)")
+    b.add_argument("--files", type=int, default=60, help="generated files in the library (default 60)")
+    b.add_argument("-k", type=int, default=5, help="passages per search (default 5)")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=cmd_bench)
+    b = bsub.add_parser("serve", help="/v1/embeddings over HTTP against the embedder directly")
+    b.add_argument("--texts", type=int, default=256, help="texts of about 100 tokens (default 256)")
+    b.add_argument("--batch", type=int, default=32, help="texts per request (default 32)")
+    b.add_argument("--runs", type=int, default=2, help="rounds over all texts (default 2)")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_bench)
     return parser

@@ -12,7 +12,8 @@ Model ids, as `GET /v1/models` lists them:
     bunko:<library>      the loaded (else the default) model answering from a library;
                          the response also carries "sources" and "citations"
     <embedder>           `POST /v1/embeddings` of passages (e5's "passage: " prefix)
-    <embedder>:query     the same for search queries (e5's "query: " prefix)
+    <embedder>:query     the same for search queries (e5's "query: " prefix); an `input_type` of
+                         query/search_query or passage/document/search_document says it too
 
 Chat requests take the OpenAI fields messages, model, stream, stream_options,
 temperature, top_p, max_tokens / max_completion_tokens and seed, plus llama.cpp's
@@ -45,6 +46,8 @@ MAX_INPUTS = 2048          # texts in one embeddings request, as OpenAI allows
 IDLE_TIMEOUT_S = 300       # a kept-alive connection with no request is dropped after this
 REQUEST_TIMEOUT_S = 20     # from a request's first byte to its last (line, headers, body): no slowloris
 MAX_CONNECTIONS = 32       # open at once; more are answered 503 and closed
+_QUERY_TYPES = ("query", "search_query")                    # e5's "query: " prefix
+_PASSAGE_TYPES = ("passage", "document", "search_document")  # e5's "passage: " prefix
 
 
 class _ClientGone(Exception):
@@ -424,6 +427,12 @@ class Handler(BaseHTTPRequestHandler):
             embed = embedder.embed_queries
         else:
             raise unknown_model(name, [embedder.name, embedder.name + QUERY_SUFFIX])
+        kind = body.get("input_type")   # how some tools say which prefix: overrides the model's suffix
+        if kind is not None:
+            if kind not in _QUERY_TYPES + _PASSAGE_TYPES:
+                raise ApiError(400, f"input_type must be one of {', '.join(_QUERY_TYPES + _PASSAGE_TYPES)}, "
+                                    f"not {kind!r}.", "invalid_value")
+            embed = embedder.embed_queries if kind in _QUERY_TYPES else embedder.embed_passages
         texts = body.get("input")
         texts = [texts] if isinstance(texts, str) else texts
         if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):

@@ -260,19 +260,31 @@ The details are in the log: {log}</source>
 <context>
     <name>ChatPage</name>
     <message>
-        <location filename="../../desktop/chat/page.py" line="+59"/>
-        <location line="+319"/>
+        <location filename="../../desktop/chat/page.py" line="+60"/>
+        <location line="+333"/>
         <source>Send</source>
         <translation>送信</translation>
     </message>
     <message>
-        <location line="-317"/>
-        <location line="+319"/>
+        <location line="-331"/>
+        <location line="+333"/>
         <source>Send the question (Enter)</source>
         <translation>質問を送信します (Enter)</translation>
     </message>
     <message>
-        <location line="-250"/>
+        <location line="-331"/>
+        <location line="+332"/>
+        <source>Side by side…</source>
+        <translation>並べて比較…</translation>
+    </message>
+    <message>
+        <location line="-331"/>
+        <location line="+332"/>
+        <source>Ask this question two ways and compare the answers (Ctrl+Shift+B)</source>
+        <translation>この質問を2通りで尋ねて回答を比べる (Ctrl+Shift+B)</translation>
+    </message>
+    <message>
+        <location line="-252"/>
         <source>Stopping the answer…</source>
         <translation>回答を停止しています…</translation>
     </message>
@@ -3050,6 +3062,112 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <location line="+1"/>
         <source>{n} h</source>
         <translation>{n} 時間</translation>
+    </message>
+</context>
+<context>
+    <name>SideBySideDialog</name>
+    <message>
+        <location filename="../../desktop/chat/side_by_side.py" line="+206"/>
+        <source>Side by side</source>
+        <translation>並べて比較</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Ask one question two ways and compare. Bunko holds one local model in memory at a time, so the two answers are written one after the other (A, then B); a second model&apos;s loading time counts in B&apos;s first-token time. Mark the better answer (Alt+1, Alt+2) and save the pair (Ctrl+S): the comparison lab can run the saved questions.</source>
+        <translation>1つの質問を2通りで尋ねて比べます。Bunko はローカルモデルを一度に1つしかメモリに置かないため、2つの回答は順番に（A、次に B）生成されます。2つ目のモデルの読み込み時間は B の最初のトークンまでの時間に含まれます。良い方の回答を選び (Alt+1, Alt+2)、組を保存すると (Ctrl+S)、比較ラボで保存した質問を実行できます。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Save pair to question set</source>
+        <translation>組を質問セットに保存</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Adds the question with the better answer as its reference to a question set for the comparison lab</source>
+        <translation>質問と、参照回答として良い方の回答を、比較ラボ用の質問セットに追加します</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Close</source>
+        <translation>閉じる</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Saved to {path}. Use it in the comparison lab as a question file (bunko compare run --questions {path}).</source>
+        <translation>{path} に保存しました。比較ラボで質問ファイルとして使えます (bunko compare run --questions {path})。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Ask both</source>
+        <translation>両方に質問</translation>
+    </message>
+    <message>
+        <location line="+108"/>
+        <source>Saved the marked pair.</source>
+        <translation>選んだ組を保存しました。</translation>
+    </message>
+</context>
+<context>
+    <name>SideColumn</name>
+    <message>
+        <location line="-255"/>
+        <source>Answer {letter}</source>
+        <translation>回答 {letter}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{letter} is better</source>
+        <translation>{letter} が良い</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Mark answer {letter} as the better one</source>
+        <translation>回答 {letter} を良い方として選ぶ</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Waiting for the other answer to finish…</source>
+        <translation>もう一方の回答が終わるのを待っています…</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Loading the model and reading the libraries…</source>
+        <translation>モデルを読み込み、ライブラリを検索しています…</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>First token after {s} s · writing…</source>
+        <translation>最初のトークンまで {s} 秒 · 生成中…</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>No answer.</source>
+        <translation>回答なし。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>first token {s} s</source>
+        <translation>最初のトークンまで {s} 秒</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{rate} tokens/s</source>
+        <translation>{rate} トークン/秒</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{s} s in all</source>
+        <translation>合計 {s} 秒</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Stopped.</source>
+        <translation>停止しました。</translation>
     </message>
 </context>
 <context>

@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # packages in one layer do not import each other. Imports inside functions count too.
 LAYERS = [
     ["engine.cli"],
-    ["engine.bench", "engine.serve"],
+    ["engine.bench", "engine.mcp"],
+    ["engine.serve"],
     ["engine.api"],
     ["engine.lab"],
     ["engine.chat", "engine.finetune"],

@@ -171,6 +171,11 @@ def test_embeddings(served) -> None:
 
     query = served.client.embeddings.create(model=emb.name + ":query", input="per diem", encoding_format="float")
     assert np.allclose(query.data[0].embedding, emb.embed_queries(["per diem"])[0], atol=1e-6)
+    typed = served.client.embeddings.create(model=emb.name, input="per diem", extra_body={"input_type": "query"})
+    assert np.allclose(typed.data[0].embedding, query.data[0].embedding, atol=1e-6)
+    assert not np.allclose(typed.data[0].embedding, emb.embed_passages(["per diem"])[0], atol=1e-3)
+    with pytest.raises(openai.BadRequestError, match="input_type must be one of"):
+        served.client.embeddings.create(model=emb.name, input="x", extra_body={"input_type": "code"})
 
 
 def test_errors_are_openai_shaped(served) -> None:
