@@ -12,8 +12,6 @@ import os
 import shutil
 import stat
 import struct
-import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -332,13 +330,20 @@ def test_gpu_info_from_nvidia_smi(tmp_path, monkeypatch) -> None:
     assert gpu.gpu_info() is None
 
 
-def test_cuda_build_reads_llama_cpp(monkeypatch) -> None:
+def test_cuda_build_is_asked_of_a_worker_once_per_machine(tmp_path, monkeypatch) -> None:
+    """Loading llama.cpp's GPU backend can fault, so a worker process answers, once; the answer
+    is kept in the machine folder with the build's key."""
+    from engine.llm import probe
+
+    monkeypatch.setenv("BUNKO_MACHINE_DIR", str(tmp_path / "machine"))
     assert isinstance(gpu.cuda_build(), bool)
-    fake = types.SimpleNamespace(llama_supports_gpu_offload=lambda: True)
-    monkeypatch.setitem(sys.modules, "llama_cpp", fake)
-    assert gpu.cuda_build() is True
-    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # import fails
-    assert gpu.cuda_build() is False
+    book = probe.SafetyBook(tmp_path / "machine")
+    kept = book._read()["system"]
+    assert kept["key"] == probe.machine_key() and "system_info" in kept["info"]
+    book.keep("system", {**kept, "info": {**kept["info"], "gpu_offload": True}})
+    assert gpu.cuda_build() is True            # read back, no second worker
+    book.keep("system", {**kept, "key": "another build"})
+    assert gpu.cuda_build() is kept["info"]["gpu_offload"]   # a new build is asked again
 
 
 # --- bunko models -----------------------------------------------------------
