@@ -195,7 +195,8 @@ def system_info(book: SafetyBook | None = None) -> dict:
 
 def run_probe(model_path: Path, n_threads: int, n_gpu_layers: int = 0) -> Verdict:
     """Load `model_path` in a worker and make it prefill and decode a few tokens: first with the
-    default settings, then, if that worker dies, with safe settings."""
+    default settings, then, if that worker dies, with safe settings. An error that is not a crash
+    (the file cannot be loaded at all) is raised: it says nothing about the machine."""
     from .supervised import LocalModel
 
     t0 = time.perf_counter()
@@ -217,8 +218,6 @@ def run_probe(model_path: Path, n_threads: int, n_gpu_layers: int = 0) -> Verdic
         except ModelCrashedError as exc:
             notes.append(f"with {'default' if extra else 'safe'} settings: {exc}")
             log.warning("llama.cpp probe, %s settings: %s", "default" if extra else "safe", exc)
-        except BunkoError as exc:   # not a crash: the model itself cannot load; no verdict on the machine
-            raise
     return Verdict(machine_key(), False, False, time.perf_counter() - t0, "; ".join(notes),
                    time.strftime("%Y-%m-%d %H:%M:%S"))
 
