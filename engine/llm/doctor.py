@@ -33,8 +33,9 @@ def _version(name: str) -> str | None:
         return None
 
 
-def report(state=None, buffers: tuple[str, ...] = ()) -> dict:
-    """The facts, as a dict (`bunko doctor --json`). `state`: the loaded model's ModelState."""
+def report(state=None, buffers: tuple[str, ...] = (), memory: int | None = None) -> dict:
+    """The facts, as a dict (`bunko doctor --json`). `state`: the loaded model's ModelState;
+    `memory`: its worker's resident bytes."""
     book = SafetyBook(paths.machine_dir())
     cpu = cpu_info()
     native = system_info(book)
@@ -56,7 +57,8 @@ def report(state=None, buffers: tuple[str, ...] = ()) -> dict:
                   if verdict else None),
         "loaded_model": ({"name": state.model, "where": state.where, "offload": state.offload,
                           "threads": state.n_threads, "context": state.n_ctx,
-                          "safe_settings": state.safe_settings or None, "buffers": list(buffers)}
+                          "safe_settings": state.safe_settings or None, "buffers": list(buffers),
+                          "worker_memory_mib": round(memory / 2 ** 20) if memory else None}
                          if state is not None else None),
         "models_on_safe_settings": safe_models,
         "gpu": ({"name": card.name, "driver": card.driver, "memory_mib": card.total_bytes // 2 ** 20,
@@ -89,7 +91,8 @@ def as_text(r: dict) -> str:
     m = r["loaded_model"]
     if m:
         lines.append(f"Model:       {m['name']} on {m['where']}, {m['offload']}, {m['threads']} threads, "
-                     f"context {m['context']}" + (f"; safe settings: {m['safe_settings']}" if m["safe_settings"] else ""))
+                     f"context {m['context']}" + (f", worker {m['worker_memory_mib']} MiB" if m["worker_memory_mib"] else "")
+                     + (f"; safe settings: {m['safe_settings']}" if m["safe_settings"] else ""))
         for b in m["buffers"]:
             lines.append(f"  buffer:    {b}")
     for s in r["models_on_safe_settings"]:

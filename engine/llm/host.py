@@ -154,7 +154,7 @@ class ModelHost:
             check_file(info)
             SafetyBook(paths.machine_dir()).keep_verdict(run_probe(Path(info.path), default_threads()))
         with self._lock:
-            report = doctor.report(self._state, getattr(self._model, "buffers", ()))
+            report = doctor.report(self._state, getattr(self._model, "buffers", ()), self.memory_bytes())
         return {**report, "text": doctor.as_text(report)}
 
     def memory_bytes(self) -> int | None:
