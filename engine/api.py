@@ -158,6 +158,10 @@ class Engine:
     def set_watch(self, key: str | int, watch: bool) -> None:
         self._libraries.set_watch(self.library(key), watch)
 
+    def set_ocr(self, key: str | int, on: bool) -> None:
+        """Read scanned pages and pictures of this library by OCR (the default), or not."""
+        self._libraries.set_ocr(self.library(key), on)
+
     def documents(self, key: str | int, status: str | None = None) -> list[DocumentInfo]:
         return self._libraries.documents(self.library(key), status)
 

@@ -23,6 +23,9 @@ class Library:
     errors: int = 0
     bytes: int = 0
     index_seconds: float | None = None  # all indexing runs that wrote something, summed; None: not recorded
+    ocr: bool = True  # scanned pages and pictures are read by OCR
+    ocr_pages: int = 0  # pages read by OCR
+    ocr_low: int = 0  # of those, read with low confidence (listed for a person to check)
 
 
 @dataclass(frozen=True)
