@@ -125,7 +125,8 @@ def table(rows: list[tuple[str, ...]], size: tuple[int, int] = (900, 500), px: i
 
 
 def degrade(img: Image.Image, how: str, seed: int = 0) -> Image.Image:
-    """Scan-like damage: 'noise', 'blur', 'jpeg', 'fax' (binarised at low resolution), 'skew'."""
+    """Scan-like damage: 'noise', 'blur', 'jpeg', 'fax' (binarised at low resolution), 'skew', and
+    'smudge' (blurred and very noisy: read with low confidence, for the listing of such pages)."""
     import numpy as np
 
     rng = random.Random(seed)
@@ -133,6 +134,11 @@ def degrade(img: Image.Image, how: str, seed: int = 0) -> Image.Image:
         img = img.rotate(rng.uniform(-1.0, 1.0), expand=False, fillcolor="white", resample=Image.BICUBIC)
     if "blur" in how:
         img = img.filter(ImageFilter.GaussianBlur(0.8))
+    if "smudge" in how:
+        img = img.filter(ImageFilter.GaussianBlur(1.5))
+        arr = np.asarray(img, np.int16)
+        noise = np.random.default_rng(1).normal(0, 50, arr.shape[:2])[..., None]
+        img = Image.fromarray(np.clip(arr + noise, 0, 255).astype(np.uint8))
     if "noise" in how:
         arr = np.asarray(img, np.int16)
         noise = np.random.default_rng(seed).normal(0, 18, arr.shape[:2])[..., None]
