@@ -39,6 +39,21 @@ EN = [
     "Minutes of the board meeting held on April 15.",
     "The warranty covers parts and labour for two years.",
 ]
+# A question about each sentence, and its answer word for word (for `bunko eval ocr`).
+QUESTIONS = {
+    JA[0]: ("本契約に基づく代金は誰が誰に支払いますか", "甲は乙に対し"),
+    JA[1]: ("支払期日はいつですか", "翌月末日"),
+    JA[2]: ("稟議書の承認は誰が行いますか", "部長および経理課長"),
+    JA[3]: ("会議はどこで開かれましたか", "第二会議室"),
+    JA[4]: ("会議の議長は誰が務めましたか", "総務部の田中"),
+    JA[5]: ("新しい勤怠システムはいつから使われますか", "来年一月"),
+    JA[6]: ("データの保管期間は何年ですか", "七年間"),
+    JA[7]: ("ファクスで届いた注文書はいつまでに入力しますか", "当日中"),
+    EN[0]: ("What is the invoice total?", "1,250,000 yen"),
+    EN[1]: ("When is payment due?", "end of the following month"),
+    EN[2]: ("When was the board meeting held?", "April 15"),
+    EN[3]: ("How long does the warranty cover parts and labour?", "two years"),
+}
 TABLE = [("品目", "数量", "金額"), ("ノートPC", "12", "1,800,000円"), ("モニター", "24", "720,000円"),
          ("保守契約", "1", "300,000円")]
 
@@ -179,6 +194,39 @@ def standard_pages(seed: int = 0) -> list[Page]:
         pages.append(Page(f"rotated_{rot}", "horizontal", horizontal(lines).rotate(rot, expand=True),
                           "\n".join(lines), rotation=rot))
     return pages
+
+
+def questions(page: Page) -> list[dict]:
+    if page.layout == "table":
+        return [{"question": "モニターの金額はいくらですか", "answer": "720,000円"}]
+    out = []
+    for line in page.text.splitlines():
+        for sentence, (q, a) in QUESTIONS.items():
+            if line.replace("　", "").rstrip("。") == sentence.replace("　", "").rstrip("。"):
+                out.append({"question": q, "answer": a})
+    return out
+
+
+def write_dataset(folder: Path, seed: int = 0) -> int:
+    """The standard pages as a `bunko eval ocr` dataset: pictures and image-only PDFs with
+    truth.jsonl. Returns the number of files."""
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i, page in enumerate(standard_pages(seed)):
+        layout = {"columns": "horizontal"}.get(page.layout, page.layout)
+        if i % 2:
+            name = f"{page.name}.pdf"
+            page.image.save(folder / name, "PDF", resolution=150)
+        else:
+            name = f"{page.name}.png"
+            page.image.save(folder / name)
+        rows.append({"file": name, "page_text": page.text, "layout": layout, "questions": questions(page)})
+    with open(folder / "truth.jsonl", "w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return len(rows)
 
 
 def normalise(text: str) -> str:

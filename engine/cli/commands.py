@@ -310,6 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--max-tokens", type=int, default=48, help="answer length limit (default 48)")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_bench)
+    from ..bench.ocr_bench import add_parsers as add_ocr_parsers
+
+    add_ocr_parsers(bsub, esub, cmd_bench)
     b = bsub.add_parser("download", help="model download throughput against a plain HTTP read (loopback server)")
     b.add_argument("--size-mb", type=float, default=256, help="size of the generated model file (default 256)")
     b.add_argument("--runs", type=int, default=3, help="runs of each; the best is kept (default 3)")

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 MAX_SIDE = 2480  # A4 at 300 dpi: a bigger scan is scaled down before anything else
 MAX_PIXELS = 2480 * 3508
 MIN_LINE_SCORE = 0.3  # a line read with less is noise (a stain, a stamp's border)
-SAMPLE_LINES = 6  # lines read twice to choose the page's orientation
+SAMPLE_LINES = 6  # the longest lines, shown to the direction model to choose the orientation
 
 
 @dataclass
@@ -57,6 +57,10 @@ class Reader:
     def __init__(self, threads: int = 2) -> None:
         self.det = models.session(models.DET, threads)
         self.rec = models.session(models.REC, threads)
+        try:
+            self.cls = models.session(models.CLS, 1)
+        except models.OcrModelMissing:  # optional: without it every page is taken as upright
+            self.cls = None
 
     def read(self, image: Image.Image) -> PageText:
         image = cap(image)
@@ -65,13 +69,9 @@ class Reader:
             return PageText("", None, width=image.size[0], height=image.size[1])
         rotation, vertical = self._orientation(image, boxes)
         if rotation:
+            w, h = image.size
             image = image.rotate(-rotation, expand=True)  # PIL turns counter-clockwise
-            boxes = detect.detect(self.det, image)
-            if rotation == 90:  # the quarter turn was a guess between left and right: check
-                turn, vertical = self._orientation(image, boxes)
-                if turn == 180:
-                    image, rotation = image.rotate(180), 270
-                    boxes = detect.detect(self.det, image)
+            boxes = [turn(b, rotation, w, h) for b in boxes]
         pieces = [recognize.crop(image, b, vertical and b.h > b.w) for b in boxes]
         read = recognize.recognize(self.rec, pieces)
         japanese = is_japanese([t for t, _ in read])
@@ -91,25 +91,54 @@ class Reader:
     def _orientation(self, image: Image.Image, boxes: list[detect.Box]) -> tuple[int, bool]:
         """(clockwise turn that makes the page upright, whether it is written vertically).
 
-        Wide lines: upright or upside down. Tall lines: vertical Japanese, or a
-        page turned a quarter; the recogniser's confidence on a few of the
-        longest lines, read each way, decides.
+        Wide lines: upright or upside down. Tall lines: vertical writing (or a page
+        turned a quarter to the right, which reads the same, column by column), or a
+        page turned a quarter to the left. PP-OCR's small direction model (0 or 180
+        degrees) decides on the page's longest lines.
         """
         wide = sum(b.w for b in boxes if b.w >= b.h)
         tall = sum(b.h for b in boxes if b.h > b.w)
         if wide >= tall:
             sample = sorted((b for b in boxes if b.w >= b.h), key=lambda b: -b.w)[:SAMPLE_LINES]
-            upright = self._score([recognize.crop(image, b, False) for b in sample])
-            flipped = self._score([recognize.crop(image, b, False, flip=True) for b in sample])
-            return (180 if flipped > upright + 0.05 else 0), False
+            upside_down = self._turned(image, sample, False)
+            return (180 if upside_down else 0), False
         sample = sorted((b for b in boxes if b.h > b.w), key=lambda b: -b.h)[:SAMPLE_LINES]
-        down = self._score([recognize.crop(image, b, True) for b in sample])  # top to bottom
-        up = self._score([recognize.crop(image, b, True, flip=True) for b in sample])  # bottom to top
-        if up > down + 0.05:
+        if self._turned(image, sample, True):
             return 90, False  # a page turned a quarter to the left: turn it back to the right
-        return 0, True  # vertical writing, or a page turned right: both read as columns right to left
+        return 0, True
 
-    def _score(self, pieces: list[Image.Image]) -> float:
-        read = recognize.recognize(self.rec, pieces)
-        chars = sum(len(t) for t, _ in read)
-        return sum(s * len(t) for t, s in read) / chars if chars else 0.0
+    def _turned(self, image: Image.Image, sample: list[detect.Box], vertical: bool) -> bool:
+        """Whether the direction model finds these lines upside down (weighted by length)."""
+        if self.cls is None or not sample:
+            return False
+        pieces = [recognize.crop(image, b, vertical) for b in sample]
+        p180 = direction(self.cls, pieces)
+        weights = np.array([max(b.w, b.h) for b in sample], np.float64)
+        return float((p180 * weights).sum() / weights.sum()) > 0.6
+
+
+def direction(session, pieces: list[Image.Image]) -> np.ndarray:
+    """P(upside down) of each line image, from the middle of the line (4:1, as the model takes)."""
+    xs = []
+    for piece in pieces:
+        w, h = piece.size
+        seg = min(w, 4 * h)
+        x0 = (w - seg) // 2
+        part = piece.crop((x0, 0, x0 + seg, h))
+        rw = max(1, min(192, int(np.ceil(48 * seg / max(h, 1)))))
+        x = np.zeros((3, 48, 192), np.float32)
+        x[:, :, :rw] = (np.asarray(part.resize((rw, 48), Image.BILINEAR), np.float32)[:, :, ::-1]
+                        .transpose(2, 0, 1) / 255.0 - 0.5) / 0.5
+        xs.append(x)
+    return session.run(None, {session.get_inputs()[0].name: np.stack(xs)})[0][:, 1]
+
+
+def turn(b: detect.Box, rotation: int, w: int, h: int) -> detect.Box:
+    """A box of a w x h page, on the page turned `rotation` degrees clockwise."""
+    if rotation == 90:
+        return detect.Box(h - b.y1, b.x0, h - b.y0, b.x1, b.score)
+    if rotation == 180:
+        return detect.Box(w - b.x1, h - b.y1, w - b.x0, h - b.y0, b.score)
+    if rotation == 270:
+        return detect.Box(b.y0, w - b.x1, b.y1, w - b.x0, b.score)
+    return b
