@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image
 
 from . import detect, layout, models, recognize
+from . import vertical as vertical_marks
 from .fixes import fix_line, is_japanese
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,8 @@ class Reader:
             boxes = [turn(b, rotation, w, h) for b in boxes]
         pieces = [recognize.crop(image, b, vertical and b.h > b.w) for b in boxes]
         read = recognize.recognize(self.rec, pieces)
+        if vertical:
+            read = self._marks(image, boxes, read)
         japanese = is_japanese([t for t, _ in read])
         lines = [recognize.Line(b, fix_line(t, japanese), s, vertical and b.h > b.w)
                  for b, (t, s) in zip(boxes, read) if s >= MIN_LINE_SCORE and t.strip()]
@@ -87,6 +90,16 @@ class Reader:
             "\n\n".join(b.text for b in blocks), confidence, rotation, vertical, w, h,
             [(ln.box.x0 / w, ln.box.y0 / h, ln.box.x1 / w, ln.box.y1 / h, ln.text) for ln in ordered],
         )
+
+    def _marks(self, image: Image.Image, boxes: list[detect.Box], read: list[tuple[str, float]]):
+        """Vertical columns read a second time as upright cells, for the 、。ー the first reading drops."""
+        columns = [i for i, b in enumerate(boxes) if b.h > b.w and read[i][0]]
+        cut = {i: vertical_marks.strip(image, boxes[i]) for i in columns}
+        # read again only where the column has more cells than characters were read
+        strips = {i: c[0] for i, c in cut.items() if c is not None and c[1] > len(read[i][0])}
+        again = dict(zip(strips, recognize.recognize(self.rec, list(strips.values()))))
+        return [(vertical_marks.add_marks(t, again[i][0]), s) if i in again else (t, s)
+                for i, (t, s) in enumerate(read)]
 
     def _orientation(self, image: Image.Image, boxes: list[detect.Box]) -> tuple[int, bool]:
         """(clockwise turn that makes the page upright, whether it is written vertically).
