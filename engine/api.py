@@ -162,6 +162,11 @@ class Engine:
         """Read scanned pages and pictures of this library by OCR (the default), or not."""
         self._libraries.set_ocr(self.library(key), on)
 
+    def page_scan(self, chunk_id: int):
+        """The scanned page of an OCR'd passage with its lines marked (ScanPage), else None."""
+        from .ingest.ocr.preview import page_scan
+        return page_scan(self.store, chunk_id)
+
     def documents(self, key: str | int, status: str | None = None) -> list[DocumentInfo]:
         return self._libraries.documents(self.library(key), status)
 

@@ -40,6 +40,15 @@ class DocumentInfo:
 
 
 @dataclass(frozen=True)
+class ScanPage:
+    """A page read by OCR, as the citation preview shows it."""
+    page: int
+    png: bytes  # the page image, turned upright
+    regions: list  # (x0, y0, x1, y1) as shares of the image: the cited passage's lines
+    confidence: float | None  # the page's mean OCR confidence
+
+
+@dataclass(frozen=True)
 class SearchHit:
     chunk_id: int
     score: float  # fused score for hybrid, cosine for dense, BM25 for keyword

@@ -168,9 +168,11 @@ class OcrWorker:
     def read(self, page: int) -> dict:
         return self.request({"op": "read", "page": page}, what=f"page {page}")
 
-    def render(self, kind: str, data: bytes, page: int, max_side: int = 1400) -> bytes:
+    def render(self, kind: str, data: bytes, page: int, max_side: int = 1400, rotation: int = 0) -> bytes:
+        """PNG of one page, turned `rotation` degrees clockwise."""
         self.open(kind, data)
-        answer = self.request({"op": "render", "page": page, "max_side": max_side}, what=f"page {page}")
+        answer = self.request({"op": "render", "page": page, "max_side": max_side, "rotation": rotation},
+                              what=f"page {page}")
         return answer["_payload"]
 
 

@@ -105,6 +105,11 @@ def serve(inp, out, threads: int) -> None:
                 if source is None:
                     raise ValueError("no file is open")
                 image = cap(source.page(request["page"], request.get("max_side", 1400)))
+                if request.get("rotation"):
+                    image = image.rotate(-request["rotation"], expand=True)
+                side = request.get("max_side", 1400)
+                if max(image.size) > side:
+                    image.thumbnail((side, side))
                 buf = io.BytesIO()
                 image.save(buf, "PNG")
                 reply({"size": buf.tell()}, buf.getvalue())
