@@ -50,7 +50,7 @@ The details are in the log: {log}</source>
 <context>
     <name>AppContext</name>
     <message>
-        <location filename="../../desktop/context.py" line="+46"/>
+        <location filename="../../desktop/context.py" line="+52"/>
         <source>Bunko</source>
         <translation>Bunko</translation>
     </message>
@@ -261,18 +261,18 @@ The details are in the log: {log}</source>
     <name>ChatPage</name>
     <message>
         <location filename="../../desktop/chat/page.py" line="+59"/>
-        <location line="+319"/>
+        <location line="+329"/>
         <source>Send</source>
         <translation>送信</translation>
     </message>
     <message>
-        <location line="-317"/>
-        <location line="+319"/>
+        <location line="-327"/>
+        <location line="+329"/>
         <source>Send the question (Enter)</source>
         <translation>質問を送信します (Enter)</translation>
     </message>
     <message>
-        <location line="-250"/>
+        <location line="-259"/>
         <source>Stopping the answer…</source>
         <translation>回答を停止しています…</translation>
     </message>
@@ -282,7 +282,7 @@ The details are in the log: {log}</source>
         <translation>アダプター {name} を使う新しいチャットを開きました。</translation>
     </message>
     <message>
-        <location line="+168"/>
+        <location line="+177"/>
         <source>Loading the chat model…</source>
         <translation>チャットモデルを読み込んでいます…</translation>
     </message>
@@ -335,7 +335,27 @@ The details are in the log: {log}</source>
         <translation>{path} を既定のアプリで開きます</translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+51"/>
+        <source>Loading the scanned page…</source>
+        <translation>スキャンしたページを読み込んでいます…</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The scanned page cannot be shown: {reason}</source>
+        <translation>スキャンしたページを表示できません: {reason}</translation>
+    </message>
+    <message>
+        <location line="+29"/>
+        <source> (OCR confidence {value:.0%})</source>
+        <translation>（OCR の確信度 {value:.0%}）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Scanned page {page}, read by OCR: check the words against the scan.</source>
+        <translation>スキャンした {page} ページ目（OCR で読み取り）: 文字をスキャン画像と照らし合わせて確認してください。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>The file is no longer there: {path}</source>
         <translation>ファイルが見つかりません: {path}</translation>
     </message>
@@ -1715,12 +1735,12 @@ Passphrase:</source>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+177"/>
+        <location line="+181"/>
         <source>Failed</source>
         <translation>失敗</translation>
     </message>
     <message>
-        <location line="-177"/>
+        <location line="-181"/>
         <source>Last update</source>
         <translation>最終更新</translation>
     </message>
@@ -1759,7 +1779,12 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 インデックスは削除されます。フォルダー {folder} とその中のファイルはディスク上にそのまま残ります。</translation>
     </message>
     <message>
-        <location line="+75"/>
+        <location line="+67"/>
+        <source>{pages} pages read by OCR, {low} with low confidence (listed below)</source>
+        <translation>OCR で読み取ったページ {pages}、うち確信度の低いもの {low}（下の一覧）</translation>
+    </message>
+    <message>
+        <location line="+12"/>
         <source>not yet</source>
         <translation>未実施</translation>
     </message>
@@ -1824,7 +1849,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>{name} のインデックス作成を一時停止しました。</translation>
     </message>
     <message>
-        <location line="-327"/>
+        <location line="-331"/>
         <source>No libraries yet</source>
         <translation>ライブラリはまだありません</translation>
     </message>
@@ -1839,7 +1864,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>フォルダーを追加…</translation>
     </message>
     <message>
-        <location line="+305"/>
+        <location line="+309"/>
         <source>{name} is indexed: {added} added, {updated} updated, {removed} removed, {skipped} skipped, {failed} failed.</source>
         <translation>{name} のインデックス作成が完了しました: 追加 {added} 件、更新 {updated} 件、削除 {removed} 件、スキップ {skipped} 件、失敗 {failed} 件。</translation>
     </message>
@@ -3035,7 +3060,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
 <context>
     <name>SkippedFilesView</name>
     <message>
-        <location filename="../../desktop/library/skipped.py" line="+48"/>
+        <location filename="../../desktop/library/skipped.py" line="+49"/>
         <source>File</source>
         <translation>ファイル</translation>
     </message>
@@ -3070,14 +3095,24 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <translation>失敗</translation>
     </message>
     <message>
+        <location line="+0"/>
+        <source>Check</source>
+        <translation>要確認</translation>
+    </message>
+    <message>
         <location line="+11"/>
         <source>No skipped or failed files in {name}.</source>
         <translation>{name} にスキップ・失敗したファイルはありません。</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>Files not indexed in {name}: {skipped} skipped, {failed} failed</source>
         <translation>{name} でインデックスされなかったファイル: スキップ {skipped} 件、失敗 {failed} 件</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>; {check} indexed with pages to check (OCR: low confidence)</source>
+        <translation>、確認が必要なページのあるファイル {check}（OCR: 確信度低）</translation>
     </message>
 </context>
 <context>
@@ -3371,7 +3406,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
 <context>
     <name>Transcript</name>
     <message>
-        <location filename="../../desktop/chat/transcript.py" line="+53"/>
+        <location filename="../../desktop/chat/transcript.py" line="+54"/>
         <source>Ask a question about your documents, or just chat.
 Enter sends; Shift+Enter starts a new line.</source>
         <translation>文書について質問するか、自由にチャットしてください。
