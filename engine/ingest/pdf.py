@@ -88,10 +88,15 @@ def _ocr(data: bytes, pages: list[int], sections: list[Section], warnings: list[
         if len(pages) < readable:
             warnings.append(f"{_pages(len(pages))} without text (scanned?) skipped: OCR is off")
         return None
+    blank = 0
     for page in read:
         section = make_section(page.text, page=page.page)
         if section:
             sections.append(section)
+        else:
+            blank += 1
+    if blank and sections:
+        warnings.append(f"{_pages(blank)} without text (scanned?) skipped")
     sections.sort(key=lambda s: s.page or 0)
     return read
 
