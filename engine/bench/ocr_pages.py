@@ -189,6 +189,9 @@ def standard_pages(seed: int = 0) -> list[Page]:
     pages.append(Page("table_0", "table", table(rows), "\n".join(" | ".join(r) for r in rows)))
     pages.append(Page("table_fax", "table", degrade(table(rows), "fax", 3), "\n".join(" | ".join(r) for r in rows),
                       degrade="fax"))
+    lines = rng.sample(JA, 3)
+    crooked = horizontal(lines).rotate(4, expand=True, fillcolor="white", resample=Image.BICUBIC)
+    pages.append(Page("skewed_4", "horizontal", degrade(crooked, "noise", 5), "\n".join(lines), degrade="skew 4°+noise"))
     for rot in (90, 180, 270):
         lines = rng.sample(JA, 3)
         pages.append(Page(f"rotated_{rot}", "horizontal", horizontal(lines).rotate(rot, expand=True),

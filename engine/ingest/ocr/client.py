@@ -27,11 +27,12 @@ from pathlib import Path
 
 from engine.budget import BUDGET, lower_priority
 from engine.errors import BunkoError, Cancelled, ParseError
-from engine.ingest.budget import checkpoint
+from engine.ingest.budget import checkpoint, extend
 
 log = logging.getLogger(__name__)
 
 PAGE_SECONDS = 120.0  # one page may take this long before the worker is judged hung
+PAGE_BUDGET_SECONDS = 30.0  # each page to read adds this much to its file's time budget
 START_SECONDS = 60.0  # starting the worker and loading the models
 MAX_WORKER_MEMORY = 1536 * 2**20  # resident memory of the worker
 _POLL = 0.1
@@ -252,7 +253,9 @@ def read_pages(worker: OcrWorker, kind: str, data: bytes, pages: list[int] | Non
         checkpoint()
         found = cache.get(file_hash, number)
         if found is None:
-            BUDGET.wait_turn(cancel)  # an answer being generated goes first
+            extend(PAGE_BUDGET_SECONDS)
+            waited = BUDGET.wait_turn(cancel)  # an answer being generated goes first
+            extend(waited or 0.0)  # time spent giving way is not the file's
             if cancel is not None and cancel.cancelled:
                 raise Cancelled("Cancelled.")
             found = worker.read(number)
