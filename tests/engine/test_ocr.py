@@ -105,6 +105,8 @@ def test_look_alikes_are_fixed_on_japanese_pages_only() -> None:
     from engine.ingest.ocr.fixes import fix_line
 
     assert fix_line("デ一タの费用は1, 250, 000円", True) == "データの費用は1,250,000円"
+    assert fix_line("七年間とする° 第三条", True) == "七年間とする。 第三条"
+    assert fix_line("気温は20°です", True) == "気温は20°です"  # a real degree stays
     assert fix_line("费用", False) == "费用"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator
 
 from engine.errors import SkipFile
@@ -45,8 +45,6 @@ class OcrContext:
     file_hash: str = ""
     cancel: object | None = None
     on_page: Callable[[int, int], None] | None = None
-    own_worker: bool = False
-    pages_read: list = field(default_factory=list)
 
 
 _local = threading.local()

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from engine.budget import BUDGET, lower_priority
-from engine.errors import BunkoError, Cancelled, ParseError
+from engine.errors import Cancelled, ParseError
 from engine.ingest.budget import checkpoint, extend
 
 log = logging.getLogger(__name__)
@@ -265,5 +265,3 @@ def read_pages(worker: OcrWorker, kind: str, data: bytes, pages: list[int] | Non
             on_page(i + 1, len(wanted))
     return total if total is not None else len(wanted), results
 
-
-__all__ = ["BunkoError", "OcrFailed", "OcrWorker", "PageCache", "read_pages"]

@@ -2,7 +2,7 @@
 
 The recogniser was trained on Chinese as much as Japanese, so on a Japanese
 page it sometimes returns the simplified form (费 for 費), reads the long
-mark ー as the kanji 一, and puts a space after a thousands comma. Left as
+mark ー as the kanji 一, the 。 of vertical writing as °, and puts a space after a thousands comma. Left as
 they are, these break search: the bigram keyword index has no 费用 for a
 query 費用. Simplified forms are changed only on pages with kana, so a
 Chinese document keeps its own characters.
@@ -27,6 +27,8 @@ _SIMPLIFIED = str.maketrans({p[0]: p[1] for p in _PAIRS.split() if p[0] != p[1]}
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _KATAKANA = "\u30a0-\u30ff"
 _LONG_MARK = re.compile(rf"(?<=[{_KATAKANA}])[一—\-－‐|｜丨](?=[{_KATAKANA}]|$|\s)")
+_CJK = "\u3040-\u30ff\u3400-\u9fff"
+_DEGREE_STOP = re.compile(rf"(?<=[{_CJK}])[°º˚](?=$|\s|[{_CJK}「」])")  # 。 of vertical writing read as °
 _THOUSANDS = re.compile(r"(?<=\d)([,，]) (?=\d{3}(?!\d))")
 
 
@@ -34,6 +36,7 @@ def fix_line(text: str, japanese: bool) -> str:
     if japanese:
         text = text.translate(_SIMPLIFIED)
         text = _LONG_MARK.sub("ー", text)
+        text = _DEGREE_STOP.sub("。", text)
     return _THOUSANDS.sub(r"\1", text)
 
 
