@@ -59,8 +59,11 @@ class OcrWorker:
             env["BUNKO_OCR_THREADS"] = str(self.threads)
         root = str(Path(__file__).resolve().parents[3])
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        # A packaged build has no `python -m`: its launcher starts the worker on --ocr-worker.
+        command = ([sys.executable, "--ocr-worker"] if getattr(sys, "frozen", False)
+                   else [sys.executable, "-m", "engine.ingest.ocr.worker"])
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "engine.ingest.ocr.worker"], stdin=subprocess.PIPE,
+            command, stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=root,
             start_new_session=True)
         self.pid = self.proc.pid
