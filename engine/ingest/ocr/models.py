@@ -24,9 +24,14 @@ class OcrModelMissing(BunkoError):
 
 def model_dir() -> Path:
     """The folder of the PP-OCRv5 files; BUNKO_OCR_MODELS overrides it."""
+    from engine.paths import bundle_dir
+
     override = os.environ.get("BUNKO_OCR_MODELS")
+    bundle = bundle_dir()
     if override:
         folder = Path(override)
+    elif bundle is not None:  # a packaged build carries the model folder, not the package's code
+        folder = bundle / PACKAGE / "models" / "ppocrv5"
     else:
         spec = importlib.util.find_spec(PACKAGE)
         if spec is None or not spec.submodule_search_locations:
