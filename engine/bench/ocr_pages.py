@@ -88,7 +88,7 @@ def horizontal(lines: list[str], size: tuple[int, int] = (900, 700), px: int = 2
     font = _font(px)
     y = px * 2
     for line in lines:
-        draw.text((px * 2, y), line, font=font, fill="black")
+        draw.text((px * 4 if size[0] > 1200 else px * 2, y), line, font=font, fill="black")
         y += int(px * 1.8)
     return img
 
@@ -189,6 +189,9 @@ def standard_pages(seed: int = 0) -> list[Page]:
     pages.append(Page("table_0", "table", table(rows), "\n".join(" | ".join(r) for r in rows)))
     pages.append(Page("table_fax", "table", degrade(table(rows), "fax", 3), "\n".join(" | ".join(r) for r in rows),
                       degrade="fax"))
+    a4 = [rng.choice(JA + EN) for _ in range(34)]  # a full A4 page at 200 dpi, 10.5 pt
+    pages.append(Page("a4_full", "horizontal", degrade(horizontal(a4, (1654, 2339), px=29), "noise+jpeg", 7),
+                      "\n".join(a4), degrade="noise+jpeg"))
     lines = rng.sample(JA, 3)
     crooked = horizontal(lines).rotate(4, expand=True, fillcolor="white", resample=Image.BICUBIC)
     pages.append(Page("skewed_4", "horizontal", degrade(crooked, "noise", 5), "\n".join(lines), degrade="skew 4°+noise"))
