@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from PIL import Image as PILImage
+
 from engine.bench import ocr_pages as gen
 
 pytestmark = pytest.mark.skipif(gen.font_path() is None, reason="no Japanese font installed")
@@ -138,6 +140,9 @@ def test_bad_pictures_fail_with_a_reason(worker) -> None:
         worker.open("image", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
     with pytest.raises(OcrFailed, match="cannot be opened"):
         worker.open("pdf", b"%PDF-1.4 garbage")
+    poster = PILImage.new("1", (9500, 9000), 1)  # 85 megapixels, a few KB as PNG
+    with pytest.raises(OcrFailed, match="too large"):
+        worker.open("image", png(poster))
     assert worker.alive()  # a refusal leaves the worker usable
     assert isinstance(worker, OcrWorker)
 
