@@ -260,3 +260,18 @@ def test_cancel_mid_file_keeps_pages_read(tmp_path, worker) -> None:
     _, pages = read_pages(worker, "pdf", data, [1, 2, 3], "h1", cache, None, lambda d, t: calls.append(d))
     assert "第三条" in pages[1]["text"] and "支払期日" in pages[2]["text"]
     assert time.monotonic() - t0 < 60
+
+
+def test_cancel_stops_a_page_under_way_within_a_second(worker) -> None:
+    from engine.cancel import CancelToken
+    from engine.errors import Cancelled
+    from engine.ingest.ocr.client import read_pages
+
+    cancel = CancelToken()
+    image = png(gen.horizontal(gen.JA * 3, (1400, 1300)))  # a page that takes seconds
+    threading.Timer(0.8, cancel.cancel).start()
+    t0 = time.monotonic()
+    with pytest.raises(Cancelled):
+        read_pages(worker, "image", image, None, cancel=cancel)
+    assert time.monotonic() - t0 < 0.8 + 1.0
+    assert not worker.alive()  # killed mid-page; the next request starts a fresh one

@@ -51,6 +51,7 @@ class OcrWorker:
         self._lines: queue.Queue = queue.Queue()
         self._payloads: dict[int, bytes] = {}
         self.pid: int | None = None
+        self.cancel = None  # a CancelToken that stops the page under way (read_pages sets it)
 
     # -- the process ---------------------------------------------------------
     def _start(self) -> None:
@@ -160,6 +161,8 @@ class OcrWorker:
             if answer:
                 return answer
             checkpoint()  # the run's cancel and the file's time and memory
+            if self.cancel is not None and self.cancel.cancelled:
+                raise Cancelled("Cancelled.")
             if time.monotonic() > deadline:
                 raise OcrFailed(f"reading {what} took too long (more than {seconds:.0f} s); the OCR was stopped")
             rss = _rss(self.proc.pid)
@@ -241,6 +244,7 @@ def read_pages(worker: OcrWorker, kind: str, data: bytes, pages: list[int] | Non
     `on_page(done, total)` is called after each page, for progress.
     """
     cache = cache or PageCache(None)
+    worker.cancel = cancel
     total = None
     results: dict[int, dict] = {}
     wanted = pages
