@@ -27,11 +27,6 @@ def _no_display() -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["--ocr-worker"]:  # the OCR child process of a packaged build (engine/ingest/ocr/client.py)
-        from engine.ingest.ocr.worker import main as ocr_worker
-
-        ocr_worker()
-        return 0
     if not argv:
         if importlib.util.find_spec("PySide6") is None:
             print(INSTALL_HINT, file=sys.stderr)

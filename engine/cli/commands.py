@@ -322,6 +322,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if (sys.argv[1:] if argv is None else argv)[:1] == ["--ocr-worker"]:
+        # The OCR child process of a packaged build, which has no `python -m` (ingest/ocr/client.py).
+        from ..ingest.ocr.worker import main as ocr_worker
+
+        ocr_worker()
+        return 0
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
