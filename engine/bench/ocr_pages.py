@@ -213,6 +213,18 @@ def questions(page: Page) -> list[dict]:
     return out
 
 
+def _question_lines(page: Page) -> list[str]:
+    """The line each of `questions(page)` is about, in the same order."""
+    if page.layout == "table":
+        return [" | ".join(TABLE[2])]
+    out = []
+    for line in page.text.splitlines():
+        for sentence in QUESTIONS:
+            if line.replace("　", "").rstrip("。") == sentence.replace("　", "").rstrip("。"):
+                out.append(line)
+    return out
+
+
 def write_dataset(folder: Path, seed: int = 0) -> int:
     """The standard pages as a `bunko eval ocr` dataset: pictures and image-only PDFs with
     truth.jsonl. Returns the number of files."""
@@ -220,7 +232,13 @@ def write_dataset(folder: Path, seed: int = 0) -> int:
 
     folder.mkdir(parents=True, exist_ok=True)
     rows = []
-    for i, page in enumerate(standard_pages(seed)):
+    pages = standard_pages(seed)
+    # A question is asked only about a line found on one page: "which page?" has one answer then.
+    seen: dict[str, int] = {}
+    for page in pages:
+        for line in set(page.text.splitlines()):
+            seen[line] = seen.get(line, 0) + 1
+    for i, page in enumerate(pages):
         layout = {"columns": "horizontal"}.get(page.layout, page.layout)
         if i % 2:
             name = f"{page.name}.pdf"
@@ -228,7 +246,8 @@ def write_dataset(folder: Path, seed: int = 0) -> int:
         else:
             name = f"{page.name}.png"
             page.image.save(folder / name)
-        rows.append({"file": name, "page_text": page.text, "layout": layout, "questions": questions(page)})
+        unique = [q for q, line in zip(questions(page), _question_lines(page)) if seen.get(line, 0) == 1]
+        rows.append({"file": name, "page_text": page.text, "layout": layout, "questions": unique})
     with open(folder / "truth.jsonl", "w", encoding="utf-8") as f:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
