@@ -101,6 +101,11 @@ def test_layout_orders_vertical_tiers_and_table_rows() -> None:
     cells = [Line(Box(x, y, x + 80, y + 30, 1), t, 0.9, False)
              for x, y, t in ((300, 180, "30円"), (40, 180, "費用"), (40, 80, "品目"), (300, 80, "金額"))]
     assert order(cells, gray)[0].text == "品目 | 金額\n費用 | 30円"
+    sections = np.full((1200, 600), 255, np.uint8)  # rules between sections of a page: no table
+    for y in (50, 600, 1150):
+        sections[y:y + 2, 20:580] = 0
+    prose = [Line(Box(40, y, 500, y + 30, 1), t, 0.9, False) for y, t in ((100, "一行目"), (140, "二行目"))]
+    assert order(prose, sections)[0].text == "一行目\n二行目"
 
 
 def test_look_alikes_are_fixed_on_japanese_pages_only() -> None:

@@ -121,7 +121,7 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
         return i
 
     row_first = np.searchsorted(rows, np.arange(h + 1))
-    rl, sl, el = rows.tolist(), starts.tolist(), ends.tolist()
+    sl, el = starts.tolist(), ends.tolist()
     for r in range(1, h):
         a, a_end = int(row_first[r - 1]), int(row_first[r])
         b, b_end = a_end, int(row_first[r + 1])
@@ -136,5 +136,4 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
                 b += 1
     roots = np.fromiter((find(i) for i in range(count)), np.int64, count)
     _, labels = np.unique(roots, return_inverse=True)
-    del rl
     return labels, rows, starts, ends

@@ -53,7 +53,10 @@ def order(lines: list[Line], gray: np.ndarray | None = None) -> list[Block]:
         return _vertical(lines)
     rest, tables = lines, []
     table_rules = rules(gray) if gray is not None else []
-    if len(table_rules) >= 3:
+    height = float(np.median([ln.box.h for ln in lines]))
+    gaps = np.diff([r[0] for r in table_rules]) if len(table_rules) >= 3 else []
+    # A table's rules are a row apart; rules far apart divide sections of a page instead.
+    if len(table_rules) >= 3 and max(gaps) < 3.5 * height:
         top, bottom = table_rules[0][0], table_rules[-1][0]
         x0 = min(r[1] for r in table_rules)
         x1 = max(r[2] for r in table_rules)
