@@ -157,6 +157,15 @@ class Engine:
     def set_watch(self, key: str | int, watch: bool) -> None:
         self._libraries.set_watch(self.library(key), watch)
 
+    def set_ocr(self, key: str | int, on: bool) -> None:
+        """Read scanned pages and pictures of this library by OCR (the default), or not."""
+        self._libraries.set_ocr(self.library(key), on)
+
+    def page_scan(self, chunk_id: int):
+        """The scanned page of an OCR'd passage with its lines marked (ScanPage), else None."""
+        from .ingest.ocr.preview import page_scan
+        return page_scan(self.store, chunk_id)
+
     def documents(self, key: str | int, status: str | None = None) -> list[DocumentInfo]:
         return self._libraries.documents(self.library(key), status)
 

@@ -23,6 +23,9 @@ class Library:
     errors: int = 0
     bytes: int = 0
     index_seconds: float | None = None  # all indexing runs that wrote something, summed; None: not recorded
+    ocr: bool = True  # scanned pages and pictures are read by OCR
+    ocr_pages: int = 0  # pages read by OCR
+    ocr_low: int = 0  # of those, read with low confidence (listed for a person to check)
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,15 @@ class DocumentInfo:
     size: int | None
     kind: str | None
     chunks: int
+
+
+@dataclass(frozen=True)
+class ScanPage:
+    """A page read by OCR, as the citation preview shows it."""
+    page: int
+    png: bytes  # the page image, turned upright
+    regions: list  # (x0, y0, x1, y1) as shares of the image: the cited passage's lines
+    confidence: float | None  # the page's mean OCR confidence
 
 
 @dataclass(frozen=True)

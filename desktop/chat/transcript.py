@@ -19,6 +19,7 @@ class Transcript(QScrollArea):
 
     regenerate_requested = Signal(object)   # the answer's MessageView
     edit_submitted = Signal(object, str)    # the question's MessageView, its new text
+    citation_opened = Signal(object)        # a CitationPreview just shown
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -90,6 +91,7 @@ class Transcript(QScrollArea):
     def add(self, view: MessageView) -> MessageView:
         view.regenerate_requested.connect(self.regenerate_requested)
         view.edit_submitted.connect(self.edit_submitted)
+        view.citation_opened.connect(self.citation_opened)
         align = Qt.AlignmentFlag.AlignRight if view.role == "user" else Qt.AlignmentFlag(0)
         self._layout.insertWidget(self._layout.count() - 1, view, 0, align)
         self.views.append(view)

@@ -275,7 +275,11 @@ class LibrariesPage(DropPaths, QWidget):
         name = cell(self.NAME, lib.name)
         name.setData(Qt.ItemDataRole.UserRole, lib.name)
         cell(self.FOLDER, lib.root, lib.root)
-        cell(self.DOCUMENTS, lib.documents)
+        ocr = (self.tr("{pages} pages read by OCR, {low} with low confidence (listed below)").format(
+            pages=lib.ocr_pages, low=lib.ocr_low) if lib.ocr_pages else None)
+        docs = cell(self.DOCUMENTS, lib.documents, ocr)
+        if lib.ocr_low:
+            docs.setData(TONE_ROLE, "warning")
         cell(self.CHUNKS, lib.chunks)
         cell(self.SKIPPED, lib.skipped)
         cell(self.STATUS, "")

@@ -111,7 +111,7 @@ class IndexProgressPanel(QFrame):
             self.left.setText(self.tr("Estimating time left…"))
         else:
             self.left.setText(self.tr("{time} left").format(time=clock(p.eta_s)))
-        self.current.setText(p.current or "")
+        self.current.setText(p.message or p.current or "")  # "OCR: page 3 of 10 of …" while a scan is read
         self._buttons(pause=self.tr("Pause"))
         self.show()
 

@@ -1,5 +1,6 @@
 """The files of one library that were not indexed, each with the reason, so a
-person can see why a document never shows up in answers."""
+person can see why a document never shows up in answers; and those indexed with
+a note to check (pages read by OCR with low confidence)."""
 
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ class SkippedFilesView(QWidget):
 
     def _read(self, name: str) -> list[DocumentInfo]:  # on a worker thread
         engine = self.ctx.engine
-        return engine.documents(name, status="skipped") + engine.documents(name, status="error")
+        return engine.documents(name, status="attention")
 
     def _failed(self, exc: BaseException) -> None:
         if isinstance(exc, LibraryNotFoundError):  # removed meanwhile
@@ -76,9 +77,9 @@ class SkippedFilesView(QWidget):
             return
         self.tree.setSortingEnabled(False)
         self.tree.clear()
-        skipped, failed = self.tr("Skipped"), self.tr("Failed")
+        labels = {"skipped": self.tr("Skipped"), "error": self.tr("Failed"), "indexed": self.tr("Check")}
         for doc in docs:
-            item = QTreeWidgetItem([doc.path, skipped if doc.status == "skipped" else failed, doc.reason or ""])
+            item = QTreeWidgetItem([doc.path, labels.get(doc.status, doc.status), doc.reason or ""])
             item.setToolTip(self.PATH, doc.path)
             item.setToolTip(self.REASON, doc.reason or "")
             self.tree.addTopLevelItem(item)
@@ -89,9 +90,13 @@ class SkippedFilesView(QWidget):
         if not docs:
             self.title.setText(self.tr("No skipped or failed files in {name}.").format(name=name))
         else:
-            failed = sum(1 for doc in docs if doc.status != "skipped")
-            self.title.setText(self.tr("Files not indexed in {name}: {skipped} skipped, {failed} failed").format(
-                name=name, skipped=len(docs) - failed, failed=failed))
+            failed = sum(1 for doc in docs if doc.status == "error")
+            check = sum(1 for doc in docs if doc.status == "indexed")
+            text = self.tr("Files not indexed in {name}: {skipped} skipped, {failed} failed").format(
+                name=name, skipped=len(docs) - failed - check, failed=failed)
+            if check:
+                text += self.tr("; {check} indexed with pages to check (OCR: low confidence)").format(check=check)
+            self.title.setText(text)
 
     def rows(self) -> list[tuple[str, str, str]]:
         """What the view shows, in order (for tests and copy)."""

@@ -37,7 +37,8 @@ class ProgressLine:
         frac = p.fraction if p.fraction is not None else (1.0 if p.phase == "done" else 0.0)
         bar = "#" * int(width * frac) + "-" * (width - int(width * frac))
         text = (f"{p.library}: {p.phase} [{bar}] {p.files_done}/{p.files_total} files, "
-                f"{p.chunks_done} chunks, {p.chunks_per_s:.1f} chunks/s, {time_left(p)}")
+                f"{p.chunks_done} chunks, {p.chunks_per_s:.1f} chunks/s, {time_left(p)}"
+                + (f"; {p.message}" if p.message else ""))
         if self.tty:
             self.stream.write("\r" + text[:150].ljust(150))
             if p.phase == "done":
@@ -126,14 +127,18 @@ def cmd_libraries(args) -> int:
             engine.remove_library(args.remove)
             print(f"Removed library {args.remove!r} (the folder itself is untouched).")
             return 0
+        if args.ocr_on or args.ocr_off:
+            name, on = (args.ocr_on, True) if args.ocr_on else (args.ocr_off, False)
+            engine.set_ocr(name, on)
+            print(f"OCR is {'on' if on else 'off'} for library {name!r}; it applies from the next `bunko index`.")
+            return 0
         if args.files:
-            docs = engine.documents(args.files)
-            docs = docs if args.all else [d for d in docs if d.status != "indexed"]
+            docs = engine.documents(args.files, None if args.all else "attention")
             if args.json:
                 print_json([asdict(d) for d in docs])
             else:
                 for d in docs:
-                    label = "failed" if d.status == "error" else d.status
+                    label = {"error": "failed", "indexed": "indexed" if not d.reason else "check"}.get(d.status, d.status)
                     print(f"{label:8} {d.path}" + (f": {d.reason}" if d.reason else ""))
             return 0
         libs = engine.libraries()
@@ -148,6 +153,9 @@ def cmd_libraries(args) -> int:
         print(f"    {lib.documents} documents, {lib.chunks} chunks, {lib.skipped} skipped, {lib.errors} failed; "
               f"model {lib.embedder_name}; indexed {lib.indexed_at or 'never'}"
               + ("; watched" if lib.watch else ""))
+        if lib.ocr_pages or not lib.ocr:
+            low = f", {lib.ocr_low} with low confidence (see --files)" if lib.ocr_low else ""
+            print(f"    OCR {'on' if lib.ocr else 'off'}: {lib.ocr_pages} pages read by OCR{low}")
     return 0
 
 
@@ -201,8 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("libraries", help="list libraries with counts and errors")
-    p.add_argument("--files", metavar="LIBRARY", help="list the skipped and failed files of a library")
+    p.add_argument("--files", metavar="LIBRARY",
+                   help="list the skipped and failed files of a library, and those to check (OCR: low confidence)")
     p.add_argument("--all", action="store_true", help="with --files: list every file")
+    p.add_argument("--ocr-on", metavar="LIBRARY", help="read scanned pages and pictures of a library by OCR (default)")
+    p.add_argument("--ocr-off", metavar="LIBRARY", help="do not OCR a library's scanned pages and pictures")
     p.add_argument("--remove", metavar="LIBRARY", help="remove a library from Bunko")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_libraries)
@@ -308,6 +319,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--max-tokens", type=int, default=48, help="answer length limit (default 48)")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_bench)
+    from ..bench.ocr_bench import add_parsers as add_ocr_parsers
+
+    add_ocr_parsers(bsub, esub, cmd_bench)
     b = bsub.add_parser("download", help="model download throughput against a plain HTTP read (loopback server)")
     b.add_argument("--size-mb", type=float, default=256, help="size of the generated model file (default 256)")
     b.add_argument("--runs", type=int, default=3, help="runs of each; the best is kept (default 3)")
@@ -338,13 +352,17 @@ def cmd_doctor(args) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    if argv is None:
-        argv = sys.argv[1:]
-    if list(argv[:1]) == ["--llm-worker"]:  # the packaged program starting its own model worker
-        from ..llm.worker import main as worker_main
+# Bunko's own child processes, started as `bunko --llm-worker` (llm/supervised.py) and
+# `bunko --ocr-worker` (ingest/ocr/client.py) where there is no Python to run them with.
+CHILD_PROCESSES = {"--llm-worker": "engine.llm.worker", "--ocr-worker": "engine.ingest.ocr.worker"}
 
-        return worker_main()
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] and argv[0] in CHILD_PROCESSES:   # a packaged build has no `python -m`
+        import importlib
+
+        return importlib.import_module(CHILD_PROCESSES[argv[0]]).main() or 0
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,

@@ -133,6 +133,15 @@ class FileBudget:
 _local = threading.local()
 
 
+def extend(seconds: float) -> None:
+    """Give the file being worked on in this thread more time: work that is known to be slow
+    and measured in pages (OCR) earns its time page by page, so a long scan is not cut off."""
+    budget = getattr(_local, "budget", None)
+    if budget is not None and budget.problem is None:
+        budget.deadline += seconds
+        budget.seconds += seconds
+
+
 def checkpoint() -> None:
     """Raise if the file being worked on in this thread is cancelled or over its budget."""
     budget = getattr(_local, "budget", None)

@@ -23,7 +23,8 @@ class Section:
 @dataclass(frozen=True)
 class ParsedDocument:
     sections: list[Section]
-    kind: str  # "text", "markdown", "pdf", "docx", "html", "csv", "xlsx", "pptx", "code"
+    kind: str  # "text", "markdown", "pdf", "docx", "html", "csv", "xlsx", "pptx", "code", "image"
     title: str | None = None
     encoding: str | None = None  # the detected encoding, for text formats
     warnings: list[str] = field(default_factory=list)
+    ocr: list = field(default_factory=list)  # ingest.ocr.OcrPage of each page read by OCR

@@ -45,6 +45,7 @@ _KINDS: dict[str, str] = {
     ".xlsx": "xlsx",
     ".xlsm": "xlsx",
     ".pptx": "pptx",
+    **{s: "image" for s in (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")},
 }
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_KINDS)
 
@@ -146,6 +147,10 @@ def _parser(kind: str, path: Path) -> Callable[[bytes], ParsedDocument]:
         from engine.ingest.pdf import parse_pdf
 
         return parse_pdf
+    if kind == "image":
+        from engine.ingest.ocr.picture import parse_image
+
+        return parse_image
     from engine.ingest import office
 
     return {"docx": office.parse_docx, "xlsx": office.parse_xlsx, "pptx": office.parse_pptx}[kind]

@@ -17,7 +17,8 @@ from engine.ingest.normalize import make_section
 
 log = logging.getLogger(__name__)
 
-NO_TEXT_MESSAGE = "the PDF has no text layer (scanned?); OCR is not supported"
+NO_TEXT_MESSAGE = "the PDF has no text layer (scanned?) and OCR is switched off for this library"
+OCR_MIN_CHARS = 16  # a page with fewer visible characters has no usable text layer: it is read by OCR
 _TITLE_PREFIXES = ("Microsoft Word - ", "Microsoft PowerPoint - ", "Microsoft Excel - ")
 
 
@@ -45,6 +46,7 @@ def parse_pdf(data: bytes) -> ParsedDocument:
     sections: list[Section] = []
     warnings: list[str] = []
     failed = 0
+    scanned: list[int] = []
     for number in range(1, page_count + 1):
         checkpoint()
         try:
@@ -57,19 +59,46 @@ def parse_pdf(data: bytes) -> ParsedDocument:
             log.debug("page %d: %s", number, exc, exc_info=True)
             failed += 1
             continue
+        if sum(not c.isspace() for c in text) < OCR_MIN_CHARS:
+            scanned.append(number)
+            continue
         section = make_section(text, page=number)
         if section:
             sections.append(section)
     if failed:
         warnings.append(f"text could not be read from {_pages(failed)} of {page_count}")
+    ocr = _ocr(data, scanned, sections, warnings, page_count - failed)
     if not sections:
         if failed == page_count:
             raise ParseError("the PDF file is damaged and its text cannot be read")
-        raise ParseError(NO_TEXT_MESSAGE)
-    empty = page_count - failed - len(sections)
-    if empty:
-        warnings.append(f"{_pages(empty)} without text (scanned?) skipped")
-    return ParsedDocument(sections=sections, kind="pdf", title=_title(reader), warnings=warnings)
+        raise ParseError(NO_TEXT_MESSAGE if ocr is None else "no text was found on any page, not even by OCR")
+    return ParsedDocument(sections=sections, kind="pdf", title=_title(reader), warnings=warnings, ocr=ocr or [])
+
+
+def _ocr(data: bytes, pages: list[int], sections: list[Section], warnings: list[str], readable: int):
+    """Read `pages` by OCR into `sections` (kept in page order); None where OCR is off."""
+    from engine.errors import SkipFile
+    from engine.ingest.ocr import ocr_pages
+
+    if not pages:
+        return []
+    try:
+        _, read = ocr_pages("pdf", data, pages)
+    except SkipFile:  # switched off for this library: the pages stay unread, as they always were
+        if len(pages) < readable:
+            warnings.append(f"{_pages(len(pages))} without text (scanned?) skipped: OCR is off")
+        return None
+    blank = 0
+    for page in read:
+        section = make_section(page.text, page=page.page)
+        if section:
+            sections.append(section)
+        else:
+            blank += 1
+    if blank and sections:
+        warnings.append(f"{_pages(blank)} without text (scanned?) skipped")
+    sections.sort(key=lambda s: s.page or 0)
+    return read
 
 
 def _pages(count: int) -> str:

@@ -35,6 +35,7 @@ from ..errors import BunkoError, Cancelled, ParseError, SkipFile
 from ..ingest.budget import FileBudget, Watchdog, file_budget
 from ..ingest.chunk import chunk_sections
 from ..ingest.normalize import valid_text
+from ..ingest.ocr import LOW_CONFIDENCE, OcrContext, ocr_session
 from ..ingest.parsers import parse_file, read_bytes
 from ..ingest.scan import MAX_FILE_BYTES, Found, display_path, inside, scan, stored_rel
 from ..search import keyword
@@ -119,8 +120,31 @@ class IndexRun:
         self.bytes_partial = 0.0  # the embedded share of files still being embedded
         self._last_report = 0.0
         self.writer = Writer(store, library_id, embedder.dim, listener, self.counts, None, cancel)
+        self.ocr = self._ocr_context()
+        self.writer.ocr_cache = self.ocr.cache
+        self.ocr_message = ""
+        self.ocr_share = 0.0  # the OCR'd share of the file being read, for time left
+        self.ocr_file: tuple[str, int] | None = None  # (file, its size) while its pages are read
         self._pending_chars = 0  # chunk text read and not yet embedded
         self._room = threading.Condition()
+
+    def _ocr_context(self) -> OcrContext:
+        from ..ingest.ocr.client import PageCache
+
+        row = self.store.cursor().execute("SELECT coalesce(ocr, true) FROM libraries WHERE id = ?",
+                                          [self.library_id]).fetchone()
+        folder = Path(str(self.store.path) + ".ocr-pages") if getattr(self.store, "path", None) else None
+        return OcrContext(cache=PageCache(folder), enabled=bool(row[0]) if row else True, cancel=self.cancel)
+
+    def _on_page(self, done: int, total: int) -> None:
+        """Per-page progress of a file read by OCR (called in the reader thread)."""
+        if self.ocr_file is None:
+            return
+        name, size = self.ocr_file
+        self.ocr_share = size * done / max(total, 1)
+        self.ocr_message = f"OCR: page {done} of {total} of {display_path(name)}"
+        if self.embed_started is None:
+            self.embed_started = time.monotonic()  # OCR is the work: time left follows it
 
     # -- planning ---------------------------------------------------------
     def plan(self) -> tuple[list[Work], list[Found], dict[str, _Known], set[str]]:
@@ -174,8 +198,22 @@ class IndexRun:
                     work.rename_of = by_hash.pop(work.hash)
                     work.status = "renamed"
                     return
-                doc = parse_file(path, data=data)
+                self.ocr.file_hash, self.ocr.on_page = work.hash, self._on_page
+                self.ocr_file, self.ocr_share, self.ocr_message = (work.found.rel, work.found.size), 0.0, ""
+                try:
+                    doc = parse_file(path, data=data)
+                finally:
+                    self.ocr_file, self.ocr_share, self.ocr_message = None, 0.0, ""
                 del data
+                if doc.ocr:
+                    work.ocr = doc.ocr
+                    low = [p for p in doc.ocr if p.low]
+                    if low:
+                        pages = ", ".join(str(p.page) for p in low[:10]) + (" …" if len(low) > 10 else "")
+                        worst = min(p.confidence for p in low)
+                        work.error = (f"OCR: low confidence on page{'s' if len(low) > 1 else ''} {pages} "
+                                      f"(lowest {worst:.2f}, below {LOW_CONFIDENCE:.2f}); check the text against "
+                                      "the scan")
                 title = valid_text(doc.title) if doc.title else None
                 if title and len(title) > MAX_TITLE_CHARS:
                     title = title[:MAX_TITLE_CHARS - 1] + "…"
@@ -197,6 +235,15 @@ class IndexRun:
             work.fail(f"unexpected error ({type(exc).__name__}: {exc})")
 
     def _reader(self, todo: list[Work], out: queue.Queue, by_hash: dict[str, int], old_hashes: dict[int, str]) -> None:
+        with ocr_session(self.ocr):
+            try:
+                self._read_all(todo, out, by_hash, old_hashes)
+            finally:
+                if self.ocr.worker is not None:
+                    self.ocr.worker.close()
+
+    def _read_all(self, todo: list[Work], out: queue.Queue, by_hash: dict[str, int],
+                  old_hashes: dict[int, str]) -> None:
         watchdog = Watchdog()
         try:
             for work in todo:
@@ -239,7 +286,7 @@ class IndexRun:
             files_failed=self.counts["failed"], chunks_done=self.counts["chunks"], bytes_total=self.bytes_total,
             bytes_done=self.bytes_done, elapsed_s=elapsed, chunks_per_s=rate,
             current=display_path(current) if current else None,
-            done=self.bytes_done, total=self.bytes_total, unit="bytes", eta_s=eta,
+            done=self.bytes_done, total=self.bytes_total, unit="bytes", eta_s=eta, message=self.ocr_message,
         ))
 
     def _eta(self, now: float) -> float | None:
@@ -247,7 +294,7 @@ class IndexRun:
         little (scanning, a model load, one small file done in the first second)."""
         if self.embed_started is None or self.bytes_total <= 0:
             return None
-        done = self.bytes_done + self.bytes_partial
+        done = self.bytes_done + self.bytes_partial + self.ocr_share
         working = now - self.embed_started
         if working < ETA_AFTER_S or done < ETA_AFTER_SHARE * self.bytes_total or done >= self.bytes_total:
             return None

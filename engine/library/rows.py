@@ -21,13 +21,14 @@ def delete_documents(cur, doc_ids: list[int]) -> np.ndarray:
         for table in ("embeddings", "kw_tail", "kw_main"):
             cur.execute(f"DELETE FROM {table} WHERE chunk_id IN {ids}")
         cur.execute(f"DELETE FROM chunks WHERE document_id IN {docs}")
+    cur.execute(f"DELETE FROM ocr_pages WHERE document_id IN {docs}")
     cur.execute(f"DELETE FROM documents WHERE id IN {docs}")
     return chunk_ids
 
 
 def delete_library_rows(cur, library_id: int) -> None:
     """Everything indexed from one library, by library id (no id lists to build)."""
-    for table in ("embeddings", "kw_tail", "kw_main", "chunks", "documents"):
+    for table in ("embeddings", "kw_tail", "kw_main", "chunks", "ocr_pages", "documents"):
         cur.execute(f"DELETE FROM {table} WHERE library_id = ?", [library_id])
 
 

@@ -14,6 +14,8 @@ from ..errors import BunkoError, LibraryNotFoundError
 from ..search import keyword
 from ..store import Store
 from ..types import DocumentInfo, IndexProgress, IndexResult, Library, Progress
+from ..ingest.ocr import LOW_CONFIDENCE, OFF_MESSAGE
+from ..ingest.pdf import NO_TEXT_MESSAGE
 from ..ingest.scan import display_path, system_folder
 from .rows import delete_library_rows
 
@@ -32,9 +34,11 @@ class Libraries:
                        count(d.id) FILTER (WHERE d.status = 'skipped'),
                        count(d.id) FILTER (WHERE d.status = 'error'),
                        coalesce(sum(d.size) FILTER (WHERE d.status = 'indexed'), 0),
-                       l.index_seconds
+                       l.index_seconds, coalesce(l.ocr, true),
+                       (SELECT count(*) FROM ocr_pages o WHERE o.library_id = l.id),
+                       (SELECT count(*) FROM ocr_pages o WHERE o.library_id = l.id AND o.confidence < ?)
                 FROM libraries l LEFT JOIN documents d ON d.library_id = l.id
-                GROUP BY ALL ORDER BY l.name""").fetchall()
+                GROUP BY ALL ORDER BY l.name""", [LOW_CONFIDENCE]).fetchall()
         finally:
             cur.close()
         return [Library(*row) for row in rows]
@@ -117,14 +121,26 @@ class Libraries:
             cur.execute("UPDATE libraries SET embedder_id = ?, embedder_name = ?, dim = ? WHERE id = ?",
                         [embedder.model_id, embedder.name, embedder.dim, lib.id])
 
+    def set_ocr(self, lib: Library, on: bool) -> None:
+        """Switch OCR on or off; files skipped for it are read again by the next run."""
+        with self.store.transaction() as cur:
+            cur.execute("UPDATE libraries SET ocr = ? WHERE id = ?", [on, lib.id])
+            if on:  # their size and mtime are unchanged: forget them so they are looked at again
+                cur.execute("DELETE FROM documents WHERE library_id = ? AND status <> 'indexed' AND reason IN (?, ?)",
+                            [lib.id, OFF_MESSAGE, NO_TEXT_MESSAGE])
+
     def set_watch(self, lib: Library, watch: bool) -> None:
         with self.store.transaction() as cur:
             cur.execute("UPDATE libraries SET watch = ? WHERE id = ?", [watch, lib.id])
 
     def documents(self, lib: Library, status: str | None = None) -> list[DocumentInfo]:
+        """Documents of `lib`; status 'attention': those skipped, failed, or with a note
+        for a person (an OCR page read with low confidence)."""
         sql = "SELECT library_id, path, status, reason, size, kind, n_chunks FROM documents WHERE library_id = ?"
         params: list = [lib.id]
-        if status:
+        if status == "attention":
+            sql += " AND (status <> 'indexed' OR reason IS NOT NULL)"
+        elif status:
             sql += " AND status = ?"
             params.append(status)
         cur = self.store.cursor()

@@ -13,6 +13,7 @@ and a document it still refuses is recorded as failed with the reason.
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import time
@@ -63,6 +64,7 @@ class Work:
     chars: int = 0  # chunk text held, for the reader's memory bound
     doc_id: int | None = None  # its new row, once the writer has given it one
     chunk_ids: np.ndarray | None = None
+    ocr: list = field(default_factory=list)  # ingest.ocr.OcrPage of pages read by OCR
 
     def fail(self, reason: str) -> None:
         self.status, self.error, self.chunks, self.vectors = "error", reason, [], None
@@ -125,6 +127,7 @@ class Writer:
         self.errors: list[tuple[str, str]] = []  # failed files, (path, reason)
         self.skips: list[tuple[str, str]] = []  # skipped files, (path, reason)
         self.error: BaseException | None = None
+        self.ocr_cache = None  # ingest.ocr.client.PageCache: a stored file's OCR pages are let go
 
     def run(self, inbox: queue.Queue) -> None:
         ids = Ids(self.store.cursor())
@@ -148,6 +151,7 @@ class Writer:
                     self._commit_safely(batch, ids)
                     for work in batch:  # stored: its text and vectors are not needed any more
                         work.chunks, work.vectors = [], None
+                        self._forget_ocr(work)
                     batch, item, work = [], None, None
                     self.maybe_compact()  # a long first run must not grow one huge tail
                     deadline = time.monotonic() + COMMIT_SECONDS
@@ -155,11 +159,18 @@ class Writer:
                     deadline = time.monotonic() + COMMIT_SECONDS
             if batch:
                 self._commit_safely(batch, ids)
+                for work in batch:
+                    self._forget_ocr(work)
         except BaseException as exc:  # surfaced by the main thread
             self.error = exc
             log.exception("writing to the database failed")
             while not ended and inbox.get() is not None:  # let the producer finish
                 pass
+
+    def _forget_ocr(self, work: Work) -> None:
+        if work.ocr and self.ocr_cache is not None and work.status == "indexed":
+            self.ocr_cache.forget(work.hash)
+        work.ocr = []
 
     def _commit_safely(self, batch: list[Work], ids: Ids) -> None:
         """Commit `batch`; if the database refuses it, each document alone, and one it
@@ -194,7 +205,7 @@ class Writer:
         lib = self.library_id
         doc_rows, chunk_rows, removed_docs = [], [], []
         new_ids, new_vecs, texts = [], [], []
-        renames, finals = [], []
+        renames, finals, ocr_rows = [], [], []
         counts = dict.fromkeys(self.counts, 0)
         listed: dict[str, list] = {"error": [], "skipped": []}
         first_doc, first_chunk = ids.doc, ids.chunk
@@ -220,6 +231,9 @@ class Writer:
                 status = "partial" if end < n else work.status
                 doc_rows.append((work.doc_id, lib, path, raw, f.size, f.mtime, work.hash, work.kind, work.title,
                                  work.encoding, status, reason, n if status == "indexed" else 0))
+                if work.status == "indexed":
+                    ocr_rows.extend((work.doc_id, lib, p.page, p.confidence, p.rotation, p.vertical,
+                                     json.dumps(p.lines, ensure_ascii=False)) for p in work.ocr)
             if work.status == "indexed":
                 cids = work.chunk_ids[start:end]
                 for cid, ordinal in zip(cids, range(start, end)):
@@ -258,6 +272,8 @@ class Writer:
                         " encoding, status, reason, n_chunks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         doc_rows,
                     )
+                if ocr_rows:
+                    cur.executemany("INSERT INTO ocr_pages VALUES (?, ?, ?, ?, ?, ?, ?)", ocr_rows)
                 insert_chunks(cur, chunk_rows, added, lib, vecs)
                 for start in range(0, len(texts), POSTINGS_CHUNKS):  # a slice at a time: one big file
                     piece = texts[start:start + POSTINGS_CHUNKS]     # has millions of postings

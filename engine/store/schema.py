@@ -7,7 +7,7 @@ rather than guessed at.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 # Version 0 -> 1: the knowledge engine's tables.
 # Large tables carry no PRIMARY KEY: DuckDB keeps such indexes in memory and
@@ -261,5 +261,22 @@ _V11 = [
     "ALTER TABLE libraries ADD COLUMN IF NOT EXISTS last_index_seconds DOUBLE",
 ]
 
+# Version 11 -> 12: OCR. Each page read by OCR keeps its mean confidence (pages below
+# ingest.ocr.LOW_CONFIDENCE are listed for a person to check), how it was turned, and
+# its lines' boxes as shares of the page (JSON), which the citation preview marks on
+# the page image. A library can switch OCR off.
+_V12 = [
+    """CREATE TABLE IF NOT EXISTS ocr_pages (
+        document_id BIGINT NOT NULL,
+        library_id INTEGER NOT NULL,
+        page INTEGER NOT NULL,
+        confidence DOUBLE,              -- NULL: no text found on the page
+        rotation INTEGER,               -- degrees turned clockwise to read it
+        vertical BOOLEAN,               -- written vertically (縦書き)
+        lines VARCHAR                   -- JSON: [[x0, y0, x1, y1, text], ...] in reading order
+    )""",
+    "ALTER TABLE libraries ADD COLUMN IF NOT EXISTS ocr BOOLEAN DEFAULT true",
+]
+
 MIGRATIONS: dict[int, list[str]] = {0: _V1, 1: _V2, 2: _V3, 3: _V4, 4: _V5, 5: _V6, 6: _V7, 7: _V8, 8: _V9, 9: _V10,
-                                    10: _V11}
+                                    10: _V11, 11: _V12}

@@ -261,30 +261,30 @@ The details are in the log: {log}</source>
     <name>ChatPage</name>
     <message>
         <location filename="../../desktop/chat/page.py" line="+60"/>
-        <location line="+333"/>
+        <location line="+343"/>
         <source>Send</source>
         <translation>送信</translation>
     </message>
     <message>
-        <location line="-331"/>
-        <location line="+333"/>
+        <location line="-341"/>
+        <location line="+343"/>
         <source>Send the question (Enter)</source>
         <translation>質問を送信します (Enter)</translation>
     </message>
     <message>
-        <location line="-331"/>
-        <location line="+332"/>
+        <location line="-341"/>
+        <location line="+342"/>
         <source>Side by side…</source>
         <translation>並べて比較…</translation>
     </message>
     <message>
-        <location line="-331"/>
-        <location line="+332"/>
+        <location line="-341"/>
+        <location line="+342"/>
         <source>Ask this question two ways and compare the answers (Ctrl+Shift+B)</source>
         <translation>この質問を2通りで尋ねて回答を比べる (Ctrl+Shift+B)</translation>
     </message>
     <message>
-        <location line="-252"/>
+        <location line="-261"/>
         <source>Stopping the answer…</source>
         <translation>回答を停止しています…</translation>
     </message>
@@ -294,7 +294,7 @@ The details are in the log: {log}</source>
         <translation>アダプター {name} を使う新しいチャットを開きました。</translation>
     </message>
     <message>
-        <location line="+168"/>
+        <location line="+177"/>
         <source>Loading the chat model…</source>
         <translation>チャットモデルを読み込んでいます…</translation>
     </message>
@@ -347,7 +347,27 @@ The details are in the log: {log}</source>
         <translation>{path} を既定のアプリで開きます</translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+51"/>
+        <source>Loading the scanned page…</source>
+        <translation>スキャンしたページを読み込んでいます…</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The scanned page cannot be shown: {reason}</source>
+        <translation>スキャンしたページを表示できません: {reason}</translation>
+    </message>
+    <message>
+        <location line="+29"/>
+        <source> (OCR confidence {value:.0%})</source>
+        <translation>（OCR の確信度 {value:.0%}）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Scanned page {page}, read by OCR: check the words against the scan.</source>
+        <translation>スキャンした {page} ページ目（OCR で読み取り）: 文字をスキャン画像と照らし合わせて確認してください。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>The file is no longer there: {path}</source>
         <translation>ファイルが見つかりません: {path}</translation>
     </message>
@@ -1727,12 +1747,12 @@ Passphrase:</source>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+177"/>
+        <location line="+181"/>
         <source>Failed</source>
         <translation>失敗</translation>
     </message>
     <message>
-        <location line="-177"/>
+        <location line="-181"/>
         <source>Last update</source>
         <translation>最終更新</translation>
     </message>
@@ -1771,7 +1791,12 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
 インデックスは削除されます。フォルダー {folder} とその中のファイルはディスク上にそのまま残ります。</translation>
     </message>
     <message>
-        <location line="+75"/>
+        <location line="+67"/>
+        <source>{pages} pages read by OCR, {low} with low confidence (listed below)</source>
+        <translation>OCR で読み取ったページ {pages}、うち確信度の低いもの {low}（下の一覧）</translation>
+    </message>
+    <message>
+        <location line="+12"/>
         <source>not yet</source>
         <translation>未実施</translation>
     </message>
@@ -1836,7 +1861,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>{name} のインデックス作成を一時停止しました。</translation>
     </message>
     <message>
-        <location line="-327"/>
+        <location line="-331"/>
         <source>No libraries yet</source>
         <translation>ライブラリはまだありません</translation>
     </message>
@@ -1851,7 +1876,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>フォルダーを追加…</translation>
     </message>
     <message>
-        <location line="+305"/>
+        <location line="+309"/>
         <source>{name} is indexed: {added} added, {updated} updated, {removed} removed, {skipped} skipped, {failed} failed.</source>
         <translation>{name} のインデックス作成が完了しました: 追加 {added} 件、更新 {updated} 件、削除 {removed} 件、スキップ {skipped} 件、失敗 {failed} 件。</translation>
     </message>
@@ -3173,7 +3198,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
 <context>
     <name>SkippedFilesView</name>
     <message>
-        <location filename="../../desktop/library/skipped.py" line="+48"/>
+        <location filename="../../desktop/library/skipped.py" line="+49"/>
         <source>File</source>
         <translation>ファイル</translation>
     </message>
@@ -3208,14 +3233,24 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <translation>失敗</translation>
     </message>
     <message>
+        <location line="+0"/>
+        <source>Check</source>
+        <translation>要確認</translation>
+    </message>
+    <message>
         <location line="+11"/>
         <source>No skipped or failed files in {name}.</source>
         <translation>{name} にスキップ・失敗したファイルはありません。</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>Files not indexed in {name}: {skipped} skipped, {failed} failed</source>
         <translation>{name} でインデックスされなかったファイル: スキップ {skipped} 件、失敗 {failed} 件</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>; {check} indexed with pages to check (OCR: low confidence)</source>
+        <translation>、確認が必要なページのあるファイル {check}（OCR: 確信度低）</translation>
     </message>
 </context>
 <context>
@@ -3547,7 +3582,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
 <context>
     <name>Transcript</name>
     <message>
-        <location filename="../../desktop/chat/transcript.py" line="+53"/>
+        <location filename="../../desktop/chat/transcript.py" line="+54"/>
         <source>Ask a question about your documents, or just chat.
 Enter sends; Shift+Enter starts a new line.</source>
         <translation>文書について質問するか、自由にチャットしてください。
