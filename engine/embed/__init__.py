@@ -85,10 +85,16 @@ def load_embedder(
     from engine.embed import device as dev
 
     providers = dev.choose_providers(dev.available_providers(), device or dev.wanted_device())
-    chosen = dev.choose_graph(graph or dev.wanted_graph(), providers, library_ids)
+    wanted = graph or dev.wanted_graph()
+    chosen = dev.choose_graph(wanted, providers, library_ids)
 
     def open_folder(folder: Path) -> OnnxEmbedder:
-        return OnnxEmbedder(folder, threads=threads, graph=chosen, providers=providers)
+        embedder = OnnxEmbedder(folder, threads=threads, graph=chosen, providers=providers)
+        cpu_graph = dev.choose_graph(wanted, embedder.providers, library_ids)
+        if cpu_graph != chosen:  # CUDA listed but no GPU answered: the CPU's graph after all
+            log.info("onnxruntime offers CUDA but the session runs on %s", ", ".join(embedder.providers))
+            embedder = OnnxEmbedder(folder, threads=threads, graph=cpu_graph, providers=embedder.providers)
+        return embedder
 
     if model_dir is not None:
         return open_folder(Path(model_dir))
