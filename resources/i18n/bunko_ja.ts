@@ -1821,7 +1821,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
     <message>
         <location line="+7"/>
         <source>Re-index library</source>
-        <translation type="unfinished"></translation>
+        <translation>ライブラリの再インデックス</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -2835,7 +2835,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
     <message>
         <location line="+9"/>
         <source>Embedding</source>
-        <translation type="unfinished"></translation>
+        <translation>埋め込み</translation>
     </message>
     <message>
         <location line="+2"/>
@@ -2870,7 +2870,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
     <message>
         <location line="-22"/>
         <source>unknown</source>
-        <translation type="unfinished"></translation>
+        <translation>不明</translation>
     </message>
     <message>
         <location line="+4"/>
