@@ -97,6 +97,7 @@ def cmd_index(args) -> int:
             print(_summary(result))
             listed = [("failed", *e) for e in result.errors] + [("skipped", *e) for e in result.skips]
             for label, path, reason in listed[:20]:
+                label = "partly indexed" if reason.startswith("indexed in part") else label
                 print(f"  {label} {path}: {reason}")
             if len(listed) > 20:
                 print(f"  … and {len(listed) - 20} more (see `bunko libraries --files {lib.name}`)")
