@@ -131,32 +131,21 @@ class Engine:
             if self._embedder is None:
                 from .embed import load_embedder
 
-                cur = self.store.cursor()
-                try:  # "auto" picks the graph these libraries' vectors came from
-                    made_by = [row[0] for row in cur.execute("SELECT embedder_id FROM libraries").fetchall()]
-                finally:
-                    cur.close()
-                self._embedder = load_embedder(self._embedder_dir, library_ids=made_by)
+                self._embedder = load_embedder(self._embedder_dir, library_ids=self._libraries.made_by())
                 log.info("embedder %s (%s)", self._embedder.name, self._embedder.model_id)
             return self._embedder
 
     def embedder_report(self, load: bool = False) -> dict:
-        """Device, providers and graph of the embedder (for Settings and `bunko doctor`);
-        without `load`, an embedder not yet loaded is described by what would be chosen."""
+        """Device, providers and graph of the embedder (Settings, `bunko doctor`); see embed.device.report."""
         from .embed.device import report
 
         return report(self.embedder if load else self._embedder)
 
     def embedder_change(self, key: str | int) -> str | None:
-        """Why re-indexing `key` now would change its vectors (another model, graph or
-        tokenizer than the one that made them), in words; None when nothing would."""
-        lib = self.library(key)
-        emb = self.embedder
-        if not lib.embedder_id or lib.embedder_id == emb.model_id:
-            return None
-        return (f"The library {lib.name!r} was indexed with {lib.embedder_id}; the embedder now is "
-                f"{emb.model_id}. Its vectors cannot be mixed with the new ones, so indexing it "
-                "means embedding every file again.")
+        """Why re-indexing `key` now would change its vectors, in words; None if it would not."""
+        from .library.service import embedder_change
+
+        return embedder_change(self.library(key), self.embedder)
 
     # -- libraries ---------------------------------------------------------
     def libraries(self) -> list[Library]:
