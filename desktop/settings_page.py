@@ -63,7 +63,6 @@ class SettingsPage(Retranslating, QWidget):
         self.background_note.setWordWrap(True)
         cpu.addRow(self.background_note)
         self.embedding_label, self.embedding = QLabel(), QLabel()
-        self.embedding.setWordWrap(True)
         self.embedding.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         cpu.addRow(self.embedding_label, self.embedding)
 
