@@ -114,13 +114,18 @@ def report(embedder=None) -> dict:
         version, available = ort.__version__, available_providers()
     except ImportError as exc:  # pragma: no cover - onnxruntime is a dependency
         return {"onnxruntime": None, "error": str(exc)}
+    from engine.errors import EmbedderError
+
+    try:
+        chosen = choose_providers(available, wanted_device())
+    except EmbedderError:  # "cuda" asked for where onnxruntime has none: nothing would start
+        chosen = []
     out = {
         "onnxruntime": version,
         "available_providers": available,
         "wanted_device": wanted_device(),
         "wanted_graph": wanted_graph(),
-        "chosen_providers": choose_providers(available, wanted_device()) if wanted_device() != "cuda"
-        or CUDA in available else [],
+        "chosen_providers": chosen,
         "cuda_measured": False,  # no GPU was at hand when this was written: the CUDA path is untested
     }
     if embedder is not None:
