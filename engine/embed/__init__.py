@@ -89,7 +89,14 @@ def load_embedder(
     chosen = dev.choose_graph(wanted, providers, library_ids)
 
     def open_folder(folder: Path) -> OnnxEmbedder:
-        embedder = OnnxEmbedder(folder, threads=threads, graph=chosen, providers=providers)
+        try:
+            embedder = OnnxEmbedder(folder, threads=threads, graph=chosen, providers=providers)
+        except EmbedderError:
+            if chosen == "exact":
+                raise
+            # an onnxruntime without the fast graph's kernels (older than the 1.32 measured)
+            log.warning("the %s graph does not load here; using the exact one", chosen, exc_info=True)
+            return OnnxEmbedder(folder, threads=threads, graph="exact", providers=providers)
         cpu_graph = dev.choose_graph(wanted, embedder.providers, library_ids)
         if cpu_graph != chosen:  # CUDA listed but no GPU answered: the CPU's graph after all
             log.info("onnxruntime offers CUDA but the session runs on %s", ", ".join(embedder.providers))
