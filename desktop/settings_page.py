@@ -63,6 +63,9 @@ class SettingsPage(Retranslating, QWidget):
         self.background_note = QLabel()
         self.background_note.setWordWrap(True)
         cpu.addRow(self.background_note)
+        self.embedding_label, self.embedding = QLabel(), QLabel()
+        self.embedding.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        cpu.addRow(self.embedding_label, self.embedding)
 
         self.files = QGroupBox()
         files = QFormLayout(self.files)
@@ -108,6 +111,24 @@ class SettingsPage(Retranslating, QWidget):
         self.ctx.settings.set("ui/theme", code)
         apply_theme(code)
 
+    def _embedding_text(self) -> str:
+        """Where the embedder runs (or would run, before its first use) and on which graph."""
+        try:
+            info = self.ctx.engine.embedder_report()
+        except Exception as exc:  # noqa: BLE001 - a settings page must open whatever the engine says
+            log.warning("no embedder report: %s", exc)
+            return self.tr("unknown")
+        emb = info.get("embedder")
+        gpu = "CUDAExecutionProvider" in info.get("available_providers", [])
+        if emb:
+            where = self.tr("GPU (CUDA)") if emb["device"] == "cuda" else self.tr("CPU, {n} threads").format(
+                n=emb["threads"])
+            graph = self.tr("fast graph") if emb["graph"] == "fast" else self.tr("exact graph")
+            return f"{emb['model']}: {graph}, {where}"
+        if gpu and info.get("wanted_device") != "cpu":
+            return self.tr("GPU (CUDA), chosen when the model is first used")
+        return self.tr("CPU, chosen when the model is first used (no CUDA in this onnxruntime)")
+
     def retranslate(self) -> None:
         self.appearance.setTitle(self.tr("Appearance"))
         self.language_label.setText(self.tr("Language"))
@@ -126,6 +147,8 @@ class SettingsPage(Retranslating, QWidget):
         self.background_note.setText(self.tr(
             "On a computer with few cores, indexing and the chat model compete for them. "
             "Indexing goes back to full speed as soon as the answer is done."))
+        self.embedding_label.setText(self.tr("Embedding"))
+        self.embedding.setText(self._embedding_text())
         self.files.setTitle(self.tr("Files"))
         self.data_label.setText(self.tr("Data folder"))
         self.log_label.setText(self.tr("Log file"))

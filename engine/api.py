@@ -130,9 +130,21 @@ class Engine:
             if self._embedder is None:
                 from .embed import load_embedder
 
-                self._embedder = load_embedder(self._embedder_dir)
+                self._embedder = load_embedder(self._embedder_dir, library_ids=self._libraries.made_by())
                 log.info("embedder %s (%s)", self._embedder.name, self._embedder.model_id)
             return self._embedder
+
+    def embedder_report(self, load: bool = False) -> dict:
+        """Device, providers and graph of the embedder (Settings, `bunko doctor`); see embed.device.report."""
+        from .embed.device import report
+
+        return report(self.embedder if load else self._embedder)
+
+    def embedder_change(self, key: str | int) -> str | None:
+        """Why re-indexing `key` now would change its vectors, in words; None if it would not."""
+        from .library.service import embedder_change
+
+        return embedder_change(self.library(key), self.embedder)
 
     # -- libraries ---------------------------------------------------------
     def libraries(self) -> list[Library]:

@@ -34,6 +34,7 @@ class IndexQueue(QObject):
         self.current: str | None = None
         self.paused_name: str | None = None
         self.stopped: set[str] = set()     # cancelled by the user: watch leaves them alone
+        self.rebuild: set[str] = set()     # re-embed these from scratch (the user agreed)
         self.quiet = False                 # the current run was started by watch or at start-up
         self._task = None
         self._stop: str | None = None      # "pause" | "cancel" while the current run winds down
@@ -51,11 +52,14 @@ class IndexQueue(QObject):
         return self.current is not None or bool(self.waiting)
 
     # -- orders ------------------------------------------------------------------
-    def enqueue(self, name: str, quiet: bool = False) -> None:
+    def enqueue(self, name: str, quiet: bool = False, rebuild: bool = False) -> None:
         """Index `name` after what is already queued. A request from the user (not
-        quiet) also ends a pause: asking for indexing means "go"."""
+        quiet) also ends a pause: asking for indexing means "go". `rebuild`: embed every
+        file again (after the user agreed to a change of embedder)."""
         if self._closed:
             return
+        if rebuild and not quiet:
+            self.rebuild.add(name)
         if not quiet:
             self.stopped.discard(name)
             if self.paused_name is not None:
@@ -134,7 +138,10 @@ class IndexQueue(QObject):
         name, self.quiet = self.waiting.pop(0)
         self.current, self._stop = name, None
         self.started.emit(name)
-        self._task = self.ctx.runner.run(self.ctx.engine.index, name, on_progress=self._on_progress,
+        rebuild = name in self.rebuild
+        self.rebuild.discard(name)
+        self._task = self.ctx.runner.run(self.ctx.engine.index, name, rebuild=rebuild,
+                                         on_progress=self._on_progress,
                                          on_done=self._on_done, on_error=self._on_error, key=f"index:{name}")
 
     def _on_progress(self, p: IndexProgress) -> None:

@@ -19,6 +19,7 @@ from ..widgets import DETAIL_ROLE, PROGRESS_ROLE, TONE_ROLE, EmptyState, StatusD
 
 from engine.api import clock
 from engine.types import IndexProgress, IndexResult, Library
+from engine.errors import EmbedderMismatchError
 
 from ..dropping import DropPaths
 from .indexing import IndexQueue
@@ -442,10 +443,22 @@ class LibrariesPage(DropPaths, QWidget):
     def _on_failed(self, name: str, exc: BaseException, quiet: bool) -> None:
         self.errors[name] = str(exc)
         self._ended(name, complete=False)
-        if quiet:  # watch and start-up runs: the row shows it; no dialog every 30 seconds
+        if isinstance(exc, EmbedderMismatchError) and not quiet:
+            self._ask_rebuild(name, exc)
+        elif quiet:  # watch and start-up runs: the row shows it; no dialog every 30 seconds
             self.ctx.status.emit(self.tr("Indexing {name} failed: {error}").format(name=name, error=exc))
         else:
             self._show_error(exc)
+
+    def _ask_rebuild(self, name: str, exc: BaseException) -> None:
+        """The embedder changed since this library was indexed: re-embed it only if the user says so."""
+        answer = QMessageBox.question(
+            self, self.tr("Re-index library"),
+            self.tr("{error}\n\nRe-index “{name}” now? Every file is embedded again; until then "
+                    "the library is not searched by meaning.").format(error=exc, name=name))
+        if answer == QMessageBox.StandardButton.Yes:
+            self.errors.pop(name, None)
+            self.queue.enqueue(name, rebuild=True)
 
     def _on_paused(self, name: str) -> None:
         self.progress.show_paused(name)

@@ -14,6 +14,10 @@ def run_bench(args, **front_end) -> int:
         from .index_bench import run_index_bench
 
         return run_index_bench(args)
+    if what == "embed":
+        from .embed_bench import run_embed_bench
+
+        return run_embed_bench(args)
     if what == "search":
         from .search_bench import run_search_bench
 

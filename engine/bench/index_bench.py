@@ -77,7 +77,7 @@ def parse_and_chunk(folder: Path, embedder) -> tuple[list[str], int]:
     limit = min(320, embedder.max_tokens - 16)  # as index_library
     texts: list[str] = []
     n = 0
-    for found in scan(folder):
+    for found in sorted(scan(folder), key=lambda f: f.size):  # the indexer's order: smallest first
         if found.skip:
             continue
         try:

@@ -67,6 +67,14 @@ def cmd_index(args) -> int:
         else:
             lib = engine.library(target)
         progress = None if args.quiet or args.json else ProgressLine()
+        rebuild = args.rebuild
+        change = None if rebuild else engine.embedder_change(lib.name)
+        if change:  # the vectors would change: ask before embedding everything again
+            if not (args.yes or _confirm(f"{change}\nRe-index {lib.name!r} now? [y/N] ")):
+                print(f"bunko: {change} Nothing was changed. Re-index with `bunko index {lib.name} --rebuild`, "
+                      "or choose the embedder that made it (--embedder, --embed-graph).", file=sys.stderr)
+                return 2
+            rebuild = True
         try:
             if args.watch:
                 engine.set_watch(lib.name, True)
@@ -78,7 +86,7 @@ def cmd_index(args) -> int:
 
                 engine.watch(lib.name, args.interval, progress, show, cancel)
                 return 0
-            result = engine.index(lib.name, progress, cancel, rebuild=args.rebuild)
+            result = engine.index(lib.name, progress, cancel, rebuild=rebuild)
         except KeyboardInterrupt:
             cancel.cancel()
             print("\nInterrupted. What was finished is saved; run the same command to continue.",
@@ -90,10 +98,21 @@ def cmd_index(args) -> int:
             print(_summary(result))
             listed = [("failed", *e) for e in result.errors] + [("skipped", *e) for e in result.skips]
             for label, path, reason in listed[:20]:
+                label = "partly indexed" if reason.startswith("indexed in part") else label
                 print(f"  {label} {path}: {reason}")
             if len(listed) > 20:
                 print(f"  … and {len(listed) - 20} more (see `bunko libraries --files {lib.name}`)")
     return 0
+
+
+def _confirm(question: str) -> bool:
+    """Yes only from a person at a terminal; a script gets no for an answer."""
+    if not sys.stdin.isatty():
+        return False
+    try:
+        return input(question).strip().lower() in ("y", "yes", "はい")
+    except EOFError:
+        return False
 
 
 def _summary(r) -> str:
@@ -186,6 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bunko", description="Bunko (文庫): chat with your documents, offline.")
     parser.add_argument("--db", type=Path, help="database file (default: in your user data folder)")
     parser.add_argument("--embedder", type=Path, help="an ONNX embedding model folder (default: multilingual-e5-small)")
+    parser.add_argument("--embed-device", choices=["auto", "cpu", "cuda"],
+                        help="where embedding runs (default auto: the GPU when onnxruntime-gpu finds one)")
+    parser.add_argument("--embed-graph", choices=["auto", "exact", "fast"],
+                        help="embedding graph (default auto: what the libraries were made with; "
+                             "fast on a CPU for new ones)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -195,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--watch", action="store_true", help="keep following the folder until Ctrl-C")
     p.add_argument("--interval", type=float, default=5.0, help="seconds between checks with --watch")
     p.add_argument("--rebuild", action="store_true", help="re-embed everything (e.g. after changing the model)")
+    p.add_argument("--yes", action="store_true", help="re-index without asking when the embedder changed")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_index)
@@ -270,6 +295,13 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--hostile", action="store_true",
                    help="instead: one-line text files of 1 MB up to --max-mb, time per MB and peak memory")
     b.add_argument("--max-mb", type=int, default=64, help="largest one-line file of --hostile (default 64)")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=cmd_bench)
+    b = bsub.add_parser("embed", help="embedding speed of the new path against the old one, same run")
+    b.add_argument("--rounds", type=int, default=3, help="turns each path takes; ratios per round (default 3)")
+    b.add_argument("--texts", type=int, help="texts per set (default 256 Japanese, 48 English)")
+    b.add_argument("--ja", type=Path, help="a BEIR corpus.jsonl for the Japanese set (default: generated)")
+    b.add_argument("--en", type=Path, help="a BEIR corpus.jsonl for the English set (default: generated)")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_bench)
     b = bsub.add_parser("search", help="search latency, memory and incremental adds at scale")
@@ -371,6 +403,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
+        from ..embed.device import set_defaults
+
+        set_defaults(args.embed_device, args.embed_graph)
         return args.func(args)
     except BunkoError as exc:
         print(f"bunko: {exc}", file=sys.stderr)

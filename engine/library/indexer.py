@@ -33,6 +33,7 @@ from ..budget import BUDGET
 from ..cancel import CancelToken
 from ..errors import BunkoError, Cancelled, ParseError, SkipFile
 from ..ingest.budget import FileBudget, Watchdog, file_budget
+from ..ingest import sparse
 from ..ingest.chunk import chunk_sections
 from ..ingest.normalize import valid_text
 from ..ingest.ocr import LOW_CONFIDENCE, OcrContext, ocr_session
@@ -176,6 +177,7 @@ class IndexRun:
                 self.counts["unchanged"] += 1
                 continue
             todo.append(Work(found, old.id if old else None))
+        todo.sort(key=lambda w: w.found.size)  # small files first: a huge one never holds the rest back
         vanished = set(known) - seen
         return todo, skips, known, vanished
 
@@ -218,7 +220,14 @@ class IndexRun:
                 if title and len(title) > MAX_TITLE_CHARS:
                     title = title[:MAX_TITLE_CHARS - 1] + "…"
                 work.kind, work.title, work.encoding = doc.kind, title, doc.encoding
-                work.chunks = chunk_sections(doc.sections, self.embedder.count_tokens, self.max_tokens)
+                texts = [s.text for s in doc.sections]
+                why = sparse.low_information(texts)
+                if why:
+                    raise SkipFile(why)
+                sections, share = sparse.head(doc.sections, sparse.MAX_FILE_CHUNKS * sparse.CHARS_PER_CHUNK)
+                del doc, texts
+                chunks = chunk_sections(sections, self.embedder.count_tokens, self.max_tokens)
+                work.chunks, work.error = sparse.capped(chunks, share, sparse.MAX_FILE_CHUNKS)  # a note, not a failure
                 if not work.chunks:
                     raise ParseError("the file contains no text")
                 work.chars = sum(len(c.text) for c in work.chunks)

@@ -77,6 +77,14 @@ class Libraries:
         names = ", ".join(lib.name for lib in libs) or "none yet"
         raise LibraryNotFoundError(f"There is no library called {key!r} (libraries: {names}).")
 
+    def made_by(self) -> list[str]:
+        """The embedder ids of every library (which graph "auto" should load)."""
+        cur = self.store.cursor()
+        try:
+            return [row[0] for row in cur.execute("SELECT embedder_id FROM libraries").fetchall()]
+        finally:
+            cur.close()
+
     def add(self, folder: Path | str, name: str | None, embedder) -> Library:
         """Register a folder for `embedder`'s vectors. Adding it twice returns the first."""
         root = Path(folder).expanduser().resolve()
@@ -193,3 +201,12 @@ def watch(index: Callable[[], IndexResult], interval: float,
             on_result(result)
         if cancel.wait(interval):
             break
+
+
+def embedder_change(lib: Library, embedder) -> str | None:
+    """Why indexing `lib` with `embedder` would change its vectors, in words; None if it would not."""
+    if not lib.embedder_id or lib.embedder_id == embedder.model_id:
+        return None
+    return (f"The library {lib.name!r} was indexed with {lib.embedder_id}; the embedder now is "
+            f"{embedder.model_id}. Its vectors cannot be mixed with the new ones, so indexing it "
+            "means embedding every file again.")

@@ -246,6 +246,8 @@ class Writer:
                 counts["chunks"] += end - start
                 if end == n:
                     counts["updated" if work.old_id is not None else "added"] += 1
+                    if reason:  # indexed in part (engine/ingest/sparse.py): listed with the skips
+                        listed["skipped"].append((path, reason))
                     if start > 0:
                         finals.append((n, work.doc_id))
             else:

