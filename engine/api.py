@@ -306,7 +306,7 @@ class Engine:
 
     def doctor(self, probe: bool = False) -> dict:
         """This computer, llama.cpp and the probe's verdict; "text": the block for a bug report."""
-        return self.host.doctor(probe)
+        return self.host.doctor(probe, self.embedder_report())
 
     def model_catalog(self, n_ctx: int = 4096, gpu: bool = True) -> list[dict]:
         """The catalog (resources/catalog.toml): a row per model and quantisation, its fit and rough speed here."""

@@ -97,6 +97,10 @@ def as_text(r: dict) -> str:
             lines.append(f"  buffer:    {b}")
     for s in r["models_on_safe_settings"]:
         lines.append(f"Safe model:  {s['model']}…: {s.get('reason', '')}")
+    if r.get("embedding"):
+        from ..embed.device import report_lines
+
+        lines += [f"Embedding:   {line}" for line in report_lines(r["embedding"])]
     g = r["gpu"]
     lines.append(f"GPU:         {g['name']}, driver {g['driver']}, {g['memory_mib']} MiB ({g['free_mib']} free)"
                  if g else "GPU:         none found (nvidia-smi)")

@@ -144,8 +144,9 @@ class ModelHost:
             self.unload()
             return f"{how}. What it had written is kept. {self._next_step(record, was_default)}"
 
-    def doctor(self, probe: bool = False) -> dict:
-        """`bunko doctor`'s facts; `probe`: run the llama.cpp probe again now, on the default model."""
+    def doctor(self, probe: bool = False, embedding: dict | None = None) -> dict:
+        """`bunko doctor`'s facts; `probe`: run the llama.cpp probe again now, on the default model;
+        `embedding`: the embedder's report (embed.device.report), shown with them."""
         from . import doctor
         from .probe import run_probe
 
@@ -155,6 +156,7 @@ class ModelHost:
             SafetyBook(paths.machine_dir()).keep_verdict(run_probe(Path(info.path), default_threads()))
         with self._lock:
             report = doctor.report(self._state, getattr(self._model, "buffers", ()), self.memory_bytes())
+        report["embedding"] = embedding
         return {**report, "text": doctor.as_text(report)}
 
     def memory_bytes(self) -> int | None:
