@@ -11,6 +11,8 @@ from PySide6.QtWidgets import QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem,
 from engine.errors import LibraryNotFoundError
 from engine.types import DocumentInfo
 
+from .reasons import reason_text
+
 log = logging.getLogger(__name__)
 
 
@@ -78,9 +80,10 @@ class SkippedFilesView(QWidget):
         self.tree.clear()
         skipped, failed = self.tr("Skipped"), self.tr("Failed")
         for doc in docs:
-            item = QTreeWidgetItem([doc.path, skipped if doc.status == "skipped" else failed, doc.reason or ""])
+            reason = reason_text(doc.reason)
+            item = QTreeWidgetItem([doc.path, skipped if doc.status == "skipped" else failed, reason])
             item.setToolTip(self.PATH, doc.path)
-            item.setToolTip(self.REASON, doc.reason or "")
+            item.setToolTip(self.REASON, reason)
             self.tree.addTopLevelItem(item)
         self.tree.setSortingEnabled(True)
         self.tree.resizeColumnToContents(self.PATH)

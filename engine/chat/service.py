@@ -21,7 +21,7 @@ from ..llm.host import ModelHost
 from ..llm.repetition import RepetitionGuard
 from ..llm.runtime import GenerationStats
 from ..types import Answer, AnswerEvent, AskOptions, GenerationSettings, Source
-from . import citations, prompt, quotes
+from . import checks, citations, prompt, quotes
 from .attribution import attribute
 from .routing import notice, route
 
@@ -29,6 +29,40 @@ log = logging.getLogger(__name__)
 
 DEFAULT_K = 4
 SAVE_EVERY_S = 2.0
+
+
+LEFT_OUT = {  # why the model's text after the quote was left out (the app words these itself)
+    "empty": "The model's own text was left out: it said nothing but a source number.",
+    "contradicts": "The model's own text was left out: it gave a number that the quoted sentence "
+                   "and the sources do not have.",
+    "refused": "The model said the sources do not answer this, but the quoted sentence comes from them; "
+               "check the quote against the question.",
+    "repeats": "The model's own text was left out: it only repeated the quoted sentence.",
+    "chinese": "The model's own text was left out: it was not written in Japanese (it used Chinese characters).",
+    "english": "The model's own text was left out: it was not written in Japanese (it switched to English).",
+    "japanese": "The model's own text was left out: it answered an English question in Japanese.",
+}
+FOREIGN = ("Parts of this answer are not in the question's language; the model may have misread the "
+           "sources. A larger model answers better (see the Models page).")
+
+
+def _left_out(question: str, lang: str, text: str, found, sources) -> str | None:
+    """Why the model's text should not stand (after the quote, or alone), or None when it may."""
+    if found:
+        why = quotes.problem(text, found, sources)
+        if why:
+            return why
+        if checks.refuses(text):
+            return "refused"
+    if not text:
+        return None
+    context = question + "\n" + "\n".join(s.text for s in sources)
+    why = checks.not_japanese(text, context) if lang == "ja" else checks.not_english(text)
+    if why:
+        return why
+    if found and checks.adds_nothing(text, " ".join(q.text for q in found)):
+        return "repeats"
+    return None
 
 
 def _prompt_sources(sources) -> tuple[prompt.PromptSource, ...]:
@@ -104,16 +138,15 @@ class Chat:
                                           "was stopped there; the repeated part is shown once."))
             except Cancelled:
                 status = "stopped"
-            raw = guard.kept() if guard.looping else "".join(pieces)
+            raw = citations.relabel(guard.kept() if guard.looping else "".join(pieces), sources)
             text = citations.clean(raw, len(sources)).strip()
             cited = citations.find_citations(raw, len(sources))
-            why = quotes.problem(text, found, sources) if found and status == "complete" else None
-            if why:
-                notices.append(notice("left_out", "The model's own text was left out: it "
-                                      + ("said nothing but a source number." if why == "empty" else
-                                         "gave a number that the quoted sentence and the sources do not have."),
-                                      reason=why))
+            why = _left_out(question, lang, text, found, sources) if status == "complete" else None
+            if why and found:  # the quote answers alone
+                notices.append(notice("left_out", LEFT_OUT[why], reason=why))
                 text, cited = "", []
+            elif why:  # nothing to answer instead: the text stays, with a warning
+                notices.append(notice("foreign", FOREIGN, reason=why))
             inferred = not cited and bool(text)
             if inferred:
                 cited = attribute(text, [(s.number, s.text) for s in sources])
