@@ -378,8 +378,8 @@ class MessageView(QFrame):
         if kind == "left_out":
             why = notice.get("reason")
             if why == "refused":
-                return self.tr("The model said the sources do not answer this, but the quoted sentence comes "
-                               "from them; check the quote against the question.")
+                return self.tr("The model's own text was left out: it said the sources do not answer this, "
+                               "yet the quoted sentence comes from them; check the quote against the question.")
             if why in ("chinese", "english", "japanese"):
                 return self.tr("The model's own text was left out: it was not written in the question's language.")
             if why == "repeats":

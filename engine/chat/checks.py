@@ -14,6 +14,7 @@ import re
 import unicodedata
 
 from ..search.keyword import tokenize
+from .quotes import problem
 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[ ,]+[A-Za-z][A-Za-z'’-]*)+")
@@ -78,3 +79,37 @@ def adds_nothing(text: str, quoted: str) -> bool:
     if not words:
         return True
     return len(words & set(tokenize(_plain(quoted)))) / len(words) >= ADDS_LITTLE
+
+
+LEFT_OUT = {  # why the model's text after the quote was left out (the app words these itself)
+    "empty": "The model's own text was left out: it said nothing but a source number.",
+    "contradicts": "The model's own text was left out: it gave a number that the quoted sentence "
+                   "and the sources do not have.",
+    "refused": "The model's own text was left out: it said the sources do not answer this, yet the quoted "
+               "sentence comes from them; check the quote against the question.",
+    "repeats": "The model's own text was left out: it only repeated the quoted sentence.",
+    "chinese": "The model's own text was left out: it was not written in Japanese (it used Chinese characters).",
+    "english": "The model's own text was left out: it was not written in Japanese (it switched to English).",
+    "japanese": "The model's own text was left out: it answered an English question in Japanese.",
+}
+FOREIGN = ("Parts of this answer are not in the question's language; the model may have misread the "
+           "sources. A larger model answers better (see the Models page).")
+
+
+def left_out(question: str, lang: str, text: str, found, sources) -> str | None:
+    """Why the model's text should not stand (after the quote, or alone), or None when it may."""
+    if found:
+        why = problem(text, found, sources)
+        if why:
+            return why
+        if refuses(text):
+            return "refused"
+    if not text:
+        return None
+    context = question + "\n" + "\n".join(s.text for s in sources)
+    why = not_japanese(text, context) if lang == "ja" else not_english(text)
+    if why:
+        return why
+    if found and adds_nothing(text, " ".join(q.text for q in found)):
+        return "repeats"
+    return None

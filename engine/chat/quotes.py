@@ -87,7 +87,7 @@ class _Candidate:
     start: int
     text: str
     unit: Unit
-    after: int | None = None    # the candidate it follows, when that one announces it
+    after: int | None = None    # the announcing candidate it follows (or, for a list, that heads it)
     items: int = 0              # list items gathered under an announcing sentence
 
 
@@ -105,17 +105,17 @@ def _candidates(sources, passages: int, wanted: set[str]) -> list[_Candidate]:
     out: list[_Candidate] = []
     for rank, s in enumerate(list(sources)[:passages]):
         found = units(s.text)
-        mine: list[_Candidate] = []
+        index: dict[int, int] = {}  # unit's place in `found` -> its candidate's place in `out`
         for i, u in enumerate(found):
             if u.kind == "heading" or (u.kind == "code" and "command" not in wanted):
                 continue
             c = _Candidate(s.number, rank, u.start, flat(s.text[u.start:u.end]), u)
-            previous = mine[-1] if mine else None
-            if previous is not None and previous.unit.announces and previous.unit.end <= u.start:
-                c.after = len(out) + len(mine) - 1
-            mine.append(c)
+            if out and out[-1].number == s.number and out[-1].unit.announces and not out[-1].items:
+                c.after = len(out) - 1
+            index[i] = len(out)
+            out.append(c)
         for i, u in enumerate(found):  # the list an announcing sentence introduces, as one candidate
-            if not u.announces:
+            if not u.announces or i not in index:
                 continue
             items = []
             for v in found[i + 1:]:
@@ -124,8 +124,8 @@ def _candidates(sources, passages: int, wanted: set[str]) -> list[_Candidate]:
                 items.append(flat(s.text[v.start:v.end]))
             if len(items) >= 2:
                 head = flat(s.text[u.start:u.end])
-                mine.append(_Candidate(s.number, rank, u.start, head + " " + " / ".join(items), u, items=len(items)))
-        out.extend(mine)
+                out.append(_Candidate(s.number, rank, u.start, head + " " + " / ".join(items), u,
+                                      after=index[i], items=len(items)))
     return out
 
 
@@ -133,10 +133,10 @@ def _terms(text: str) -> set[str]:
     return set(tokenize(text))
 
 
-def _score(c: _Candidate, sim: float, inherited: float, q_terms: set[str], wanted: set[str]) -> float:
+def _score(c: _Candidate, like: float, q_terms: set[str], wanted: set[str]) -> float:
     terms = _terms(c.text)
     new = len(terms - q_terms) / len(terms) if terms else 0.0
-    score = max(sim, inherited) + W_NEW * new - P_RANK * c.rank
+    score = like + W_NEW * new - P_RANK * c.rank
     if wanted and any(_GIVES[k].search(c.text) for k in wanted):
         score += W_ASKED
     if c.unit.announces and not c.items:
@@ -156,15 +156,16 @@ def pick(question: str, sources, embedder, passages: int = QUOTE_PASSAGES) -> li
     vecs = np.asarray(embedder.embed_passages([c.text for c in candidates]), np.float32)
     sims = [float(x) for x in vecs @ q]
     q_terms = _terms(question)
-    scores = []
+    scores, likeness = [], []
     for i, c in enumerate(candidates):
-        inherited = sims[c.after] if c.after is not None else 0.0
-        if c.items:  # the list answers what its announcing sentence is about
-            inherited = max(sims[j] for j, o in enumerate(candidates) if o.unit is c.unit and not o.items)
-        scores.append(_score(c, sims[i], inherited, q_terms, wanted))
+        # what follows an announcing sentence (the next sentence, or the list under it) is as
+        # like the question as the announcement is: it is what the announcement is about
+        like = max(sims[i], likeness[c.after]) if c.after is not None else sims[i]
+        likeness.append(like)
+        scores.append(_score(c, like, q_terms, wanted))
     best = int(np.argmax(scores))
     c = candidates[best]
-    return [Quote(c.number, _shorten(c.text), c.start, round(sims[best], 4))]
+    return [Quote(c.number, _shorten(c.text), c.start, round(likeness[best], 4))]
 
 
 def _shorten(sentence: str) -> str:

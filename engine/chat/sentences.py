@@ -23,16 +23,15 @@ _TABLE = re.compile(r"^\s*\|")
 _RULE_LINE = re.compile(r"^\s*(?:[-*_]\s*){3,}$")
 _CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
-# A sentence that announces what follows rather than saying it: 「次のとおりとする。」,
-# 「見ていきましょう。」, "as follows:", "Let's look at ...".
-_ANNOUNCE_JA = re.compile(
-    r"(?:次の|以下の|下記の?)(?:とおり|通り|ように|ような|もの|各号|事項|書類|構成|いずれか)"
-    r"|(?:見て|考えて|説明して|紹介して)(?:いき|み)ましょう|ましょう[。！]?$"
-    r"|(?:説明|紹介|解説|確認|説明し|見て)(?:します|していきます|いきます)[。]?$"
-    r"|(?:この|本)(?:章|節|項)では|[:：]$")
-_ANNOUNCE_EN = re.compile(
-    r"\b(?:let's|let us|we'll|we will|in this (?:chapter|section)|as follows|the following)\b|:$",
-    re.IGNORECASE)
+# A sentence that announces what follows rather than saying it. Strong: it says nothing else
+# (「見ていきましょう。」, "Let's look at ...", a sentence ending in ":"). Weak: 「次のとおりとする。」,
+# "as follows": it announces only when a list follows it.
+_STRONG_JA = re.compile(r"(?:ましょう|見ていきます|説明します|紹介します|解説します|取り上げます)[。！]?$"
+                        r"|^(?:この|本)(?:章|節|項)では|[:：]$")
+_WEAK_JA = re.compile(r"(?:次|以下|下記)(?:の|に)")
+_STRONG_EN = re.compile(r"^(?:now,? )?(?:let's|let us|we'll|we will|in this (?:chapter|section)\b)|:$",
+                        re.IGNORECASE)
+_WEAK_EN = re.compile(r"\b(?:as follows|the following|below)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -113,12 +112,21 @@ def units(text: str) -> list[Unit]:
             one = kind if first or kind != "item" else "text"
             first = False
             out.append(Unit(s, e, one, one in ("text", "item") and announces(text[s:e]), n))
+    for i, u in enumerate(out):  # a weak announcement counts when a list follows it
+        if (not u.announces and u.kind in ("text", "item") and i + 1 < len(out) and out[i + 1].kind == "item"
+                and out[i + 1].block != u.block and announces(text[u.start:u.end], weak=True)):
+            out[i] = Unit(u.start, u.end, u.kind, True, u.block)
     return out
 
 
-def announces(sentence: str) -> bool:
+def announces(sentence: str, weak: bool = False) -> bool:
+    """The sentence announces what follows; `weak`: also by 「次のとおり」 or "as follows"
+    (which only announce when a list follows)."""
     s = flat(sentence)
-    return bool((_ANNOUNCE_JA if _CJK.search(s) else _ANNOUNCE_EN).search(s))
+    ja = bool(_CJK.search(s))
+    if (_STRONG_JA if ja else _STRONG_EN).search(s):
+        return True
+    return weak and bool((_WEAK_JA if ja else _WEAK_EN).search(s))
 
 
 def flat(piece: str) -> str:
@@ -129,7 +137,7 @@ def flat(piece: str) -> str:
     for ln in lines[1:]:
         if not ln:
             continue
-        joint = "" if (out and _CJK.match(out[-1])) and _CJK.match(ln[0]) else " "
+        joint = "" if (out and _CJK.match(out[-1])) or _CJK.match(ln[0]) else " "
         out += joint + ln
     out = _ITEM.sub("", out, count=1) if _ITEM.match(out) else out
     return out.replace("**", "").replace("__", "").strip()

@@ -31,40 +31,6 @@ DEFAULT_K = 4
 SAVE_EVERY_S = 2.0
 
 
-LEFT_OUT = {  # why the model's text after the quote was left out (the app words these itself)
-    "empty": "The model's own text was left out: it said nothing but a source number.",
-    "contradicts": "The model's own text was left out: it gave a number that the quoted sentence "
-                   "and the sources do not have.",
-    "refused": "The model said the sources do not answer this, but the quoted sentence comes from them; "
-               "check the quote against the question.",
-    "repeats": "The model's own text was left out: it only repeated the quoted sentence.",
-    "chinese": "The model's own text was left out: it was not written in Japanese (it used Chinese characters).",
-    "english": "The model's own text was left out: it was not written in Japanese (it switched to English).",
-    "japanese": "The model's own text was left out: it answered an English question in Japanese.",
-}
-FOREIGN = ("Parts of this answer are not in the question's language; the model may have misread the "
-           "sources. A larger model answers better (see the Models page).")
-
-
-def _left_out(question: str, lang: str, text: str, found, sources) -> str | None:
-    """Why the model's text should not stand (after the quote, or alone), or None when it may."""
-    if found:
-        why = quotes.problem(text, found, sources)
-        if why:
-            return why
-        if checks.refuses(text):
-            return "refused"
-    if not text:
-        return None
-    context = question + "\n" + "\n".join(s.text for s in sources)
-    why = checks.not_japanese(text, context) if lang == "ja" else checks.not_english(text)
-    if why:
-        return why
-    if found and checks.adds_nothing(text, " ".join(q.text for q in found)):
-        return "repeats"
-    return None
-
-
 def _prompt_sources(sources) -> tuple[prompt.PromptSource, ...]:
     return tuple(prompt.PromptSource(s.number, s.label, s.text) for s in sources)
 
@@ -141,12 +107,12 @@ class Chat:
             raw = citations.relabel(guard.kept() if guard.looping else "".join(pieces), sources)
             text = citations.clean(raw, len(sources)).strip()
             cited = citations.find_citations(raw, len(sources))
-            why = _left_out(question, lang, text, found, sources) if status == "complete" else None
+            why = checks.left_out(question, lang, text, found, sources) if status == "complete" else None
             if why and found:  # the quote answers alone
-                notices.append(notice("left_out", LEFT_OUT[why], reason=why))
+                notices.append(notice("left_out", checks.LEFT_OUT[why], reason=why))
                 text, cited = "", []
             elif why:  # nothing to answer instead: the text stays, with a warning
-                notices.append(notice("foreign", FOREIGN, reason=why))
+                notices.append(notice("foreign", checks.FOREIGN, reason=why))
             inferred = not cited and bool(text)
             if inferred:
                 cited = attribute(text, [(s.number, s.text) for s in sources])

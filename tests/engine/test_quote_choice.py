@@ -4,7 +4,6 @@ model's text is checked: its language, a refusal under a quote that answers, a r
 from __future__ import annotations
 
 from engine.chat import checks, citations, quotes, sentences
-from engine.chat.service import _left_out
 from engine.types import Source
 
 OWNERSHIP = (
@@ -96,14 +95,14 @@ def test_refusals_and_repeats_are_recognised():
 def test_the_model_text_is_left_out_for_a_reason():
     src = [source(1, ALLOWANCE)]
     quote = [quotes.Quote(1, "一般社員 ・・・ 2,500円 × 出張日数", 0, 0.9)]
-    assert _left_out("日当はいくら？", "ja", "資料には書かれていません。", quote, src) == "refused"
-    assert _left_out("日当はいくら？", "ja", "All employees receive it.", quote, src) == "english"
-    assert _left_out("日当はいくら？", "ja", "一般社員は2,500円です。", quote, src) == "repeats"
-    assert _left_out("日当はいくら？", "ja", "役員は7,500円、一般社員は2,500円です [1]。", quote, src) is None
-    assert _left_out("日当はいくら？", "ja", "日当は9,000円です。", quote, src) == "contradicts"
+    assert checks.left_out("日当はいくら？", "ja", "資料には書かれていません。", quote, src) == "refused"
+    assert checks.left_out("日当はいくら？", "ja", "All employees receive it.", quote, src) == "english"
+    assert checks.left_out("日当はいくら？", "ja", "一般社員は2,500円です。", quote, src) == "repeats"
+    assert checks.left_out("日当はいくら？", "ja", "役員は7,500円、一般社員は2,500円です [1]。", quote, src) is None
+    assert checks.left_out("日当はいくら？", "ja", "日当は9,000円です。", quote, src) == "contradicts"
     # without a quote only the language is checked (and the text then stays, with a notice)
-    assert _left_out("日当はいくら？", "ja", "資料には書かれていません。", [], src) is None
-    assert _left_out("日当はいくら？", "ja", "各值は2,500円。", [], src) == "chinese"
+    assert checks.left_out("日当はいくら？", "ja", "資料には書かれていません。", [], src) is None
+    assert checks.left_out("日当はいくら？", "ja", "各值は2,500円。", [], src) == "chinese"
 
 
 def test_a_copied_source_label_gets_the_number_the_sources_have():
