@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ..search.keyword import tokenize
 from .quotes import problem
+from .sentences import content
 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[ ,]+[A-Za-z][A-Za-z'’-]*)+")
@@ -74,11 +74,11 @@ def refuses(text: str) -> bool:
 
 
 def adds_nothing(text: str, quoted: str) -> bool:
-    """Nearly every word of `text` is already in the quote."""
-    words = set(tokenize(_plain(text)))
+    """Nearly every meaningful piece of `text` is already in the quote."""
+    words = content(_MARKERS.sub("", text))
     if not words:
         return True
-    return len(words & set(tokenize(_plain(quoted)))) / len(words) >= ADDS_LITTLE
+    return len(words & content(quoted)) / len(words) >= ADDS_LITTLE
 
 
 LEFT_OUT = {  # why the model's text after the quote was left out (the app words these itself)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..search.keyword import tokenize
-from .sentences import Unit, ends_mid_sentence, flat, units
+from .sentences import Unit, content, ends_mid_sentence, flat, list_under, units
 
 QUOTE_PASSAGES = 2      # the top passages whose sentences are candidates
 MAX_QUOTE = 160         # a longer sentence is cut at a clause boundary near this length
@@ -40,35 +40,41 @@ W_ASKED = 0.03          # it holds the kind of thing asked for
 P_ANNOUNCES = 0.04      # it only announces what follows
 P_FRAGMENT = 0.03       # it stops at a comma
 P_RANK = 0.01           # per place its passage is below the first
+W_COVER = 0.04          # times the share of the question's words (by length) it has
 
 _CLAUSE = re.compile(r"[、，,；;]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _MARKERS = re.compile(r"[\[［【][\d０-９,\s、\-–^]*[\]］】]")
 _PUNCT_OR_SPACE = re.compile(r"[\W_]+", re.UNICODE)
 
-# What a question asks for, and what a sentence that gives it holds.
+# What a question asks for, and what a sentence that gives it holds. A question about an
+# amount of money wants yen, not any number; "steps" outranks "rule" (「どうすればいいですか」).
+_UNIT = r"(?:円|日|時間|時|分|か月|ヶ月|カ月|箇月|年|歳|回|人|名|泊|週|件|個|倍|割|%|％|km|キロ|メートル|m\b)"
 _ASKS = {
-    "number": re.compile(r"何(?:日|円|時間|時|分|回|人|歳|年|か月|ヶ月|カ月|週|件|個|割|%|パーセント|キロ|km|メートル|倍|泊|名)"
-                         r"|いくら|どのくらい|どれくらい|どれだけ|何日|上限|\bhow (?:many|much|long|old|far|often)\b"
-                         r"|\bwhat (?:percentage|amount|number)\b", re.IGNORECASE),
+    "money": re.compile(r"いくら|何円|金額|費用は|上限|\bhow much\b|\bcost\b|\bprice\b|\ballowance\b", re.IGNORECASE),
+    "number": re.compile(r"何" + _UNIT + r"|何(?:か月|ヶ月|パーセント)|どのくらい|どれくらい|どれだけ|何歳|何人"
+                         r"|\bhow (?:many|long|old|far|often)\b|\bwhat (?:percentage|number)\b", re.IGNORECASE),
     "time": re.compile(r"いつ|何年|何月|何時|何曜|\bwhen\b|\bwhat (?:year|date|time|day)\b", re.IGNORECASE),
-    "rule": re.compile(r"規則|ルール|条件|できますか|いいですか|よいですか|必要|しなければ|べき|禁止|許可|どう(?:扱|な)"
-                       r"|\b(?:rules?|allowed|may i|can i|must|required?|policy)\b", re.IGNORECASE),
     "steps": re.compile(r"どうすれば|どうやって|どのように|方法|手順|手続|申し込|申請|\bhow (?:do|can|to|should)\b",
                         re.IGNORECASE),
+    "rule": re.compile(r"規則|ルール|条件|できますか|いいですか|よいですか|使えますか|もらえますか|認められ|可能ですか"
+                       r"|必要|しなければ|べき|禁止|許可|どう(?:扱|な)|\b(?:rules?|allowed|may i|can i|must|required?"
+                       r"|policy)\b", re.IGNORECASE),
     "command": re.compile(r"コマンド|実行|インストール|\b(?:command|run|install|type)\b", re.IGNORECASE),
 }
 _GIVES = {
-    "number": re.compile(r"\d|[一二三四五六七八九十百千万]+(?:日|円|時間|回|人|歳|年|か月|ヶ月|週|泊|割)"),
-    "time": re.compile(r"\d|[一二三四五六七八九十]+(?:年|月|日|時)|世紀|時代|曜日"),
+    "money": re.compile(r"\d[\d,.]*\s*(?:円|万円|yen|ドル)|[¥$€]\s*\d|[一二三四五六七八九十百千万]+円", re.IGNORECASE),
+    "number": re.compile(r"\d[\d,.]*\s*" + _UNIT + r"|[一二三四五六七八九十百千万]+" + _UNIT + r"|\d+(?![\d条項号])"),
+    "time": re.compile(r"\d+\s*(?:年|月|日|時|分|世紀)|[一二三四五六七八九十]+(?:年|月|日|時)|世紀|時代|曜日|末日"
+                       r"|\b(?:1[0-9]|20)\d\d\b|\b(?:january|february|march|april|may|june|july|august|september"
+                       r"|october|november|december|monday|tuesday|wednesday|thursday|friday)\b", re.IGNORECASE),
     "rule": re.compile(r"なければならない|てはならない|ものとする|とする|できる|できない|認め|限り|禁止|許可|原則"
                        r"|\b(?:must|shall|may|required|not allowed|only|never)\b", re.IGNORECASE),
     "steps": re.compile(r"申請|届出|届け出|提出|承認|許可|手続|してください|行う|\b(?:submit|request|ask|use|go to|fill)\b",
                         re.IGNORECASE),
     "command": re.compile(r"`|\$ |^\s*[a-z][\w.-]* [\w-]"),
 }
-
-
+_OUTRANKS = {"money": "number", "steps": "rule"}  # when both match, only the first counts
 @dataclass(frozen=True)
 class Quote:
     number: int        # the source it comes from, [n]
@@ -97,8 +103,9 @@ def sentences(text: str) -> list[tuple[int, int]]:
 
 
 def asks(question: str) -> set[str]:
-    """What the question asks for: number, time, rule, steps, command (none: a name, a definition)."""
-    return {kind for kind, pattern in _ASKS.items() if pattern.search(question)}
+    """What the question asks for: money, number, time, rule, steps, command (none: a name, a definition)."""
+    found = {kind for kind, pattern in _ASKS.items() if pattern.search(question)}
+    return found - {_OUTRANKS[k] for k in found if k in _OUTRANKS}
 
 
 def _candidates(sources, passages: int, wanted: set[str]) -> list[_Candidate]:
@@ -107,21 +114,17 @@ def _candidates(sources, passages: int, wanted: set[str]) -> list[_Candidate]:
         found = units(s.text)
         index: dict[int, int] = {}  # unit's place in `found` -> its candidate's place in `out`
         for i, u in enumerate(found):
-            if u.kind == "heading" or (u.kind == "code" and "command" not in wanted):
+            if u.short or u.kind == "heading" or (u.kind == "code" and "command" not in wanted):
                 continue
             c = _Candidate(s.number, rank, u.start, flat(s.text[u.start:u.end]), u)
-            if out and out[-1].number == s.number and out[-1].unit.announces and not out[-1].items:
+            if out and out[-1].number == s.number and out[-1].unit.strong and not out[-1].items:
                 c.after = len(out) - 1
             index[i] = len(out)
             out.append(c)
         for i, u in enumerate(found):  # the list an announcing sentence introduces, as one candidate
             if not u.announces or i not in index:
                 continue
-            items = []
-            for v in found[i + 1:]:
-                if v.kind != "item" or len(items) >= MAX_LIST_ITEMS:
-                    break
-                items.append(flat(s.text[v.start:v.end]))
+            items = [flat(s.text[v.start:v.end]) for v in list_under(found, i)[:MAX_LIST_ITEMS]]
             if len(items) >= 2:
                 head = flat(s.text[u.start:u.end])
                 out.append(_Candidate(s.number, rank, u.start, head + " " + " / ".join(items), u,
@@ -133,13 +136,15 @@ def _terms(text: str) -> set[str]:
     return set(tokenize(text))
 
 
-def _score(c: _Candidate, like: float, q_terms: set[str], wanted: set[str]) -> float:
+def _score(c: _Candidate, like: float, q_terms: set[str], q_words: set[str], wanted: set[str]) -> float:
     terms = _terms(c.text)
     new = len(terms - q_terms) / len(terms) if terms else 0.0
-    score = like + W_NEW * new - P_RANK * c.rank
+    has = content(c.text)
+    cover = sum(len(w) for w in q_words & has) / max(1, sum(len(w) for w in q_words))
+    score = like + W_NEW * new + W_COVER * cover - P_RANK * c.rank
     if wanted and any(_GIVES[k].search(c.text) for k in wanted):
         score += W_ASKED
-    if c.unit.announces and not c.items:
+    if c.unit.strong and not c.items:
         score -= P_ANNOUNCES
     if ends_mid_sentence(c.text):
         score -= P_FRAGMENT
@@ -155,14 +160,14 @@ def pick(question: str, sources, embedder, passages: int = QUOTE_PASSAGES) -> li
     q = np.asarray(embedder.embed_queries([question.strip()])[0], np.float32)
     vecs = np.asarray(embedder.embed_passages([c.text for c in candidates]), np.float32)
     sims = [float(x) for x in vecs @ q]
-    q_terms = _terms(question)
+    q_terms, q_words = _terms(question), content(question)
     scores, likeness = [], []
     for i, c in enumerate(candidates):
         # what follows an announcing sentence (the next sentence, or the list under it) is as
         # like the question as the announcement is: it is what the announcement is about
         like = max(sims[i], likeness[c.after]) if c.after is not None else sims[i]
         likeness.append(like)
-        scores.append(_score(c, like, q_terms, wanted))
+        scores.append(_score(c, like, q_terms, q_words, wanted))
     best = int(np.argmax(scores))
     c = candidates[best]
     return [Quote(c.number, _shorten(c.text), c.start, round(likeness[best], 4))]

@@ -11,6 +11,7 @@ announces it, and never a sentence cut at a line wrap.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 MIN_SENTENCE = 6        # characters; shorter pieces ("1.", "* 日当") are not quoted on their own
@@ -21,6 +22,7 @@ _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _ITEM = re.compile(r"^\s*(?:[-*+・•●○◆■□]\s+|\d{1,3}[.)．）]\s*|[（(]\d{1,3}[)）]\s*|[①-⑳]\s*)")
 _TABLE = re.compile(r"^\s*\|")
 _RULE_LINE = re.compile(r"^\s*(?:[-*_]\s*){3,}$")
+_WORD = re.compile(r"\w")
 _CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 # A sentence that announces what follows rather than saying it. Strong: it says nothing else
@@ -41,6 +43,13 @@ class Unit:
     kind: str           # text | item | heading | code | table
     announces: bool     # only says that something follows
     block: int          # which paragraph or list item it belongs to (items of one list differ)
+    indent: int = 0     # columns before its line's text (a tab is 4): nested list items have more
+    strong: bool = False  # announces and says nothing else (「見ていきましょう。」); else only a list follows
+
+    @property
+    def short(self) -> bool:
+        """Too short to quote alone ("* 日当"); kept for the list it belongs to."""
+        return self.end - self.start < MIN_SENTENCE
 
 
 def _lines(text: str):
@@ -91,7 +100,8 @@ def _blocks(text: str):
 
 
 def units(text: str) -> list[Unit]:
-    """Every sentence of `text` of at least MIN_SENTENCE characters, in order."""
+    """Every sentence of `text` in order: those of at least MIN_SENTENCE characters, and list
+    items of any length (see Unit.short)."""
     out: list[Unit] = []
     for n, (a, b, kind) in enumerate(_blocks(text)):
         if kind != "text" and kind != "item":
@@ -107,16 +117,40 @@ def units(text: str) -> list[Unit]:
             piece = text[s:e]
             lead = len(piece) - len(piece.lstrip())
             s, e = s + lead, s + lead + len(piece.strip())
-            if e - s < MIN_SENTENCE:
-                continue
             one = kind if first or kind != "item" else "text"
+            if e - s < (1 if one == "item" else MIN_SENTENCE) or not _WORD.search(text, s, e):
+                continue
             first = False
-            out.append(Unit(s, e, one, one in ("text", "item") and announces(text[s:e]), n))
+            strong = one in ("text", "item") and announces(text[s:e])
+            out.append(Unit(s, e, one, strong, n, _indent(text, a) if one == "item" else 0, strong))
     for i, u in enumerate(out):  # a weak announcement counts when a list follows it
         if (not u.announces and u.kind in ("text", "item") and i + 1 < len(out) and out[i + 1].kind == "item"
                 and out[i + 1].block != u.block and announces(text[u.start:u.end], weak=True)):
-            out[i] = Unit(u.start, u.end, u.kind, True, u.block)
+            out[i] = Unit(u.start, u.end, u.kind, True, u.block, u.indent)
     return out
+
+
+def _indent(text: str, start: int) -> int:
+    """Columns before the text of the line that holds `start`, a tab counted as 4."""
+    begin = text.rfind("\n", 0, start) + 1
+    end = text.find("\n", begin)
+    line = text[begin:end if end >= 0 else len(text)]
+    lead = line[:len(line) - len(line.lstrip(" \t"))]
+    return len(lead.expandtabs(4))
+
+
+def list_under(found: list[Unit], i: int) -> list[Unit]:
+    """The list items right after unit `i` (an announcing sentence) that belong to it: all of a
+    list that follows prose; those nested deeper, when the sentence is itself a list item."""
+    head = found[i]
+    items = []
+    for v in found[i + 1:]:
+        if v.block == head.block:
+            continue  # the rest of the announcing item's own text
+        if v.kind != "item" or (head.kind == "item" and v.indent <= head.indent):
+            break
+        items.append(v)
+    return items
 
 
 def announces(sentence: str, weak: bool = False) -> bool:
@@ -146,3 +180,12 @@ def flat(piece: str) -> str:
 def ends_mid_sentence(sentence: str) -> bool:
     """A piece that stops at a comma: a fragment of a sentence cut by the chunker."""
     return flat(sentence).rstrip()[-1:] in ("、", "，", ",", "；", ";")
+
+
+_CONTENT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[\u30a0-\u30ffー]{2,}|[A-Za-z]{2,}|\d+(?:[.,]\d+)*")
+
+
+def content(text: str) -> set[str]:
+    """What carries meaning in `text`: each kanji, katakana words, Latin words, numbers (not the
+    kana of particles and endings), NFKC-normalised and lower-cased."""
+    return {w.lower() for w in _CONTENT.findall(unicodedata.normalize("NFKC", text))}

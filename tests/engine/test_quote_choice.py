@@ -27,11 +27,11 @@ def source(number: int, text: str, path: str = "") -> Source:
 
 
 def test_units_know_headings_items_code_and_wrapped_lines():
-    text = ("# 規程\n\n会社は、社員に対して\n10日の休暇を与える。申請は3日前までとする。\n\n"
+    text = ("# 就業規則 第1章\n\n会社は、社員に対して\n10日の休暇を与える。申請は3日前までとする。\n\n"
             "```\ncargo new hello\n```\n- 一つ目の項目です。\n- 二つ目の項目です。\n| 表 | 10日 |\n"
             "The rules are as follows:\nFirst rule here.\n")
     got = [(u.kind, sentences.flat(text[u.start:u.end]), u.announces) for u in sentences.units(text)]
-    assert got == [("heading", "# 規程", False),
+    assert got == [("heading", "# 就業規則 第1章", False),
                    ("text", "会社は、社員に対して10日の休暇を与える。", False),  # a wrapped line joined, no space
                    ("text", "申請は3日前までとする。", False),
                    ("code", "cargo new hello", False),
@@ -39,13 +39,16 @@ def test_units_know_headings_items_code_and_wrapped_lines():
                    ("table", "| 表 | 10日 |", False),
                    ("text", "The rules are as follows: First rule here.", False)]
     assert sentences.announces("まず、所有権のルールについて見ていきましょう。")
-    assert sentences.announces("出張旅費は、次の構成とする。") and sentences.announces("Let's look at the rules.")
+    assert sentences.announces("出張旅費は、次の構成とする。", weak=True) and not sentences.announces("出張旅費は、次の構成とする。")
+    assert sentences.announces("Let's look at the rules.")
     assert not sentences.announces("会社は10日の休暇を与える。")
     assert sentences.ends_mid_sentence("正社員であることが必要ですが、")
 
 
 def test_what_a_question_asks_for():
-    assert quotes.asks("出張の日当はいくらですか？") == {"number"}
+    assert quotes.asks("出張の日当はいくらですか？") == {"money"}
+    assert quotes.asks("有給休暇は何日ですか？") == {"number"}
+    assert quotes.asks("自転車で通勤するにはどうすればいいですか？") == {"steps"}   # not "rule" as well
     assert "rule" in quotes.asks("所有権の規則は何ですか？")
     assert "steps" in quotes.asks("自転車で通勤したいときはどうすればいいですか？")
     assert "time" in quotes.asks("When does the office open?")
@@ -64,6 +67,13 @@ def test_the_quote_holds_the_number_asked_for(embedder):
     found = quotes.pick("出張の日当は一般社員でいくらですか？", [source(1, ALLOWANCE)], embedder)
     assert "2,500円" in found[0].text, found[0].text
     assert "第13条" not in found[0].text  # never the heading
+
+
+def test_a_sentence_with_the_asked_amount_beats_one_with_another_number(embedder):
+    src = [source(1, "書籍購入補助を希望する従業員は、購入日から10日以内に申請を行う。\n"
+                     "補助額の上限は、1月につき5,000円までとする。\n")]
+    found = quotes.pick("書籍購入補助の上限は月いくらですか？", src, embedder)
+    assert "5,000円" in found[0].text, found
 
 
 def test_a_fragment_cut_at_a_comma_loses_to_the_whole_sentence(embedder):
