@@ -86,8 +86,8 @@ def _blocks(text: str):
         if not line.strip() or _RULE_LINE.match(line):
             yield from close()
             continue
-        kind = ("heading" if _HEADING.match(line) else "table" if _TABLE.match(line)
-                else "item" if _ITEM.match(line) else "text")
+        kind = ("heading" if _HEADING.match(line) or _is_title(text, a, b, open_block) else "table"
+                if _TABLE.match(line) else "item" if _ITEM.match(line) else "text")
         if kind == "text" and open_block and open_block[2] in ("text", "item"):
             open_block[1] = b  # a wrapped line goes on the sentence it continues
             continue
@@ -97,6 +97,18 @@ def _blocks(text: str):
         else:
             open_block.extend([a, b, kind])
     yield from close()
+
+
+_PUNCT = re.compile(r"[。、，,.!?！？:：;；」）)]")
+TITLE_MAX = 30          # characters of a line that may be a title (a plain-text heading)
+
+
+def _is_title(text: str, a: int, b: int, open_block: list) -> bool:
+    """A short line with no punctuation that starts a block and has text right under it: a
+    plain-text heading or a passage's title ("エアバスベルーガ"), not the start of a sentence."""
+    line = text[a:b].strip()
+    return (not open_block and 0 < len(line) <= TITLE_MAX and not _PUNCT.search(line)
+            and b < len(text) and bool(text[b + 1:b + 2].strip()))
 
 
 def units(text: str) -> list[Unit]:
