@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 
 from engine.bench.answers_eval import is_correct
 from engine.cli import main
@@ -62,6 +63,7 @@ def test_missing_answers_file_is_a_clear_error(tmp_path, capsys):
     assert "answers.jsonl" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_eval_answers_on_a_folder_with_a_questions_file_reports_per_kind(tmp_path, embedder_dir, capsys,
                                                                          monkeypatch):
     monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path / "data"))
