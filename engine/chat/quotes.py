@@ -124,7 +124,7 @@ def _candidates(sources, passages: int, wanted: set[str]) -> list[_Candidate]:
         for i, u in enumerate(found):  # the list an announcing sentence introduces, as one candidate
             if not u.announces or i not in index:
                 continue
-            items = [flat(s.text[v.start:v.end]) for v in list_under(found, i)[:MAX_LIST_ITEMS]]
+            items = [t for t in (flat(s.text[v.start:v.end]) for v in list_under(found, i)) if t][:MAX_LIST_ITEMS]
             if len(items) >= 2:
                 head = flat(s.text[u.start:u.end])
                 out.append(_Candidate(s.number, rank, u.start, head + " " + " / ".join(items), u,
