@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
@@ -25,7 +24,9 @@ from engine.types import Answer, Source
 from .. import theme
 from ..common import local_time
 from ..theme import metrics as m
+from ..widgets.flow import FlowLayout
 
+from .chips import chip_preview, chip_text
 from .citation_preview import CitationPreview
 from .markdown import CITE_SCHEME, BlockSplitter, link_citations
 from .message_body import MessageBody
@@ -34,34 +35,6 @@ log = logging.getLogger(__name__)
 
 FLUSH_MS = 50               # tokens arriving within this time are shown together
 TAIL_MARKDOWN_MAX = 1500    # a longer unfinished block is shown as plain text until it closes
-
-
-CHIP_LOCATION_MAX = 24      # characters of the location a chip shows; the preview has it whole
-PREVIEW_CHARS = 320         # how much of the passage the hover preview shows
-
-
-def chip_text(source: Source) -> str:
-    """"[1] file.md · p.3" or "[1] file.md · 第3条": the file and where in it, short enough
-    for a row of chips."""
-    name = Path(source.path).name
-    where = source.location or (f"p.{source.page}" if source.page is not None else "")
-    if len(where) > CHIP_LOCATION_MAX:
-        where = where[:CHIP_LOCATION_MAX - 1] + "…"
-    return f"[{source.number}] {name} · {where}" if where else f"[{source.number}] {name}"
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def chip_preview(source: Source) -> str:
-    """The hover preview of a chip: file, library and location, and the start of the passage."""
-    passage = " ".join(source.text.split())
-    if len(passage) > PREVIEW_CHARS:
-        passage = passage[:PREVIEW_CHARS - 1] + "…"
-    where = f" · {_html(source.location)}" if source.location else ""
-    return (f"<p style='white-space:pre'><b>{_html(source.path)}</b>{where}<br>"
-            f"<span>{_html(source.library)}</span></p><p>{_html(passage)}</p>")
 
 
 class MessageView(QFrame):
@@ -143,9 +116,7 @@ class MessageView(QFrame):
         box = QVBoxLayout(self.citations_box)
         box.setContentsMargins(0, 2, 0, 0)
         box.setSpacing(2)
-        self.chips_row = QHBoxLayout()
-        self.chips_row.setSpacing(m.XS + 2)
-        self.chips_row.addStretch(1)
+        self.chips_row = FlowLayout(spacing=m.XS + 2)  # wraps: a chip is never cut by the message's edge
         self.inferred_label = QLabel(self.tr("The model did not cite; these sources match its words"))
         self.inferred_label.setWordWrap(True)
         theme.set_role(self.inferred_label, "caption")
@@ -290,18 +261,22 @@ class MessageView(QFrame):
     def set_citations(self, sources, cited, inferred: bool = False) -> None:
         """Chips for the cited sources, and every source given to the model under "Sources"."""
         self.sources, self.cited, self.inferred = tuple(sources), tuple(cited), bool(inferred)
+        for chip in self.chips:
+            self.chips_row.removeWidget(chip)
         for button in self.chips + self.source_buttons:
             button.deleteLater()
         self.chips, self.source_buttons = [], []
         by_number = {s.number: s for s in self.sources}
         for n in self.cited:
             if n in by_number:
-                chip = QPushButton(chip_text(by_number[n]))
+                chip = QPushButton()
                 chip.setObjectName("citationChip")
+                chip.ensurePolished()  # the chip's own (caption) font measures its text
+                chip.setText(chip_text(by_number[n], chip.fontMetrics()))
                 chip.setToolTip(chip_preview(by_number[n]))
                 chip.setAccessibleName(by_number[n].label)
                 chip.clicked.connect(lambda _=False, n=n: self.open_citation(n))
-                self.chips_row.insertWidget(len(self.chips), chip)
+                self.chips_row.addWidget(chip)
                 self.chips.append(chip)
         for source in self.sources:
             button = QPushButton(f"[{source.number}] {source.label}")
@@ -401,8 +376,19 @@ class MessageView(QFrame):
         if kind == "repetition":
             return self.tr("The model began repeating itself, so the answer was stopped there.")
         if kind == "left_out":
+            why = notice.get("reason")
+            if why == "refused":
+                return self.tr("The model's own text was left out: it said the sources do not answer this, "
+                               "yet the quoted sentence comes from them; check the quote against the question.")
+            if why in ("chinese", "english", "japanese"):
+                return self.tr("The model's own text was left out: it was not written in the question's language.")
+            if why == "repeats":
+                return self.tr("The model's own text was left out: it only repeated the quoted sentence.")
             return self.tr("The model's own text was left out: it added nothing to the quoted sentence, "
                            "or did not agree with it.")
+        if kind == "foreign":
+            return self.tr("Parts of this answer are not in the question's language; the model may have "
+                           "misread the sources. A larger model answers better (see the Models page).")
         if kind == "language":
             text = self.tr("The model {model} cannot write Japanese, so it was not asked.").format(
                 model=notice.get("model", ""))

@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem,
 from engine.errors import LibraryNotFoundError
 from engine.types import DocumentInfo
 
+from .reasons import reason_text
+
 log = logging.getLogger(__name__)
 
 
@@ -79,9 +81,10 @@ class SkippedFilesView(QWidget):
         self.tree.clear()
         labels = {"skipped": self.tr("Skipped"), "error": self.tr("Failed"), "indexed": self.tr("Check")}
         for doc in docs:
-            item = QTreeWidgetItem([doc.path, labels.get(doc.status, doc.status), doc.reason or ""])
+            reason = reason_text(doc.reason)
+            item = QTreeWidgetItem([doc.path, labels.get(doc.status, doc.status), reason])
             item.setToolTip(self.PATH, doc.path)
-            item.setToolTip(self.REASON, doc.reason or "")
+            item.setToolTip(self.REASON, reason)
             self.tree.addTopLevelItem(item)
         self.tree.setSortingEnabled(True)
         self.tree.resizeColumnToContents(self.PATH)

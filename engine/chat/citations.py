@@ -195,3 +195,28 @@ class CitationStream:
             i = start + 1
         self._pending = buf[i:]
         return "".join(out)
+
+
+_LABEL_LINE = re.compile(f"[{_OPEN}]{_S}([{_DIGITS}]+){_S}[{_CLOSE}]([^\\n]*)")
+
+
+def relabel(text: str, sources) -> str:
+    """A source's label copied with another source's number ("[1] a.md (Rules, L28-57)" where
+    that passage is [2]) gets the number the sources have for it, so the text, the chips and
+    *Sources* agree; a line that only copies a label ("[1] d00013") keeps just its marker.
+    Only a marker followed on its line by a source's file name is touched."""
+    def fix(m: re.Match) -> str:
+        number = int(m.group(1).translate(_FULLWIDTH))
+        rest = m.group(2)
+        exact = [s for s in sources if s.label and s.label in rest]
+        named = exact or [s for s in sources if s.path and s.path.rsplit("/", 1)[-1] in rest]
+        if not named:
+            return m.group(0)
+        right = number if any(s.number == number for s in named) else named[0].number
+        left = rest
+        for s in named:  # a line that is nothing but the label: the number alone says it
+            left = left.replace(s.label, "").replace(s.path.rsplit("/", 1)[-1], "")
+        if not re.sub(r"[\W_]+", "", left.replace(named[0].path, "")):
+            return f"[{right}]"
+        return f"[{right}]{rest}"
+    return "\n".join(l if "`" in l else _LABEL_LINE.sub(fix, l) for l in text.split("\n"))

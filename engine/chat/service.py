@@ -21,7 +21,7 @@ from ..llm.host import ModelHost
 from ..llm.repetition import RepetitionGuard
 from ..llm.runtime import GenerationStats
 from ..types import Answer, AnswerEvent, AskOptions, GenerationSettings, Source
-from . import citations, prompt, quotes
+from . import checks, citations, prompt, quotes
 from .attribution import attribute
 from .routing import notice, route
 
@@ -109,16 +109,15 @@ class Chat:
                                           "was stopped there; the repeated part is shown once."))
             except Cancelled:
                 status = "stopped"
-            raw = guard.kept() if guard.looping else "".join(pieces)
+            raw = citations.relabel(guard.kept() if guard.looping else "".join(pieces), sources)
             text = citations.clean(raw, len(sources)).strip()
             cited = citations.find_citations(raw, len(sources))
-            why = quotes.problem(text, found, sources) if found and status == "complete" else None
-            if why:
-                notices.append(notice("left_out", "The model's own text was left out: it "
-                                      + ("said nothing but a source number." if why == "empty" else
-                                         "gave a number that the quoted sentence and the sources do not have."),
-                                      reason=why))
+            why = checks.left_out(question, lang, text, found, sources) if status == "complete" else None
+            if why and found:  # the quote answers alone
+                notices.append(notice("left_out", checks.LEFT_OUT[why], reason=why))
                 text, cited = "", []
+            elif why:  # nothing to answer instead: the text stays, with a warning
+                notices.append(notice("foreign", checks.FOREIGN, reason=why))
             inferred = not cited and bool(text)
             if inferred:
                 cited = attribute(text, [(s.number, s.text) for s in sources])

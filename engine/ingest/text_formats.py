@@ -67,7 +67,7 @@ def parse_markdown(data: bytes) -> ParsedDocument:
     are looked at, found by one regular expression.
     """
     decoded = _decode(data)
-    text = decoded.text
+    text = hide_markup(decoded.text)
     first, front_title = _front_matter(text)
     headings = _find_headings(text, first)
 
@@ -98,6 +98,58 @@ def parse_markdown(data: bytes) -> ParsedDocument:
         encoding=decoded.encoding,
         warnings=_warnings(decoded),
     )
+
+
+# What a reader of the rendered page never sees: HTML comments (a translated book may keep its
+# whole original in them) and the tags of HTML tables and blocks (their text stays).
+_COMMENT_OR_FENCE = re.compile(r"<!--|^ {0,3}(`{3,}|~{3,})", re.MULTILINE)
+_COMMENT_END = re.compile(r"-->")
+_TAG = re.compile(r"</?(?:table|thead|tbody|tfoot|tr|td|th|div|span|p|br|hr|img|sup|sub|details|summary|center"
+                  r"|font|colgroup|col|caption|a|b|i|u|em|strong|small|big|ul|ol|li|dl|dt|dd|kbd)"
+                  r"(?:\s[^<>\n]*)?/?>")
+_TAG_OR_CODE = re.compile(r"`[^`\n]*`|" + _TAG.pattern)
+
+
+def hide_markup(text: str) -> str:
+    """`text` with HTML comments and HTML tags outside code blocks turned into spaces, so
+    no line moves (line numbers of citations stay right). A comment never closed is kept."""
+    out: list[str] = []
+    pos = 0
+    fence: str | None = None
+    for m in _COMMENT_OR_FENCE.finditer(text):
+        if m.start() < pos:  # inside a comment already hidden
+            continue
+        marker = m.group(1)
+        if marker:
+            if fence is None:
+                out.append(_hide_tags(text[pos:m.start()]))
+                pos, fence = m.start(), marker
+            elif marker[0] == fence[0] and len(marker) >= len(fence):
+                out.append(text[pos:m.start()])
+                pos, fence = m.start(), None
+            continue
+        if fence is not None:
+            continue
+        end = _COMMENT_END.search(text, m.end())
+        if end is None:
+            break
+        out.append(_hide_tags(text[pos:m.start()]))
+        out.append(_blank(text[m.start():end.end()]))
+        pos = end.end()
+    rest = text[pos:]
+    out.append(rest if fence is not None else _hide_tags(rest))
+    return "".join(out)
+
+
+def _hide_tags(prose: str) -> str:
+    if "<" not in prose:
+        return prose
+    return _TAG_OR_CODE.sub(lambda m: m.group(0) if m.group(0)[0] == "`" else _blank(m.group(0)), prose)
+
+
+def _blank(piece: str) -> str:
+    """Spaces for what is hidden, its line breaks kept."""
+    return re.sub(r"[^\n]", " ", piece) if "\n" in piece else " " * len(piece)
 
 
 def _line_at(text: str, offset: int) -> str:

@@ -2126,7 +2126,7 @@ Re-index “{name}” now? Every file is embedded again; until then the library 
 <context>
     <name>MessageView</name>
     <message>
-        <location filename="../../desktop/chat/message_view.py" line="+85"/>
+        <location filename="../../desktop/chat/message_view.py" line="+58"/>
         <source>You</source>
         <translation>あなた</translation>
     </message>
@@ -2136,7 +2136,7 @@ Re-index “{name}” now? Every file is embedded again; until then the library 
         <translation>Bunko</translation>
     </message>
     <message>
-        <location line="+64"/>
+        <location line="+62"/>
         <source>The model did not cite; these sources match its words</source>
         <translation>モデルは出典を示しませんでした。回答内容に一致する出典です</translation>
     </message>
@@ -2201,12 +2201,32 @@ Re-index “{name}” now? Every file is embedded again; until then the library 
         <translation>回答に失敗しました。</translation>
     </message>
     <message>
-        <location line="+39"/>
+        <location line="+43"/>
         <source>Sources ({n})</source>
         <translation>出典 ({n})</translation>
     </message>
     <message>
-        <location line="+100"/>
+        <location line="+92"/>
+        <source>The model&apos;s own text was left out: it said the sources do not answer this, yet the quoted sentence comes from them; check the quote against the question.</source>
+        <translation>モデル自身の文は省きました。資料に答えがないと書きましたが、引用した文はその資料からのものです。引用が質問に答えているか確かめてください。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The model&apos;s own text was left out: it was not written in the question&apos;s language.</source>
+        <translation>モデル自身の文は省きました。質問と同じ言語で書かれていませんでした。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The model&apos;s own text was left out: it only repeated the quoted sentence.</source>
+        <translation>モデル自身の文は省きました。引用した文を繰り返しただけでした。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Parts of this answer are not in the question&apos;s language; the model may have misread the sources. A larger model answers better (see the Models page).</source>
+        <translation>この回答の一部は質問と同じ言語ではありません。モデルが資料を読み違えたおそれがあります。より大きなモデルのほうが正確に答えます（モデルのページを参照）。</translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>The model {model} stopped unexpectedly; what it had written is kept, and Bunko starts it again for your next question. The app itself is unaffected.</source>
         <translation>モデル {model} が予期せず停止しました。ここまでの回答は保存され、次の質問では Bunko がモデルを起動し直します。アプリ自体には影響ありません。</translation>
     </message>
@@ -2230,7 +2250,7 @@ Re-index “{name}” now? Every file is embedded again; until then the library 
 {url}</translation>
     </message>
     <message>
-        <location line="-215"/>
+        <location line="-230"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
@@ -2245,17 +2265,17 @@ Re-index “{name}” now? Every file is embedded again; until then the library 
         <translation>{rate} トークン/秒</translation>
     </message>
     <message>
-        <location line="+138"/>
+        <location line="+142"/>
         <source>The model began repeating itself, so the answer was stopped there.</source>
         <translation>モデルが同じ内容を繰り返し始めたため、回答をそこで止めました。</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+10"/>
         <source>The model&apos;s own text was left out: it added nothing to the quoted sentence, or did not agree with it.</source>
         <translation>モデル自身の文は省きました。引用した文に何も加えていないか、引用と食い違っていたためです。</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+6"/>
         <source>The model {model} cannot write Japanese, so it was not asked.</source>
         <translation>モデル {model} は日本語を書けないため、質問を送りませんでした。</translation>
     </message>
@@ -3250,9 +3270,222 @@ Not sent: your documents and folders, the index, other conversations and the dat
     </message>
 </context>
 <context>
+    <name>SkipReason</name>
+    <message>
+        <location filename="../../desktop/library/reasons.py" line="+21"/>
+        <source>unsupported file type (no extension)</source>
+        <translation>対応していないファイル形式（拡張子なし）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>unsupported file type {0} (old Word format; save it as .docx)</source>
+        <translation>対応していないファイル形式 {0}（古い Word 形式です。.docx で保存してください）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>unsupported file type {0} (old Excel format; save it as .xlsx)</source>
+        <translation>対応していないファイル形式 {0}（古い Excel 形式です。.xlsx で保存してください）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>unsupported file type {0} (old PowerPoint format; save it as .pptx)</source>
+        <translation>対応していないファイル形式 {0}（古い PowerPoint 形式です。.pptx で保存してください）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>unsupported file type {0}</source>
+        <translation>対応していないファイル形式 {0}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>hidden file</source>
+        <translation>隠しファイル</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>hidden folder</source>
+        <translation>隠しフォルダー</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>temporary or lock file</source>
+        <translation>一時ファイルまたはロックファイル</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>broken link</source>
+        <translation>リンク切れ</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>link to a file outside the library folder; not followed</source>
+        <translation>ライブラリのフォルダー外のファイルへのリンクのため、たどりません</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>link to a {0} outside the library folder ({1}); not followed</source>
+        <translation>ライブラリのフォルダー外の{0}へのリンク（{1}）のため、たどりません</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>file is too large ({0})</source>
+        <translation>ファイルが大きすぎます（{0}）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>the file contains no text</source>
+        <translation>ファイルに文字がありません</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>no permission to read this file</source>
+        <translation>このファイルを読む権限がありません</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>no permission to read this folder</source>
+        <translation>このフォルダーを読む権限がありません</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>permission denied: Bunko is not allowed to read this file</source>
+        <translation>アクセスが拒否されました。文庫にはこのファイルを読む許可がありません</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>cannot read this file ({0})</source>
+        <translation>このファイルを読めません（{0}）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>cannot read this folder ({0})</source>
+        <translation>このフォルダーを読めません（{0}）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>the file could not be read ({0})</source>
+        <translation>ファイルを読めませんでした（{0}）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>the file was not found (it may have been moved or deleted)</source>
+        <translation>ファイルが見つかりません（移動または削除された可能性があります）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>this is a folder, not a file</source>
+        <translation>ファイルではなくフォルダーです</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{0}, not a document</source>
+        <translation>{0}で、文書ではありません</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>system folder ({0}), not documents</source>
+        <translation>システムのフォルダー（{0}）で、文書ではありません</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>not a valid PDF file</source>
+        <translation>正しい PDF ファイルではありません</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>the PDF file is damaged and cannot be read</source>
+        <translation>PDF ファイルが壊れていて読めません</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>the PDF file is damaged and its text cannot be read</source>
+        <translation>PDF ファイルが壊れていて、文字を読み取れません</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>the PDF has no pages</source>
+        <translation>PDF にページがありません</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>the PDF is password-protected</source>
+        <translation>PDF がパスワードで保護されています</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>the PDF is encrypted in a way Bunko cannot open</source>
+        <translation>PDF が文庫で開けない方式で暗号化されています</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>not a valid {0} (the file is damaged, or is another kind of file)</source>
+        <translation>正しい {0} ではありません（ファイルが壊れているか、別の種類のファイルです）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>the CSV file is malformed ({0})</source>
+        <translation>CSV ファイルの形式が正しくありません（{0}）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>the HTML page is too damaged to read in reasonable time</source>
+        <translation>HTML ページが壊れすぎていて、妥当な時間で読めません</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>the file is too large to read into memory</source>
+        <translation>ファイルが大きすぎてメモリーに読み込めません</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>the file is nested too deeply to read</source>
+        <translation>ファイルの入れ子が深すぎて読めません</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>reading the file took too long (more than {0} s); it was left out</source>
+        <translation>ファイルの読み込みに時間がかかりすぎたため（{0} 秒超）、除外しました</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>reading the file needed too much memory (more than {0} MB); it was left out</source>
+        <translation>ファイルの読み込みに必要なメモリーが多すぎたため（{0} MB 超）、除外しました</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>reading the file was stopped</source>
+        <translation>ファイルの読み込みを中止しました</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>unexpected error ({0})</source>
+        <translation>予期しないエラー（{0}）</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>a named pipe</source>
+        <translation>名前付きパイプ</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>a socket</source>
+        <translation>ソケット</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>a device</source>
+        <translation>デバイス</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>not a regular file</source>
+        <translation>通常のファイル以外</translation>
+    </message>
+</context>
+<context>
     <name>SkippedFilesView</name>
     <message>
-        <location filename="../../desktop/library/skipped.py" line="+49"/>
+        <location filename="../../desktop/library/skipped.py" line="+51"/>
         <source>File</source>
         <translation>ファイル</translation>
     </message>
@@ -3292,7 +3525,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <translation>要確認</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+12"/>
         <source>No skipped or failed files in {name}.</source>
         <translation>{name} にスキップ・失敗したファイルはありません。</translation>
     </message>

@@ -191,6 +191,20 @@ def test_markdown_title_is_first_h1_without_front_matter(tmp_path: Path) -> None
     assert [s.heading for s in doc.sections] == [None, "第一章", "第二章"]
 
 
+def test_markdown_comments_and_html_tags_are_not_indexed(tmp_path: Path) -> None:
+    text = ("# 所有権\n\n<!--\n## What is Ownership?\n\nAll programs have to manage the way they use memory.\n-->\n\n"
+            "所有権はRustの特徴です。<!-- Ownership is Rust's feature. -->\n\n"
+            "<table><tr><td>10日</td></tr></table>\n\n"
+            "```html\n<!-- kept: this is code -->\n```\n\n`Vec<T>` と Vec<T> は型です。\n\n最後の行。\n")
+    doc = parse_file(write(tmp_path, "book.md", text))
+    body = "\n".join(s.text for s in doc.sections)
+    assert "memory" not in body and "What is Ownership" not in body and "Ownership is" not in body
+    assert [s.heading for s in doc.sections] == ["所有権"]  # a heading inside a comment is no heading
+    assert "所有権はRustの特徴です。" in body and "10日" in body and "<td>" not in body
+    assert "<!-- kept: this is code -->" in body and "`Vec<T>` と Vec<T> は型です。" in body
+    assert line_of(doc.sections[0], "最後の行。") == 19  # lines do not move
+
+
 # --- CSV / TSV ----------------------------------------------------------------
 
 
