@@ -229,8 +229,6 @@ def run_chat_bench(args) -> int:
         say("engine decode loop (through the worker process)…")
         with engine.host.use() as (llm, _s):
             engine_tps = bench_engine_loop(llm, n, runs)
-            say("time to first token: in this process against through the worker…")
-            boundary = bench_boundary(llm, model_path, state.n_ctx, threads, state.n_gpu_layers, runs)
         say("whole answers through Chat.stream…")
         chat_tps, chat_len = bench_chat_stream(engine, n, runs)
         say("a five-turn conversation with 4 sources per question…")
@@ -241,6 +239,9 @@ def run_chat_bench(args) -> int:
         worker = state.worker_pid or engine.loaded_model().worker_pid
         worker_rss = rss_mib(worker)
         mapped = model_rss_mib(model_path, worker)
+        say("time to first token: in this process against through the worker…")
+        with engine.host.use() as (llm, _s):   # after the memory figures: it loads llama.cpp here
+            boundary = bench_boundary(llm, model_path, state.n_ctx, threads, state.n_gpu_layers, runs)
         gpu_layers = state.n_gpu_layers
         n_ctx = state.n_ctx
         offload = state.offload

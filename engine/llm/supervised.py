@@ -303,8 +303,8 @@ class LocalModel:
                 break
         finally:
             if not finished:   # the caller stopped reading: stop the worker and read to the end
+                self._drain(gid, stats)
                 stats.finish_reason = "cancelled"
-                self._drain(gid)
             if t_first is not None:
                 stats.time_to_first_token = t_first - t0
                 stats.generation_seconds = t_last - t_first
@@ -313,11 +313,14 @@ class LocalModel:
         self.worker.send("cancel", gid=gid)
         return time.monotonic()
 
-    def _drain(self, gid: int) -> None:
+    def _drain(self, gid: int, stats: GenerationStats) -> None:
+        """Stop the generation and read its tail; its counts go into `stats`, as they would in-process."""
         asked = self._stop(gid)
         try:
             while time.monotonic() - asked < STOP_GRACE_S:
                 message = self.worker.reply(POLL_S)
+                if message is not None and message[0] == "ok":
+                    _take(stats, message[1])
                 if message is not None and message[0] != "piece":
                     return
             self.worker.kill()

@@ -106,10 +106,14 @@ def test_stop_and_early_exit_leave_the_worker_ready(engine):
         if event.kind == "done":
             assert event.answer.status == "stopped"
     with engine.host.use() as (llm, _state):
-        gen = llm.generate(llm.tokenize("Hello"), 300, LONG)
+        from engine.llm.runtime import GenerationStats
+
+        stats = GenerationStats()
+        gen = llm.generate(llm.tokenize("Hello"), 300, LONG, stats=stats)
         next(gen)
         gen.close()   # the caller stops reading: the worker is told, and drained
-        assert not llm.crashed
+        assert not llm.crashed and stats.finish_reason == "cancelled"
+        assert stats.prompt_tokens > 0 and stats.completion_tokens >= 1   # counted as in-process
         pieces = list(llm.generate(llm.tokenize("The capital of France is"), 8, GREEDY))
         assert "Paris" in "".join(pieces)
 
