@@ -132,7 +132,7 @@ class RemoteServer:
         state = self._read_state(host)
         if state is None:
             return False
-        key = keys.get_key(self.info.name)
+        key = keys.get_key(self.info)
         if key is None or not self._running(host, int(state["pid"])):
             return False
         self._pid, self._port, self._key = int(state["pid"]), int(state["port"]), key
@@ -152,7 +152,7 @@ class RemoteServer:
         key_file = self._dir("run", safe(self.info.name) + ".key")
         host.write_text(key_file, key + "\n")  # in the run folder, which only the user can enter
         host.run(f"chmod 600 {quote(key_file)}")
-        keys.set_key(self.info.name, key)
+        keys.set_key(self.info, key)
         for attempt in range(3):
             port = self._free_port(host)
             argv = [binary, "-m", model_path, "--host", "127.0.0.1", "--port", str(port),
