@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QProcess, Qt, QUrl
 from PySide6.QtGui import QColor, QDesktopServices, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPushButton, QTextBrowser,
                                QVBoxLayout, QWidget)
@@ -97,8 +98,14 @@ class CitationPreview(QDialog):
         self.passage.setPlainText(source.text)
         self.highlighted = self._highlight(answer_text)
 
-        self.open_button = QPushButton(self.tr("Open file"))
-        self.open_button.setToolTip(self.tr("Open {path} in its usual program").format(path=source.abs_path))
+        if source.opens_as_document:
+            self.open_button = QPushButton(self.tr("Open file"))
+            self.open_button.setToolTip(self.tr("Open {path} in its usual program").format(path=source.abs_path))
+        else:   # a script or program would run, not show: reveal it instead
+            self.open_button = QPushButton(self.tr("Show in folder"))
+            self.open_button.setToolTip(self.tr("{path} is not a document type Bunko opens (scripts and programs "
+                                                "could run); its folder is shown instead").format(
+                                                    path=source.abs_path))
         self.open_button.clicked.connect(self.open_file)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
@@ -135,8 +142,23 @@ class CitationPreview(QDialog):
         if not os.path.exists(self.source.open_path):
             self.file_label.setText(self.tr("The file is no longer there: {path}").format(path=self.source.abs_path))
             return
+        if not self.source.opens_as_document:
+            reveal(self.source.open_path)
+            return
         if not QDesktopServices.openUrl(file_url(self.source)):
             log.info("no program opened %s", self.source.abs_path)
+
+
+def reveal(path: str) -> None:
+    """Show `path` selected in the file manager, never opening (running) it."""
+    if sys.platform == "win32":
+        QProcess.startDetached("explorer.exe", ["/select," + os.path.normpath(path)])
+    elif sys.platform == "darwin":
+        QProcess.startDetached("open", ["-R", path])
+    else:   # the folder itself: opening a folder only lists it
+        folder = os.path.dirname(path) or "."
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(folder)):
+            log.info("no file manager showed %s", folder)
 
 
 def _html(text: str) -> str:
