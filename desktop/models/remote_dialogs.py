@@ -153,7 +153,7 @@ class GpuServerDialog(QDialog):
     def _fill_catalog(self, rows: list[dict]) -> None:
         self.catalog.clear()
         for r in rows:
-            if r.get("size_exact") and r.get("sha256"):   # only what the server can check
+            if r.get("verified"):   # pinned: a commit, an exact size and a sha256 the server can check
                 self.catalog.addItem(f"{r['name']} — {r['quant']} ({r['size'] / 1e9:.1f} GB)", (r["id"], r["quant"]))
         if self.catalog.count() == 0:
             self.message.setText(self.tr("No catalog model has an exact size and sha256 yet, so none can be "
