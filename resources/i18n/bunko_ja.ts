@@ -50,7 +50,7 @@ The details are in the log: {log}</source>
 <context>
     <name>AppContext</name>
     <message>
-        <location filename="../../desktop/context.py" line="+46"/>
+        <location filename="../../desktop/context.py" line="+52"/>
         <source>Bunko</source>
         <translation>Bunko</translation>
     </message>
@@ -194,7 +194,17 @@ The details are in the log: {log}</source>
         <translation>いいえ</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+28"/>
+        <source>Download an unverified model?</source>
+        <translation>検証されていないモデルをダウンロードしますか?</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Bunko&apos;s catalog does not pin {name} {quant} to a checked version (commit and sha256), so it cannot tell the file the hub serves today from the one that was reviewed. Download it only if you trust its publisher ({repo}).</source>
+        <translation>Bunko のカタログは {name} {quant} を確認済みの版(コミットと sha256)に固定していないため、今日ハブが配布するファイルが確認されたものと同じか判別できません。公開元({repo})を信頼できる場合にのみダウンロードしてください。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
         <source>Downloading {name} {quant}…</source>
         <translation>{name} {quant} をダウンロード中…</translation>
     </message>
@@ -310,7 +320,7 @@ The details are in the log: {log}</source>
 <context>
     <name>CitationPreview</name>
     <message>
-        <location filename="../../desktop/chat/citation_preview.py" line="+81"/>
+        <location filename="../../desktop/chat/citation_preview.py" line="+82"/>
         <source>Source [{n}]: {name}</source>
         <translation>出典 [{n}]: {name}</translation>
     </message>
@@ -325,7 +335,7 @@ The details are in the log: {log}</source>
         <translation>場所: {where}</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+12"/>
         <source>Open file</source>
         <translation>ファイルを開く</translation>
     </message>
@@ -335,7 +345,17 @@ The details are in the log: {log}</source>
         <translation>{path} を既定のアプリで開きます</translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+2"/>
+        <source>Show in folder</source>
+        <translation>フォルダーで表示</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{path} is not a document type Bunko opens (scripts and programs could run); its folder is shown instead</source>
+        <translation>{path} は Bunko が開く文書の種類ではありません(スクリプトやプログラムは実行されるおそれがあります)。代わりにそのフォルダーを表示します</translation>
+    </message>
+    <message>
+        <location line="+37"/>
         <source>The file is no longer there: {path}</source>
         <translation>ファイルが見つかりません: {path}</translation>
     </message>
