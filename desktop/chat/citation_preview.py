@@ -83,13 +83,16 @@ class CitationPreview(QDialog):
         self.resize(560, 420)
 
         self.path_label = QLabel(f"<b>[{source.number}] {_html(source.path)}</b>")
+        self.path_label.setTextFormat(Qt.TextFormat.RichText)   # the path itself is escaped
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.path_label.setWordWrap(True)
         details = [self.tr("Library: {name}").format(name=source.library)]
         if source.location:
             details.append(self.tr("Location: {where}").format(where=source.location))
         self.location_label = QLabel(" · ".join(details))
+        self.location_label.setTextFormat(Qt.TextFormat.PlainText)   # server errors and document names: never markup
         self.file_label = QLabel(source.abs_path)
+        self.file_label.setTextFormat(Qt.TextFormat.PlainText)   # server errors and document names: never markup
         self.file_label.setWordWrap(True)
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         theme.set_role(self.file_label, "caption")

@@ -45,10 +45,12 @@ class CatalogDialog(QDialog):
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.tree.itemSelectionChanged.connect(self._update_buttons)
         self.reason = QLabel()
+        self.reason.setTextFormat(Qt.TextFormat.PlainText)   # server errors and document names: never markup
         self.reason.setWordWrap(True)
         self.bar = QProgressBar()
         self.bar.hide()
         self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.PlainText)   # server errors and document names: never markup
         self.status.setWordWrap(True)
         self.download_button = QPushButton(self.tr("Download"))
         self.cancel_button = QPushButton(self.tr("Cancel download"))

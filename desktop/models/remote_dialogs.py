@@ -4,6 +4,7 @@ connects until the user presses a button that says it will."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
                                QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QRadioButton,
                                QSpinBox, QVBoxLayout, QWidget)
@@ -35,6 +36,7 @@ class EndpointDialog(QDialog):
         self.name = QLineEdit()
         self.name.setPlaceholderText(self.tr("default: the model's name"))
         self.message = QLabel()
+        self.message.setTextFormat(Qt.TextFormat.PlainText)   # server errors and document names: never markup
         self.message.setWordWrap(True)
         row = QHBoxLayout()
         row.addWidget(self.model, 1)
@@ -116,6 +118,7 @@ class GpuServerDialog(QDialog):
         self.test_button = QPushButton(self.tr("Test connection"))
         self.test_button.clicked.connect(self.test_connection)
         self.message = QLabel()
+        self.message.setTextFormat(Qt.TextFormat.PlainText)   # server errors and document names: never markup
         self.message.setWordWrap(True)
         file_row = QHBoxLayout()
         file_row.addWidget(self.gguf, 1)
