@@ -26,7 +26,7 @@ class EndpointDialog(QDialog):
         self.added = None
         self.setWindowTitle(self.tr("Add a model from an endpoint"))
         self.url = QLineEdit()
-        self.url.setPlaceholderText("http://gpu.example:8000/v1")
+        self.url.setPlaceholderText("https://gpu.example:8000/v1")
         self.key = QLineEdit()
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
         self.key.setPlaceholderText(self.tr("kept in the system keyring"))
