@@ -123,3 +123,19 @@ def test_an_endpoint_added_by_an_older_bunko_gets_no_key_by_its_name(tmp_path, m
         info = a.add_endpoint(url1, None, name="gpt")
         legacy = dataclasses.replace(info, remote={k: v for k, v in info.remote.items() if k != "key_id"})
         assert keys.get_key(legacy) is None and keys.get_key(info) is None
+
+
+def test_without_any_keyring_a_model_without_a_key_is_removed_quietly(tmp_path, monkeypatch) -> None:
+    import keyring
+    from keyring.backends.fail import Keyring as NoKeyring
+
+    before = keyring.get_keyring()
+    keyring.set_keyring(NoKeyring())
+    monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path / "a"))
+    try:
+        with Engine.open(tmp_path / "a" / "bunko.duckdb") as a:
+            a.models.insert_remote("team", "endpoint", "https://llm.example/v1", {"model": "qwen"})
+            a.models.remove("team")     # nothing was ever kept, so nothing failed to go
+            assert "team" not in [m.name for m in a.models.list()]
+    finally:
+        keyring.set_keyring(before)

@@ -85,10 +85,7 @@ def delete_key(info) -> None:
     """Delete the model's key; raises ModelError in words when the keyring refuses (a key left
     behind is worth telling), and also clears what an older Bunko filed under the name alone."""
     kr = _keyring()
-    try:
-        from keyring.errors import PasswordDeleteError
-    except ImportError:  # pragma: no cover - a dependency
-        PasswordDeleteError = KeyError  # noqa: N806
+    from keyring.errors import NoKeyringError, PasswordDeleteError
     failed = None
     for user in (_user(info), f"model:{info.name}"):
         if user is None:
@@ -96,8 +93,8 @@ def delete_key(info) -> None:
         try:
             if kr.get_password(SERVICE, user) is not None:
                 kr.delete_password(SERVICE, user)
-        except PasswordDeleteError:
-            pass   # nothing kept under it
+        except (PasswordDeleteError, NoKeyringError):
+            pass   # nothing kept under it, or no keyring at all (so no key was ever kept)
         except Exception as exc:
             failed = exc
     if failed is not None:
