@@ -3,6 +3,7 @@ signals that tell pages when shared things changed."""
 
 from __future__ import annotations
 
+import html
 import logging
 
 from PySide6.QtCore import QObject, Signal
@@ -14,6 +15,12 @@ from .runner import Runner
 from .settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def as_plain(text: str) -> str:
+    """`text` for a message box, shown as written: Qt would render a line holding a tag
+    (<img>, <a>, a table) as rich text, and error texts quote servers and file names."""
+    return "<p style='white-space:pre-wrap'>" + html.escape(text, quote=False) + "</p>"
 
 
 class AppContext(QObject):
@@ -49,11 +56,11 @@ class AppContext(QObject):
         parent = parent or self.window
         if isinstance(exc, BunkoError):
             log.info("shown to the user: %s", exc)
-            QMessageBox.warning(parent, self.tr("Bunko"), str(exc))
+            QMessageBox.warning(parent, self.tr("Bunko"), as_plain(str(exc)))
             return
         log.error("unexpected error", exc_info=exc)
         QMessageBox.critical(
             parent, self.tr("Something went wrong"),
-            self.tr("Bunko hit an unexpected problem and stopped that task; the app keeps running.\n\n"
-                    "{error}\n\nThe details are in the log: {log}").format(
-                error=f"{type(exc).__name__}: {exc}", log=str(log_dir() / "bunko.log")))
+            as_plain(self.tr("Bunko hit an unexpected problem and stopped that task; the app keeps running.\n\n"
+                             "{error}\n\nThe details are in the log: {log}").format(
+                error=f"{type(exc).__name__}: {exc}", log=str(log_dir() / "bunko.log"))))

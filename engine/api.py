@@ -321,13 +321,16 @@ class Engine:
         state = self.loaded_model()
         return model_advice(self.models, state.model if state else None, self.model_catalog(gpu=gpu))
 
-    def download_model(self, model_id: str, quant: str | None = None, progress=None, cancel=None):
+    def download_model(self, model_id: str, quant: str | None = None, progress=None, cancel=None,
+                       allow_unverified: bool = False):
         """Download a catalog model from the Hugging Face Hub (the only network call) and register it.
-        `progress` gets Progress in bytes (phase: download, check); a cancelled download resumes next time."""
+        `progress` gets Progress in bytes (phase: download, check); a cancelled download resumes next time.
+        A file the catalog does not pin raises UnverifiedModelError unless `allow_unverified` (the user agreed)."""
         from .llm.catalog import find
         from .llm.download import download
 
-        return download(self.models, find(model_id), quant, progress=progress, cancel=cancel)
+        return download(self.models, find(model_id), quant, progress=progress, cancel=cancel,
+                        allow_unverified=allow_unverified)
 
     def import_models(self, path: str | Path, progress=None, cancel=None):
         """Copy GGUF models from a file or folder (a USB drive) into Bunko's folder, checked, and register them."""

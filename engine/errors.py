@@ -168,6 +168,10 @@ class DownloadCheckError(DownloadError):
     """The file's size or sha256 is not the expected one; it was deleted, never registered."""
 
 
+class UnverifiedModelError(DownloadError):
+    """The catalog does not pin this file (commit, sha256, size): downloaded only when the user says so."""
+
+
 class EndpointError(ModelLoadError):
     """A model server (an OpenAI-compatible endpoint, or llama-server on a GPU server) refused,
     failed or could not be reached; the message says which and what to do."""

@@ -162,6 +162,23 @@ class GenerationSettings:
         return cls(**known)
 
 
+# Files the system's "open" shows in a viewer. Anything else cited (scripts such as .bat .cmd
+# .vbs .js .ps1 .py .sh, programs, code, macro-enabled Office files) may RUN when opened on
+# Windows, so Bunko reveals it in its folder instead; a trailing dot or space ("a.bat.") does
+# not pass for a document either.
+DOCUMENT_SUFFIXES = frozenset({
+    ".pdf", ".docx", ".doc", ".xlsx", ".xls", ".pptx", ".ppt", ".odt", ".ods", ".odp", ".rtf", ".txt",
+    ".md", ".markdown", ".epub", ".png", ".jpg", ".jpeg", ".gif", ".tif", ".tiff", ".bmp", ".webp",
+})
+
+
+def opens_as_document(path: str) -> bool:
+    """True when `path` is a document type its usual program only shows (see DOCUMENT_SUFFIXES)."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, suffix = name.rpartition(".")
+    return bool(dot and stem) and "." + suffix.lower() in DOCUMENT_SUFFIXES
+
+
 @dataclass(frozen=True)
 class Source:
     """A passage given to the model with a question, under its number [n]."""
@@ -183,6 +200,10 @@ class Source:
         """The path to open the file by: the real name, which `abs_path` only shows."""
         from .paths import uri_path
         return uri_path(self.file_uri) if self.file_uri else self.abs_path
+
+    @property
+    def opens_as_document(self) -> bool:
+        return opens_as_document(self.open_path)
 
     @property
     def label(self) -> str:

@@ -8,6 +8,8 @@
 #   default DEST: ${XDG_CACHE_HOME:-~/.cache}/bunko/llama-server-0.3.36-{cpu,cuda}
 set -euo pipefail
 version=0.3.36
+# sha256 of llama_cpp_python-0.3.36.tar.gz as PyPI serves it: a changed archive is never built
+sdist_sha256=832db0699007f1be95a7e41ef12e88926b02ba836461e36a36372db2760c1a2e
 flavour=cpu
 if [ "${BUNKO_LLAMA_CPU:-0}" != 1 ] && command -v nvcc >/dev/null 2>&1; then flavour=cuda; fi
 dest=${1:-${XDG_CACHE_HOME:-$HOME/.cache}/bunko/llama-server-$version-$flavour}
@@ -20,6 +22,10 @@ sdist=${BUNKO_LLAMA_SDIST:-}
 if [ -z "$sdist" ]; then
   pip download --no-deps --no-binary :all: "llama-cpp-python==$version" -d "$work" >/dev/null
   sdist="$work/llama_cpp_python-$version.tar.gz"
+fi
+if [ "$(python3 -c 'import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],"rb").read()).hexdigest())' "$sdist")" \
+    != "$sdist_sha256" ]; then
+  echo "refusing $sdist: its sha256 is not the pinned one of llama-cpp-python $version" >&2; exit 3
 fi
 tar -xzf "$sdist" -C "$work" "llama_cpp_python-$version/vendor/llama.cpp"
 src="$work/llama_cpp_python-$version/vendor/llama.cpp"

@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, Qt, QUrl
+from PySide6.QtCore import QProcess, QRectF, Qt, QUrl
 from PySide6.QtGui import QColor, QDesktopServices, QPainter, QPen, QPixmap, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPushButton, QScrollArea,
                                QSplitter, QTextBrowser, QVBoxLayout, QWidget)
@@ -82,13 +83,16 @@ class CitationPreview(QDialog):
         self.resize(560, 420)
 
         self.path_label = QLabel(f"<b>[{source.number}] {_html(source.path)}</b>")
+        self.path_label.setTextFormat(Qt.TextFormat.RichText)   # the path itself is escaped
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.path_label.setWordWrap(True)
         details = [self.tr("Library: {name}").format(name=source.library)]
         if source.location:
             details.append(self.tr("Location: {where}").format(where=source.location))
         self.location_label = QLabel(" · ".join(details))
+        self.location_label.setTextFormat(Qt.TextFormat.PlainText)   # server errors and document names: never markup
         self.file_label = QLabel(source.abs_path)
+        self.file_label.setTextFormat(Qt.TextFormat.PlainText)   # server errors and document names: never markup
         self.file_label.setWordWrap(True)
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         theme.set_role(self.file_label, "caption")
@@ -97,8 +101,14 @@ class CitationPreview(QDialog):
         self.passage.setPlainText(source.text)
         self.highlighted = self._highlight(answer_text)
 
-        self.open_button = QPushButton(self.tr("Open file"))
-        self.open_button.setToolTip(self.tr("Open {path} in its usual program").format(path=source.abs_path))
+        if source.opens_as_document:
+            self.open_button = QPushButton(self.tr("Open file"))
+            self.open_button.setToolTip(self.tr("Open {path} in its usual program").format(path=source.abs_path))
+        else:   # a script or program would run, not show: reveal it instead
+            self.open_button = QPushButton(self.tr("Show in folder"))
+            self.open_button.setToolTip(self.tr("{path} is not a document type Bunko opens (scripts and programs "
+                                                "could run); its folder is shown instead").format(
+                                                    path=source.abs_path))
         self.open_button.clicked.connect(self.open_file)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
@@ -192,8 +202,23 @@ class CitationPreview(QDialog):
         if not os.path.exists(self.source.open_path):
             self.file_label.setText(self.tr("The file is no longer there: {path}").format(path=self.source.abs_path))
             return
+        if not self.source.opens_as_document:
+            reveal(self.source.open_path)
+            return
         if not QDesktopServices.openUrl(file_url(self.source)):
             log.info("no program opened %s", self.source.abs_path)
+
+
+def reveal(path: str) -> None:
+    """Show `path` selected in the file manager, never opening (running) it."""
+    if sys.platform == "win32":
+        QProcess.startDetached("explorer.exe", ["/select," + os.path.normpath(path)])
+    elif sys.platform == "darwin":
+        QProcess.startDetached("open", ["-R", path])
+    else:   # the folder itself: opening a folder only lists it
+        folder = os.path.dirname(path) or "."
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(folder)):
+            log.info("no file manager showed %s", folder)
 
 
 def _html(text: str) -> str:

@@ -59,6 +59,7 @@ class DataStep(Retranslating, DropPaths, QWizardPage):
         self.long_rows.setWordWrap(True)
         theme.set_role(self.long_rows, WARN)
         self.error = QLabel()
+        self.error.setTextFormat(Qt.TextFormat.PlainText)   # server errors and document names: never markup
         self.error.setWordWrap(True)
         theme.set_role(self.error, ERROR)
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

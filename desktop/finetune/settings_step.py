@@ -31,6 +31,7 @@ class BaseStep(Retranslating, QWizardPage):
         self.ctx = ctx
         self.combo = QComboBox()
         self.note = QLabel()
+        self.note.setTextFormat(Qt.TextFormat.PlainText)   # server errors and document names: never markup
         self.note.setWordWrap(True)
         self.label = QLabel()
         self.label.setBuddy(self.combo)
@@ -145,6 +146,7 @@ class SettingsStep(Retranslating, QWizardPage):
         self.name_error = QLabel()
         theme.set_role(self.name_error, ERROR)
         self.estimate_label = QLabel()
+        self.estimate_label.setTextFormat(Qt.TextFormat.PlainText)   # server errors and document names: never markup
         self.estimate_label.setWordWrap(True)
         self.warning = QLabel()
         self.warning.setWordWrap(True)

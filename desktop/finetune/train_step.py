@@ -38,6 +38,7 @@ class TrainStep(Retranslating, QWizardPage):
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
         self.note = QLabel()
+        self.note.setTextFormat(Qt.TextFormat.PlainText)   # server errors and document names: never markup
         self.note.setWordWrap(True)
         row = QHBoxLayout()
         row.addWidget(self.note, 1)
@@ -167,6 +168,7 @@ class DoneStep(Retranslating, QWizardPage):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.compare_label = QLabel()
+        self.compare_label.setTextFormat(Qt.TextFormat.PlainText)   # server errors and document names: never markup
         self.compare_label.setWordWrap(True)
         self.table = CompareTable()
         self.chat_button = QPushButton()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QProgressBar, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout)
+                               QMessageBox, QProgressBar, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout)
 
 from engine.api import clock
 from engine.errors import Cancelled
@@ -45,10 +45,12 @@ class CatalogDialog(QDialog):
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.tree.itemSelectionChanged.connect(self._update_buttons)
         self.reason = QLabel()
+        self.reason.setTextFormat(Qt.TextFormat.PlainText)   # server errors and document names: never markup
         self.reason.setWordWrap(True)
         self.bar = QProgressBar()
         self.bar.hide()
         self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.PlainText)   # server errors and document names: never markup
         self.status.setWordWrap(True)
         self.download_button = QPushButton(self.tr("Download"))
         self.cancel_button = QPushButton(self.tr("Cancel download"))
@@ -102,8 +104,20 @@ class CatalogDialog(QDialog):
         row = self.selected()
         if row is None:
             return
+        allow = False
+        if not row.get("verified", True):
+            answer = QMessageBox.warning(
+                self, self.tr("Download an unverified model?"),
+                self.tr("Bunko's catalog does not pin {name} {quant} to a checked version (commit and sha256), "
+                        "so it cannot tell the file the hub serves today from the one that was reviewed. "
+                        "Download it only if you trust its publisher ({repo}).").format(
+                            name=row["name"], quant=row["quant"], repo=row["repo"]),
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+            allow = True
         self.status.setText(self.tr("Downloading {name} {quant}…").format(name=row["name"], quant=row["quant"]))
-        self._start(self.ctx.engine.download_model, row["id"], row["quant"])
+        self._start(self.ctx.engine.download_model, row["id"], row["quant"], allow_unverified=allow)
 
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, self.tr("Import GGUF models from a folder"))
@@ -114,11 +128,11 @@ class CatalogDialog(QDialog):
         self.status.setText(self.tr("Importing from {path}…").format(path=path))
         self._start(self.ctx.engine.import_models, path)
 
-    def _start(self, fn, *args) -> None:
+    def _start(self, fn, *args, **kwargs) -> None:
         self.bar.setRange(0, 0)
         self.bar.show()
         self.task = self.ctx.runner.run(fn, *args, key=self.KEY, on_progress=self._progress,
-                                        on_done=self._done, on_error=self._failed)
+                                        on_done=self._done, on_error=self._failed, **kwargs)
         self._update_buttons()
 
     def cancel(self) -> None:

@@ -67,6 +67,7 @@ class ModelsPage(DropPaths, QWidget):
         self.empty.action.connect(self.open_catalog)
         self.empty.hide()
         self.note = QLabel()
+        self.note.setTextFormat(Qt.TextFormat.PlainText)   # server errors and document names: never markup
         self.note.setWordWrap(True)
         self.note.hide()
         self.add_button = QPushButton()

@@ -4,6 +4,7 @@ connects until the user presses a button that says it will."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
                                QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QRadioButton,
                                QSpinBox, QVBoxLayout, QWidget)
@@ -25,7 +26,7 @@ class EndpointDialog(QDialog):
         self.added = None
         self.setWindowTitle(self.tr("Add a model from an endpoint"))
         self.url = QLineEdit()
-        self.url.setPlaceholderText("http://gpu.example:8000/v1")
+        self.url.setPlaceholderText("https://gpu.example:8000/v1")
         self.key = QLineEdit()
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
         self.key.setPlaceholderText(self.tr("kept in the system keyring"))
@@ -35,6 +36,7 @@ class EndpointDialog(QDialog):
         self.name = QLineEdit()
         self.name.setPlaceholderText(self.tr("default: the model's name"))
         self.message = QLabel()
+        self.message.setTextFormat(Qt.TextFormat.PlainText)   # server errors and document names: never markup
         self.message.setWordWrap(True)
         row = QHBoxLayout()
         row.addWidget(self.model, 1)
@@ -116,6 +118,7 @@ class GpuServerDialog(QDialog):
         self.test_button = QPushButton(self.tr("Test connection"))
         self.test_button.clicked.connect(self.test_connection)
         self.message = QLabel()
+        self.message.setTextFormat(Qt.TextFormat.PlainText)   # server errors and document names: never markup
         self.message.setWordWrap(True)
         file_row = QHBoxLayout()
         file_row.addWidget(self.gguf, 1)
@@ -153,7 +156,7 @@ class GpuServerDialog(QDialog):
     def _fill_catalog(self, rows: list[dict]) -> None:
         self.catalog.clear()
         for r in rows:
-            if r.get("size_exact") and r.get("sha256"):   # only what the server can check
+            if r.get("verified"):   # pinned: a commit, an exact size and a sha256 the server can check
                 self.catalog.addItem(f"{r['name']} — {r['quant']} ({r['size'] / 1e9:.1f} GB)", (r["id"], r["quant"]))
         if self.catalog.count() == 0:
             self.message.setText(self.tr("No catalog model has an exact size and sha256 yet, so none can be "

@@ -68,14 +68,13 @@ def icon_file(name: str, colour: str) -> str:
     """A file of the icon in one colour, for the stylesheet (its url() takes files only): the
     combo box and spin box arrows. Written once per colour into a private temporary folder."""
     import os
-    import tempfile
-    from pathlib import Path
 
-    folder = Path(tempfile.gettempdir()) / f"bunko-theme-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    folder = _icon_folder()
+    if folder is None:
+        return ""
     path = folder / f"{name}-{colour.lstrip('#')}.svg"
     if not path.exists():
         try:
-            folder.mkdir(mode=0o700, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_bytes(_svg(name).replace(b"currentColor", colour.encode()))
             tmp.replace(path)
@@ -83,6 +82,29 @@ def icon_file(name: str, colour: str) -> str:
             log.warning("could not write %s: %s", path, exc)
             return ""
     return path.as_posix()
+
+
+_FOLDER: list = []
+
+
+def _icon_folder():
+    """This process's own temporary folder, made with a random name (mkdtemp, 0700): a fixed name
+    such as /tmp/bunko-theme-<uid> could be made first by another user, who would then supply the
+    icons or point the folder elsewhere. Removed when the app ends."""
+    import atexit
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    if not _FOLDER:
+        try:
+            folder = Path(tempfile.mkdtemp(prefix="bunko-theme-"))
+        except OSError as exc:   # no arrow images: Qt draws its own
+            log.warning("no folder for the theme's icons: %s", exc)
+            return None
+        atexit.register(shutil.rmtree, folder, True)
+        _FOLDER.append(folder)
+    return _FOLDER[0]
 
 
 def names() -> list[str]:

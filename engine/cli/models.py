@@ -215,7 +215,12 @@ def _download(registry, args) -> int:
     f = entry.file(args.quant)
     print(f"Downloading {entry.name} {f.quant} ({f.file}, about {_size(f.size)}) from {entry.repo} "
           f"at {entry.revision}; licence: {entry.licence}", file=sys.stderr)
-    model = download(registry, entry, args.quant, args.name, endpoint=args.endpoint, progress=_bar())
+    if not entry.trusted(f.quant):
+        print(f"Warning: the catalog does not pin {entry.name} {f.quant} (no checked commit and sha256)."
+              + (" Downloading it because --allow-unverified was given." if args.allow_unverified else ""),
+              file=sys.stderr)
+    model = download(registry, entry, args.quant, args.name, endpoint=args.endpoint, progress=_bar(),
+                     allow_unverified=args.allow_unverified)
     print(f"Added model {model.name!r}: {model.path}")
     return 0
 
@@ -272,6 +277,9 @@ def add_catalog_parsers(msub) -> None:
     d.add_argument("--quant", help="quantisation, e.g. Q4_K_M or Q8_0 (default: the catalog's choice)")
     d.add_argument("--name", help="name to use in Bunko (default: ID-quant)")
     d.add_argument("--endpoint", help="a hub mirror's URL (default: HF_ENDPOINT or https://huggingface.co)")
+    d.add_argument("--allow-unverified", action="store_true",
+                   help="download a catalog entry that is not pinned to a checked commit and sha256 "
+                        "(checked only against what the hub reports that day)")
     d.set_defaults(func=cmd_models)
 
     i = msub.add_parser("import", help="copy GGUF models from a file or folder (e.g. a USB drive) and add them",

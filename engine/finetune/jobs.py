@@ -323,7 +323,9 @@ class Jobs:
             existing = next((m for m in self.models.list() if m.name == job.name), None)
             if existing is None:
                 self.models.add_adapter(out, base=base.name, name=job.name, training=record)
-        except (ModelError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever the adapter files hold, the job must not stay "converting"
+            if not isinstance(exc, (ModelError, OSError)):
+                log.exception("job %s: converting the adapter failed", job.name)
             self._fail(job, "convert", f"The adapter was trained but could not be converted for llama.cpp: {exc}")
             return self.get(job.id)
         self._update(job.id, status="done", adapter=job.name, result=result, finished_at=datetime.now(),

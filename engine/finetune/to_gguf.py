@@ -41,21 +41,29 @@ def read_safetensors(path: str | Path) -> dict[str, np.ndarray]:
     (size,) = struct.unpack("<Q", data[:8])
     try:
         header = json.loads(data[8:8 + size])
-    except ValueError as exc:
-        raise ModelError(f"{Path(path).name} has a damaged safetensors header.") from exc
-    body = memoryview(data)[8 + size:]
-    out = {}
-    for name, meta in header.items():
-        if name == "__metadata__":
-            continue
-        dtype = _DTYPES.get(meta["dtype"])
-        if dtype is None:
-            raise ModelError(f"{name} is stored as {meta['dtype']}, which the converter does not read.")
-        start, end = meta["data_offsets"]
-        array = np.frombuffer(body[start:end], dtype=dtype).reshape(meta["shape"])
-        if meta["dtype"] == "BF16":  # the top half of a float32
-            array = (array.astype(np.uint32) << 16).view(np.float32)
-        out[name] = array.astype(np.float32)
+        if not isinstance(header, dict):
+            raise ValueError("the header is not an object")
+        body = memoryview(data)[8 + size:]
+        out = {}
+        for name, meta in header.items():
+            if name == "__metadata__":
+                continue
+            dtype = _DTYPES.get(meta["dtype"])
+            if dtype is None:
+                raise ModelError(f"{name} is stored as {meta['dtype']}, which the converter does not read.")
+            start, end = (int(x) for x in meta["data_offsets"])
+            if not 0 <= start <= end <= len(body):
+                raise ValueError(f"{name} lies outside the file")
+            array = np.frombuffer(body[start:end], dtype=dtype).reshape([int(n) for n in meta["shape"]])
+            if meta["dtype"] == "BF16":  # the top half of a float32
+                array = (array.astype(np.uint32) << 16).view(np.float32)
+            out[name] = array.astype(np.float32)
+    except ModelError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError, OverflowError) as exc:
+        # a crafted or cut file: words, not a traceback (and the job is marked failed, not left converting)
+        raise ModelError(f"{Path(path).name} is not a readable safetensors file ({type(exc).__name__}: "
+                         f"{str(exc)[:200]}).") from exc
     return out
 
 

@@ -33,6 +33,8 @@ from .hosts import TRAINER_MARK, HostSpec, RunResult, Secrets, quote
 
 log = logging.getLogger(__name__)
 
+MAX_RUN_OUTPUT = 4 * 1024 * 1024   # bytes of one command's output (nvidia-smi, uname, pip: a few KB)
+MAX_READ = 16 * 1024 * 1024        # bytes of one read_from (logs are followed in pieces)
 DEFAULT_ROOT = ".bunko"   # relative paths are under the login's home, for SFTP and the shell alike
 
 
@@ -169,9 +171,16 @@ class SSHHost:
         output, the environment) is the login's only, on a server others may share."""
         command = argv if isinstance(argv, str) else " ".join(_arg(a) for a in argv)
         _, stdout, stderr = self.client.exec_command(f"umask 077; {command}", timeout=timeout)
-        out = stdout.read().decode("utf-8", "replace")
-        err = stderr.read().decode("utf-8", "replace")
-        return RunResult(stdout.channel.recv_exit_status(), out, err)
+        # the server is another party: what it prints is read up to MAX_RUN_OUTPUT, never whole
+        out = stdout.read(MAX_RUN_OUTPUT + 1)
+        if len(out) > MAX_RUN_OUTPUT:
+            stdout.channel.close()
+            log.warning("%s printed more than %d bytes for one command; the rest was not read",
+                        self.spec.label, MAX_RUN_OUTPUT)
+            return RunResult(255, out[:MAX_RUN_OUTPUT].decode("utf-8", "replace"),
+                             f"the command printed more than {MAX_RUN_OUTPUT // 2**20} MiB; Bunko stopped it there")
+        err = stderr.read(MAX_RUN_OUTPUT).decode("utf-8", "replace")
+        return RunResult(stdout.channel.recv_exit_status(), out.decode("utf-8", "replace"), err)
 
     def mkdir(self, path: str) -> None:
         done = self.run(f"mkdir -p {quote(path)} && chmod go-rwx {quote(path)}")   # also one made before
@@ -220,7 +229,9 @@ class SSHHost:
 
     @_guard
     def read_from(self, path: str, offset: int, limit: int = -1) -> bytes:
-        """Bytes from `offset` on (at most `limit`): a host's files are read in bounded pieces."""
+        """Bytes from `offset` on (at most `limit`, and never more than MAX_READ): a host's files
+        are read in bounded pieces."""
+        limit = MAX_READ if limit is None or limit < 0 else min(limit, MAX_READ)
         try:
             with self.sftp.open(path, "rb") as f:
                 f.seek(offset)

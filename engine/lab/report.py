@@ -135,9 +135,29 @@ CSV_HEAD = ("round", "key", "question", "references", "source", "arm", "answer",
             "cited_sources")
 
 
+# A spreadsheet runs a cell that begins with one of these as a formula (=HYPERLINK, =cmd|…): the
+# texts come from documents, questions and models, so such a cell is written with a leading '.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def safe_cell(value):
+    """`value` as a spreadsheet shows it, never as a formula it would run."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+class _SafeWriter:
+    def __init__(self, buf) -> None:
+        self._out = csv.writer(buf)
+
+    def writerow(self, row) -> None:
+        self._out.writerow([safe_cell(v) for v in row])
+
+
 def to_csv(questions_by_round: dict[int, list[Question]], answers: list[AnswerRow], known: set[str]) -> str:
     buf = io.StringIO()
-    out = csv.writer(buf)
+    out = _SafeWriter(buf)
     out.writerow(CSV_HEAD)
     qs = {(r, q.key): q for r, items in questions_by_round.items() for q in items}
     for a in sorted(answers, key=lambda a: (a.round, a.key, a.arm)):

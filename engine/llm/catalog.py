@@ -31,6 +31,11 @@ except ModuleNotFoundError:  # 3.10: huggingface_hub brings tomli there
 log = logging.getLogger(__name__)
 
 COMMIT = re.compile(r"[0-9a-f]{40}")
+# A repository is "owner/name", a file a plain name: no "..", no absolute path, no URL, no query.
+_PLAIN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}"
+REPO_NAME = re.compile(rf"{_PLAIN}/{_PLAIN}")
+FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}\.gguf")
+BRANCH_NAME = re.compile(_PLAIN)
 GB = 1e9
 # The program, llama.cpp's buffers and the rest of the system want some room beside the weights.
 RAM_RESERVE = int(1.5 * GB)
@@ -74,11 +79,18 @@ class CatalogModel:
     kv_heads: int = 8
     head_dim: int | None = None
     vocab: int = 32000
+    unverified: bool = False  # declared in the catalog: no commit and sha256 could be checked for it
 
     @property
     def pinned(self) -> bool:
         """Whether `revision` is a commit (the same bytes every time) rather than a branch."""
         return bool(COMMIT.fullmatch(self.revision))
+
+    def trusted(self, quant: str | None = None) -> bool:
+        """Whether a download of this file is checked against pinned values: a commit, its
+        sha256 and its exact size, all written in the catalog (not taken from the hub that day)."""
+        f = self.file(quant)
+        return self.pinned and bool(f.sha256) and f.size_exact
 
     def file(self, quant: str | None = None) -> CatalogFile:
         quant = quant or self.default_quant
@@ -132,7 +144,7 @@ def load_catalog(path: str | Path | None = None) -> list[CatalogModel]:
                                       sha256=(f.get("sha256") or "").lower() or None,
                                       size_exact=bool(f.get("size_exact", False))) for f in raw["files"])
             known = {k: raw[k] for k in ("licence_url", "notes", "arch", "layers", "embd", "heads",
-                                         "kv_heads", "head_dim", "vocab") if k in raw}
+                                         "kv_heads", "head_dim", "vocab", "unverified") if k in raw}
             model = CatalogModel(id=raw["id"], name=raw["name"], repo=raw["repo"], revision=raw["revision"],
                                  licence=raw["licence"], languages=tuple(raw["languages"]),
                                  params_b=float(raw["params_b"]), context=int(raw["context"]),
@@ -141,13 +153,33 @@ def load_catalog(path: str | Path | None = None) -> list[CatalogModel]:
             raise ModelError(f"The {where} is incomplete or wrong: {exc!r}.") from exc
         if model.id in seen:
             raise ModelError(f"The {where} repeats the id {model.id!r}.")
+        check_names(model, where)
         for f in files:
             if f.sha256 is not None and not re.fullmatch(r"[0-9a-f]{64}", f.sha256):
                 raise ModelError(f"The {where} has a sha256 for {f.file} that is not 64 hex digits.")
+        if not model.unverified and not all(model.trusted(f.quant) for f in files):
+            raise ModelError(f"The {where} is neither pinned (a 40-hex commit, and a sha256 and exact size for "
+                             "every file) nor marked `unverified = true`; a download must never trust the hub "
+                             "silently.")
         model.file()  # the default quantisation must exist
         seen.add(model.id)
         models.append(model)
     return models
+
+
+def check_names(model: CatalogModel, where: str) -> None:
+    """Catalog values become URLs and paths: each must be a plain name."""
+    if not isinstance(model.repo, str) or not REPO_NAME.fullmatch(model.repo) or ".." in model.repo:
+        raise ModelError(f"The {where} names the repository {model.repo!r}, which is not a plain owner/name.")
+    if not isinstance(model.revision, str) or not (COMMIT.fullmatch(model.revision) or (
+            BRANCH_NAME.fullmatch(model.revision) and ".." not in model.revision)):
+        raise ModelError(f"The {where} has the revision {model.revision!r}, which is neither a commit nor a plain "
+                         "branch name.")
+    if not BRANCH_NAME.fullmatch(str(model.id)) or ".." in str(model.id):
+        raise ModelError(f"The {where} has the id {model.id!r}, which is not a plain name.")
+    for f in model.files:
+        if not isinstance(f.file, str) or not FILE_NAME.fullmatch(f.file) or ".." in f.file:
+            raise ModelError(f"The {where} names the file {f.file!r}, which is not a plain .gguf file name.")
 
 
 def find(model_id: str, catalog: list[CatalogModel] | None = None) -> CatalogModel:
@@ -282,6 +314,7 @@ def catalog_rows(machine, n_ctx: int = 4096) -> list[dict]:
         for f in m.files:
             fit = assess(m, f, machine, n_ctx)
             rows.append(dict(id=m.id, name=m.name, repo=m.repo, revision=m.revision, pinned=m.pinned,
+                             verified=m.trusted(f.quant),
                              licence=m.licence, licence_url=m.licence_url, languages=list(m.languages),
                              params_b=m.params_b, context=m.context, notes=m.notes, quant=f.quant, file=f.file,
                              size=f.size, size_exact=f.size_exact, sha256=f.sha256, fits=fit.fits, where=fit.where,
@@ -297,6 +330,7 @@ def recommend(rows: list[dict]) -> dict | None:
     default quantisation that fits, the largest of those fast enough to read along
     (larger answers better); if none is, the fastest that fits; None if nothing fits."""
     fitting = [r for r in rows if r["fits"] and r.get("default", True) and "ja" in r["languages"]]
+    fitting = [r for r in fitting if r.get("verified", True)] or fitting   # pinned ones first
     if not fitting:
         return None
     usable = [r for r in fitting if (r["tokens_per_s"] or 0) >= USABLE_TOKENS_PER_S]

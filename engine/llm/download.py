@@ -31,7 +31,7 @@ from urllib.parse import urlparse
 
 from .. import paths
 from ..errors import (BunkoError, Cancelled, DiskFullError, DownloadCheckError, DownloadError, HubAccessError,
-                      HubNotFoundError, HubUnreachableError, ModelFileError)
+                      HubNotFoundError, HubUnreachableError, ModelFileError, UnverifiedModelError)
 from ..timefmt import size as size_text
 from ..types import Progress
 from .catalog import CatalogFile, CatalogModel
@@ -355,11 +355,21 @@ def model_folder(entry: CatalogModel) -> Path:
 def download(registry, entry: CatalogModel, quant: str | None = None, name: str | None = None,
              endpoint: str | None = None, token: str | None = None,
              progress: Callable[[Progress], None] | None = None, cancel=None,
-             free: Callable[[Path], int] = free_bytes):
+             free: Callable[[Path], int] = free_bytes, allow_unverified: bool = False):
     """Download a catalog model and register it (with its languages and licence); returns its ModelInfo.
 
-    A model that is already registered from the same file is returned as it is."""
+    A model that is already registered from the same file is returned as it is. An entry the
+    catalog does not pin (commit, sha256, exact size) is refused unless `allow_unverified`:
+    then the hub's own report of the file that day is all it is checked against."""
     f: CatalogFile = entry.file(quant)
+    if not entry.trusted(f.quant):
+        if not allow_unverified:
+            raise UnverifiedModelError(
+                f"{entry.name} {f.quant} is not pinned in Bunko's catalog (no checked commit, sha256 and size), "
+                "so Bunko cannot tell the file the hub serves today from the one that was reviewed. Download it "
+                "only if you trust its publisher: bunko models download ID --allow-unverified (in the app: "
+                "confirm the question).")
+        log.warning("downloading %s %s, which the catalog does not pin (the user allowed it)", entry.id, f.quant)
     got = fetch(entry.repo, f.file, entry.revision, model_folder(entry),
                 size=f.size if f.size_exact else None, sha256=f.sha256, endpoint=endpoint, token=token,
                 progress=progress, cancel=cancel, free=free)

@@ -31,6 +31,7 @@ _STRING, _ARRAY = 8, 9
 _SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
 # Numeric arrays up to this length are kept: some models give per-layer head counts.
 _SMALL_ARRAY = 4096
+MAX_NESTING = 8           # arrays within arrays (real files: none or one level)
 
 
 @dataclass(frozen=True)
@@ -104,19 +105,22 @@ class _Cursor:
         self.pos += n
         return raw.decode("utf-8", errors="replace")
 
-    def value(self, vtype: int):
+    def value(self, vtype: int, depth: int = 0):
         if vtype == _STRING:
             return self.string()
         if vtype == _ARRAY:
-            return self.array()
+            return self.array(depth)
         code = _SCALARS.get(vtype)
         if code is None:
             raise ValueError(f"unknown value type {vtype}")
         return self.take("<" + code)
 
-    def array(self):
+    def array(self, depth: int = 0):
         """A numeric array short enough to matter comes back as a tuple; any
-        other array as its length, stepped over without decoding."""
+        other array as its length, stepped over without decoding. Arrays of arrays
+        go MAX_NESTING deep at most: a crafted file must not recurse without end."""
+        if depth >= MAX_NESTING:
+            raise ValueError(f"arrays nested more than {MAX_NESTING} deep")
         etype, count = self.take("<IQ")
         code = _SCALARS.get(etype)
         if code is not None:
@@ -126,9 +130,11 @@ class _Cursor:
         elif etype == _STRING:
             for _ in range(count):
                 self.skip(self.take("<Q"))
-        else:
+        elif etype == _ARRAY:
             for _ in range(count):
-                self.value(etype)
+                self.array(depth + 1)
+        else:
+            raise ValueError(f"an array of unknown value type {etype}")
         return _Length(count)
 
 
@@ -194,10 +200,14 @@ def _parse(path: Path, size: int, buf) -> GGUFInfo:
         raise ModelFileError(
             f"The GGUF file is truncated: {path} has {size:,} bytes and ends inside its header "
             "(was the download interrupted?)") from None
-    except (ValueError, struct.error, MemoryError) as exc:
+    except (ValueError, struct.error, MemoryError, OverflowError) as exc:
         raise ModelFileError(f"The GGUF header of {path} is damaged ({exc}).") from exc
 
-    alignment = meta.get("general.alignment") or 32
+    alignment = meta.get("general.alignment", 32)
+    if (not isinstance(alignment, int) or isinstance(alignment, (bool, _Length)) or not 0 < alignment <= 1 << 20
+            or alignment & (alignment - 1)):
+        raise ModelFileError(f"The GGUF header of {path} is damaged (general.alignment is {alignment!r}, "
+                             "not a power of two).")
     data_start = -(-cur.pos // alignment) * alignment
     tensors = {}
     needed = data_start
@@ -219,6 +229,8 @@ def _parse(path: Path, size: int, buf) -> GGUFInfo:
 
 def _info(path: Path, size: int, version: int, meta: dict, tensors: dict) -> GGUFInfo:
     arch = meta.get("general.architecture")
+    arch = arch if isinstance(arch, str) else None   # a crafted header may put anything there
+    name = meta.get("general.name")
 
     def arch_int(key: str) -> int | None:
         value = meta.get(f"{arch}.{key}")
@@ -242,7 +254,7 @@ def _info(path: Path, size: int, version: int, meta: dict, tensors: dict) -> GGU
     return GGUFInfo(
         path=path, size=size, version=version,
         kind="adapter" if meta.get("general.type") == "adapter" else "model",
-        architecture=arch, name=meta.get("general.name"),
+        architecture=arch, name=name if isinstance(name, str) else None,
         quantization=_quantization(meta, tensors),
         context_length=arch_int("context_length"), n_layers=n_layers,
         n_embd=arch_int("embedding_length"), n_head=arch_int("attention.head_count"),

@@ -368,7 +368,10 @@ class ModelRegistry:
                       info: GGUFInfo | None = None, on_server: str | None = None) -> ModelInfo:
         """Register a model that runs elsewhere: `path` is an endpoint's URL, or (ssh) the GGUF
         here that is uploaded, or (on_server: its fingerprint) the GGUF there.
-        `remote` must hold no secret (keys go to the keyring)."""
+        `remote` must hold no secret (keys go to the keyring, under the random `key_id` given here)."""
+        from .remote.keys import new_key_id
+
+        remote = {**remote, "key_id": new_key_id()}
         if info is not None:
             return self._insert(info, name, location=location, remote=remote, on_server=on_server)
         name = name.strip()
@@ -396,7 +399,7 @@ class ModelRegistry:
             cur.execute("DELETE FROM models WHERE id = ?", [model.id])
         if model.location != "local":  # its file (if any) is the user's; its key goes with it
             from .remote import keys
-            keys.delete_key(model.name)
+            keys.delete_key(model)
             return model
         path = Path(model.path)
         if bunko_made(path) and path.is_file():

@@ -21,21 +21,22 @@ import re
 import threading
 import time
 
-from jinja2 import TemplateError
+from jinja2 import TemplateError, nodes
+from jinja2.filters import make_attrgetter
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.visitor import NodeTransformer
 
 from ..errors import ChatTemplateError
+from .template_bounds import (Exhausted, bounded_items, check_filter, check_method, format_length, refuse_if_long,
+                              text_length)
 
 MAX_SOURCE = 256 * 1024     # characters of template source (real ones: a few KB, tool templates ~30 KB)
 MAX_OUTPUT = 512 * 1024     # characters a render may write (message texts are markers, not counted in full)
 MAX_SIZE = 100_000          # items or characters one value may have
 MAX_INT_BITS = 4096         # bits of an integer a template may make
 TIME_BUDGET_S = 2.0         # for one render; real templates take about a millisecond
+MAX_ITERATIONS = 1_000_000  # loop steps in one render, all loops together
 _BIG_FORMAT = re.compile(r"\d{6,}")   # a width or precision of a million or more in a format string
-
-
-class Exhausted(TemplateError):
-    """A template went over its budget."""
 
 
 class _OutOfTime(Exhausted):
@@ -83,33 +84,33 @@ def _binop_guard(op: str, left, right) -> None:
             raise Exhausted("it joins values into one too large")
     elif op == "%":
         _check_format(left)
+        if isinstance(left, str):
+            refuse_if_long(format_length(left, right), "the % operator")
         if isinstance(right, int) and _int_bits(left) > MAX_INT_BITS:
             raise Exhausted("it works on a huge integer")
 
 
 # str methods whose result can be much larger than their inputs: a check before the call
 def _call_guard(obj, args, kwargs) -> None:
+    obj = getattr(obj, "__wrapped__", obj)   # the sandbox's own wrapper of str.format
     owner = getattr(obj, "__self__", None)
-    name = getattr(obj, "__name__", "")
-    if not isinstance(owner, str):
-        return
-    numbers = [a for a in (*args, *kwargs.values()) if isinstance(a, int)]
-    if name in ("center", "ljust", "rjust", "zfill", "expandtabs") and any(n > MAX_SIZE for n in numbers):
-        raise Exhausted(f"it pads text to a huge width with {name}()")
-    if name == "join" and args:
-        _check_join(owner, args[0])
-    if name == "replace" and len(args) >= 2 and isinstance(args[1], str):
-        if len(owner) * max(1, len(args[1])) > MAX_SIZE * 10 and len(args[1]) > len(str(args[0])):
-            raise Exhausted("it grows a text with replace()")
-    if name in ("format", "format_map"):
-        _check_format(owner)
+    if isinstance(owner, str):
+        check_method(owner, getattr(obj, "__name__", ""), args, kwargs)
 
 
-def _check_join(separator, items) -> None:
-    if isinstance(items, (list, tuple)):
-        total = sum(len(x) if isinstance(x, str) else 8 for x in items) + len(separator) * len(items)
-        if total > MAX_SIZE:
-            raise Exhausted(f"it joins {total:,} characters into one text")
+class _Guards(NodeTransformer):
+    """Rewrites a parsed template so that what the sandbox does not see goes through it:
+    `a ~ b` (compiled to a bare str join) and the steps of every `for` loop."""
+
+    def visit_Concat(self, node):
+        node = self.generic_visit(node)
+        return nodes.Filter(nodes.List(node.nodes, lineno=node.lineno), "bunko_concat", [], [], None, None,
+                            lineno=node.lineno)
+
+    def visit_For(self, node):
+        node = self.generic_visit(node)
+        node.iter = nodes.Filter(node.iter, "bunko_steps", [], [], None, None, lineno=node.lineno)
+        return node
 
 
 class BudgetedEnvironment(ImmutableSandboxedEnvironment):
@@ -121,7 +122,67 @@ class BudgetedEnvironment(ImmutableSandboxedEnvironment):
         super().__init__(**options)
         self._local = threading.local()   # one compiled template may render in several threads
         self.globals.update(range=self._range, raise_exception=_raise_exception, strftime_now=_strftime_now)
+        self.globals.pop("lipsum", None)   # lipsum(n, max=…) writes as much as it is asked for
         self.filters = {name: self._guard_filter(name, f) for name, f in self.filters.items()}
+        self.filters["join"] = self._guard_filter("join", self._join)
+        self.filters["bunko_concat"] = self._concat_parts
+        self.filters["bunko_steps"] = self._steps
+        # every `{{ value }}`, and the text of macros, `set` and `filter` blocks, is bounded before it is made
+        self.finalize = self._finalize
+        self.concat = self._concat
+
+    def _generate(self, source, name, filename, defer_init=False):
+        return super()._generate(_Guards().visit(source), name, filename, defer_init=defer_init)
+
+    def _finalize(self, value):
+        if not isinstance(value, str):
+            refuse_if_long(text_length(value), "writing a value")
+            value = str(value)
+        self._count_text(len(value))
+        return value
+
+    def _count_text(self, n: int) -> None:
+        made = getattr(self._local, "made", 0) + n
+        self._local.made = made
+        if made > MAX_OUTPUT * 4:
+            raise Exhausted(f"it wrote more than {MAX_OUTPUT * 4:,} characters in all")
+
+    def _concat(self, parts) -> str:
+        parts = parts if isinstance(parts, list) else bounded_items(parts, MAX_SIZE * 10)
+        total = 0
+        for p in parts:
+            total += len(p) if isinstance(p, str) else text_length(p)
+            refuse_if_long(total, "joining the template's pieces")
+        return "".join(parts)
+
+    def _concat_parts(self, items) -> str:
+        """`a ~ b ~ c`: each part measured before any is made text."""
+        total = 0
+        for item in items:
+            total += len(item) if isinstance(item, str) else text_length(item)
+            if total > MAX_SIZE:
+                raise Exhausted(f"it joins values into a text of over {MAX_SIZE:,} characters with ~")
+        return "".join(item if isinstance(item, str) else str(item) for item in items)
+
+    def _steps(self, iterable):
+        """The items of a loop, counted and on the clock: nested loops over lists are seen."""
+        for i, item in enumerate(iterable):
+            if not i & 63:
+                self.tick()
+            steps = getattr(self._local, "steps", 0) + 1
+            self._local.steps = steps
+            if steps > MAX_ITERATIONS:
+                raise Exhausted(f"its loops ran more than {MAX_ITERATIONS:,} steps")
+            yield item
+
+    def _join(self, value, d="", attribute=None):
+        """Jinja's join, with the result's length known before it is made."""
+        items = bounded_items(value, MAX_SIZE)
+        if attribute is not None:
+            getter = make_attrgetter(self, attribute)
+            items = [getter(x) for x in items]
+        refuse_if_long(text_length(items) + len(str(d)) * len(items), "the join filter")
+        return str(d).join(x if isinstance(x, str) else str(x) for x in items)
 
     @property
     def deadline(self) -> float:
@@ -158,9 +219,7 @@ class BudgetedEnvironment(ImmutableSandboxedEnvironment):
                 raise Exhausted(f"it calls the {name} filter with a huge number")
             if name == "format":
                 _check_format(value)
-            if name == "join":
-                sep = rest[0] if rest else kwargs.get("d", "")
-                _check_join(sep if isinstance(sep, str) else "", value)
+            check_filter(name, value, rest, kwargs)
             return _check_value(f(*args, **kwargs))
         return guarded
 
@@ -172,6 +231,9 @@ class BudgetedEnvironment(ImmutableSandboxedEnvironment):
 
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - Jinja's own signature
         __self.tick()
+        if isinstance(getattr(__obj, "__self__", None), str) and getattr(__obj, "__name__", "") == "join" \
+                and args and not isinstance(args[0], (list, tuple)):
+            args = (bounded_items(args[0], MAX_SIZE), *args[1:])
         _call_guard(__obj, args, kwargs)
         return _check_value(super().call(__context, __obj, *args, **kwargs))
 
@@ -209,6 +271,7 @@ def render_bounded(template, **context) -> str:
     """Render within the time budget and the output cap; Exhausted (a TemplateError) otherwise."""
     env = template.environment
     env.deadline = time.monotonic() + TIME_BUDGET_S
+    env._local.made = env._local.steps = 0
     thread, lock, rendering = threading.get_ident(), threading.Lock(), [True]
 
     def stop() -> None:   # the cooperative checks normally fire first; this catches bare loops

@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 MAX_BODY = 8 * 1024 * 1024
 MAX_INPUTS = 2048          # texts in one embeddings request, as OpenAI allows
 IDLE_TIMEOUT_S = 300       # a kept-alive connection with no request is dropped after this
+FIRST_REQUEST_TIMEOUT_S = 10   # a new connection must begin a request this soon: the long idle
+                               # wait is earned by a request with the right key, so unauthenticated
+                               # sockets cannot hold the MAX_CONNECTIONS slots for minutes
 REQUEST_TIMEOUT_S = 20     # from a request's first byte to its last (line, headers, body): no slowloris
 MAX_CONNECTIONS = 32       # open at once; more are answered 503 and closed
 _QUERY_TYPES = ("query", "search_query")                    # e5's "query: " prefix
@@ -169,11 +172,16 @@ class Handler(BaseHTTPRequestHandler):
     def handle_one_request(self) -> None:
         """Wait (up to IDLE_TIMEOUT_S) for a request to begin; from then on it has REQUEST_TIMEOUT_S
         to arrive whole, however slowly its bytes trickle in, or the connection is cut."""
+        authenticated = getattr(self, "_authenticated", False)
         try:
+            self.connection.settimeout(IDLE_TIMEOUT_S if authenticated else FIRST_REQUEST_TIMEOUT_S)
             if not self.rfile.peek(1):
                 self.close_connection = True
                 return
         except (TimeoutError, OSError):
+            if not authenticated:
+                log.info("closed a connection from %s that sent no request within %d s",
+                         self.client_address[0], FIRST_REQUEST_TIMEOUT_S)
             self.close_connection = True
             return
         self._arrived = threading.Event()
@@ -230,9 +238,12 @@ class Handler(BaseHTTPRequestHandler):
     def _authorise(self) -> None:
         scheme, _, given = self.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.server.token.encode()):
+            self._authenticated = False
+            self.close_connection = True     # a wrong key keeps no connection (nor its slot) open
             raise ApiError(401, "Missing or wrong API key: send the token that `bunko serve` printed, as "
                                 "'Authorization: Bearer <token>' (the api_key of an OpenAI client).",
                            "invalid_api_key", {"WWW-Authenticate": 'Bearer realm="bunko"'})
+        self._authenticated = True
 
     def _route(self, method: str):
         path = self.path.split("?", 1)[0].rstrip("/")

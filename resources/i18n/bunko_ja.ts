@@ -50,7 +50,7 @@ The details are in the log: {log}</source>
 <context>
     <name>AppContext</name>
     <message>
-        <location filename="../../desktop/context.py" line="+52"/>
+        <location filename="../../desktop/context.py" line="+59"/>
         <source>Bunko</source>
         <translation>Bunko</translation>
     </message>
@@ -76,7 +76,7 @@ The details are in the log: {log}</source>
 <context>
     <name>BaseStep</name>
     <message>
-        <location filename="../../desktop/finetune/settings_step.py" line="+46"/>
+        <location filename="../../desktop/finetune/settings_step.py" line="+47"/>
         <source>Base model</source>
         <translation>ベースモデル</translation>
     </message>
@@ -149,7 +149,7 @@ The details are in the log: {log}</source>
         <translation>おおよその速度</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+11"/>
         <source>Download</source>
         <translation>ダウンロード</translation>
     </message>
@@ -194,7 +194,17 @@ The details are in the log: {log}</source>
         <translation>いいえ</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+28"/>
+        <source>Download an unverified model?</source>
+        <translation>検証されていないモデルをダウンロードしますか?</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Bunko&apos;s catalog does not pin {name} {quant} to a checked version (commit and sha256), so it cannot tell the file the hub serves today from the one that was reviewed. Download it only if you trust its publisher ({repo}).</source>
+        <translation>Bunko のカタログは {name} {quant} を確認済みの版(コミットと sha256)に固定していないため、今日ハブが配布するファイルが確認されたものと同じか判別できません。公開元({repo})を信頼できる場合にのみダウンロードしてください。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
         <source>Downloading {name} {quant}…</source>
         <translation>{name} {quant} をダウンロード中…</translation>
     </message>
@@ -322,12 +332,12 @@ The details are in the log: {log}</source>
 <context>
     <name>CitationPreview</name>
     <message>
-        <location filename="../../desktop/chat/citation_preview.py" line="+81"/>
+        <location filename="../../desktop/chat/citation_preview.py" line="+82"/>
         <source>Source [{n}]: {name}</source>
         <translation>出典 [{n}]: {name}</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>Library: {name}</source>
         <translation>ライブラリ: {name}</translation>
     </message>
@@ -337,7 +347,7 @@ The details are in the log: {log}</source>
         <translation>場所: {where}</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+14"/>
         <source>Open file</source>
         <translation>ファイルを開く</translation>
     </message>
@@ -347,7 +357,17 @@ The details are in the log: {log}</source>
         <translation>{path} を既定のアプリで開きます</translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+2"/>
+        <source>Show in folder</source>
+        <translation>フォルダーで表示</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{path} is not a document type Bunko opens (scripts and programs could run); its folder is shown instead</source>
+        <translation>{path} は Bunko が開く文書の種類ではありません(スクリプトやプログラムは実行されるおそれがあります)。代わりにそのフォルダーを表示します</translation>
+    </message>
+    <message>
+        <location line="+53"/>
         <source>Loading the scanned page…</source>
         <translation>スキャンしたページを読み込んでいます…</translation>
     </message>
@@ -699,7 +719,7 @@ The details are in the log: {log}</source>
 <context>
     <name>DataStep</name>
     <message>
-        <location filename="../../desktop/finetune/data_step.py" line="+106"/>
+        <location filename="../../desktop/finetune/data_step.py" line="+107"/>
         <source>Training data</source>
         <translation>学習データ</translation>
     </message>
@@ -828,7 +848,7 @@ The details are in the log: {log}</source>
 <context>
     <name>DoneStep</name>
     <message>
-        <location filename="../../desktop/finetune/train_step.py" line="+184"/>
+        <location filename="../../desktop/finetune/train_step.py" line="+186"/>
         <source>Done</source>
         <translation>完了</translation>
     </message>
@@ -866,7 +886,7 @@ The details are in the log: {log}</source>
 <context>
     <name>EndpointDialog</name>
     <message>
-        <location filename="../../desktop/models/remote_dialogs.py" line="+26"/>
+        <location filename="../../desktop/models/remote_dialogs.py" line="+27"/>
         <source>Add a model from an endpoint</source>
         <translation>エンドポイントのモデルを追加</translation>
     </message>
@@ -886,7 +906,7 @@ The details are in the log: {log}</source>
         <translation>既定: モデルの名前</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+8"/>
         <source>Base URL</source>
         <translation>ベース URL</translation>
     </message>
@@ -1210,7 +1230,7 @@ The details are in the log: {log}</source>
         <translation>接続テスト</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+9"/>
         <source>Server</source>
         <translation>サーバー</translation>
     </message>
@@ -2489,7 +2509,7 @@ Re-index “{name}” now? Every file is embedded again; until then the library 
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../../desktop/models/page.py" line="+146"/>
+        <location filename="../../desktop/models/page.py" line="+147"/>
         <source>Chat models and LoRA adapters in GGUF format. Add a file with the button or drop .gguf files onto this page; Bunko keeps them where they are.</source>
         <translation>GGUF 形式のチャットモデルと LoRA アダプターです。ボタンでファイルを追加するか、.gguf ファイルをこのページにドロップしてください。ファイルは元の場所のまま使用します。</translation>
     </message>
@@ -3008,7 +3028,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
 <context>
     <name>SettingsStep</name>
     <message>
-        <location filename="../../desktop/finetune/settings_step.py" line="+106"/>
+        <location filename="../../desktop/finetune/settings_step.py" line="+107"/>
         <source>Training settings</source>
         <translation>学習設定</translation>
     </message>
@@ -3599,7 +3619,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
 <context>
     <name>TrainStep</name>
     <message>
-        <location filename="../../desktop/finetune/train_step.py" line="-158"/>
+        <location filename="../../desktop/finetune/train_step.py" line="-159"/>
         <source>Training</source>
         <translation>学習</translation>
     </message>

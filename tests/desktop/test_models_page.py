@@ -134,22 +134,40 @@ def test_settings_panel_writes_the_settings(ctx, page, qtbot):
 
 def test_get_models_lists_the_catalog_and_downloads_with_progress(ctx, page, qtbot, tmp_path, monkeypatch):
     """The dialog downloads a catalog model from a hub-layout server on 127.0.0.1 (HF_ENDPOINT)
-    through the engine and the runner, shows progress and lists the new model."""
-    from engine.bench.hub_server import HubServer, write_test_gguf
-    from engine.llm.catalog import find
+    through the engine and the runner, shows progress and lists the new model. A pinned entry
+    downloads at once; an unverified one only after the person agrees."""
+    from PySide6.QtWidgets import QMessageBox
 
-    entry = find("qwen2.5-1.5b-instruct")
-    f = entry.file("Q4_K_M")
-    tiny = write_test_gguf(tmp_path / f.file, 2 * 1024 * 1024)
+    from engine.bench.hub_server import COMMIT, HubServer, sha256_of, write_test_gguf
+    from engine.llm import catalog as cat
+
+    first_real = cat.load_catalog()[0]
+    tiny = write_test_gguf(tmp_path / "tiny-Q4_K_M.gguf", 2 * 1024 * 1024)
+    loose = write_test_gguf(tmp_path / "loose-Q4_K_M.gguf", 1024 * 1024)
+    toml = tmp_path / "catalog.toml"
+    common = 'licence = "Apache-2.0"\nlanguages = ["ja", "en"]\nparams_b = 0.003\ncontext = 256\n'
+    toml.write_text(
+        f'[[model]]\nid = "tiny"\nname = "Tiny"\nrepo = "bunko-test/tiny"\nrevision = "{COMMIT}"\n{common}'
+        f'files = [{{ quant = "Q4_K_M", file = "{tiny.name}", size = {tiny.stat().st_size}, size_exact = true, '
+        f'sha256 = "{sha256_of(tiny)}" }}]\n\n'
+        f'[[model]]\nid = "loose"\nname = "Loose"\nrepo = "bunko-test/loose"\nrevision = "main"\n'
+        f'unverified = true\n{common}files = [{{ quant = "Q4_K_M", file = "{loose.name}", size = 1000000 }}]\n',
+        encoding="utf-8")
+    assert len(cat.load_catalog()) > 10 and cat.load_catalog()[0] == first_real   # the shipped one, before
+    monkeypatch.setattr(cat, "catalog_path", lambda: toml)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *a: asked.append(a[2]) or answers.pop(0)))
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
     for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(var, raising=False)
     with HubServer() as hub:
-        hub.add(entry.repo, tiny)
+        hub.add("bunko-test/tiny", tiny)
+        hub.add("bunko-test/loose", loose)
         monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
         dialog = page.open_catalog()
-        qtbot.waitUntil(lambda: dialog.tree.topLevelItemCount() > 10, timeout=TIMEOUT)
+        qtbot.waitUntil(lambda: dialog.tree.topLevelItemCount() == 2, timeout=TIMEOUT)
         first = dialog.tree.topLevelItem(0)
-        assert first.text(0) == entry.name and first.text(1) == "Q4_K_M" and first.text(3) == "Apache-2.0"
+        assert first.text(0) == "Tiny" and first.text(1) == "Q4_K_M" and first.text(3) == "Apache-2.0"
         assert first.text(5) and first.text(6)  # fits? and a rough speed
         dialog.tree.setCurrentItem(first)
         assert dialog.reason.text()
@@ -157,11 +175,20 @@ def test_get_models_lists_the_catalog_and_downloads_with_progress(ctx, page, qtb
         real = dialog._progress
         dialog._progress = lambda p: (seen.append(p), real(p))
         dialog.download_selected()
+        assert asked == []   # pinned: no question
         assert not dialog.download_button.isEnabled() and dialog.cancel_button.isEnabled()
         qtbot.waitUntil(lambda: dialog.task is None, timeout=TIMEOUT)
-        assert dialog.added and dialog.added[0].name == "qwen2.5-1.5b-instruct-q4_k_m", dialog.status.text()
+        assert dialog.added and dialog.added[0].name == "tiny-q4_k_m", dialog.status.text()
         assert seen and seen[-1].done == tiny.stat().st_size
-        qtbot.waitUntil(lambda: "qwen2.5-1.5b-instruct-q4_k_m" in page.models, timeout=TIMEOUT)
+        qtbot.waitUntil(lambda: "tiny-q4_k_m" in page.models, timeout=TIMEOUT)
+
+        dialog.tree.setCurrentItem(dialog.tree.topLevelItem(1))
+        dialog.download_selected()                      # unverified: asked, and "No" downloads nothing
+        assert len(asked) == 1 and "does not pin Loose" in asked[0] and dialog.task is None
+        assert not [r for r in hub.requests if "loose" in r[1]]
+        dialog.download_selected()                      # "Yes": downloaded, checked against the hub's report
+        qtbot.waitUntil(lambda: dialog.task is None, timeout=TIMEOUT)
+        assert [m.name for m in dialog.added] == ["tiny-q4_k_m", "loose-q4_k_m"], dialog.status.text()
         dialog.close()
 
 

@@ -93,7 +93,8 @@ def test_gpu_server_dialog_downloads_a_catalog_model_on_the_server(ctx, qtbot, s
 id = "tiny"
 name = "Tiny"
 repo = "bunko-test/tiny"
-revision = "main"
+revision = "0123456789abcdef0123456789abcdef01234567"
+unverified = true  # its Q4_0 file has no sha256
 licence = "Apache-2.0"
 languages = ["ja", "en"]
 params_b = 0.003

@@ -66,7 +66,7 @@ def gets(hub: HubServer) -> list[tuple[str, str, str | None]]:
 
 def test_download_registers_the_model_with_languages_and_licence(hub, registry, gguf_file):
     seen = []
-    model = download(registry, entry(gguf_file), endpoint=hub.endpoint, progress=seen.append)
+    model = download(registry, entry(gguf_file), endpoint=hub.endpoint, progress=seen.append, allow_unverified=True)
     assert model.name == "tiny-q4_k_m"
     assert Path(model.path).read_bytes() == gguf_file.read_bytes()
     assert Path(model.path).is_relative_to(paths.models_dir())
@@ -82,7 +82,7 @@ def test_download_registers_the_model_with_languages_and_licence(hub, registry, 
     assert not list((Path(model.path).parent / ".partial").iterdir())
     # Asked again: nothing is fetched twice, the same entry comes back.
     before = len(gets(hub))
-    assert download(registry, entry(gguf_file), endpoint=hub.endpoint).id == model.id
+    assert download(registry, entry(gguf_file), endpoint=hub.endpoint, allow_unverified=True).id == model.id
     assert len(gets(hub)) == before
 
 
@@ -90,7 +90,7 @@ def test_a_cut_connection_resumes_with_a_range_request_keeping_every_byte(hub, r
     # The server drops the connection at an offset that is not a multiple of any chunk size;
     # every byte that arrived before it is kept, and the client asks for the rest.
     served = hub.add(REPO, gguf_file, cut_after=3 * MiB + 12345)
-    model = download(registry, entry(gguf_file), endpoint=hub.endpoint)
+    model = download(registry, entry(gguf_file), endpoint=hub.endpoint, allow_unverified=True)
     assert sha(Path(model.path)) == sha(gguf_file)
     assert served.cut_at == 3 * MiB + 12345
     ranges = [r[2] for r in gets(hub)]
@@ -129,7 +129,7 @@ def test_the_hub_clients_chunk_size_is_restored_after_a_download(hub, tmp_path, 
 def test_a_file_whose_bytes_do_not_match_its_hash_is_deleted(hub, registry, gguf_file):
     hub.add(REPO, gguf_file, claim_sha256="ab" * 32)  # a mirror that serves other bytes than it announces
     with pytest.raises(DownloadCheckError, match="sha256"):
-        download(registry, entry(gguf_file), endpoint=hub.endpoint)
+        download(registry, entry(gguf_file), endpoint=hub.endpoint, allow_unverified=True)
     folder = paths.models_dir() / "hub" / REPO.replace("/", "--")
     assert not (folder / gguf_file.name).exists()
     assert not list((folder / ".partial").iterdir())
@@ -140,14 +140,14 @@ def test_a_catalog_hash_that_the_hub_contradicts_stops_before_downloading(hub, r
     wrong = entry(gguf_file)
     wrong = dataclasses.replace(wrong, files=(dataclasses.replace(wrong.files[0], sha256="cd" * 32),))
     with pytest.raises(DownloadCheckError, match="different"):
-        download(registry, wrong, endpoint=hub.endpoint)
+        download(registry, wrong, endpoint=hub.endpoint, allow_unverified=True)
     assert gets(hub) == []
 
 
 def test_a_gated_repository_says_how_to_get_access(hub, registry, gguf_file):
     hub.add(REPO, gguf_file, gated=True)
     with pytest.raises(HubAccessError, match="HF_TOKEN") as info:
-        download(registry, entry(gguf_file), endpoint=hub.endpoint)
+        download(registry, entry(gguf_file), endpoint=hub.endpoint, allow_unverified=True)
     assert "gated" in str(info.value) and info.value.__cause__ is not None
 
 
@@ -155,9 +155,9 @@ def test_a_missing_file_or_repository_says_the_catalog_is_out_of_date(hub, regis
     gone = entry(gguf_file)
     gone = dataclasses.replace(gone, files=(dataclasses.replace(gone.files[0], file="other.gguf"),))
     with pytest.raises(HubNotFoundError, match="other.gguf is not in"):
-        download(registry, gone, endpoint=hub.endpoint)
+        download(registry, gone, endpoint=hub.endpoint, allow_unverified=True)
     with pytest.raises(HubNotFoundError, match="repository nobody/nothing is not"):
-        download(registry, entry(gguf_file, repo="nobody/nothing"), endpoint=hub.endpoint)
+        download(registry, entry(gguf_file, repo="nobody/nothing"), endpoint=hub.endpoint, allow_unverified=True)
 
 
 def test_an_unreachable_hub_or_a_refusing_proxy_is_named(registry, gguf_file, monkeypatch):
@@ -167,17 +167,17 @@ def test_an_unreachable_hub_or_a_refusing_proxy_is_named(registry, gguf_file, mo
         s.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{s.getsockname()[1]}"
     with pytest.raises(HubUnreachableError, match="Cannot reach") as info:
-        download(registry, entry(gguf_file), endpoint=dead)
+        download(registry, entry(gguf_file), endpoint=dead, allow_unverified=True)
     assert "bunko models import" in str(info.value)
     monkeypatch.setenv("HTTP_PROXY", dead)
     monkeypatch.setenv("NO_PROXY", "")
     with pytest.raises(HubUnreachableError, match="proxy"):
-        download(registry, entry(gguf_file), endpoint="http://127.0.0.2:9")
+        download(registry, entry(gguf_file), endpoint="http://127.0.0.2:9", allow_unverified=True)
 
 
 def test_not_enough_disk_space_is_refused_before_writing(hub, registry, gguf_file):
     with pytest.raises(DiskFullError, match="Not enough disk space"):
-        download(registry, entry(gguf_file), endpoint=hub.endpoint, free=lambda folder: 5 * MiB)
+        download(registry, entry(gguf_file), endpoint=hub.endpoint, free=lambda folder: 5 * MiB, allow_unverified=True)
     assert gets(hub) == []
 
 
@@ -201,7 +201,7 @@ def test_a_download_that_is_not_gguf_is_refused(hub, registry, tmp_path):
     text.write_bytes(b"<html>not a model</html>" * 1000)
     hub.add(REPO, text)
     with pytest.raises(DownloadCheckError, match="not a usable GGUF"):
-        download(registry, entry(text), endpoint=hub.endpoint)
+        download(registry, entry(text), endpoint=hub.endpoint, allow_unverified=True)
     assert registry.list() == []
 
 
@@ -245,7 +245,7 @@ def test_the_shipped_catalog_loads_and_is_honest():
     assert {"qwen2.5-7b-instruct", "gemma-3-4b-it", "llm-jp-3-1.8b-instruct"} <= set(ids)
     for m in models:
         assert "ja" in m.languages and m.licence and m.files
-        assert m.pinned or m.revision == "main"
+        assert (all(m.trusted(f.quant) for f in m.files) and not m.unverified) or (m.unverified and m.revision == "main")
 
 
 def test_a_broken_catalog_names_the_entry(tmp_path):

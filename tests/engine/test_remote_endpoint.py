@@ -61,7 +61,8 @@ def client_engine(tmp_path, embedder_dir, monkeypatch):
 
 
 def test_url_forms() -> None:
-    assert normalise_url("127.0.0.1:8000") == "http://127.0.0.1:8000/v1"
+    assert normalise_url("127.0.0.1:8000") == "https://127.0.0.1:8000/v1"   # no scheme: https
+    assert normalise_url("http://127.0.0.1:8000") == "http://127.0.0.1:8000/v1"
     assert normalise_url("https://gpu.example/api/v1/") == "https://gpu.example/api/v1"
     with pytest.raises(EndpointError, match="not an http"):
         normalise_url("ftp://x")
@@ -87,11 +88,11 @@ def test_endpoint_answers_with_rag_citations_and_a_stored_conversation(served, c
     assert again.status == "complete"
 
     # the key: in the keyring, nowhere in the database file or the log
-    assert keys.get_key("team") == served.token
+    assert keys.get_key(model) == served.token
     for path in [client_engine.store.path, log_file, *client_engine.store.path.parent.glob("*.wal")]:
         assert served.token.encode() not in path.read_bytes(), path
     client_engine.models.remove("team")
-    assert keys.get_key("team") is None
+    assert keys.get_key(model) is None
 
 
 def test_wrong_key_and_unknown_model_are_words(served, client_engine, file_keyring) -> None:
@@ -114,7 +115,8 @@ def test_cli_add_endpoint_reads_the_key_from_stdin(served, client_engine, file_k
                      "--name", "cli-team"]) == 0
     out = capsys.readouterr().out
     assert "cli-team" in out and "keyring" in out and served.token not in out
-    assert keys.get_key("cli-team") == served.token
+    with Engine.open(db) as again:
+        assert keys.get_key(again.models.get("cli-team")) == served.token
     assert cli_main(["--db", db, "models"]) == 0
     assert "runs on " + normalise_url(served.url) in capsys.readouterr().out
 

@@ -16,7 +16,7 @@ from engine.llm import catalog as cat
 from engine.llm.registry import fingerprint, smollm2_path
 from engine.llm.remote.server_download import download_on_server
 from engine.types import GenerationSettings
-from engine.bench.hub_server import HubServer, sha256_of
+from engine.bench.hub_server import COMMIT, HubServer, sha256_of
 from tests.engine.remote_fixtures import file_keyring, need_llama_server  # noqa: F401
 
 REPO = "bunko-test/smol"
@@ -36,7 +36,7 @@ def hub():
 
 def entry(sha: str, size: int) -> cat.CatalogModel:
     f = cat.CatalogFile("Q4_1", "smol.gguf", size, sha, size_exact=True)
-    return cat.CatalogModel(id="smol", name="SmolLM2 135M", repo=REPO, revision="main", licence="Apache-2.0",
+    return cat.CatalogModel(id="smol", name="SmolLM2 135M", repo=REPO, revision=COMMIT, licence="Apache-2.0",
                             languages=("en",), params_b=0.135, context=2048, files=(f,), default_quant="Q4_1",
                             arch="llama", layers=30, embd=576, heads=9, kv_heads=3, vocab=49152)
 
@@ -161,7 +161,7 @@ def test_cli_add_remote_download(sshd, tmp_path, monkeypatch, capsys) -> None:
 id = "tiny"
 name = "Tiny"
 repo = "{REPO}"
-revision = "main"
+revision = "{COMMIT}"
 licence = "Apache-2.0"
 languages = ["ja", "en"]
 params_b = 0.003

@@ -145,7 +145,7 @@ def test_llama_server_over_ssh_answers_with_rag_and_survives_a_cut_link(remote_e
     state = engine.start_remote_model("gpu-smol", Secrets(), lambda p: said.append(p.message))
     assert state.where == "ssh gpubox" and state.offload.startswith("CPU")
     assert any("uploading" in m for m in said)
-    key = keys.get_key("gpu-smol")
+    key = keys.get_key(info)
     assert key and len(key) > 30
 
     greedy = GenerationSettings(temperature=0.0, max_tokens=24, seed=1)

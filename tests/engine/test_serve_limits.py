@@ -122,3 +122,30 @@ def test_connections_beyond_the_cap_get_a_503_and_the_server_recovers(server):
     conn.request("GET", "/v1/chat/completions", headers={"Authorization": f"Bearer {server.test_token}"})
     assert conn.getresponse().status == 405   # answered again (the wrong method, to need no model)
     conn.close()
+
+
+def test_connections_that_never_authenticate_cannot_hold_the_slots(server, monkeypatch):
+    """Idle sockets that sent nothing are dropped after FIRST_REQUEST_TIMEOUT_S, not IDLE_TIMEOUT_S,
+    so MAX_CONNECTIONS of them free their slots quickly; a wrong key's connection is closed; a
+    connection with the right key keeps the long keep-alive."""
+    monkeypatch.setattr(serve, "FIRST_REQUEST_TIMEOUT_S", 0.5)
+    address = server.server_address[:2]
+    idle = [socket.create_connection(address) for _ in range(serve.MAX_CONNECTIONS)]
+    try:
+        assert all(_closed_within(s, 4) for s in idle)
+        conn = http.client.HTTPConnection(*address, timeout=10)
+        conn.request("GET", "/v1/chat/completions", headers={"Authorization": f"Bearer {server.test_token}"})
+        assert conn.getresponse().status == 405   # a slot was free again, long before 300 s
+        conn.close()
+    finally:
+        for s in idle:
+            s.close()
+    with socket.create_connection(address) as sock:   # a wrong key: answered 401, then closed
+        sock.sendall(b"GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\n\r\n")
+        assert _closed_within(sock, 4)
+    with socket.create_connection(address) as sock:   # the right key: kept alive past the first wait
+        sock.sendall(b"GET /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                     + server.test_token.encode() + b"\r\n\r\n")
+        sock.settimeout(5)
+        assert sock.recv(4096).startswith(b"HTTP/1.1 405")
+        assert not _closed_within(sock, 1.5)

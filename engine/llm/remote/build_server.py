@@ -14,10 +14,15 @@ from ...errors import EndpointError
 from ...hosts.hosts import quote
 
 VERSION = "0.3.36"
+# sha256 of llama_cpp_python-0.3.36.tar.gz as PyPI serves it (the same in packaging/build_llama_server.sh):
+# the server builds only this archive, whatever an index or a proxy there hands out
+SDIST_SHA256 = "832db0699007f1be95a7e41ef12e88926b02ba836461e36a36372db2760c1a2e"
 
 SCRIPT = r"""set -eu
 cd "$1"
 python3 -m pip download --no-deps --no-binary :all: "llama-cpp-python==$2" -d . >/dev/null
+python3 -c 'import hashlib, sys; sys.exit(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest() != sys.argv[2])' \
+  "llama_cpp_python-$2.tar.gz" "$3" || { echo BUNKO_BUILD_BAD_HASH; exit 3; }
 tar -xzf "llama_cpp_python-$2.tar.gz" "llama_cpp_python-$2/vendor/llama.cpp"
 gpu=OFF
 if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then gpu=ON; PATH="$PATH:/usr/local/cuda/bin"; fi
@@ -41,7 +46,7 @@ def build(host, folder: str, say, cancel=None, limit_s: float = 3 * 3600) -> str
     script = posixpath.join(src, "build.sh")
     host.write_text(script, SCRIPT)
     say("building llama-server on the server (once; about 10 minutes)…")
-    pid = host.start(["bash", script, src, VERSION], src, "build.log")
+    pid = host.start(["bash", script, src, VERSION, SDIST_SHA256], src, "build.log")
     log_path, offset, end = posixpath.join(src, "build.log"), 0, time.monotonic() + limit_s
     text = ""
     while time.monotonic() < end:
@@ -56,6 +61,10 @@ def build(host, folder: str, say, cancel=None, limit_s: float = 3 * 3600) -> str
                 say(line.strip()[:200])
         if "BUNKO_BUILD_OK" in text:
             return posixpath.join(folder, "bin", "llama-server")
+        if "BUNKO_BUILD_BAD_HASH" in text:
+            raise EndpointError(f"The llama-cpp-python {VERSION} source the server downloaded is not the published "
+                                "one (its sha256 differs), so it was not built. Check the server's pip index or "
+                                "proxy, or name a llama-server that is there already.")
         if host.run(f"kill -0 {int(pid)} 2>/dev/null").code != 0:
             tail = "\n".join(text.strip().splitlines()[-6:])
             raise EndpointError("Building llama-server on the server failed (it needs the internet once, "

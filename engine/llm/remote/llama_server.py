@@ -36,6 +36,23 @@ START_TIMEOUT = 300.0     # loading a 14B model from a cold disk takes a while
 DEFAULT_IDLE_MINUTES = 30
 
 
+# Whose is the socket listening on 127.0.0.1:PORT there: "ours" (a socket of PID), "other" (another
+# process, maybe another user's after ours crashed), "none", or anything else when /proc cannot tell.
+_OWNER = ("p=$(printf ':%04X' {port}); ino=$(awk -v p=\"$p\" '$4 == \"0A\" && substr($2, length($2) - 4) == p "
+          "{{print $10; exit}}' /proc/net/tcp /proc/net/tcp6 2>/dev/null); "
+          "if [ -z \"$ino\" ]; then echo none; "
+          "elif ls -l /proc/{pid}/fd 2>/dev/null | grep -q \"socket:\\[$ino\\]\"; then echo ours; "
+          "else echo other; fi")
+
+
+def listener_owner(host, port: int, pid: int) -> str:
+    """Before the key and a question go to PORT on the host: is it still our llama-server that
+    listens there? Another login could bind the port once ours stopped (a crash, the watchdog)."""
+    done = host.run(_OWNER.format(port=int(port), pid=int(pid)))
+    said = done.out.strip()
+    return said if said in ("ours", "other", "none") else "unknown"
+
+
 def safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", name)
 
@@ -92,6 +109,15 @@ class RemoteServer:
                     and not self._running(self._ssh(), self._pid):
                 log.info("llama-server for %s stopped while idle; starting it again", self.info.name)
                 self._pid = None   # the watchdog there stopped it (or it crashed)
+            if self._pid is not None:
+                owner = listener_owner(self._ssh(), self._port, self._pid)
+                if owner == "other" or (owner == "none" and not self._running(self._ssh(), self._pid)):
+                    log.warning("llama-server for %s no longer listens on its port (%s); starting it again",
+                                self.info.name, owner)
+                    self._pid = None   # never send the key and the question to whoever holds the port now
+                    if self._tunnel is not None:
+                        self._tunnel.close()
+                        self._tunnel = None
             if self._pid is None:
                 self.start()
             if self._tunnel is None or not self._tunnel.alive:
@@ -120,6 +146,8 @@ class RemoteServer:
             self._watch_idle()
 
     def _open_tunnel(self, host, say, cancel) -> OpenAIClient:
+        """The tunnel to our llama-server, once it listens (and nothing else holds its port)."""
+        self._await_own_listener(host, cancel)
         self._tunnel = Tunnel(host.client.get_transport(), self._port)
         client = OpenAIClient(f"http://127.0.0.1:{self._tunnel.port}", self._key)
         say("waiting for the model to load…")
@@ -167,8 +195,12 @@ class RemoteServer:
         state = self._read_state(host)
         if state is None:
             return False
-        key = keys.get_key(self.info.name)
+        key = keys.get_key(self.info)
         if key is None or not self._running(host, int(state["pid"])):
+            return False
+        if listener_owner(host, int(state["port"]), int(state["pid"])) == "other":
+            log.warning("port %s on %s is held by another process; starting a new llama-server", state["port"],
+                        self.spec.label)
             return False
         self._pid, self._port, self._key = int(state["pid"]), int(state["port"]), key
         self.offload = state.get("offload", "?")
@@ -187,7 +219,7 @@ class RemoteServer:
         key_file = self._dir("run", safe(self.info.name) + ".key")
         host.write_text(key_file, key + "\n")  # in the run folder, which only the user can enter
         host.run(f"chmod 600 {quote(key_file)}")
-        keys.set_key(self.info.name, key)
+        keys.set_key(self.info, key)
         for attempt in range(3):
             port = self._free_port(host)
             argv = [binary, "-m", model_path, "--host", "127.0.0.1", "--port", str(port),
@@ -218,6 +250,23 @@ class RemoteServer:
         host.write_text(self._state_path, json.dumps({
             "pid": pid, "port": port, "offload": self.offload, "model": model_path,
             "adapters": [{"fingerprint": fp, "path": path} for fp, path in adapters]}))
+
+    def _await_own_listener(self, host, cancel) -> None:
+        """Until our llama-server listens on its port; refuse when another process holds it."""
+        alive, end = self._alive_check(host), time.monotonic() + START_TIMEOUT
+        while time.monotonic() < end:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            owner = listener_owner(host, self._port, self._pid)
+            if owner in ("ours", "unknown"):
+                return
+            if owner == "other":
+                raise EndpointError(f"Another program on {self.spec.label} listens on port {self._port}, where "
+                                    "llama-server should; nothing was sent to it. Start the model again: Bunko "
+                                    "picks another port.")
+            alive()
+            time.sleep(0.5)
+        raise EndpointError(f"llama-server did not open its port on {self.spec.label} within {START_TIMEOUT:.0f} s.")
 
     def _alive_check(self, host):
         last = [0.0, True]

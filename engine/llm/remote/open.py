@@ -13,7 +13,7 @@ from .openai_http import OpenAIClient
 
 def open_endpoint(info) -> RemoteModel:
     remote = info.remote or {}
-    key = keys.get_key(info.name)
+    key = keys.get_key(info)
     url = info.path
     return RemoteModel(lambda: OpenAIClient(url, key), remote.get("model") or info.name,
                        remote.get("n_ctx"), url)

@@ -34,7 +34,7 @@ def add_endpoint(registry, url: str, key: str | None = None, model: str | None =
     info = registry.insert_remote(name, "endpoint", url, remote)
     if key:
         try:
-            keys.set_key(info.name, key)
+            keys.set_key(info, key)
         except ModelError:
             registry.remove(info.name)
             raise

@@ -62,9 +62,10 @@ def add_ssh_download(registry, spec: HostSpec, catalog_id: str, name: str | None
 
     entry = catalog_mod.find(catalog_id, catalog_list)
     url, f = catalog_url(entry, quant, endpoint)
-    if not f.size_exact or not f.sha256:
-        raise ModelError(f"The catalog does not give the exact size and sha256 of {entry.name} {f.quant}, so a "
-                         "download on the server could not be checked. Upload it from this computer instead.")
+    if not entry.trusted(f.quant):
+        raise ModelError(f"The catalog does not pin {entry.name} {f.quant} (a commit, its exact size and sha256), "
+                         "so a download on the server could not be checked. Choose a pinned model, or upload "
+                         "this one from this computer instead.")
     name = name or f"{entry.id}-{f.quant.lower()}"
     if any(m.name == name for m in registry.list()):
         raise ModelError(f"A model called {name!r} is already added. Choose another name with --name.")
