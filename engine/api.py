@@ -16,7 +16,9 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from . import __version__, budget, paths
+from . import __version__, paths
+from .budget import MODES as BACKGROUND_MODES, background_mode, set_background_mode
+from .llm.gpu import cuda_build as gpu_offload_supported, gpu_present  # the About box: a CUDA build? a GPU?
 from .search import retrieve
 from .paths import data_dir, default_db_path, log_dir
 from .timefmt import clock
@@ -61,33 +63,6 @@ __all__ = [
     "QuestionSet", "make_question", "gpu_offload_supported", "gpu_present", "clock", "Engine", "CancelToken", "Library", "DocumentInfo",
     "IndexProgress", "IndexResult", "SearchHit", "BunkoError", "__version__", "data_dir", "default_db_path", "log_dir", "Answer",
     "AnswerEvent", "AskOptions", "ModelInfo", "GenerationSettings", "LoadSettings", "ModelState", "Progress", "Source", "Side", "SideEvent"]
-
-
-BACKGROUND_MODES = budget.MODES
-
-
-def set_background_mode(mode: str) -> None:
-    """What indexing does while an answer is generated: "pause" (default), "slow" or
-    "full" (see engine/budget.py); applies to the whole process at once."""
-    budget.BUDGET.set_mode(mode)
-
-
-def background_mode() -> str:
-    return budget.BUDGET.mode
-
-
-def gpu_offload_supported() -> bool:
-    """Whether the installed llama.cpp was built with CUDA (the About box says which)."""
-    from .llm.gpu import cuda_build
-
-    return cuda_build()
-
-
-def gpu_present() -> bool:
-    """Whether nvidia-smi sees an NVIDIA GPU (a CPU build's About box then suggests CUDA)."""
-    from .llm.gpu import gpu_info
-
-    return gpu_info(timeout=3.0) is not None
 
 
 class Engine:

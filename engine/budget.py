@@ -210,3 +210,13 @@ def _cancelled(cancel: CancelToken | None) -> bool:
 
 # The process's one budget: generation, the indexer and the embedder share it.
 BUDGET = CpuBudget()
+
+
+def set_background_mode(mode: str) -> None:
+    """What indexing does while an answer is generated: "pause" (default), "slow" or
+    "full"; applies to the whole process at once."""
+    BUDGET.set_mode(mode)
+
+
+def background_mode() -> str:
+    return BUDGET.mode

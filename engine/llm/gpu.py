@@ -62,6 +62,11 @@ def cuda_build() -> bool:
     return bool(system_info().get("gpu_offload"))
 
 
+def gpu_present() -> bool:
+    """Whether nvidia-smi sees an NVIDIA GPU (a CPU build's About box then suggests CUDA)."""
+    return gpu_info(timeout=3.0) is not None
+
+
 def gpu_info(timeout: float = 5.0) -> GpuInfo | None:
     """The NVIDIA GPUs as nvidia-smi reports them; None when there is none or it fails."""
     exe = shutil.which("nvidia-smi")
