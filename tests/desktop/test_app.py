@@ -93,10 +93,14 @@ def test_status_bar_shows_model_and_indexing(window, ctx):
     from engine.api import IndexProgress
 
     class State:
-        model, adapter, offload, offload_reason = "SmolLM2", "style", "CPU", "no GPU"
+        model, adapter, offload, offload_reason, safe_settings = "SmolLM2", "style", "CPU", "no GPU", ""
 
     ctx.model_state_changed.emit(State())
     assert "SmolLM2" in window.model_label.text() and "style" in window.model_label.text()
+    assert "safe settings" not in window.model_label.text()
+    State.safe_settings = "SmolLM2 crashed 2 times in a row with the default settings"
+    ctx.model_state_changed.emit(State())
+    assert "safe settings" in window.model_label.text() and "crashed 2 times" in window.model_label.toolTip()
     ctx.indexing.emit(IndexProgress(library="docs", phase="indexing", files_total=10, files_done=4))
     assert window.index_label.isVisible() and "4/10" in window.index_label.text()
     ctx.status.emit("hello")
