@@ -10,7 +10,9 @@ C code prints to stdout goes to stderr instead of into the replies.
 A request is ``(op, args)``; the reply is ``("ok", value)`` or ``("error", kind, text)``;
 `generate` streams ``("piece", text)`` first and ends with ``("ok", stats)``. The one
 request read while another is under way is ``("cancel", None)``, which stops a generation.
-The worker exits when its parent does (the pipe closes; on Linux also PR_SET_PDEATHSIG).
+The worker exits when its parent does: the request pipe closes, which its reader thread sees
+even in the middle of a generation. (Not PR_SET_PDEATHSIG: Linux sends that when the *thread*
+that started the child ends, and the HTTP server starts workers from short-lived threads.)
 """
 
 from __future__ import annotations
@@ -61,19 +63,6 @@ class Channel:
             parts.append(chunk)
             left -= len(chunk)
         return b"".join(parts)
-
-
-def _die_with_parent() -> None:
-    """Linux: the kernel kills this process when the parent dies, even by SIGKILL."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 def _maybe_fault(point: str, extra_bufts: bool = True) -> None:
@@ -216,9 +205,6 @@ def main() -> int:
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
-    _die_with_parent()
-    if os.getppid() == 1:  # the parent died before PR_SET_PDEATHSIG was set
-        return 0
     level = os.environ.get("BUNKO_WORKER_LOG")
     if level:
         logging.basicConfig(level=level, stream=sys.stderr)

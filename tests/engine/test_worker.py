@@ -286,3 +286,21 @@ def test_the_app_process_never_loads_llama_cpp(tmp_path, machine):
     env = {**os.environ, "BUNKO_DATA_DIR": str(tmp_path / "data")}
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600)
     assert out.stdout.split() == ["complete", "False"], out.stderr[-2000:]
+
+
+def test_a_worker_started_from_a_short_lived_thread_outlives_it(machine):
+    """`bunko serve` starts workers from request threads that end soon after; the worker must not
+    end with them (Linux's PR_SET_PDEATHSIG would kill it when that thread exits)."""
+    import threading
+
+    box = {}
+    starter = threading.Thread(target=lambda: box.update(model=LocalModel(smollm2_path(), 256, 1, 64, 0)))
+    starter.start()
+    starter.join()
+    time.sleep(0.5)
+    model = box["model"]
+    try:
+        assert model.alive()
+        assert "Paris" in "".join(model.generate(model.tokenize("The capital of France is"), 6, GREEDY))
+    finally:
+        model.close()
