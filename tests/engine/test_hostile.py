@@ -410,6 +410,7 @@ def test_time_left_waits_for_a_meaningful_rate() -> None:
 
     run = IndexRun.__new__(IndexRun)
     run.bytes_total, run.bytes_done, run.bytes_partial, run.embed_started = 500_000_000, 10_000, 0.0, 100.0
+    run.ocr_share = 0.0
     assert run._eta(100.0 + 1.0) is None  # one small file after a second: no "147:17:50"
     assert run._eta(100.0 + ETA_AFTER_S + 1) is None  # 10 kB of 500 MB says nothing yet
     run.bytes_done = 50_000_000
@@ -425,7 +426,7 @@ def test_failed_and_skipped_files_are_counted_and_labelled_apart(tmp_path: Path,
     root.mkdir()
     (root / "good.md").write_text("# ok\nfine text", encoding="utf-8")
     (root / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
-    (root / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    (root / "drawing.svg").write_bytes(b"<svg/>")   # a type Bunko does not read (a .jpg is a picture now)
     real_open = Engine.open
 
     def open_with_stub(*args, **kwargs):
@@ -437,7 +438,7 @@ def test_failed_and_skipped_files_are_counted_and_labelled_apart(tmp_path: Path,
     assert main(["--db", str(tmp_path / "cli.duckdb"), "index", str(root), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert (result["added"], result["failed"], result["skipped"]) == (1, 1, 1)
-    assert [p for p, _ in result["errors"]] == ["broken.pdf"] and [p for p, _ in result["skips"]] == ["photo.jpg"]
+    assert [p for p, _ in result["errors"]] == ["broken.pdf"] and [p for p, _ in result["skips"]] == ["drawing.svg"]
 
     (root / "broken.docx").write_bytes(b"PK\x03\x04 not really")
     (root / "notes.xyz").write_bytes(b"?")

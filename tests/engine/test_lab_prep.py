@@ -59,9 +59,8 @@ def test_a_schema_10_database_gains_the_columns_and_says_not_recorded(tmp_path, 
     con.execute("UPDATE meta SET value = '10' WHERE key = 'schema_version'")
     con.execute("CHECKPOINT")
     con.close()
-    assert SCHEMA_VERSION == 11
     with Engine.open(db, embedder_dir) as engine:
-        assert engine.store.schema_version() == 11
+        assert engine.store.schema_version() == SCHEMA_VERSION >= 11
         lib = engine.library("rules")
         assert lib.index_seconds is None and lib.chunks == 2
         run = engine.compare_create([make("Where do staff park?", ["north lot"])], libraries=["rules"], arms=["rag"])
