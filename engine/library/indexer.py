@@ -227,7 +227,8 @@ class IndexRun:
                 sections, share = sparse.head(doc.sections, sparse.MAX_FILE_CHUNKS * sparse.CHARS_PER_CHUNK)
                 del doc, texts
                 chunks = chunk_sections(sections, self.embedder.count_tokens, self.max_tokens)
-                work.chunks, work.error = sparse.capped(chunks, share, sparse.MAX_FILE_CHUNKS)  # a note, not a failure
+                work.chunks, part_note = sparse.capped(chunks, share, sparse.MAX_FILE_CHUNKS)
+                work.error = part_note or work.error   # notes, not failures: in part, or OCR to check
                 if not work.chunks:
                     raise ParseError("the file contains no text")
                 work.chars = sum(len(c.text) for c in work.chunks)
