@@ -195,9 +195,15 @@ class RemoteServer:
         state = self._read_state(host)
         if state is None:
             return False
-        key = keys.get_key(self.info)
-        if key is None or not self._running(host, int(state["pid"])):
+        if not self._running(host, int(state["pid"])):
             return False
+        key = keys.get_key(self.info)
+        if key is None:   # started by another Bunko (profile or database): the key file there is this user's
+            raw = host.read_from(self._dir("run", safe(self.info.name) + ".key"), 0)[:256]
+            key = raw.decode("ascii", "replace").strip() or None
+            if key is None:
+                return False
+            keys.set_key(self.info, key)
         if listener_owner(host, int(state["port"]), int(state["pid"])) == "other":
             log.warning("port %s on %s is held by another process; starting a new llama-server", state["port"],
                         self.spec.label)
