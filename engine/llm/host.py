@@ -54,6 +54,8 @@ class ModelHost:
         self._scale = 1.0
         self._settings = LoadSettings()
         self._state: ModelState | None = None
+        self._crashes = 0           # the loaded local model's crashes in a row, as recorded
+        self._crashes = 0           # the loaded local model's crashes in a row, as recorded
         self._servers: dict = {}    # name -> RemoteServer, for models on the user's GPU servers
         self.secrets: dict = {}     # name -> hosts.Secrets typed by the user this session
 
@@ -101,6 +103,7 @@ class ModelHost:
         book = SafetyBook(paths.machine_dir())
         verdict = ensure_verdict(book, Path(info.path), threads)
         record = book.model(self._model_id(info))
+        self._crashes = int(record.get("crashes", 0))   # a finished answer sets it back to 0 (use())
         extra = verdict.extra_bufts and not record.get("safe")
         layers = plan.n_gpu_layers
         why = ""
@@ -280,5 +283,6 @@ class ModelHost:
             finally:
                 if getattr(model, "crashed", None):
                     self.crashed()
-                elif info is not None and info.location == "local":
+                elif self._crashes and info is not None:   # crashes in a row end with an answer
                     SafetyBook(paths.machine_dir()).ran(self._model_id(info))
+                    self._crashes = 0

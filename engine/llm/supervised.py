@@ -185,7 +185,6 @@ class LocalModel:
     """A GGUF on this computer, held by a worker process: the calls of `runtime.LoadedModel`
     that the chat needs, plus `encode` (shared with remote models)."""
 
-    remote = False
     where = "this computer"
 
     def __init__(self, path: Path, n_ctx: int, n_threads: int, n_batch: int, n_gpu_layers: int,

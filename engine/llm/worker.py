@@ -138,13 +138,15 @@ class Worker:
         _maybe_fault("load")
         native = logging.getLogger("llama.cpp")
         buffers = _BufferLines()
+        level = native.level
         native.addHandler(buffers)
-        native.setLevel(logging.DEBUG)
+        native.setLevel(logging.DEBUG)   # while loading only: decoding logs go on being dropped
         try:
             self.model = m = LoadedModel(Path(path), n_ctx, n_threads, n_batch, n_gpu_layers, flash_attn,
                                          extra_bufts)
         finally:
             native.removeHandler(buffers)
+            native.setLevel(level)
         return {"n_ctx": m.n_ctx, "n_vocab": m.n_vocab, "bos": m.bos, "special": m.special_texts(),
                 "pid": os.getpid(), "buffers": buffers.lines}
 

@@ -36,8 +36,6 @@ class RemoteModel:
     """Answers through an OpenAI-compatible server. `connect` gives a client that works now
     (for a model on an SSH host it reconnects a dropped tunnel first)."""
 
-    remote = True
-
     def __init__(self, connect: Callable[[], OpenAIClient], model: str, n_ctx: int | None,
                  where: str, on_close: Callable[[], None] | None = None,
                  on_use: Callable[[], None] | None = None, server=None) -> None:
