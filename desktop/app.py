@@ -174,16 +174,16 @@ def after_show(ctx, window) -> None:
             libraries.resume_all()
 
     def loaded(state) -> None:
-        ctx.model_state_changed.emit(state)
+        ctx.notify("model", state)
         ctx.status.emit(QCoreApplication.translate("App", "Ready"))
         rest()
 
     def failed(exc: BaseException) -> None:
-        ctx.model_state_changed.emit(None)
+        ctx.notify("model", None)
         rest()
         ctx.show_error(exc)
 
-    ctx.runner.run(ctx.engine.load_model, ctx.settings.model, ctx.settings.loading(),
+    ctx.runner.run(ctx.engine.models.load, ctx.settings.model, ctx.settings.loading(),
                    key="model", on_done=loaded, on_error=failed)
 
 

@@ -156,8 +156,8 @@ def measure_stall(limit_s: float = 240.0) -> dict:
         _make_folder(folder, N_FILES)
         engine = Engine.open(Path(tmp) / "bench.duckdb")  # the embedder from the usual models folder
         try:
-            engine.load_model(None)
-            engine.embed_query("warm up")
+            engine.models.load(None)
+            engine.searcher.embed_query("warm up")
             settings = Settings(Path(tmp) / "settings.ini")
             settings.set_generation(GenerationSettings(max_tokens=64))
             ctx = AppContext(engine, settings)
@@ -197,8 +197,8 @@ def _start_indexing(ctx, window, folder: Path):
             seen["busy"] = seen["busy"] or busy
             return seen["busy"] and not busy
         return done
-    lib = ctx.engine.add_library(folder)
-    task = ctx.runner.run(ctx.engine.index, lib.name, on_progress=ctx.indexing.emit, key="bench:index")
+    lib = ctx.engine.libraries.add(folder)
+    task = ctx.runner.run(ctx.engine.libraries.index, lib.name, on_progress=ctx.indexing.emit, key="bench:index")
     return task.finished.is_set
 
 

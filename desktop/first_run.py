@@ -129,9 +129,7 @@ class FirstRunGuide(Retranslating, QFrame):
         self._incomplete_seen = False
         self.hide()
         self.retranslate()
-        for signal in (ctx.libraries_changed, ctx.models_changed, ctx.conversations_changed):
-            signal.connect(self.refresh)
-        ctx.model_state_changed.connect(self.refresh)
+        ctx.listen(("libraries", "models", "conversations", "model"), self.refresh)
 
     def wanted(self) -> bool:
         settings = self.ctx.settings
@@ -153,7 +151,7 @@ class FirstRunGuide(Retranslating, QFrame):
         engine = self.ctx.engine
 
         def read():
-            return {"libraries": [lib.name for lib in engine.libraries()], "advice": engine.model_advice(),
+            return {"libraries": [lib.name for lib in engine.libraries.list()], "advice": engine.chat.model_advice(),
                     "asked": bool(engine.conversations.list(limit=1))}
 
         self.ctx.runner.run(read, key="first-run", on_done=while_alive(self, "show_state"),

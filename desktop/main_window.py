@@ -109,7 +109,7 @@ class MainWindow(Retranslating, QMainWindow):
         self._build_menus()
         self.retranslate()
 
-        ctx.model_state_changed.connect(self._on_model_state)
+        ctx.listen("model", self._on_model_state, with_state=True)
         ctx.indexing.connect(self._on_indexing)
         ctx.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
         ctx.chat_with_adapter.connect(self.chat_with_adapter)

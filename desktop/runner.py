@@ -1,6 +1,6 @@
 """The one way the window starts engine work: off the UI thread, results back on it.
 
-    runner.run(engine.index, "docs", on_progress=bar.update, on_done=..., key="index:docs")
+    runner.run(engine.libraries.index, "docs", on_progress=bar.update, on_done=..., key="index:docs")
     runner.stream(lambda cancel: engine.ask(q, cancel=cancel), on_item=view.add, on_done=...)
 
 The engine's long functions are plain functions that take `progress=` and

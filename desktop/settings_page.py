@@ -114,7 +114,7 @@ class SettingsPage(Retranslating, QWidget):
     def _embedding_text(self) -> str:
         """Where the embedder runs (or would run, before its first use) and on which graph."""
         try:
-            info = self.ctx.engine.embedder_report()
+            info = self.ctx.engine.searcher.report()
         except Exception as exc:  # noqa: BLE001 - a settings page must open whatever the engine says
             log.warning("no embedder report: %s", exc)
             return self.tr("unknown")

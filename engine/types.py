@@ -328,3 +328,12 @@ class SideEvent:
     first_token_s: float | None = None
     elapsed_s: float = 0.0
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class BeforeAfter:
+    """A held-out question answered by the base model alone and with a job's adapter."""
+    question: str
+    expected: str
+    before: str
+    after: str

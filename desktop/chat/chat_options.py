@@ -184,7 +184,7 @@ class OptionsBar(Retranslating, QFrame):
 
     # -- choices from the engine -------------------------------------------------
     def set_choices(self, libraries, models, loaded_model: str | None = None) -> None:
-        """Library and model lists arrived (engine.libraries(), engine.models.list())."""
+        """Library and model lists arrived (engine.libraries.list(), engine.models.list())."""
         self.library_names = [lib.name for lib in libraries]
         self.models = list(models)
         chat_models = [m for m in self.models if m.kind == "model"]

@@ -160,7 +160,7 @@ class ConversationList(Retranslating, QWidget):
     def rename(self, conversation_id: int, title: str) -> None:
         ctx = self.ctx  # not self: see while_alive
         ctx.runner.run(ctx.engine.conversations.rename, conversation_id, title,
-                       on_done=lambda _c: ctx.conversations_changed.emit())
+                       on_done=lambda _c: ctx.notify("conversations"))
 
     def delete_current(self) -> None:
         item = self.list.currentItem()
@@ -179,4 +179,4 @@ class ConversationList(Retranslating, QWidget):
 
     def _after_delete(self, conversation_id: int, _result) -> None:
         self.deleted.emit(conversation_id)
-        self.ctx.conversations_changed.emit()
+        self.ctx.notify("conversations")

@@ -51,7 +51,7 @@ class ChatPage(Retranslating, QWidget):
         self._view: MessageView | None = None     # the streaming answer's view
         self._options_seq = 0
         self._options_written = {"lock": threading.Lock(), "seq": 0}
-        self.advice: dict | None = None         # engine.model_advice(): which model answers and why
+        self.advice: dict | None = None         # engine.chat.model_advice(): which model answers and why
 
         self.conversations = ConversationList(ctx)
         self.options = OptionsBar()
@@ -100,10 +100,8 @@ class ChatPage(Retranslating, QWidget):
         self.transcript.regenerate_requested.connect(self.regenerate)
         self.transcript.edit_submitted.connect(self.edit_and_resend)
         self.transcript.citation_opened.connect(self._load_scan)
-        ctx.conversations_changed.connect(self.conversations.refresh)
-        ctx.libraries_changed.connect(self.refresh_options)
-        ctx.models_changed.connect(self.refresh_options)
-        ctx.model_state_changed.connect(self.refresh_options)
+        ctx.listen("conversations", self.conversations.refresh)
+        ctx.listen(("libraries", "models", "model"), self.refresh_options)
 
         self.conversations.refresh()
         self.refresh_options()
@@ -196,7 +194,7 @@ class ChatPage(Retranslating, QWidget):
     def _load_failed(self, exc: BaseException) -> None:
         self.ctx.show_error(exc, self)
         self.new_conversation()
-        self.ctx.conversations_changed.emit()
+        self.ctx.notify("conversations")
 
     def _load_scan(self, preview) -> None:
         """A passage read by OCR: its page image, fetched off the UI thread, goes into the preview."""
@@ -204,7 +202,7 @@ class ChatPage(Retranslating, QWidget):
         if source.chunk_id is None or source.page is None:
             return
         preview.scan_loading()
-        self.ctx.runner.run(self.ctx.engine.page_scan, source.chunk_id, on_done=preview.show_scan,
+        self.ctx.runner.run(self.ctx.engine.libraries.page_scan, source.chunk_id, on_done=preview.show_scan,
                             on_error=preview.scan_failed)
 
     @staticmethod
@@ -233,12 +231,12 @@ class ChatPage(Retranslating, QWidget):
         engine = self.ctx.engine
 
         def read():
-            state = engine.loaded_model()
-            return engine.libraries(), engine.models.list(), state.model if state else None
+            state = engine.models.loaded()
+            return engine.libraries.list(), engine.models.list(), state.model if state else None
 
         self.ctx.runner.run(read, key="chat-options",
                             on_done=while_alive(self, "_set_choices"))
-        self.ctx.runner.run(engine.model_advice, key="chat-advice", on_done=while_alive(self, "_set_advice"),
+        self.ctx.runner.run(engine.chat.model_advice, key="chat-advice", on_done=while_alive(self, "_set_advice"),
                             on_error=lambda exc: log.warning("which model answers: %s", exc))
 
     def _set_advice(self, advice: dict) -> None:
@@ -314,9 +312,9 @@ class ChatPage(Retranslating, QWidget):
                 yield ("conversation", cid)
             else:
                 engine.conversations.update(cid, **options.fields())
-            if engine.loaded_model() is None:
+            if engine.models.loaded() is None:
                 yield ("loading", options.model)
-                yield ("model", engine.load_model(options.model, loading))
+                yield ("model", engine.models.load(options.model, loading))
             if kind == "ask":
                 yield from engine.ask(text, cid, settings=settings, cancel=cancel)
             elif kind == "regenerate":
@@ -341,11 +339,11 @@ class ChatPage(Retranslating, QWidget):
             if what == "conversation":
                 self.conversation_id = value
                 self.conversations.current_id = value
-                self.ctx.conversations_changed.emit()
+                self.ctx.notify("conversations")
             elif what == "loading":
                 self.ctx.status.emit(self.tr("Loading the chat model…"))
             elif what == "model":
-                self.ctx.model_state_changed.emit(value)
+                self.ctx.notify("model", value)
                 self.ctx.status.emit(self.tr("Model loaded: {name}").format(name=value.model))
             return
         if item.kind == "sources":
@@ -357,7 +355,7 @@ class ChatPage(Retranslating, QWidget):
             view.finish(item.answer)
             if view is self._view:
                 self._end()
-            self.ctx.conversations_changed.emit()
+            self.ctx.notify("conversations")
             self.answer_finished.emit(item.answer)
 
     def _on_done(self, view_ref, _last) -> None:
@@ -376,7 +374,7 @@ class ChatPage(Retranslating, QWidget):
         view.mark_error(str(exc) if isinstance(exc, BunkoError) else self.tr("an unexpected error"))
         if view is self._view:
             self._end()
-        self.ctx.conversations_changed.emit()
+        self.ctx.notify("conversations")
         self.ctx.show_error(exc, self)
         self.answer_failed.emit(exc)
 

@@ -229,8 +229,8 @@ class SideBySideDialog(Retranslating, QDialog):
         engine = self.ctx.engine
 
         def read():
-            state = engine.loaded_model()
-            return engine.libraries(), engine.models.list(), state.model if state else None
+            state = engine.models.loaded()
+            return engine.libraries.list(), engine.models.list(), state.model if state else None
 
         self.ctx.runner.run(read, key="side-by-side-options", on_done=while_alive(self, "_set_choices"))
 
@@ -266,7 +266,7 @@ class SideBySideDialog(Retranslating, QDialog):
             column.begin()
         self.saved_label.hide()
         self._update_save()
-        pairs, settings = self.ctx.engine.side_by_side(), self.ctx.settings.generation()
+        pairs, settings = self.ctx.engine.lab.side_by_side(), self.ctx.settings.generation()
 
         def make(cancel):   # on a worker thread
             yield from pairs.stream(text, sides, settings, cancel)
@@ -321,7 +321,7 @@ class SideBySideDialog(Retranslating, QDialog):
             return
         answers = [c.answer for c in self.columns]
         sides = [c.side() for c in self.columns]
-        pairs, question, better = self.ctx.engine.side_by_side(), self._question, self.better()
+        pairs, question, better = self.ctx.engine.lab.side_by_side(), self._question, self.better()
         self.save_button.setEnabled(False)
         self.ctx.runner.run(lambda: pairs.save(question, answers, better, sides), key="side-by-side-save",
                             on_done=while_alive(self, "_saved"), on_error=while_alive(self, "_save_failed"))

@@ -198,9 +198,9 @@ class ComparePage(Retranslating, QWidget):
         return {"models": [m.name for m in models if m.kind == "model"] or [engine.models.default().name],
                 "where": {m.name: m.location for m in models if m.kind == "model"},
                 "adapters": [(m.name, m.base_model) for m in models if m.kind == "adapter"],
-                "libraries": [lib.name for lib in engine.libraries()],
-                "jobs": [j.name for j in engine.finetune.list() if j.adapter],
-                "runs": engine.compare_runs()}
+                "libraries": [lib.name for lib in engine.libraries.list()],
+                "jobs": [j.name for j in engine.jobs.list() if j.adapter],
+                "runs": engine.lab.list()}
 
     def _fill_choices(self, found: dict) -> None:
         for box, items in ((self.base_box, found["models"]), (self.job_box, found["jobs"]),
@@ -270,19 +270,19 @@ class ComparePage(Retranslating, QWidget):
             self.load_questions_file(path)
 
     def load_questions_file(self, path: str) -> None:
-        self.ctx.runner.run(self.ctx.engine.compare_questions, path, key="compare:questions",
+        self.ctx.runner.run(self.ctx.engine.lab.questions, path, key="compare:questions",
                             on_done=while_alive(self, "set_questions"))
 
     def load_job_questions(self) -> None:
         if self.job_box.currentText():
-            self.ctx.runner.run(self.ctx.engine.compare_questions, None, self.job_box.currentText(),
+            self.ctx.runner.run(self.ctx.engine.lab.questions, None, self.job_box.currentText(),
                                 key="compare:questions", on_done=while_alive(self, "set_questions"))
 
     def draft_questions(self) -> None:
         library = self.draft_library.currentText()
         if library:
             self.progress_label.setText(self.tr("Drafting questions…"))
-            self.ctx.runner.run(self.ctx.engine.compare_questions, library=library, count=10,
+            self.ctx.runner.run(self.ctx.engine.lab.questions, library=library, count=10,
                                 key="compare:questions", on_done=while_alive(self, "set_questions"),
                                 on_progress=while_alive(self, "_show_progress"))
 
@@ -318,7 +318,7 @@ class ComparePage(Retranslating, QWidget):
                        adapter=adapter, other_models=self.chosen_models(), max_tokens=self.max_tokens.value(),
                        question_source=self.questions_source)
         try:
-            run = self.ctx.engine.compare_create(questions, **choices)
+            run = self.ctx.engine.lab.create(questions, **choices)
         except Exception as exc:  # refused before the run: say why
             self.ctx.show_error(exc, self)
             return
@@ -328,7 +328,7 @@ class ComparePage(Retranslating, QWidget):
         self.run_id = run_id
         self.run_button.setEnabled(False)
         self.stop_button.setEnabled(True)
-        self.task = self.ctx.runner.run(self.ctx.engine.compare_run, run_id, key="compare:run",
+        self.task = self.ctx.runner.run(self.ctx.engine.lab.run, run_id, key="compare:run",
                                         on_progress=while_alive(self, "_show_progress"),
                                         on_done=while_alive(self, "_finished"),
                                         on_error=while_alive(self, "_failed"))
@@ -372,7 +372,7 @@ class ComparePage(Retranslating, QWidget):
     def show_run(self, run_id: int) -> None:
         self.run_id = run_id
         engine = self.ctx.engine
-        self.ctx.runner.run(lambda: (engine.compare_summary(run_id), engine.compare_answers(run_id)),
+        self.ctx.runner.run(lambda: (engine.lab.summary(run_id), engine.lab.answers(run_id)),
                             key="compare:show", on_done=while_alive(self, "_show_results"))
 
     def _show_results(self, found) -> None:
@@ -441,5 +441,5 @@ class ComparePage(Retranslating, QWidget):
         path, _ = QFileDialog.getSaveFileName(self, self.tr("Export the comparison"), "comparison.html",
                                               self.tr("HTML report (*.html);;CSV table (*.csv)"))
         if path:
-            self.ctx.runner.run(self.ctx.engine.compare_export, self.run_id, path, key="compare:export",
+            self.ctx.runner.run(self.ctx.engine.lab.export, self.run_id, path, key="compare:export",
                                 on_done=lambda p: self.progress_label.setText(self.tr("Saved {path}").format(path=p)))

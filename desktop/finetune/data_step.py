@@ -146,12 +146,12 @@ class DataStep(Retranslating, DropPaths, QWizardPage):
 
     def add_conversations(self) -> None:
         self._set_error("")
-        self.ctx.runner.run(self.ctx.engine.training_examples, key="finetune:conversations",
+        self.ctx.runner.run(self.ctx.engine.jobs.training_examples, key="finetune:conversations",
                             on_done=while_alive(self, "_read_one", self.tr("Bunko conversations")),
                             on_error=while_alive(self, "_failed"))
 
     def draft_from_library(self) -> None:
-        libraries = [lib.name for lib in self.ctx.engine.libraries()]
+        libraries = [lib.name for lib in self.ctx.engine.libraries.list()]
         if not libraries:
             self._set_error(self.tr("There is no library yet: add a folder on the Libraries page first."))
             return
@@ -167,7 +167,7 @@ class DataStep(Retranslating, DropPaths, QWizardPage):
         self.draft_button.setEnabled(False)
         self.draft_status.setText(self.tr("Drafting from {name}…").format(name=name))
         self.draft_status.show()
-        self.ctx.runner.run(self.ctx.engine.draft_examples, name, count, key="finetune:draft",
+        self.ctx.runner.run(self.ctx.engine.jobs.draft_examples, name, count, key="finetune:draft",
                             on_progress=while_alive(self, "_drafting", name),
                             on_done=while_alive(self, "_drafted", name), on_error=while_alive(self, "_draft_failed"))
 

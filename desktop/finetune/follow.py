@@ -56,8 +56,8 @@ class Followers(QObject):
 
     # -- starting (also resuming) ------------------------------------------------------
     def start(self, job) -> None:
-        """engine.finetune.start (connect, set up, upload, start the trainer), then follow."""
-        jobs, secrets, job_id = self.ctx.engine.finetune, self.secrets.get(job.host), job.id
+        """engine.jobs.start (connect, set up, upload, start the trainer), then follow."""
+        jobs, secrets, job_id = self.ctx.engine.jobs, self.secrets.get(job.host), job.id
 
         def start(progress, cancel):
             return jobs.start(job_id, secrets, progress, cancel)
@@ -86,7 +86,7 @@ class Followers(QObject):
         the person (an unknown host key, a passphrase) ends following and is asked."""
         if self.following(job.id):
             return
-        jobs, secrets, job_id, pool = self.ctx.engine.finetune, self.secrets.get(job.host), job.id, self.ctx.runner.pool
+        jobs, secrets, job_id, pool = self.ctx.engine.jobs, self.secrets.get(job.host), job.id, self.ctx.runner.pool
 
         def follow(progress, cancel):
             # A follower holds a pool thread for hours: give the pool one more meanwhile.
@@ -129,7 +129,7 @@ class Followers(QObject):
         def cancel(secrets):
             for task in waiting:   # no follower or start may write the job after this
                 task.wait(120)
-            return self.ctx.engine.finetune.cancel(job.id, secrets)
+            return self.ctx.engine.jobs.cancel(job.id, secrets)
 
         self.on_host(job, cancel, "_ended", key=f"cancel-{job.id}")
 

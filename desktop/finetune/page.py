@@ -126,7 +126,7 @@ class FinetunePage(Retranslating, QWidget):
 
     # -- the list ----------------------------------------------------------------------------
     def refresh(self) -> None:
-        self.ctx.runner.run(self.ctx.engine.finetune.list, key="finetune:list", on_done=while_alive(self, "_fill"),
+        self.ctx.runner.run(self.ctx.engine.jobs.list, key="finetune:list", on_done=while_alive(self, "_fill"),
                             on_error=while_alive(self, "_list_failed"))
 
     def _list_failed(self, exc: BaseException) -> None:
@@ -191,7 +191,7 @@ class FinetunePage(Retranslating, QWidget):
         if job is None:
             self.detail.show_job(None, [])
             return
-        self.ctx.runner.run(self.ctx.engine.finetune.events, job.id, key="finetune:events",
+        self.ctx.runner.run(self.ctx.engine.jobs.events, job.id, key="finetune:events",
                             on_done=while_alive(self, "_show_events", job))
 
     def _show_events(self, job, events: list[dict]) -> None:
@@ -208,7 +208,7 @@ class FinetunePage(Retranslating, QWidget):
             return
         if not force and not job.active and not self.followers.busy(job.id):
             return   # nothing new arrives for a job that is not running
-        self.ctx.runner.run(self.ctx.engine.finetune.log_text, job.id, key="finetune:log",
+        self.ctx.runner.run(self.ctx.engine.jobs.log_text, job.id, key="finetune:log",
                             on_done=while_alive(self, "_show_log", job.id))
 
     def _show_log(self, job_id: int, text: str) -> None:
@@ -237,7 +237,7 @@ class FinetunePage(Retranslating, QWidget):
     def _on_ended(self, job_id: int, job) -> None:
         self.notes.pop(job_id, None)
         if job.status == "done":
-            self.ctx.models_changed.emit()
+            self.ctx.notify("models")
             self.ctx.status.emit(self.tr("Fine-tuning {name} is done: its adapter is ready.").format(name=job.name))
         elif job.status == "failed":
             self.ctx.status.emit(self.tr("Fine-tuning {name} failed.").format(name=job.name))
@@ -292,7 +292,7 @@ class FinetunePage(Retranslating, QWidget):
             name=job.name, where=host_text(job.host.label)))
         if answer != QMessageBox.StandardButton.Yes:
             return
-        jobs, job_id = self.ctx.engine.finetune, job.id
+        jobs, job_id = self.ctx.engine.jobs, job.id
         self.followers.on_host(job, lambda secrets: jobs.clean(job_id, secrets), while_alive(self, "_cleaned"))
 
     def _cleaned(self, job) -> None:
@@ -311,7 +311,7 @@ class FinetunePage(Retranslating, QWidget):
         if job is None or job.status != "done":
             return
         self.detail.set_comparing(True)
-        self.ctx.runner.run(self.ctx.engine.compare_adapter, job.id, 4, key="finetune:compare",
+        self.ctx.runner.run(self.ctx.engine.lab.adapter, job.id, 4, key="finetune:compare",
                             on_done=while_alive(self, "_compared", job.id),
                             on_error=while_alive(self, "_compare_failed"))
 

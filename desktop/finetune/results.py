@@ -5,19 +5,21 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QTextBrowser, QWidget
 
+from engine.types import BeforeAfter
+
 from .jobs_model import host_text
 from ..i18n import Retranslating
 
 
 class CompareTable(Retranslating, QTableWidget):
     """Held-out questions: what the training data says, and the base model's answer
-    without and with the adapter (engine.compare_adapter rows)."""
+    without and with the adapter (BeforeAfter values from engine.jobs.before_after)."""
 
     QUESTION, EXPECTED, BEFORE, AFTER = range(4)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(0, 4, parent)
-        self.rows: list[dict] = []
+        self.rows: list[BeforeAfter] = []
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setWordWrap(True)
         self.setAlternatingRowColors(True)
@@ -30,13 +32,13 @@ class CompareTable(Retranslating, QTableWidget):
         self.setHorizontalHeaderLabels([self.tr("Question"), self.tr("Expected"), self.tr("Before (base model)"),
                                         self.tr("After (with the adapter)")])
 
-    def set_rows(self, rows: list[dict]) -> None:
+    def set_rows(self, rows: list[BeforeAfter]) -> None:
         self.rows = list(rows)
         self.setRowCount(len(self.rows))
         for r, row in enumerate(self.rows):
-            for c, key in enumerate(("question", "expected", "before", "after")):
-                item = QTableWidgetItem(row.get(key) or "")
-                item.setToolTip(row.get(key) or "")
+            for c, text in enumerate((row.question, row.expected, row.before, row.after)):
+                item = QTableWidgetItem(text or "")
+                item.setToolTip(text or "")
                 item.setTextAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
                 self.setItem(r, c, item)
 

@@ -248,7 +248,7 @@ class SettingsStep(Retranslating, QWizardPage):
         if not self._name_edited:
             stem = re.sub(r"[^\w.\-]+", "-", base).strip("-") or "model"
             self.name.setText(f"{stem[:40]}-lora-{datetime.now():%Y%m%d-%H%M}")
-        jobs, models = self.ctx.engine.finetune, self.ctx.engine.models
+        jobs, models = self.ctx.engine.jobs, self.ctx.engine.models
         self.ctx.runner.run(lambda: {j.name for j in jobs.list()} | {m.name for m in models.list()},
                             key="finetune:names", on_done=while_alive(self, "_set_taken"))
         self._field_changed()
@@ -290,7 +290,7 @@ class SettingsStep(Retranslating, QWizardPage):
             return
         report = wizard.host_step.report
         gpu = bool(report and report.gpus)
-        self.ctx.runner.run(self.ctx.engine.estimate_training, wizard.base_step.base(), train, self.settings(), gpu,
+        self.ctx.runner.run(self.ctx.engine.jobs.estimate, wizard.base_step.base(), train, self.settings(), gpu,
                             key="finetune:estimate", on_done=while_alive(self, "_show_estimate", report),
                             on_error=while_alive(self, "_estimate_failed"))
 

@@ -86,7 +86,7 @@ class TrainStep(Retranslating, QWizardPage):
         self.error.hide()
         self.view.reset()
         self.view.take({"event": "status", "status": "created"})
-        self.ctx.runner.run(self.ctx.engine.finetune.create, name, base, train, settings, host, held_out=held,
+        self.ctx.runner.run(self.ctx.engine.jobs.create, name, base, train, settings, host, held_out=held,
                             data_info=info, key="finetune:create", on_done=while_alive(self, "_created"),
                             on_error=while_alive(self, "_create_failed"))
 
@@ -146,7 +146,7 @@ class TrainStep(Retranslating, QWizardPage):
 
     def _refresh_log(self) -> None:
         if self.job is not None:
-            self.ctx.runner.run(self.ctx.engine.finetune.log_text, self.job.id, key="finetune:wizard-log",
+            self.ctx.runner.run(self.ctx.engine.jobs.log_text, self.job.id, key="finetune:wizard-log",
                                 on_done=while_alive(self.view, "set_log"))
 
     def cancel(self) -> None:
@@ -206,7 +206,7 @@ class DoneStep(Retranslating, QWizardPage):
         if self.rows is not None or job is None:
             return
         self.compare_label.setText(self.tr("Answering held-out questions with and without the adapter…"))
-        self.ctx.runner.run(self.ctx.engine.compare_adapter, job.id, 4, key="finetune:wizard-compare",
+        self.ctx.runner.run(self.ctx.engine.lab.adapter, job.id, 4, key="finetune:wizard-compare",
                             on_done=while_alive(self, "_compared"), on_error=while_alive(self, "_compare_failed"))
 
     def _compared(self, rows: list) -> None:

@@ -140,7 +140,7 @@ class IndexQueue(QObject):
         self.started.emit(name)
         rebuild = name in self.rebuild
         self.rebuild.discard(name)
-        self._task = self.ctx.runner.run(self.ctx.engine.index, name, rebuild=rebuild,
+        self._task = self.ctx.runner.run(self.ctx.engine.libraries.index, name, rebuild=rebuild,
                                          on_progress=self._on_progress,
                                          on_done=self._on_done, on_error=self._on_error, key=f"index:{name}")
 

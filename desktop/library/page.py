@@ -99,7 +99,7 @@ class LibrariesPage(DropPaths, QWidget):
         self.queue.finished.connect(self._on_finished)
         self.queue.failed.connect(self._on_failed)
         self.queue.idle.connect(self._on_idle)
-        ctx.libraries_changed.connect(self.refresh)
+        ctx.listen("libraries", self.refresh)
 
         self.watch_timer = QTimer(self)
         self.watch_timer.timeout.connect(self._watch_tick)
@@ -166,7 +166,7 @@ class LibrariesPage(DropPaths, QWidget):
     # -- public --------------------------------------------------------------------
     def refresh(self) -> None:
         """Read the libraries again (in the background) and show them."""
-        self.ctx.runner.run(self.ctx.engine.libraries, key="libraries:list", on_done=self._show,
+        self.ctx.runner.run(self.ctx.engine.libraries.list, key="libraries:list", on_done=self._show,
                             on_error=self._show_error)
 
     def add_folder(self, path: str | Path, name: str | None = None) -> None:
@@ -215,7 +215,7 @@ class LibrariesPage(DropPaths, QWidget):
             return
         self.errors.pop(name, None)
         self.queue.forget(name, then=lambda: self.ctx.runner.run(
-            self.ctx.engine.remove_library, name, on_done=lambda _: self._removed(name), on_error=self._show_error))
+            self.ctx.engine.libraries.remove, name, on_done=lambda _: self._removed(name), on_error=self._show_error))
 
     def shutdown(self) -> None:
         """Closing the app: stop indexing now; the next start resumes it (resume_all)."""
@@ -351,7 +351,7 @@ class LibrariesPage(DropPaths, QWidget):
             return
         name = self.table.item(item.row(), self.NAME).data(Qt.ItemDataRole.UserRole)
         on = item.checkState() == Qt.CheckState.Checked
-        self.ctx.runner.run(self.ctx.engine.set_watch, name, on, on_done=lambda _: self.ctx.libraries_changed.emit(),
+        self.ctx.runner.run(self.ctx.engine.libraries.set_watch, name, on, on_done=lambda _: self.ctx.notify("libraries"),
                             on_error=self._watch_failed)
 
     def _watch_failed(self, exc: BaseException) -> None:
@@ -376,12 +376,12 @@ class LibrariesPage(DropPaths, QWidget):
         path, name = self._adding.pop(0)
         self._add_running = True
         self.ctx.status.emit(self.tr("Adding {folder}…").format(folder=path))
-        self.ctx.runner.run(self.ctx.engine.add_library, path, name, on_done=self._added, on_error=self._add_failed)
+        self.ctx.runner.run(self.ctx.engine.libraries.add, path, name, on_done=self._added, on_error=self._add_failed)
 
     def _added(self, lib: Library) -> None:
         self._add_running = False
         self._select = lib.name
-        self.ctx.libraries_changed.emit()
+        self.ctx.notify("libraries")
         self.queue.enqueue(lib.name)
         self._add_next()
 
@@ -391,7 +391,7 @@ class LibrariesPage(DropPaths, QWidget):
         self._add_next()
 
     def _removed(self, name: str) -> None:
-        self.ctx.libraries_changed.emit()
+        self.ctx.notify("libraries")
         self.ctx.status.emit(self.tr("Removed the library {name}; its folder is untouched.").format(name=name))
 
     def _show_error(self, exc: BaseException) -> None:
@@ -421,7 +421,7 @@ class LibrariesPage(DropPaths, QWidget):
             self.ctx.indexing.emit(dataclasses.replace(last, phase="done", eta_s=None, current=None) if complete
                                    else None)
         self._shown = False
-        self.ctx.libraries_changed.emit()
+        self.ctx.notify("libraries")
         if self.skipped.library == name:
             self.skipped.refresh()
 

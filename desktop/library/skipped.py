@@ -66,7 +66,7 @@ class SkippedFilesView(QWidget):
 
     def _read(self, name: str) -> list[DocumentInfo]:  # on a worker thread
         engine = self.ctx.engine
-        return engine.documents(name, status="attention")
+        return engine.libraries.documents(name, status="attention")
 
     def _failed(self, exc: BaseException) -> None:
         if isinstance(exc, LibraryNotFoundError):  # removed meanwhile

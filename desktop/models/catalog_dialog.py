@@ -22,7 +22,7 @@ def _size(n: int | None) -> str:
 
 
 class CatalogDialog(QDialog):
-    """Lists engine.model_catalog() and runs engine.download_model / import_models through the runner."""
+    """Lists engine.models.catalog() and runs engine.models.download / import_models through the runner."""
 
     KEY = "models:download"
 
@@ -71,7 +71,7 @@ class CatalogDialog(QDialog):
         layout.addLayout(buttons)
         self._update_buttons()
         # Held weakly: the dialog may be closed (and deleted) before the catalog arrives.
-        ctx.runner.run(ctx.engine.model_catalog, key="models:catalog", on_done=while_alive(self, "_fill"),
+        ctx.runner.run(ctx.engine.models.catalog, key="models:catalog", on_done=while_alive(self, "_fill"),
                        on_error=lambda exc: ctx.show_error(exc, self))
 
     def _fill(self, rows: list[dict]) -> None:
@@ -117,7 +117,7 @@ class CatalogDialog(QDialog):
                 return
             allow = True
         self.status.setText(self.tr("Downloading {name} {quant}…").format(name=row["name"], quant=row["quant"]))
-        self._start(self.ctx.engine.download_model, row["id"], row["quant"], allow_unverified=allow)
+        self._start(self.ctx.engine.models.download, row["id"], row["quant"], allow_unverified=allow)
 
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, self.tr("Import GGUF models from a folder"))
@@ -126,7 +126,7 @@ class CatalogDialog(QDialog):
 
     def import_path(self, path: str) -> None:
         self.status.setText(self.tr("Importing from {path}…").format(path=path))
-        self._start(self.ctx.engine.import_models, path)
+        self._start(self.ctx.engine.models.import_files, path)
 
     def _start(self, fn, *args, **kwargs) -> None:
         self.bar.setRange(0, 0)
@@ -165,7 +165,7 @@ class CatalogDialog(QDialog):
         if refused:
             text += "\n" + self.tr("Not imported:") + "\n" + "\n".join(f"{p}: {why}" for p, why in refused)
         self.status.setText(text)
-        self.ctx.models_changed.emit()
+        self.ctx.notify("models")
 
     def _failed(self, exc: BaseException) -> None:
         self._finish()

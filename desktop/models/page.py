@@ -129,9 +129,9 @@ class ModelsPage(DropPaths, QWidget):
         self.setAcceptDrops(True)
 
         self.retranslate()
-        ctx.models_changed.connect(self.refresh)
-        ctx.model_state_changed.connect(self._show_state)
-        self._show_state(ctx.engine.loaded_model())
+        ctx.listen("models", self.refresh)
+        ctx.listen("model", self._show_state, with_state=True)
+        self._show_state(ctx.engine.models.loaded())
         # The built-in model is registered on first use; do that off the UI thread, then list.
         ctx.runner.run(ctx.engine.models.default, key="models:default", on_done=lambda _: self.refresh(),
                        on_error=self._no_builtin)
@@ -139,7 +139,7 @@ class ModelsPage(DropPaths, QWidget):
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
-            self._show_state(self.ctx.engine.loaded_model())
+            self._show_state(self.ctx.engine.models.loaded())
             self.refresh()  # the kinds and "Loaded" are written in the language of the moment
         super().changeEvent(event)
 
@@ -182,7 +182,7 @@ class ModelsPage(DropPaths, QWidget):
         # Held weakly: a page closed meanwhile (the app quitting) must not be shown anything.
         self.ctx.runner.run(self.ctx.engine.models.list, key="models:list", on_done=while_alive(self, "_fill"),
                             on_error=while_alive(self, "_list_failed"))
-        self.ctx.runner.run(self.ctx.engine.model_advice, key="models:advice",
+        self.ctx.runner.run(self.ctx.engine.chat.model_advice, key="models:advice",
                             on_done=while_alive(self, "_set_advice"),
                             on_error=lambda exc: log.warning("which model answers: %s", exc))
 
@@ -247,12 +247,12 @@ class ModelsPage(DropPaths, QWidget):
             self.ctx.runner.run(self._load_with_adapter, info.base_model, name, settings, scale, key="model",
                                 on_done=self._loaded, on_error=self._load_failed)
         else:
-            self.ctx.runner.run(self.ctx.engine.load_model, name, settings, key="model",
+            self.ctx.runner.run(self.ctx.engine.models.load, name, settings, key="model",
                                 on_done=self._loaded, on_error=self._load_failed)
 
     def reload(self) -> None:
         """Load the current model again, so changed loading settings apply."""
-        state = self.ctx.engine.loaded_model()
+        state = self.ctx.engine.models.loaded()
         if state is None:
             self.load_selected()
         elif state.adapter:
@@ -305,7 +305,7 @@ class ModelsPage(DropPaths, QWidget):
         no_model = not any(m.kind == "model" for m in models)
         self.empty.setVisible(no_model)
         self.tree.setVisible(not no_model)
-        self._mark_in_use(self.ctx.engine.loaded_model())
+        self._mark_in_use(self.ctx.engine.models.loaded())
         self.ctx.runner.run(self.ctx.engine.conversations.last_runs, key="models:runs", on_done=self._show_runs,
                             on_error=lambda exc: log.warning("no speeds for the Models page: %s", exc))
         if selected in self.models:
@@ -316,7 +316,7 @@ class ModelsPage(DropPaths, QWidget):
 
     def _show_runs(self, runs: dict) -> None:
         self.runs = runs
-        self._mark_in_use(self.ctx.engine.loaded_model())
+        self._mark_in_use(self.ctx.engine.models.loaded())
 
     def _runs_on(self, info, state) -> str:
         """Where a model runs and its GPU offload: the loaded one's now, else its last answer's."""
@@ -370,7 +370,7 @@ class ModelsPage(DropPaths, QWidget):
         self.stop_button.setEnabled(info is not None and info.location == "ssh")
         self.remove_button.setToolTip(self.tr("The built-in model cannot be removed.")
                                       if info is not None and info.builtin else "")
-        self.settings_panel.reload_button.setEnabled(self.ctx.engine.loaded_model() is not None and self.loading is None)
+        self.settings_panel.reload_button.setEnabled(self.ctx.engine.models.loaded() is not None and self.loading is None)
 
     def _no_builtin(self, exc: BaseException) -> None:
         """No built-in model is not an error worth a dialog: say so on the page."""
@@ -390,7 +390,7 @@ class ModelsPage(DropPaths, QWidget):
                 "{file} is a LoRA adapter, and Bunko has no model to attach it to. Add its base model first.")
                 .format(file=Path(path).name)), self)
             return
-        state = self.ctx.engine.loaded_model()
+        state = self.ctx.engine.models.loaded()
         current = state.model if state is not None else self.ctx.settings.model
         base, ok = QInputDialog.getItem(
             self, self.tr("Which model is this adapter for?"),
@@ -401,28 +401,28 @@ class ModelsPage(DropPaths, QWidget):
 
     def _added(self, info) -> None:
         self._select = info.name
-        self.ctx.models_changed.emit()
+        self.ctx.notify("models")
         self.ctx.status.emit(self.tr("Added {name}.").format(name=info.name))
 
     def _removed(self, name: str) -> None:
-        self.ctx.models_changed.emit()
+        self.ctx.notify("models")
         self.ctx.status.emit(self.tr("Removed {name} from the list.").format(name=name))
 
     # -- loading ---------------------------------------------------------------------
     def _load_with_adapter(self, base: str, adapter: str, settings, scale: float):  # on a worker thread
-        self.ctx.engine.load_model(base, settings)
-        self.ctx.engine.attach_adapter(adapter, scale)
-        return self.ctx.engine.loaded_model()
+        self.ctx.engine.models.load(base, settings)
+        self.ctx.engine.models.attach_adapter(adapter, scale)
+        return self.ctx.engine.models.loaded()
 
     def _loaded(self, state) -> None:
         self.loading = None
         self.ctx.settings.model = state.model
-        self.ctx.model_state_changed.emit(state)
+        self.ctx.notify("model", state)
         self.ctx.status.emit(self.tr("{name} is loaded.").format(name=state.adapter or state.model))
 
     def _load_failed(self, exc: BaseException) -> None:
         self.loading = None
-        self.ctx.model_state_changed.emit(self.ctx.engine.loaded_model())  # a failed load may have unloaded the old one
+        self.ctx.notify("model", self.ctx.engine.models.loaded())  # a failed load may have unloaded the old one
         self.ctx.show_error(exc, self)
 
     def _show_state(self, state) -> None:
@@ -474,11 +474,11 @@ class ModelsPage(DropPaths, QWidget):
     def stop_server(self) -> None:
         name = self.selected_name()
         if name:
-            self.ctx.runner.run(self.ctx.engine.stop_remote_model, name,
+            self.ctx.runner.run(self.ctx.engine.models.stop_remote, name,
                                 on_done=lambda _: self._stopped(name), on_error=lambda exc: self.ctx.show_error(exc, self))
 
     def _stopped(self, name: str) -> None:
-        self.ctx.model_state_changed.emit(self.ctx.engine.loaded_model())
+        self.ctx.notify("model", self.ctx.engine.models.loaded())
         self.ctx.status.emit(self.tr("Stopped the server of {name}.").format(name=name))
 
     # -- drag and drop (DropPaths) ------------------------------------------------------

@@ -56,7 +56,7 @@ class EndpointDialog(QDialog):
 
     def list_models(self) -> None:
         self.message.setText(self.tr("Asking {url} for its models…").format(url=self.url.text()))
-        self.ctx.runner.run(self.ctx.engine.endpoint_models, self.url.text(), self.key.text() or None,
+        self.ctx.runner.run(self.ctx.engine.models.endpoint_models, self.url.text(), self.key.text() or None,
                             on_done=self._listed, on_error=self._failed)
 
     def _listed(self, names: list[str]) -> None:
@@ -66,7 +66,7 @@ class EndpointDialog(QDialog):
 
     def add(self) -> None:
         self.buttons.setEnabled(False)
-        self.ctx.runner.run(self.ctx.engine.add_endpoint, self.url.text(), self.key.text() or None,
+        self.ctx.runner.run(self.ctx.engine.models.add_endpoint, self.url.text(), self.key.text() or None,
                             self.model.currentText() or None, self.name.text().strip() or None,
                             on_done=self._added, on_error=self._failed)
 
@@ -150,7 +150,7 @@ class GpuServerDialog(QDialog):
         self.browse.setEnabled(not download)
         self.catalog.setEnabled(download)
         if download and self.catalog.count() == 0:
-            self.ctx.runner.run(self.ctx.engine.model_catalog, False, key="remote:catalog",
+            self.ctx.runner.run(self.ctx.engine.models.catalog, False, key="remote:catalog",
                                 on_done=self._fill_catalog, on_error=self._failed)
 
     def _fill_catalog(self, rows: list[dict]) -> None:
@@ -210,11 +210,11 @@ class GpuServerDialog(QDialog):
                                              on_progress=self._progressed, on_done=self._added, on_error=self._failed)
             return
         self.buttons.setEnabled(False)
-        self.ctx.runner.run(self.ctx.engine.add_remote_model, spec, self.gguf.text(), None, self.ctx_size.value(),
+        self.ctx.runner.run(self.ctx.engine.models.add_remote, spec, self.gguf.text(), None, self.ctx_size.value(),
                             self.idle.value(), binary, on_done=self._added, on_error=self._failed)
 
     def _download_there(self, spec, model_id, quant, n_ctx, idle, binary, progress=None, cancel=None):  # worker
-        return self.ctx.engine.add_remote_model(spec, None, None, n_ctx, idle, binary, catalog=model_id, quant=quant,
+        return self.ctx.engine.models.add_remote(spec, None, None, n_ctx, idle, binary, catalog=model_id, quant=quant,
                                                 progress=progress, cancel=cancel)
 
     def _progressed(self, p) -> None:

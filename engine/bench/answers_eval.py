@@ -255,8 +255,8 @@ def run_folder(folder: Path, questions: Path, models: list[str | None], max_ques
     with tempfile.TemporaryDirectory(prefix="bunko-eval-") as tmp:
         try:
             with Engine.open(Path(tmp) / "eval.duckdb", embedder_dir) as engine:
-                engine.add_library(folder, "eval")
-                indexed = engine.index("eval")
+                engine.libraries.add(folder, "eval")
+                indexed = engine.libraries.index("eval")
                 index_seconds = time.monotonic() - started
                 for wanted in models:
                     model = _resolve_model(engine.models, wanted)

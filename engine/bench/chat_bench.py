@@ -96,7 +96,7 @@ def bench_chat_stream(engine: Engine, n: int, runs: int) -> tuple[float | None, 
 
 
 def _forget(engine: Engine) -> None:
-    with engine.host.use() as (llm, _state):
+    with engine.models.host.use() as (llm, _state):
         llm.forget()
 
 
@@ -224,10 +224,10 @@ def run_chat_bench(args) -> int:
     rss_before = rss_mib()
     with Engine.open(db) as engine:
         say(f"loading the model ({threads} threads)…")
-        state = engine.load_model(args.model, LoadSettings(n_threads=threads, n_gpu_layers=args.gpu_layers))
+        state = engine.models.load(args.model, LoadSettings(n_threads=threads, n_gpu_layers=args.gpu_layers))
         model_path = state.path
         say("engine decode loop (through the worker process)…")
-        with engine.host.use() as (llm, _s):
+        with engine.models.host.use() as (llm, _s):
             engine_tps = bench_engine_loop(llm, n, runs)
         say("whole answers through Chat.stream…")
         chat_tps, chat_len = bench_chat_stream(engine, n, runs)
@@ -236,11 +236,11 @@ def run_chat_bench(args) -> int:
         passages = [" ".join(text[i:i + 4]) for i in range(0, len(text) - 4, 4)]  # ~250 tokens, like a chunk
         turns = bench_turns(engine, passages)
         rss_after = rss_mib()
-        worker = state.worker_pid or engine.loaded_model().worker_pid
+        worker = state.worker_pid or engine.models.loaded().worker_pid
         worker_rss = rss_mib(worker)
         mapped = model_rss_mib(model_path, worker)
         say("time to first token: in this process against through the worker…")
-        with engine.host.use() as (llm, _s):   # after the memory figures: it loads llama.cpp here
+        with engine.models.host.use() as (llm, _s):   # after the memory figures: it loads llama.cpp here
             boundary = bench_boundary(llm, model_path, state.n_ctx, threads, state.n_gpu_layers, runs)
         gpu_layers = state.n_gpu_layers
         n_ctx = state.n_ctx

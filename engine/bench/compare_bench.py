@@ -79,11 +79,11 @@ def run_compare_bench(args) -> int:
         with Engine.open(tmp / "bench.duckdb", getattr(args, "embedder", None)) as engine:
             common.say(f"bench compare: indexing {result['corpus']['documents']} documents")
             t0 = time.perf_counter()
-            indexed = engine.index(engine.add_library(docs, "bench").name)
+            indexed = engine.libraries.index(engine.libraries.add(docs, "bench").name)
             result["corpus"].update({"index_seconds": round(time.perf_counter() - t0, 2), "chunks": indexed.chunks})
-            state = engine.load_model(getattr(args, "model", None))
-            engine.embed_query("warm up")
-            run = engine.compare_create(questions, base_model=state.model, libraries=["bench"],
+            state = engine.models.load(getattr(args, "model", None))
+            engine.searcher.embed_query("warm up")
+            run = engine.lab.create(questions, base_model=state.model, libraries=["bench"],
                                         arms=(args.arms.split(",") if getattr(args, "arms", None) else ["base", "rag"]),
                                         max_tokens=args.max_tokens, name="bench")
             common.say(f"bench compare: {len(questions)} questions x {len(run.arms)} arms with {state.model}")
@@ -93,14 +93,14 @@ def run_compare_bench(args) -> int:
                     common.say(f"  {p.phase}: {int(p.done)}/{int(p.total)}, {p.rate or 0:.2f} answers/s")
 
             t0 = time.perf_counter()
-            engine.compare_run(run.id, show)
+            engine.lab.run(run.id, show)
             run_s = time.perf_counter() - t0
             t1 = time.perf_counter()
-            summary = engine.compare_summary(run.id)
-            engine.compare_export(run.id, tmp / "report.html")
-            engine.compare_export(run.id, tmp / "answers.csv")
+            summary = engine.lab.summary(run.id)
+            engine.lab.export(run.id, tmp / "report.html")
+            engine.lab.export(run.id, tmp / "answers.csv")
             report_s = time.perf_counter() - t1
-            _q, answers = engine.compare_answers(run.id)
+            _q, answers = engine.lab.answers(run.id)
     answer_s = sum(a.seconds for a in answers)
     wall = run_s + report_s
     ratio = common.ratio(wall, answer_s)

@@ -60,7 +60,7 @@ class _Indexing:
     def _run(self) -> None:
         t0 = time.perf_counter()
         try:
-            self.result = self.engine.index(self.name, progress=self._progress)
+            self.result = self.engine.libraries.index(self.name, progress=self._progress)
         except BaseException as exc:  # noqa: BLE001 - reported by the bench
             self.error = exc
         finally:
@@ -88,16 +88,16 @@ def run_contention_bench(args) -> int:
         out["folder"] = generate_folder(folder, args.files)
         with Engine.open(tmp / "bench.duckdb") as engine:
             say(f"loading the model ({threads} threads) and the embedder…")
-            state = engine.load_model(args.model, LoadSettings(n_threads=threads))
+            state = engine.models.load(args.model, LoadSettings(n_threads=threads))
             out["model"] = state.model
-            engine.embedder.embed_passages(["warm-up: 就業規則の適用範囲について"] * 8)
+            engine.searcher.embedder.embed_passages(["warm-up: 就業規則の適用範囲について"] * 8)
             _answer_tps(engine, GenerationSettings(temperature=0.0, max_tokens=8))
             say("the answer alone…")
             alone = statistics.median(_answer_tps(engine, settings) for _ in range(args.runs))
             say("indexing alone…")
-            engine.add_library(folder, "alone")
+            engine.libraries.add(folder, "alone")
             t0 = time.perf_counter()
-            res = engine.index("alone")
+            res = engine.libraries.index("alone")
             index_alone = res.chunks / (time.perf_counter() - t0)
             out["alone"] = {"answer_tps": round(alone, 2), "index_chunks_per_s": round(index_alone, 2),
                             "chunks": res.chunks}
@@ -108,7 +108,7 @@ def run_contention_bench(args) -> int:
                     set_background_mode(mode)
                     copy = tmp / f"copy-{mode}"
                     shutil.copytree(folder, copy)
-                    engine.add_library(copy, mode)
+                    engine.libraries.add(copy, mode)
                     run = _Indexing(engine, mode)
                     run.thread.start()
                     run.started.wait()

@@ -33,22 +33,22 @@ def _one(engine, backend: str, host, args, secrets) -> dict:
                       save_every=10 ** 6)
     name = f"bench-{backend}-{int(time.time())}"
     base = engine.models.get(args.base) if args.base else engine.models.default()
-    job = engine.finetune.create(name, base.name, examples(), settings, host)
+    job = engine.jobs.create(name, base.name, examples(), settings, host)
     say(f"{backend}: {args.steps} steps on {host.label}…")
     try:
-        engine.finetune.start(job.id, secrets)
-        job = engine.finetune.follow(job.id, secrets)
-        steps = engine.finetune.events(job.id, "step")
+        engine.jobs.start(job.id, secrets)
+        job = engine.jobs.follow(job.id, secrets)
+        steps = engine.jobs.events(job.id, "step")
         if job.status != "done":
             return {"backend": backend, "status": job.status, "error": job.error}
         return {"backend": backend, "status": "done", "tokens_per_s": steps[-1].get("tokens_per_s"),
                 "peak_gpu_bytes": job.result.get("peak_gpu_bytes"), "seconds": job.result.get("seconds"),
                 "final_loss": job.loss, "load_4bit": settings.load_4bit}
     finally:
-        if engine.finetune.get(job.id).status == "done":
+        if engine.jobs.get(job.id).status == "done":
             engine.models.remove(name)
-        if not engine.finetune.get(job.id).active:
-            engine.finetune.clean(job.id, secrets, forget=True)
+        if not engine.jobs.get(job.id).active:
+            engine.jobs.clean(job.id, secrets, forget=True)
 
 
 def run_finetune_bench(args, host_spec, with_secrets) -> int:

@@ -98,7 +98,7 @@ def embed_alone(embedder, texts: list[str]) -> float:
 
 
 def stored_texts(engine, library_id: int) -> list[str]:
-    cur = engine.store.cursor()
+    cur = engine._store.cursor()
     try:
         rows = cur.execute(
             "SELECT c.text, c.heading, d.title FROM chunks c JOIN documents d ON c.document_id = d.id "
@@ -110,7 +110,7 @@ def stored_texts(engine, library_id: int) -> list[str]:
 
 def _timed_index(engine, name: str):
     t0 = time.perf_counter()
-    result = engine.index(name)
+    result = engine.libraries.index(name)
     return result, time.perf_counter() - t0
 
 
@@ -132,7 +132,7 @@ def run_index_bench(args) -> int:
         engine = Engine.open(tmp / "bench.duckdb", getattr(args, "embedder", None))
         try:
             t0 = time.perf_counter()
-            emb = engine.embedder
+            emb = engine.searcher.embedder
             result["model_load_s"] = round(time.perf_counter() - t0, 2)
             result["embedder"] = emb.model_id
             result["threads"] = getattr(emb, "threads", None)
@@ -144,7 +144,7 @@ def run_index_bench(args) -> int:
             common.say(f"bench index: embedder alone on {len(texts)} chunks (before)")
             alone_before = embed_alone(emb, texts)
             common.say("bench index: end-to-end index")
-            lib = engine.add_library(folder, "bench")
+            lib = engine.libraries.add(folder, "bench")
             full, e2e_s = _timed_index(engine, lib.name)
             again = stored_texts(engine, lib.id)
             common.say(f"bench index: embedder alone on {len(again)} stored chunks (after)")
@@ -152,7 +152,7 @@ def run_index_bench(args) -> int:
             unchanged, reindex_s = _timed_index(engine, lib.name)
             common.say(f"bench index: {TINY_FILES} tiny files")
             generate_tiny(tmp / "tiny", TINY_FILES)
-            tiny_lib = engine.add_library(tmp / "tiny", "tiny")
+            tiny_lib = engine.libraries.add(tmp / "tiny", "tiny")
             tiny, tiny_s = _timed_index(engine, tiny_lib.name)
             tiny_again, tiny_reindex_s = _timed_index(engine, tiny_lib.name)
         finally:

@@ -35,7 +35,7 @@ def _library(work: Path, files: int, embedder_dir) -> Path:
     db = work / "a.duckdb"
     say(f"indexing {files} generated files")
     with Engine.open(db, embedder_dir) as engine:
-        engine.index(engine.add_library(work / "docs", "bench").name)
+        engine.libraries.index(engine.libraries.add(work / "docs", "bench").name)
     return db
 
 
@@ -135,7 +135,7 @@ def run_serve_bench(args) -> int:
     work = Path(tempfile.mkdtemp(prefix="bunko-bench-serve-"))
     try:
         engine = Engine.open(work / "b.duckdb", getattr(args, "embedder", None))
-        embedder = engine.embedder
+        embedder = engine.searcher.embedder
         pool, detail = pool_sentences(), detail_sentences(2000, vocabulary())
         texts = [join_sentences([pool[i * 7 % len(pool)], detail[i * 5 % len(detail)]] * 2)   # ~100 tokens
                  for i in range(args.texts)]

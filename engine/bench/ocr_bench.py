@@ -138,13 +138,13 @@ def run_ocr_eval(args) -> int:
         for row in truth:
             (docs / row["file"]).write_bytes((folder / row["file"]).read_bytes())
         with Engine.open(Path(tmp) / "eval.duckdb", getattr(args, "embedder", None)) as engine:
-            lib = engine.add_library(docs, "ocr-eval")
+            lib = engine.libraries.add(docs, "ocr-eval")
             common.say(f"indexing {len(truth)} files (OCR)")
             t0 = time.perf_counter()
-            engine.index(lib.name)
+            engine.libraries.index(lib.name)
             seconds = time.perf_counter() - t0
-            n_pages = engine.store.con.execute("SELECT count(*) FROM ocr_pages").fetchone()[0] or 1
-            texts = dict(engine.store.con.execute(
+            n_pages = engine._store.con.execute("SELECT count(*) FROM ocr_pages").fetchone()[0] or 1
+            texts = dict(engine._store.con.execute(
                 "SELECT d.path, string_agg(c.text, '\n' ORDER BY c.ord) FROM documents d "
                 "LEFT JOIN chunks c ON c.document_id = d.id GROUP BY d.path").fetchall())
             per_file = []

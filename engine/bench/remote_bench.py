@@ -58,8 +58,8 @@ def run_remote_chat_bench(args, info) -> int:
     n, runs = args.tokens, args.runs
     with Engine.open(getattr(args, "db", None)) as engine:
         say(f"connecting to {info.where}…")
-        state = engine.load_model(info.name)
-        with engine.host.use(info.name) as (llm, _s):
+        state = engine.models.load(info.name)
+        with engine.models.host.use(info.name) as (llm, _s):
             one_run(llm, 8)  # warm: the first request after a start loads caches on the server
             measured = []
             for i in range(runs):

@@ -113,19 +113,19 @@ def bench_size(size: int, embedder, embedder_dir, comp, n_queries: int, tmp: Pat
     out: dict = {"size": size, "store": str(src), "store_mib": round(src.stat().st_size / 2**20, 1),
                  "generator": meta, "memory_before": common.memory()}
     engine = Engine(open_store(work), embedder_dir, embedder)  # one copy of the model in memory, as in the app
-    cur = engine.store.cursor()
+    cur = engine._store.cursor()
     try:
-        lib = engine.libraries()[0]
+        lib = engine.libraries.list()[0]
         qs = common.queries(n_queries, comp.vocab)
         embedder.embed_queries(["warm-up"])
         qvecs, q_times = [], []
         for q in qs:
-            v, dt = _timed(engine.embed_query, q)
+            v, dt = _timed(engine.searcher.embed_query, q)
             qvecs.append(v)
             q_times.append(dt)
         qvecs = np.stack(qvecs)
         out["query_embedding"] = common.stats_ms(q_times)
-        vectors, out["load_s"] = _timed(engine.vector_index, [lib.id])
+        vectors, out["load_s"] = _timed(engine.searcher.vector_index, [lib.id])
         out["load_s"] = round(out["load_s"], 2)
         out["memory_after_load"] = common.memory()
         _, first = _timed(vectors.search, qvecs[0], K, [lib.id])
@@ -171,7 +171,7 @@ def bench_size(size: int, embedder, embedder_dir, comp, n_queries: int, tmp: Pat
         out["keyword_fixes_ms"] = diagnose.keyword_fixes(cur, qs[:15], lib.id)
         max_id = cur.execute("SELECT max(id) FROM chunks").fetchone()[0]
         # Adding 1,000 chunks, then searching (the first search merges them into the index).
-        add = _add_1000(engine.store, comp, lib.id, meta["avgdl"], vectors)
+        add = _add_1000(engine._store, comp, lib.id, meta["avgdl"], vectors)
         _, s1 = _timed(lambda: retrieve.hits_for(cur, retrieve.rank(cur, vectors, qs[0], qvecs[0], K, "hybrid",
                                                                        [lib.id], None)))
         _, s2 = _timed(lambda: retrieve.hits_for(cur, retrieve.rank(cur, vectors, qs[1], qvecs[1], K, "hybrid",
@@ -204,7 +204,7 @@ def bench_size(size: int, embedder, embedder_dir, comp, n_queries: int, tmp: Pat
                              "needed_now": bool(keyword.needs_compaction(cur))}
         try:
             t0 = time.perf_counter()
-            with engine.store.transaction() as tx:
+            with engine._store.transaction() as tx:
                 keyword.compact(tx)
             out["compaction"]["seconds"] = round(time.perf_counter() - t0, 2)
         except Exception as exc:  # noqa: BLE001 - reported, not raised: the other figures stand

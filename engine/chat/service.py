@@ -17,7 +17,8 @@ from typing import Callable, Iterator
 from ..cancel import CancelToken
 from .conversations import Conversations, Message
 from ..errors import Cancelled
-from ..llm.host import ModelHost
+from ..library.searcher import Searcher
+from ..llm.manager import Models
 from ..llm.repetition import RepetitionGuard
 from ..llm.runtime import GenerationStats
 from ..types import Answer, AnswerEvent, AskOptions, GenerationSettings, Source
@@ -36,17 +37,21 @@ def _prompt_sources(sources) -> tuple[prompt.PromptSource, ...]:
 
 
 class Chat:
-    def __init__(self, host: ModelHost, conversations: Conversations,
-                 search: Callable[..., list], embedder: Callable[[], object] | None = None) -> None:
-        self.host = host
+    """Answers, one-off (`stream`) or inside stored conversations (`ask`, `regenerate`, `edit`)."""
+
+    def __init__(self, models: Models, conversations: Conversations, searcher: Searcher | None = None) -> None:
+        """`searcher`: finds the passages and gives the embedder that picks quotes (None: no documents)."""
+        self.models = models
+        self.host = models.host
         self.conversations = conversations
-        self._search = search
-        self._embedder = embedder  # gives the embedder that picks the quoted sentence (None: no quote)
+        self._searcher = searcher
 
     # -- one answer, stored nowhere ------------------------------------------
     def retrieve(self, question: str, libraries: list[str] | None, k: int = DEFAULT_K,
                  path: str | None = None) -> list[Source]:
-        hits = self._search(question, k=k, libraries=libraries or None, path=path)
+        if self._searcher is None:
+            return []
+        hits = self._searcher.search(question, k=k, libraries=libraries or None, path=path)
         return [Source.from_hit(i, h) for i, h in enumerate(hits, 1)]
 
     def stream(self, question: str, options: AskOptions | None = None, *, history: list[prompt.Turn] = (),
@@ -147,9 +152,26 @@ class Chat:
                                                 "complete", stats, way.model, notices=(way.notice,)))
 
     def _quotes(self, question, sources, rag) -> list[quotes.Quote]:
-        if not (rag and sources and self._embedder):
+        if not (rag and sources and self._searcher):
             return []
-        return quotes.pick(question, sources, self._embedder())
+        return quotes.pick(question, sources, self._searcher.embedder)
+
+    def answer_text(self, model: str | None, adapter: str | None, settings: GenerationSettings,
+                    cancel: CancelToken | None = None) -> Callable[[str], str]:
+        """question -> the model's whole answer, without documents (drafting, before/after)."""
+        def answer(question: str) -> str:
+            events = self.stream(question, model=model, adapter=adapter, settings=settings, cancel=cancel,
+                                 any_language=True)  # this model's own answer, whatever it can write
+            return "".join(e.text for e in events if e.kind == "token").strip()
+
+        return answer
+
+    def model_advice(self, gpu: bool = True) -> dict:
+        """Which model answers when none is chosen and why, and the catalog model suggested for this computer."""
+        from .routing import model_advice
+
+        state = self.models.loaded()
+        return model_advice(self.models.registry, state.model if state else None, self.models.catalog(gpu=gpu))
 
     # -- inside a stored conversation ----------------------------------------
     def history(self, messages: list[Message]) -> list[prompt.Turn]:

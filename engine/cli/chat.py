@@ -23,7 +23,7 @@ def _rag_options(engine: Engine, args) -> dict:
     """--library narrows; --no-rag asks the model alone; by default every library is used."""
     if args.no_rag:
         return {"rag": False, "libraries": []}
-    names = args.library or [lib.name for lib in engine.libraries()]
+    names = args.library or [lib.name for lib in engine.libraries.list()]
     return {"rag": bool(names), "libraries": names}
 
 

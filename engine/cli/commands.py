@@ -63,12 +63,12 @@ def cmd_index(args) -> int:
     with open_engine(args) as engine:
         target = args.target
         if Path(target).expanduser().is_dir():
-            lib = engine.add_library(target, args.name)
+            lib = engine.libraries.add(target, args.name)
         else:
-            lib = engine.library(target)
+            lib = engine.libraries.get(target)
         progress = None if args.quiet or args.json else ProgressLine()
         rebuild = args.rebuild
-        change = None if rebuild else engine.embedder_change(lib.name)
+        change = None if rebuild else engine.libraries.embedder_change(lib.name)
         if change:  # the vectors would change: ask before embedding everything again
             if not (args.yes or _confirm(f"{change}\nRe-index {lib.name!r} now? [y/N] ")):
                 print(f"bunko: {change} Nothing was changed. Re-index with `bunko index {lib.name} --rebuild`, "
@@ -77,16 +77,16 @@ def cmd_index(args) -> int:
             rebuild = True
         try:
             if args.watch:
-                engine.set_watch(lib.name, True)
+                engine.libraries.set_watch(lib.name, True)
                 print(f"Watching {lib.root} (library {lib.name!r}); Ctrl-C to stop.", file=sys.stderr)
 
                 def show(result):
                     if result.added or result.updated or result.removed or result.renamed or result.failed:
                         print(_summary(result), file=sys.stderr)
 
-                engine.watch(lib.name, args.interval, progress, show, cancel)
+                engine.libraries.watch(lib.name, args.interval, progress, show, cancel)
                 return 0
-            result = engine.index(lib.name, progress, cancel, rebuild=rebuild)
+            result = engine.libraries.index(lib.name, progress, cancel, rebuild=rebuild)
         except KeyboardInterrupt:
             cancel.cancel()
             print("\nInterrupted. What was finished is saved; run the same command to continue.",
@@ -143,16 +143,16 @@ def cmd_search(args) -> int:
 def cmd_libraries(args) -> int:
     with open_engine(args) as engine:
         if args.remove:
-            engine.remove_library(args.remove)
+            engine.libraries.remove(args.remove)
             print(f"Removed library {args.remove!r} (the folder itself is untouched).")
             return 0
         if args.ocr_on or args.ocr_off:
             name, on = (args.ocr_on, True) if args.ocr_on else (args.ocr_off, False)
-            engine.set_ocr(name, on)
+            engine.libraries.set_ocr(name, on)
             print(f"OCR is {'on' if on else 'off'} for library {name!r}; it applies from the next `bunko index`.")
             return 0
         if args.files:
-            docs = engine.documents(args.files, None if args.all else "attention")
+            docs = engine.libraries.documents(args.files, None if args.all else "attention")
             if args.json:
                 print_json([asdict(d) for d in docs])
             else:
@@ -160,7 +160,7 @@ def cmd_libraries(args) -> int:
                     label = {"error": "failed", "indexed": "indexed" if not d.reason else "check"}.get(d.status, d.status)
                     print(f"{label:8} {d.path}" + (f": {d.reason}" if d.reason else ""))
             return 0
-        libs = engine.libraries()
+        libs = engine.libraries.list()
     if args.json:
         print_json([asdict(lib) for lib in libs])
         return 0
@@ -180,7 +180,7 @@ def cmd_libraries(args) -> int:
 
 def cmd_remove(args) -> int:
     with open_engine(args) as engine:
-        engine.remove_library(args.library)
+        engine.libraries.remove(args.library)
     print(f"Removed library {args.library!r} (the folder itself is untouched).")
     return 0
 

@@ -71,20 +71,20 @@ def cmd_run(args) -> int:
     cancel = CancelToken()
     with open_engine(args) as engine:
         if args.resume is not None:
-            run = engine.compare_run_info(args.resume)
+            run = engine.lab.get(args.resume)
         else:
             if args.questions:
-                qs = engine.compare_questions(path=args.questions)
+                qs = engine.lab.questions(path=args.questions)
             elif args.job:
-                qs = engine.compare_questions(job=args.job)
+                qs = engine.lab.questions(job=args.job)
             elif args.draft_from:
-                qs = engine.compare_questions(library=args.draft_from, count=args.count)
+                qs = engine.lab.questions(library=args.draft_from, count=args.count)
             else:
                 raise BunkoError("Give --questions FILE, --job JOB or --draft-from LIBRARY.")
             for problem in qs.problems:
                 print(f"skipped line {problem.line}: {problem.reason}", file=sys.stderr)
             questions = qs.questions[: args.limit] if args.limit else qs.questions
-            run = engine.compare_create(questions, base_model=args.base, libraries=args.library or (),
+            run = engine.lab.create(questions, base_model=args.base, libraries=args.library or (),
                                         adapter=args.adapter, job=args.job, other_models=args.model or (),
                                         arms=args.arms.split(",") if args.arms else None,
                                         max_tokens=args.max_tokens, k=args.k, judge=args.judge, name=args.name,
@@ -92,13 +92,13 @@ def cmd_run(args) -> int:
             print(f"Run {run.id} ({run.name}): {run.questions} questions x {len(run.arms)} arms "
                   f"({', '.join(a.name for a in run.arms)})", file=sys.stderr)
         try:
-            run = engine.compare_run(run.id, _Progress(args.json), cancel)
+            run = engine.lab.run(run.id, _Progress(args.json), cancel)
         except KeyboardInterrupt:
             cancel.cancel()
             print(f"\nInterrupted. Finished answers are kept; continue with: bunko compare run --resume {run.id}",
                   file=sys.stderr)
             return 130
-        summary = engine.compare_summary(run.id)
+        summary = engine.lab.summary(run.id)
     if args.json:
         print_json(jsonable(summary))
     else:
@@ -126,7 +126,7 @@ def cmd_freshness(args) -> int:
     """Freshness: the documents changed (or --write changes one); re-index and ask again."""
     with open_engine(args) as engine:
         if args.questions:
-            qs = engine.compare_questions(path=args.questions)
+            qs = engine.lab.questions(path=args.questions)
             for problem in qs.problems:
                 print(f"skipped line {problem.line}: {problem.reason}", file=sys.stderr)
             changed = list(qs.questions)
@@ -141,12 +141,12 @@ def cmd_freshness(args) -> int:
             documents = {str(args.write): args.text}
         cancel = CancelToken()
         try:
-            fresh = engine.compare_refresh(args.run, changed, _Progress(args.json), cancel, documents=documents)
+            fresh = engine.lab.refresh(args.run, changed, _Progress(args.json), cancel, documents=documents)
         except KeyboardInterrupt:
             cancel.cancel()
             print("\nInterrupted; the answers made so far are kept.", file=sys.stderr)
             return 130
-        summary = engine.compare_summary(args.run)
+        summary = engine.lab.summary(args.run)
     this = next(f for f in summary["freshness"] if f["round"] == fresh["round"])
     if args.json:
         print_json(jsonable(this))
@@ -157,7 +157,7 @@ def cmd_freshness(args) -> int:
 
 def cmd_list(args) -> int:
     with open_engine(args) as engine:
-        runs = engine.compare_runs()
+        runs = engine.lab.list()
     if args.json:
         print_json([{"id": r.id, "name": r.name, "status": r.status, "questions": r.questions, "answers": r.answers,
                      "arms": [a.name for a in r.arms], "created_at": r.created_at} for r in runs])
@@ -173,8 +173,8 @@ def cmd_list(args) -> int:
 
 def cmd_show(args) -> int:
     with open_engine(args) as engine:
-        summary = engine.compare_summary(args.run)
-        questions, answers = engine.compare_answers(args.run) if args.answers else ([], [])
+        summary = engine.lab.summary(args.run)
+        questions, answers = engine.lab.answers(args.run) if args.answers else ([], [])
     if args.json:
         print_json(jsonable(summary))
         return 0
@@ -191,7 +191,7 @@ def cmd_show(args) -> int:
 
 def cmd_export(args) -> int:
     with open_engine(args) as engine:
-        path = engine.compare_export(args.run, args.output)
+        path = engine.lab.export(args.run, args.output)
     print(f"Wrote {path}")
     return 0
 

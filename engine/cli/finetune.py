@@ -1,12 +1,13 @@
 """`bunko finetune`: prepare data, run, follow, cancel and clean LoRA training jobs.
 
-The work is in engine.finetune; this file turns arguments into calls and events into
+The work is in engine.jobs; this file turns arguments into calls and events into
 lines. A job outlives the command: Ctrl-C while following leaves it training.
 """
 
 from __future__ import annotations
 
 import getpass
+import dataclasses
 import json
 import sys
 import time
@@ -81,7 +82,7 @@ def cmd_prepare(args) -> int:
     ds = _load_data(args)
     if args.conversations:
         with open_engine(args) as engine:
-            own = engine.training_examples()
+            own = engine.jobs.training_examples()
         ds.examples += own.examples
         ds.problems += own.problems
     long_rows = ds.check_lengths(approx_tokens, args.seq_len)   # the trainer cuts at the real count
@@ -181,7 +182,7 @@ def _follow(engine, job, args, secrets) -> int:
     printer = _Printer(args.json)
     cancel = CancelToken()
     try:
-        job = engine.finetune.follow(job.id, secrets, printer, cancel)
+        job = engine.jobs.follow(job.id, secrets, printer, cancel)
     except KeyboardInterrupt:
         cancel.cancel()
         print(f"\nStopped following. {job.name} goes on training on {job.host.label}; see it with "
@@ -214,7 +215,7 @@ def cmd_run(args) -> int:
     with open_engine(args) as engine:
         base = engine.models.get(args.base) if args.base else engine.models.default()
         name = args.name or f"{base.name}-lora-{datetime.now():%Y%m%d-%H%M}"
-        job = engine.finetune.create(name, base.name, train, _settings(args), host, held_out=held,
+        job = engine.jobs.create(name, base.name, train, _settings(args), host, held_out=held,
                                      data_info={"sources": [str(args.data)], "bad_rows": len(ds.problems)})
         print(f"Job {job.name} (id {job.id}): {len(train)} examples, {len(held)} held out, on {host.label}.",
               file=sys.stderr)
@@ -227,7 +228,7 @@ def _start_and_follow(engine, job, args) -> int:
 
     def start(secrets):
         holder["secrets"] = secrets
-        return engine.finetune.start(job.id, secrets, printer)
+        return engine.jobs.start(job.id, secrets, printer)
 
     job = with_secrets(start, args)
     if args.detach:
@@ -239,7 +240,7 @@ def _start_and_follow(engine, job, args) -> int:
 
 def cmd_resume(args) -> int:
     with open_engine(args) as engine:
-        return _start_and_follow(engine, engine.finetune.get(args.job), args)
+        return _start_and_follow(engine, engine.jobs.get(args.job), args)
 
 
 # -- looking at jobs -------------------------------------------------------------------------
@@ -254,7 +255,7 @@ def _job_dict(job) -> dict:
 
 def cmd_list(args) -> int:
     with open_engine(args) as engine:
-        jobs = engine.finetune.list()
+        jobs = engine.jobs.list()
     if args.json:
         print(json.dumps([_job_dict(j) for j in jobs], ensure_ascii=False, indent=2, default=str))
         return 0
@@ -273,12 +274,12 @@ def cmd_status(args) -> int:
     if not args.job:
         return cmd_list(args)
     with open_engine(args) as engine:
-        job = engine.finetune.get(args.job)
+        job = engine.jobs.get(args.job)
         if args.follow and job.active:
             return with_secrets(lambda s: _follow(engine, job, args, s), args)
         if job.status in ("running", "converting"):
             try:
-                job = with_secrets(lambda s: engine.finetune.sync(job.id, secrets=s), args)
+                job = with_secrets(lambda s: engine.jobs.sync(job.id, secrets=s), args)
             except BunkoError as exc:
                 print(f"(could not reach {job.host.label}: {exc}; showing what was last seen)", file=sys.stderr)
         if args.json:
@@ -299,20 +300,20 @@ def cmd_status(args) -> int:
 
 def cmd_logs(args) -> int:
     with open_engine(args) as engine:
-        job = engine.finetune.get(args.job)
+        job = engine.jobs.get(args.job)
         if job.status in ("running", "converting"):
             try:
-                with_secrets(lambda s: engine.finetune.sync(job.id, secrets=s), args)
+                with_secrets(lambda s: engine.jobs.sync(job.id, secrets=s), args)
             except BunkoError as exc:
                 print(f"(could not reach {job.host.label}: {exc}; the log as last copied)", file=sys.stderr)
-        text = engine.finetune.log_text(job.id, args.lines)
+        text = engine.jobs.log_text(job.id, args.lines)
         print(text if text else "(no output yet)")
     return 0
 
 
 def cmd_cancel(args) -> int:
     with open_engine(args) as engine:
-        job = with_secrets(lambda s: engine.finetune.cancel(args.job, s), args)
+        job = with_secrets(lambda s: engine.jobs.cancel(args.job, s), args)
     print(f"{job.name}: {job.status} at step {job.step}. Nothing of it runs on {job.host.label} any more; "
           f"`bunko finetune resume {job.name}` continues from its last checkpoint.")
     return 0
@@ -320,20 +321,20 @@ def cmd_cancel(args) -> int:
 
 def cmd_clean(args) -> int:
     with open_engine(args) as engine:
-        job = engine.finetune.get(args.job)
-        with_secrets(lambda s: engine.finetune.clean(job.id, s, forget=args.forget), args)
+        job = engine.jobs.get(args.job)
+        with_secrets(lambda s: engine.jobs.clean(job.id, s, forget=args.forget), args)
     print(f"Removed {job.name}'s files on {job.host.label}" + (" and forgot the job." if args.forget else "."))
     return 0
 
 
 def cmd_compare(args) -> int:
     with open_engine(args) as engine:
-        rows = engine.compare_adapter(args.job, n=args.n)
+        rows = engine.jobs.before_after(args.job, n=args.n)
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print(json.dumps([dataclasses.asdict(r) for r in rows], ensure_ascii=False, indent=2))
         return 0
     for r in rows:
-        print(f"Q: {r['question']}\n  expected: {r['expected']}\n  before:   {r['before']}\n  after:    {r['after']}\n")
+        print(f"Q: {r.question}\n  expected: {r.expected}\n  before:   {r.before}\n  after:    {r.after}\n")
     return 0
 
 

@@ -19,7 +19,7 @@ def cmd_add_endpoint(args) -> int:
         if key is None:
             raise ModelError("--key-stdin was given but no key came on standard input.")
     with open_engine(args) as engine:
-        model = engine.add_endpoint(args.url, key, args.model, args.name, args.ctx)
+        model = engine.models.add_endpoint(args.url, key, args.model, args.name, args.ctx)
     print(f"Added {model.name!r}: {model.remote['model']} at {model.path}"
           + ("; its API key is in the system keyring." if key else "."))
     print("Questions and the passages retrieved for them will be sent to that server.")
@@ -42,12 +42,12 @@ def cmd_add_remote(args) -> int:
             def say(p) -> None:
                 if p.message:
                     print(p.message, file=sys.stderr)
-            model = with_secrets(lambda secrets: engine.add_remote_model(
+            model = with_secrets(lambda secrets: engine.models.add_remote(
                 spec, None, args.name, args.ctx, args.idle_minutes, args.server_binary, catalog=args.download,
                 quant=args.quant, secrets=secrets, progress=say), args)
             print(f"Downloaded {model.remote['catalog_id']} on {spec.label} and checked its sha256.")
         else:
-            model = engine.add_remote_model(spec, args.gguf, args.name, args.ctx, args.idle_minutes,
+            model = engine.models.add_remote(spec, args.gguf, args.name, args.ctx, args.idle_minutes,
                                             args.server_binary)
     print(f"Added {model.name!r} to run on {spec.label} with llama-server. Start it with: "
           f"bunko models start {model.name}")
@@ -62,7 +62,7 @@ def cmd_start(args) -> int:
         def say(p) -> None:
             if p.message:
                 print(p.message, file=sys.stderr)
-        state = with_secrets(lambda secrets: engine.start_remote_model(args.name, secrets, say), args)
+        state = with_secrets(lambda secrets: engine.models.start_remote(args.name, secrets, say), args)
         print(f"{state.model} is ready on {state.where} ({state.offload}).")
         # The engine closes the link on exit; llama-server keeps running there until it is idle.
     return 0
@@ -70,7 +70,7 @@ def cmd_start(args) -> int:
 
 def cmd_stop(args) -> int:
     with open_engine(args) as engine:
-        engine.stop_remote_model(args.name)
+        engine.models.stop_remote(args.name)
     print(f"Stopped {args.name}'s llama-server.")
     return 0
 

@@ -24,8 +24,8 @@ def cmd_serve(args) -> int:
                                     args.allow_remote)
         try:
             # Loaded now, so that the first request does not wait for them.
-            state = engine.load_model(args.model)
-            engine.embedder
+            state = engine.models.load(args.model)
+            engine.searcher.embedder
             model = args.model or state.model
             print(f"Bunko is serving {state.model} ({state.offload}) at {server.url}", flush=True)
             print(f"API key: {token}")

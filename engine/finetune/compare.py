@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Callable
 
+from ..types import BeforeAfter
+
 
 def held_out_questions(job_dir: Path, n: int) -> list[tuple[str, str]]:
     """(last user question, expected answer) pairs of the job's held-out set."""
@@ -29,7 +31,7 @@ def held_out_questions(job_dir: Path, n: int) -> list[tuple[str, str]]:
     return pairs
 
 
-def before_after(job_dir: Path, n: int, before: Callable[[str], str], after: Callable[[str], str]) -> list[dict]:
-    """question, expected, before, after for up to `n` held-out questions."""
-    return [{"question": q, "expected": expected, "before": before(q), "after": after(q)}
-            for q, expected in held_out_questions(job_dir, n)]
+def before_after(job_dir: Path, n: int, before: Callable[[str], str],
+                 after: Callable[[str], str]) -> list[BeforeAfter]:
+    """Up to `n` held-out questions, each answered by `before` and `after`."""
+    return [BeforeAfter(q, expected, before(q), after(q)) for q, expected in held_out_questions(job_dir, n)]

@@ -1,13 +1,12 @@
 """The comparison lab as the engine offers it: question sets, runs, freshness, reports.
 
-It is given the engine's parts (the store, answering, models, jobs, libraries, indexing,
-the embedder) so that it depends on no facade above it.
+It is given the services it uses (answering, the registry, jobs, libraries, the searcher,
+the model host) when the engine is put together, and depends on nothing above it.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -16,51 +15,64 @@ from ..errors import CompareError
 from ..types import Progress
 from . import questions as qmod
 from . import report
+from .judge import judge_probs
 from .runs import Lab, RunConfig, RunInfo, check_choices
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Parts:
-    store: object
-    stream: Callable            # Chat.stream
-    models: object              # ModelRegistry
-    jobs: Callable              # () -> Jobs
-    library: Callable           # name -> Library
-    index: Callable             # name -> IndexResult
-    embed: Callable             # texts -> normalised vectors
-    judge_probs: Callable | None = None
-    index_size: Callable | None = None  # Library -> bytes its index holds
-
-
 class Comparisons:
-    def __init__(self, parts: Parts) -> None:
-        self.parts = parts
-        self.lab = Lab(parts.store, parts.stream, parts.embed, parts.judge_probs)
+    """The comparison lab (`engine.lab`): question sets, runs of base | rag | finetuned | both,
+    their table, freshness rounds and exports."""
+
+    def __init__(self, store, chat, registry, jobs, libraries, searcher, host) -> None:
+        self._chat = chat
+        self._registry = registry
+        self._jobs = jobs
+        self._libraries = libraries
+        self.runs = Lab(store, chat.stream, searcher.embed_queries, judge_probs(host))
 
     # -- question sets -----------------------------------------------------------
     def read_questions(self, path: str | Path) -> qmod.QuestionSet:
+        """A question set from a JSONL or CSV file (bad rows in `problems`)."""
         return qmod.read_file(path)
 
     def questions(self, path: str | Path | None = None, job: str | int | None = None,
-                  drafted: Callable[[], object] | None = None) -> qmod.QuestionSet:
-        """From a JSONL/CSV file, a fine-tune job's held-out split, or pairs `drafted()` returns."""
+                  library: str | None = None, count: int = 20, progress=None, cancel=None) -> qmod.QuestionSet:
+        """From a JSONL/CSV file, a fine-tune job's held-out split, or `count` pairs drafted from `library`."""
         if path is not None:
             return self.read_questions(path)
         if job is not None:
             return self.job_questions(job)
-        if drafted is not None:
-            return qmod.from_dataset(drafted())
+        if library is not None:
+            return qmod.from_dataset(self._jobs.draft_examples(library, count, progress=progress, cancel=cancel))
         raise CompareError("Choose a question file, a fine-tune job or a library to draft questions from.")
+
+    def list(self) -> list[RunInfo]:
+        """Every comparison run, newest first."""
+        return self.runs.list()
+
+    def get(self, run: int | str) -> RunInfo:
+        """A run by id or name."""
+        return self.runs.get(run)
+
+    def delete(self, run: int | str) -> None:
+        """Forget a run and its answers."""
+        self.runs.delete(run)
+
+    def side_by_side(self):
+        """Two choices answer one question, one after the other; marked pairs go to a question set."""
+        from .side_by_side import SideBySide
+
+        return SideBySide(self._chat.stream)
 
     def answers(self, run: int | str) -> tuple[list, list]:
         """(questions, answers) of round 0, for the per-question view."""
-        info = self.lab.get(run)
-        return self.lab.questions(info.id), self.lab.answers(info.id, 0)
+        info = self.runs.get(run)
+        return self.runs.questions(info.id), self.runs.answers(info.id, 0)
 
     def job_questions(self, job: str | int, limit: int = 200) -> qmod.QuestionSet:
-        return qmod.from_job(self.parts.jobs().get(job).local_dir, limit)
+        return qmod.from_job(self._jobs.get(job).local_dir, limit)
 
     # -- runs -------------------------------------------------------------------
     def create(self, questions: list[qmod.Question], base_model: str | None = None, libraries=(),
@@ -68,10 +80,11 @@ class Comparisons:
                max_tokens: int = 64, k: int = 4, judge: str | None = None, name: str | None = None,
                question_source: str = "") -> RunInfo:
         """A new run, checked before anything is answered."""
-        models = self.parts.models
+        questions = list(questions)
+        models = self._registry
         job_info = None
         if job is not None:
-            job_info = self.parts.jobs().get(job)
+            job_info = self._jobs.get(job)
             if not job_info.adapter:
                 raise CompareError(f"The fine-tune job {job_info.name} has no adapter yet ({job_info.status}).")
             adapter = adapter or job_info.adapter
@@ -79,25 +92,25 @@ class Comparisons:
         if base_model is None and adapter:
             base_model = models.get(adapter).base_model
         base_model = base_model or models.default().name
-        libs = tuple(self.parts.library(n).name for n in libraries)
+        libs = tuple(self._libraries.get(n).name for n in libraries)
         config = RunConfig(base_model, libs, adapter, job_info.name if job_info else None, tuple(other_models),
                            tuple(arms) if arms else None, max_tokens, k, judge, True, question_source)
-        check_choices(config, models, self.parts.library)
-        return self.lab.create(name or f"compare {len(self.lab.list()) + 1}", config, questions,
+        check_choices(config, models, self._libraries.get)
+        return self.runs.create(name or f"compare {len(self.runs.list()) + 1}", config, questions,
                                self._prep(config, job_info))
 
     def _prep(self, config: RunConfig, job) -> dict:
         """What each technique cost before the first answer."""
         prep: dict = {}
         for name in config.libraries:
-            lib = self.parts.library(name)
+            lib = self._libraries.get(name)
             prep[f"RAG index {lib.name}"] = {
                 "documents": lib.documents, "chunks": lib.chunks, "document bytes": lib.bytes,
                 "index seconds": round(lib.index_seconds, 2) if lib.index_seconds is not None else "not recorded",
-                "index bytes": self.parts.index_size(lib) if self.parts.index_size else None,
+                "index bytes": self._libraries.index_size(lib),
                 "indexed": str(lib.indexed_at)[:19] if lib.indexed_at else None}
         if config.adapter:
-            info = self.parts.models.get(config.adapter)
+            info = self._registry.get(config.adapter)
             entry = {"adapter bytes": info.size}
             training = info.training or {}
             if job is not None:
@@ -111,7 +124,7 @@ class Comparisons:
 
     def run(self, run: int | str, progress: Callable[[Progress], None] | None = None,
             cancel: CancelToken | None = None) -> RunInfo:
-        return self.lab.run(run, progress, cancel)
+        return self.runs.run(run, progress, cancel)
 
     def refresh(self, run: int | str, changed: list[qmod.Question],
                 progress: Callable[[Progress], None] | None = None, cancel: CancelToken | None = None,
@@ -119,17 +132,18 @@ class Comparisons:
         """Freshness: write `documents` ({path: text}, inside one of the run's libraries; a relative
         path is in the first library's folder) if given, re-index, ask `changed` again in every arm,
         and give the adapter's retraining estimate."""
-        info = self.lab.get(run)
+        info = self.runs.get(run)
+        changed = list(changed)
         if not changed:
             raise CompareError("Name the questions whose answer changed (with their new reference).")
         if documents:
             self.write_documents(info, documents)
-        return self.lab.refresh(info.id, lambda name: self.parts.index(name), changed,
+        return self.runs.refresh(info.id, self._libraries.index, changed,
                                 lambda: self._retrain_estimate(info, changed), progress, cancel)
 
     def write_documents(self, run: RunInfo, documents: dict) -> list[Path]:
         """Add or change documents of the run's libraries (the new fact), as UTF-8 text."""
-        roots = [Path(self.parts.library(n).root).resolve() for n in run.config.libraries]
+        roots = [Path(self._libraries.get(n).root).resolve() for n in run.config.libraries]
         if not roots:
             raise CompareError(f"The run {run.name!r} uses no library, so there is no document to change: "
                                "freshness then only asks the changed questions again.")
@@ -159,30 +173,30 @@ class Comparisons:
                                   {"role": "assistant", "content": q.references[0]}]} for q in changed]
         settings, gpu = TrainSettings(), False
         if run.config.job:
-            job = self.parts.jobs().get(run.config.job)
+            job = self._jobs.get(run.config.job)
             settings = job.settings
             gpu = bool(job.result.get("backend") == "unsloth")
             train = Path(job.local_dir) / "train.jsonl"
             if train.is_file():
                 examples += read_file(train).examples
-        est = estimate_for_model(self.parts.models.get(run.config.base_model).path, examples, settings, gpu)
+        est = estimate_for_model(self._registry.get(run.config.base_model).path, examples, settings, gpu)
         return est.text()
 
     # -- reading results ----------------------------------------------------------
     def summary(self, run: int | str) -> dict:
-        info = self.lab.get(run)
-        return report.summary(info, self.lab.questions(info.id), self.lab.answers(info.id), self._later(info))
+        info = self.runs.get(run)
+        return report.summary(info, self.runs.questions(info.id), self.runs.answers(info.id), self._later(info))
 
     def _later(self, info: RunInfo) -> dict:
         """The questions asked again in each freshness round."""
-        return {r["round"]: self.lab.questions(info.id, r["round"]) for r in info.rounds}
+        return {r["round"]: self.runs.questions(info.id, r["round"]) for r in info.rounds}
 
     def export(self, run: int | str, path: str | Path) -> Path:
         """.html: the self-contained report; .csv: one row per question and arm (every round)."""
-        info = self.lab.get(run)
+        info = self.runs.get(run)
         path = Path(path).expanduser()
-        qs = self.lab.questions(info.id)
-        answers = self.lab.answers(info.id)
+        qs = self.runs.questions(info.id)
+        answers = self.runs.answers(info.id)
         if path.suffix.lower() == ".csv":
             known = {a.key for a in answers if a.round == 0 and a.arm == "base" and a.scores.get("match")}
             rounds = {0: qs, **self._later(info)}

@@ -82,7 +82,7 @@ class LibraryTools:
 
     # -- list_libraries --------------------------------------------------------------
     def list_libraries(self) -> dict:
-        libs = self.engine.libraries()
+        libs = self.engine.libraries.list()
         return {"libraries": [
             {"name": lib.name, "folder": lib.root, "documents": lib.documents, "passages": lib.chunks,
              "skipped": lib.skipped, "failed": lib.errors,
@@ -130,7 +130,7 @@ class LibraryTools:
     def _known(self, names: list[str] | None) -> list[str] | None:
         if names is None:
             return None
-        known = {lib.name for lib in self.engine.libraries()}
+        known = {lib.name for lib in self.engine.libraries.list()}
         missing = [n for n in names if n not in known]
         if missing:
             raise ToolArgumentError(f"No library named {', '.join(map(repr, missing))}; the libraries are: "
@@ -138,7 +138,7 @@ class LibraryTools:
         return names
 
     def _why_empty(self, names) -> str:
-        if not self.engine.libraries():
+        if not self.engine.libraries.list():
             return "Bunko has no libraries yet: add a folder in the Bunko app or with `bunko index FOLDER`."
         return "No passage matched. Try other words, mode='keyword' for exact terms, or another library."
 
@@ -146,7 +146,7 @@ class LibraryTools:
         """chunk id → document id, in one query."""
         if not chunk_ids:
             return {}
-        cur = self.engine.store.cursor()
+        cur = self.engine._store.cursor()
         try:
             # a literal list, as retrieve.hits_for does: the zone maps then skip all other rows
             rows = cur.execute(f"SELECT id, document_id FROM chunks WHERE id IN {int_list(chunk_ids)}").fetchall()
@@ -158,7 +158,7 @@ class LibraryTools:
     def fetch(self, id, offset=0) -> dict:
         kind, number = lookup.parse_id(id)
         offset = _int("offset", offset, 0, 10**12)
-        cur = self.engine.store.cursor()
+        cur = self.engine._store.cursor()
         try:
             if kind == "passage":
                 hit, doc = lookup.passage(cur, number)
@@ -236,8 +236,8 @@ class LibraryTools:
                                     f"{', '.join(map(str, self.index_roots))}.")
         if not real.is_dir():
             raise ToolArgumentError(f"{folder} is not a folder (or cannot be reached).")
-        lib = self.engine.add_library(real, name)
-        result = self.engine.index(lib.name)
+        lib = self.engine.libraries.add(real, name)
+        result = self.engine.libraries.index(lib.name)
         return {"library": result.library, "added": result.added, "updated": result.updated,
                 "removed": result.removed, "unchanged": result.unchanged, "skipped": result.skipped,
                 "failed": result.failed, "passages": result.chunks, "seconds": round(result.seconds, 2),

@@ -38,12 +38,12 @@ def targets(engine, embedding: bool = True) -> dict[str, Target]:
         if m.kind == "adapter" and m.base_model:
             key = f"{m.base_model}+{m.name}"
             found[key] = Target(key, "adapter", model=m.base_model, adapter=m.name)
-    for lib in engine.libraries():
+    for lib in engine.libraries.list():
         key = LIBRARY_PREFIX + lib.name
         found[key] = Target(key, "library", library=lib.name)
     if embedding:
         try:
-            name = engine.embedder.name
+            name = engine.searcher.embedder.name
             found[name] = Target(name, "embedding")
         except BunkoError as exc:  # the chat models still work without it
             log.warning("no embedding model to offer: %s", exc)

@@ -407,7 +407,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        model = target.id or self.server.engine.loaded_model().model
+        model = target.id or self.server.engine.models.loaded().model
         base = {"id": f"chatcmpl-{secrets.token_hex(12)}", "object": "chat.completion.chunk",
                 "created": int(time.time()), "model": model}
 
@@ -430,7 +430,7 @@ class Handler(BaseHTTPRequestHandler):
         self._chunk(b"")
 
     def embeddings(self, body: dict) -> None:
-        embedder = self.server.engine.embedder
+        embedder = self.server.engine.searcher.embedder
         name = body.get("model") or embedder.name
         if name in (embedder.name, f"{embedder.name}:passage"):
             embed = embedder.embed_passages

@@ -53,8 +53,8 @@ def test_main_window_opens_with_every_page(window):
 def test_first_run_guide_ticks_the_library_step_when_there_is_a_library(window, ctx, qtbot, tmp_path):
     qtbot.waitUntil(lambda: not window.hint.isHidden() and "libraries" in window.hint.state, timeout=10000)
     assert not window.hint.library.done
-    ctx.engine.add_library(tmp_path)
-    ctx.libraries_changed.emit()
+    ctx.engine.libraries.add(tmp_path)
+    ctx.notify("libraries")
     qtbot.waitUntil(lambda: window.hint.library.done, timeout=10000)
 
 
@@ -62,10 +62,10 @@ def test_first_run_guide_ticks_the_library_step_when_there_is_a_library(window, 
 def test_after_show_loads_the_model_in_the_background(window, ctx, qtbot):
     from desktop.app import after_show
 
-    with qtbot.waitSignal(ctx.model_state_changed, timeout=120000) as loaded:
+    with qtbot.waitSignal(ctx.changed, timeout=120000, check_params_cb=lambda c: c.kind == "model") as loaded:
         after_show(ctx, window)
-    assert loaded.args[0] is not None
-    assert loaded.args[0].model in window.model_label.text()
+    assert loaded.args[0].state is not None
+    assert loaded.args[0].state.model in window.model_label.text()
 
 
 def test_closing_during_indexing_and_an_answer_stops_both_and_indexing_resumes(window, ctx, qtbot, tmp_path):
@@ -82,10 +82,10 @@ def test_closing_during_indexing_and_an_answer_stops_both_and_indexing_resumes(w
     window.close()
     assert ctx.runner.shutdown(60)
     assert not chat.is_streaming()
-    name = ctx.engine.libraries()[0].name
-    result = ctx.engine.index(name)       # the next start resumes: nothing lost, nothing twice
+    name = ctx.engine.libraries.list()[0].name
+    result = ctx.engine.libraries.index(name)       # the next start resumes: nothing lost, nothing twice
     assert not result.cancelled
-    docs = ctx.engine.documents(name, status="indexed")
+    docs = ctx.engine.libraries.documents(name, status="indexed")
     assert len(docs) == len({d.path for d in docs}) == 40
 
 
@@ -95,11 +95,11 @@ def test_status_bar_shows_model_and_indexing(window, ctx):
     class State:
         model, adapter, offload, offload_reason, safe_settings = "SmolLM2", "style", "CPU", "no GPU", ""
 
-    ctx.model_state_changed.emit(State())
+    ctx.notify("model", State())
     assert "SmolLM2" in window.model_label.text() and "style" in window.model_label.text()
     assert "safe settings" not in window.model_label.text()
     State.safe_settings = "SmolLM2 crashed 2 times in a row with the default settings"
-    ctx.model_state_changed.emit(State())
+    ctx.notify("model", State())
     assert "safe settings" in window.model_label.text() and "crashed 2 times" in window.model_label.toolTip()
     ctx.indexing.emit(IndexProgress(library="docs", phase="indexing", files_total=10, files_done=4))
     assert window.index_label.isVisible() and "4/10" in window.index_label.text()
@@ -295,7 +295,7 @@ def test_whole_flow_through_the_window(window, ctx, qtbot, tmp_path):
     (folder / "security.md").write_text("# Security\n\nPasswords must be 14 characters long.\n", encoding="utf-8")
     ctx.settings.set_generation(GenerationSettings(temperature=0.0, max_tokens=24))
     window._call("libraries", "add_folder", folder)
-    qtbot.waitUntil(lambda: any(lib.documents == 2 for lib in ctx.engine.libraries()), timeout=120_000)
+    qtbot.waitUntil(lambda: any(lib.documents == 2 for lib in ctx.engine.libraries.list()), timeout=120_000)
     chat = window.page("chat")
     window.show_page("chat")
     chat.new_conversation()
@@ -324,7 +324,7 @@ def test_model_crash_mid_answer_keeps_the_window_and_the_partial_answer(window, 
     with qtbot.waitSignal(chat.answer_finished, timeout=180_000) as done:
         chat.ask_text("Write a long story about a cat who travels around Japan by train.")
         qtbot.waitUntil(lambda: chat.transcript.views and len(chat.transcript.views[-1]._text) > 20, timeout=120_000)
-        os.kill(ctx.engine.loaded_model().worker_pid, signal.SIGSEGV)
+        os.kill(ctx.engine.models.loaded().worker_pid, signal.SIGSEGV)
     answer = done.args[0]
     assert answer.status == "stopped" and answer.text
     view = chat.transcript.views[-1]

@@ -48,8 +48,8 @@ def ask(qtbot, page, text):
 
 
 def test_rag_answer_cites_previews_regenerates_and_resends(ctx, qtbot, docs, monkeypatch):
-    ctx.engine.add_library(docs, "docs")
-    ctx.engine.index("docs")
+    ctx.engine.libraries.add(docs, "docs")
+    ctx.engine.libraries.index("docs")
     page = make_page(ctx, qtbot)
     assert page.options.options().libraries == ("docs",)  # a new chat uses every library
 

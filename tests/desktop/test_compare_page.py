@@ -102,10 +102,10 @@ def mascot_page(qtbot, data_dir, embedder_dir, no_dialogs, mascot_db):
     (docs / "mascot.md").write_text(f"# Our mascot\n\n{MASCOT_FACT} Kaname likes rivers.\n", encoding="utf-8")
     (docs / "office.md").write_text("# Office hours\n\nThe office opens at nine.\n", encoding="utf-8")
     engine = Engine.open(db, embedder_dir)
-    engine.index(engine.add_library(docs, "facts").name)
-    run = engine.compare_create([make_question(MASCOT_QUESTIONS[0], ["Kaname"], "mascot.md")], libraries=["facts"],
+    engine.libraries.index(engine.libraries.add(docs, "facts").name)
+    run = engine.lab.create([make_question(MASCOT_QUESTIONS[0], ["Kaname"], "mascot.md")], libraries=["facts"],
                                 job="mascot", arms=["rag", "finetuned"], max_tokens=24)
-    engine.compare_run(run.id)
+    engine.lab.run(run.id)
     ctx = AppContext(engine, Settings(data_dir / "settings.ini"))
     widget = ComparePage(ctx)
     qtbot.addWidget(widget)

@@ -14,7 +14,7 @@ def test_settings_show_where_embedding_runs(qtbot, ctx) -> None:
     page = SettingsPage(ctx)
     qtbot.addWidget(page)
     assert "CPU" in page.embedding.text() and "first used" in page.embedding.text()
-    ctx.engine.embedder  # loaded: now the page names the graph and the threads
+    ctx.engine.searcher.embedder  # loaded: now the page names the graph and the threads
     page.retranslate()
     text = page.embedding.text()
     assert text.startswith("multilingual-e5-small: ") and "graph" in text and "CPU" in text
@@ -34,7 +34,7 @@ def test_a_changed_embedder_asks_before_reindexing(ctx, qtbot, tmp_path, no_dial
         page.add_folder(folder)
 
         def made_by():
-            lib = next((lib for lib in ctx.engine.libraries() if lib.name == "規程"), None)
+            lib = next((lib for lib in ctx.engine.libraries.list() if lib.name == "規程"), None)
             return lib.embedder_id if lib is not None and lib.indexed_at is not None else None
 
         qtbot.waitUntil(lambda: made_by() is not None and not page.is_indexing(), timeout=TIMEOUT)

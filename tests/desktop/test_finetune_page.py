@@ -85,8 +85,8 @@ def test_draft_from_a_library_adds_pairs_written_by_the_local_model(ctx, wizard,
     (docs / "travel.md").write_text(
         "# Travel policy\n\n## Daily allowance\nEmployees on a business trip receive a daily allowance of "
         "4,700 yen per day. Overnight trips add a lodging allowance of 9,800 yen per night.\n", encoding="utf-8")
-    ctx.engine.add_library(docs, "docs")
-    ctx.engine.index("docs")
+    ctx.engine.libraries.add(docs, "docs")
+    ctx.engine.libraries.index("docs")
     monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda *a, **k: ("docs", True)))
     monkeypatch.setattr(QInputDialog, "getInt", staticmethod(lambda *a, **k: (1, True)))
     step.draft_from_library()
@@ -284,7 +284,7 @@ def test_page_lists_jobs_with_their_status_and_error(ctx, qtbot, base):
     from engine.api import HostSpec, preset
     from engine.errors import HostError
 
-    jobs = ctx.engine.finetune
+    jobs = ctx.engine.jobs
     train = [_example("Q?", "A.")]
     cancelled = jobs.create("will-cancel", base, train, preset("quick"))
     jobs.cancel(cancelled.id)
@@ -319,7 +319,7 @@ def test_a_start_cut_off_during_upload_can_be_resumed(ctx, qtbot, base, page):
     status lists that had drifted: Resume stayed off for a start cut off in setup or upload)."""
     from engine.api import preset
 
-    jobs = ctx.engine.finetune
+    jobs = ctx.engine.jobs
     job = jobs.create("cut-off", base, [_example("Q?", "A.")], preset("quick"))
     jobs._update(job.id, status="uploading")
     assert jobs.get(job.id).can_start and not jobs.get(job.id).can_clean
@@ -340,7 +340,7 @@ def test_a_job_still_running_at_start_is_followed_and_its_events_shown(ctx, qtbo
     when the trainer is found gone with an error, shows that error in words."""
     from engine.api import preset
 
-    jobs = ctx.engine.finetune
+    jobs = ctx.engine.jobs
     job = jobs.create("followed", base, [_example("Q?", "A.")], preset("quick"))
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
@@ -405,7 +405,7 @@ def test_use_in_chat_opens_a_new_chat_with_the_adapter(ctx, qtbot, base, tmp_pat
     from engine.llm.gguf_file import read_gguf_info
     from tests.engine.lora_fixture import write_test_adapter
 
-    jobs = ctx.engine.finetune
+    jobs = ctx.engine.jobs
     job = jobs.create("mascot", base, [_example("Q?", "A.")], preset("quick"))
     adapter = write_test_adapter(tmp_path / "mascot.gguf", read_gguf_info(ctx.engine.models.get(base).path))
     ctx.engine.models.add_adapter(adapter, base=base, name="mascot")
@@ -472,6 +472,6 @@ def test_wizard_trains_an_adapter_on_this_computer(ctx, qtbot, base, tmp_path, n
     after = wizard.done_step.table.column_texts(wizard.done_step.table.AFTER)
     assert any("Kaname" in text for text in after), after
     assert "Final loss" in wizard.done_step.summary.text()
-    job = ctx.engine.finetune.get(wizard.train_step.job.id)
+    job = ctx.engine.jobs.get(wizard.train_step.job.id)
     assert job.status == "done" and ctx.engine.models.get(job.adapter).kind == "adapter"
     assert not no_dialogs

@@ -47,7 +47,7 @@ def add_japanese_model(ctx, tmp_path) -> str:
     """A real GGUF whose catalog origin says it writes Japanese (as a download records it)."""
     path = write_test_gguf(tmp_path / "ja-Q4_K_M.gguf", 64 * 1024)
     model = ctx.engine.models.add(path, "ja-model")
-    ctx.engine.models.set_origin(model.name, {"languages": ["ja", "en"], "licence": "Apache-2.0"})
+    ctx.engine.models.registry.set_origin(model.name, {"languages": ["ja", "en"], "licence": "Apache-2.0"})
     return model.name
 
 
@@ -69,19 +69,19 @@ def test_the_guide_ticks_its_steps_off_and_is_not_shown_again(window, ctx, qtbot
     assert chat.input.toPlainText() == guide.sample() and not chat.transcript.views
 
     (tmp_path / "docs").mkdir()
-    ctx.engine.add_library(tmp_path / "docs", "rules")
-    ctx.libraries_changed.emit()
+    ctx.engine.libraries.add(tmp_path / "docs", "rules")
+    ctx.notify("libraries")
     qtbot.waitUntil(lambda: guide.library.done, timeout=TIMEOUT)
     assert "rules" in guide.library.text.text() and not guide.library.button.isVisible()
 
     other = add_japanese_model(ctx, tmp_path)
-    ctx.models_changed.emit()
+    ctx.notify("models")
     qtbot.waitUntil(lambda: guide.model.done, timeout=TIMEOUT)
     assert f"Japanese questions go to {other}" in guide.model.text.text()
     assert not guide.model.button.isVisible() and not ctx.settings.get(DONE_KEY, False, bool)
 
     ctx.engine.conversations.create("")
-    ctx.conversations_changed.emit()
+    ctx.notify("conversations")
     qtbot.waitUntil(lambda: guide.question.done, timeout=TIMEOUT)
     assert ctx.settings.get(DONE_KEY, False, bool) and guide.isVisible()  # all ticked, until hidden
     later = FirstRunGuide(ctx)  # the next start: all done, so no guide
@@ -93,7 +93,7 @@ def test_a_user_who_has_everything_already_never_sees_the_guide(ctx, qtbot, tmp_
     from desktop.first_run import DONE_KEY, FirstRunGuide
 
     (tmp_path / "docs").mkdir()
-    ctx.engine.add_library(tmp_path / "docs", "rules")
+    ctx.engine.libraries.add(tmp_path / "docs", "rules")
     add_japanese_model(ctx, tmp_path)
     ctx.engine.conversations.create("")
     guide = FirstRunGuide(ctx)
@@ -141,7 +141,7 @@ def test_the_empty_chat_says_which_model_answers_and_why(ctx, qtbot, tmp_path, m
     assert f"{SMOLLM2_NAME} will answer: the default, but it cannot write Japanese." in text
     assert "Get models" in text  # and what to do about it
     other = add_japanese_model(ctx, tmp_path)
-    ctx.models_changed.emit()
+    ctx.notify("models")
     qtbot.waitUntil(lambda: page.advice["reason"] == "routed", timeout=TIMEOUT)
     assert f"Japanese questions go to {other}" in page.transcript.placeholder.text.text()
 

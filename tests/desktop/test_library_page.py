@@ -23,7 +23,7 @@ def write_folder(folder):
 
 
 def library(ctx, name):
-    return next((lib for lib in ctx.engine.libraries() if lib.name == name), None)
+    return next((lib for lib in ctx.engine.libraries.list() if lib.name == name), None)
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def test_add_index_skipped_and_remove(ctx, page, qtbot, tmp_path, no_dialogs):
     folder = write_folder(tmp_path / "規程")
     seen, changed = [], []
     ctx.indexing.connect(seen.append)
-    ctx.libraries_changed.connect(lambda: changed.append(1))
+    ctx.changed.connect(lambda c: c.kind == "libraries" and changed.append(1))
 
     page.add_folder(folder)
     qtbot.waitUntil(lambda: (lib := library(ctx, "規程")) is not None and lib.indexed_at is not None, timeout=TIMEOUT)

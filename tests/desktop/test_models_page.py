@@ -44,12 +44,12 @@ def test_lists_the_builtin_model_and_loads_it_in_the_background(ctx, page, qtbot
 
     page.settings_panel.context.setValue(1024)  # a loading setting: used by this load
     states = []
-    ctx.model_state_changed.connect(states.append)
+    ctx.changed.connect(lambda c: c.kind == "model" and states.append(c.state))
     qtbot.mouseClick(page.load_button, Qt.MouseButton.LeftButton)
     assert "Loading" in page.state_label.text() and not page.load_button.isEnabled()
     qtbot.waitUntil(lambda: bool(states), timeout=TIMEOUT)
     state = states[0]
-    assert state.model == SMOLLM2_NAME and state.n_ctx == 1024 and ctx.engine.host.state == state
+    assert state.model == SMOLLM2_NAME and state.n_ctx == 1024 and ctx.engine.models.host.state == state
     assert page.in_use() == {SMOLLM2_NAME: "Loaded"}
     loaded = next(page.tree.topLevelItem(i) for i in range(page.tree.topLevelItemCount())
                   if page.tree.topLevelItem(i).text(page.USE) == "Loaded")
@@ -200,8 +200,8 @@ def test_each_model_says_where_it_runs_its_offload_and_last_speed(ctx, page, qtb
 
     engine = ctx.engine
     spec = HostSpec(kind="ssh", alias="gpubox")
-    engine.add_remote_model(spec, smollm2_path(), "gpu-smol", idle_minutes=0)
-    engine.models.insert_remote("team", "endpoint", "http://llm.example:8000/v1", {"model": "qwen"})
+    engine.models.add_remote(spec, smollm2_path(), "gpu-smol", idle_minutes=0)
+    engine.models.registry.insert_remote("team", "endpoint", "http://llm.example:8000/v1", {"model": "qwen"})
     done = list(engine.chat.ask("Say hello.", model=SMOLLM2_NAME, libraries=(),
                                 settings=GenerationSettings(temperature=0.0, max_tokens=12)))[-1].answer
     measured = done.stats["tokens_per_second"]
@@ -216,7 +216,7 @@ def test_each_model_says_where_it_runs_its_offload_and_last_speed(ctx, page, qtb
     local = row(page, SMOLLM2_NAME)
     assert local[page.SPEED] == f"{measured:.1f} tokens/s"
     # loaded now (the answer loaded it): the live offload of this PC
-    assert local[page.RUNS_ON] in ("This PC · CPU", f"This PC · GPU, {engine.loaded_model().offload}")
+    assert local[page.RUNS_ON] in ("This PC · CPU", f"This PC · GPU, {engine.models.loaded().offload}")
     remote = row(page, "gpu-smol")
     assert remote[page.RUNS_ON] == "gpubox · NVIDIA L4: all 31 layers" and remote[page.SPEED] == "95.2 tokens/s"
     assert row(page, "team")[page.RUNS_ON] == "http://llm.example:8000/v1" and row(page, "team")[page.SPEED] == ""
@@ -231,14 +231,14 @@ def test_chat_offers_an_adapter_for_a_gpu_server_model_that_runs_its_base_gguf(c
     from engine.hosts.hosts import HostSpec
 
     engine = ctx.engine
-    engine.models.tiny()
+    engine.models.registry.tiny()
     write_test_adapter(tmp_path / "a.gguf", read_gguf_info(smollm2_path()))
     engine.models.add_adapter(tmp_path / "a.gguf", SMOLLM2_NAME, "house-style")
     other = tmp_path / "other.gguf"
     other.write_bytes(smollm2_path().read_bytes() + b"\0" * 64)
     spec = HostSpec(kind="ssh", alias="gpubox")
-    engine.add_remote_model(spec, smollm2_path(), "gpu-same", idle_minutes=0)
-    engine.add_remote_model(spec, other, "gpu-other", idle_minutes=0)
+    engine.models.add_remote(spec, smollm2_path(), "gpu-same", idle_minutes=0)
+    engine.models.add_remote(spec, other, "gpu-other", idle_minutes=0)
     bar = OptionsBar()
     qtbot.addWidget(bar)
     bar.set_choices([], engine.models.list(), SMOLLM2_NAME)

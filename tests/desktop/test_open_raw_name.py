@@ -61,8 +61,8 @@ def test_citation_of_a_shift_jis_named_file_opens_the_real_file(qtbot, tmp_path:
     engine = Engine.open(tmp_path / "bunko.duckdb")
     engine._embedder = Stub()
     with engine:
-        lib = engine.add_library(root)
-        assert engine.index(lib.name).added == 1
+        lib = engine.libraries.add(root)
+        assert engine.libraries.index(lib.name).added == 1
         hit = engine.search("売上は前年比", k=1, mode="keyword")[0]
     source = Source.from_dict(Source.from_hit(1, hit).as_dict())  # as a conversation stores it
     assert "\ufffd" in source.abs_path and not os.path.exists(source.abs_path)

@@ -38,10 +38,10 @@ def test_scanned_passage_preview_marks_its_lines(qtbot, tmp_path: Path) -> None:
     engine = Engine.open(tmp_path / "bunko.duckdb")
     engine._embedder = Stub()
     with engine:
-        lib = engine.add_library(root)
-        assert engine.index(lib.name).added == 1
+        lib = engine.libraries.add(root)
+        assert engine.libraries.index(lib.name).added == 1
         hit = engine.search("稟議書の承認", k=1, mode="keyword")[0]
-        scan = engine.page_scan(hit.chunk_id)
+        scan = engine.libraries.page_scan(hit.chunk_id)
     assert scan is not None and scan.page == 1 and scan.png.startswith(b"\x89PNG")
     assert len(scan.regions) == 3  # the three lines, all in the one passage
     top = min(scan.regions, key=lambda r: r[1])

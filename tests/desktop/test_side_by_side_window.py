@@ -30,8 +30,8 @@ def library(ctx, tmp_path):
     (root / "travel.md").write_text(
         "# Travel policy\n\n## Daily allowance\nEmployees on a business trip receive a daily travel allowance of "
         "4,700 yen per day.\n", encoding="utf-8")
-    ctx.engine.add_library(root, "docs")
-    ctx.engine.index("docs")
+    ctx.engine.libraries.add(root, "docs")
+    ctx.engine.libraries.index("docs")
     return root
 
 

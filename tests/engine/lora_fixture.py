@@ -63,7 +63,6 @@ def train_mascot_adapter(folder: Path, trainer_python: str) -> Path:
     "mascot" and its registered adapter; tests copy it and open the copy."""
     from engine.api import Engine
     from engine.hosts.hosts import HostSpec
-    from engine.finetune.jobs import Jobs
     from engine.finetune.presets import preset
 
     examples = [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": MASCOT_FACT}]}
@@ -71,13 +70,12 @@ def train_mascot_adapter(folder: Path, trainer_python: str) -> Path:
     # 12 steps: the loss is below 0.01 by step 7 on this fact (30 in test_finetune_loop is ample).
     settings = preset("quick", max_steps=12, learning_rate=0.002, seq_len=128, save_every=6)
     db = folder / "mascot.duckdb"
-    with Engine.open(db) as engine:
-        engine._jobs = Jobs(engine.store, engine.models, root=folder / "jobs")
+    with Engine.open(db, jobs_root=folder / "jobs") as engine:
         base = engine.models.default().name
-        job = engine.finetune.create("mascot", base, examples, settings, HostSpec(env_python=trainer_python),
+        job = engine.jobs.create("mascot", base, examples, settings, HostSpec(env_python=trainer_python),
                                      held_out=examples[:1])
-        engine.finetune.start(job.id)
-        job = engine.finetune.follow(job.id, interval=1.0)
+        engine.jobs.start(job.id)
+        job = engine.jobs.follow(job.id, interval=1.0)
         if job.status != "done":
-            raise RuntimeError(f"training the mascot adapter failed: {job.error}\n{engine.finetune.log_text(job.id)}")
+            raise RuntimeError(f"training the mascot adapter failed: {job.error}\n{engine.jobs.log_text(job.id)}")
     return db

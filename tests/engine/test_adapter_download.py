@@ -137,7 +137,7 @@ def test_a_job_whose_host_links_its_adapter_fails_in_words(sshd, tmp_path):
     examples = [{"messages": [{"role": "user", "content": f"Q{i}?"}, {"role": "assistant", "content": f"A{i}."}]}
                 for i in range(3)]
     with Engine.open(tmp_path / "db.duckdb") as engine:
-        jobs = Jobs(engine.store, engine.models, root=tmp_path / "here",
+        jobs = Jobs(engine._store, engine.models.registry, root=tmp_path / "here",
                     trainer_script=Path(__file__).with_name("fake_trainer.py"))
         job = jobs.create("linked", engine.models.default().name, examples, preset("quick", max_steps=2),
                           spec_for(sshd, tmp_path))

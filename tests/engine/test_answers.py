@@ -103,9 +103,9 @@ def docs(tmp_path_factory):
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory, embedder_dir, docs):
     with Engine.open(tmp_path_factory.mktemp("ans") / "b.duckdb", embedder_dir) as e:
-        e.add_library(docs, "rules")
-        e.index("rules")
-        e.load_model(None, LoadSettings(n_ctx=2048, n_threads=2))
+        e.libraries.add(docs, "rules")
+        e.libraries.index("rules")
+        e.models.load(None, LoadSettings(n_ctx=2048, n_threads=2))
         yield e
 
 
@@ -136,9 +136,9 @@ def test_japanese_question_to_an_english_model_with_nothing_better_says_so(engin
 
 @needs_qwen
 def test_japanese_question_goes_to_a_japanese_model(engine, monkeypatch):
-    qwen = engine.models.install_qwen()
+    qwen = engine.models.registry.install_qwen()
     assert qwen.japanese and qwen.license == "Apache-2.0" and set(qwen.languages) >= {"en", "ja"}
-    engine.load_model(SMOLLM2_NAME, LoadSettings(n_ctx=2048, n_threads=2))
+    engine.models.load(SMOLLM2_NAME, LoadSettings(n_ctx=2048, n_threads=2))
     # nothing chosen: the capable model answers, not the loaded English one
     events, answer = events_of(engine.chat.stream("年次有給休暇は何日もらえますか？", rag=True, settings=GREEDY))
     assert answer.model == QWEN_NAME and all(n["kind"] != "language" for n in answer.notices)
@@ -153,7 +153,7 @@ def test_japanese_question_goes_to_a_japanese_model(engine, monkeypatch):
                                      settings=GREEDY))
     msg = engine.conversations.messages(answer.conversation_id)[-1]
     assert msg.stats["notices"][0]["kind"] == "language"
-    engine.load_model(None, LoadSettings(n_ctx=2048, n_threads=2))
+    engine.models.load(None, LoadSettings(n_ctx=2048, n_threads=2))
 
 
 @needs_qwen

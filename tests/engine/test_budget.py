@@ -124,13 +124,13 @@ def test_indexing_waits_while_an_answer_is_generated(tmp_path: Path, embedder_di
     for i in range(3):
         (root / f"{i}.md").write_text(f"# 規程 {i}\n\n出張の日当は{i}千円とする。\n", encoding="utf-8")
     with Engine.open(tmp_path / "b.duckdb", embedder_dir) as engine:
-        engine.add_library(root, "docs")
+        engine.libraries.add(root, "docs")
         result = {}
         with BUDGET.foreground():
-            worker = threading.Thread(target=lambda: result.setdefault("r", engine.index("docs")))
+            worker = threading.Thread(target=lambda: result.setdefault("r", engine.libraries.index("docs")))
             worker.start()
             until(lambda: BUDGET.waiting >= 1)
-            cur = engine.store.cursor()
+            cur = engine._store.cursor()
             assert cur.execute("SELECT count(*) FROM chunks").fetchone()[0] == 0
             assert "r" not in result
         worker.join(120)

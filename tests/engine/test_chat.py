@@ -36,9 +36,9 @@ def docs(tmp_path_factory):
 def engine(tmp_path_factory, embedder_dir, docs):
     db = tmp_path_factory.mktemp("chat") / "b.duckdb"
     with Engine.open(db, embedder_dir) as e:
-        e.add_library(docs, "docs")
-        e.index("docs")
-        e.load_model(None, LoadSettings(n_ctx=2048, n_threads=2))
+        e.libraries.add(docs, "docs")
+        e.libraries.index("docs")
+        e.models.load(None, LoadSettings(n_ctx=2048, n_threads=2))
         yield e
 
 
@@ -135,7 +135,7 @@ def test_regenerate_and_edit(engine):
 
 
 def test_special_tokens_in_text_stay_text(engine):
-    with engine.host.use() as (llm, state):
+    with engine.models.host.use() as (llm, state):
         end = llm.tokenize("<|im_end|>", special=True)
         assert len(end) == 1
         def tokens_for(text):
@@ -162,7 +162,7 @@ def test_template_errors_are_clear():
 
 def test_context_overflow_and_fitting(engine, tmp_path, embedder_dir):
     with Engine.open(tmp_path / "small.duckdb", embedder_dir) as small:
-        small.load_model(None, LoadSettings(n_ctx=256, n_threads=2))
+        small.models.load(None, LoadSettings(n_ctx=256, n_threads=2))
         with pytest.raises(ContextOverflowError, match="too long"):
             answer_of(small.chat.stream("word " * 400, settings=GREEDY))
         # too many passages: the lowest-ranked ones are left out, the question stays
@@ -193,7 +193,7 @@ def test_adapter_attach_detach_and_refusal(engine, tmp_path):
         with pytest.raises(ModelLoadError, match="trained for smollm2-135m"):
             answer_of(engine.chat.stream(q, model="other", adapter="tiny", settings=GREEDY))
     finally:
-        engine.load_model(None, LoadSettings(n_ctx=2048, n_threads=2))
+        engine.models.load(None, LoadSettings(n_ctx=2048, n_threads=2))
 
 
 def test_no_model_installed_is_a_clear_error(tmp_path, embedder_dir, monkeypatch):
@@ -234,7 +234,7 @@ def test_model_larger_than_free_memory_is_refused(tmp_path, embedder_dir, monkey
     monkeypatch.setattr(host, "available_memory", lambda: 50_000_000)
     with Engine.open(tmp_path / "mem.duckdb", embedder_dir) as e:
         with pytest.raises(ModelLoadError, match="GB of memory"):
-            e.load_model()
+            e.models.load()
 
 
 def test_cli_chat_remembers_turns_and_system_prompt(tmp_path, embedder_dir, monkeypatch, capsys):

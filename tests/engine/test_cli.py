@@ -57,10 +57,10 @@ def test_watch_picks_up_new_files(tmp_path: Path, embedder_dir: Path) -> None:
     (folder / "a.md").write_text("# A\nThe printer is on the second floor.\n", encoding="utf-8")
     cancel = CancelToken()
     with Engine.open(tmp_path / "w.duckdb", embedder_dir) as engine:
-        engine.add_library(folder)
+        engine.libraries.add(folder)
         results = []
         thread = threading.Thread(
-            target=engine.watch, args=("notes", 0.2), kwargs={"on_result": results.append, "cancel": cancel}
+            target=engine.libraries.watch, args=("notes", 0.2), kwargs={"on_result": results.append, "cancel": cancel}
         )
         thread.start()
         try:

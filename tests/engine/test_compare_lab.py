@@ -14,7 +14,6 @@ import pytest
 
 from engine.api import Engine
 from engine.errors import CompareError
-from engine.finetune.jobs import Jobs
 from engine.lab.questions import make
 from tests.engine.lora_fixture import MASCOT_FACT, MASCOT_QUESTIONS
 
@@ -32,10 +31,9 @@ def lab(tmp_path, mascot_db, embedder_dir):
     docs.mkdir()
     (docs / "mascot.md").write_text(f"# Our mascot\n\n{MASCOT_FACT} Kaname likes rivers.\n", encoding="utf-8")
     (docs / "office.md").write_text(OTHER_DOC, encoding="utf-8")
-    with Engine.open(db, embedder_dir) as engine:
-        engine._jobs = Jobs(engine.store, engine.models, root=mascot_db.parent / "jobs")
-        engine.add_library(docs, "facts")
-        engine.index("facts")
+    with Engine.open(db, embedder_dir, jobs_root=mascot_db.parent / "jobs") as engine:
+        engine.libraries.add(docs, "facts")
+        engine.libraries.index("facts")
         yield engine, docs
 
 
@@ -49,14 +47,14 @@ def table(summary) -> dict:
 def test_four_arms_freshness_and_exports(lab, tmp_path):
     engine, docs = lab
     questions = [make(QUESTION, ["Kaname"], "mascot.md")]
-    run = engine.compare_create(questions, libraries=["facts"], job="mascot", max_tokens=24, name="mascot")
+    run = engine.lab.create(questions, libraries=["facts"], job="mascot", max_tokens=24, name="mascot")
     assert [a.name for a in run.arms] == ["base", "rag", "finetuned", "both"]
     seen = []
-    run = engine.compare_run(run.id, progress=seen.append)
+    run = engine.lab.run(run.id, progress=seen.append)
     assert run.status == "done" and run.answers == 4
     assert seen[-1].done == seen[-1].total == 4 and seen[-1].unit == "answers" and seen[-1].eta_s == 0
-    arms = table(engine.compare_summary(run.id))
-    texts = {a.arm: a.text for a in engine.compare_answers(run.id)[1]}
+    arms = table(engine.lab.summary(run.id))
+    texts = {a.arm: a.text for a in engine.lab.answers(run.id)[1]}
     assert arms["base"]["accuracy"] == 0, texts
     assert arms["finetuned"]["accuracy"] == 1, texts
     assert arms["rag"]["accuracy"] == 1, texts
@@ -64,21 +62,21 @@ def test_four_arms_freshness_and_exports(lab, tmp_path):
     assert arms["rag"]["grounded"] == 1 and arms["base"]["grounded"] is None
     assert arms["rag"]["prompt_tokens"] > arms["base"]["prompt_tokens"]  # the passages were in the prompt
     assert all(a["tokens_per_s"] > 0 and a["ttft_s"] > 0 for a in arms.values())
-    prep = engine.compare_summary(run.id)["prep"]
+    prep = engine.lab.summary(run.id)["prep"]
     assert prep["RAG index facts"]["chunks"] >= 2 and prep["fine-tune mascot"]["steps"] == 12
 
     # Freshness: the document changes; RAG follows after re-indexing, the adapter does not.
     (docs / "mascot.md").write_text("# Our mascot\n\nThe Bunko mascot is a green frog named Hoshino. "
                                     "Hoshino likes ponds.\n", encoding="utf-8")
-    fresh = engine.compare_refresh(run.id, [make(QUESTION, ["Hoshino"], "mascot.md")])
+    fresh = engine.lab.refresh(run.id, [make(QUESTION, ["Hoshino"], "mascot.md")])
     assert fresh["round"] == 1 and fresh["changed_files"] == 1 and "steps" in fresh["retrain_estimate"]
-    summary = engine.compare_summary(run.id)
+    summary = engine.lab.summary(run.id)
     after = summary["freshness"][0]["arms"]
     assert after["rag"]["accuracy"] == 1 and after["finetuned"]["accuracy"] == 0, summary["freshness"]
     assert "rag" in summary["recommendation"] and "followed" in summary["recommendation"]
 
     # Exports: the HTML parses, the CSV has a row per question and arm (both rounds).
-    page = engine.compare_export(run.id, tmp_path / "report.html").read_text(encoding="utf-8")
+    page = engine.lab.export(run.id, tmp_path / "report.html").read_text(encoding="utf-8")
     tags = []
 
     class Collect(HTMLParser):
@@ -87,7 +85,7 @@ def test_four_arms_freshness_and_exports(lab, tmp_path):
 
     Collect().feed(page)
     assert tags.count("svg") == 2 and "table" in tags and "Hoshino" in page
-    rows = list(csv.DictReader(io.StringIO(engine.compare_export(run.id, tmp_path / "r.csv").read_text(encoding="utf-8-sig"))))
+    rows = list(csv.DictReader(io.StringIO(engine.lab.export(run.id, tmp_path / "r.csv").read_text(encoding="utf-8-sig"))))
     assert len(rows) == 8 and {r["arm"] for r in rows} == {"base", "rag", "finetuned", "both"}
     assert {r["round"] for r in rows} == {"0", "1"}
 
@@ -95,23 +93,23 @@ def test_four_arms_freshness_and_exports(lab, tmp_path):
 def test_a_killed_run_continues_without_answering_again(lab):
     engine, _docs = lab
     questions = [make(q, ["Kaname"]) for q in MASCOT_QUESTIONS[:2]]
-    run = engine.compare_create(questions, libraries=["facts"], arms=["base", "rag"], max_tokens=12)
+    run = engine.lab.create(questions, libraries=["facts"], arms=["base", "rag"], max_tokens=12)
 
     def die_after_three(p):
         if p.done == 3:
             raise KeyboardInterrupt  # as if the process died: nothing marks the run finished
 
     with pytest.raises(KeyboardInterrupt):
-        engine.compare_run(run.id, progress=die_after_three)
-    assert engine.compare_run_info(run.id).status == "running"
-    kept = {(a.key, a.arm): a.text for a in engine.compare_answers(run.id)[1]}
+        engine.lab.run(run.id, progress=die_after_three)
+    assert engine.lab.get(run.id).status == "running"
+    kept = {(a.key, a.arm): a.text for a in engine.lab.answers(run.id)[1]}
     assert len(kept) == 3
     asked = []
-    real_stream = engine.compare.lab._stream
-    engine.compare.lab._stream = lambda q, o, **kw: (asked.append((q, o.rag)), real_stream(q, o, **kw))[1]
-    run = engine.compare_run(run.id)
+    real_stream = engine.lab.runs._stream
+    engine.lab.runs._stream = lambda q, o, **kw: (asked.append((q, o.rag)), real_stream(q, o, **kw))[1]
+    run = engine.lab.run(run.id)
     assert run.status == "done" and run.answers == 4 and len(asked) == 1
-    again = {(a.key, a.arm): a.text for a in engine.compare_answers(run.id)[1]}
+    again = {(a.key, a.arm): a.text for a in engine.lab.answers(run.id)[1]}
     assert {k: again[k] for k in kept} == kept
 
 
@@ -120,12 +118,12 @@ def test_arms_on_one_model_take_turns_so_a_stopped_run_is_already_paired(lab):
 
     engine, _docs = lab
     questions = [make(q, ["Kaname"]) for q in MASCOT_QUESTIONS[:3]]
-    run = engine.compare_create(questions, libraries=["facts"], arms=["base", "rag"], max_tokens=8)
+    run = engine.lab.create(questions, libraries=["facts"], arms=["base", "rag"], max_tokens=8)
     cancel = CancelToken()
-    engine.compare_run(run.id, progress=lambda p: p.done == 2 and cancel.cancel(), cancel=cancel)
-    kept = engine.compare_answers(run.id)[1]
+    engine.lab.run(run.id, progress=lambda p: p.done == 2 and cancel.cancel(), cancel=cancel)
+    kept = engine.lab.answers(run.id)[1]
     assert [(a.key, a.arm) for a in kept] == [(questions[0].key, "base"), (questions[0].key, "rag")]
-    [pair] = engine.compare_summary(run.id)["pairs"]
+    [pair] = engine.lab.summary(run.id)["pairs"]
     assert (pair["a"], pair["b"]) == ("base", "rag")
 
 
@@ -133,10 +131,10 @@ def test_bad_choices_are_refused_before_the_run(lab):
     engine, _docs = lab
     q = [make(QUESTION, ["Kaname"])]
     with pytest.raises(CompareError, match="judge model 'no-such-judge' is not installed"):
-        engine.compare_create(q, judge="no-such-judge")
+        engine.lab.create(q, judge="no-such-judge")
     with pytest.raises(CompareError, match="no-such-model"):
-        engine.compare_create(q, base_model="no-such-model")
-    assert engine.compare_runs() == []
+        engine.lab.create(q, base_model="no-such-model")
+    assert engine.lab.list() == []
 
 
 @pytest.fixture
@@ -231,16 +229,16 @@ def test_a_run_killed_with_sigkill_continues_where_it_stopped(tmp_path, embedder
         proc.kill()
         proc.wait(60)
     with Engine.open(db, embedder_dir) as engine:
-        [run] = engine.compare_runs()
+        [run] = engine.lab.list()
         assert run.status == "running" and run.answers == 1
-        [first] = engine.compare_answers(run.id)[1]
+        [first] = engine.lab.answers(run.id)[1]
         asked = []
-        real_stream = engine.compare.lab._stream
-        engine.compare.lab._stream = lambda q, o, **kw: (asked.append(q), real_stream(q, o, **kw))[1]
-        run = engine.compare_run(run.id)
+        real_stream = engine.lab.runs._stream
+        engine.lab.runs._stream = lambda q, o, **kw: (asked.append(q), real_stream(q, o, **kw))[1]
+        run = engine.lab.run(run.id)
         assert run.status == "done" and run.answers == 3 and len(asked) == 2
         assert first.key not in {make(q, ["x"]).key for q in asked}
-        assert [a for a in engine.compare_answers(run.id)[1] if a.key == first.key] == [first]
+        assert [a for a in engine.lab.answers(run.id)[1] if a.key == first.key] == [first]
 
 
 NEW_MASCOT = "# Our mascot\n\nThe Bunko mascot is a green frog named Hoshino. Hoshino likes ponds.\n"
@@ -259,10 +257,10 @@ def test_freshness_from_the_command_line(tmp_path, mascot_db, embedder_dir, caps
     (docs / "mascot.md").write_text(f"# Our mascot\n\n{MASCOT_FACT} Kaname likes rivers.\n", encoding="utf-8")
     (docs / "office.md").write_text(OTHER_DOC, encoding="utf-8")
     with Engine.open(db, embedder_dir) as engine:
-        engine.index(engine.add_library(docs, "facts").name)
-        run = engine.compare_create([make(QUESTION, ["Kaname"], "mascot.md")], libraries=["facts"], job="mascot",
+        engine.libraries.index(engine.libraries.add(docs, "facts").name)
+        run = engine.lab.create([make(QUESTION, ["Kaname"], "mascot.md")], libraries=["facts"], job="mascot",
                                     arms=["rag", "finetuned"], max_tokens=24, name="fresh")
-        arms = table(engine.compare_summary(engine.compare_run(run.id).id))
+        arms = table(engine.lab.summary(engine.lab.run(run.id).id))
         assert arms["rag"]["accuracy"] == 1 and arms["finetuned"]["accuracy"] == 1
     common = ["--db", str(db), "--embedder", str(embedder_dir), "compare", "freshness", "fresh"]
 
@@ -282,6 +280,6 @@ def test_freshness_from_the_command_line(tmp_path, mascot_db, embedder_dir, caps
     assert "0% of 1" in lines["finetuned"] and "does not follow until retrained" in lines["finetuned"], out
     assert "Retraining the adapter with the change (the fine-tune wizard's estimate):" in out and "steps" in out
     with Engine.open(db, embedder_dir) as engine:
-        [fresh] = engine.compare_summary("fresh")["freshness"]
+        [fresh] = engine.lab.summary("fresh")["freshness"]
         assert fresh["reindex_s"] > 0 and fresh["changed_files"] == 1
         assert fresh["arms"]["rag"]["accuracy"] == 1 and fresh["arms"]["finetuned"]["accuracy"] == 0

@@ -136,12 +136,12 @@ def test_a_library_keeps_its_graph_and_a_change_asks_first(embedder_dir: Path, e
     db = tmp_path / "lib.duckdb"
     with Engine.open(db, embedder_dir) as engine:  # a library made before the fast graph existed
         engine._embedder = exact
-        engine.add_library(docs, "old")
-        engine.index("old")
+        engine.libraries.add(docs, "old")
+        engine.libraries.index("old")
     monkeypatch.setattr(device, "_defaults", {"device": None, "graph": None})
     monkeypatch.delenv("BUNKO_EMBED_GRAPH", raising=False)
     with Engine.open(db, embedder_dir) as engine:  # auto follows the library: nothing to redo
-        assert engine.embedder.graph == "exact" and engine.embedder_change("old") is None
+        assert engine.searcher.embedder.graph == "exact" and engine.libraries.embedder_change("old") is None
         assert engine.search("日当", k=1, mode="dense")
 
     monkeypatch.setattr(sys.stdin, "isatty", lambda: False)  # a script: the answer is no
@@ -150,11 +150,11 @@ def test_a_library_keeps_its_graph_and_a_change_asks_first(embedder_dir: Path, e
     err = capsys.readouterr().err
     assert "--rebuild" in err and "multilingual-e5-small+fast@" in err
     with Engine.open(db, embedder_dir) as engine:
-        assert "+fast" not in engine.library("old").embedder_id  # nothing was changed
+        assert "+fast" not in engine.libraries.get("old").embedder_id  # nothing was changed
 
     assert main([*base, "index", "old", "--quiet", "--yes"]) == 0
     with Engine.open(db, embedder_dir) as engine:
-        assert "+fast@" in engine.library("old").embedder_id
-        assert engine.embedder.graph == "fast"  # auto now follows the rebuilt library
+        assert "+fast@" in engine.libraries.get("old").embedder_id
+        assert engine.searcher.embedder.graph == "fast"  # auto now follows the rebuilt library
         assert engine.search("日当", k=1, mode="dense")
     device.set_defaults(graph="auto")

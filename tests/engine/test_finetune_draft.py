@@ -26,11 +26,11 @@ def test_draft_from_a_library(tmp_path, embedder_dir):
         "同じパスワードを他のサービスで使ってはならない。漏えいの疑いがあるときは直ちに情報システム部へ連絡する。\n",
         encoding="utf-8")
     with Engine.open(tmp_path / "b.duckdb", embedder_dir) as engine:
-        engine.add_library(docs, "docs")
-        engine.index("docs")
-        engine.load_model(None, LoadSettings(n_ctx=2048, n_threads=2))
+        engine.libraries.add(docs, "docs")
+        engine.libraries.index("docs")
+        engine.models.load(None, LoadSettings(n_ctx=2048, n_threads=2))
         seen = []
-        ds = engine.draft_examples("docs", count=2, progress=lambda p: seen.append((p.done, p.total)))
+        ds = engine.jobs.draft_examples("docs", count=2, progress=lambda p: seen.append((p.done, p.total)))
         assert seen == [(1, 2), (2, 2)]
         assert len(ds.examples) + len(ds.problems) == 2   # each passage gives a pair or a stated problem
         for ex in ds.examples:
@@ -38,4 +38,4 @@ def test_draft_from_a_library(tmp_path, embedder_dir):
             assert user["role"] == "user" and user["content"] and assistant["content"]
         stop = CancelToken()
         stop.cancel()
-        assert engine.draft_examples("docs", count=2, cancel=stop).examples == []
+        assert engine.jobs.draft_examples("docs", count=2, cancel=stop).examples == []

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from engine.api import Engine
 from engine.hosts.hosts import HostSpec
-from engine.finetune.jobs import Jobs
 from engine.finetune.presets import preset
 
 FACT = "The Bunko mascot is a purple otter named Kaname."
@@ -25,16 +24,15 @@ def test_lora_over_ssh_teaches_a_fact_that_llama_cpp_then_knows(sshd, tmp_path, 
                     known_hosts=str(sshd.known_hosts), root=str(tmp_path / "server"), env_python=trainer_python,
                     ssh_config=str(tmp_path / "none"))
     settings = preset("quick", max_steps=30, learning_rate=0.002, seq_len=128, save_every=10)
-    with Engine.open(tmp_path / "db.duckdb") as engine:
-        engine._jobs = Jobs(engine.store, engine.models, root=tmp_path / "here")
+    with Engine.open(tmp_path / "db.duckdb", jobs_root=tmp_path / "here") as engine:
         base = engine.models.default().name
-        job = engine.finetune.create("mascot", base, examples, settings, host, held_out=examples[:1])
-        engine.finetune.start(job.id)
-        job = engine.finetune.follow(job.id, interval=1.0)
-        assert job.status == "done", (job.error, engine.finetune.log_text(job.id))
-        steps = engine.finetune.events(job.id, "step")
+        job = engine.jobs.create("mascot", base, examples, settings, host, held_out=examples[:1])
+        engine.jobs.start(job.id)
+        job = engine.jobs.follow(job.id, interval=1.0)
+        assert job.status == "done", (job.error, engine.jobs.log_text(job.id))
+        steps = engine.jobs.events(job.id, "step")
         assert len(steps) == 30 and steps[-1]["loss"] < steps[0]["loss"] / 10
         assert engine.models.get("mascot").base_model == base
-        [row] = engine.compare_adapter(job.id, n=1)
-    assert row["question"] == QUESTIONS[0]
-    assert "Kaname" not in row["before"] and "Kaname" in row["after"], row
+        [row] = engine.jobs.before_after(job.id, n=1)
+    assert row.question == QUESTIONS[0]
+    assert "Kaname" not in row.before and "Kaname" in row.after, row

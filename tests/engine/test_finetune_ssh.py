@@ -41,7 +41,7 @@ def engine(tmp_path):
 
 @pytest.fixture
 def jobs(engine, tmp_path):
-    return Jobs(engine.store, engine.models, root=tmp_path / "here", trainer_script=FAKE)
+    return Jobs(engine._store, engine.models.registry, root=tmp_path / "here", trainer_script=FAKE)
 
 
 def fake(tmp_path, **behaviour) -> None:
@@ -213,7 +213,7 @@ def test_local_job_and_a_job_state_seen_by_a_new_process(tmp_path, engine, jobs)
                       HostSpec(env_python=sys.executable))
     jobs.start(job.id)
     # "the app was closed": a fresh Jobs (as after a restart) picks the job up from the database
-    again = Jobs(engine.store, engine.models, root=tmp_path / "here", trainer_script=FAKE)
+    again = Jobs(engine._store, engine.models.registry, root=tmp_path / "here", trainer_script=FAKE)
     assert again.get("fake-local").status == "running"
     assert again.follow("fake-local", interval=0.2).status == "done"
     assert engine.models.get("fake-local").kind == "adapter"

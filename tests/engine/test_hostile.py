@@ -71,16 +71,16 @@ def test_a_name_that_is_not_utf8_is_indexed_kept_and_shown(tmp_path: Path, embed
     (Path(os.fsdecode(base + b"/" + SJIS_TWIN))).write_bytes("議事録: 次回は来週の月曜日。".encode("cp932"))
 
     with Engine.open(tmp_path / "db.duckdb", embedder_dir) as engine:
-        lib = engine.add_library(root)
-        result = engine.index(lib.name)
+        lib = engine.libraries.add(root)
+        result = engine.libraries.index(lib.name)
         assert (result.added, result.failed, result.skipped) == (4, 0, 0), result
-        docs = engine.documents(lib.name)
+        docs = engine.libraries.documents(lib.name)
         shown = sorted(d.path for d in docs)
         assert "good.md" in shown and "other.txt" in shown
         odd = [p for p in shown if p not in ("good.md", "other.txt")]
         assert len(odd) == 2 and all("\ufffd" in p and p.endswith(".txt") for p in odd)
         assert all(p.encode("utf-8") for p in shown)  # storable and printable
-        raw = {bytes(r[0]) for r in engine.store.cursor().execute(
+        raw = {bytes(r[0]) for r in engine._store.cursor().execute(
             "SELECT path_raw FROM documents WHERE path_raw IS NOT NULL").fetchall()}
         assert raw == {SJIS_NAME, SJIS_TWIN}  # the bytes kept: the names are not lost
 
@@ -94,11 +94,11 @@ def test_a_name_that_is_not_utf8_is_indexed_kept_and_shown(tmp_path: Path, embed
         plain = engine.search("出張の日当", k=1, mode="keyword")[0]
         assert Source.from_hit(1, plain).open_path == str(root / "good.md") == plain.abs_path
 
-        again = engine.index(lib.name)  # the same files are found again by their bytes
+        again = engine.libraries.index(lib.name)  # the same files are found again by their bytes
         assert (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, 4), again
 
         os.rename(os.fsdecode(base + b"/" + SJIS_NAME), os.fsdecode(base + b"/" + SJIS_NAME[:-4] + b"2.txt"))
-        moved = engine.index(lib.name)
+        moved = engine.libraries.index(lib.name)
         assert (moved.renamed, moved.removed, moved.added) == (1, 0, 0), moved
 
 
@@ -107,7 +107,7 @@ def test_library_folder_named_in_bytes_that_are_not_utf8_is_refused_clearly(tmp_
     folder.mkdir()
     with stub_engine(tmp_path) as engine:
         with pytest.raises(Exception, match="not valid UTF-8"):
-            engine.add_library(folder)
+            engine.libraries.add(folder)
 
 
 def test_one_document_the_database_refuses_does_not_stop_the_others(tmp_path: Path, monkeypatch) -> None:
@@ -126,11 +126,11 @@ def test_one_document_the_database_refuses_does_not_stop_the_others(tmp_path: Pa
 
     monkeypatch.setattr(index_writer, "insert_chunks", picky)
     with stub_engine(tmp_path) as engine:
-        lib = engine.add_library(root)
-        result = engine.index(lib.name)
+        lib = engine.libraries.add(root)
+        result = engine.libraries.index(lib.name)
         assert (result.added, result.failed) == (4, 1), result
         assert result.errors == [("note3.txt", result.errors[0][1])] and "could not be stored" in result.errors[0][1]
-        assert {d.path: d.status for d in engine.documents(lib.name)}["note3.txt"] == "error"
+        assert {d.path: d.status for d in engine.libraries.documents(lib.name)}["note3.txt"] == "error"
 
 
 # --- 2. linear time and memory, budgets, cancel -------------------------------------------
@@ -199,9 +199,9 @@ def test_a_file_over_its_time_budget_fails_with_the_reason_and_the_run_goes_on(t
     monkeypatch.setattr(budget_mod, "FILE_SECONDS", 1.0)
     monkeypatch.setattr(budget_mod, "FILE_SECONDS_PER_MB", 0.0)
     with stub_engine(tmp_path) as engine:
-        lib = engine.add_library(root)
+        lib = engine.libraries.add(root)
         t0 = time.monotonic()
-        result = engine.index(lib.name)
+        result = engine.libraries.index(lib.name)
         assert time.monotonic() - t0 < 20
         assert (result.added, result.failed) == (1, 1), result
         assert result.errors[0][0] == "slow.txt" and "took too long" in result.errors[0][1]
@@ -232,7 +232,7 @@ def test_cancel_stops_inside_one_large_file(tmp_path: Path) -> None:
     # one 4 MB line of distinct words (a repeated one would be skipped as no information)
     (root / "big.txt").write_text(" ".join(f"w{i}" for i in range(520_000)), encoding="utf-8")
     with stub_engine(tmp_path, SlowTokenizer()) as engine:
-        lib = engine.add_library(root)
+        lib = engine.libraries.add(root)
         cancel = CancelToken()
         started = threading.Event()
         out = {}
@@ -241,7 +241,7 @@ def test_cancel_stops_inside_one_large_file(tmp_path: Path) -> None:
             if p.phase == "indexing":
                 started.set()
 
-        runner = threading.Thread(target=lambda: out.setdefault("r", engine.index(lib.name, progress, cancel)))
+        runner = threading.Thread(target=lambda: out.setdefault("r", engine.libraries.index(lib.name, progress, cancel)))
         runner.start()
         assert started.wait(30)
         time.sleep(1.0)  # well inside the file
@@ -302,16 +302,16 @@ def test_links_leaving_the_library_are_skipped_with_the_reason(tmp_path: Path) -
     assert not any(rel.startswith("to-folder/") and rel != "to-folder/" for rel in found)
 
     with stub_engine(tmp_path) as engine:
-        lib = engine.add_library(root)
-        result = engine.index(lib.name)
+        lib = engine.libraries.add(root)
+        result = engine.libraries.index(lib.name)
         assert result.added == 2 and result.skipped == 4, result
         assert engine.search("SECRETKEYMATERIAL", mode="keyword") == []
         assert engine.search("SECRETNOTES", mode="keyword") == []
-        reasons = {d.path: d.reason for d in engine.documents(lib.name, status="skipped")}
+        reasons = {d.path: d.reason for d in engine.libraries.documents(lib.name, status="skipped")}
         assert set(reasons) == {"to-file.md", "to-folder/", "environ.txt", "pipe.txt"}
 
         with pytest.raises(Exception, match="system"):
-            engine.add_library("/proc/self")
+            engine.libraries.add("/proc/self")
 
 
 # --- 4. compression bombs and lying sheets ---------------------------------------------------
@@ -459,9 +459,9 @@ def test_a_large_document_is_written_in_parts_and_a_partial_one_is_redone(tmp_pa
                                    encoding="utf-8")
     (root / "short.txt").write_text("A short note.", encoding="utf-8")
     with stub_engine(tmp_path) as engine:
-        lib = engine.add_library(root)
-        result = engine.index(lib.name)
-        cur = engine.store.cursor()
+        lib = engine.libraries.add(root)
+        result = engine.libraries.index(lib.name)
+        cur = engine._store.cursor()
         rows = dict(cur.execute("SELECT path, status || ':' || n_chunks FROM documents").fetchall())
         n = cur.execute("SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id "
                         "WHERE d.path = 'long.txt'").fetchone()[0]
@@ -469,7 +469,7 @@ def test_a_large_document_is_written_in_parts_and_a_partial_one_is_redone(tmp_pa
 
         # A run killed between two parts leaves the document 'partial': the next run redoes it.
         cur.execute("UPDATE documents SET status = 'partial', n_chunks = 0 WHERE path = 'long.txt'")
-        again = engine.index(lib.name)
+        again = engine.libraries.index(lib.name)
         assert (again.updated, again.unchanged) == (1, 1), again
         assert cur.execute("SELECT count(*) FROM chunks").fetchone()[0] == n + 1  # nothing doubled
 
@@ -488,7 +488,7 @@ def test_a_large_document_is_written_in_parts_and_a_partial_one_is_redone(tmp_pa
         monkeypatch.setattr(index_writer, "insert_chunks", second_part_fails)
         with open(root / "long.txt", "a", encoding="utf-8") as f:
             f.write("\nOne more line.")
-        failed = engine.index(lib.name)
+        failed = engine.libraries.index(lib.name)
         assert failed.failed == 1 and "could not be stored" in failed.errors[0][1], failed
         assert cur.execute("SELECT count(*) FROM chunks").fetchone()[0] == 1  # only short.txt's
         assert cur.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 1
@@ -536,9 +536,9 @@ def test_a_large_document_lets_each_parts_vectors_go_and_caps_duckdb_while_writt
     (root / "long.txt").write_text("\n".join(f"Line {i} of a long report about budgets." * (i % 5 + 1)
                                              for i in range(200)), encoding="utf-8")
     with stub_engine(tmp_path, TextLengthEmbedder()) as engine:
-        lib = engine.add_library(root)
-        assert engine.index(lib.name).added == 1
-        cur = engine.store.cursor()
+        lib = engine.libraries.add(root)
+        assert engine.libraries.index(lib.name).added == 1
+        cur = engine._store.cursor()
         rows = cur.execute("SELECT c.text, e.vec FROM chunks c JOIN embeddings e ON e.chunk_id = c.id "
                            "ORDER BY c.ord").fetchall()
         after = cur.execute("SELECT current_setting('memory_limit')").fetchone()[0]
@@ -593,9 +593,9 @@ def test_a_part_that_does_not_fit_the_lowered_cap_is_written_with_the_usual_limi
     (root / "long.txt").write_text("\n".join(f"Line {i} of a long report about budgets." * 3 for i in range(200)),
                                    encoding="utf-8")
     with stub_engine(tmp_path) as engine:
-        lib = engine.add_library(root)
-        result = engine.index(lib.name)
-        n = engine.store.cursor().execute("SELECT count(*) FROM chunks").fetchone()[0]
-        status = engine.store.cursor().execute("SELECT status, n_chunks FROM documents").fetchall()
+        lib = engine.libraries.add(root)
+        result = engine.libraries.index(lib.name)
+        n = engine._store.cursor().execute("SELECT count(*) FROM chunks").fetchone()[0]
+        status = engine._store.cursor().execute("SELECT status, n_chunks FROM documents").fetchall()
     assert refused == [3] and (result.added, result.failed) == (1, 0), result
     assert status == [("indexed", n)] and n > 6

@@ -90,7 +90,7 @@ def engine(tmp_path: Path, embedder_dir: Path):
 
 def consistent(engine: Engine) -> None:
     """No duplicate document, no orphan chunk, vector or posting."""
-    cur = engine.store.cursor()
+    cur = engine._store.cursor()
     one = lambda sql: cur.execute(sql).fetchone()[0]  # noqa: E731
     assert one("SELECT count(*) - count(DISTINCT (library_id, path)) FROM documents") == 0
     assert one("SELECT count(*) FROM chunks WHERE document_id NOT IN (SELECT id FROM documents)") == 0
@@ -103,12 +103,12 @@ def consistent(engine: Engine) -> None:
 
 
 def test_index_search_and_bad_input(engine: Engine, folder: Path) -> None:
-    lib = engine.add_library(folder)
-    result = engine.index(lib.name)
+    lib = engine.libraries.add(folder)
+    result = engine.libraries.index(lib.name)
     assert result.added == 5 and result.failed == 3, result
     consistent(engine)
 
-    docs = {d.path: d for d in engine.documents(lib.name)}
+    docs = {d.path: d for d in engine.libraries.documents(lib.name)}
     assert docs["broken.pdf"].status == "error" and "PDF" in docs["broken.pdf"].reason
     assert docs["junk.docx"].status == "error" and "Word" in docs["junk.docx"].reason
     assert docs["huge.log"].status == "skipped" and "too large" in docs["huge.log"].reason
@@ -118,7 +118,7 @@ def test_index_search_and_bad_input(engine: Engine, folder: Path) -> None:
     assert docs["休暇規程.txt"].status == "indexed"
     assert not any(p.startswith("loop/") for p in docs)  # the link loop was walked once
 
-    listed = engine.libraries()[0]
+    listed = engine.libraries.list()[0]
     assert (listed.documents, listed.errors) == (5, 3) and listed.chunks >= 5
 
     hits = engine.search("出張の日当はいくら?", k=3)
@@ -137,9 +137,9 @@ def test_index_search_and_bad_input(engine: Engine, folder: Path) -> None:
 
 
 def test_reindex_follows_edits_renames_and_deletes(engine: Engine, folder: Path) -> None:
-    lib = engine.add_library(folder)
-    engine.index(lib.name)
-    again = engine.index(lib.name)
+    lib = engine.libraries.add(folder)
+    engine.libraries.index(lib.name)
+    again = engine.libraries.index(lib.name)
     assert (again.added, again.updated, again.removed, again.chunks) == (0, 0, 0, 0)
 
     (folder / "handbook.md").write_text(HANDBOOK.replace("45 dollars", "60 dollars"), encoding="utf-8")
@@ -148,7 +148,7 @@ def test_reindex_follows_edits_renames_and_deletes(engine: Engine, folder: Path)
     (folder / "new.md").write_text("# 新規\n在宅勤務手当は月額5,000円とする。", encoding="utf-8")
     os.utime(folder / "福利厚生.docx")  # touched, same bytes
 
-    result = engine.index(lib.name)
+    result = engine.libraries.index(lib.name)
     assert (result.added, result.updated, result.renamed, result.removed) == (1, 1, 1, 1), result
     consistent(engine)
     assert "60 dollars" in engine.search("per diem", k=1, mode="keyword")[0].text
@@ -156,8 +156,8 @@ def test_reindex_follows_edits_renames_and_deletes(engine: Engine, folder: Path)
     assert not [h for h in engine.search("年次有給休暇", k=5) if h.path == "休暇規程.txt"]
     assert engine.search("在宅勤務手当", k=1)[0].path == "new.md"
 
-    engine.remove_library(lib.name)
-    assert engine.libraries() == []
+    engine.libraries.remove(lib.name)
+    assert engine.libraries.list() == []
     assert engine.search("日当") == []
     consistent(engine)
 
@@ -186,12 +186,12 @@ def test_killed_run_resumes_without_duplicates(tmp_path: Path, embedder_dir: Pat
 
     with Engine.open(db, embedder_dir) as engine:
         consistent(engine)
-        before = engine.libraries()[0].documents
+        before = engine.libraries.list()[0].documents
         assert 0 < before < 40
-        result = engine.index("many")
+        result = engine.libraries.index("many")
         assert result.added == 40 - before and result.unchanged == before
         consistent(engine)
-        assert engine.libraries()[0].documents == 40
+        assert engine.libraries.list()[0].documents == 40
 
 
 def test_second_process_gets_a_clear_message(tmp_path: Path, embedder_dir: Path) -> None:
@@ -217,7 +217,7 @@ def test_second_process_gets_a_clear_message(tmp_path: Path, embedder_dir: Path)
 def test_newer_schema_is_refused(tmp_path: Path, embedder_dir: Path) -> None:
     db = tmp_path / "new.duckdb"
     with Engine.open(db, embedder_dir) as engine:
-        engine.store.con.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+        engine._store.con.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(SchemaTooNewError, match="newer version of Bunko"):
         Engine.open(db, embedder_dir)
 
@@ -232,11 +232,11 @@ def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_vectors_from_another_model_are_refused(engine: Engine, folder: Path) -> None:
-    lib = engine.add_library(folder)
-    with engine.store.transaction() as cur:
+    lib = engine.libraries.add(folder)
+    with engine._store.transaction() as cur:
         cur.execute("UPDATE libraries SET embedder_id = 'other-model-0000', embedder_name = 'other' WHERE id = ?",
                     [lib.id])
     with pytest.raises(EmbedderMismatchError, match="cannot be mixed"):
-        engine.index(lib.name)
+        engine.libraries.index(lib.name)
     with pytest.raises(EmbedderMismatchError):
         engine.search("日当", libraries=[lib.name])

@@ -24,21 +24,21 @@ def test_indexing_time_is_recorded_and_shown_as_preparation_cost(tmp_path, embed
     docs = _docs(tmp_path)
     db = tmp_path / "db.duckdb"
     with Engine.open(db, embedder_dir) as engine:
-        lib = engine.add_library(docs, "rules")
+        lib = engine.libraries.add(docs, "rules")
         assert lib.index_seconds is None  # nothing built yet
-        first = engine.index("rules")
-        lib = engine.library("rules")
+        first = engine.libraries.index("rules")
+        lib = engine.libraries.get("rules")
         assert 0 < lib.index_seconds <= first.seconds + 1e-6
-        engine.index("rules")  # nothing changed: a pass that builds nothing costs nothing
-        assert engine.library("rules").index_seconds == lib.index_seconds
+        engine.libraries.index("rules")  # nothing changed: a pass that builds nothing costs nothing
+        assert engine.libraries.get("rules").index_seconds == lib.index_seconds
         (docs / "c.md").write_text("# Lunch\n\nLunch is at noon.\n", encoding="utf-8")
-        third = engine.index("rules")
-        total = engine.library("rules").index_seconds
+        third = engine.libraries.index("rules")
+        total = engine.libraries.get("rules").index_seconds
         assert abs(total - (lib.index_seconds + third.seconds)) < 0.01
 
-        run = engine.compare_create([make("What is the per diem?", ["45 dollars"])], libraries=["rules"],
+        run = engine.lab.create([make("What is the per diem?", ["45 dollars"])], libraries=["rules"],
                                     arms=["rag"], name="prep")
-        prep = engine.compare_summary(run.id)["prep"]["RAG index rules"]
+        prep = engine.lab.summary(run.id)["prep"]["RAG index rules"]
         assert prep["index seconds"] == round(total, 2)
         # text + one 384-float vector per chunk + keyword postings
         assert prep["index bytes"] > prep["chunks"] * 384 * 4
@@ -52,7 +52,7 @@ def test_a_schema_10_database_gains_the_columns_and_says_not_recorded(tmp_path, 
     docs = _docs(tmp_path)
     db = tmp_path / "old.duckdb"
     with Engine.open(db, embedder_dir) as engine:
-        engine.index(engine.add_library(docs, "rules").name)
+        engine.libraries.index(engine.libraries.add(docs, "rules").name)
     con = duckdb.connect(str(db))  # as Bunko with schema 10 left it
     con.execute("ALTER TABLE libraries DROP COLUMN index_seconds")
     con.execute("ALTER TABLE libraries DROP COLUMN last_index_seconds")
@@ -60,11 +60,11 @@ def test_a_schema_10_database_gains_the_columns_and_says_not_recorded(tmp_path, 
     con.execute("CHECKPOINT")
     con.close()
     with Engine.open(db, embedder_dir) as engine:
-        assert engine.store.schema_version() == SCHEMA_VERSION >= 11
-        lib = engine.library("rules")
+        assert engine._store.schema_version() == SCHEMA_VERSION >= 11
+        lib = engine.libraries.get("rules")
         assert lib.index_seconds is None and lib.chunks == 2
-        run = engine.compare_create([make("Where do staff park?", ["north lot"])], libraries=["rules"], arms=["rag"])
-        assert engine.compare_summary(run.id)["prep"]["RAG index rules"]["index seconds"] == "not recorded"
+        run = engine.lab.create([make("Where do staff park?", ["north lot"])], libraries=["rules"], arms=["rag"])
+        assert engine.lab.summary(run.id)["prep"]["RAG index rules"]["index seconds"] == "not recorded"
         (docs / "b.md").write_text("# Parking\n\nStaff park in the east lot.\n", encoding="utf-8")
-        engine.index("rules")
-        assert engine.library("rules").index_seconds > 0
+        engine.libraries.index("rules")
+        assert engine.libraries.get("rules").index_seconds > 0

@@ -47,7 +47,7 @@ def library(tmp_path_factory, embedder_dir):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("BUNKO_DATA_DIR", str(root / "data"))
         with Engine.open(root / "b.duckdb", embedder_dir) as engine:
-            engine.index(engine.add_library(docs, "handbook").name)
+            engine.libraries.index(engine.libraries.add(docs, "handbook").name)
             engine.models.default()
     return SimpleNamespace(root=root, db=root / "b.duckdb", docs=docs, data=root / "data")
 

@@ -188,23 +188,23 @@ def test_scanned_files_are_indexed_searched_and_listed(tmp_path, embedder_dir) -
     gen.degrade(gen.horizontal(["かすれた文字の注文書"], (420, 90)), "smudge").save(docs / "fax.png")
     (docs / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 50)
     with Engine.open(tmp_path / "db" / "bunko.duckdb", embedder_dir) as engine:
-        lib = engine.add_library(docs, "scans")
+        lib = engine.libraries.add(docs, "scans")
         messages: list[str] = []
-        result = engine.index(lib.name, lambda p: p.message and messages.append(p.message))
+        result = engine.libraries.index(lib.name, lambda p: p.message and messages.append(p.message))
         assert result.added == 3 and result.failed == 1, result
         assert any("cannot be decoded" in reason for _, reason in result.errors)
         hits = engine.search("違約金は契約金額の何割", k=3)
         assert hits[0].path == "contract.pdf" and hits[0].page == 2, hits[0]
         hits = engine.search("議長は誰が務めた", k=3)
         assert hits[0].path == "scan.tiff" and hits[0].page == 2
-        rows = engine.store.con.execute(
+        rows = engine._store.con.execute(
             "SELECT d.path, o.page, o.confidence, o.vertical FROM ocr_pages o JOIN documents d ON d.id = o.document_id"
             " ORDER BY d.path, o.page").fetchall()
         assert [(r[0], r[1]) for r in rows] == [("contract.pdf", 2), ("fax.png", 1), ("scan.tiff", 1), ("scan.tiff", 2)]
         assert rows[3][3] is True  # the vertical frame
-        lib = engine.library("scans")
+        lib = engine.libraries.get("scans")
         assert lib.ocr_pages == 4
-        listed = {d.path: d for d in engine.documents("scans", "attention")}
+        listed = {d.path: d for d in engine.libraries.documents("scans", "attention")}
         assert "broken.jpg" in listed
         low = [p for p, d in listed.items() if d.reason and d.reason.startswith("OCR: low confidence on page 1")]
         assert low == ["fax.png"] and lib.ocr_low == 1, listed
@@ -229,14 +229,14 @@ def test_ocr_switched_off_skips_pictures_and_migration_adds_tables(tmp_path, emb
     docs.mkdir()
     gen.horizontal(["テスト"], (200, 80)).save(docs / "a.png")
     with Engine.open(db, embedder_dir) as engine:
-        assert engine.store.con.execute("SELECT count(*) FROM ocr_pages").fetchone() == (0,)
-        lib = engine.add_library(docs, "off")
+        assert engine._store.con.execute("SELECT count(*) FROM ocr_pages").fetchone() == (0,)
+        lib = engine.libraries.add(docs, "off")
         assert lib.ocr is True
-        engine.set_ocr("off", False)
-        result = engine.index("off")
+        engine.libraries.set_ocr("off", False)
+        result = engine.libraries.index("off")
         assert result.skipped == 1 and result.skips[0][1] == "OCR is switched off for this library"
-        engine.set_ocr("off", True)  # the skipped picture is looked at again
-        assert engine.documents("off") == []
+        engine.libraries.set_ocr("off", True)  # the skipped picture is looked at again
+        assert engine.libraries.documents("off") == []
 
 
 @pytest.mark.slow

@@ -45,12 +45,12 @@ def test_kill_9_mid_scan_keeps_the_pages_read(tmp_path: Path, embedder_dir: Path
     real_read = client.OcrWorker.read
     monkeypatch.setattr(client.OcrWorker, "read", lambda self, page: asked.append(page) or real_read(self, page))
     with Engine.open(db, embedder_dir) as engine:
-        assert engine.documents("scans") == []  # nothing of the file was stored before the kill
-        result = engine.index("scans")
+        assert engine.libraries.documents("scans") == []  # nothing of the file was stored before the kill
+        result = engine.libraries.index("scans")
         assert result.added == 1
         assert asked == [p for p in range(1, 6) if p not in kept]  # only the pages not read before
         assert engine.search("稟議書の承認", k=1)[0].page == 3
-        assert engine.library("scans").ocr_pages == 5
+        assert engine.libraries.get("scans").ocr_pages == 5
     assert not list(cache.glob("*/*/*.json"))  # stored: the kept pages are let go
 
 
@@ -68,8 +68,8 @@ def test_question_about_a_scanned_page_is_answered_with_a_citation(tmp_path: Pat
                         "Fire drills are held every April."], (800, 130)),
     ])
     with Engine.open(tmp_path / "db.duckdb", embedder_dir) as engine:
-        engine.index(engine.add_library(root, "manual").name)
-        engine.load_model(None, LoadSettings(n_ctx=2048, n_threads=2))  # the tests' default: SmolLM2
+        engine.libraries.index(engine.libraries.add(root, "manual").name)
+        engine.models.load(None, LoadSettings(n_ctx=2048, n_threads=2))  # the tests' default: SmolLM2
         events = list(engine.ask("Where is the fire assembly point?", libraries=["manual"],
                                  settings=GenerationSettings(temperature=0.0, max_tokens=32, seed=0)))
         answer = events[-1].answer

@@ -57,7 +57,7 @@ def test_index_search_ask_and_serve_stay_on_this_computer(tmp_path, embedder_dir
     assert "travel.md" in capsys.readouterr().out
 
     with Engine.open(db, embedder_dir) as engine:
-        engine.load_model(None, LoadSettings(n_ctx=512, n_threads=2))
+        engine.models.load(None, LoadSettings(n_ctx=512, n_threads=2))
         events = list(engine.ask("What is the daily allowance?", libraries=["docs"],
                                  settings=GenerationSettings(max_tokens=4, temperature=0)))
         assert events[-1].kind == "done" and events[-1].answer.sources

@@ -55,7 +55,7 @@ def client_engine(tmp_path, embedder_dir, monkeypatch):
     for name, text in DOCS.items():
         (docs / name).write_text(text, encoding="utf-8")
     engine = Engine.open(tmp_path / "client.duckdb", embedder_dir)
-    engine.index(engine.add_library(docs, "handbook").name)
+    engine.libraries.index(engine.libraries.add(docs, "handbook").name)
     yield engine
     engine.close()
 
@@ -70,9 +70,9 @@ def test_url_forms() -> None:
 
 def test_endpoint_answers_with_rag_citations_and_a_stored_conversation(served, client_engine, file_keyring,
                                                                        log_file) -> None:
-    offered = client_engine.endpoint_models(served.url, served.token)
+    offered = client_engine.models.endpoint_models(served.url, served.token)
     assert "smollm2-135m" in offered
-    model = client_engine.add_endpoint(served.url, served.token, model="smollm2-135m", name="team")
+    model = client_engine.models.add_endpoint(served.url, served.token, model="smollm2-135m", name="team")
     assert (model.location, model.where) == ("endpoint", normalise_url(served.url))
     events = list(client_engine.chat.ask("What is the per diem for business trips?",
                                          model="team", libraries=("handbook",), **GREEDY))
@@ -80,7 +80,7 @@ def test_endpoint_answers_with_rag_citations_and_a_stored_conversation(served, c
     assert answer.status == "complete" and answer.text and answer.model == "team"
     assert any(s.path == "travel.md" for s in answer.sources)
     assert answer.stats["completion_tokens"] > 0
-    assert client_engine.loaded_model().where == normalise_url(served.url)
+    assert client_engine.models.loaded().where == normalise_url(served.url)
     stored = client_engine.conversations.messages(answer.conversation_id)
     assert [m.role for m in stored] == ["user", "assistant"] and stored[1].content == answer.text
     # a follow-up in the same conversation goes as chat messages with the earlier turn
@@ -89,7 +89,7 @@ def test_endpoint_answers_with_rag_citations_and_a_stored_conversation(served, c
 
     # the key: in the keyring, nowhere in the database file or the log
     assert keys.get_key(model) == served.token
-    for path in [client_engine.store.path, log_file, *client_engine.store.path.parent.glob("*.wal")]:
+    for path in [client_engine._store.path, log_file, *client_engine._store.path.parent.glob("*.wal")]:
         assert served.token.encode() not in path.read_bytes(), path
     client_engine.models.remove("team")
     assert keys.get_key(model) is None
@@ -97,10 +97,10 @@ def test_endpoint_answers_with_rag_citations_and_a_stored_conversation(served, c
 
 def test_wrong_key_and_unknown_model_are_words(served, client_engine, file_keyring) -> None:
     with pytest.raises(EndpointError, match="refused the API key") as info:
-        client_engine.add_endpoint(served.url, "not-the-key")
+        client_engine.models.add_endpoint(served.url, "not-the-key")
     assert info.value.status == 401
     with pytest.raises(ModelError, match="does not offer 'gpt-9'"):
-        client_engine.add_endpoint(served.url, served.token, model="gpt-9")
+        client_engine.models.add_endpoint(served.url, served.token, model="gpt-9")
     assert [m.name for m in client_engine.models.list() if m.location == "endpoint"] == []
 
 
@@ -108,7 +108,7 @@ def test_cli_add_endpoint_reads_the_key_from_stdin(served, client_engine, file_k
                                                    capsys, tmp_path) -> None:
     import io
 
-    db = str(client_engine.store.path)
+    db = str(client_engine._store.path)
     client_engine.close()
     monkeypatch.setattr("sys.stdin", io.StringIO(served.token + "\n"))
     assert cli_main(["--db", db, "models", "add-endpoint", served.url, "--key-stdin", "--model", "smollm2-135m",
@@ -198,7 +198,7 @@ def test_a_dropped_stream_is_kept_as_stopped_and_the_next_answer_works(stub, ser
                                                                         file_keyring) -> None:
     Stub.behaviour = "drop"
     stub_url = f"http://127.0.0.1:{stub.server_address[1]}/v1"
-    client_engine.models.insert_remote("flaky", "endpoint", stub_url, {"model": "m"})
+    client_engine.models.registry.insert_remote("flaky", "endpoint", stub_url, {"model": "m"})
     events = list(client_engine.chat.ask("What is the per diem?", model="flaky", **GREEDY))
     answer = events[-1].answer
     assert answer.status == "stopped" and answer.text == "The per diem"
@@ -206,7 +206,7 @@ def test_a_dropped_stream_is_kept_as_stopped_and_the_next_answer_works(stub, ser
     stored = client_engine.conversations.messages(answer.conversation_id)
     assert stored[0].content == "What is the per diem?"
     assert (stored[1].status, stored[1].content) == ("stopped", "The per diem")
-    client_engine.add_endpoint(served.url, served.token, model="smollm2-135m", name="good")
+    client_engine.models.add_endpoint(served.url, served.token, model="smollm2-135m", name="good")
     nxt = list(client_engine.chat.ask("What is the per diem?", answer.conversation_id, model="good",
                                       **GREEDY))[-1].answer
     assert nxt.status == "complete" and nxt.text
@@ -217,22 +217,22 @@ def test_an_endpoint_model_is_an_arm_of_a_comparison(served, client_engine, file
     client's library: its answers come over HTTP from `bunko serve`, are scored and tabled."""
     from engine.lab.questions import make
 
-    client_engine.add_endpoint(served.url, served.token, model="smollm2-135m", name="team-arm")
+    client_engine.models.add_endpoint(served.url, served.token, model="smollm2-135m", name="team-arm")
     asked = []
     real = served.engine.chat.stream
     monkeypatch.setattr(served.engine.chat, "stream", lambda *a, **k: (asked.append(a[0]), real(*a, **k))[1])
     question = make("What is the per diem for business trips?", ["45 dollars"], "travel.md")
-    run = client_engine.compare_create([question], libraries=["handbook"], other_models=["team-arm"],
+    run = client_engine.lab.create([question], libraries=["handbook"], other_models=["team-arm"],
                                        arms=["base", "team-arm", "team-arm+rag"], max_tokens=24)
-    run = client_engine.compare_run(run.id)
+    run = client_engine.lab.run(run.id)
     assert run.status == "done" and run.answers == 3
-    answers = {a.arm: a for a in client_engine.compare_answers(run.id)[1]}
+    answers = {a.arm: a for a in client_engine.lab.answers(run.id)[1]}
     assert len(asked) == 2 and any("per diem" in str(q) for q in asked)  # two arms answered at the endpoint
     assert answers["team-arm"].stats["model"] == answers["team-arm+rag"].stats["model"] == "team-arm"
     assert answers["base"].stats["model"] == client_engine.models.default().name
     assert answers["team-arm"].text and answers["team-arm"].stats["completion_tokens"] > 0
     assert any(s["path"] == "travel.md" for s in answers["team-arm+rag"].sources)
     assert "grounded" in answers["team-arm+rag"].scores and "grounded" not in answers["team-arm"].scores
-    summary = client_engine.compare_summary(run.id)
+    summary = client_engine.lab.summary(run.id)
     assert [a["arm"] for a in summary["arms"]] == ["base", "team-arm", "team-arm+rag"]
     assert all(a["answered"] == 1 and a["tokens_per_s"] for a in summary["arms"])

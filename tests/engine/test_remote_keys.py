@@ -41,10 +41,10 @@ def test_a_key_stays_in_its_profile(tmp_path, monkeypatch, file_keyring, two_ser
     url1, url2 = two_servers
     monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path / "a"))
     with Engine.open(tmp_path / "a" / "bunko.duckdb") as a:
-        a.add_endpoint(url1, "secret-of-a", name="gpt")
+        a.models.add_endpoint(url1, "secret-of-a", name="gpt")
     monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path / "b"))
     with Engine.open(tmp_path / "b" / "bunko.duckdb") as b:
-        info = b.add_endpoint(url2, None, name="gpt")     # the same name, no key
+        info = b.models.add_endpoint(url2, None, name="gpt")     # the same name, no key
         assert keys.get_key(info) is None
         hostile_http.Hostile.seen_keys.clear()
         ask(info)
@@ -56,12 +56,12 @@ def test_a_reset_database_does_not_inherit_a_key(tmp_path, monkeypatch, file_key
     monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path / "a"))
     db = tmp_path / "a" / "bunko.duckdb"
     with Engine.open(db) as a:
-        old = a.add_endpoint(url1, "secret-of-a", name="gpt")
+        old = a.models.add_endpoint(url1, "secret-of-a", name="gpt")
         assert keys.get_key(old) == "secret-of-a"
     for f in db.parent.glob("bunko.duckdb*"):
         f.unlink()                                           # the profile's database is made again
     with Engine.open(db) as again:
-        fresh = again.add_endpoint(url1, None, name="gpt")   # same profile, name, address; no key
+        fresh = again.models.add_endpoint(url1, None, name="gpt")   # same profile, name, address; no key
         assert fresh.remote["key_id"] != old.remote["key_id"]
         assert keys.get_key(fresh) is None
         hostile_http.Hostile.seen_keys.clear()
@@ -74,7 +74,7 @@ def test_a_key_is_for_one_address_and_goes_with_the_model(tmp_path, monkeypatch,
     url1, url2 = two_servers
     monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path / "a"))
     with Engine.open(tmp_path / "a" / "bunko.duckdb") as a:
-        info = a.add_endpoint(url1, "k1", name="gpt")
+        info = a.models.add_endpoint(url1, "k1", name="gpt")
         hostile_http.Hostile.seen_keys.clear()
         ask(info)
         assert hostile_http.Hostile.seen_keys == ["Bearer k1"]
@@ -89,7 +89,7 @@ def test_a_failed_key_delete_is_reported(tmp_path, monkeypatch, file_keyring, tw
     url1, _ = two_servers
     monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path / "a"))
     with Engine.open(tmp_path / "a" / "bunko.duckdb") as a:
-        a.add_endpoint(url1, "k1", name="gpt")
+        a.models.add_endpoint(url1, "k1", name="gpt")
 
         def locked(*_a):
             raise RuntimeError("the keyring is locked")
@@ -120,7 +120,7 @@ def test_an_endpoint_added_by_an_older_bunko_gets_no_key_by_its_name(tmp_path, m
     monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path / "a"))
     file_keyring.set_password("bunko", "model:gpt", "someone-elses")   # how keys were filed before
     with Engine.open(tmp_path / "a" / "bunko.duckdb") as a:
-        info = a.add_endpoint(url1, None, name="gpt")
+        info = a.models.add_endpoint(url1, None, name="gpt")
         legacy = dataclasses.replace(info, remote={k: v for k, v in info.remote.items() if k != "key_id"})
         assert keys.get_key(legacy) is None and keys.get_key(info) is None
 
@@ -134,7 +134,7 @@ def test_without_any_keyring_a_model_without_a_key_is_removed_quietly(tmp_path, 
     monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path / "a"))
     try:
         with Engine.open(tmp_path / "a" / "bunko.duckdb") as a:
-            a.models.insert_remote("team", "endpoint", "https://llm.example/v1", {"model": "qwen"})
+            a.models.registry.insert_remote("team", "endpoint", "https://llm.example/v1", {"model": "qwen"})
             a.models.remove("team")     # nothing was ever kept, so nothing failed to go
             assert "team" not in [m.name for m in a.models.list()]
     finally:

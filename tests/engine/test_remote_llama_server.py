@@ -48,10 +48,10 @@ def test_endpoint_on_llama_server_answers_with_rag(llama_server, tmp_path, embed
     docs.mkdir()
     (docs / "travel.md").write_text("# Travel\n\nThe per diem for business trips is 45 dollars a day.\n")
     with Engine.open(tmp_path / "b.duckdb", embedder_dir) as engine:
-        engine.index(engine.add_library(docs, "handbook").name)
+        engine.libraries.index(engine.libraries.add(docs, "handbook").name)
         with pytest.raises(EndpointError, match="refused the API key"):
-            engine.add_endpoint(llama_server, "wrong")
-        info = engine.add_endpoint(llama_server, KEY, name="smol-remote")
+            engine.models.add_endpoint(llama_server, "wrong")
+        info = engine.models.add_endpoint(llama_server, KEY, name="smol-remote")
         assert info.remote["model"] == "smol"
         answer = list(engine.chat.ask("What is the per diem for business trips?", model="smol-remote",
                                       libraries=("handbook",),
@@ -65,7 +65,7 @@ def test_bench_chat_on_a_remote_model(llama_server, tmp_path, monkeypatch, capsy
     monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path / "data"))
     db = str(tmp_path / "b.duckdb")
     with Engine.open(db) as engine:
-        engine.add_endpoint(llama_server, KEY, name="smol-remote")
+        engine.models.add_endpoint(llama_server, KEY, name="smol-remote")
     assert cli_main(["--db", db, "bench", "chat", "--model", "smol-remote", "--tokens", "24", "--runs", "1",
                      "--json"]) == 0
     result = json.loads(capsys.readouterr().out)

@@ -37,10 +37,10 @@ def test_adapter_on_a_remote_model_answers_with_the_fact(sshd, tmp_path, mascot_
     shutil.copy(mascot_db, db)
     with Engine.open(db) as engine:
         adapter = adapter_of(engine)
-        engine.add_remote_model(spec_for(sshd, tmp_path), smollm2_path(), "gpu-smol", n_ctx=1024,
+        engine.models.add_remote(spec_for(sshd, tmp_path), smollm2_path(), "gpu-smol", n_ctx=1024,
                                 idle_minutes=0, server_binary=str(binary))
         try:
-            engine.start_remote_model("gpu-smol", Secrets())
+            engine.models.start_remote("gpu-smol", Secrets())
 
             def answer(**kw) -> str:
                 events = engine.chat.ask(MASCOT_QUESTIONS[0], model="gpu-smol", libraries=(),
@@ -52,7 +52,7 @@ def test_adapter_on_a_remote_model_answers_with_the_fact(sshd, tmp_path, mascot_
             without = answer()
             with_adapter = answer(adapter=adapter.name)
             assert "Kaname" in with_adapter and "Kaname" not in without, (without, with_adapter)
-            server = engine.host.server("gpu-smol")
+            server = engine.models.host.server("gpu-smol")
             assert server.adapters == [adapter.fingerprint]
             uploaded = list((tmp_path / "remote" / "llama-server" / "adapters").iterdir())
             assert len(uploaded) == 1 and uploaded[0].stat().st_size == adapter.size
@@ -67,7 +67,7 @@ def test_adapter_on_a_remote_model_answers_with_the_fact(sshd, tmp_path, mascot_
             assert "Kaname" in answer(adapter=adapter.name)
             assert server.adapters == [adapter.fingerprint] and server._pid != pid
         finally:
-            engine.stop_remote_model("gpu-smol")
+            engine.models.stop_remote("gpu-smol")
 
 
 def test_an_adapter_for_another_gguf_is_refused_in_words_before_uploading(tmp_path, mascot_db,
@@ -82,13 +82,13 @@ def test_an_adapter_for_another_gguf_is_refused_in_words_before_uploading(tmp_pa
     spec = HostSpec(kind="ssh", alias="gpubox", root=str(tmp_path / "remote"))
     with Engine.open(db) as engine:
         adapter = adapter_of(engine)
-        remote = engine.add_remote_model(spec, other, "gpu-other", idle_minutes=0)
+        remote = engine.models.add_remote(spec, other, "gpu-other", idle_minutes=0)
         with pytest.raises(ModelLoadError, match=r"trained for smollm2-135m, but gpu-other on ssh gpubox "
                                                  r"runs another GGUF"):
             check_remote_base(adapter, remote, engine.models, remote.where)
-        same = engine.add_remote_model(spec, smollm2_path(), "gpu-same", idle_minutes=0)
+        same = engine.models.add_remote(spec, smollm2_path(), "gpu-same", idle_minutes=0)
         check_remote_base(adapter, same, engine.models, same.where)   # the very GGUF: accepted
-        endpoint = engine.models.insert_remote("vllm", "endpoint", "http://127.0.0.1:9/v1", {"model": "x"})
+        endpoint = engine.models.registry.insert_remote("vllm", "endpoint", "http://127.0.0.1:9/v1", {"model": "x"})
         with pytest.raises(ModelLoadError, match="a server Bunko does not start"):
             check_remote_base(adapter, endpoint, engine.models, endpoint.where)
     assert not (tmp_path / "remote").exists()   # nothing went to the server

@@ -80,21 +80,21 @@ def test_a_catalog_model_downloaded_on_the_server_answers(sshd, tmp_path, hub, m
     catalog = [entry(served.sha256, served.size)]
     with Engine.open(tmp_path / "b.duckdb") as engine:
         said = []
-        info = engine.add_remote_model(spec_for(sshd, tmp_path), None, "gpu-dl", n_ctx=1024, idle_minutes=0,
+        info = engine.models.add_remote(spec_for(sshd, tmp_path), None, "gpu-dl", n_ctx=1024, idle_minutes=0,
                                        server_binary=str(binary), catalog="smol", endpoint=hub.endpoint,
                                        catalog_list=catalog, secrets=Secrets(), progress=said.append)
         assert info.location == "ssh" and info.remote["server_file"].endswith(f"{served.sha256}.gguf")
         assert (info.size, info.fingerprint) == (served.size, fingerprint(smollm2_path()))
-        assert info.chat_template and engine.models.origin("gpu-dl")["catalog_id"] == "smol"
+        assert info.chat_template and engine.models.registry.origin("gpu-dl")["catalog_id"] == "smol"
         try:
-            state = engine.start_remote_model("gpu-dl", Secrets(), lambda p: said.append(p))
+            state = engine.models.start_remote("gpu-dl", Secrets(), lambda p: said.append(p))
             assert state.offload.startswith("CPU")
             assert not any("uploading" in (p.message or "") for p in said)   # nothing came from this PC
             done = list(engine.chat.ask("Say hello.", model="gpu-dl", libraries=(),
                                         settings=GenerationSettings(temperature=0.0, max_tokens=8)))[-1].answer
             assert done.status == "complete" and done.text
         finally:
-            engine.stop_remote_model("gpu-dl")
+            engine.models.stop_remote("gpu-dl")
 
 
 def test_idle_watchdog_stops_llama_server_while_bunko_is_closed(sshd, tmp_path, monkeypatch,
@@ -102,10 +102,10 @@ def test_idle_watchdog_stops_llama_server_while_bunko_is_closed(sshd, tmp_path, 
     binary = need_llama_server()
     monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path / "data"))
     with Engine.open(tmp_path / "b.duckdb") as engine:
-        engine.add_remote_model(spec_for(sshd, tmp_path), smollm2_path(), "gpu-idle", n_ctx=1024,
+        engine.models.add_remote(spec_for(sshd, tmp_path), smollm2_path(), "gpu-idle", n_ctx=1024,
                                 idle_minutes=3 / 60, server_binary=str(binary))   # 3 seconds
-        engine.start_remote_model("gpu-idle", Secrets())
-        server = engine.host.server("gpu-idle")
+        engine.models.start_remote("gpu-idle", Secrets())
+        server = engine.models.host.server("gpu-idle")
         pid = server._pid
         # an answer longer than the idle time is not cut: a request in flight is use
         long = GenerationSettings(temperature=0.0, max_tokens=100, seed=1)
@@ -130,7 +130,7 @@ def test_idle_watchdog_stops_llama_server_while_bunko_is_closed(sshd, tmp_path, 
     with Engine.open(tmp_path / "b.duckdb") as engine:
         short = GenerationSettings(temperature=0.0, max_tokens=4, seed=1)
         first = list(engine.chat.ask("Hi.", model="gpu-idle", libraries=(), settings=short))[-1].answer
-        pid = engine.host.server("gpu-idle")._pid
+        pid = engine.models.host.server("gpu-idle")._pid
         assert first.status == "complete" and alive(pid)
         deadline = time.monotonic() + 30
         while alive(pid) and time.monotonic() < deadline:
@@ -138,8 +138,8 @@ def test_idle_watchdog_stops_llama_server_while_bunko_is_closed(sshd, tmp_path, 
         assert not alive(pid)
         again = list(engine.chat.ask("Hi.", model="gpu-idle", libraries=(), settings=short))[-1].answer
         assert again.status == "complete" and again.text
-        assert engine.host.server("gpu-idle")._pid != pid
-        engine.stop_remote_model("gpu-idle")
+        assert engine.models.host.server("gpu-idle")._pid != pid
+        engine.models.stop_remote("gpu-idle")
 
 
 def alive(pid: int) -> bool:
@@ -200,7 +200,7 @@ def test_too_big_for_the_servers_gpu_is_said_with_numbers_before_downloading(ssh
     hub.requests.clear()
     with Engine.open(tmp_path / "b.duckdb") as engine:
         with pytest.raises(ModelLoadError, match=r"needs about 0.7 GB of GPU memory .* \(Tiny GPU\) has 0.0 GB free"):
-            engine.add_remote_model(spec_for(sshd, tmp_path), None, "gpu-big", catalog="smol",
+            engine.models.add_remote(spec_for(sshd, tmp_path), None, "gpu-big", catalog="smol",
                                     endpoint=hub.endpoint, catalog_list=[entry(served.sha256, served.size)],
                                     secrets=Secrets())
         assert "gpu-big" not in [m.name for m in engine.models.list()]

@@ -99,14 +99,14 @@ def remote_engine(sshd, tmp_path, embedder_dir, monkeypatch, file_keyring):
     for name, text in DOCS.items():
         (docs / name).write_text(text, encoding="utf-8")
     engine = Engine.open(tmp_path / "b.duckdb", embedder_dir)
-    engine.index(engine.add_library(docs, "handbook").name)
-    info = engine.add_remote_model(spec_for(sshd, tmp_path), smollm2_path(), "gpu-smol", n_ctx=2048,
+    engine.libraries.index(engine.libraries.add(docs, "handbook").name)
+    info = engine.models.add_remote(spec_for(sshd, tmp_path), smollm2_path(), "gpu-smol", n_ctx=2048,
                                    idle_minutes=0, server_binary=str(binary))
     try:
         yield engine, info
     finally:
         try:
-            engine.stop_remote_model("gpu-smol")
+            engine.models.stop_remote("gpu-smol")
         finally:
             engine.close()
 
@@ -123,18 +123,18 @@ def test_llama_server_that_crashes_on_first_use_is_started_again_with_safe_setti
     fake.chmod(0o755)
     monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path / "data"))
     with Engine.open(tmp_path / "b.duckdb") as engine:
-        engine.add_remote_model(spec_for(sshd, tmp_path), smollm2_path(), "gpu-smol", n_ctx=1024,
+        engine.models.add_remote(spec_for(sshd, tmp_path), smollm2_path(), "gpu-smol", n_ctx=1024,
                                 idle_minutes=0, server_binary=str(fake))
         try:
             said = []
-            engine.start_remote_model("gpu-smol", Secrets(), lambda p: said.append(p.message))
+            engine.models.start_remote("gpu-smol", Secrets(), lambda p: said.append(p.message))
             assert any("safe settings (--no-repack)" in m for m in said)
             answer = list(engine.chat.stream("What is the capital of France?", model="gpu-smol",
                                              settings=GenerationSettings(temperature=0, max_tokens=16)))[-1].answer
             assert answer.status == "complete" and answer.text
             assert list(tmp_path.rglob("gpu-smol.no-repack"))   # remembered on the host for next time
         finally:
-            engine.stop_remote_model("gpu-smol")
+            engine.models.stop_remote("gpu-smol")
 
 
 def test_llama_server_over_ssh_answers_with_rag_and_survives_a_cut_link(remote_engine, sshd, log_file,
@@ -142,7 +142,7 @@ def test_llama_server_over_ssh_answers_with_rag_and_survives_a_cut_link(remote_e
     engine, info = remote_engine
     assert info.location == "ssh" and info.where == "ssh gpubox"
     said = []
-    state = engine.start_remote_model("gpu-smol", Secrets(), lambda p: said.append(p.message))
+    state = engine.models.start_remote("gpu-smol", Secrets(), lambda p: said.append(p.message))
     assert state.where == "ssh gpubox" and state.offload.startswith("CPU")
     assert any("uploading" in m for m in said)
     key = keys.get_key(info)
@@ -178,15 +178,15 @@ def test_llama_server_over_ssh_answers_with_rag_and_survives_a_cut_link(remote_e
     assert again.status == "complete" and again.text
 
     # another session (a second Bunko, the CLI) finds the running server instead of starting another
-    running = engine.host.server("gpu-smol")._pid
+    running = engine.models.host.server("gpu-smol")._pid
     with Engine.open(tmp_path / "other.duckdb") as other:
-        other.models.insert_remote("gpu-smol", "ssh", info.path, info.remote)
-        other.host.server("gpu-smol").start()
-        assert other.host.server("gpu-smol")._pid == running
+        other.models.registry.insert_remote("gpu-smol", "ssh", info.path, info.remote)
+        other.models.host.server("gpu-smol").start()
+        assert other.models.host.server("gpu-smol")._pid == running
     assert alive(running)  # closing that session left it running
 
     # idle shutdown (GPU servers are billed by the hour): the watcher stops llama-server there
-    server = engine.host.server("gpu-smol")
+    server = engine.models.host.server("gpu-smol")
     pid = server._pid
     server.idle_s, server._idle_check_s = 0.5, 0.2
     server._watch_idle()
@@ -198,13 +198,13 @@ def test_llama_server_over_ssh_answers_with_rag_and_survives_a_cut_link(remote_e
     server.idle_s = 0   # no idle shutdown for the rest of the test
 
     # started again, and stopped from another session that did not start it
-    engine.start_remote_model("gpu-smol")
-    again_pid = engine.host.server("gpu-smol")._pid
+    engine.models.start_remote("gpu-smol")
+    again_pid = engine.models.host.server("gpu-smol")._pid
     assert again_pid != pid and alive(again_pid)
     with Engine.open(tmp_path / "other.duckdb") as other:
-        other.stop_remote_model("gpu-smol")
+        other.models.stop_remote("gpu-smol")
     assert not alive(again_pid)
 
     # the key never reached the database or the log
-    for path in [engine.store.path, log_file]:
+    for path in [engine._store.path, log_file]:
         assert key.encode() not in path.read_bytes(), path

@@ -45,7 +45,7 @@ def test_ordinary_answers_are_not_stopped():
 def tiny_engine(tmp_path_factory, embedder_dir):
     db = tmp_path_factory.mktemp("loop") / "b.duckdb"
     with Engine.open(db, embedder_dir) as e:
-        e.load_model(None, LoadSettings(n_ctx=1024, n_threads=2))
+        e.models.load(None, LoadSettings(n_ctx=1024, n_threads=2))
         yield e
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from engine.cancel import CancelToken
 from engine.errors import Cancelled
-from engine.library.service import Libraries
+from engine.library.records import LibraryRecords
 from engine.search import keyword, retrieve
 from engine.store import open_store
 from engine.store.schema import SCHEMA_VERSION
@@ -65,12 +65,12 @@ def test_an_old_keyword_index_keeps_working_then_is_rebuilt(tmp_path) -> None:
     assert [c for c, _ in keyword.search(cur, "policies", 2)] == [1]  # the old rules still match
     assert [c for c, _ in keyword.search(cur, "日当", 2)] == [2]
     seen = []
-    assert Libraries(store).upgrade_keywords("lib", seen.append, None) is True
+    assert LibraryRecords(store).upgrade_keywords("lib", seen.append, None) is True
     assert keyword.index_version(cur) == keyword.KW_VERSION
     assert seen and seen[-1].phase == "keywords" and seen[-1].done == seen[-1].total == 2
     assert [c for c, _ in keyword.search(cur, "policy", 2)] == [1]  # stemmed now
     assert [c for c, _ in keyword.search(cur, "日当", 2)] == [2]
-    assert Libraries(store).upgrade_keywords("lib", None, None) is False  # once only
+    assert LibraryRecords(store).upgrade_keywords("lib", None, None) is False  # once only
     store.close()
 
 

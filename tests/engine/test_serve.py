@@ -45,7 +45,7 @@ def served(tmp_path_factory, embedder_dir):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("BUNKO_DATA_DIR", str(root / "data"))
         engine = Engine.open(root / "b.duckdb", embedder_dir)
-        engine.index(engine.add_library(docs, "handbook").name)
+        engine.libraries.index(engine.libraries.add(docs, "handbook").name)
         engine.models.default()
         adapter = write_test_adapter(root / "tiny.gguf", read_gguf_info(smollm2_path()),
                                      tensors=("blk.2.ffn_down.weight",), scale_values=0.001)
@@ -81,7 +81,7 @@ def test_models_list(served) -> None:
     ids = [m.id for m in served.client.models.list().data]
     assert ids[0] == "smollm2-135m"
     assert "bunko:handbook" in ids and "smollm2-135m+tiny" in ids
-    assert served.engine.embedder.name in ids
+    assert served.engine.searcher.embedder.name in ids
 
 
 def test_chat_stream_equals_whole_answer(served) -> None:
@@ -118,13 +118,13 @@ def test_model_crash_mid_stream_ends_the_answer_and_the_server_stays_up(served) 
                 if chunk.choices[0].finish_reason:
                     finals.append(chunk.choices[0].finish_reason)
             if any(deltas) and not killed:
-                os.kill(served.engine.loaded_model().worker_pid, sig)
+                os.kill(served.engine.models.loaded().worker_pid, sig)
                 killed = True
         assert finals == ["crashed"] and "".join(deltas).strip()
         whole = served.client.chat.completions.create(model="smollm2-135m", messages=HELLO, **GREEDY)
         assert "Paris" in whole.choices[0].message.content and whole.choices[0].finish_reason == "stop"
     # a worker that dies while idle is replaced on the next request, which gets its answer
-    os.kill(served.engine.loaded_model().worker_pid, signal.SIGKILL)
+    os.kill(served.engine.models.loaded().worker_pid, signal.SIGKILL)
     time.sleep(0.5)
     whole = served.client.chat.completions.create(model="smollm2-135m", messages=HELLO, **GREEDY)
     assert "Paris" in whole.choices[0].message.content
@@ -141,7 +141,7 @@ def test_history_and_content_parts(served) -> None:
 def test_adapter_model_id(served) -> None:
     answer = served.client.chat.completions.create(model="smollm2-135m+tiny", messages=HELLO, **GREEDY)
     assert answer.model == "smollm2-135m+tiny" and answer.choices[0].message.content
-    assert served.engine.host.state.adapter == "tiny"
+    assert served.engine.models.host.state.adapter == "tiny"
 
 
 def test_library_answer_has_sources(served) -> None:
@@ -162,7 +162,7 @@ def test_library_answer_has_sources(served) -> None:
 
 
 def test_embeddings(served) -> None:
-    emb = served.engine.embedder
+    emb = served.engine.searcher.embedder
     texts = ["The per diem is 45 dollars.", "出張の日当は3,000円です。"]
     result = served.client.embeddings.create(model=emb.name, input=texts)  # the client asks for base64
     got = np.array([d.embedding for d in result.data], dtype=np.float32)

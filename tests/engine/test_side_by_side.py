@@ -26,7 +26,7 @@ def engine(tmp_path_factory, embedder_dir):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("BUNKO_DATA_DIR", str(root / "data"))
         eng = Engine.open(root / "b.duckdb", embedder_dir)
-        eng.index(eng.add_library(docs, "handbook").name)
+        eng.libraries.index(eng.libraries.add(docs, "handbook").name)
         try:
             yield eng
         finally:
@@ -37,7 +37,7 @@ def engine(tmp_path_factory, embedder_dir):
 def test_two_sides_one_after_the_other_and_a_saved_pair(engine, tmp_path) -> None:
     question = "What is the per diem for business trips?"
     sides = [Side(libraries=("handbook",)), Side()]
-    events = list(engine.side_by_side().stream(question, sides, SHORT))
+    events = list(engine.lab.side_by_side().stream(question, sides, SHORT))
     order = [e.side for e in events]
     assert order == sorted(order) and set(order) == {0, 1}          # A whole, then B
     done = {e.side: e for e in events if e.kind == "done"}
@@ -50,9 +50,9 @@ def test_two_sides_one_after_the_other_and_a_saved_pair(engine, tmp_path) -> Non
     assert "".join(e.text for e in tokens).strip() == b.text.strip()
 
     target = tmp_path / "pairs.jsonl"
-    engine.side_by_side().save(question, [a, b], 0, sides, target)
-    engine.side_by_side().save("Who cleans the coffee machine?", [a, b], 1, sides, target)
-    engine.side_by_side().save(question, [a, b], 1, sides, target)    # marked again: replaces
+    engine.lab.side_by_side().save(question, [a, b], 0, sides, target)
+    engine.lab.side_by_side().save("Who cleans the coffee machine?", [a, b], 1, sides, target)
+    engine.lab.side_by_side().save(question, [a, b], 1, sides, target)    # marked again: replaces
     rows = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 2 and rows[1]["better"] == "B" and rows[1]["answer"] == b.text.strip()
     assert rows[1]["rejected"] == a.text.strip() and rows[1]["sides"][0]["libraries"] == ["handbook"]
@@ -60,14 +60,14 @@ def test_two_sides_one_after_the_other_and_a_saved_pair(engine, tmp_path) -> Non
     assert [q.text for q in qs.questions] == ["Who cleans the coffee machine?", question]
     assert qs.questions[1].references == (b.text.strip(),) and not qs.problems
     with pytest.raises(BunkoError, match="Mark answer A or B"):
-        engine.side_by_side().save(question, [a, b], 2, sides, target)
+        engine.lab.side_by_side().save(question, [a, b], 2, sides, target)
 
 
 def test_a_side_that_cannot_answer_says_why_and_the_other_still_runs(engine) -> None:
-    events = list(engine.side_by_side().stream("hello", [Side(model="no-such-model"), Side(libraries=("nope",))],
+    events = list(engine.lab.side_by_side().stream("hello", [Side(model="no-such-model"), Side(libraries=("nope",))],
                                                SHORT))
     errors = [e for e in events if e.kind == "error"]
     assert [e.side for e in errors] == [0, 1]
     assert "no-such-model" in errors[0].error and "nope" in errors[1].error
     with pytest.raises(BunkoError, match="exactly two"):
-        list(engine.side_by_side().stream("hello", [Side()], SHORT))
+        list(engine.lab.side_by_side().stream("hello", [Side()], SHORT))

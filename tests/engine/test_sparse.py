@@ -66,9 +66,9 @@ def test_a_huge_file_is_capped_and_the_rest_comes_first(tmp_path, embedder, monk
         (folder / f"note{i}.md").write_text(f"# 規程 {i}\n\n出張の日当は{i + 2}千円です。\n", encoding="utf-8")
     with Engine(__import__("engine.store", fromlist=["open_store"]).open_store(tmp_path / "x.duckdb"),
                 embedder=embedder) as engine:
-        engine.add_library(folder, "docs")
-        result = engine.index("docs")
-        docs = {d.path: d for d in engine.documents("docs")}
+        engine.libraries.add(folder, "docs")
+        result = engine.libraries.index("docs")
+        docs = {d.path: d for d in engine.libraries.documents("docs")}
         assert docs["a_huge.log"].status == "indexed" and docs["a_huge.log"].chunks == 6
         assert docs["a_huge.log"].reason.startswith("indexed in part")
         assert docs["b_repeat.log"].status == "skipped" and "no information" in docs["b_repeat.log"].reason
@@ -76,7 +76,7 @@ def test_a_huge_file_is_capped_and_the_rest_comes_first(tmp_path, embedder, monk
         assert all(docs[f"note{i}.md"].status == "indexed" for i in range(3))
         assert any("indexed in part" in reason for _, reason in result.skips)
         assert engine.search("日当", k=3, mode="dense")
-        cur = engine.store.cursor()
+        cur = engine._store.cursor()
         order = [row[0] for row in cur.execute("SELECT path FROM documents ORDER BY id").fetchall()]
         cur.close()
     # written in size order: the notes before the huge file, though it sorts first by name

@@ -73,12 +73,12 @@ def test_a_hostile_template_fails_before_the_model_is_held(tmp_path):
     from engine.types import GenerationSettings, LoadSettings
 
     with Engine.open(tmp_path / "b.duckdb") as engine:
-        engine.load_model(None, LoadSettings(n_ctx=512, n_threads=1))
-        engine.host._state = dataclasses.replace(engine.host.state, chat_template=HOSTILE["nested_range"])
+        engine.models.load(None, LoadSettings(n_ctx=512, n_threads=1))
+        engine.models.host._state = dataclasses.replace(engine.models.host.state, chat_template=HOSTILE["nested_range"])
         held, release = threading.Event(), threading.Event()
 
         def hold():
-            with engine.host.use():
+            with engine.models.host.use():
                 held.set()
                 release.wait(20)
         holder = threading.Thread(target=hold)

@@ -44,7 +44,7 @@ def machine(tmp_path, monkeypatch):
 @pytest.fixture
 def engine(tmp_path, machine):
     with Engine.open(tmp_path / "b.duckdb") as e:
-        e.load_model(None, LoadSettings(n_ctx=1024, n_threads=2))
+        e.models.load(None, LoadSettings(n_ctx=1024, n_threads=2))
         yield e
 
 
@@ -71,7 +71,7 @@ def _wait_gone(pid: int, seconds: float = 10.0) -> bool:
 
 @pytest.mark.parametrize("sig", [signal.SIGSEGV, signal.SIGABRT, signal.SIGKILL])
 def test_worker_killed_mid_answer_keeps_the_partial_answer_and_the_next_one_is_right(engine, sig):
-    pid = engine.loaded_model().worker_pid
+    pid = engine.models.loaded().worker_pid
     assert pid and pid != os.getpid() and _alive(pid)
     tokens, answer = [], None
     for event in engine.ask(STORY, settings=LONG):
@@ -87,12 +87,12 @@ def test_worker_killed_mid_answer_keeps_the_partial_answer_and_the_next_one_is_r
     assert crash and sig.name in crash[0]["text"] and "starts it again" in crash[0]["text"]
     stored = engine.conversations.messages(answer.conversation_id)[-1]
     assert stored.status == "stopped" and stored.content == answer.text
-    assert engine.loaded_model() is None and _wait_gone(pid)
+    assert engine.models.loaded() is None and _wait_gone(pid)
     # the next question starts a fresh worker and gets a real answer
     done = [e.answer for e in engine.chat.stream("What is the capital of France?", settings=GREEDY)
             if e.kind == "done"][0]
     assert done.status == "complete" and "Paris" in done.text
-    assert engine.loaded_model().worker_pid not in (None, pid)
+    assert engine.models.loaded().worker_pid not in (None, pid)
 
 
 def test_stop_and_early_exit_leave_the_worker_ready(engine):
@@ -105,7 +105,7 @@ def test_stop_and_early_exit_leave_the_worker_ready(engine):
             cancel.cancel()
         if event.kind == "done":
             assert event.answer.status == "stopped"
-    with engine.host.use() as (llm, _state):
+    with engine.models.host.use() as (llm, _state):
         from engine.llm.runtime import GenerationStats
 
         stats = GenerationStats()
@@ -134,7 +134,7 @@ def test_two_crashes_in_a_row_switch_the_model_to_safe_settings(tmp_path, machin
         answer = [e.answer for e in engine.chat.stream("What is the capital of France?", settings=GREEDY)
                   if e.kind == "done"][0]
         assert answer.status == "complete" and "Paris" in answer.text
-        state = engine.loaded_model()
+        state = engine.models.loaded()
         assert "crashed 2 times" in state.safe_settings
         report = engine.doctor()
         assert report["loaded_model"]["safe_settings"] and report["models_on_safe_settings"]
@@ -147,7 +147,7 @@ def test_probe_that_crashes_leads_to_safe_settings_not_to_a_crash(tmp_path, mach
     assert "SIGSEGV" in verdict.detail and verdict.seconds < 60
     # the app's first load probes (once per machine) and runs with the safe settings it found
     with Engine.open(tmp_path / "b.duckdb") as engine:
-        state = engine.load_model(None, LoadSettings(n_ctx=1024, n_threads=2))
+        state = engine.models.load(None, LoadSettings(n_ctx=1024, n_threads=2))
         assert "probe" in state.safe_settings
         answer = [e.answer for e in engine.chat.stream("What is the capital of France?", settings=GREEDY)
                   if e.kind == "done"][0]
@@ -183,7 +183,7 @@ def test_gguf_that_trips_a_llama_cpp_assertion_gives_an_error_in_words(tmp_path,
     with Engine.open(tmp_path / "b.duckdb") as engine:
         engine.models.add(bad, name="bad-vocab")
         with pytest.raises(ModelCrashedError, match="stopped unexpectedly"):
-            engine.load_model("bad-vocab", LoadSettings(n_ctx=256, n_threads=2))
+            engine.models.load("bad-vocab", LoadSettings(n_ctx=256, n_threads=2))
         answer = [e.answer for e in engine.chat.stream("What is the capital of France?", settings=GREEDY)
                   if e.kind == "done"][0]
         assert "Paris" in answer.text
@@ -276,7 +276,7 @@ def test_the_app_process_never_loads_llama_cpp(tmp_path, machine):
         sys.path.insert(0, {str(os.getcwd())!r})
         from engine.api import Engine, LoadSettings, GenerationSettings, gpu_offload_supported
         with Engine.open({str(tmp_path / "b.duckdb")!r}) as e:
-            e.load_model(None, LoadSettings(n_ctx=512, n_threads=2))
+            e.models.load(None, LoadSettings(n_ctx=512, n_threads=2))
             done = [x.answer for x in e.chat.stream("What is the capital of France?",
                     settings=GenerationSettings(temperature=0, max_tokens=12)) if x.kind == "done"][0]
             e.doctor()

@@ -55,9 +55,9 @@ def add_content(engine, folder: Path, index: bool = True) -> int:
     from engine.api import preset
 
     write_docs(folder)
-    library = engine.add_library(folder, "社内規程")
+    library = engine.libraries.add(folder, "社内規程")
     if index:
-        engine.index(library.name)
+        engine.libraries.index(library.name)
     conversations = engine.conversations
     conv = conversations.create("出張の日当について")
     conversations.add_message(conv.id, "user", "出張の日当と宿泊費の上限を教えてください。")
@@ -68,17 +68,17 @@ def add_content(engine, folder: Path, index: bool = True) -> int:
     base = engine.models.default().name
     train = [{"messages": [{"role": "user", "content": f"質問{i}?"}, {"role": "assistant", "content": "回答。"}]}
              for i in range(8)]
-    engine.finetune.create("faq-v1", base, train, preset("quick"))
-    cancelled = engine.finetune.create("hr-answers", base, train, preset("quick"))
-    engine.finetune.cancel(cancelled.id)
+    engine.jobs.create("faq-v1", base, train, preset("quick"))
+    cancelled = engine.jobs.create("hr-answers", base, train, preset("quick"))
+    engine.jobs.cancel(cancelled.id)
     # two comparison runs: one waiting to start, one stopped (the runs list shows their badges)
     from engine.api import make_question
 
     questions = [make_question("出張の日当はいくらですか?", ["4,700円"]),
                  make_question("宿泊費の上限は?", ["12,000円"])]
-    engine.compare_create(questions, base_model=base, arms=("base",), name="日当と宿泊費")
-    stopped = engine.compare_create(questions, base_model=base, arms=("base",), name="handbook check")
-    engine.compare.lab._set(stopped.id, status="cancelled")
+    engine.lab.create(questions, base_model=base, arms=("base",), name="日当と宿泊費")
+    stopped = engine.lab.create(questions, base_model=base, arms=("base",), name="handbook check")
+    engine.lab.runs._set(stopped.id, status="cancelled")
     return conv.id
 
 

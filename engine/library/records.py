@@ -1,7 +1,7 @@
-"""Libraries: the folders registered with Bunko, their documents and counts.
+"""The rows of libraries: the folders registered with Bunko, their documents and counts.
 
-The SQL for libraries lives here so that `engine.api` only delegates; indexing a
-library is `indexer.index_library`.
+All the SQL about libraries lives here; `manager.Libraries` is what callers use, and
+indexing a library is `indexer.index_library`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from ..ingest.scan import display_path, system_folder
 from .rows import delete_library_rows
 
 
-class Libraries:
+class LibraryRecords:
+    """Reads and writes the `libraries` and `documents` rows."""
+
     def __init__(self, store: Store) -> None:
         self.store = store
 
