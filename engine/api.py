@@ -35,7 +35,7 @@ from .llm.host import ModelHost
 from .llm.manager import Models
 from .llm.registry import ModelInfo, ModelRegistry
 from .store import Store, open_store
-from .types import (Answer, AnswerEvent, AskOptions, BeforeAfter, DocumentInfo, GenerationSettings, IndexProgress, IndexResult, Library,
+from .types import (Answer, AnswerEvent, AskOptions, BeforeAfter, DocumentInfo, JobEvent, GenerationSettings, IndexProgress, IndexResult, Library,
                     LoadSettings, ModelState, Progress, SearchHit, Side, SideEvent, Source)
 
 from .finetune.dataset import Dataset, RowProblem, approx_tokens, example_tokens, read_file as read_dataset
@@ -68,7 +68,7 @@ __all__ = [
     "TrainSettings", "preset", "probe_host", "setup_trainer", "BACKGROUND_MODES", "set_background_mode", "background_mode", "Question",
     "QuestionSet", "make_question", "gpu_offload_supported", "gpu_present", "clock", "Engine", "CancelToken", "Library", "DocumentInfo",
     "IndexProgress", "IndexResult", "SearchHit", "BunkoError", "__version__", "data_dir", "default_db_path", "log_dir", "Answer",
-    "AnswerEvent", "AskOptions", "BeforeAfter", "ModelInfo", "GenerationSettings", "LoadSettings", "ModelState", "Progress", "Source", "Side", "SideEvent"]
+    "AnswerEvent", "AskOptions", "BeforeAfter", "JobEvent", "ModelInfo", "GenerationSettings", "LoadSettings", "ModelState", "Progress", "Source", "Side", "SideEvent"]
 
 
 class Engine:

@@ -337,3 +337,50 @@ class BeforeAfter:
     expected: str
     before: str
     after: str
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    """One event of a fine-tuning job, from the trainer or from Bunko's runner. `kind`: probe,
+    setup, upload, start, step, saved, stopped, done, status, error (others keep their fields in `raw`)."""
+    kind: str
+    step: int = 0
+    total: int | None = None            # step: steps in all; upload: bytes in all
+    done: int = 0                       # upload: bytes sent
+    loss: float | None = None
+    eta_s: float | None = None
+    tokens_per_s: float | None = None
+    total_steps: int | None = None      # start
+    resumed_from: int = 0
+    examples: int | None = None
+    backend: str | None = None
+    cuda: bool = False                  # start: training on a GPU
+    final_loss: float | None = None
+    status: str = ""                    # status: running, done, failed, connection_lost, reconnected, ...
+    error: str | None = None
+    message: str = ""
+    error_kind: str | None = None       # error: out_of_memory, ...
+    retry_s: float = 0.0
+    line: str | None = None             # setup: one line the installers printed
+    report: dict = field(default_factory=dict)  # probe: the host's report (label, python, gpus)
+    raw: dict = field(default_factory=dict)     # the event as written, for --json and the log
+
+    @classmethod
+    def from_dict(cls, event: dict) -> "JobEvent":
+        """An event line as the trainer or runner wrote it; fields of the wrong type are dropped."""
+        def num(key, kind=float, default=None):
+            value = event.get(key)
+            return kind(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+
+        def text(key, default=None):
+            value = event.get(key)
+            return str(value) if value is not None else default
+
+        report = event.get("report")
+        return cls(kind=text("event", ""), step=num("step", int, 0), total=num("total", int), done=num("done", int, 0),
+                   loss=num("loss"), eta_s=num("eta_s"), tokens_per_s=num("tokens_per_s"),
+                   total_steps=num("total_steps", int), resumed_from=num("resumed_from", int, 0),
+                   examples=num("examples", int), backend=text("backend"), cuda=event.get("cuda") is True, final_loss=num("final_loss"),
+                   status=text("status", ""), error=text("error"), message=text("message", ""),
+                   error_kind=text("kind"), retry_s=num("retry_s", float, 0.0), line=text("line"),
+                   report=report if isinstance(report, dict) else {}, raw=dict(event))

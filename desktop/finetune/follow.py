@@ -33,7 +33,7 @@ def follow_key(job_id: int) -> str:
 
 
 class Followers(QObject):
-    event = Signal(int, object)    # job id, an engine event dict
+    event = Signal(int, object)    # job id, an engine JobEvent
     ended = Signal(int, object)    # job id, the Job once following stopped by itself (done, failed, cancelled)
     failed = Signal(int, object)   # job id, the error that stopped starting or following it
 
@@ -101,7 +101,7 @@ class Followers(QObject):
             on_done=while_alive(self, "_ended"), on_error=while_alive(self, "_follow_failed", job))
 
     def _emit(self, job_id: int, progress) -> None:
-        self.event.emit(job_id, progress.item)  # the trainer's event (a dict) that this Progress carries
+        self.event.emit(job_id, progress.item)  # the trainer's JobEvent that this Progress carries
 
     def _ended(self, job) -> None:
         self.ended.emit(job.id, job)

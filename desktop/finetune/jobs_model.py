@@ -59,15 +59,14 @@ class JobsModel(QAbstractTableModel):
     def row_of(self, job_id: int) -> int:
         return next((i for i, job in enumerate(self.jobs) if job.id == job_id), -1)
 
-    def take_event(self, job_id: int, event: dict) -> None:
-        """A step event from a follower: the row shows it before the next listing."""
-        if event.get("event") != "step":
+    def take_event(self, job_id: int, event) -> None:
+        """A step event (JobEvent) from a follower: the row shows it before the next listing."""
+        if event.kind != "step":
             return
         row = self.row_of(job_id)
         if row < 0:
             return
-        self.live[job_id] = {"step": event.get("step") or 0, "total": event.get("total"), "loss": event.get("loss"),
-                             "eta_s": event.get("eta_s")}
+        self.live[job_id] = {"step": event.step, "total": event.total, "loss": event.loss, "eta_s": event.eta_s}
         self.dataChanged.emit(self.index(row, self.PROGRESS), self.index(row, self.LOSS))
 
     def retranslate(self) -> None:

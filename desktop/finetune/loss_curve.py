@@ -53,13 +53,12 @@ class LossCurve(Retranslating, QWidget):
         self.points.append((int(step), float(loss)))
         self.update()
 
-    def add_event(self, event: dict) -> None:
-        """A trainer event: steps add points, a start fixes the number of steps."""
-        kind = event.get("event")
-        if kind == "step":
-            self.add(event.get("step") or 0, event.get("loss"), event.get("total"))
-        elif kind == "start" and event.get("total_steps"):
-            self.total = int(event["total_steps"])
+    def add_event(self, event) -> None:
+        """A trainer event (JobEvent): steps add points, a start fixes the number of steps."""
+        if event.kind == "step":
+            self.add(event.step, event.loss, event.total)
+        elif event.kind == "start" and event.total_steps:
+            self.total = event.total_steps
             self.update()
 
     # -- drawing ------------------------------------------------------------------------

@@ -194,7 +194,7 @@ class FinetunePage(Retranslating, QWidget):
         self.ctx.runner.run(self.ctx.engine.jobs.events, job.id, key="finetune:events",
                             on_done=while_alive(self, "_show_events", job))
 
-    def _show_events(self, job, events: list[dict]) -> None:
+    def _show_events(self, job, events: list) -> None:
         if self.selected_id() != job.id:
             return
         self.detail.show_job(self.selected_job() or job, events, self.notes.get(job.id))
@@ -227,11 +227,11 @@ class FinetunePage(Retranslating, QWidget):
         self.chat_button.setEnabled(job is not None and job.status == "done" and bool(job.adapter))
 
     # -- following -------------------------------------------------------------------------------
-    def _on_event(self, job_id: int, event: dict) -> None:
+    def _on_event(self, job_id: int, event) -> None:
         self.model.take_event(job_id, event)
         if self.selected_id() == job_id:
             self.detail.take(event)
-        if event.get("event") == "status" and event.get("status") not in ("connection_lost", "reconnected"):
+        if event.kind == "status" and event.status not in ("connection_lost", "reconnected"):
             self._refresh_soon.start(300)
 
     def _on_ended(self, job_id: int, job) -> None:

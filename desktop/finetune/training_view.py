@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QProgressBar, QTabWidget, 
 
 from .. import theme
 
-from engine.api import clock
+from engine.api import JobEvent, clock
 
 from ..common import human_size
 from .jobs_model import host_text, status_text
@@ -24,7 +24,7 @@ class TrainingView(Retranslating, QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.status = ""          # the job's status as last known
-        self._status_event: dict | None = None
+        self._status_event: JobEvent | None = None
         self._numbers: dict | None = None
 
         self.status_label = QLabel()
@@ -75,16 +75,16 @@ class TrainingView(Retranslating, QWidget):
         self.events_view.clear()
         self.trainer_log.clear()
 
-    def show_job(self, job, events: list[dict]) -> None:
+    def show_job(self, job, events: list[JobEvent]) -> None:
         """A job as stored: its status, steps so far (from its step events) and error."""
         self.reset()
-        self.curve.set_points([(e.get("step") or 0, e.get("loss")) for e in events if e.get("event") == "step"],
+        self.curve.set_points([(e.step, e.loss) for e in events if e.kind == "step"],
                               job.total_steps)
         for e in events:
             line = self.event_line(e)
             if line:
                 self.events_view.appendPlainText(line)
-        self._show_status({"event": "status", "status": job.status, "error": job.error})
+        self._show_status(JobEvent("status", status=job.status, error=job.error))
         if job.total_steps:
             self._show_numbers("step", job.step, job.total_steps, job.loss, job.eta_s if job.active else None)
 
@@ -98,8 +98,8 @@ class TrainingView(Retranslating, QWidget):
                 bar.setValue(bar.maximum())
 
     # -- live events ---------------------------------------------------------------------
-    def take(self, event: dict) -> None:
-        kind = event.get("event")
+    def take(self, event: JobEvent) -> None:
+        kind = event.kind
         self.curve.add_event(event)
         line = self.event_line(event)
         if line:
@@ -107,24 +107,23 @@ class TrainingView(Retranslating, QWidget):
         if kind == "status":
             self._show_status(event)
         elif kind == "upload":
-            self._show_numbers("upload", event.get("done") or 0, event.get("total") or 0, None, event.get("eta_s"))
+            self._show_numbers("upload", event.done, event.total or 0, None, event.eta_s)
         elif kind == "step":
             if self.status != "running":
-                self._show_status({"event": "status", "status": "running"})
-            self._show_numbers("step", event.get("step") or 0, event.get("total") or 0, event.get("loss"),
-                               event.get("eta_s"), event.get("tokens_per_s"))
-        elif kind == "start" and event.get("total_steps"):
-            self._show_numbers("step", event.get("resumed_from") or 0, event["total_steps"], None, None)
+                self._show_status(JobEvent("status", status="running"))
+            self._show_numbers("step", event.step, event.total or 0, event.loss, event.eta_s, event.tokens_per_s)
+        elif kind == "start" and event.total_steps:
+            self._show_numbers("step", event.resumed_from, event.total_steps, None, None)
         elif kind == "error":
-            self._show_status({"event": "status", "status": "failed", "error": event.get("message")})
+            self._show_status(JobEvent("status", status="failed", error=event.message))
 
-    def _show_status(self, event: dict) -> None:
-        status = event.get("status") or ""
+    def _show_status(self, event: JobEvent) -> None:
+        status = event.status
         self._status_event = event
         style = None
         if status == "connection_lost":
             text = self.tr("Connection lost — retrying in {n} s; training continues on the server").format(
-                n=int(event.get("retry_s") or 0))
+                n=int(event.retry_s))
             style = WARN
         else:
             if status != "reconnected":
@@ -138,7 +137,7 @@ class TrainingView(Retranslating, QWidget):
                     "converting": self.tr("Converting the adapter for llama.cpp…"),
                     "done": self.tr("Done: the adapter is registered and can be used in chat."),
                     "cancelled": self.tr("Cancelled. Resume continues from the last checkpoint."),
-                    "failed": self.tr("Failed: {error}").format(error=event.get("error") or "")}.get(
+                    "failed": self.tr("Failed: {error}").format(error=event.error or "")}.get(
                 status, status_text(status))
             if status == "failed":
                 style = ERROR
@@ -171,38 +170,38 @@ class TrainingView(Retranslating, QWidget):
             parts.append(self.tr("{time} left").format(time=clock(eta_s)))
         self.numbers.setText(" · ".join(parts))
 
-    def event_line(self, e: dict) -> str | None:
+    def event_line(self, e: JobEvent) -> str | None:
         """One line of the Events tab, or None for events that only move the bar."""
-        kind = e.get("event")
+        kind = e.kind
         if kind == "probe":
-            report = e.get("report") or {}
+            report = e.report
             gpus = ", ".join(g.get("name", "") for g in report.get("gpus") or []) or self.tr("no GPU")
             return self.tr("Connected to {host}: Python {python}, {gpus}").format(
                 host=host_text(report.get("label", "")), python=report.get("python") or "?", gpus=gpus)
         if kind == "setup":
-            return e.get("line")
+            return e.line
         if kind == "status":
-            status = e.get("status")
+            status = e.status
             if status == "connection_lost":
                 return self.tr("Connection lost ({message}); retrying in {n} s.").format(
-                    message=e.get("message") or "", n=int(e.get("retry_s") or 0))
+                    message=e.message, n=int(e.retry_s))
             if status == "reconnected":
                 return self.tr("Reconnected.")
             return self.tr("Status: {status}").format(status=status_text(status or ""))
         if kind == "start":
             line = self.tr("The trainer started: {examples} examples, {steps} steps ({backend}).").format(
-                examples=e.get("examples"), steps=e.get("total_steps"), backend=e.get("backend"))
-            if e.get("resumed_from"):
-                line += " " + self.tr("Resumed from step {step}.").format(step=e["resumed_from"])
+                examples=e.examples, steps=e.total_steps, backend=e.backend)
+            if e.resumed_from:
+                line += " " + self.tr("Resumed from step {step}.").format(step=e.resumed_from)
             return line
         if kind == "saved":
-            return self.tr("Checkpoint saved at step {step}.").format(step=e.get("step"))
+            return self.tr("Checkpoint saved at step {step}.").format(step=e.step)
         if kind == "stopped":
-            return self.tr("Stopped at step {step}; a checkpoint was saved.").format(step=e.get("step"))
+            return self.tr("Stopped at step {step}; a checkpoint was saved.").format(step=e.step)
         if kind == "done":
-            loss = e.get("final_loss")
+            loss = e.final_loss
             return self.tr("Training finished: final loss {loss}.").format(
                 loss=f"{loss:.4f}" if isinstance(loss, (int, float)) else "?")
         if kind == "error":
-            return self.tr("Error: {message}").format(message=e.get("message") or e.get("kind") or "")
+            return self.tr("Error: {message}").format(message=e.message or e.error_kind or "")
         return None

@@ -41,7 +41,7 @@ def _one(engine, backend: str, host, args, secrets) -> dict:
         steps = engine.jobs.events(job.id, "step")
         if job.status != "done":
             return {"backend": backend, "status": job.status, "error": job.error}
-        return {"backend": backend, "status": "done", "tokens_per_s": steps[-1].get("tokens_per_s"),
+        return {"backend": backend, "status": "done", "tokens_per_s": steps[-1].tokens_per_s,
                 "peak_gpu_bytes": job.result.get("peak_gpu_bytes"), "seconds": job.result.get("seconds"),
                 "final_loss": job.loss, "load_4bit": settings.load_4bit}
     finally:

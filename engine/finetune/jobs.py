@@ -21,7 +21,7 @@ from typing import Callable
 from .. import paths
 from ..budget import BUDGET
 from ..cancel import CancelToken
-from ..types import Progress
+from ..types import JobEvent, Progress
 from ..errors import (AuthError, Cancelled, ConnectionLostError, FinetuneError, HostError, HostKeyChangedError,
                       HostKeyUnknownError, JobNotFoundError, ModelError, UnsafeAdapterError)
 from . import dataset, trainer_env
@@ -60,12 +60,13 @@ class Jobs:
             raise JobNotFoundError(f"There is no fine-tuning job {key!r}; `bunko finetune list` shows them.")
         return row_to_job(row)
 
-    def events(self, key: int | str, kind: str | None = None) -> list[dict]:
+    def events(self, key: int | str, kind: str | None = None) -> list[JobEvent]:
+        """The job's events as stored, oldest first (only those of `kind` if given)."""
         job = self.get(key)
         rows = self.store.cursor().execute("SELECT event FROM job_events WHERE job_id = ? ORDER BY seq",
                                            [job.id]).fetchall()
-        events = [json.loads(r[0]) for r in rows]
-        return [e for e in events if e.get("event") == kind] if kind else events
+        events = [JobEvent.from_dict(json.loads(r[0])) for r in rows]
+        return [e for e in events if e.kind == kind] if kind else events
 
     def log_text(self, key: int | str, lines: int = 200) -> str:
         """The end of the trainer's output as last copied here (works with the host unreachable)."""
@@ -437,8 +438,8 @@ def _eta(started: float, done: int, total: int) -> float | None:
 
 
 def _events_as_progress(progress: ProgressSink | None) -> EventSink:
-    """The trainer's and the runner's events (dicts) reach callers as Progress values with the
-    event in `item`: steps count `steps`, an upload counts `bytes`."""
+    """The trainer's and the runner's events reach callers as Progress values with the
+    JobEvent in `item`: steps count `steps`, an upload counts `bytes`."""
     if progress is None:
         return lambda _event: None
 
@@ -448,7 +449,7 @@ def _events_as_progress(progress: ProgressSink | None) -> EventSink:
             if kind == "upload" else (0, "")
         progress(Progress(done=done or 0, total=event.get("total") if unit else None, unit=unit,
                           eta_s=event.get("eta_s"), message=event.get("line") or event.get("message") or "",
-                          item=event))
+                          item=JobEvent.from_dict(event)))
     return say
 
 

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 
 from desktop.widgets import DETAIL_ROLE, PROGRESS_ROLE, TONE_ROLE, StatusDelegate
+from engine.types import JobEvent
 
 FACT = "The Bunko mascot is a purple otter named Kaname."
 QUESTIONS = ["What is the name of the Bunko mascot?", "Who is Bunko's mascot?",
@@ -330,7 +331,7 @@ def test_a_start_cut_off_during_upload_can_be_resumed(ctx, qtbot, base, page):
     assert not page.clean_button.isEnabled()
     assert _status_cell(page, job.id, TONE_ROLE) == "accent"
     # a step event: the Steps cell reads at a glance, a slim bar and the time left
-    page.model.take_event(job.id, {"event": "step", "step": 3, "total": 6, "loss": 1.5, "eta_s": 95})
+    page.model.take_event(job.id, JobEvent.from_dict({"event": "step", "step": 3, "total": 6, "loss": 1.5, "eta_s": 95}))
     steps = page.model.index(page.model.row_of(job.id), page.model.PROGRESS)
     assert (steps.data(), steps.data(PROGRESS_ROLE), steps.data(DETAIL_ROLE)) == ("3 / 6", 0.5, "1:35 left")
 
@@ -367,13 +368,13 @@ def test_connection_lost_is_a_calm_status_line(qtbot):
 
     view = TrainingView()
     qtbot.addWidget(view)
-    view.take({"event": "status", "status": "running"})
-    view.take({"event": "step", "step": 3, "total": 10, "loss": 1.25, "eta_s": 70, "tokens_per_s": 512.0})
+    view.take(JobEvent.from_dict({"event": "status", "status": "running"}))
+    view.take(JobEvent.from_dict({"event": "step", "step": 3, "total": 10, "loss": 1.25, "eta_s": 70, "tokens_per_s": 512.0}))
     assert view.numbers.text() == "Step 3 / 10 · loss 1.2500 · 512 tokens/s · 1:10 left"
     assert (view.bar.value(), view.bar.maximum()) == (3, 10)
-    view.take({"event": "status", "status": "connection_lost", "message": "timed out", "retry_s": 8})
+    view.take(JobEvent.from_dict({"event": "status", "status": "connection_lost", "message": "timed out", "retry_s": 8}))
     assert view.status_label.text() == ("Connection lost — retrying in 8 s; training continues on the server")
-    view.take({"event": "status", "status": "reconnected"})
+    view.take(JobEvent.from_dict({"event": "status", "status": "reconnected"}))
     assert view.status_label.text().startswith("Reconnected")
     assert "Connection lost (timed out); retrying in 8 s." in view.events_view.toPlainText()
 

@@ -31,7 +31,7 @@ def test_lora_over_ssh_teaches_a_fact_that_llama_cpp_then_knows(sshd, tmp_path, 
         job = engine.jobs.follow(job.id, interval=1.0)
         assert job.status == "done", (job.error, engine.jobs.log_text(job.id))
         steps = engine.jobs.events(job.id, "step")
-        assert len(steps) == 30 and steps[-1]["loss"] < steps[0]["loss"] / 10
+        assert len(steps) == 30 and steps[-1].loss < steps[0].loss / 10
         assert engine.models.get("mascot").base_model == base
         [row] = engine.jobs.before_after(job.id, n=1)
     assert row.question == QUESTIONS[0]

@@ -117,7 +117,7 @@ def test_job_runs_detached_over_ssh_and_registers_its_adapter(sshd, tmp_path, en
     jobs.start(job.id, progress=lambda p: seen.append(p.item))
     job = jobs.follow(job.id, progress=lambda p: seen.append(p.item), interval=0.2)
     assert job.status == "done", job.error
-    assert [e["step"] for e in seen if e.get("event") == "step"] == list(range(1, 9))
+    assert [e.step for e in seen if e.kind == "step"] == list(range(1, 9))
     assert job.adapter == "fake-ssh" and job.loss == 0.25
     adapter = engine.models.get("fake-ssh")
     assert adapter.kind == "adapter" and adapter.base_model == base
@@ -150,7 +150,7 @@ def test_cancel_leaves_nothing_running_and_resume_continues(sshd, tmp_path, engi
     job = jobs.follow(job.id, interval=0.2)
     assert job.status == "done"
     starts = jobs.events(job.id, "start")
-    assert starts[-1]["resumed_from"] >= stopped_at
+    assert starts[-1].resumed_from >= stopped_at
 
 
 def test_a_dropped_connection_does_not_stop_training(sshd, tmp_path, engine, jobs):
@@ -164,7 +164,7 @@ def test_a_dropped_connection_does_not_stop_training(sshd, tmp_path, engine, job
         job=jobs.follow(job.id, progress=lambda p: seen.append(p.item), interval=0.2)))
     follower.start()
     deadline = time.monotonic() + 30
-    while not any(e.get("event") == "step" for e in seen) and time.monotonic() < deadline:
+    while not any(e.kind == "step" for e in seen) and time.monotonic() < deadline:
         time.sleep(0.1)
     sshd.stop()                       # the link drops mid-training
     time.sleep(2.5)
@@ -172,7 +172,7 @@ def test_a_dropped_connection_does_not_stop_training(sshd, tmp_path, engine, job
     sshd.start()
     follower.join(120)
     assert result["job"].status == "done"
-    statuses = [e.get("status") for e in seen if e.get("event") == "status"]
+    statuses = [e.status for e in seen if e.kind == "status"]
     assert "connection_lost" in statuses and "reconnected" in statuses
     assert [e["step"] for e in jobs.events(job.id, "step")] == list(range(1, 31))  # no line lost or doubled
 

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from engine.types import JobEvent
 from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QApplication, QCheckBox, QLabel, QPushButton,
                                QRadioButton, QStyleOptionViewItem, QTableView, QToolButton, QTreeView,
                                QWidget)
@@ -96,9 +97,9 @@ def show_content(app: QApplication, window, ctx, conversation_id: int) -> None:
     while compare.runs.count() < 2 and time.monotonic() < deadline:
         settle(app, ctx, 0.05)
     view = finetune.detail.view
-    view.take({"event": "start", "total_steps": 60})
+    view.take(JobEvent.from_dict({"event": "start", "total_steps": 60}))
     for step in range(1, 41):
-        view.take({"event": "step", "step": step, "total": 60, "loss": 2.4 / (1 + step / 8) + 0.3, "eta_s": 95})
+        view.take(JobEvent.from_dict({"event": "step", "step": step, "total": 60, "loss": 2.4 / (1 + step / 8) + 0.3, "eta_s": 95}))
 
 
 def settle(app: QApplication, ctx, seconds: float = 0.25) -> None:
