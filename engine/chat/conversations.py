@@ -205,6 +205,7 @@ class Conversations:
         return [_conversation(row) for row in rows]
 
     def get(self, conversation_id: int) -> Conversation:
+        """One conversation with its counts (ConversationNotFoundError if gone)."""
         with self.store.cursor() as cur:
             row = cur.execute(_CONVERSATION_SELECT + " WHERE c.id = ?", [conversation_id]).fetchone()
         if row is None:
@@ -224,9 +225,11 @@ class Conversations:
         return self.get(conversation_id)
 
     def rename(self, conversation_id: int, title: str) -> Conversation:
+        """Give a conversation a new title."""
         return self.update(conversation_id, title=title)
 
     def delete(self, conversation_id: int) -> None:
+        """Delete a conversation and its messages."""
         with self.store.transaction() as cur:
             self._require(cur, conversation_id)
             cur.execute("DELETE FROM messages WHERE conversation_id = ?", [conversation_id])
@@ -234,6 +237,7 @@ class Conversations:
 
     # -- messages ----------------------------------------------------------
     def messages(self, conversation_id: int) -> list[Message]:
+        """The messages of a conversation, oldest first."""
         with self.store.cursor() as cur:
             self._require(cur, conversation_id)
             rows = cur.execute(_MESSAGE_SELECT + " WHERE conversation_id = ? ORDER BY seq",
@@ -261,6 +265,7 @@ class Conversations:
         return runs
 
     def message(self, message_id: int) -> Message:
+        """One message by id."""
         with self.store.cursor() as cur:
             row = cur.execute(_MESSAGE_SELECT + " WHERE id = ?", [message_id]).fetchone()
         if row is None:
@@ -307,6 +312,7 @@ class Conversations:
         return self.message(message_id)
 
     def delete_message(self, message_id: int) -> None:
+        """Delete one message."""
         with self.store.transaction() as cur:
             self._require_message(cur, message_id)
             cur.execute("DELETE FROM messages WHERE id = ?", [message_id])

@@ -49,6 +49,7 @@ class Chat:
     # -- one answer, stored nowhere ------------------------------------------
     def retrieve(self, question: str, libraries: list[str] | None, k: int = DEFAULT_K,
                  path: str | None = None) -> list[Source]:
+        """The passages an answer would be given, numbered as the answer cites them."""
         if self._searcher is None:
             return []
         hits = self._searcher.search(question, k=k, libraries=libraries or None, path=path)

@@ -49,10 +49,12 @@ class Jobs:
 
     # -- reading ------------------------------------------------------------------------
     def list(self) -> list[Job]:
+        """Every job, newest first."""
         rows = self.store.cursor().execute(f"SELECT {JOB_COLUMNS} FROM jobs ORDER BY id DESC").fetchall()
         return [row_to_job(r) for r in rows]
 
     def get(self, key: int | str) -> Job:
+        """A job by id or name (JobNotFoundError if there is none)."""
         column = "id" if isinstance(key, int) or str(key).isdigit() else "name"
         row = self.store.cursor().execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE {column} = ?",
                                           [int(key) if column == "id" else key]).fetchone()

@@ -72,6 +72,7 @@ class Comparisons:
         return self.runs.questions(info.id), self.runs.answers(info.id, 0)
 
     def job_questions(self, job: str | int, limit: int = 200) -> qmod.QuestionSet:
+        """The held-out questions of a fine-tune job."""
         return qmod.from_job(self._jobs.get(job).local_dir, limit)
 
     # -- runs -------------------------------------------------------------------
@@ -124,6 +125,7 @@ class Comparisons:
 
     def run(self, run: int | str, progress: Callable[[Progress], None] | None = None,
             cancel: CancelToken | None = None) -> RunInfo:
+        """Answer what is missing, arm by arm (a stopped or crashed run continues here)."""
         return self.runs.run(run, progress, cancel)
 
     def refresh(self, run: int | str, changed: list[qmod.Question],
@@ -184,6 +186,7 @@ class Comparisons:
 
     # -- reading results ----------------------------------------------------------
     def summary(self, run: int | str) -> dict:
+        """The table: accuracy with intervals, scores, speed, tests, preparation, freshness, advice."""
         info = self.runs.get(run)
         return report.summary(info, self.runs.questions(info.id), self.runs.answers(info.id), self._later(info))
 
