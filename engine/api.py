@@ -26,7 +26,7 @@ from .cancel import CancelToken
 from .errors import BunkoError, EmbedderMismatchError
 from .library.indexer import index_library
 from .library.service import Libraries
-from .llm.registry import ModelInfo
+from .models.registry import ModelInfo
 from .store import Store, open_store
 from .types import (Answer, AnswerEvent, AskOptions, DocumentInfo, GenerationSettings, IndexProgress, IndexResult, Library,
                     LoadSettings, ModelState, Progress, SearchHit, Side, SideEvent, Source)
@@ -256,9 +256,11 @@ class Engine:
     def models(self):
         """The registry of chat models and LoRA adapters (`ModelRegistry`)."""
         if self._registry is None:
-            from .llm.registry import ModelRegistry
+            from .llm.remote import keys
+            from .models.registry import ModelRegistry
 
-            self._registry = ModelRegistry(self.store)
+            # the keyring is above the registry's layer: it gets the two key steps it needs
+            self._registry = ModelRegistry(self.store, new_key_id=keys.new_key_id, forget_key=keys.delete_key)
         return self._registry
 
     @property
@@ -285,7 +287,7 @@ class Engine:
 
     def model_catalog(self, n_ctx: int = 4096, gpu: bool = True) -> list[dict]:
         """The catalog (resources/catalog.toml): a row per model and quantisation, its fit and rough speed here."""
-        from .llm.catalog import catalog_rows, this_machine
+        from .llm.fit import catalog_rows, this_machine
 
         return catalog_rows(this_machine(gpu), n_ctx)
 
@@ -301,15 +303,15 @@ class Engine:
         """Download a catalog model from the Hugging Face Hub (the only network call) and register it.
         `progress` gets Progress in bytes (phase: download, check); a cancelled download resumes next time.
         A file the catalog does not pin raises UnverifiedModelError unless `allow_unverified` (the user agreed)."""
-        from .llm.catalog import find
-        from .llm.download import download
+        from .models.catalog import find
+        from .models.download import download
 
         return download(self.models, find(model_id), quant, progress=progress, cancel=cancel,
                         allow_unverified=allow_unverified)
 
     def import_models(self, path: str | Path, progress=None, cancel=None):
         """Copy GGUF models from a file or folder (a USB drive) into Bunko's folder, checked, and register them."""
-        from .llm.model_import import import_models
+        from .models.model_import import import_models
 
         return import_models(self.models, path, progress=progress, cancel=cancel)
 

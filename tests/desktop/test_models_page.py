@@ -8,8 +8,8 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QInputDialog
 
 from desktop.widgets import TONE_ROLE
-from engine.llm.gguf_file import read_gguf_info
-from engine.llm.registry import SMOLLM2_NAME, smollm2_path
+from engine.models.gguf_file import read_gguf_info
+from engine.models.registry import SMOLLM2_NAME, smollm2_path
 from tests.engine.lora_fixture import write_test_adapter
 
 TIMEOUT = 30_000
@@ -139,7 +139,7 @@ def test_get_models_lists_the_catalog_and_downloads_with_progress(ctx, page, qtb
     from PySide6.QtWidgets import QMessageBox
 
     from engine.bench.hub_server import COMMIT, HubServer, sha256_of, write_test_gguf
-    from engine.llm import catalog as cat
+    from engine.models import catalog as cat
 
     first_real = cat.load_catalog()[0]
     tiny = write_test_gguf(tmp_path / "tiny-Q4_K_M.gguf", 2 * 1024 * 1024)

@@ -8,7 +8,7 @@ import threading
 import pytest
 from PySide6.QtCore import Qt
 
-from engine.llm.registry import SMOLLM2_NAME
+from engine.models.registry import SMOLLM2_NAME
 from tests.engine.remote_fixtures import file_keyring  # noqa: F401 - fixture
 
 TIMEOUT = 30_000
@@ -85,7 +85,7 @@ def test_gpu_server_dialog_downloads_a_catalog_model_on_the_server(ctx, qtbot, s
     from desktop.models.remote_dialogs import GpuServerDialog
     from engine.bench.hub_server import HubServer, sha256_of, write_test_gguf
     from engine.hosts.hosts import HostSpec
-    from engine.llm import catalog as cat
+    from engine.models import catalog as cat
 
     small = write_test_gguf(tmp_path / "tiny.gguf", payload_bytes=1024 * 1024)
     toml = tmp_path / "catalog.toml"

@@ -21,7 +21,8 @@ LAYERS = [
     ["engine.chat", "engine.finetune"],
     ["engine.library"],
     ["engine.search", "engine.llm"],
-    ["engine.ingest", "engine.embed", "engine.store", "engine.hosts"],
+    # model files and how they arrive (engine.models) sit below inference (engine.llm)
+    ["engine.ingest", "engine.embed", "engine.store", "engine.hosts", "engine.models"],
     # shared by all: values, errors, cancel, paths, prompt files, time formatting
     ["engine"],
 ]

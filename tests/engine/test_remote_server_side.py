@@ -12,8 +12,8 @@ from engine.api import Engine
 from engine.errors import DownloadCheckError, DownloadError
 from engine.hosts.connect import connect
 from engine.hosts.hosts import HostSpec, Secrets
-from engine.llm import catalog as cat
-from engine.llm.registry import fingerprint, smollm2_path
+from engine.models import catalog as cat
+from engine.models.registry import fingerprint, smollm2_path
 from engine.llm.remote.server_download import download_on_server
 from engine.types import GenerationSettings
 from engine.bench.hub_server import COMMIT, HubServer, sha256_of

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ...errors import ModelError
 from ...hosts.hosts import HostSpec
-from ..gguf_file import read_gguf_info
+from ...models.gguf_file import read_gguf_info
 from . import keys
 from .llama_server import DEFAULT_IDLE_MINUTES
 from .openai_http import OpenAIClient, normalise_url
