@@ -33,7 +33,8 @@ from .library.records import LibraryRecords
 from .library.searcher import Searcher
 from .llm.host import ModelHost
 from .llm.manager import Models
-from .llm.registry import ModelInfo, ModelRegistry
+from .llm.remote import keys
+from .models.registry import ModelInfo, ModelRegistry
 from .store import Store, open_store
 from .types import (Answer, AnswerEvent, AskOptions, BeforeAfter, DocumentInfo, JobEvent, GenerationSettings, IndexProgress, IndexResult, Library,
                     LoadSettings, ModelState, Progress, SearchHit, Side, SideEvent, Source)
@@ -93,7 +94,7 @@ class Engine:
         records = LibraryRecords(store)
         self.searcher = Searcher(store, records, embedder_dir, embedder)
         self.libraries = Libraries(store, records, self.searcher)
-        registry = ModelRegistry(store)
+        registry = ModelRegistry(store, new_key_id=keys.new_key_id, forget_key=keys.delete_key)
         self.models = Models(registry, ModelHost(registry))
         self.conversations = Conversations(store)
         self.chat = Chat(self.models, self.conversations, self.searcher)

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine.embed import default_embedder_dir, load_embedder  # noqa: E402
-from engine.llm.registry import SMOLLM2_FILE, smollm2_path  # noqa: E402
+from engine.models.registry import SMOLLM2_FILE, smollm2_path  # noqa: E402
 
 
 def main() -> int:

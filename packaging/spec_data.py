@@ -15,7 +15,7 @@ from pathlib import Path
 FONT_FILE = "ipaexg.ttf"
 FONT_LICENCE = "IPA_Font_License_Agreement_v1.0.txt"
 EMBEDDER_NAME = "multilingual-e5-small"  # engine.embed.DEFAULT_MODEL_NAME
-SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"  # engine.models.SMOLLM2_FILE
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"  # engine.models.registry.SMOLLM2_FILE
 
 # Python packages that are installed in a development venv but not needed by the app.
 EXCLUDES = [

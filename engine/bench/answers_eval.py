@@ -118,7 +118,7 @@ def _index(ds: Dataset, embedder, quiet: bool) -> tuple[Path, bool]:
 
 def _resolve_model(registry, name: str | None):
     """A model for the eval database: None (the default), a built-in name, or a .gguf path."""
-    from ..llm.registry import QWEN_NAME, SMOLLM2_NAME
+    from ..models.registry import QWEN_NAME, SMOLLM2_NAME
 
     if name in (None, "", "default"):
         return registry.default()

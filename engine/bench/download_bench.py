@@ -3,7 +3,7 @@
 Both read one generated GGUF file from the same hub-layout server on 127.0.0.1
 (engine/bench/hub_server.py, in a child process), alternately, best of --runs each. The reference is
 urllib reading the file into a file on the same disk; Bunko's path is the whole
-of engine.llm.download.fetch: the hub client's HEAD and GET, writing, the sha256
+of engine.models.download.fetch: the hub client's HEAD and GET, writing, the sha256
 (computed while writing), the GGUF header check and the rename. Goal: ≥ 0.9× the
 reference's throughput.
 
@@ -46,7 +46,7 @@ def _plain_read(url: str, dest: Path, hash_it: bool = False) -> tuple[float, flo
 
 
 def _bunko_fetch(endpoint: str, name: str, folder: Path) -> tuple[float, float]:
-    from ..llm.download import fetch
+    from ..models.download import fetch
 
     start, cpu = time.perf_counter(), time.process_time()
     fetch(REPO, name, "main", folder, endpoint=endpoint)

@@ -10,7 +10,6 @@ claim a wrong sha256, or answer 404 the way the hub does (X-Error-Code).
 
 from __future__ import annotations
 
-import hashlib
 import re
 import socket
 import subprocess
@@ -19,6 +18,8 @@ import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from ..hashing import sha256_file
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 _RESOLVE = re.compile(r"^/(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<file>.+)$")
@@ -34,14 +35,6 @@ class Served:
     cut_after: int | None = None   # the next GET sends this many bytes, then drops the connection
     claim_sha256: str | None = None  # announce this hash instead of the real one
     cut_at: int | None = None       # the file offset where the last cut transfer stopped
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(8 * 1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class HubServer:
@@ -61,7 +54,7 @@ class HubServer:
 
     def add(self, repo: str, path: Path, name: str | None = None, **faults) -> Served:
         path = Path(path)
-        served = Served(path, sha256_of(path), path.stat().st_size, **faults)
+        served = Served(path, sha256_file(path).hexdigest(), path.stat().st_size, **faults)
         self.files[(repo, name or path.name)] = served
         return served
 

@@ -61,8 +61,8 @@ def model_advice(registry, loaded: str | None, rows: list[dict]) -> dict:
     `reason`: "loaded" (the model in memory), "default" (the default model, which
     writes Japanese), "routed" (the default cannot write Japanese, so Japanese
     questions go to `japanese_model`), "no-japanese" (no installed model writes
-    Japanese). `recommended` is the catalog row suggested for this machine (catalog.recommend)."""
-    from ..llm.catalog import recommend
+    Japanese). `recommended` is the catalog row suggested for this machine (engine.llm.fit.recommend)."""
+    from ..llm.fit import recommend
 
     try:
         chosen = registry.get(loaded) if loaded else registry.default()

@@ -1,7 +1,7 @@
 """`bunko models`: list, add, remove and install chat models and LoRA adapters.
 
 Like the rest of engine/cli/, this only translates arguments and output; the work is in
-engine.llm.registry, and BunkoErrors are turned into messages by commands.main.
+engine.models.registry, and BunkoErrors are turned into messages by commands.main.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def _size(n: int | None) -> str:
 
 def _gpu_column(models, n_ctx: int) -> dict[str, tuple[str, str]]:
     """name -> (short GPU fit, reason) for each model; adapters follow their base."""
-    from ..llm.gguf_file import read_gguf_info
+    from ..models.gguf_file import read_gguf_info
     from ..llm.gpu import cuda_build, gpu_info, plan_offload
 
     cuda = cuda_build()
@@ -56,7 +56,7 @@ def _gpu_column(models, n_ctx: int) -> dict[str, tuple[str, str]]:
 
 
 def cmd_models(args) -> int:
-    from ..llm.registry import bunko_made
+    from ..models.registry import bunko_made
 
     if getattr(args, "models_command", None) == "catalog":
         return _catalog(args)  # needs no database
@@ -101,7 +101,7 @@ def cmd_models(args) -> int:
 
 def _list(models, args, runs: dict | None = None) -> int:
     """`runs`: model -> its latest measured answer (Conversations.last_runs), for the speed column."""
-    from ..llm.gguf_file import template_name
+    from ..models.gguf_file import template_name
 
     n_ctx = args.ctx or DEFAULT_N_CTX
     fit = _gpu_column(models, n_ctx)
@@ -191,7 +191,7 @@ def add_models_parser(sub) -> None:
 
 # -- the catalog, downloads and imports --------------------------------------------------
 def _catalog(args) -> int:
-    from ..llm.catalog import catalog_rows, this_machine
+    from ..llm.fit import catalog_rows, this_machine
 
     machine = this_machine(gpu=not args.no_gpu)
     rows = catalog_rows(machine, args.ctx or DEFAULT_N_CTX)
@@ -208,8 +208,8 @@ def _catalog(args) -> int:
 
 
 def _download(registry, args) -> int:
-    from ..llm.catalog import find
-    from ..llm.download import download
+    from ..models.catalog import find
+    from ..models.download import download
 
     entry = find(args.id)
     f = entry.file(args.quant)
@@ -226,7 +226,7 @@ def _download(registry, args) -> int:
 
 
 def _import(registry, args) -> int:
-    from ..llm.model_import import import_models
+    from ..models.model_import import import_models
 
     result = import_models(registry, args.path, progress=_bar())
     for model in result.added:

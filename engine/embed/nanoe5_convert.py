@@ -16,7 +16,6 @@ windows; this model (like the original e5) truncates at 512. Bunko's chunks stay
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -29,6 +28,7 @@ from engine.embed.e5_file import E5File, read_e5_file
 from engine.embed.e5_onnx import build_graph
 from engine.embed.e5_tokenizer import build_tokenizer
 from engine.errors import EmbedderError
+from engine.hashing import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -113,14 +113,10 @@ def model_is_current(folder: Path, source_sha256: str) -> bool:
 
 def weights_sha256(path: Path) -> str:
     """sha256 of a weights file (about 0.1 s for the 70 MB e5 file)."""
-    digest = hashlib.sha256()
     try:
-        with open(path, "rb") as fh:
-            while block := fh.read(1 << 22):
-                digest.update(block)
+        return sha256_file(path).hexdigest()
     except OSError as exc:
         raise EmbedderError(f"Cannot read the e5 weights file {path}: {exc.strerror}.") from exc
-    return digest.hexdigest()
 
 
 def _write_model_files(e5: E5File, folder: Path) -> None:

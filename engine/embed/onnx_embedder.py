@@ -29,6 +29,7 @@ import numpy as np
 from engine.budget import BUDGET
 
 from engine.errors import EmbedderError
+from engine.hashing import sha256_file
 
 # onnxruntime 1.32's Linux and macOS builds carry Microsoft's 1DS telemetry: on first use
 # they write a device id and an event store under ~/.cache/Microsoft and later look up and
@@ -337,9 +338,7 @@ def _content_digest(model_dir: Path, graph_file: str = MODEL_FILE) -> str:
     digest = hashlib.sha256()
     try:
         for f in files:
-            with open(f, "rb") as fh:
-                while block := fh.read(1 << 22):
-                    digest.update(block)
+            sha256_file(f, digest=digest)
     except OSError as exc:
         raise EmbedderError(f"Cannot read the model files in {model_dir}: {exc}.") from exc
     hexdigest = digest.hexdigest()

@@ -302,7 +302,7 @@ class Jobs:
 
     def _finish(self, job: Job, host, where: str, say: EventSink) -> Job:
         """Fetch the adapter, convert it to GGUF, check it on its base, register it."""
-        from ..llm.gguf_file import read_gguf_info
+        from ..models.gguf_file import read_gguf_info
         from . import to_gguf
 
         try:

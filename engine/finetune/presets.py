@@ -98,7 +98,7 @@ def estimate_for_model(gguf_path, examples: list[dict], settings: TrainSettings,
     """`estimate` for a GGUF base, its size read from the file."""
     import numpy as np
 
-    from ..llm.gguf_file import read_gguf_info
+    from ..models.gguf_file import read_gguf_info
     from .dataset import example_tokens
 
     info = read_gguf_info(gguf_path)

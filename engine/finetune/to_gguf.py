@@ -90,11 +90,11 @@ def _module(name: str) -> tuple[str, str] | None:
 
 def convert(adapter_dir: str | Path, base, out_path: str | Path) -> Path:
     """Write the GGUF LoRA for the PEFT adapter in `adapter_dir`; `base` is the base
-    model's GGUFInfo (engine.llm.gguf_file)."""
+    model's GGUFInfo (engine.models.gguf_file)."""
     import gguf
 
-    from ..llm.registry import check_adapter
-    from ..llm.gguf_file import read_gguf_info
+    from ..models.registry import check_adapter
+    from ..models.gguf_file import read_gguf_info
 
     folder = Path(adapter_dir)
     try:

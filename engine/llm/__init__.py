@@ -1,1 +1,1 @@
-"""Local language models through llama.cpp: model files, the runtime, prompts and chat."""
+"""Local language models through llama.cpp: the runtime, the host, prompts, the GPU and remote inference."""

@@ -15,7 +15,7 @@ import subprocess
 from dataclasses import dataclass
 
 from ..timefmt import size as size_text
-from .gguf_file import GGUFInfo
+from ..models.gguf_file import GGUFInfo
 
 log = logging.getLogger(__name__)
 

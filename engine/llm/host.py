@@ -19,10 +19,10 @@ from typing import Iterator
 from .. import paths
 from ..budget import BUDGET
 from ..errors import ModelCrashedError, ModelLoadError
-from .registry import check_file
+from ..models.registry import check_file
 from ..types import LoadSettings, ModelState
 from . import gpu
-from .gguf_file import read_gguf_info
+from ..models.gguf_file import read_gguf_info
 from .probe import SafetyBook, ensure_verdict
 from .runtime import default_threads
 from .supervised import LocalModel

@@ -10,7 +10,7 @@ from ..cancel import CancelToken
 from ..hosts.hosts import HostSpec, Secrets
 from ..types import LoadSettings, ModelState, Progress
 from .host import ModelHost
-from .registry import ModelInfo, ModelRegistry
+from ..models.registry import ModelInfo, ModelRegistry
 
 
 class Models:
@@ -63,7 +63,7 @@ class Models:
     # -- getting models ----------------------------------------------------------
     def catalog(self, n_ctx: int = 4096, gpu: bool = True) -> list[dict]:
         """The catalog (resources/catalog.toml): a row per model and quantisation, its fit and rough speed here."""
-        from .catalog import catalog_rows, this_machine
+        from .fit import catalog_rows, this_machine
 
         return catalog_rows(this_machine(gpu), n_ctx)
 
@@ -72,15 +72,15 @@ class Models:
         """Download a catalog model from the Hugging Face Hub (the only network call) and register it.
         `progress` gets Progress in bytes (phase: download, check); a cancelled download resumes next time.
         A file the catalog does not pin raises UnverifiedModelError unless `allow_unverified` (the user agreed)."""
-        from .catalog import find
-        from .download import download
+        from ..models.catalog import find
+        from ..models.download import download
 
         return download(self.registry, find(model_id), quant, progress=progress, cancel=cancel,
                         allow_unverified=allow_unverified)
 
     def import_files(self, path: str | Path, progress=None, cancel=None):
         """Copy GGUF models from a file or folder (a USB drive) into Bunko's folder, checked, and register them."""
-        from .model_import import import_models
+        from ..models.model_import import import_models
 
         return import_models(self.registry, path, progress=progress, cancel=cancel)
 

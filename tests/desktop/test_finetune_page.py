@@ -403,7 +403,7 @@ def test_loss_curve_paints_the_steps(qtbot):
 def test_use_in_chat_opens_a_new_chat_with_the_adapter(ctx, qtbot, base, tmp_path):
     from desktop.main_window import MainWindow
     from engine.api import preset
-    from engine.llm.gguf_file import read_gguf_info
+    from engine.models.gguf_file import read_gguf_info
     from tests.engine.lora_fixture import write_test_adapter
 
     jobs = ctx.engine.jobs

@@ -9,7 +9,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QApplication
 
 from engine.bench.hub_server import write_test_gguf
-from engine.llm.registry import SMOLLM2_NAME
+from engine.models.registry import SMOLLM2_NAME
 
 TIMEOUT = 30_000
 

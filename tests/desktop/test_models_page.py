@@ -8,8 +8,8 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QInputDialog
 
 from desktop.widgets import TONE_ROLE
-from engine.llm.gguf_file import read_gguf_info
-from engine.llm.registry import SMOLLM2_NAME, smollm2_path
+from engine.models.gguf_file import read_gguf_info
+from engine.models.registry import SMOLLM2_NAME, smollm2_path
 from tests.engine.lora_fixture import write_test_adapter
 
 TIMEOUT = 30_000
@@ -138,8 +138,9 @@ def test_get_models_lists_the_catalog_and_downloads_with_progress(ctx, page, qtb
     downloads at once; an unverified one only after the person agrees."""
     from PySide6.QtWidgets import QMessageBox
 
-    from engine.bench.hub_server import COMMIT, HubServer, sha256_of, write_test_gguf
-    from engine.llm import catalog as cat
+    from engine.bench.hub_server import COMMIT, HubServer, write_test_gguf
+    from engine.hashing import sha256_file
+    from engine.models import catalog as cat
 
     first_real = cat.load_catalog()[0]
     tiny = write_test_gguf(tmp_path / "tiny-Q4_K_M.gguf", 2 * 1024 * 1024)
@@ -149,7 +150,7 @@ def test_get_models_lists_the_catalog_and_downloads_with_progress(ctx, page, qtb
     toml.write_text(
         f'[[model]]\nid = "tiny"\nname = "Tiny"\nrepo = "bunko-test/tiny"\nrevision = "{COMMIT}"\n{common}'
         f'files = [{{ quant = "Q4_K_M", file = "{tiny.name}", size = {tiny.stat().st_size}, size_exact = true, '
-        f'sha256 = "{sha256_of(tiny)}" }}]\n\n'
+        f'sha256 = "{sha256_file(tiny).hexdigest()}" }}]\n\n'
         f'[[model]]\nid = "loose"\nname = "Loose"\nrepo = "bunko-test/loose"\nrevision = "main"\n'
         f'unverified = true\n{common}files = [{{ quant = "Q4_K_M", file = "{loose.name}", size = 1000000 }}]\n',
         encoding="utf-8")

@@ -8,7 +8,7 @@ import threading
 import pytest
 from PySide6.QtCore import Qt
 
-from engine.llm.registry import SMOLLM2_NAME
+from engine.models.registry import SMOLLM2_NAME
 from tests.engine.remote_fixtures import file_keyring  # noqa: F401 - fixture
 
 TIMEOUT = 30_000
@@ -83,9 +83,10 @@ def test_gpu_server_dialog_downloads_a_catalog_model_on_the_server(ctx, qtbot, s
     """"Download on the server": the catalog model goes from the (local) hub to the loopback
     sshd's folder, checked there; this PC uploads nothing."""
     from desktop.models.remote_dialogs import GpuServerDialog
-    from engine.bench.hub_server import HubServer, sha256_of, write_test_gguf
+    from engine.bench.hub_server import HubServer, write_test_gguf
+    from engine.hashing import sha256_file
     from engine.hosts.hosts import HostSpec
-    from engine.llm import catalog as cat
+    from engine.models import catalog as cat
 
     small = write_test_gguf(tmp_path / "tiny.gguf", payload_bytes=1024 * 1024)
     toml = tmp_path / "catalog.toml"
@@ -99,7 +100,7 @@ licence = "Apache-2.0"
 languages = ["ja", "en"]
 params_b = 0.003
 context = 256
-files = [{{ quant = "Q8_0", file = "tiny.gguf", size = {small.stat().st_size}, sha256 = "{sha256_of(small)}", size_exact = true }},
+files = [{{ quant = "Q8_0", file = "tiny.gguf", size = {small.stat().st_size}, sha256 = "{sha256_file(small).hexdigest()}", size_exact = true }},
          {{ quant = "Q4_0", file = "tiny-q4.gguf", size = 1000 }}]
 ''', encoding="utf-8")
     monkeypatch.setattr(cat, "catalog_path", lambda: toml)
@@ -122,4 +123,4 @@ files = [{{ quant = "Q8_0", file = "tiny.gguf", size = {small.stat().st_size}, s
         qtbot.waitUntil(lambda: dialog.added is not None or dialog.buttons.isEnabled(), timeout=TIMEOUT)
     assert dialog.added is not None, dialog.message.text()
     assert dialog.added.location == "ssh" and dialog.added.remote["catalog_id"] == "tiny"
-    assert (tmp_path / "remote" / "llama-server" / "models" / f"{sha256_of(small)}.gguf").is_file()
+    assert (tmp_path / "remote" / "llama-server" / "models" / f"{sha256_file(small).hexdigest()}.gguf").is_file()

@@ -12,8 +12,8 @@ import pytest
 
 from engine.api import Engine
 from engine.chat import quotes
-from engine.llm import languages
-from engine.llm.registry import QWEN_NAME, SMOLLM2_NAME, qwen_installed, smollm2_path
+from engine.models import languages
+from engine.models.registry import QWEN_NAME, SMOLLM2_NAME, qwen_installed, smollm2_path
 from engine.types import GenerationSettings, LoadSettings, Source
 
 GREEDY = GenerationSettings(temperature=0.0, max_tokens=32, seed=0)
@@ -70,7 +70,7 @@ def test_languages_and_licence_of_the_tiny_model():
 
 
 def test_the_registry_records_languages_and_fills_in_old_rows(tmp_path):
-    from engine.llm.registry import ModelRegistry
+    from engine.models.registry import ModelRegistry
     from engine.store import open_store
     from engine.store.schema import SCHEMA_VERSION
 
@@ -158,7 +158,7 @@ def test_japanese_question_goes_to_a_japanese_model(engine, monkeypatch):
 
 @needs_qwen
 def test_qwen_is_the_default_model(tmp_path, monkeypatch):
-    from engine.llm.registry import ModelRegistry
+    from engine.models.registry import ModelRegistry
     from engine.store import open_store
 
     monkeypatch.delenv("BUNKO_DEFAULT_MODEL", raising=False)

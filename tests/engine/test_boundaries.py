@@ -21,9 +21,12 @@ LAYERS = [
     ["engine.chat", "engine.finetune"],
     ["engine.library"],
     ["engine.search", "engine.llm"],
-    ["engine.ingest", "engine.embed", "engine.store", "engine.hosts"],
+    # model files and how they arrive (engine.models) sit below inference (engine.llm)
+    ["engine.ingest", "engine.embed", "engine.store", "engine.hosts", "engine.models"],
     # shared by all: values, errors, cancel, paths, prompt files, time formatting
     ["engine"],
+    # sha256 of files: imports nothing of Bunko's
+    ["engine.hashing"],
 ]
 
 
@@ -68,7 +71,7 @@ def layer_of(module: str) -> tuple[int, str]:
         for package in layer:
             if package != "engine" and (module == package or module.startswith(package + ".")):
                 return depth, package
-    return len(LAYERS) - 1, "engine"
+    return LAYERS.index(["engine"]), "engine"
 
 
 def layer_violations(pairs: list[tuple[str, str]]) -> list[str]:
@@ -105,6 +108,8 @@ def test_the_layer_check_catches_an_upward_or_sideways_import() -> None:
     assert layer_violations([("engine.errors", "engine.search.keyword")])
     assert not layer_violations([("engine.chat.service", "engine.chat.prompt"), ("engine.api", "engine.errors"),
                                  ("engine.cli.commands", "engine.bench"), ("engine.cancel", "engine.errors")])
+    assert layer_violations([("engine.hashing", "engine.errors")])   # the bottom layer imports nothing above it
+    assert not layer_violations([("engine.embed.onnx_embedder", "engine.hashing"), ("engine.paths", "engine.hashing")])
 
 
 def test_every_package_has_a_layer() -> None:

@@ -12,8 +12,8 @@ import pytest
 
 from engine.bench.hub_server import COMMIT
 from engine.errors import DownloadCheckError, ModelError, UnverifiedModelError
-from engine.llm import catalog as cat
-from engine.llm.download import download
+from engine.models import catalog as cat
+from engine.models.download import download
 from tests.engine.test_download import REPO, entry, gets, gguf_file, hub, registry, sha  # noqa: F401 - fixtures
 
 ENTRY = '''[[model]]

@@ -11,8 +11,8 @@ from engine.api import Engine
 from engine.cancel import CancelToken
 from engine.errors import BunkoError, ChatTemplateError, ContextOverflowError, ModelLoadError
 from engine.llm import template
-from engine.llm.gguf_file import read_gguf_info
-from engine.llm.registry import smollm2_path
+from engine.models.gguf_file import read_gguf_info
+from engine.models.registry import smollm2_path
 from engine.types import GenerationSettings, LoadSettings
 
 from tests.engine.lora_fixture import write_test_adapter
@@ -197,7 +197,7 @@ def test_adapter_attach_detach_and_refusal(engine, tmp_path):
 
 
 def test_no_model_installed_is_a_clear_error(tmp_path, embedder_dir, monkeypatch):
-    import engine.llm.registry as models
+    import engine.models.registry as models
 
     monkeypatch.setattr(models.importlib.util, "find_spec", lambda name: None)
     with Engine.open(tmp_path / "none.duckdb", embedder_dir) as e:

@@ -157,8 +157,8 @@ def test_the_judge_grades_with_probabilities_and_its_agreement_is_reported(bare)
 def test_an_adapter_for_another_base_model_is_refused(bare, tmp_path):
     import os
 
-    from engine.llm.registry import smollm2_path
-    from engine.llm.gguf_file import read_gguf_info
+    from engine.models.registry import smollm2_path
+    from engine.models.gguf_file import read_gguf_info
     from tests.engine.lora_fixture import write_test_adapter
 
     other = tmp_path / "other-smol.gguf"

@@ -16,10 +16,11 @@ from engine.bench.hub_server import COMMIT, HubServer, write_test_gguf
 from engine.cancel import CancelToken
 from engine.errors import (Cancelled, DiskFullError, DownloadCheckError, HubAccessError, HubNotFoundError,
                            HubUnreachableError, ModelError, ModelFileError)
-from engine.llm import catalog as cat
-from engine.llm.download import download, fetch
-from engine.llm.model_import import import_models
-from engine.llm.registry import ModelRegistry
+from engine.llm import fit
+from engine.models import catalog as cat
+from engine.models.download import download, fetch
+from engine.models.model_import import import_models
+from engine.models.registry import ModelRegistry
 from engine.store import open_store
 
 MiB = 1024 * 1024
@@ -258,16 +259,16 @@ def test_a_broken_catalog_names_the_entry(tmp_path):
 def test_fit_follows_memory_and_gpu():
     model = cat.find("qwen2.5-7b-instruct")
     f = model.file("Q4_K_M")
-    small = cat.Machine(ram_total=4_000_000_000, ram_available=3_000_000_000, cpu_bandwidth=20e9)
-    big = cat.Machine(ram_total=32_000_000_000, ram_available=30_000_000_000, cpu_bandwidth=20e9)
+    small = fit.Machine(ram_total=4_000_000_000, ram_available=3_000_000_000, cpu_bandwidth=20e9)
+    big = fit.Machine(ram_total=32_000_000_000, ram_available=30_000_000_000, cpu_bandwidth=20e9)
     gpu = dataclasses.replace(big, gpu_free=24 * 1024 ** 3, gpu_name="test", cuda=True)
     half = dataclasses.replace(big, gpu_free=3 * 1024 ** 3, gpu_name="test", cuda=True)
-    assert not cat.assess(model, f, small).fits
-    on_cpu = cat.assess(model, f, big)
+    assert not fit.assess(model, f, small).fits
+    on_cpu = fit.assess(model, f, big)
     assert on_cpu.fits and on_cpu.where == "CPU" and 1 < on_cpu.tokens_per_s < 5
-    on_gpu = cat.assess(model, f, gpu)
+    on_gpu = fit.assess(model, f, gpu)
     assert on_gpu.where == "GPU" and on_gpu.tokens_per_s > 10 * on_cpu.tokens_per_s
-    split = cat.assess(model, f, half)
+    split = fit.assess(model, f, half)
     assert split.where == "GPU+CPU" and 0 < split.gpu_layers < model.layers
     assert on_cpu.tokens_per_s < split.tokens_per_s < on_gpu.tokens_per_s
 
@@ -276,7 +277,7 @@ def test_the_writer_passes_a_full_disk_on_and_hashes_what_it_wrote(tmp_path):
     import errno
     import os
 
-    from engine.llm.hashing_writer import BATCH_BYTES, HashingWriter
+    from engine.models.hashing_writer import BATCH_BYTES, HashingWriter
 
     if not os.path.exists("/dev/full"):
         pytest.skip("no /dev/full here")

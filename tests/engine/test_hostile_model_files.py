@@ -12,7 +12,7 @@ import pytest
 
 from engine.errors import ModelError, ModelFileError
 from engine.finetune import to_gguf
-from engine.llm.gguf_file import read_gguf_info
+from engine.models.gguf_file import read_gguf_info
 
 STRING, ARRAY, UINT32 = 8, 9, 4
 

@@ -9,8 +9,8 @@ import pytest
 
 from engine.bench.hub_server import write_test_gguf
 from engine.chat.routing import model_advice
-from engine.llm import catalog as cat
-from engine.llm.registry import SMOLLM2_NAME, ModelRegistry
+from engine.llm import fit
+from engine.models.registry import SMOLLM2_NAME, ModelRegistry
 from engine.store import open_store
 
 
@@ -23,26 +23,26 @@ def registry(tmp_path, monkeypatch):
     store.close()
 
 
-def rows_for(machine: cat.Machine) -> list[dict]:
-    return cat.catalog_rows(machine)
+def rows_for(machine: fit.Machine) -> list[dict]:
+    return fit.catalog_rows(machine)
 
 
-SMALL = cat.Machine(ram_total=8_000_000_000, ram_available=6_000_000_000, cpu_bandwidth=20e9)
+SMALL = fit.Machine(ram_total=8_000_000_000, ram_available=6_000_000_000, cpu_bandwidth=20e9)
 
 
 def test_the_recommendation_fits_is_japanese_and_fast_enough_to_read():
-    small = cat.recommend(rows_for(SMALL))
+    small = fit.recommend(rows_for(SMALL))
     assert small["fits"] and "ja" in small["languages"] and small["default"]
-    assert small["tokens_per_s"] >= cat.USABLE_TOKENS_PER_S
+    assert small["tokens_per_s"] >= fit.USABLE_TOKENS_PER_S
     gpu = dataclasses.replace(SMALL, ram_total=64_000_000_000, ram_available=60_000_000_000,
                               gpu_free=24 * 1024 ** 3, gpu_name="test", cuda=True)
-    big = cat.recommend(rows_for(gpu))
+    big = fit.recommend(rows_for(gpu))
     assert big["params_b"] > small["params_b"] and big["where"] == "GPU"   # a GPU affords a larger model
     slow = dataclasses.replace(SMALL, cpu_bandwidth=2e9)  # nothing reads along: the fastest that fits
     fitting = [r for r in rows_for(slow) if r["fits"] and r["default"]]
-    assert cat.recommend(rows_for(slow))["tokens_per_s"] == max(r["tokens_per_s"] for r in fitting)
-    tiny = cat.Machine(ram_total=200_000_000, ram_available=100_000_000, cpu_bandwidth=20e9)
-    assert cat.recommend(rows_for(tiny)) is None
+    assert fit.recommend(rows_for(slow))["tokens_per_s"] == max(r["tokens_per_s"] for r in fitting)
+    tiny = fit.Machine(ram_total=200_000_000, ram_available=100_000_000, cpu_bandwidth=20e9)
+    assert fit.recommend(rows_for(tiny)) is None
 
 
 def test_the_default_that_writes_no_japanese_is_named_with_its_reason(registry, tmp_path):

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.llm import registry as models_mod
+from engine.models import registry as models_mod
 from engine.errors import BunkoError, ModelError, ModelFileError, ModelNotFoundError
 from engine.llm import gpu
-from engine.llm.gguf_file import read_gguf_info, template_name
-from engine.llm.registry import ModelRegistry, check_file, fingerprint
+from engine.models.gguf_file import read_gguf_info, template_name
+from engine.models.registry import ModelRegistry, check_file, fingerprint
 from engine.store import open_store
 from tests.engine.lora_fixture import write_test_adapter
 

@@ -13,7 +13,7 @@ import pytest
 from engine.api import Engine
 from engine.cli.commands import main as cli_main
 from engine.errors import EndpointError
-from engine.llm.registry import smollm2_path
+from engine.models.registry import smollm2_path
 from engine.llm.remote.openai_http import OpenAIClient, wait_ready
 from engine.types import GenerationSettings
 from tests.engine.remote_fixtures import file_keyring, need_llama_server  # noqa: F401

@@ -11,7 +11,7 @@ from engine.api import Engine
 from engine.errors import ModelLoadError
 from engine.hosts.hosts import HostSpec, Secrets
 from engine.llm.remote.model import check_remote_base
-from engine.llm.registry import smollm2_path
+from engine.models.registry import smollm2_path
 from engine.types import GenerationSettings
 from tests.engine.lora_fixture import MASCOT_QUESTIONS
 from tests.engine.remote_fixtures import file_keyring, need_llama_server  # noqa: F401

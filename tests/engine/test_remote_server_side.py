@@ -12,11 +12,12 @@ from engine.api import Engine
 from engine.errors import DownloadCheckError, DownloadError
 from engine.hosts.connect import connect
 from engine.hosts.hosts import HostSpec, Secrets
-from engine.llm import catalog as cat
-from engine.llm.registry import fingerprint, smollm2_path
+from engine.models import catalog as cat
+from engine.models.registry import fingerprint, smollm2_path
 from engine.llm.remote.server_download import download_on_server
 from engine.types import GenerationSettings
-from engine.bench.hub_server import COMMIT, HubServer, sha256_of
+from engine.bench.hub_server import COMMIT, HubServer
+from engine.hashing import sha256_file
 from tests.engine.remote_fixtures import file_keyring, need_llama_server  # noqa: F401
 
 REPO = "bunko-test/smol"
@@ -166,7 +167,7 @@ licence = "Apache-2.0"
 languages = ["ja", "en"]
 params_b = 0.003
 context = 256
-files = [{{ quant = "Q8_0", file = "tiny.gguf", size = {small.stat().st_size}, sha256 = "{sha256_of(small)}", size_exact = true }}]
+files = [{{ quant = "Q8_0", file = "tiny.gguf", size = {small.stat().st_size}, sha256 = "{sha256_file(small).hexdigest()}", size_exact = true }}]
 ''', encoding="utf-8")
     monkeypatch.setattr(cat, "catalog_path", lambda: toml)
     with HubServer() as hub:
@@ -178,7 +179,7 @@ files = [{{ quant = "Q8_0", file = "tiny.gguf", size = {small.stat().st_size}, s
         assert cli_main(["--db", db, "models", "add-remote", "--download", "tiny", "--name", "gpu-tiny"] + common) == 0
     out = capsys.readouterr().out
     assert "Downloaded tiny on gpubox and checked its sha256" in out and "gpu-tiny" in out
-    assert (tmp_path / "remote" / "llama-server" / "models" / f"{sha256_of(small)}.gguf").is_file()
+    assert (tmp_path / "remote" / "llama-server" / "models" / f"{sha256_file(small).hexdigest()}.gguf").is_file()
     with Engine.open(db) as engine:
         info = engine.models.get("gpu-tiny")
         assert info.location == "ssh" and info.remote["catalog_id"] == "tiny" and info.size == small.stat().st_size

@@ -15,7 +15,7 @@ import pytest
 from engine.api import Engine
 from engine.hosts.connect import connect
 from engine.hosts.hosts import HostSpec, Secrets
-from engine.llm.registry import smollm2_path
+from engine.models.registry import smollm2_path
 from engine.llm.remote import keys
 from engine.llm.remote.tunnel import Tunnel
 from engine.types import GenerationSettings

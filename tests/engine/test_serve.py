@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from engine.api import Engine
-from engine.llm.gguf_file import read_gguf_info
-from engine.llm.registry import smollm2_path
+from engine.models.gguf_file import read_gguf_info
+from engine.models.registry import smollm2_path
 from engine.errors import ServeError
 from engine.serve.server import make_server
 from tests.engine.lora_fixture import write_test_adapter

@@ -10,8 +10,8 @@ import pytest
 
 from engine.errors import ModelError
 from engine.finetune import to_gguf
-from engine.llm.gguf_file import read_gguf_info
-from engine.llm.registry import smollm2_path
+from engine.models.gguf_file import read_gguf_info
+from engine.models.registry import smollm2_path
 
 
 def write_safetensors(path, tensors: dict[str, np.ndarray], dtype="F32") -> None:

@@ -22,7 +22,7 @@ import pytest
 from engine.api import Engine
 from engine.errors import ModelCrashedError
 from engine.llm import probe
-from engine.llm.registry import smollm2_path
+from engine.models.registry import smollm2_path
 from engine.llm.supervised import LocalModel
 from engine.llm.worker import FAULT_ENV
 from engine.types import GenerationSettings, LoadSettings

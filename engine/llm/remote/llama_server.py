@@ -25,7 +25,7 @@ from ...errors import BunkoError, EndpointError, HostError
 from ...hosts.connect import connect
 from ...hosts.hosts import HostSpec, Secrets, quote
 from ...types import Progress
-from ..gguf_file import read_gguf_info
+from ...models.gguf_file import read_gguf_info
 from . import keys, server_gpu, watchdog
 from .openai_http import Interrupted, OpenAIClient, wait_ready
 from .tunnel import Tunnel

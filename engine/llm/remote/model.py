@@ -14,8 +14,8 @@ from typing import Callable, Iterator
 
 from ...cancel import CancelToken
 from ...errors import Cancelled, ModelLoadError
-from ..gguf_file import read_gguf_info
-from ..registry import check_adapter as check_adapter_shapes, check_file
+from ...models.gguf_file import read_gguf_info
+from ...models.registry import check_adapter as check_adapter_shapes, check_file
 from ...types import GenerationSettings
 from ..runtime import GenerationStats
 from .openai_http import Interrupted, OpenAIClient

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 
 from ...errors import ModelError
+from ...hashing import sha256_file
 from ...hosts.hosts import HostSpec
-from ..gguf_file import read_gguf_info
+from ...models.gguf_file import read_gguf_info
 from . import keys
 from .llama_server import DEFAULT_IDLE_MINUTES
 from .openai_http import OpenAIClient, normalise_url
@@ -41,14 +41,6 @@ def add_endpoint(registry, url: str, key: str | None = None, model: str | None =
     return info
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(8 * 1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def add_ssh(registry, spec: HostSpec, gguf: str | Path | None, name: str | None = None, n_ctx: int = 4096,
             idle_minutes: float = DEFAULT_IDLE_MINUTES, server_binary: str | None = None,
             threads: int | None = None, catalog: str | None = None, **download):
@@ -65,6 +57,6 @@ def add_ssh(registry, spec: HostSpec, gguf: str | Path | None, name: str | None 
     info = read_gguf_info(gguf)
     if info.kind != "model":
         raise ModelError(f"{info.path} is a LoRA adapter, not a model to run on a server.")
-    remote = {"host": spec.to_json(), "label": spec.label, "sha256": sha256_file(info.path),
+    remote = {"host": spec.to_json(), "label": spec.label, "sha256": sha256_file(info.path).hexdigest(),
               "n_ctx": n_ctx, "idle_minutes": idle_minutes, "server_binary": server_binary, "threads": threads}
     return registry.insert_remote(name or info.path.stem, "ssh", str(info.path), remote, info=info)

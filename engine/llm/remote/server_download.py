@@ -25,6 +25,7 @@ from ...types import Progress
 
 log = logging.getLogger(__name__)
 
+# Runs on the user's server with only Python's standard library, so it hashes in its own loop, not engine.hashing.
 PY_SCRIPT = r'''
 import hashlib, json, os, sys, time, urllib.error, urllib.request
 url, dest, size, sha = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]

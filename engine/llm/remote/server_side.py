@@ -17,9 +17,10 @@ from ...errors import ModelError, ModelFileError
 from ...hosts.connect import connect
 from ...hosts.hosts import HostSpec, Secrets
 from ...types import Progress
-from .. import catalog as catalog_mod
-from .. import gguf_file
-from ..download import endpoint_url
+from ...models import catalog as catalog_mod
+from ...models import gguf_file
+from ...models.download import endpoint_url
+from ..fit import header_for
 from . import server_gpu
 from .server_download import ServerFile, download_on_server
 
@@ -72,7 +73,7 @@ def add_ssh_download(registry, spec: HostSpec, catalog_id: str, name: str | None
     host = connect(spec, paths.data_dir(), secrets)
     try:
         # too big for the server's GPU: said with the numbers before downloading
-        server_gpu.plan_layers(server_gpu.probe_gpu(host), catalog_mod.header_for(entry, f), n_ctx, name, spec.label)
+        server_gpu.plan_layers(server_gpu.probe_gpu(host), header_for(entry, f), n_ctx, name, spec.label)
         got = fetch_there(host, url, f.size, f.sha256, spec.label, progress, cancel)
         info = read_header(host, got.path, got.size)
     finally:

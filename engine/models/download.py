@@ -32,6 +32,7 @@ from urllib.parse import urlparse
 from .. import paths
 from ..errors import (BunkoError, Cancelled, DiskFullError, DownloadCheckError, DownloadError, HubAccessError,
                       HubNotFoundError, HubUnreachableError, ModelFileError, UnverifiedModelError)
+from ..hashing import sha256_file
 from ..timefmt import size as size_text
 from ..types import Progress
 from .catalog import CatalogFile, CatalogModel
@@ -101,18 +102,9 @@ class Meter:
         self.progress(Progress(phase=self.stage, done=self.done, total=self.total, unit="bytes", rate=rate, eta_s=eta))
 
 
-def sha256_file(path: Path, progress=None, cancel=None, digest=None, limit: int | None = None):
-    """sha256 of a file (or its first `limit` bytes) in 8 MiB reads, cancellable; returns the digest."""
-    digest = digest or hashlib.sha256()
-    total = path.stat().st_size if limit is None else limit
-    meter = Meter("check", progress, cancel, total)
-    left = total
-    with open(path, "rb") as f:
-        while left > 0 and (chunk := f.read(min(8 * 1024 * 1024, left))):
-            digest.update(chunk)
-            left -= len(chunk)
-            meter.update(len(chunk))
-    return digest
+def checked_sha256(path: Path, progress=None, cancel=None):
+    """sha256 of a file already on disk, reported as the "check" stage; returns the digest."""
+    return sha256_file(path, on_bytes=Meter("check", progress, cancel, path.stat().st_size).update)
 
 
 def free_bytes(folder: Path) -> int:
@@ -289,7 +281,7 @@ def fetch(repo: str, filename: str, revision: str, folder: Path, size: int | Non
 
     dest = folder / filename
     if dest.is_file() and total == dest.stat().st_size and expected_sha:
-        if sha256_file(dest, progress, cancel).hexdigest() == expected_sha:
+        if checked_sha256(dest, progress, cancel).hexdigest() == expected_sha:
             log.info("%s is already here and checked", dest)
             return FetchedFile(dest, meta.commit_hash, expected_sha, dest.stat().st_size)
 
@@ -300,7 +292,7 @@ def fetch(repo: str, filename: str, revision: str, folder: Path, size: int | Non
         have = 0
     if total is not None:
         check_space(folder, total - have, free)
-    digest = sha256_file(part, progress, cancel) if have else hashlib.sha256()
+    digest = checked_sha256(part, progress, cancel) if have else hashlib.sha256()
     # A CDN behind a redirect gets no token; the hub itself does.
     headers = build_hf_headers(token=token) if urlparse(meta.location).hostname == urlparse(url).hostname else {}
     location = meta.location
@@ -340,7 +332,7 @@ def fetch(repo: str, filename: str, revision: str, folder: Path, size: int | Non
     except Exception as exc:  # noqa: BLE001 - httpx and hub errors become words
         raise hub_error(exc, repo, filename, revision, endpoint) from exc
 
-    actual = (sha256_file(part, progress, cancel) if sink.rewound else digest).hexdigest()
+    actual = (checked_sha256(part, progress, cancel) if sink.rewound else digest).hexdigest()
     verify(part, total, expected_sha, actual, what)
     os.replace(part, dest)
     log.info("downloaded %s (%s bytes, sha256 %s)", dest, dest.stat().st_size, actual)

@@ -9,7 +9,6 @@ and the copy is deleted.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from dataclasses import dataclass, field
@@ -18,14 +17,13 @@ from typing import Callable
 
 from .. import paths
 from ..errors import BunkoError, Cancelled, DiskFullError, ModelError, ModelFileError
+from ..hashing import copy_hashing
 from .catalog import CatalogFile, CatalogModel, load_catalog
 from ..types import Progress
 from .download import Meter, check_space, disk_full, free_bytes, register, verify
 from .gguf_file import MAGIC
 
 log = logging.getLogger(__name__)
-
-CHUNK = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -79,13 +77,9 @@ def copy_checked(source: Path, folder: Path, size: int | None, sha256: str | Non
     check_space(folder, total, free)
     dest = folder / source.name
     part = folder / f".{source.name}.import-part"
-    digest = hashlib.sha256()
     try:
-        with Meter("copy", progress, cancel, total) as meter, open(source, "rb") as src, open(part, "wb") as out:
-            while chunk := src.read(CHUNK):
-                out.write(chunk)
-                digest.update(chunk)
-                meter.update(len(chunk))
+        with Meter("copy", progress, cancel, total) as meter, open(part, "wb") as out:
+            digest = copy_hashing([source], out, on_bytes=meter.update)
     except Cancelled:
         part.unlink(missing_ok=True)
         raise

@@ -13,12 +13,12 @@ is taken, in this order, from:
 
 from __future__ import annotations
 
-import hashlib
 import mmap
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..hashing import sha256_file
 from .gguf_file import _ARRAY, _SCALARS, _STRING, _Cursor, _Truncated
 
 JAPANESE = "ja"
@@ -73,14 +73,6 @@ class ModelLanguages:
         return JAPANESE in self.languages
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(8 * 1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _scan(path: Path) -> tuple[list[str], str | None, int]:
     """(general.languages, general.license, tokens with kana) from the GGUF header."""
     languages: list[str] = []
@@ -119,7 +111,7 @@ def detect(path: str | Path, size: int | None = None) -> ModelLanguages:
     path = Path(path)
     size = path.stat().st_size if size is None else size
     for known in KNOWN:
-        if known.size == size and _sha256(path) == known.sha256:
+        if known.size == size and sha256_file(path).hexdigest() == known.sha256:
             return ModelLanguages(known.languages, known.license, "known")
     try:
         listed, license_, kana = _scan(path)

