@@ -12,6 +12,8 @@ import logging
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from engine.types import CatalogRow, ModelAdvice
+
 from . import theme
 from .common import human_size, while_alive
 from .i18n import Retranslating
@@ -23,11 +25,11 @@ DISMISSED_KEY = "first_run/dismissed"
 DONE_KEY = "first_run/done"
 
 
-def answerer_text(advice: dict | None) -> str:
+def answerer_text(advice: ModelAdvice | None) -> str:
     """One sentence: the model that answers a question when none is chosen, and why."""
-    if not advice or not advice.get("model"):
+    if not advice or not advice.model:
         return QCoreApplication.translate("ModelAdvice", "No chat model is ready yet: get one on the Models page.")
-    model, reason, other = advice["model"], advice.get("reason"), advice.get("japanese_model")
+    model, reason, other = advice.model, advice.reason, advice.japanese_model
     if reason == "routed":
         return QCoreApplication.translate(
             "ModelAdvice", "{model} will answer English questions (the default); Japanese questions go to {other}, "
@@ -37,36 +39,36 @@ def answerer_text(advice: dict | None) -> str:
             "ModelAdvice", "it is loaded now; Japanese questions go to {other}, because it cannot write Japanese"
         ).format(other=other)
     elif reason == "loaded":
-        why = (QCoreApplication.translate("ModelAdvice", "it is loaded now") if advice.get("japanese") else
+        why = (QCoreApplication.translate("ModelAdvice", "it is loaded now") if advice.japanese else
                QCoreApplication.translate("ModelAdvice", "it is loaded now, but it cannot write Japanese"))
     elif reason == "default":
         why = (QCoreApplication.translate("ModelAdvice", "the default, writes Japanese and English")
-               if "en" in (advice.get("languages") or ()) else
+               if "en" in advice.languages else
                QCoreApplication.translate("ModelAdvice", "the default, writes Japanese"))
     else:
         why = QCoreApplication.translate("ModelAdvice", "the default, but it cannot write Japanese")
     return QCoreApplication.translate("ModelAdvice", "{model} will answer: {why}.").format(model=model, why=why)
 
 
-def answerer_with_fix(advice: dict | None) -> str:
+def answerer_with_fix(advice: ModelAdvice | None) -> str:
     """answerer_text, and where no installed model writes Japanese, what to do about it."""
     text = answerer_text(advice)
-    if advice and not advice.get("japanese_ready"):
+    if advice and not advice.japanese_ready:
         text += " " + QCoreApplication.translate(
             "ModelAdvice", "For Japanese questions, get a Japanese-capable model (Models → Get models…).")
     return text
 
 
-def recommendation_text(row: dict | None) -> str:
+def recommendation_text(row: CatalogRow | None) -> str:
     """The catalog model suggested for this computer, in one sentence."""
     if not row:
         return QCoreApplication.translate(
             "ModelAdvice", "No catalog model fits this computer's memory; a small GGUF model can be added from a file.")
-    speed = row.get("tokens_per_s")
+    speed = row.tokens_per_s
     return QCoreApplication.translate(
         "ModelAdvice", "Recommended for this computer: {name} ({quant}, {size}, about {speed} tokens/s on {where})."
-    ).format(name=row["name"], quant=row["quant"], size=human_size(row.get("size")),
-             speed=f"{speed:.0f}" if speed else "?", where=row.get("where") or "CPU")
+    ).format(name=row.name, quant=row.quant, size=human_size(row.size),
+             speed=f"{speed:.0f}" if speed else "?", where=row.where or "CPU")
 
 
 class _Step(QWidget):
@@ -180,7 +182,7 @@ class FirstRunGuide(Retranslating, QFrame):
         self.library.button.setVisible(not libraries)
 
         advice = state.get("advice")
-        ready = bool(advice and advice.get("japanese_ready"))
+        ready = bool(advice and advice.japanese_ready)
         self.model.set_done(ready)
         if advice is None:
             self.model.text.setText(self.tr("Checking the models…"))
@@ -188,7 +190,7 @@ class FirstRunGuide(Retranslating, QFrame):
             self.model.text.setText(answerer_text(advice))
         else:
             self.model.text.setText(self.tr("Get a model that writes Japanese. {answerer} {recommended}").format(
-                answerer=answerer_text(advice), recommended=recommendation_text(advice.get("recommended"))))
+                answerer=answerer_text(advice), recommended=recommendation_text(advice.recommended if advice else None)))
         self.model.button.setText(self.tr("Get models…"))
         self.model.button.setVisible(advice is not None and not ready)
         self.model.button.setProperty("kind", "primary" if libraries and not ready else "")

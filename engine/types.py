@@ -384,3 +384,44 @@ class JobEvent:
                    status=text("status", ""), error=text("error"), message=text("message", ""),
                    error_kind=text("kind"), retry_s=num("retry_s", float, 0.0), line=text("line"),
                    report=report if isinstance(report, dict) else {}, raw=dict(event))
+
+
+@dataclass(frozen=True)
+class CatalogRow:
+    """A catalog model at one quantisation, and how it would run on this computer."""
+    id: str
+    name: str
+    repo: str
+    revision: str | None
+    pinned: bool
+    verified: bool                 # the file's sha256 is pinned in the catalog
+    licence: str
+    licence_url: str | None
+    languages: tuple[str, ...]
+    params_b: float | None
+    context: int | None
+    notes: str
+    quant: str
+    file: str
+    size: int
+    size_exact: bool
+    sha256: str | None
+    fits: bool
+    where: str                     # GPU | GPU+CPU | CPU | -
+    reason: str
+    tokens_per_s: float | None     # a rough guess from memory bandwidth
+    default: bool                  # the model's default quantisation
+
+
+@dataclass(frozen=True)
+class ModelAdvice:
+    """Which model answers when none is chosen, and why. `reason`: loaded (the model in memory),
+    default (the default model writes Japanese), routed (it cannot, so Japanese questions go to
+    `japanese_model`), no-japanese (no installed model writes Japanese)."""
+    model: str | None
+    reason: str
+    languages: tuple[str, ...]
+    japanese: bool
+    japanese_model: str | None
+    japanese_ready: bool
+    recommended: CatalogRow | None  # the catalog model suggested for this computer

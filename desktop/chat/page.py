@@ -18,7 +18,7 @@ from .. import theme
 from ..theme import metrics as m
 
 from engine.errors import BunkoError
-from engine.types import Source
+from engine.types import ModelAdvice, Source
 
 from .chat_options import ChatOptions, OptionsBar
 from ..common import while_alive
@@ -51,7 +51,7 @@ class ChatPage(Retranslating, QWidget):
         self._view: MessageView | None = None     # the streaming answer's view
         self._options_seq = 0
         self._options_written = {"lock": threading.Lock(), "seq": 0}
-        self.advice: dict | None = None         # engine.chat.model_advice(): which model answers and why
+        self.advice: ModelAdvice | None = None         # engine.chat.model_advice(): which model answers and why
 
         self.conversations = ConversationList(ctx)
         self.options = OptionsBar()
@@ -239,7 +239,7 @@ class ChatPage(Retranslating, QWidget):
         self.ctx.runner.run(engine.chat.model_advice, key="chat-advice", on_done=while_alive(self, "_set_advice"),
                             on_error=lambda exc: log.warning("which model answers: %s", exc))
 
-    def _set_advice(self, advice: dict) -> None:
+    def _set_advice(self, advice: ModelAdvice) -> None:
         from ..first_run import answerer_with_fix
 
         self.advice = advice

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QHBoxLay
 
 from engine.api import clock
 from engine.errors import Cancelled
+from engine.types import CatalogRow
 
 from ..common import while_alive
 
@@ -74,16 +75,16 @@ class CatalogDialog(QDialog):
         ctx.runner.run(ctx.engine.models.catalog, key="models:catalog", on_done=while_alive(self, "_fill"),
                        on_error=lambda exc: ctx.show_error(exc, self))
 
-    def _fill(self, rows: list[dict]) -> None:
+    def _fill(self, rows: list[CatalogRow]) -> None:
         self.tree.clear()
         for row in rows:
-            speed = self.tr("~{n} tokens/s").format(n=f"{row['tokens_per_s']:.0f}") if row["tokens_per_s"] else ""
+            speed = self.tr("~{n} tokens/s").format(n=f"{row.tokens_per_s:.0f}") if row.tokens_per_s else ""
             fits = {"GPU": self.tr("Yes, on the GPU"), "GPU+CPU": self.tr("Yes, GPU and CPU"),
-                    "CPU": self.tr("Yes, on the CPU")}.get(row["where"], self.tr("No")) if row["fits"] else self.tr("No")
-            item = QTreeWidgetItem([row["name"], row["quant"], ("~" if not row["size_exact"] else "") + _size(row["size"]),
-                                    row["licence"], ", ".join(row["languages"]), fits, speed])
+                    "CPU": self.tr("Yes, on the CPU")}.get(row.where, self.tr("No")) if row.fits else self.tr("No")
+            item = QTreeWidgetItem([row.name, row.quant, ("~" if not row.size_exact else "") + _size(row.size),
+                                    row.licence, ", ".join(row.languages), fits, speed])
             item.setData(0, ROW, row)
-            item.setToolTip(0, row["repo"] + ("\n" + row["notes"] if row["notes"] else ""))
+            item.setToolTip(0, row.repo + ("\n" + row.notes if row.notes else ""))
             self.tree.addTopLevelItem(item)
         self._update_buttons()
 
@@ -97,7 +98,7 @@ class CatalogDialog(QDialog):
         self.download_button.setEnabled(row is not None and not busy)
         self.import_button.setEnabled(not busy)
         self.cancel_button.setEnabled(busy)
-        self.reason.setText(row["reason"] if row else "")
+        self.reason.setText(row.reason if row else "")
 
     # -- work ------------------------------------------------------------------------------
     def download_selected(self) -> None:
@@ -105,19 +106,19 @@ class CatalogDialog(QDialog):
         if row is None:
             return
         allow = False
-        if not row.get("verified", True):
+        if not row.verified:
             answer = QMessageBox.warning(
                 self, self.tr("Download an unverified model?"),
                 self.tr("Bunko's catalog does not pin {name} {quant} to a checked version (commit and sha256), "
                         "so it cannot tell the file the hub serves today from the one that was reviewed. "
                         "Download it only if you trust its publisher ({repo}).").format(
-                            name=row["name"], quant=row["quant"], repo=row["repo"]),
+                            name=row.name, quant=row.quant, repo=row.repo),
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
             if answer != QMessageBox.StandardButton.Yes:
                 return
             allow = True
-        self.status.setText(self.tr("Downloading {name} {quant}…").format(name=row["name"], quant=row["quant"]))
-        self._start(self.ctx.engine.models.download, row["id"], row["quant"], allow_unverified=allow)
+        self.status.setText(self.tr("Downloading {name} {quant}…").format(name=row.name, quant=row.quant))
+        self._start(self.ctx.engine.models.download, row.id, row.quant, allow_unverified=allow)
 
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, self.tr("Import GGUF models from a folder"))

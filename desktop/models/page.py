@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
 
 from engine.api import data_dir
 from engine.errors import AdapterNeedsBaseError, ModelError
+from engine.types import ModelAdvice
 
 from .. import theme
 from ..common import human_size, while_alive
@@ -62,7 +63,7 @@ class ModelsPage(DropPaths, QWidget):
         self.hint.setWordWrap(True)
         self.answerer = QLabel()            # which model answers when none is chosen, and why
         self.answerer.setWordWrap(True)
-        self.advice: dict | None = None
+        self.advice: ModelAdvice | None = None
         self.empty = EmptyState("models")   # no chat model yet: what to do, Get models… one click away
         self.empty.action.connect(self.open_catalog)
         self.empty.hide()
@@ -189,7 +190,7 @@ class ModelsPage(DropPaths, QWidget):
     def _list_failed(self, exc: BaseException) -> None:
         self.ctx.show_error(exc, self)
 
-    def _set_advice(self, advice: dict) -> None:
+    def _set_advice(self, advice: ModelAdvice) -> None:
         self.advice = advice
         self.answerer.setText(answerer_with_fix(advice))
 

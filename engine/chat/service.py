@@ -21,7 +21,7 @@ from ..library.searcher import Searcher
 from ..llm.manager import Models
 from ..llm.repetition import RepetitionGuard
 from ..llm.runtime import GenerationStats
-from ..types import Answer, AnswerEvent, AskOptions, GenerationSettings, Source
+from ..types import Answer, AnswerEvent, AskOptions, GenerationSettings, ModelAdvice, Source
 from . import checks, citations, prompt, quotes
 from .attribution import attribute
 from .routing import notice, route
@@ -167,7 +167,7 @@ class Chat:
 
         return answer
 
-    def model_advice(self, gpu: bool = True) -> dict:
+    def model_advice(self, gpu: bool = True) -> ModelAdvice:
         """Which model answers when none is chosen and why, and the catalog model suggested for this computer."""
         from .routing import model_advice
 

@@ -196,12 +196,12 @@ def _catalog(args) -> int:
     machine = this_machine(gpu=not args.no_gpu)
     rows = catalog_rows(machine, args.ctx or DEFAULT_N_CTX)
     if args.json:
-        print(json.dumps({"machine": asdict(machine), "models": rows}, ensure_ascii=False, indent=2))
+        print(json.dumps({"machine": asdict(machine), "models": [asdict(r) for r in rows]}, ensure_ascii=False, indent=2))
         return 0
     head = ("ID", "QUANT", "SIZE", "LICENCE", "LANGUAGES", "FITS", "ROUGH SPEED")
-    print_table(head, [(r["id"], r["quant"], ("~" if not r["size_exact"] else "") + _size(r["size"]), r["licence"],
-                        ",".join(r["languages"]), r["where"] if r["fits"] else "no",
-                        f"~{r['tokens_per_s']:.0f} tok/s" if r["tokens_per_s"] else "-") for r in rows])
+    print_table(head, [(r.id, r.quant, ("~" if not r.size_exact else "") + _size(r.size), r.licence,
+                        ",".join(r.languages), r.where if r.fits else "no",
+                        f"~{r.tokens_per_s:.0f} tok/s" if r.tokens_per_s else "-") for r in rows])
     print("Download one with: bunko models download ID [--quant QUANT]. Speeds are rough guesses "
           "from memory bandwidth; sizes with ~ are approximate.")
     return 0

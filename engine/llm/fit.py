@@ -18,6 +18,7 @@ from pathlib import Path
 from ..models.catalog import CatalogFile, CatalogModel, load_catalog
 from ..models.gguf_file import GGUFInfo
 from ..timefmt import size as size_text
+from ..types import CatalogRow
 from .gpu import cuda_build, gpu_info, kv_bytes_per_layer, plan_offload
 
 log = logging.getLogger(__name__)
@@ -170,15 +171,15 @@ def assess(model: CatalogModel, f: CatalogFile, machine: Machine, n_ctx: int = 4
     return Fit(True, where, reason, speed, on_gpu_layers)
 
 
-def catalog_rows(machine, n_ctx: int = 4096) -> list[dict]:
+def catalog_rows(machine, n_ctx: int = 4096) -> list[CatalogRow]:
     """One row per model and quantisation, with whether it fits `machine` and a rough speed."""
     rows = []
     for m in load_catalog():
         for f in m.files:
             fit = assess(m, f, machine, n_ctx)
-            rows.append(dict(id=m.id, name=m.name, repo=m.repo, revision=m.revision, pinned=m.pinned,
+            rows.append(CatalogRow(id=m.id, name=m.name, repo=m.repo, revision=m.revision, pinned=m.pinned,
                              verified=m.trusted(f.quant),
-                             licence=m.licence, licence_url=m.licence_url, languages=list(m.languages),
+                             licence=m.licence, licence_url=m.licence_url, languages=tuple(m.languages),
                              params_b=m.params_b, context=m.context, notes=m.notes, quant=f.quant, file=f.file,
                              size=f.size, size_exact=f.size_exact, sha256=f.sha256, fits=fit.fits, where=fit.where,
                              reason=fit.reason, tokens_per_s=fit.tokens_per_s, default=f.quant == m.default_quant))
@@ -188,15 +189,15 @@ def catalog_rows(machine, n_ctx: int = 4096) -> list[dict]:
 USABLE_TOKENS_PER_S = 5.0   # about as fast as one reads: slower feels broken to a first user
 
 
-def recommend(rows: list[dict]) -> dict | None:
+def recommend(rows: list[CatalogRow]) -> CatalogRow | None:
     """The catalog row to suggest first on this machine: a Japanese-capable model at its
     default quantisation that fits, the largest of those fast enough to read along
     (larger answers better); if none is, the fastest that fits; None if nothing fits."""
-    fitting = [r for r in rows if r["fits"] and r.get("default", True) and "ja" in r["languages"]]
-    fitting = [r for r in fitting if r.get("verified", True)] or fitting   # pinned ones first
+    fitting = [r for r in rows if r.fits and r.default and "ja" in r.languages]
+    fitting = [r for r in fitting if r.verified] or fitting   # pinned ones first
     if not fitting:
         return None
-    usable = [r for r in fitting if (r["tokens_per_s"] or 0) >= USABLE_TOKENS_PER_S]
+    usable = [r for r in fitting if (r.tokens_per_s or 0) >= USABLE_TOKENS_PER_S]
     if usable:
-        return max(usable, key=lambda r: (r["params_b"] or 0, r["tokens_per_s"] or 0))
-    return max(fitting, key=lambda r: r["tokens_per_s"] or 0)
+        return max(usable, key=lambda r: (r.params_b or 0, r.tokens_per_s or 0))
+    return max(fitting, key=lambda r: r.tokens_per_s or 0)

@@ -8,7 +8,7 @@ from typing import Callable
 
 from ..cancel import CancelToken
 from ..hosts.hosts import HostSpec, Secrets
-from ..types import LoadSettings, ModelState, Progress
+from ..types import CatalogRow, LoadSettings, ModelState, Progress
 from .host import ModelHost
 from ..models.registry import ModelInfo, ModelRegistry
 
@@ -61,7 +61,7 @@ class Models:
         self.host.attach(name, scale)
 
     # -- getting models ----------------------------------------------------------
-    def catalog(self, n_ctx: int = 4096, gpu: bool = True) -> list[dict]:
+    def catalog(self, n_ctx: int = 4096, gpu: bool = True) -> list[CatalogRow]:
         """The catalog (resources/catalog.toml): a row per model and quantisation, its fit and rough speed here."""
         from .fit import catalog_rows, this_machine
 

@@ -142,7 +142,7 @@ def test_the_empty_chat_says_which_model_answers_and_why(ctx, qtbot, tmp_path, m
     assert "Get models" in text  # and what to do about it
     other = add_japanese_model(ctx, tmp_path)
     ctx.notify("models")
-    qtbot.waitUntil(lambda: page.advice["reason"] == "routed", timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: page.advice.reason == "routed", timeout=TIMEOUT)
     assert f"Japanese questions go to {other}" in page.transcript.placeholder.text.text()
 
 
