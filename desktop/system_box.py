@@ -48,8 +48,8 @@ class SystemBox(Retranslating, QGroupBox):
         self.ctx.runner.run(self.ctx.engine.doctor, probe=probe, key="doctor",
                             on_done=while_alive(self, "_show"), on_error=while_alive(self, "_failed"))
 
-    def _show(self, report: dict) -> None:
-        self.text.setPlainText(report["text"])
+    def _show(self, report) -> None:
+        self.text.setPlainText(report.text)
         self.probe.setEnabled(True)
 
     def _failed(self, exc: BaseException) -> None:

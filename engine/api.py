@@ -36,7 +36,7 @@ from .llm.manager import Models
 from .llm.remote import keys
 from .models.registry import ModelInfo, ModelRegistry
 from .store import Store, open_store
-from .types import (Answer, AnswerEvent, AskOptions, BeforeAfter, DocumentInfo, JobEvent, GenerationSettings, IndexProgress, IndexResult, Library,
+from .types import (Answer, AnswerEvent, AskOptions, BeforeAfter, DocumentInfo, DoctorReport, JobEvent, GenerationSettings, IndexProgress, IndexResult, Library,
                     LoadSettings, ModelState, Progress, SearchHit, Side, SideEvent, Source)
 
 from .finetune.dataset import Dataset, RowProblem, approx_tokens, example_tokens, read_file as read_dataset
@@ -69,7 +69,7 @@ __all__ = [
     "TrainSettings", "preset", "probe_host", "setup_trainer", "BACKGROUND_MODES", "set_background_mode", "background_mode", "Question",
     "QuestionSet", "make_question", "gpu_offload_supported", "gpu_present", "clock", "Engine", "CancelToken", "Library", "DocumentInfo",
     "IndexProgress", "IndexResult", "SearchHit", "BunkoError", "__version__", "data_dir", "default_db_path", "log_dir", "Answer",
-    "AnswerEvent", "AskOptions", "BeforeAfter", "JobEvent", "ModelInfo", "GenerationSettings", "LoadSettings", "ModelState", "Progress", "Source", "Side", "SideEvent"]
+    "AnswerEvent", "AskOptions", "BeforeAfter", "DoctorReport", "JobEvent", "ModelInfo", "GenerationSettings", "LoadSettings", "ModelState", "Progress", "Source", "Side", "SideEvent"]
 
 
 class Engine:
@@ -136,6 +136,6 @@ class Engine:
         """Stream an answer inside a conversation (a new one when None); `choices`: AskOptions fields."""
         return self.chat.ask(question, conversation_id, options, cancel=cancel, **choices)
 
-    def doctor(self, probe: bool = False) -> dict:
+    def doctor(self, probe: bool = False) -> DoctorReport:
         """This computer, llama.cpp and the probe's verdict; "text": the block for a bug report."""
         return self.models.host.doctor(probe, self.searcher.report())

@@ -425,3 +425,11 @@ class ModelAdvice:
     japanese_model: str | None
     japanese_ready: bool
     recommended: CatalogRow | None  # the catalog model suggested for this computer
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    """`bunko doctor` and Settings → System: `text` for a bug report; `facts` the same as a
+    JSON document (cpu, llama.cpp, probe, loaded_model, gpu, embedding, data folder, versions)."""
+    text: str
+    facts: dict

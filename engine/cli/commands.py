@@ -378,9 +378,9 @@ def cmd_doctor(args) -> int:
     with open_engine(args) as engine:
         report = engine.doctor(probe=args.probe)
     if args.json:
-        print_json(report)
+        print_json({**report.facts, "text": report.text})
     else:
-        print(report["text"])
+        print(report.text)
     return 0
 
 

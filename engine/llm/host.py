@@ -20,7 +20,7 @@ from .. import paths
 from ..budget import BUDGET
 from ..errors import ModelCrashedError, ModelLoadError
 from ..models.registry import check_file
-from ..types import LoadSettings, ModelState
+from ..types import DoctorReport, LoadSettings, ModelState
 from . import gpu
 from ..models.gguf_file import read_gguf_info
 from .probe import SafetyBook, ensure_verdict
@@ -147,7 +147,7 @@ class ModelHost:
             self.unload()
             return f"{how}. What it had written is kept. {self._next_step(record, was_default)}"
 
-    def doctor(self, probe: bool = False, embedding: dict | None = None) -> dict:
+    def doctor(self, probe: bool = False, embedding: dict | None = None) -> DoctorReport:
         """`bunko doctor`'s facts; `probe`: run the llama.cpp probe again now, on the default model;
         `embedding`: the embedder's report (embed.device.report), shown with them."""
         from . import doctor
@@ -160,7 +160,7 @@ class ModelHost:
         with self._lock:
             report = doctor.report(self._state, getattr(self._model, "buffers", ()), self.memory_bytes())
         report["embedding"] = embedding
-        return {**report, "text": doctor.as_text(report)}
+        return DoctorReport(doctor.as_text(report), report)
 
     def memory_bytes(self) -> int | None:
         """Resident memory of the loaded model's worker process (None: none, or a remote model)."""

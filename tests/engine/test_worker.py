@@ -137,7 +137,7 @@ def test_two_crashes_in_a_row_switch_the_model_to_safe_settings(tmp_path, machin
         state = engine.models.loaded()
         assert "crashed 2 times" in state.safe_settings
         report = engine.doctor()
-        assert report["loaded_model"]["safe_settings"] and report["models_on_safe_settings"]
+        assert report.facts["loaded_model"]["safe_settings"] and report.facts["models_on_safe_settings"]
 
 
 def test_probe_that_crashes_leads_to_safe_settings_not_to_a_crash(tmp_path, machine, monkeypatch):
@@ -153,8 +153,8 @@ def test_probe_that_crashes_leads_to_safe_settings_not_to_a_crash(tmp_path, mach
                   if e.kind == "done"][0]
         assert answer.status == "complete" and "Paris" in answer.text
         assert probe.SafetyBook(machine).verdict().extra_bufts is False
-        assert "safe settings" in engine.doctor()["probe"]["settings"] or \
-            engine.doctor()["probe"]["settings"] == "safe"
+        assert "safe settings" in engine.doctor().facts["probe"]["settings"] or \
+            engine.doctor().facts["probe"]["settings"] == "safe"
 
 
 def _duplicate_token_gguf(src, dst):
@@ -212,8 +212,8 @@ def test_worker_ends_with_its_parent(tmp_path):
 
 def test_doctor_says_what_a_bug_report_needs(engine, machine):
     report = engine.doctor()
-    text = report["text"]
-    assert report["probe"]["ok"] and report["cpu"]["features"] is not None
+    text = report.text
+    assert report.facts["probe"]["ok"] and report.facts["cpu"]["features"] is not None
     for words in ("features:", "AMX", "llama.cpp", "Probe:", "Model:", "buffer", "Data folder", "Versions"):
         assert words in text
     assert str(os.path.expanduser("~")) + "/" not in text or os.path.expanduser("~") == "/"
