@@ -145,12 +145,12 @@ def bare(tmp_path, embedder_dir):
 
 def test_the_judge_grades_with_probabilities_and_its_agreement_is_reported(bare):
     judge = bare.models.default().name
-    run = bare.compare_create([make("What is the capital of France?", ["Paris"])], arms=["base"], max_tokens=12,
+    run = bare.lab.create([make("What is the capital of France?", ["Paris"])], arms=["base"], max_tokens=12,
                               judge=judge)
-    run = bare.compare_run(run.id)
-    [answer] = bare.compare_answers(run.id)[1]
+    run = bare.lab.run(run.id)
+    [answer] = bare.lab.answers(run.id)[1]
     assert 0.0 <= answer.scores["judge"] <= 1.0
-    [arm] = bare.compare_summary(run.id)["arms"]
+    [arm] = bare.lab.summary(run.id)["arms"]
     assert arm["judge_agreement"] in (0.0, 1.0) and arm["judge"] == answer.scores["judge"]
 
 
@@ -170,12 +170,12 @@ def test_an_adapter_for_another_base_model_is_refused(bare, tmp_path):
     adapter = write_test_adapter(tmp_path / "a.gguf", read_gguf_info(smollm2_path()))
     bare.models.add_adapter(adapter, "other-smol", "for-other")
     with pytest.raises(CompareError, match="trained for other-smol, not for smollm2"):
-        bare.compare_create([make(QUESTION, ["Kaname"])], adapter="for-other", base_model=bare.models.default().name)
+        bare.lab.create([make(QUESTION, ["Kaname"])], adapter="for-other", base_model=bare.models.default().name)
     docs = tmp_path / "empty"
     docs.mkdir()
-    bare.add_library(docs, "never-indexed")
+    bare.libraries.add(docs, "never-indexed")
     with pytest.raises(CompareError, match="not indexed yet"):
-        bare.compare_create([make(QUESTION, ["Kaname"])], libraries=["never-indexed"])
+        bare.lab.create([make(QUESTION, ["Kaname"])], libraries=["never-indexed"])
 
 
 def test_the_command_line_runs_lists_shows_and_exports(tmp_path, embedder_dir, capsys):
