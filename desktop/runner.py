@@ -16,7 +16,8 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
-from typing import Any, Callable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 

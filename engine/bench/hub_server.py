@@ -68,7 +68,7 @@ class HubServer:
     def url(self, repo: str, name: str, revision: str = "main") -> str:
         return f"{self.endpoint}/{repo}/resolve/{revision}/{name}"
 
-    def start(self) -> "HubServer":
+    def start(self) -> HubServer:
         self.thread.start()
         return self
 
@@ -76,7 +76,7 @@ class HubServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def __enter__(self) -> "HubServer":
+    def __enter__(self) -> HubServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

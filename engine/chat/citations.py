@@ -15,7 +15,7 @@ what it lets out, piece by piece, equals `clean()` of the whole answer.
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 MAX_MARKER = 16  # "[1, 2, 3, 4, 5]" fits; anything longer is text, not a citation
 

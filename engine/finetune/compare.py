@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 
 def held_out_questions(job_dir: Path, n: int) -> list[tuple[str, str]]:

@@ -19,7 +19,7 @@ import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from ..budget import lower_priority
 
@@ -57,12 +57,12 @@ class HostSpec:
         return json.dumps({k: v for k, v in asdict(self).items() if v is not None})
 
     @classmethod
-    def from_json(cls, text: str) -> "HostSpec":
+    def from_json(cls, text: str) -> HostSpec:
         data = json.loads(text)
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
     @classmethod
-    def parse(cls, text: str, **extra) -> "HostSpec | None":
+    def parse(cls, text: str, **extra) -> HostSpec | None:
         """An SSH host from what a person types: an alias from ~/.ssh/config, or
         user@host[:port]; None when it is neither. `extra`: further HostSpec fields."""
         m = _HOST_TEXT.fullmatch(text.strip())

@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from typing import Iterator
+from collections.abc import Iterator
 
 from engine.errors import Cancelled, ParseError
 
@@ -150,7 +150,7 @@ def checkpoint() -> None:
 
 
 @contextmanager
-def file_budget(budget: FileBudget, watchdog: "Watchdog | None" = None) -> Iterator[FileBudget]:
+def file_budget(budget: FileBudget, watchdog: Watchdog | None = None) -> Iterator[FileBudget]:
     """Work on one file under `budget` in this thread (and under `watchdog`, if given)."""
     previous = getattr(_local, "budget", None)
     _local.budget = budget

@@ -12,7 +12,7 @@ import html
 import io
 import math
 import statistics
-from typing import Iterable
+from collections.abc import Iterable
 
 from . import stats
 from .runs import BASE, BOTH, FINETUNED, RAG, AnswerRow, RunInfo

@@ -26,7 +26,7 @@ import urllib.request
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import urlparse
 
 from .. import paths
@@ -69,7 +69,7 @@ class Meter:
         self._window: list[tuple[float, int]] = [(self._start, initial)]
         self._report(force=True)
 
-    def __enter__(self) -> "Meter":
+    def __enter__(self) -> Meter:
         return self
 
     def __exit__(self, *exc) -> None:

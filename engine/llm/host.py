@@ -14,7 +14,7 @@ import logging
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 from .. import paths
 from ..budget import BUDGET

@@ -17,7 +17,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from .. import paths
 from ..errors import AdapterNeedsBaseError, ModelError, ModelFileError, ModelNotFoundError

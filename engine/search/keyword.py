@@ -28,7 +28,7 @@ import math
 import re
 from collections import Counter
 import time
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import duckdb
 import numpy as np

@@ -218,7 +218,7 @@ class Handler(BaseHTTPRequestHandler):
         except _ClientGone:
             log.info("%s %s: the answer was stopped: the client went away or the server is stopping", method, self.path)
             self.close_connection = True
-        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout):
+        except (TimeoutError, BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
             log.info("%s %s: the connection broke", method, self.path)
             self.close_connection = True
         except BunkoError as exc:
@@ -326,7 +326,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _event(self, obj) -> None:
         data = obj if isinstance(obj, str) else json.dumps(obj, ensure_ascii=False)
-        self._chunk(f"data: {data}\n\n".encode("utf-8"))
+        self._chunk(f"data: {data}\n\n".encode())
 
     def _gone(self) -> bool:
         """Whether the client hung up (or the server is stopping), checked without waiting."""

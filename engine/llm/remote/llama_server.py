@@ -18,7 +18,7 @@ import secrets as random_secrets
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from ...cancel import CancelToken
 from ...errors import BunkoError, EndpointError, HostError
