@@ -93,9 +93,9 @@ def hits_uncompressed(cur, ranked_lists: list[list], folder: Path) -> dict:
                "JOIN libraries l ON c.library_id = l.id WHERE c.id IN ")
         for ranked in ranked_lists:
             ids = [r.chunk_id for r in ranked] or [0]
-            times["unnest_ids"].append(_timed(lambda: cur.execute(sql + "(SELECT unnest($ids))", {"ids": ids})
+            times["unnest_ids"].append(_timed(lambda ids=ids: cur.execute(sql + "(SELECT unnest($ids))", {"ids": ids})
                                               .fetchall())[1])
-            times["literal_ids"].append(_timed(lambda: cur.execute(sql + f"({', '.join(map(str, ids))})")
+            times["literal_ids"].append(_timed(lambda ids=ids: cur.execute(sql + f"({', '.join(map(str, ids))})")
                                                .fetchall())[1])
         return {"copy_s": round(build, 2), "text_compression": kinds,
                 **{k: common.stats_ms(v)["median_ms"] for k, v in times.items()}}
@@ -178,16 +178,16 @@ def keyword_fixes(cur, queries: list[str], lib: int, max_df_share: float = 0.05)
                 continue
             ref, dt = _timed(keyword.search, cur, q, 50, [lib])
             res["engine"].append(dt)
-            lit, dt = _timed(lambda: cur.execute(_kw_sql(terms, lib, n_chunks, 50)).fetchall())
+            lit, dt = _timed(lambda terms=terms: cur.execute(_kw_sql(terms, lib, n_chunks, 50)).fetchall())
             res["literal_terms"].append(dt)
             same.append([c for c, _ in ref[:K]] == [int(c) for c, _ in lit[:K]])
-            dfs, dt = _timed(lambda: dict(cur.execute(
+            dfs, dt = _timed(lambda terms=terms: dict(cur.execute(
                 f"SELECT term, count(*) FROM kw_main WHERE term IN ({', '.join(map(str, terms))}) GROUP BY term"
             ).fetchall()))
             res["df_lookup"].append(dt)
             keep = [t for t in terms if dfs.get(t, 0) <= max_df_share * n_chunks] or \
                 sorted(terms, key=lambda t: dfs.get(t, 0))[:2]
-            cap, dt = _timed(lambda: cur.execute(_kw_sql(keep, lib, n_chunks, 50)).fetchall())
+            cap, dt = _timed(lambda keep=keep: cur.execute(_kw_sql(keep, lib, n_chunks, 50)).fetchall())
             res["df_capped"].append(dt)
             overlap.append(len({c for c, _ in ref[:K]} & {int(c) for c, _ in cap[:K]}) / K)
         out = {name: common.stats_ms(v)["median_ms"] for name, v in res.items()}

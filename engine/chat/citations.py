@@ -219,4 +219,4 @@ def relabel(text: str, sources) -> str:
         if not re.sub(r"[\W_]+", "", left.replace(named[0].path, "")):
             return f"[{right}]"
         return f"[{right}]{rest}"
-    return "\n".join(l if "`" in l else _LABEL_LINE.sub(fix, l) for l in text.split("\n"))
+    return "\n".join(line if "`" in line else _LABEL_LINE.sub(fix, line) for line in text.split("\n"))

@@ -52,7 +52,7 @@ def with_secrets(action, args):
             secrets.passphrase = getpass.getpass(f"{exc}\nPassphrase: ")   # memory only
         except HostKeyUnknownError as exc:
             if not sys.stdin.isatty():
-                raise FinetuneError(f"{exc}\nTo accept it without a prompt: --accept-host-key {exc.fingerprint}")
+                raise FinetuneError(f"{exc}\nTo accept it without a prompt: --accept-host-key {exc.fingerprint}") from exc
             print(str(exc), file=sys.stderr)
             if input("Accept this host key? [y/N] ").strip().lower() not in ("y", "yes"):
                 raise FinetuneError("The host key was not accepted; nothing was done.") from exc

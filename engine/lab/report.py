@@ -275,7 +275,8 @@ def to_html(s: dict, questions: list[Question], answers: list[AnswerRow]) -> str
                    for k, v in s["prep"].items())
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Bunko comparison: {e(run['name'])}</title>
-<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 6px;vertical-align:top}}</style>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 6px;vertical-align:top}}</style>
 </head><body>
 <h1>Comparison: {e(run['name'])}</h1>
 <p>{run['questions']} questions ({e(run['question_source'] or '')}), base model {e(run['base_model'])},

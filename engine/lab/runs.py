@@ -3,8 +3,8 @@ the moment it is made.
 
 Work goes model by model, so each arm's model (and adapter) is loaded once; arms on the same
 model take turns question by question. A run that crashed, was killed or was cancelled is
-continued by running it again: answers already stored are never asked again. A freshness round re-indexes the run's libraries and asks the affected
-questions again (with their new references) in every arm.
+continued by running it again: answers already stored are never asked again. A freshness round
+re-indexes the run's libraries and asks the affected questions again (with their new references) in every arm.
 """
 
 from __future__ import annotations

@@ -36,7 +36,9 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from ..errors import ApiError, BunkoError, ChatTemplateError, ContextOverflowError, EmbedderError, EmbedderMismatchError, LibraryNotFoundError, ModelError, ModelLoadError, ModelNotFoundError, NoModelError, ServeError, StoreLockedError
+from ..errors import (ApiError, BunkoError, ChatTemplateError, ContextOverflowError, EmbedderError, EmbedderMismatchError,
+                      LibraryNotFoundError, ModelError, ModelLoadError, ModelNotFoundError, NoModelError, ServeError,
+                      StoreLockedError)
 from .requests import QUERY_SUFFIX, Target, parse_chat, targets, unknown_model
 
 log = logging.getLogger(__name__)

@@ -226,7 +226,7 @@ class RemoteServer:
         host.write_text(key_file, key + "\n")  # in the run folder, which only the user can enter
         host.run(f"chmod 600 {quote(key_file)}")
         keys.set_key(self.info, key)
-        for attempt in range(3):
+        for _attempt in range(3):
             port = self._free_port(host)
             argv = [binary, "-m", model_path, "--host", "127.0.0.1", "--port", str(port),
                     "--api-key-file", key_file, "-c", str(self.n_ctx), "-ngl", str(layers), "-np", "1",
