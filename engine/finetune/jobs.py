@@ -9,6 +9,7 @@ each allows are in job.py.
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 import re
@@ -60,7 +61,7 @@ class Jobs:
             raise JobNotFoundError(f"There is no fine-tuning job {key!r}; `bunko finetune list` shows them.")
         return row_to_job(row)
 
-    def events(self, key: int | str, kind: str | None = None) -> list[dict]:
+    def events(self, key: int | str, kind: str | None = None) -> builtins.list[dict]:
         job = self.get(key)
         rows = self.store.cursor().execute("SELECT event FROM job_events WHERE job_id = ? ORDER BY seq",
                                            [job.id]).fetchall()
@@ -75,8 +76,8 @@ class Jobs:
         return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
     # -- making ---------------------------------------------------------------------------
-    def create(self, name: str, base_model: str, train: list[dict], settings: TrainSettings,
-               host: HostSpec | None = None, held_out: list[dict] | None = None,
+    def create(self, name: str, base_model: str, train: builtins.list[dict], settings: TrainSettings,
+               host: HostSpec | None = None, held_out: builtins.list[dict] | None = None,
                data_info: dict | None = None) -> Job:
         """A job with its dataset written out; nothing starts yet."""
         name = (name or "").strip()
@@ -261,11 +262,11 @@ class Jobs:
             with mirror.open("ab") as f:
                 f.write(chunk)
 
-    def _take_events(self, job: Job, host, where: str, say: EventSink) -> list[dict]:
+    def _take_events(self, job: Job, host, where: str, say: EventSink) -> builtins.list[dict]:
         with self._reading:
             return self._take_events_locked(self.get(job.id), host, where, say)
 
-    def _take_events_locked(self, job: Job, host, where: str, say: EventSink) -> list[dict]:
+    def _take_events_locked(self, job: Job, host, where: str, say: EventSink) -> builtins.list[dict]:
         chunk = host.read_from(host.join(where, "output", "progress.jsonl"), job.events_read or 0, READ_LIMIT)
         end = chunk.rfind(b"\n") + 1          # a line still being written waits for next time
         if end <= 0 and len(chunk) >= READ_LIMIT:   # no trainer writes such a line: skip it

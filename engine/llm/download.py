@@ -26,6 +26,7 @@ import urllib.request
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any, BinaryIO, cast
 from collections.abc import Callable
 from urllib.parse import urlparse
 
@@ -315,8 +316,8 @@ def fetch(repo: str, filename: str, revision: str, folder: Path, size: int | Non
             sink = HashingWriter(fd, digest)
             try:
                 with raw_chunks():
-                    http_get(location, sink, resume_size=have, headers=headers, expected_size=total,
-                             displayed_filename=filename, tqdm_class=partial(Meter, "download", progress, cancel))
+                    http_get(location, cast(BinaryIO, sink), resume_size=have, headers=headers, expected_size=total,
+                             displayed_filename=filename, tqdm_class=cast(Any, partial(Meter, "download", progress, cancel)))
             finally:
                 digest = sink.close()  # what came before a cut or a cancel is kept for the next try
         finally:
@@ -385,7 +386,7 @@ def register(registry, path: Path, name: str, entry: CatalogModel | None, source
         if known.path == resolved:
             return known
     model = registry.add(path, name)
-    origin = {"source": source}
+    origin: dict[str, object] = {"source": source}
     if entry is not None:
         origin.update(catalog_id=entry.id, languages=list(entry.languages), licence=entry.licence,
                       licence_url=entry.licence_url)

@@ -86,7 +86,7 @@ class OpenAIClient:
         self.base_url = normalise_url(base_url)
         parts = urlsplit(self.base_url)
         self._https = parts.scheme == "https"
-        self._host, self._port = parts.hostname, parts.port or (443 if self._https else 80)
+        self._host, self._port = parts.hostname or "", parts.port or (443 if self._https else 80)  # normalise_url checked it
         self._prefix = parts.path
         if key and not self._https and not is_loopback(self._host):
             raise EndpointError(f"Bunko sends API keys only over https, or over http to this computer itself; "
@@ -97,6 +97,7 @@ class OpenAIClient:
 
     # -- plumbing ---------------------------------------------------------
     def _connection(self) -> http.client.HTTPConnection:
+        conn: http.client.HTTPConnection
         if self._https:
             conn = http.client.HTTPSConnection(self._host, self._port, timeout=CONNECT_TIMEOUT,
                                                context=ssl.create_default_context())
