@@ -161,7 +161,8 @@ def pick(question: str, sources, embedder, passages: int = QUOTE_PASSAGES) -> li
     vecs = np.asarray(embedder.embed_passages([c.text for c in candidates]), np.float32)
     sims = [float(x) for x in vecs @ q]
     q_terms, q_words = _terms(question), content(question)
-    scores, likeness = [], []
+    scores: list[float] = []
+    likeness: list[float] = []
     for i, c in enumerate(candidates):
         # what follows an announcing sentence (the next sentence, or the list under it) is as
         # like the question as the announcement is: it is what the announcement is about

@@ -12,6 +12,7 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from ..cancel import CancelToken
 from ..errors import BunkoError, FinetuneError, HostKeyUnknownError, PassphraseNeededError
@@ -24,7 +25,7 @@ def parse_host(text: str | None, args=None):
     """'local' (default), an alias from ~/.ssh/config, or user@host[:port]."""
     from ..hosts.hosts import HostSpec
 
-    extra = {}
+    extra: dict[str, Any] = {}
     if args is not None:
         for key, attr in (("key_file", "key"), ("python", "python"), ("env_python", "env_python"),
                           ("root", "remote_dir"), ("ssh_config", "ssh_config")):

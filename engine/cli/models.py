@@ -119,11 +119,11 @@ def _list(models, args, runs: dict | None = None) -> int:
         return 0
     head = ("NAME", "KIND", "SIZE", "QUANT", "CONTEXT", "TEMPLATE", "LANGUAGES", "LICENCE",
             f"GPU FIT (ctx {n_ctx})", "LAST SPEED", "BASE")
-    rows = [(m.name + (" *" if m.builtin else ""), m.kind, _size(m.size), m.quantization or "-",
+    table = [(m.name + (" *" if m.builtin else ""), m.kind, _size(m.size), m.quantization or "-",
              str(m.context_length or "-"), template_name(m.chat_template) if m.kind == "model" else "-",
              ",".join(m.languages or ()) or "-", m.license or "-",
              fit.get(m.name, ("-", ""))[0], _speed(runs.get(m.name)), m.base_model or "") for m in models]
-    print_table(head, rows)
+    print_table(head, table)
     print("* built in")
     return 0
 

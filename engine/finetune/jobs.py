@@ -230,7 +230,7 @@ class Jobs:
             if alive:
                 return self.get(job.id)
             job = self.get(job.id)
-            last = next((e for e in reversed(events or self.events(job.id))
+            last: dict = next((e for e in reversed(events or self.events(job.id))
                          if e.get("event") in ("done", "error", "stopped", "start")), {})
             if last.get("event") == "error":
                 kind, message = describe_error(last, bool(self._gpu_seen(job.id)))

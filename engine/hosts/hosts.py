@@ -16,6 +16,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -180,7 +181,7 @@ class LocalHost:
         """Start detached in its own process group (session), output to cwd/log_name."""
         with open(Path(cwd) / log_name, "ab") as out:
             kwargs: dict = {"cwd": cwd, "stdout": out, "stderr": subprocess.STDOUT, "stdin": subprocess.DEVNULL}
-            if os.name == "nt":
+            if sys.platform == "win32":
                 kwargs["creationflags"] = (subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
                                            | subprocess.BELOW_NORMAL_PRIORITY_CLASS)
             else:
