@@ -211,6 +211,7 @@ def serve_in_process(repo: str, path: Path) -> tuple[subprocess.Popen, str]:
     returns the process and its endpoint."""
     proc = subprocess.Popen([sys.executable, "-m", "engine.bench.hub_server", repo, str(path)],
                             stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None   # a pipe
     return proc, proc.stdout.readline().strip()
 
 

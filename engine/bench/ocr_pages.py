@@ -7,6 +7,7 @@ Used by `bunko bench ocr` and the OCR tests; each page comes with its true text.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 import io
 import random
 import unicodedata
@@ -121,7 +122,7 @@ def columns(left: list[str], right: list[str], size: tuple[int, int] = (1300, 60
     return img
 
 
-def table(rows: list[tuple[str, ...]], size: tuple[int, int] = (900, 500), px: int = 22) -> Image.Image:
+def table(rows: Sequence[Sequence[str]], size: tuple[int, int] = (900, 500), px: int = 22) -> Image.Image:
     img = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(img)
     font = _font(px)
