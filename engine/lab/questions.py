@@ -52,10 +52,9 @@ def make(text: str, references, source: str | None = None, key: str | None = Non
     text = (text or "").strip() if isinstance(text, str) else ""
     if not text:
         raise DatasetError("no question")
-    if isinstance(references, str):
+    if isinstance(references, (str, int, float)):   # one answer, maybe a number: {"answer": 42}
         references = [references]
-    refs = tuple(r.strip() for r in (references or []) if isinstance(r, (str, int, float)) and str(r).strip())
-    refs = tuple(str(r) for r in refs)
+    refs = tuple(str(r).strip() for r in (references or []) if isinstance(r, (str, int, float)) and str(r).strip())
     if not refs:
         raise DatasetError("no reference answer")
     return Question(str(key) if key else question_key(text), text, refs, (source or None))
