@@ -47,7 +47,7 @@ def question_key(text: str) -> str:
     return hashlib.blake2b(text.strip().encode("utf-8"), digest_size=6).hexdigest()
 
 
-def make(text: str, references, source: str | None = None, key: str | None = None) -> Question:
+def make(text: str | None, references, source: str | None = None, key: str | None = None) -> Question:
     """A checked question; DatasetError says what is wrong."""
     text = (text or "").strip() if isinstance(text, str) else ""
     if not text:
