@@ -15,7 +15,7 @@ passes its likeness on to what follows it, and the list under it is a
 candidate of its own; a sentence that only repeats the question's words, or is
 a fragment cut at a comma, counts less; one that holds what the question asks
 for (a number, a time, a rule, a command) counts more. What each weight buys
-is measured with `bunko eval answers` (see README).
+is measured with `bunko eval answers` (see docs/measurements.md).
 """
 
 from __future__ import annotations

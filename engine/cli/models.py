@@ -37,7 +37,7 @@ def _gpu_column(models, n_ctx: int) -> dict[str, tuple[str, str]]:
             fit[m.name] = (f"runs on {m.where}", "")
             continue
         if not cuda:
-            fit[m.name] = ("CPU build", "llama-cpp-python was built without CUDA: see README")
+            fit[m.name] = ("CPU build", "llama-cpp-python was built without CUDA: see docs/models.md")
             continue
         if gpu is None:
             fit[m.name] = ("no GPU", "No NVIDIA GPU was found")
