@@ -4,7 +4,7 @@
     runner.stream(lambda cancel: engine.ask(q, cancel=cancel), on_item=view.add, on_done=...)
 
 The engine's long functions are plain functions that take `progress=` and
-`cancel=` (DESIGN.md, rule 2); this module calls them on a thread pool and
+`cancel=` (docs/architecture.md, rule 2); this module calls them on a thread pool and
 turns progress, items, results and errors into Qt signals, which Qt delivers
 on the UI thread. A task started with a `key` cancels the previous task of the
 same key, and whatever the old one still reports is dropped: the newest
@@ -16,7 +16,8 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
-from typing import Any, Callable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 

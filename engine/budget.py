@@ -38,7 +38,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from .cancel import CancelToken
 
@@ -185,7 +185,7 @@ class CpuBudget:
 BACKGROUND_NICE = 10
 
 
-def lower_priority(pid: int, budget: "CpuBudget | None" = None) -> bool:
+def lower_priority(pid: int, budget: CpuBudget | None = None) -> bool:
     """Lower a background process's priority (not in mode full); False where it cannot."""
     if (budget or BUDGET).mode == "full" or not hasattr(os, "setpriority"):
         return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 
@@ -26,7 +26,7 @@ def resources_dir() -> Path:
     return Path(resources.__file__).parent
 
 
-@lru_cache(maxsize=None)
+@cache
 def prompt(name: str, lang: str | None = None) -> str:
     """A prompt template, `prompts/{name}_{lang}.txt` (English if that language has none)."""
     folder = resources_dir() / "prompts"

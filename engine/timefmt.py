@@ -12,6 +12,6 @@ def clock(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def size(n: int) -> str:
+def size(n: float) -> str:
     """'1.2 GB' or '98 MB'."""
     return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"

@@ -157,7 +157,7 @@ class GenerationSettings:
         return dict(self.__dict__)
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> "GenerationSettings":
+    def from_dict(cls, data: dict | None) -> GenerationSettings:
         known = {k: v for k, v in (data or {}).items() if k in cls.__dataclass_fields__}
         return cls(**known)
 
@@ -213,11 +213,11 @@ class Source:
         return dict(self.__dict__)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Source":
+    def from_dict(cls, data: dict) -> Source:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
     @classmethod
-    def from_hit(cls, number: int, hit: SearchHit) -> "Source":
+    def from_hit(cls, number: int, hit: SearchHit) -> Source:
         return cls(number, hit.library, hit.path, hit.abs_path, hit.location, hit.text, hit.score,
                    hit.chunk_id, hit.page, hit.line_start, hit.file_uri)
 
@@ -295,7 +295,7 @@ class AskOptions:
     # measurement (the comparison lab, a fine-tune's before/after) wants its own answer.
     any_language: bool = False
 
-    def with_choices(self, **choices) -> "AskOptions":
+    def with_choices(self, **choices) -> AskOptions:
         """A copy with keyword choices applied (lists become tuples: the value stays frozen)."""
         for key in ("libraries", "sources"):
             if choices.get(key) is not None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 
@@ -62,7 +61,7 @@ def main() -> int:
         print(f"Archive {args.archive}: {_mb(archive)}")
     if args.build_seconds is not None:
         print(f"Build time: {args.build_seconds:.0f} s")
-    print(f"Biggest items (uncompressed):")
+    print("Biggest items (uncompressed):")
     for name, size in sorted(sizes.items(), key=lambda kv: -kv[1])[:args.top]:
         if size == 0:
             break

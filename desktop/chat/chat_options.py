@@ -31,7 +31,7 @@ class ChatOptions:
                 "adapter_scale": self.adapter_scale, "system_prompt": self.system_prompt}
 
     @classmethod
-    def of(cls, conversation) -> "ChatOptions":
+    def of(cls, conversation) -> ChatOptions:
         return cls(tuple(conversation.libraries), conversation.model, conversation.adapter,
                    float(conversation.adapter_scale), conversation.system_prompt)
 

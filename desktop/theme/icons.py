@@ -7,7 +7,7 @@ The SVGs draw with `currentColor`; each icon is rendered for the normal, the act
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
+from functools import lru_cache, cache
 
 from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
 from PySide6.QtGui import QIcon, QPainter, QPixmap
@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 SIZES = (16, 20, 24, 32, 40, 48, 64)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _svg(name: str) -> bytes:
     from ..i18n import resources_dir
 

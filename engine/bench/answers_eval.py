@@ -23,6 +23,7 @@ refuse ("not in the sources") while their quote comes from the gold passage.
 
 from __future__ import annotations
 
+from typing import Any
 import hashlib
 import json
 import logging
@@ -156,6 +157,7 @@ def _ask(engine, model, items: list[Item], settings, read_first: int, quiet: boo
             if event.kind == "done":
                 answer = event.answer
         seconds += time.perf_counter() - t
+        assert answer is not None   # a stream ends with its answer
         quotes = answer.stats.get("quotes", [])
         quote = "".join(q["text"] for q in quotes)
         by_number = {s.number: s for s in answer.sources}
@@ -182,7 +184,7 @@ def _ask(engine, model, items: list[Item], settings, read_first: int, quiet: boo
         progress(i, i / len(items))
     progress(len(items), 1.0, final=True)
     n = len(items)
-    result = {k: round(v / n, 4) for k, v in totals.items()}
+    result: dict[str, Any] = {k: round(v / n, 4) for k, v in totals.items()}
     result.update(seconds_per_question=round(seconds / n, 2), languages=list(model.languages or ()))
     if kinds:
         result["kinds"] = {k: {"questions": q, "correct": round(c / q, 4)} for k, (q, c) in sorted(kinds.items())}

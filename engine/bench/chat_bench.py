@@ -117,6 +117,7 @@ def bench_turns(engine: Engine, sources_text: list[str], turns: int = 5) -> list
         for event in engine.chat.stream(q, history=history, rag=True, sources=srcs, settings=settings):
             if event.kind == "done":
                 answer = event.answer
+        assert answer is not None   # a stream ends with its answer
         history.append(Turn(q, answer.text))
         s = answer.stats
         out.append({"turn": i + 1, "prompt_tokens": s["prompt_tokens"], "reused_tokens": s["reused_tokens"],
@@ -176,7 +177,7 @@ def bench_llama_cpp_python(model_path: str, n_ctx: int, threads: int, gpu_layers
     gen_rates, stream_rates = [], []
     for _ in range(runs):
         llm.reset()
-        count, t_first = 0, None
+        count, t_first = 0, 0.0
         for _token in llm.generate(prompt, temp=0.0, repeat_penalty=1.0, reset=True):
             count += 1
             if count == 1:
@@ -185,7 +186,7 @@ def bench_llama_cpp_python(model_path: str, n_ctx: int, threads: int, gpu_layers
                 break
         gen_rates.append((count - 1) / (time.perf_counter() - t_first))
         llm.reset()
-        count, t_first = 0, None
+        count, t_first = 0, 0.0
         for _chunk in llm.create_completion(prompt, max_tokens=n, temperature=0.0, repeat_penalty=1.0,
                                             stream=True):
             count += 1
@@ -236,7 +237,9 @@ def run_chat_bench(args) -> int:
         passages = [" ".join(text[i:i + 4]) for i in range(0, len(text) - 4, 4)]  # ~250 tokens, like a chunk
         turns = bench_turns(engine, passages)
         rss_after = rss_mib()
-        worker = state.worker_pid or engine.models.loaded().worker_pid
+        loaded = engine.models.loaded()
+        worker = state.worker_pid or (loaded.worker_pid if loaded else None)
+        assert worker is not None   # a local model runs in a worker process
         worker_rss = rss_mib(worker)
         mapped = model_rss_mib(model_path, worker)
         say("time to first token: in this process against through the worker…")

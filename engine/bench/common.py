@@ -168,7 +168,7 @@ def detail_sentences(count: int, vocab: list[str], seed: int = 13) -> list[str]:
 
 def join_sentences(sentences: list[str]) -> str:
     """Japanese sentences run on; a space separates anything that ends in ASCII."""
-    out = []
+    out: list[str] = []
     for s in sentences:
         if out and (out[-1][-1:].isascii() or s[:1].isascii()):
             out.append(" ")

@@ -46,7 +46,7 @@ def _dataset(src: Path, folder: Path, n: int, distractors: int, seed: int = 3) -
     """Questions with answers, and a library of their gold passages plus random others."""
     answers = {r["_id"]: r["answers"] for r in map(json.loads, (src / "answers.jsonl").read_text(encoding="utf-8").splitlines())}
     texts = {r["_id"]: r["text"] for r in map(json.loads, (src / "queries.jsonl").read_text(encoding="utf-8").splitlines())}
-    gold = {}
+    gold: dict[str, str] = {}
     for line in (src / "qrels" / "test.tsv").read_text(encoding="utf-8").splitlines()[1:]:
         qid, did, _ = line.split("\t")
         gold.setdefault(qid, did)

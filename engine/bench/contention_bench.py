@@ -13,6 +13,7 @@ is the old behaviour, shown for comparison.
 
 from __future__ import annotations
 
+from typing import Any
 import shutil
 import statistics
 import tempfile
@@ -47,7 +48,7 @@ class _Indexing:
         self.engine, self.name = engine, name
         self.chunks = 0
         self.started = threading.Event()
-        self.result = None
+        self.result: Any = None   # the IndexResult once done
         self.error: BaseException | None = None
         self.seconds = 0.0
         self.span = (0.0, 0.0)  # perf_counter at start and end
@@ -114,7 +115,9 @@ def run_contention_bench(args) -> int:
                     run.started.wait()
                     # Answers one after another while the index runs; only those that
                     # ended before it did count as "while indexing".
-                    rates, windows, answer_chunks = [], [], 0
+                    rates: list[float] = []
+                    windows: list = []
+                    answer_chunks = 0
                     while run.running and len(windows) < 8 * args.runs:
                         c0, t0 = run.chunks, time.perf_counter()
                         tps = _answer_tps(engine, settings)

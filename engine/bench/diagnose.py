@@ -48,7 +48,7 @@ def dense_profile(index, qvecs: np.ndarray, lib: int, exact: list[list[int]]) ->
     for q in qvecs:
         index.search(q, max(50, 5 * K), [lib])
     prof.disable()
-    rows = sorted(pstats.Stats(prof).stats.items(), key=lambda item: -item[1][2])[:8]
+    rows = sorted(pstats.Stats(prof).stats.items(), key=lambda item: -item[1][2])[:8]  # type: ignore[attr-defined]
     out["top_functions_ms_per_query"] = {
         (f"{Path(f).name}:{line}:{fn}" if f != "~" else fn): round(tt / len(qvecs) * 1000, 2)
         for (f, line, fn), (_, _, tt, _, _) in rows}
@@ -87,15 +87,15 @@ def hits_uncompressed(cur, ranked_lists: list[list], folder: Path) -> dict:
         kinds = [r[0] for r in cur.execute(
             "SELECT DISTINCT compression FROM pragma_storage_info('bench_plain.chunks') "
             "WHERE column_name = 'text' AND segment_type = 'VARCHAR'").fetchall()]
-        times = {"unnest_ids": [], "literal_ids": []}
+        times: dict[str, list[float]] = {"unnest_ids": [], "literal_ids": []}
         sql = ("SELECT c.id, l.name, l.root, d.path, d.title, c.text, c.page, c.heading, c.line_start, c.line_end "
                "FROM bench_plain.chunks c JOIN documents d ON c.document_id = d.id "
                "JOIN libraries l ON c.library_id = l.id WHERE c.id IN ")
         for ranked in ranked_lists:
             ids = [r.chunk_id for r in ranked] or [0]
-            times["unnest_ids"].append(_timed(lambda: cur.execute(sql + "(SELECT unnest($ids))", {"ids": ids})
+            times["unnest_ids"].append(_timed(lambda ids=ids: cur.execute(sql + "(SELECT unnest($ids))", {"ids": ids})
                                               .fetchall())[1])
-            times["literal_ids"].append(_timed(lambda: cur.execute(sql + f"({', '.join(map(str, ids))})")
+            times["literal_ids"].append(_timed(lambda ids=ids: cur.execute(sql + f"({', '.join(map(str, ids))})")
                                                .fetchall())[1])
         return {"copy_s": round(build, 2), "text_compression": kinds,
                 **{k: common.stats_ms(v)["median_ms"] for k, v in times.items()}}
@@ -170,7 +170,7 @@ def keyword_fixes(cur, queries: list[str], lib: int, max_df_share: float = 0.05)
     (their idf is small; a df table kept at compaction would make the cut free)."""
     try:
         n_chunks = cur.execute("SELECT count(*) FROM chunks WHERE library_id = ?", [lib]).fetchone()[0]
-        res = {"engine": [], "literal_terms": [], "df_capped": [], "df_lookup": []}
+        res: dict[str, list[float]] = {"engine": [], "literal_terms": [], "df_capped": [], "df_lookup": []}
         same, overlap = [], []
         for q in queries:
             terms = sorted({keyword.term_hash(t) for t in keyword.tokenize(q)})
@@ -178,16 +178,16 @@ def keyword_fixes(cur, queries: list[str], lib: int, max_df_share: float = 0.05)
                 continue
             ref, dt = _timed(keyword.search, cur, q, 50, [lib])
             res["engine"].append(dt)
-            lit, dt = _timed(lambda: cur.execute(_kw_sql(terms, lib, n_chunks, 50)).fetchall())
+            lit, dt = _timed(lambda terms=terms: cur.execute(_kw_sql(terms, lib, n_chunks, 50)).fetchall())
             res["literal_terms"].append(dt)
             same.append([c for c, _ in ref[:K]] == [int(c) for c, _ in lit[:K]])
-            dfs, dt = _timed(lambda: dict(cur.execute(
+            dfs, dt = _timed(lambda terms=terms: dict(cur.execute(
                 f"SELECT term, count(*) FROM kw_main WHERE term IN ({', '.join(map(str, terms))}) GROUP BY term"
             ).fetchall()))
             res["df_lookup"].append(dt)
             keep = [t for t in terms if dfs.get(t, 0) <= max_df_share * n_chunks] or \
                 sorted(terms, key=lambda t: dfs.get(t, 0))[:2]
-            cap, dt = _timed(lambda: cur.execute(_kw_sql(keep, lib, n_chunks, 50)).fetchall())
+            cap, dt = _timed(lambda keep=keep: cur.execute(_kw_sql(keep, lib, n_chunks, 50)).fetchall())
             res["df_capped"].append(dt)
             overlap.append(len({c for c, _ in ref[:K]} & {int(c) for c, _ in cap[:K]}) / K)
         out = {name: common.stats_ms(v)["median_ms"] for name, v in res.items()}

@@ -73,8 +73,8 @@ def run_download_bench(args) -> int:
     try:
         say(f"writing a {args.size_mb} MiB GGUF file in {work}")
         source = write_test_gguf(work / "bench-Q4_K_M.gguf", size)
-        wall = {key: [] for key, _ in PATHS}
-        cpu = {key: [] for key, _ in PATHS}  # this process's CPU seconds (all threads): what each path costs
+        wall: dict[str, list[float]] = {key: [] for key, _ in PATHS}
+        cpu: dict[str, list[float]] = {key: [] for key, _ in PATHS}  # this process's CPU seconds (all threads): what each path costs
         server, endpoint = serve_in_process(REPO, source)
         try:
             url = f"{endpoint}/{REPO}/resolve/main/{source.name}"

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..embed import OnnxEmbedder
 from ..library.indexer import EMBED_GROUP, POOL_CHUNKS
 from . import common
 
@@ -72,7 +73,7 @@ def embed_like_indexer(embedder, texts: list[str]) -> np.ndarray:
     return out
 
 
-def configurations(model_dir: Path | None) -> list[tuple[str, object]]:
+def configurations(model_dir: Path | None) -> list[tuple[str, OnnxEmbedder]]:
     """(label, embedder): old first, new last."""
     from ..embed import OnnxEmbedder, load_embedder
 
@@ -107,8 +108,8 @@ def run_embed_bench(args) -> int:
         tokens = configs[0][1].count_tokens(texts)
         for _, emb in configs:  # warm-up: first calls allocate
             emb.embed_passages(texts[:8])
-        speeds = {label: [] for label in labels}
-        cpu = {label: [] for label in labels}
+        speeds: dict[str, list[float]] = {label: [] for label in labels}
+        cpu: dict[str, list[float]] = {label: [] for label in labels}
         vectors: dict[str, np.ndarray] = {}
         for r in range(rounds):
             common.say(f"bench embed: {name}, round {r + 1} of {rounds}")

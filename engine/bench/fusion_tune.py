@@ -9,6 +9,7 @@ fusion rule is scored by nDCG@10 from those lists, so trying a rule costs no sea
 
 from __future__ import annotations
 
+from typing import Any
 import argparse
 import json
 import tempfile
@@ -30,7 +31,7 @@ def lists_for(folder: str, embedder, max_docs: int | None, max_queries: int | No
     vecs, _ = embed_corpus(embedder, ds, n_tokens, quiet=False)
     qids = list(ds.queries)
     qvecs = embedder.embed_queries([ds.queries[q].strip() for q in qids])
-    out = {"ds": ds, "qids": qids, "dense": [], "kw": {}}
+    out: dict[str, Any] = {"ds": ds, "qids": qids, "dense": [], "kw": {}}
     with tempfile.TemporaryDirectory() as tmp:
         vectors = VectorIndex(embedder.dim)
         vectors.add(np.arange(1, len(ds.doc_ids) + 1), np.ones(len(ds.doc_ids), np.int32), vecs)

@@ -83,7 +83,7 @@ class _PeakSampler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> "_PeakSampler":
+    def __enter__(self) -> _PeakSampler:
         self._thread.start()
         return self
 

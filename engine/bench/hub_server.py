@@ -61,7 +61,7 @@ class HubServer:
     def url(self, repo: str, name: str, revision: str = "main") -> str:
         return f"{self.endpoint}/{repo}/resolve/{revision}/{name}"
 
-    def start(self) -> "HubServer":
+    def start(self) -> HubServer:
         self.thread.start()
         return self
 
@@ -69,7 +69,7 @@ class HubServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def __enter__(self) -> "HubServer":
+    def __enter__(self) -> HubServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -204,6 +204,7 @@ def serve_in_process(repo: str, path: Path) -> tuple[subprocess.Popen, str]:
     returns the process and its endpoint."""
     proc = subprocess.Popen([sys.executable, "-m", "engine.bench.hub_server", repo, str(path)],
                             stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None   # a pipe
     return proc, proc.stdout.readline().strip()
 
 

@@ -171,7 +171,7 @@ def run_index_bench(args) -> int:
                                       "chunks_per_s": round(len(texts) / alone_before, 2)},
             "embedder_alone_after": {"seconds": round(alone_after, 3),
                                      "chunks_per_s": round(len(again) / alone_after, 2)},
-            "end_to_end": {"seconds": round(e2e_s, 3), "chunks_per_s": round(e2e_cps, 2),
+            "end_to_end": {"seconds": round(e2e_s, 3), "chunks_per_s": round(e2e_cps or 0, 2),
                            "files_per_s": round(full.added / e2e_s, 2), "embed_seconds": round(full.embed_seconds, 3),
                            "embed_share": round(full.embed_seconds / e2e_s, 3), "ratio_vs_embedder_alone": ratio},
             "reindex_unchanged": {"seconds": round(reindex_s, 3), "files": unchanged.unchanged},

@@ -135,7 +135,7 @@ def run(folder: str, max_docs: int | None, names: list[str] | None, keep: Path |
             tok_ms, build_s, query_ms, terms, postings = stats
         else:
             kw, (tok_ms, build_s, query_ms, terms, postings) = _keyword_lists(ds, embedder, spec, qids)
-            if saved:
+            if saved and keep:
                 keep.mkdir(parents=True, exist_ok=True)
                 saved.write_text(json.dumps([kw, [tok_ms, build_s, query_ms, terms, postings]]))
 

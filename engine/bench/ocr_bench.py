@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from ..errors import DatasetError
+from ..store import scalar
 from . import common
 from . import ocr_pages as gen
 
@@ -74,7 +75,7 @@ def run_ocr_bench(args) -> int:
                            "models_pages_per_min": round(60 * len(chosen) / alone, 2) if alone else None,
                            "overhead": common.ratio(pipeline, alone)}
     a4 = next((p for p in per_page if p["page"] == "a4_full"), None)
-    result = {"bench": "ocr", "threads": threads, "machine": common.machine(), "layouts": layouts,
+    summary = {"bench": "ocr", "threads": threads, "machine": common.machine(), "layouts": layouts,
               "pages": per_page, "goal_overhead": 1.2, "worker_peak_mb": peak,
               "a4_s_per_page": a4["pipeline_s"] if a4 else None,
               "meets_goal": (layouts["all"]["overhead"] or 99) <= 1.2}
@@ -82,12 +83,12 @@ def run_ocr_bench(args) -> int:
             for name, v in layouts.items()]
     text = ("OCR on generated scanned pages: the whole pipeline against the models alone, same pages, same run\n\n"
             + common.table(["layout", "pages", "CER", "pages/min", "models alone pages/min", "overhead ×"], rows)
-            + f"\n\nA4 page (200 dpi, 34 lines): {common.fmt(result['a4_s_per_page'])} s (goal ≤ 3 s on two cores); "
+            + f"\n\nA4 page (200 dpi, 34 lines): {common.fmt(summary['a4_s_per_page'])} s (goal ≤ 3 s on two cores); "
             f"the OCR worker's peak memory: {common.fmt(peak, 0)} MB (goal ≤ 1024)"
-            + f"\noverhead goal ≤ 1.2×: {'met' if result['meets_goal'] else 'not met'}"
+            + f"\noverhead goal ≤ 1.2×: {'met' if summary['meets_goal'] else 'not met'}"
             + " (the pipeline adds the orientation check, turning the page, the reading order"
             " and the worker process)\n")
-    common.emit(result, args.json, text)
+    common.emit(summary, args.json, text)
     return 0
 
 
@@ -143,7 +144,7 @@ def run_ocr_eval(args) -> int:
             t0 = time.perf_counter()
             engine.libraries.index(lib.name)
             seconds = time.perf_counter() - t0
-            n_pages = engine._store.con.execute("SELECT count(*) FROM ocr_pages").fetchone()[0] or 1
+            n_pages = scalar(engine._store.con, "SELECT count(*) FROM ocr_pages") or 1
             texts = dict(engine._store.con.execute(
                 "SELECT d.path, string_agg(c.text, '\n' ORDER BY c.ord) FROM documents d "
                 "LEFT JOIN chunks c ON c.document_id = d.id GROUP BY d.path").fetchall())

@@ -7,6 +7,7 @@ Used by `bunko bench ocr` and the OCR tests; each page comes with its true text.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 import io
 import random
 import unicodedata
@@ -121,7 +122,7 @@ def columns(left: list[str], right: list[str], size: tuple[int, int] = (1300, 60
     return img
 
 
-def table(rows: list[tuple[str, ...]], size: tuple[int, int] = (900, 500), px: int = 22) -> Image.Image:
+def table(rows: Sequence[Sequence[str]], size: tuple[int, int] = (900, 500), px: int = 22) -> Image.Image:
     img = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(img)
     font = _font(px)
@@ -146,7 +147,7 @@ def degrade(img: Image.Image, how: str, seed: int = 0) -> Image.Image:
 
     rng = random.Random(seed)
     if "skew" in how:
-        img = img.rotate(rng.uniform(-1.0, 1.0), expand=False, fillcolor="white", resample=Image.BICUBIC)
+        img = img.rotate(rng.uniform(-1.0, 1.0), expand=False, fillcolor="white", resample=Image.Resampling.BICUBIC)
     if "blur" in how:
         img = img.filter(ImageFilter.GaussianBlur(0.8))
     if "smudge" in how:
@@ -160,8 +161,8 @@ def degrade(img: Image.Image, how: str, seed: int = 0) -> Image.Image:
         img = Image.fromarray(np.clip(arr + noise, 0, 255).astype(np.uint8))
     if "fax" in how:
         w, h = img.size
-        small = img.convert("L").resize((int(w * 0.7), int(h * 0.7)), Image.BILINEAR)
-        img = small.point(lambda v: 255 if v > 150 else 0).resize((w, h), Image.NEAREST).convert("RGB")
+        small = img.convert("L").resize((int(w * 0.7), int(h * 0.7)), Image.Resampling.BILINEAR)
+        img = small.point(lambda v: 255 if v > 150 else 0).resize((w, h), Image.Resampling.NEAREST).convert("RGB")
     if "jpeg" in how:
         buf = io.BytesIO()
         img.save(buf, "JPEG", quality=35)
@@ -193,7 +194,7 @@ def standard_pages(seed: int = 0) -> list[Page]:
     pages.append(Page("a4_full", "horizontal", degrade(horizontal(a4, (1654, 2339), px=29), "noise+jpeg", 7),
                       "\n".join(a4), degrade="noise+jpeg"))
     lines = rng.sample(JA, 3)
-    crooked = horizontal(lines).rotate(4, expand=True, fillcolor="white", resample=Image.BICUBIC)
+    crooked = horizontal(lines).rotate(4, expand=True, fillcolor="white", resample=Image.Resampling.BICUBIC)
     pages.append(Page("skewed_4", "horizontal", degrade(crooked, "noise", 5), "\n".join(lines), degrade="skew 4°+noise"))
     for rot in (90, 180, 270):
         lines = rng.sample(JA, 3)

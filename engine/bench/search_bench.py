@@ -20,7 +20,7 @@ import numpy as np
 
 from ..search import keyword, retrieve
 from ..api import Engine
-from ..store import open_store
+from ..store import open_store, scalar
 from . import common, diagnose, synth
 
 GOAL_RSS_MIB = 2048.0
@@ -118,12 +118,13 @@ def bench_size(size: int, embedder, embedder_dir, comp, n_queries: int, tmp: Pat
         lib = engine.libraries.list()[0]
         qs = common.queries(n_queries, comp.vocab)
         embedder.embed_queries(["warm-up"])
-        qvecs, q_times = [], []
+        vecs: list[np.ndarray] = []
+        q_times: list[float] = []
         for q in qs:
             v, dt = _timed(engine.searcher.embed_query, q)
-            qvecs.append(v)
+            vecs.append(v)
             q_times.append(dt)
-        qvecs = np.stack(qvecs)
+        qvecs = np.stack(vecs)
         out["query_embedding"] = common.stats_ms(q_times)
         vectors, out["load_s"] = _timed(engine.searcher.vector_index, [lib.id])
         out["load_s"] = round(out["load_s"], 2)
@@ -152,7 +153,7 @@ def bench_size(size: int, embedder, embedder_dir, comp, n_queries: int, tmp: Pat
                            "hits_for_median_ms": common.stats_ms(hits)["median_ms"]}
         # The parts of a hybrid query, timed alone at its depth (50).
         depth = max(50, 5 * K)
-        parts = {"dense_depth50": [], "keyword_depth50": []}
+        parts: dict[str, list[float]] = {"dense_depth50": [], "keyword_depth50": []}
         for q, v in zip(qs, qvecs):
             parts["dense_depth50"].append(_timed(vectors.search, v, depth, [lib.id])[1])
             parts["keyword_depth50"].append(_timed(keyword.search, cur, q, depth, [lib.id])[1])
@@ -163,13 +164,13 @@ def bench_size(size: int, embedder, embedder_dir, comp, n_queries: int, tmp: Pat
         out["memory_after_search"] = common.memory()
         out["memory_delta_mib"] = round((out["memory_after_search"]["rss_mib"] or 0)
                                         - (out["memory_before"]["rss_mib"] or 0), 1)
-        duck = cur.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchone()[0]
+        duck = scalar(cur, "SELECT sum(memory_usage_bytes) FROM duckdb_memory()")
         out["duckdb_buffer_mib"] = round((duck or 0) / 2**20, 1)
         out["vector_index_mib"] = _index_mib(vectors)
         out["keyword_postings_per_query"] = diagnose.postings_touched(cur, qs)
         out["keyword_profile"] = diagnose.keyword_profile(cur, qs, lib.id)
         out["keyword_fixes_ms"] = diagnose.keyword_fixes(cur, qs[:15], lib.id)
-        max_id = cur.execute("SELECT max(id) FROM chunks").fetchone()[0]
+        max_id = scalar(cur, "SELECT max(id) FROM chunks")
         # Adding 1,000 chunks, then searching (the first search merges them into the index).
         add = _add_1000(engine._store, comp, lib.id, meta["avgdl"], vectors)
         _, s1 = _timed(lambda: retrieve.hits_for(cur, retrieve.rank(cur, vectors, qs[0], qvecs[0], K, "hybrid",

@@ -18,6 +18,7 @@ search process, and writes `bench-cache/search-g{GEN}-{size}-{model}.duckdb`.
 
 from __future__ import annotations
 
+from typing import Any
 import hashlib
 import json
 import multiprocessing
@@ -30,7 +31,7 @@ import numpy as np
 from ..search import keyword
 from .. import paths
 from ..library.rows import insert_chunks
-from ..store import open_store
+from ..store import open_store, scalar
 from ..store.schema import SCHEMA_VERSION
 from . import common
 
@@ -124,7 +125,8 @@ class Composer:
         texts = [common.join_sentences([s[i] for i in r if i >= 0]) for r in rows[:, 1:].tolist()]
         return headings, texts
 
-    def postings(self, rows: np.ndarray, chunk_ids: np.ndarray, library_id: int, avgdl: float) -> dict:
+    def postings(self, rows: np.ndarray, chunk_ids: np.ndarray, library_id: int,
+                 avgdl: float) -> tuple[dict, np.ndarray]:
         """`keyword.postings_for` of heading + '\\n' + text, vectorised."""
         n = len(rows)
         valid = rows >= 0
@@ -144,6 +146,7 @@ class Composer:
                 "library_id": np.full(len(r), library_id, np.int32), "w": w.astype(np.float32)}, dl
 
     def vectors(self, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        assert self.pool_vecs is not None, "made without vectors"
         pv = np.vstack([self.pool_vecs, np.zeros((1, self.pool_vecs.shape[1]), np.float32)])
         idx = rows[:, 1:] - self.n_head
         idx = np.where((idx >= 0) & (idx < self.n_pool), idx, self.n_pool)
@@ -253,8 +256,8 @@ def _generate(size: int, out: str, pool_path: str, model: dict, report: str) -> 
         keyword.compact(tx)
     timings["compact_s"] = time.perf_counter() - t0
     cur = store.cursor()
-    n_post, n_terms = cur.execute("SELECT count(*), count(DISTINCT term) FROM kw_main").fetchone()
-    dfs = cur.execute("SELECT quantile_cont(df, [0.5, 0.99]), max(df) FROM "
+    n_post, n_terms = cur.execute("SELECT count(*), count(DISTINCT term) FROM kw_main").fetchone() or (0, 0)
+    dfs: Any = cur.execute("SELECT quantile_cont(df, [0.5, 0.99]), max(df) FROM "
                       "(SELECT count(*) AS df FROM kw_main GROUP BY term)").fetchone()
     cur.execute("CHECKPOINT")
     cur.close()
@@ -306,7 +309,7 @@ def _realism(path: Path, embedder, n: int = 32) -> dict:
     store = open_store(path, read_only=True)
     try:
         cur = store.cursor()
-        total = cur.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        total = scalar(cur, "SELECT count(*) FROM chunks")
         picks = [int(i) for i in np.linspace(1, total, n).round()]
         rows = cur.execute(
             "SELECT c.id, c.text, c.heading, d.title, e.vec FROM chunks c JOIN documents d ON c.document_id = d.id "

@@ -15,7 +15,7 @@ what it lets out, piece by piece, equals `clean()` of the whole answer.
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 MAX_MARKER = 16  # "[1, 2, 3, 4, 5]" fits; anything longer is text, not a citation
 
@@ -219,4 +219,4 @@ def relabel(text: str, sources) -> str:
         if not re.sub(r"[\W_]+", "", left.replace(named[0].path, "")):
             return f"[{right}]"
         return f"[{right}]{rest}"
-    return "\n".join(l if "`" in l else _LABEL_LINE.sub(fix, l) for l in text.split("\n"))
+    return "\n".join(line if "`" in line else _LABEL_LINE.sub(fix, line) for line in text.split("\n"))

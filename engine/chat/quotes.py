@@ -15,7 +15,7 @@ passes its likeness on to what follows it, and the list under it is a
 candidate of its own; a sentence that only repeats the question's words, or is
 a fragment cut at a comma, counts less; one that holds what the question asks
 for (a number, a time, a rule, a command) counts more. What each weight buys
-is measured with `bunko eval answers` (see README).
+is measured with `bunko eval answers` (see docs/measurements.md).
 """
 
 from __future__ import annotations
@@ -161,7 +161,8 @@ def pick(question: str, sources, embedder, passages: int = QUOTE_PASSAGES) -> li
     vecs = np.asarray(embedder.embed_passages([c.text for c in candidates]), np.float32)
     sims = [float(x) for x in vecs @ q]
     q_terms, q_words = _terms(question), content(question)
-    scores, likeness = [], []
+    scores: list[float] = []
+    likeness: list[float] = []
     for i, c in enumerate(candidates):
         # what follows an announcing sentence (the next sentence, or the list under it) is as
         # like the question as the announcement is: it is what the announcement is about

@@ -76,7 +76,7 @@ def _blocks(text: str):
         mark = _FENCE.match(line)
         if fence is not None or mark:
             yield from close()
-            if fence is None:
+            if fence is None and mark:   # no fence open: this line opens one
                 fence = mark.group(1)[0]
             elif mark and mark.group(1)[0] == fence:
                 fence = None

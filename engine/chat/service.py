@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from ..cancel import CancelToken
 from .conversations import Conversations, Message

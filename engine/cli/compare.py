@@ -179,7 +179,7 @@ def cmd_show(args) -> int:
         print_json(jsonable(summary))
         return 0
     print_summary(summary)
-    by = {}
+    by: dict = {}
     for a in answers:
         by.setdefault(a.key, []).append(a)
     for q in questions:

@@ -13,6 +13,7 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from ..cancel import CancelToken
 from ..errors import BunkoError, FinetuneError, HostKeyUnknownError, PassphraseNeededError
@@ -25,7 +26,7 @@ def parse_host(text: str | None, args=None):
     """'local' (default), an alias from ~/.ssh/config, or user@host[:port]."""
     from ..hosts.hosts import HostSpec
 
-    extra = {}
+    extra: dict[str, Any] = {}
     if args is not None:
         for key, attr in (("key_file", "key"), ("python", "python"), ("env_python", "env_python"),
                           ("root", "remote_dir"), ("ssh_config", "ssh_config")):
@@ -53,7 +54,7 @@ def with_secrets(action, args):
             secrets.passphrase = getpass.getpass(f"{exc}\nPassphrase: ")   # memory only
         except HostKeyUnknownError as exc:
             if not sys.stdin.isatty():
-                raise FinetuneError(f"{exc}\nTo accept it without a prompt: --accept-host-key {exc.fingerprint}")
+                raise FinetuneError(f"{exc}\nTo accept it without a prompt: --accept-host-key {exc.fingerprint}") from exc
             print(str(exc), file=sys.stderr)
             if input("Accept this host key? [y/N] ").strip().lower() not in ("y", "yes"):
                 raise FinetuneError("The host key was not accepted; nothing was done.") from exc

@@ -37,7 +37,7 @@ def _gpu_column(models, n_ctx: int) -> dict[str, tuple[str, str]]:
             fit[m.name] = (f"runs on {m.where}", "")
             continue
         if not cuda:
-            fit[m.name] = ("CPU build", "llama-cpp-python was built without CUDA: see README")
+            fit[m.name] = ("CPU build", "llama-cpp-python was built without CUDA: see docs/models.md")
             continue
         if gpu is None:
             fit[m.name] = ("no GPU", "No NVIDIA GPU was found")
@@ -119,11 +119,11 @@ def _list(models, args, runs: dict | None = None) -> int:
         return 0
     head = ("NAME", "KIND", "SIZE", "QUANT", "CONTEXT", "TEMPLATE", "LANGUAGES", "LICENCE",
             f"GPU FIT (ctx {n_ctx})", "LAST SPEED", "BASE")
-    rows = [(m.name + (" *" if m.builtin else ""), m.kind, _size(m.size), m.quantization or "-",
+    table = [(m.name + (" *" if m.builtin else ""), m.kind, _size(m.size), m.quantization or "-",
              str(m.context_length or "-"), template_name(m.chat_template) if m.kind == "model" else "-",
              ",".join(m.languages or ()) or "-", m.license or "-",
              fit.get(m.name, ("-", ""))[0], _speed(runs.get(m.name)), m.base_model or "") for m in models]
-    print_table(head, rows)
+    print_table(head, table)
     print("* built in")
     return 0
 

@@ -89,7 +89,8 @@ def add_remote_model_parsers(msub) -> None:
 
     r = msub.add_parser("add-remote", help="add a GGUF to run with llama-server on your GPU server over SSH",
                         description="Add a GGUF of this computer to run on a GPU server (Bunko uploads it "
-                                    "once), or a catalog model downloaded there (--download); Bunko starts llama-server there (bound to 127.0.0.1, random API key) "
+                                    "once), or a catalog model downloaded there (--download); Bunko starts llama-server "
+                                    "there (bound to 127.0.0.1, random API key) "
                                     "and reaches it through an SSH port-forward.")
     r.add_argument("gguf", type=Path, nargs="?", help="the .gguf file on this computer (or use --download)")
     r.add_argument("--download", metavar="ID", help="a catalog model (bunko models catalog) to download on the "

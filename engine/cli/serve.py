@@ -25,7 +25,7 @@ def cmd_serve(args) -> int:
         try:
             # Loaded now, so that the first request does not wait for them.
             state = engine.models.load(args.model)
-            engine.searcher.embedder
+            _ = engine.searcher.embedder
             model = args.model or state.model
             print(f"Bunko is serving {state.model} ({state.offload}) at {server.url}", flush=True)
             print(f"API key: {token}")

@@ -23,6 +23,7 @@ Three quirks of `tokenizers` need a counter-measure to stay identical to the C e
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import numpy as np
 from tokenizers import Regex, Tokenizer, normalizers, pre_tokenizers, processors
@@ -45,11 +46,11 @@ def build_charsmap(mapping: dict[str, str]) -> bytes:
     """
     items = sorted((key.encode("utf-8"), value.encode("utf-8")) for key, value in mapping.items())
     strings = bytearray()
-    root: dict[int, object] = {}
+    root: dict[int, Any] = {}   # a trie: byte -> node, and 0 -> the offset of the value
     for key, value in items:
         node = root
         for byte in key:
-            node = node.setdefault(byte, {})  # type: ignore[assignment]
+            node = node.setdefault(byte, {})
         node[0] = len(strings)  # label 0 = the leaf slot
         strings += value + b"\0"
 

@@ -23,6 +23,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from engine.embed.e5_file import E5File, read_e5_file
 from engine.embed.e5_onnx import build_graph
@@ -36,7 +37,7 @@ MODEL_NAME = "multilingual-e5-small"
 # Bump when the written files change, so cached model folders get rebuilt.
 CONVERTER_VERSION = 2  # 2: adds model-fast.onnx (model.onnx is unchanged, byte for byte)
 FAST_FILE = "model-fast.onnx"
-EMBEDDER_CONFIG = {
+EMBEDDER_CONFIG: dict[str, Any] = {
     "name": MODEL_NAME,
     "dim": 384,
     "max_tokens": 512,
@@ -129,8 +130,8 @@ def _write_model_files(e5: E5File, folder: Path) -> None:
     )
     (folder / "tokenizer.json").write_text(tokenizer.to_str(), encoding="utf-8")
     config = dict(EMBEDDER_CONFIG, source_sha256=e5.sha256)
-    config = json.dumps(config, indent=2, ensure_ascii=False) + "\n"
-    (folder / "bunko-embedder.json").write_text(config, encoding="utf-8")
+    (folder / "bunko-embedder.json").write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n",
+                                                encoding="utf-8")
 
 
 def _remove_stale_leftovers(parent: Path, name: str, max_age_s: float = 3600.0) -> None:

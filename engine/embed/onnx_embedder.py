@@ -171,7 +171,7 @@ class OnnxEmbedder:
         while True:
             BUDGET.wait_turn(last_batch_s=self._last_batch_s)
             options = ort.RunOptions()
-            unsubscribe = BUDGET.on_foreground(lambda: setattr(options, "terminate", True))
+            unsubscribe = BUDGET.on_foreground(lambda: setattr(options, "terminate", True))  # noqa: B023 (unsubscribed below)
             try:
                 if BUDGET.yielding() and BUDGET.mode == "pause":
                     continue  # an answer began between the wait and the subscription

@@ -19,7 +19,7 @@ import math
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from ..errors import DatasetError
 
@@ -260,7 +260,7 @@ def from_conversations(conversations) -> Dataset:
     complete answer with the questions and answers before it."""
     ds = Dataset([], source="conversations")
     for messages in conversations:
-        turns = []
+        turns: list[dict[str, str]] = []
         for m in messages:
             if m.role == "assistant" and m.status != "complete":
                 if turns and turns[-1]["role"] == "user":

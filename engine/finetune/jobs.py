@@ -9,6 +9,7 @@ each allows are in job.py.
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 import re
@@ -16,7 +17,7 @@ import threading
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from .. import paths
 from ..budget import BUDGET
@@ -62,7 +63,7 @@ class Jobs:
             raise JobNotFoundError(f"There is no fine-tuning job {key!r}; `bunko finetune list` shows them.")
         return row_to_job(row)
 
-    def events(self, key: int | str, kind: str | None = None) -> list[JobEvent]:
+    def events(self, key: int | str, kind: str | None = None) -> builtins.list[JobEvent]:
         """The job's events as stored, oldest first (only those of `kind` if given)."""
         job = self.get(key)
         rows = self.store.cursor().execute("SELECT event FROM job_events WHERE job_id = ? ORDER BY seq",
@@ -78,8 +79,8 @@ class Jobs:
         return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
     # -- making ---------------------------------------------------------------------------
-    def create(self, name: str, base_model: str, train: list[dict], settings: TrainSettings,
-               host: HostSpec | None = None, held_out: list[dict] | None = None,
+    def create(self, name: str, base_model: str, train: builtins.list[dict], settings: TrainSettings,
+               host: HostSpec | None = None, held_out: builtins.list[dict] | None = None,
                data_info: dict | None = None) -> Job:
         """A job with its dataset written out; nothing starts yet."""
         name = (name or "").strip()
@@ -232,7 +233,7 @@ class Jobs:
             if alive:
                 return self.get(job.id)
             job = self.get(job.id)
-            last = next((e for e in reversed(events or self.events(job.id))
+            last: dict = next((e for e in reversed(events or self.events(job.id))
                          if e.get("event") in ("done", "error", "stopped", "start")), {})
             if last.get("event") == "error":
                 kind, message = describe_error(last, bool(self._gpu_seen(job.id)))
@@ -264,11 +265,11 @@ class Jobs:
             with mirror.open("ab") as f:
                 f.write(chunk)
 
-    def _take_events(self, job: Job, host, where: str, say: EventSink) -> list[dict]:
+    def _take_events(self, job: Job, host, where: str, say: EventSink) -> builtins.list[dict]:
         with self._reading:
             return self._take_events_locked(self.get(job.id), host, where, say)
 
-    def _take_events_locked(self, job: Job, host, where: str, say: EventSink) -> list[dict]:
+    def _take_events_locked(self, job: Job, host, where: str, say: EventSink) -> builtins.list[dict]:
         chunk = host.read_from(host.join(where, "output", "progress.jsonl"), job.events_read or 0, READ_LIMIT)
         end = chunk.rfind(b"\n") + 1          # a line still being written waits for next time
         if end <= 0 and len(chunk) >= READ_LIMIT:   # no trainer writes such a line: skip it

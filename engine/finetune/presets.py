@@ -30,7 +30,7 @@ class TrainSettings:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TrainSettings":
+    def from_dict(cls, data: dict) -> TrainSettings:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 

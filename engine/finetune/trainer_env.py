@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from .. import paths
 from ..cancel import CancelToken
@@ -183,6 +183,7 @@ def _setup_local(host: LocalHost, target: Path, kind: str, marker: str, say: Lin
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 errors="replace")
         tail: list[str] = []
+        assert proc.stdout is not None   # a pipe
         for line in proc.stdout:
             say(line.rstrip())
             tail = (tail + [line.rstrip()])[-15:]

@@ -16,10 +16,11 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from ..budget import lower_priority
 
@@ -57,12 +58,12 @@ class HostSpec:
         return json.dumps({k: v for k, v in asdict(self).items() if v is not None})
 
     @classmethod
-    def from_json(cls, text: str) -> "HostSpec":
+    def from_json(cls, text: str) -> HostSpec:
         data = json.loads(text)
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
     @classmethod
-    def parse(cls, text: str, **extra) -> "HostSpec | None":
+    def parse(cls, text: str, **extra) -> HostSpec | None:
         """An SSH host from what a person types: an alias from ~/.ssh/config, or
         user@host[:port]; None when it is neither. `extra`: further HostSpec fields."""
         m = _HOST_TEXT.fullmatch(text.strip())
@@ -180,7 +181,7 @@ class LocalHost:
         """Start detached in its own process group (session), output to cwd/log_name."""
         with open(Path(cwd) / log_name, "ab") as out:
             kwargs: dict = {"cwd": cwd, "stdout": out, "stderr": subprocess.STDOUT, "stdin": subprocess.DEVNULL}
-            if os.name == "nt":
+            if sys.platform == "win32":
                 kwargs["creationflags"] = (subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
                                            | subprocess.BELOW_NORMAL_PRIORITY_CLASS)
             else:

@@ -18,7 +18,6 @@ import hashlib
 import logging
 import posixpath
 import shlex
-import socket
 import stat
 import time
 from functools import wraps
@@ -83,7 +82,7 @@ def _guard(method):
     def wrapper(self, *args, **kwargs):
         try:
             return method(self, *args, **kwargs)
-        except (socket.error, EOFError, paramiko.SSHException) as exc:
+        except (OSError, EOFError, paramiko.SSHException) as exc:
             if isinstance(exc, (FileNotFoundError, PermissionError)):
                 raise
             raise ConnectionLostError(f"The connection to {self.spec.label} was lost ({exc or type(exc).__name__}). "
@@ -101,7 +100,7 @@ class SSHHost:
 
     @classmethod
     def connect(cls, spec: HostSpec, secrets: Secrets, timeout: float = 15.0,
-                known_hosts: Path | None = None) -> "SSHHost":
+                known_hosts: Path | None = None) -> SSHHost:
         where = resolve(spec)
         own = Path(spec.known_hosts).expanduser() if spec.known_hosts else known_hosts
         client = paramiko.SSHClient()
@@ -133,7 +132,7 @@ class SSHHost:
             raise AuthError(f"{target} refused the login as {where['user'] or 'the current user'} with {what}"
                             f" ({exc}). Check the user name and that the public key is in the server's "
                             "~/.ssh/authorized_keys.") from exc
-        except (socket.timeout, TimeoutError) as exc:
+        except TimeoutError as exc:
             client.close()
             raise HostError(f"{target} did not answer within {timeout:.0f} s.") from exc
         except (OSError, paramiko.SSHException) as exc:

@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from typing import Iterator
+from collections.abc import Iterator
 
 from engine.errors import Cancelled, ParseError
 
@@ -50,6 +50,8 @@ def _rss_linux() -> int | None:
 
 
 def _rss_windows() -> int | None:  # pragma: no cover - Windows only
+    if sys.platform != "win32":   # where ctypes has no windll
+        return None
     class Counters(ctypes.Structure):
         _fields_ = [("cb", ctypes.c_ulong), ("PageFaultCount", ctypes.c_ulong),
                     ("PeakWorkingSetSize", ctypes.c_size_t), ("WorkingSetSize", ctypes.c_size_t),
@@ -109,7 +111,7 @@ class FileBudget:
         if now > self.deadline:
             return FileBudgetExceeded(
                 f"reading the file took too long (more than {self.seconds:.0f} s); it was left out")
-        if self.base is not None and now >= self._next_rss:
+        if self.base is not None and self.memory and now >= self._next_rss:
             self._next_rss = now + _RSS_EVERY
             rss = rss_bytes()
             if rss is not None:
@@ -150,7 +152,7 @@ def checkpoint() -> None:
 
 
 @contextmanager
-def file_budget(budget: FileBudget, watchdog: "Watchdog | None" = None) -> Iterator[FileBudget]:
+def file_budget(budget: FileBudget, watchdog: Watchdog | None = None) -> Iterator[FileBudget]:
     """Work on one file under `budget` in this thread (and under `watchdog`, if given)."""
     previous = getattr(_local, "budget", None)
     _local.budget = budget

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from .budget import checkpoint
 from .document import Section
@@ -70,7 +70,7 @@ def _sized_units(text: str, limit: int, max_chars: int, count: CountTokens) -> I
     chars = 0
 
     def counted() -> list[tuple[int, int, int]]:
-        sized = []
+        sized: list[tuple[int, int, int]] = []
         for (a, b), n in zip(batch, count([text[a:b] for a, b in batch])):
             if n > limit:
                 sized.extend(_split_long(text, a, b, limit, max_chars, count))

@@ -82,7 +82,8 @@ def make_section(
     """
     text = clean_text(text, keep_blank_lines=line_start is not None)
     # No split into lines: a file of millions of short lines would hold millions of strings.
-    blank = _LEADING_BLANK_LINES.match(text).end()
+    leading = _LEADING_BLANK_LINES.match(text)   # matches, if only the empty string
+    blank = leading.end() if leading else 0
     if not _NOT_SPACE.search(text, blank):
         return None
     if line_start is not None:

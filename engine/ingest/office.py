@@ -122,7 +122,7 @@ def _check_stream(data: bytes, info: zipfile.ZipInfo) -> None:
     stream = memoryview(data)[start:start + info.compress_size]
     inflate = zlib.decompressobj(-zlib.MAX_WBITS)
     produced, step = 0, 1 << 20
-    pending = stream
+    pending: bytes | memoryview = stream
     while True:
         piece = inflate.decompress(pending, step)
         produced += len(piece)
@@ -414,8 +414,8 @@ def _read_pptx(stream: io.BytesIO) -> ParsedDocument:
         section = make_section("\n".join(lines), page=number, heading=title or None)
         if section:
             sections.append(section)
-    title = _clean_title(presentation.core_properties.title) or first_title
-    return ParsedDocument(sections=sections, kind="pptx", title=title)
+    doc_title = _clean_title(presentation.core_properties.title) or first_title
+    return ParsedDocument(sections=sections, kind="pptx", title=doc_title)
 
 
 def _shapes_in_reading_order(shapes) -> list:

@@ -92,7 +92,7 @@ def parse_file(path: Path, data: bytes | None = None) -> ParsedDocument:
         raise ParseError(f"the file could not be read ({type(exc).__name__})") from exc
 
 
-def read_bytes(path: Path, limit: int | None = None) -> bytes:
+def read_bytes(path: Path | str, limit: int | None = None) -> bytes:
     """The whole file, with OS errors said plainly.
 
     Parsers get bytes rather than a path so a file deleted or changed half-way

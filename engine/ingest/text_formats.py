@@ -87,8 +87,8 @@ def parse_markdown(data: bytes) -> ParsedDocument:
                 path.pop()
             if heading:
                 path.append((level, heading))
-        heading = " > ".join(t for _, t in path) or None
-        section = make_section(text[offset:end], heading=heading, line_start=start + 1)
+        trail = " > ".join(t for _, t in path) or None
+        section = make_section(text[offset:end], heading=trail, line_start=start + 1)
         if section:
             sections.append(section)
     return ParsedDocument(

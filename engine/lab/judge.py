@@ -3,7 +3,7 @@ first token over the grade digits, instead of trusting one sampled digit."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..chat import prompt
 from . import scoring

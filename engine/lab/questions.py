@@ -47,15 +47,14 @@ def question_key(text: str) -> str:
     return hashlib.blake2b(text.strip().encode("utf-8"), digest_size=6).hexdigest()
 
 
-def make(text: str, references, source: str | None = None, key: str | None = None) -> Question:
+def make(text: str | None, references, source: str | None = None, key: str | None = None) -> Question:
     """A checked question; DatasetError says what is wrong."""
     text = (text or "").strip() if isinstance(text, str) else ""
     if not text:
         raise DatasetError("no question")
-    if isinstance(references, str):
+    if isinstance(references, (str, int, float)):   # one answer, maybe a number: {"answer": 42}
         references = [references]
-    refs = tuple(r.strip() for r in (references or []) if isinstance(r, (str, int, float)) and str(r).strip())
-    refs = tuple(str(r) for r in refs)
+    refs = tuple(str(r).strip() for r in (references or []) if isinstance(r, (str, int, float)) and str(r).strip())
     if not refs:
         raise DatasetError("no reference answer")
     return Question(str(key) if key else question_key(text), text, refs, (source or None))

@@ -12,19 +12,19 @@ import html
 import io
 import math
 import statistics
-from typing import Iterable
+from collections.abc import Iterable
 
 from . import stats
 from .runs import BASE, BOTH, FINETUNED, RAG, AnswerRow, RunInfo
 from .questions import Question
 
 
-def _median(values: Iterable[float]) -> float | None:
+def _median(values: Iterable[float | None]) -> float | None:
     vals = [v for v in values if v is not None]
     return statistics.median(vals) if vals else None
 
 
-def _mean(values: Iterable[float]) -> float | None:
+def _mean(values: Iterable[float | None]) -> float | None:
     vals = [v for v in values if v is not None]
     return sum(vals) / len(vals) if vals else None
 
@@ -275,7 +275,8 @@ def to_html(s: dict, questions: list[Question], answers: list[AnswerRow]) -> str
                    for k, v in s["prep"].items())
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Bunko comparison: {e(run['name'])}</title>
-<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 6px;vertical-align:top}}</style>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 6px;vertical-align:top}}</style>
 </head><body>
 <h1>Comparison: {e(run['name'])}</h1>
 <p>{run['questions']} questions ({e(run['question_source'] or '')}), base model {e(run['base_model'])},

@@ -3,8 +3,8 @@ the moment it is made.
 
 Work goes model by model, so each arm's model (and adapter) is loaded once; arms on the same
 model take turns question by question. A run that crashed, was killed or was cancelled is
-continued by running it again: answers already stored are never asked again. A freshness round re-indexes the run's libraries and asks the affected
-questions again (with their new references) in every arm.
+continued by running it again: answers already stored are never asked again. A freshness round
+re-indexes the run's libraries and asks the affected questions again (with their new references) in every arm.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from ..cancel import CancelToken
 from ..errors import CompareError, ModelError
@@ -76,7 +76,7 @@ class RunConfig:
         return GenerationSettings(temperature=0.0, max_tokens=self.max_tokens, seed=0)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "RunConfig":
+    def from_dict(cls, data: dict) -> RunConfig:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         for key in ("libraries", "other_models", "arms"):
             if known.get(key) is not None:

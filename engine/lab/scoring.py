@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 _DROP = re.compile(r"[\s\u3000、。，．,.!?！？「」『』（）()\[\]【】・:：;；\"'`]+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
@@ -102,7 +103,7 @@ def judge_score(probs: Sequence[float]) -> float | None:
 
 
 def score(answer: str, references: Sequence[str], cited_texts: Sequence[str] | None,
-          embed: Callable[[list[str]], object] | None) -> dict:
+          embed: Callable[[list[str]], Any] | None) -> dict:
     """Every score that needs no judge; `cited_texts` None for arms without documents."""
     out = {"match": match(answer, references), "f1": round(f1(answer, references), 4)}
     if embed is not None and answer.strip():

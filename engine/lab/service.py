@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from ..cancel import CancelToken
 from ..errors import CompareError

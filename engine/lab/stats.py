@@ -9,7 +9,7 @@ bootstrap interval for the difference in accuracy.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -25,7 +25,8 @@ import queue
 import threading
 import time
 from pathlib import Path
-from typing import Callable, NamedTuple, Protocol
+from typing import NamedTuple, Protocol
+from collections.abc import Callable
 
 import numpy as np
 

@@ -7,7 +7,7 @@ indexing a library is `indexer.index_library`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from ..cancel import CancelToken
 from ..errors import BunkoError, LibraryNotFoundError

@@ -18,7 +18,7 @@ import logging
 import queue
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 import duckdb
 import numpy as np

@@ -145,7 +145,7 @@ def plan_offload(info: GGUFInfo, n_ctx: int, free_bytes: int | None, cuda: bool,
 
     if not cuda:
         return plan(0, "llama-cpp-python was built without CUDA, so the model runs on the CPU: "
-                       "see README for installing the CUDA build")
+                       "see docs/models.md for installing the CUDA build")
     if requested is not None:
         n = -1 if requested < 0 or requested > total else requested
         return plan(n, f"{'all' if n < 0 else n} of {total} layers on the GPU, as you asked"

@@ -14,7 +14,8 @@ import logging
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any
+from collections.abc import Iterator
 
 from .. import paths
 from ..budget import BUDGET
@@ -48,9 +49,9 @@ class ModelHost:
     def __init__(self, registry) -> None:
         self.registry = registry
         self._lock = threading.RLock()
-        self._model = None          # a supervised.LocalModel or a remote.model.RemoteModel
-        self._info = None           # the registry's ModelInfo of the loaded model
-        self._adapter = None
+        self._model: Any = None     # a supervised.LocalModel or a remote.model.RemoteModel (one interface)
+        self._info: Any = None      # the registry's ModelInfo of the loaded model
+        self._adapter: Any = None   # and of its adapter
         self._scale = 1.0
         self._settings = LoadSettings()
         self._state: ModelState | None = None
@@ -266,6 +267,7 @@ class ModelHost:
                 if current != adapter.name or scale != self._scale:
                     self._model.set_adapter(adapter, scale)
                 self._adapter, self._scale = adapter, scale
+            assert self._state is not None   # set with the model
             self._state = dataclasses.replace(self._state, adapter=adapter_name,
                                               adapter_scale=scale if adapter_name else 1.0)
 
@@ -276,10 +278,11 @@ class ModelHost:
         with self._lock:
             self.ensure(model)
             self.attach(adapter, scale)
-            model, info = self._model, self._info
+            model, info, state = self._model, self._info, self._state
+            assert state is not None   # ensure() has loaded one
             try:
                 with BUDGET.foreground():  # indexing yields the cores while the answer is made
-                    yield model, self._state
+                    yield model, state
             finally:
                 if getattr(model, "crashed", None):
                     self.crashed()

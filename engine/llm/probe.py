@@ -200,7 +200,7 @@ def run_probe(model_path: Path, n_threads: int, n_gpu_layers: int = 0) -> Verdic
     from .supervised import LocalModel
 
     t0 = time.perf_counter()
-    notes = []
+    notes: list[str] = []
     for extra in (True, False):
         try:
             model = LocalModel(model_path, 256, n_threads, 64, n_gpu_layers, None, extra, label=Path(model_path).name)

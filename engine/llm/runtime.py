@@ -20,7 +20,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..cancel import CancelToken
 from ..errors import BunkoError, Cancelled, ModelLoadError

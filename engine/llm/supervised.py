@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 from .. import errors
 from ..cancel import CancelToken
@@ -66,7 +66,7 @@ class WorkerProcess:
         root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         env.setdefault("GGML_NO_BACKTRACE", "1")  # on an abort ggml would attach gdb for a backtrace
-        self.proc = subprocess.Popen(
+        self.proc: subprocess.Popen[bytes] = subprocess.Popen(
             worker_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=env, start_new_session=True)  # Ctrl+C in a terminal is the parent's to handle
         self.pid = self.proc.pid
@@ -88,7 +88,9 @@ class WorkerProcess:
 
     def _read_stderr(self) -> None:
         native = logging.getLogger("llama.cpp")
-        for raw in iter(lambda: self.proc.stderr.readline(4096), b""):   # a line without end stays bounded
+        stderr = self.proc.stderr
+        assert stderr is not None   # opened as a pipe
+        for raw in iter(lambda: stderr.readline(4096), b""):   # a line without end stays bounded
             line = raw.decode("utf-8", "replace").rstrip()
             if line:
                 if any(k in line for k in ("GGML_ASSERT", "GGML_ABORT", "error", "failed", "fatal")):
@@ -167,7 +169,8 @@ class WorkerProcess:
                 self.kill()
         for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             try:
-                pipe.close()
+                if pipe is not None:
+                    pipe.close()
             except OSError:
                 pass
         try:
@@ -304,7 +307,7 @@ class LocalModel:
             if not finished:   # the caller stopped reading: stop the worker and read to the end
                 self._drain(gid, stats)
                 stats.finish_reason = "cancelled"
-            if t_first is not None:
+            if t_first is not None and t_last is not None:
                 stats.time_to_first_token = t_first - t0
                 stats.generation_seconds = t_last - t_first
 

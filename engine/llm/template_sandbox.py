@@ -129,7 +129,7 @@ class BudgetedEnvironment(ImmutableSandboxedEnvironment):
         self.filters["bunko_steps"] = self._steps
         # every `{{ value }}`, and the text of macros, `set` and `filter` blocks, is bounded before it is made
         self.finalize = self._finalize
-        self.concat = self._concat
+        self.concat = self._concat  # type: ignore[method-assign]  # jinja2 reads it per instance
 
     def _generate(self, source, name, filename, defer_init=False):
         return super()._generate(_Guards().visit(source), name, filename, defer_init=defer_init)

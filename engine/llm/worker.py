@@ -27,6 +27,11 @@ import struct
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:   # the worker imports llama.cpp only once it is asked to load
+    from ..cancel import CancelToken
+    from .runtime import LoadedModel
 
 _HEADER = struct.Struct("<I")
 MAX_MESSAGE = 256 * 1024 * 1024
@@ -92,9 +97,9 @@ class _BufferLines(logging.Handler):
 class Worker:
     def __init__(self, channel: Channel) -> None:
         self.channel = channel
-        self.model = None
+        self.model: LoadedModel | None = None
         self.requests: queue.Queue = queue.Queue()
-        self.cancel = None  # the CancelToken of the generation under way
+        self.cancel: CancelToken | None = None  # the token of the generation under way
         self.current = 0    # the id of that generation
         self.cancelled = 0  # the newest generation id the parent asked to stop
 
@@ -130,6 +135,14 @@ class Worker:
             if op == "close":
                 return
 
+    @property
+    def loaded(self) -> LoadedModel:
+        if self.model is None:
+            from ..errors import ModelLoadError
+
+            raise ModelLoadError("No model is loaded in the model worker.")
+        return self.model
+
     # -- requests -------------------------------------------------------------------
     def op_load(self, path: str, n_ctx: int, n_threads: int, n_batch: int, n_gpu_layers: int,
                 flash_attn: bool | None, extra_bufts: bool) -> dict:
@@ -151,39 +164,40 @@ class Worker:
                 "pid": os.getpid(), "buffers": buffers.lines}
 
     def op_tokenize(self, parts: list[tuple[str, bool]]) -> list[list[int]]:
-        return self.model.tokenize_many(parts)
+        return self.loaded.tokenize_many(parts)
 
     def op_token_text(self, token: int) -> str:
-        return self.model.token_text(token)
+        return self.loaded.token_text(token)
 
     def op_meta(self, key: str) -> str | None:
-        return self.model.meta(key)
+        return self.loaded.meta(key)
 
     def op_set_adapter(self, path: str | None, scale: float) -> None:
-        self.model.set_adapter(Path(path) if path else None, scale)
+        self.loaded.set_adapter(Path(path) if path else None, scale)
 
     def op_forget(self) -> None:
-        self.model.forget()
+        self.loaded.forget()
 
     def op_generate(self, gid: int, tokens: list[int], max_tokens: int, settings, stop_at_end: bool) -> dict:
         from ..cancel import CancelToken
         from .runtime import GenerationStats
 
-        self.current, self.cancel = gid, CancelToken()
+        token = CancelToken()
+        self.current, self.cancel = gid, token
         if self.cancelled >= gid:
-            self.cancel.cancel()
+            token.cancel()
         stats = GenerationStats()
-        _maybe_fault("decode", self.model.extra_bufts)
+        _maybe_fault("decode", self.loaded.extra_bufts)
         try:
-            for piece in self.model.generate(tokens, max_tokens, settings, self.cancel, stats, stop_at_end):
+            for piece in self.loaded.generate(tokens, max_tokens, settings, token, stats, stop_at_end):
                 self.channel.send(("piece", piece))
         finally:
             self.cancel = None
         return dataclasses.asdict(stats)
 
     def op_probs(self, tokens: list[int], candidates: list[int]) -> list[float]:
-        _maybe_fault("decode", self.model.extra_bufts)
-        return self.model.next_token_probs(tokens, candidates)
+        _maybe_fault("decode", self.loaded.extra_bufts)
+        return self.loaded.next_token_probs(tokens, candidates)
 
     def op_system(self) -> dict:
         from .runtime import llama

@@ -102,7 +102,8 @@ class LibraryTools:
         names = self._known(_names(library))
         hits = self.engine.search(query, k=offset + k + 1, mode=mode, libraries=names, path=path)
         more = len(hits) > offset + k
-        results, used, cut = [], 0, False
+        results: list[dict] = []
+        used, cut = 0, False
         shown = hits[offset:offset + k]
         documents = self._documents_of([h.chunk_id for h in shown])
         for hit in shown:

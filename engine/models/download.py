@@ -26,7 +26,8 @@ import urllib.request
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Callable
+from typing import Any, BinaryIO, cast
+from collections.abc import Callable
 from urllib.parse import urlparse
 
 from .. import paths
@@ -70,7 +71,7 @@ class Meter:
         self._window: list[tuple[float, int]] = [(self._start, initial)]
         self._report(force=True)
 
-    def __enter__(self) -> "Meter":
+    def __enter__(self) -> Meter:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -307,8 +308,8 @@ def fetch(repo: str, filename: str, revision: str, folder: Path, size: int | Non
             sink = HashingWriter(fd, digest)
             try:
                 with raw_chunks():
-                    http_get(location, sink, resume_size=have, headers=headers, expected_size=total,
-                             displayed_filename=filename, tqdm_class=partial(Meter, "download", progress, cancel))
+                    http_get(location, cast(BinaryIO, sink), resume_size=have, headers=headers, expected_size=total,
+                             displayed_filename=filename, tqdm_class=cast(Any, partial(Meter, "download", progress, cancel)))
             finally:
                 digest = sink.close()  # what came before a cut or a cancel is kept for the next try
         finally:
@@ -377,7 +378,7 @@ def register(registry, path: Path, name: str, entry: CatalogModel | None, source
         if known.path == resolved:
             return known
     model = registry.add(path, name)
-    origin = {"source": source}
+    origin: dict[str, object] = {"source": source}
     if entry is not None:
         origin.update(catalog_id=entry.id, languages=list(entry.languages), licence=entry.licence,
                       licence_url=entry.licence_url)

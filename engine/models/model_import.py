@@ -13,7 +13,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from .. import paths
 from ..errors import BunkoError, Cancelled, DiskFullError, ModelError, ModelFileError
@@ -114,7 +114,7 @@ def import_models(registry, source: str | Path, progress: Callable[[Progress], N
         size = cfile.size if cfile is not None and cfile.size_exact else None
         try:
             copied = copy_checked(path, import_folder(), size, sha, progress, cancel, free)
-            name = f"{entry.id}-{cfile.quant.lower()}" if entry else path.stem
+            name = f"{entry.id}-{cfile.quant.lower()}" if entry and cfile else path.stem
             model = register(registry, copied, _free_name(registry, name), entry,
                              {"imported_from": str(path.resolve()), "sha256": sha or None})
             result.added.append(model)

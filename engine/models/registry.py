@@ -8,6 +8,7 @@ and only those are deleted when their entry is removed.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import hashlib
 import importlib.util
@@ -17,7 +18,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from .. import paths
 from ..errors import AdapterNeedsBaseError, ModelError, ModelFileError, ModelNotFoundError
@@ -77,7 +78,7 @@ class ModelInfo:
 
     @property
     def japanese(self) -> bool:
-        return bool(self.languages) and langs.JAPANESE in self.languages
+        return self.languages is not None and langs.JAPANESE in self.languages
 
     @property
     def template(self) -> str:
@@ -303,7 +304,7 @@ class ModelRegistry:
                         [json.dumps(found.languages), license_, model.id])
         return dataclasses.replace(model, languages=found.languages, license=license_)
 
-    def japanese_models(self) -> list[ModelInfo]:
+    def japanese_models(self) -> builtins.list[ModelInfo]:
         """Installed models that write Japanese, the default first."""
         found = [m for m in self.list() if m.kind == "model" and m.japanese and Path(m.path).is_file()]
         return sorted(found, key=lambda m: (m.name != QWEN_NAME, not m.builtin, m.size or 0))

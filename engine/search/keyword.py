@@ -28,7 +28,7 @@ import math
 import re
 from collections import Counter
 import time
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import duckdb
 import numpy as np
@@ -36,7 +36,7 @@ import snowballstemmer
 
 from ..ingest.normalize import normalize_for_search
 from ..cancel import CancelToken
-from ..store import int_list
+from ..store import int_list, scalar
 from ..types import Progress
 
 log = logging.getLogger(__name__)
@@ -197,8 +197,8 @@ def add_postings(cur: duckdb.DuckDBPyConnection, rows: dict[str, np.ndarray]) ->
 
 
 def tail_rows(cur: duckdb.DuckDBPyConnection) -> tuple[int, int]:
-    main = cur.execute("SELECT count(*) FROM kw_main").fetchone()[0]
-    tail = cur.execute("SELECT count(*) FROM kw_tail").fetchone()[0]
+    main = scalar(cur, "SELECT count(*) FROM kw_main")
+    tail = scalar(cur, "SELECT count(*) FROM kw_tail")
     return main, tail
 
 
@@ -270,7 +270,7 @@ def search(
     ).fetchall())
     if not df:
         return []
-    n = float(cur.execute("SELECT count(*) FROM chunks").fetchone()[0])
+    n = float(scalar(cur, "SELECT count(*) FROM chunks"))
     idf = {t: math.log(1 + (n - d + 0.5) / max(d + 0.5, 1.0)) for t, d in df.items() if d > 0}
     main_df = dict(cur.execute(f"SELECT term, df FROM kw_df WHERE term IN {listed}").fetchall())
     # Reading every posting is exact and, while the query's terms hold few, fastest.

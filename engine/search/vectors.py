@@ -114,7 +114,7 @@ class VectorIndex:
             block = _unpack(batch["vec"][:n], self.dim)
             ids[filled:filled + n] = batch["chunk_id"][:n]
             owners[filled:filled + n] = batch["library_id"][:n]
-            if compact:
+            if scale is not None:   # compact
                 vecs[filled:filled + n], scale[filled:filled + n] = _quantize(block)
             else:
                 vecs[filled:filled + n] = block
@@ -237,13 +237,14 @@ class VectorIndex:
             words[start:stop] = np.ascontiguousarray(bits).view(np.uint64)
         return [np.ascontiguousarray(words[:, i]) for i in range(words_per_row)]
 
-    def _ensure_codes(self) -> None:
+    def _ensure_codes(self) -> list[np.ndarray]:
         if self._codes is None:
             total = np.zeros(self.dim, np.float64)
             for start in range(0, self._n, LOAD_BATCH):
                 total += self._rows(slice(start, min(self._n, start + LOAD_BATCH))).sum(axis=0)
             self._mean = (total / max(self._n, 1)).astype(np.float32)
             self._codes = [_grow(c, self._n, len(self._ids)) for c in self._sign_codes(None)]
+        return self._codes
 
     def search(
         self,
@@ -279,15 +280,15 @@ class VectorIndex:
             return [(int(self._ids[candidates[i]]), float(scores[i])) for i in best]
 
     def _binary_candidates(self, q: np.ndarray, mask: np.ndarray, count: int) -> np.ndarray:
-        self._ensure_codes()
+        codes = self._ensure_codes()
         qwords = [int(w[0]) for w in self._sign_codes(q[None, :])]
         n = self._n
         dist = np.zeros(n, dtype=np.uint16)
         # Three 64-bit words sum to at most 192, so uint8 holds a group's count.
         for g in range(0, len(qwords), 3):
-            part = np.bitwise_count(self._codes[g][:n] ^ np.uint64(qwords[g]))
+            part = np.bitwise_count(codes[g][:n] ^ np.uint64(qwords[g]))
             for i in range(g + 1, min(g + 3, len(qwords))):
-                part += np.bitwise_count(self._codes[i][:n] ^ np.uint64(qwords[i]))
+                part += np.bitwise_count(codes[i][:n] ^ np.uint64(qwords[i]))
             dist += part
         beyond = 64 * len(qwords) + 1
         if not mask.all():

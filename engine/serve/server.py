@@ -33,10 +33,14 @@ import secrets
 import select
 import socket
 import threading
+import io
 import time
+from typing import Any
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from ..errors import ApiError, BunkoError, ChatTemplateError, ContextOverflowError, EmbedderError, EmbedderMismatchError, LibraryNotFoundError, ModelError, ModelLoadError, ModelNotFoundError, NoModelError, ServeError, StoreLockedError
+from ..errors import (ApiError, BunkoError, ChatTemplateError, ContextOverflowError, EmbedderError, EmbedderMismatchError,
+                      LibraryNotFoundError, ModelError, ModelLoadError, ModelNotFoundError, NoModelError, ServeError,
+                      StoreLockedError)
 from .requests import QUERY_SUFFIX, Target, parse_chat, targets, unknown_model
 
 log = logging.getLogger(__name__)
@@ -58,7 +62,7 @@ class _ClientGone(Exception):
 
 
 # Engine errors → (HTTP status, code); the first matching class wins, so subclasses come first.
-_STATUS = [
+_STATUS: list[tuple[type[BunkoError] | tuple[type[BunkoError], ...], int, str]] = [
     ((LibraryNotFoundError, ModelNotFoundError), 404, "model_not_found"),
     (ContextOverflowError, 400, "context_length_exceeded"),
     (ChatTemplateError, 400, "chat_template_error"),
@@ -104,7 +108,7 @@ class BunkoServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
+        host, port = str(self.server_address[0]), self.server_address[1]
         return f"http://{f'[{host}]' if ':' in host else host}:{port}/v1"
 
     def handle_error(self, request, client_address) -> None:
@@ -165,6 +169,7 @@ def _refuse_busy(sock) -> None:
 
 class Handler(BaseHTTPRequestHandler):
     server: BunkoServer
+    rfile: io.BufferedReader   # buffered (StreamRequestHandler's rbufsize), so it can peek
     server_version = "Bunko"
     protocol_version = "HTTP/1.1"
     timeout = IDLE_TIMEOUT_S
@@ -218,7 +223,7 @@ class Handler(BaseHTTPRequestHandler):
         except _ClientGone:
             log.info("%s %s: the answer was stopped: the client went away or the server is stopping", method, self.path)
             self.close_connection = True
-        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout):
+        except (TimeoutError, BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
             log.info("%s %s: the connection broke", method, self.path)
             self.close_connection = True
         except BunkoError as exc:
@@ -247,9 +252,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _route(self, method: str):
         path = self.path.split("?", 1)[0].rstrip("/")
-        routes = {"/v1/models": {"GET": self.list_models},
-                  "/v1/chat/completions": {"POST": self.chat_completions},
-                  "/v1/embeddings": {"POST": self.embeddings}}
+        routes: dict[str, dict[str, Any]] = {"/v1/models": {"GET": self.list_models},
+                                             "/v1/chat/completions": {"POST": self.chat_completions},
+                                             "/v1/embeddings": {"POST": self.embeddings}}
         if path not in routes:
             raise ApiError(404, f"There is nothing at {path or '/'}; Bunko serves /v1/models, "
                                 "/v1/chat/completions and /v1/embeddings.", "not_found")
@@ -326,7 +331,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _event(self, obj) -> None:
         data = obj if isinstance(obj, str) else json.dumps(obj, ensure_ascii=False)
-        self._chunk(f"data: {data}\n\n".encode("utf-8"))
+        self._chunk(f"data: {data}\n\n".encode())
 
     def _gone(self) -> bool:
         """Whether the client hung up (or the server is stopping), checked without waiting."""
@@ -415,7 +420,7 @@ class Handler(BaseHTTPRequestHandler):
             return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
                     **extra}
 
-        extra = {"sources": [_source(s) for s in first.sources]} if target.library is not None else {}
+        extra: dict[str, Any] = {"sources": [_source(s) for s in first.sources]} if target.library is not None else {}
         self._event(chunk({"role": "assistant", "content": ""}, **extra))
         self._answer = None
         for text in self._answer_events(events):

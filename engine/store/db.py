@@ -13,7 +13,8 @@ import re
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any
+from collections.abc import Iterator
 
 import duckdb
 
@@ -40,6 +41,13 @@ def int_list(values) -> str:
     return f"({items or 'NULL'})"
 
 
+def scalar(cur: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> Any:
+    """The one value of a query that always returns one row (a count, a sum, a max)."""
+    row = (cur.execute(sql, params) if params else cur.execute(sql)).fetchone()
+    assert row is not None, sql
+    return row[0]
+
+
 def extension_path(name: str) -> Path:
     """The extension file shipped in its PyPI package, for this duckdb version."""
     package = _EXTENSION_PACKAGES[name]
@@ -64,8 +72,8 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     # No autoinstall/autoload: an extension must never be fetched from the network.
     # DuckDB would otherwise cache up to 80 % of RAM; the app keeps its vectors
     # in memory beside it (see search/vectors.py), so the database gets a fixed share.
-    config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False,
-              "memory_limit": MEMORY_LIMIT}
+    config: dict[str, Any] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False,
+                              "memory_limit": MEMORY_LIMIT}
     try:
         return duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as exc:
@@ -129,9 +137,7 @@ class Store:
 
 
 def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
-    has_meta = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
-    ).fetchone()[0]
+    has_meta = scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'")
     if not has_meta:
         return 0
     row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()

@@ -14,7 +14,7 @@ def test_settings_show_where_embedding_runs(qtbot, ctx) -> None:
     page = SettingsPage(ctx)
     qtbot.addWidget(page)
     assert "CPU" in page.embedding.text() and "first used" in page.embedding.text()
-    ctx.engine.searcher.embedder  # loaded: now the page names the graph and the threads
+    _ = ctx.engine.searcher.embedder  # loaded: now the page names the graph and the threads
     page.retranslate()
     text = page.embedding.text()
     assert text.startswith("multilingual-e5-small: ") and "graph" in text and "CPU" in text

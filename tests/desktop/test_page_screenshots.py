@@ -84,7 +84,7 @@ def test_every_page_light_dark_japanese_english(ctx, qtbot, styled, out_dir, tmp
         page_shots.settle(app, own, 0.5)
         page_shots.show_content(app, window, own, conversation)
         libraries, finetune = window.page("libraries"), window.page("finetune")
-        qtbot.waitUntil(lambda: libraries.table.rowCount() == 1, timeout=10000)
+        qtbot.waitUntil(lambda: libraries.table.rowCount() == 1, timeout=10000)  # noqa: B023 (waited on here)
         assert not libraries.empty.isVisibleTo(libraries)
         assert finetune.model.rowCount() == 2 and finetune.detail.view.curve.points
         for theme_name in ("light", "dark"):

@@ -1,4 +1,4 @@
-"""The one door (DESIGN.md rule 1): engine/ never imports Qt or desktop/;
+"""The one door (docs/architecture.md, rule 1): engine/ never imports Qt or desktop/;
 desktop/ reaches the engine only through engine.api, engine.types and engine.errors;
 inside engine/, each package imports only the layers below its own."""
 

@@ -509,7 +509,6 @@ def test_a_large_document_lets_each_parts_vectors_go_and_caps_duckdb_while_writt
     stored (the whole file's vectors were held to the end), and DuckDB's cache is capped
     meanwhile (its stored blocks stayed cached up to 1 GB)."""
     from engine.library import writer as index_writer
-    from engine.store.db import MEMORY_LIMIT
 
     monkeypatch.setattr(index_writer, "PART_CHUNKS", 3)
     real = index_writer.insert_chunks

@@ -38,7 +38,7 @@ def test_shift_jis_csv_with_several_answer_columns(tmp_path):
     assert len(qs.questions) == 1 and qs.questions[0].references == ("3000円", "三千円", "3千円")
     assert qs.questions[0].source == "旅費.md"
     assert [p.line for p in qs.problems] == [3, 4]
-    path.write_bytes("foo,bar\n1,2\n".encode("utf-8"))
+    path.write_bytes(b"foo,bar\n1,2\n")
     with pytest.raises(DatasetError, match="question and an answer column"):
         questions.read_file(path)
 

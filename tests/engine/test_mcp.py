@@ -266,7 +266,7 @@ def test_http_refuses_missing_or_wrong_token(http_server, token) -> None:
     data = json.loads(resp.read())
     conn.close()
     assert resp.status == 401 and "token" in data["error"]
-    with pytest.raises(BaseException):   # the SDK's client cannot even connect
+    with pytest.raises(BaseException):  # noqa: B017 (the SDK's client cannot even connect)
         _http_session(http_server.url, token, lambda client: client.list_tools())
 
 

@@ -101,10 +101,10 @@ def test_the_trace_catches_a_connect_made_in_native_code(strace, tmp_path):
         native_connect("127.0.0.1", 9)
         native_connect("192.0.2.1", 9)
         server = socket.socket(socket.AF_UNIX)
-        server.bind("%s")
+        server.bind("{0}")
         server.listen()
-        socket.socket(socket.AF_UNIX).connect("%s")
-    """ % (tmp_path / "s", tmp_path / "s")
+        socket.socket(socket.AF_UNIX).connect("{0}")
+    """.format(tmp_path / "s")
     done, trace = traced(strace, tmp_path, code, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "127.0.0.1" in trace and "AF_UNIX" in trace  # local ones seen, and let through

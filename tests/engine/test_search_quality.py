@@ -3,7 +3,6 @@ index built by an older Bunko (searched by its own rules, then rebuilt with prog
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 from engine.cancel import CancelToken

@@ -76,7 +76,7 @@ def _closed_within(sock: socket.socket, seconds: float, trickle: bytes = b"") ->
             data = sock.recv(4096)
             if not data:
                 return True
-        except socket.timeout:
+        except TimeoutError:
             pass
         except OSError:
             return True

@@ -12,9 +12,15 @@ import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from engine.errors import SkipFile
+
+if TYPE_CHECKING:   # the client starts processes: imported when a page is read
+    from engine.cancel import CancelToken
+
+    from .client import OcrWorker, PageCache
 
 LOW_CONFIDENCE = 0.8  # a page read with a lower mean confidence is listed for a person to check
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
@@ -39,11 +45,11 @@ class OcrPage:
 
 @dataclass
 class OcrContext:
-    worker: object | None = None  # client.OcrWorker; made on first use
-    cache: object | None = None  # client.PageCache
+    worker: OcrWorker | None = None  # made on first use
+    cache: PageCache | None = None
     enabled: bool = True
     file_hash: str = ""
-    cancel: object | None = None
+    cancel: CancelToken | None = None
     on_page: Callable[[int, int], None] | None = None
 
 
@@ -70,18 +76,19 @@ def ocr_pages(kind: str, data: bytes, pages: list[int] | None) -> tuple[int, lis
 
     context = current()
     one_off = context is None
-    if one_off:
+    if context is None:
         context = OcrContext()
     if not context.enabled:
         raise SkipFile(OFF_MESSAGE)
     if context.worker is None:
         context.worker = OcrWorker()
+    worker = context.worker
     try:
-        total, results = read_pages(context.worker, kind, data, pages, context.file_hash, context.cache,
+        total, results = read_pages(worker, kind, data, pages, context.file_hash, context.cache,
                                     context.cancel, context.on_page)
     finally:
         if one_off:
-            context.worker.close()
+            worker.close()
     out = []
     for number in sorted(results):
         r = results[number]

@@ -76,14 +76,16 @@ class OcrWorker:
     @staticmethod
     def _pump(proc: subprocess.Popen, lines: queue.Queue) -> None:
         """Messages from the worker, payloads attached; None once it is gone."""
+        out = proc.stdout
+        assert out is not None   # opened as a pipe
         try:
             while True:
-                line = proc.stdout.readline()
+                line = out.readline()
                 if not line:
                     break
                 msg = json.loads(line)
                 if "size" in msg and "pages" not in msg:
-                    msg["_payload"] = proc.stdout.read(msg["size"])
+                    msg["_payload"] = out.read(msg["size"])
                 lines.put(msg)
         except (OSError, ValueError):
             pass
@@ -105,7 +107,8 @@ class OcrWorker:
             pass
         for f in (self.proc.stdin, self.proc.stdout):
             try:
-                f.close()
+                if f is not None:
+                    f.close()
             except OSError:
                 pass
         self.proc = None
@@ -128,6 +131,7 @@ class OcrWorker:
         if not self.alive():
             self._start()
             seconds += START_SECONDS
+        assert self.proc is not None and self.proc.stdin is not None   # started with a pipe
         try:
             self.proc.stdin.write((json.dumps(msg) + "\n").encode())
             if payload is not None:
@@ -147,6 +151,8 @@ class OcrWorker:
         return answer
 
     def _wait(self, deadline: float, seconds: float, what: str) -> dict:
+        proc = self.proc
+        assert proc is not None   # a request started it
         while True:
             try:
                 answer = self._lines.get(timeout=_POLL)
@@ -154,7 +160,7 @@ class OcrWorker:
                 answer = False
             if answer is None:
                 try:
-                    self.proc.wait(timeout=2)
+                    proc.wait(timeout=2)
                 except subprocess.TimeoutExpired:
                     pass
                 raise OcrFailed(f"{self._death()} while reading {what}")
@@ -165,7 +171,7 @@ class OcrWorker:
                 raise Cancelled("Cancelled.")
             if time.monotonic() > deadline:
                 raise OcrFailed(f"reading {what} took too long (more than {seconds:.0f} s); the OCR was stopped")
-            rss = _rss(self.proc.pid)
+            rss = _rss(proc.pid)
             if rss is not None and rss > MAX_WORKER_MEMORY:
                 raise OcrFailed(f"reading {what} needed too much memory (more than {MAX_WORKER_MEMORY // 2**20} MB)")
 

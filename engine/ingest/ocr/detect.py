@@ -54,7 +54,7 @@ def prepare(image: Image.Image, max_side: int = MAX_SIDE) -> tuple[np.ndarray, f
     scale = min(1.0, max_side / max(w, h))
     nw = max(MIN_SIDE, int(round(w * scale / 32)) * 32)
     nh = max(MIN_SIDE, int(round(h * scale / 32)) * 32)
-    resized = image.resize((nw, nh), Image.BILINEAR)
+    resized = image.resize((nw, nh), Image.Resampling.BILINEAR)
     x = (np.asarray(resized, np.float32)[:, :, ::-1] / 255.0 - MEAN) / STD  # BGR, as trained
     return x.transpose(2, 0, 1)[None].astype(np.float32), w / nw, h / nh
 

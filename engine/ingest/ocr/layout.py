@@ -54,7 +54,7 @@ def order(lines: list[Line], gray: np.ndarray | None = None) -> list[Block]:
     rest, tables = lines, []
     table_rules = rules(gray) if gray is not None else []
     height = float(np.median([ln.box.h for ln in lines]))
-    gaps = np.diff([r[0] for r in table_rules]) if len(table_rules) >= 3 else []
+    gaps = np.diff([r[0] for r in table_rules]) if len(table_rules) >= 3 else np.zeros(0)
     # A table's rules are a row apart; rules far apart divide sections of a page instead.
     if len(table_rules) >= 3 and max(gaps) < 3.5 * height:
         top, bottom = table_rules[0][0], table_rules[-1][0]

@@ -50,7 +50,7 @@ def cap(image: Image.Image) -> Image.Image:
             paper.paste(image, mask=image.getchannel("A"))
             image = paper
     if scale < 1.0:
-        image = image.resize((max(1, int(w * scale)), max(1, int(h * scale))), Image.BILINEAR)
+        image = image.resize((max(1, int(w * scale)), max(1, int(h * scale))), Image.Resampling.BILINEAR)
     return image.convert("RGB")
 
 
@@ -95,7 +95,7 @@ class Reader:
         image = cap(image)
         angle = skew_angle(image)
         if abs(angle) >= 0.5:
-            image = image.rotate(angle, expand=True, fillcolor="white", resample=Image.BICUBIC)
+            image = image.rotate(angle, expand=True, fillcolor="white", resample=Image.Resampling.BICUBIC)
         boxes = detect.detect(self.det, image)
         if not boxes:
             return PageText("", None, width=image.size[0], height=image.size[1])
@@ -171,7 +171,7 @@ def direction(session, pieces: list[Image.Image]) -> np.ndarray:
         part = piece.crop((x0, 0, x0 + seg, h))
         rw = max(1, min(192, int(np.ceil(48 * seg / max(h, 1)))))
         x = np.zeros((3, 48, 192), np.float32)
-        x[:, :, :rw] = (np.asarray(part.resize((rw, 48), Image.BILINEAR), np.float32)[:, :, ::-1]
+        x[:, :, :rw] = (np.asarray(part.resize((rw, 48), Image.Resampling.BILINEAR), np.float32)[:, :, ::-1]
                         .transpose(2, 0, 1) / 255.0 - 0.5) / 0.5
         xs.append(x)
     return session.run(None, {session.get_inputs()[0].name: np.stack(xs)})[0][:, 1]

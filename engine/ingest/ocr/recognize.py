@@ -43,7 +43,7 @@ def crop(image: Image.Image, box: Box, vertical: bool, flip: bool = False) -> Im
 def _tensor(piece: Image.Image, width: int) -> np.ndarray:
     w, h = piece.size
     rw = max(1, min(width, int(math.ceil(HEIGHT * w / max(h, 1)))))
-    resized = piece.resize((rw, HEIGHT), Image.BILINEAR)
+    resized = piece.resize((rw, HEIGHT), Image.Resampling.BILINEAR)
     x = np.zeros((3, HEIGHT, width), np.float32)
     x[:, :, :rw] = (np.asarray(resized, np.float32)[:, :, ::-1].transpose(2, 0, 1) / 255.0 - 0.5) / 0.5
     return x

@@ -27,12 +27,13 @@ def strip(image: Image.Image, box: Box) -> tuple[Image.Image, int] | None:
     col = image.crop((int(box.x0), int(box.y0), int(np.ceil(box.x1)), int(np.ceil(box.y1)))).convert("L")
     ink = np.asarray(col) < 128
     xs = np.nonzero(ink.any(axis=0))[0]
-    rows = ink.any(axis=1)
+    rows = np.asarray(ink.any(axis=1))
     ys = np.nonzero(rows)[0]
     if len(xs) < 2 or not len(ys):
         return None
     pitch = xs[-1] - xs[0] + 1  # a CJK glyph is about as tall as the column is wide
-    cells, y, end = [], int(ys[0]), int(ys[-1]) + 1
+    cells: list[tuple[int, int]] = []
+    y, end = int(ys[0]), int(ys[-1]) + 1
     while y < end and len(cells) < 400:
         lo, hi = int(y + 0.6 * pitch), int(min(end, y + 1.25 * pitch))
         if lo >= end:

@@ -54,7 +54,7 @@ def _user(info) -> str | None:
     key_id = _key_id(info)
     if key_id is None:
         return None
-    scope = hashlib.sha256(f"{_profile()}\n{info.path}".encode("utf-8")).hexdigest()[:24]
+    scope = hashlib.sha256(f"{_profile()}\n{info.path}".encode()).hexdigest()[:24]
     return f"key:{key_id}:{scope}"
 
 

@@ -18,7 +18,8 @@ import secrets as random_secrets
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from ...cancel import CancelToken
 from ...errors import BunkoError, EndpointError, HostError
@@ -71,7 +72,7 @@ class RemoteServer:
         self.n_ctx = int(self.remote.get("n_ctx") or 4096)
         self.idle_s = float(self.remote.get("idle_minutes", DEFAULT_IDLE_MINUTES)) * 60
         self._idle_check_s = idle_check_s
-        self._host = None
+        self._host: Any = None   # the SSH host, once connected
         self._tunnel: Tunnel | None = None
         self._key: str | None = None
         self._pid: int | None = None
@@ -110,6 +111,7 @@ class RemoteServer:
                 log.info("llama-server for %s stopped while idle; starting it again", self.info.name)
                 self._pid = None   # the watchdog there stopped it (or it crashed)
             if self._pid is not None:
+                assert self._port is not None   # set with the pid
                 owner = listener_owner(self._ssh(), self._port, self._pid)
                 if owner == "other" or (owner == "none" and not self._running(self._ssh(), self._pid)):
                     log.warning("llama-server for %s no longer listens on its port (%s); starting it again",
@@ -125,6 +127,7 @@ class RemoteServer:
                     log.info("the link to %s dropped; reconnecting", self.spec.label)
                     self._tunnel.close()
                 host = self._ssh()
+                assert self._port is not None   # the server is running
                 self._tunnel = Tunnel(host.client.get_transport(), self._port)
             return OpenAIClient(f"http://127.0.0.1:{self._tunnel.port}", self._key)
 
@@ -148,6 +151,7 @@ class RemoteServer:
     def _open_tunnel(self, host, say, cancel) -> OpenAIClient:
         """The tunnel to our llama-server, once it listens (and nothing else holds its port)."""
         self._await_own_listener(host, cancel)
+        assert self._port is not None   # the server is running
         self._tunnel = Tunnel(host.client.get_transport(), self._port)
         client = OpenAIClient(f"http://127.0.0.1:{self._tunnel.port}", self._key)
         say("waiting for the model to load…")
@@ -158,7 +162,7 @@ class RemoteServer:
     def _safe_marker(self) -> str:
         return self._dir("run", safe(self.info.name) + ".no-repack")
 
-    def _start_checked(self, host, say, cancel, adapters: list[tuple[str, str]] = ()) -> None:
+    def _start_checked(self, host, say, cancel, adapters: Sequence[tuple[str, str]] = ()) -> None:
         """Start llama-server and have it write a first token before it is trusted. If it dies
         doing so (llama.cpp's fast CPU kernels crash on some CPUs, AMX among them), start it once
         more with safe settings (--no-repack), and remember that for this model on this host."""
@@ -215,7 +219,7 @@ class RemoteServer:
         host.run(f"touch {quote(self._dir('run', safe(self.info.name) + '.log'))}")
         return True
 
-    def _start_new(self, host, say, cancel, adapters: list[tuple[str, str]] = ()) -> None:
+    def _start_new(self, host, say, cancel, adapters: Sequence[tuple[str, str]] = ()) -> None:
         """Start llama-server; `adapters` (fingerprint, path there) are loaded unapplied: each
         request names its adapter and scale (the others at 0), so one server serves them all."""
         binary = self._binary(host, say, cancel)
@@ -226,7 +230,7 @@ class RemoteServer:
         host.write_text(key_file, key + "\n")  # in the run folder, which only the user can enter
         host.run(f"chmod 600 {quote(key_file)}")
         keys.set_key(self.info, key)
-        for attempt in range(3):
+        for _attempt in range(3):
             port = self._free_port(host)
             argv = [binary, "-m", model_path, "--host", "127.0.0.1", "--port", str(port),
                     "--api-key-file", key_file, "-c", str(self.n_ctx), "-ngl", str(layers), "-np", "1",
@@ -260,6 +264,7 @@ class RemoteServer:
     def _await_own_listener(self, host, cancel) -> None:
         """Until our llama-server listens on its port; refuse when another process holds it."""
         alive, end = self._alive_check(host), time.monotonic() + START_TIMEOUT
+        assert self._port is not None and self._pid is not None   # just started
         while time.monotonic() < end:
             if cancel is not None:
                 cancel.raise_if_cancelled()
@@ -375,7 +380,8 @@ class RemoteServer:
             loaded = [(a["fingerprint"], a["path"]) for a in state.get("adapters", [])]
             loaded.append((adapter.fingerprint, self._upload_adapter(host, adapter, say, cancel)))
             say(f"restarting llama-server on {self.spec.label} with the adapter {adapter.name}")
-            self._kill(host, self._pid)
+            if self._pid is not None:
+                self._kill(host, self._pid)
             self._pid = None
             if self._tunnel is not None:
                 self._tunnel.close()

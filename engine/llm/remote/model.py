@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 from ...cancel import CancelToken
 from ...errors import Cancelled, ModelLoadError
@@ -38,10 +39,10 @@ class RemoteModel:
 
     def __init__(self, connect: Callable[[], OpenAIClient], model: str, n_ctx: int | None,
                  where: str, on_close: Callable[[], None] | None = None,
-                 on_use: Callable[[], None] | None = None, server=None) -> None:
+                 on_use: Callable[[int], None] | None = None, server=None) -> None:
         self._connect = connect
         self.server = server        # the RemoteServer of a model on an SSH host (adapters go there)
-        self._adapter = None        # (registry adapter, scale) attached
+        self._adapter: tuple[Any, float] | None = None   # (registry adapter, scale) attached
         self.model = model
         self.n_ctx = n_ctx or DEFAULT_CTX
         self.where = where
@@ -132,7 +133,7 @@ class RemoteModel:
             raise
         finally:
             stats.completion_tokens = n
-            if t_first is not None:
+            if t_first is not None and t_last is not None:
                 stats.generation_seconds = t_last - t_first
             if self._on_use:
                 self._on_use(-1)

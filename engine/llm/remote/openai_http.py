@@ -21,7 +21,7 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass, field
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from ...cancel import CancelToken
@@ -86,7 +86,7 @@ class OpenAIClient:
         self.base_url = normalise_url(base_url)
         parts = urlsplit(self.base_url)
         self._https = parts.scheme == "https"
-        self._host, self._port = parts.hostname, parts.port or (443 if self._https else 80)
+        self._host, self._port = parts.hostname or "", parts.port or (443 if self._https else 80)  # normalise_url checked it
         self._prefix = parts.path
         if key and not self._https and not is_loopback(self._host):
             raise EndpointError(f"Bunko sends API keys only over https, or over http to this computer itself; "
@@ -97,6 +97,7 @@ class OpenAIClient:
 
     # -- plumbing ---------------------------------------------------------
     def _connection(self) -> http.client.HTTPConnection:
+        conn: http.client.HTTPConnection
         if self._https:
             conn = http.client.HTTPSConnection(self._host, self._port, timeout=CONNECT_TIMEOUT,
                                                context=ssl.create_default_context())
@@ -124,7 +125,7 @@ class OpenAIClient:
             conn.close()
             raise EndpointError(f"Nothing answers at {self.base_url}: is the server running, and is "
                                 "the address right?") from exc
-        except (socket.timeout, TimeoutError) as exc:
+        except TimeoutError as exc:
             conn.close()
             raise EndpointError(f"{self.base_url} did not answer within {self.timeout:.0f} s.") from exc
         except ssl.SSLError as exc:
@@ -162,7 +163,7 @@ class OpenAIClient:
     def _read(self, resp, limit: int) -> bytes:
         try:
             return resp.read(limit)
-        except (socket.timeout, TimeoutError) as exc:
+        except TimeoutError as exc:
             raise EndpointError(f"{self.base_url} stopped sending for {self.timeout:.0f} s.") from exc
         except (OSError, http.client.HTTPException) as exc:
             raise EndpointError(f"The connection to {self.base_url} broke: {exc}") from exc
@@ -190,7 +191,7 @@ class OpenAIClient:
                                         f"answer of {max_tokens} tokens takes; Bunko stopped reading it.")
                 try:
                     line = resp.readline(MAX_LINE + 1)
-                except (socket.timeout, TimeoutError) as exc:
+                except TimeoutError as exc:
                     raise EndpointError(f"{self.base_url} stopped sending the answer for "
                                         f"{self.timeout:.0f} s.") from exc
                 except (OSError, http.client.HTTPException) as exc:

@@ -16,7 +16,7 @@ import logging
 import posixpath
 import time
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 from ...cancel import CancelToken
 from ...errors import DownloadCheckError, DownloadError, HostError

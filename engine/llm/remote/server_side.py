@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import posixpath
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from ... import paths
 from ...cancel import CancelToken

@@ -12,6 +12,7 @@ import logging
 import select
 import socket
 import threading
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ class Tunnel:
         self._listener.listen(8)
         self.port = self._listener.getsockname()[1]
         self._closed = threading.Event()
-        self._pairs: list[tuple[socket.socket, object]] = []
+        self._pairs: list[tuple[socket.socket, Any]] = []   # (local socket, paramiko channel)
         self._lock = threading.Lock()
         threading.Thread(target=self._accept, name=f"tunnel:{self.port}", daemon=True).start()
 
