@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from . import __version__, paths
 from .budget import MODES as BACKGROUND_MODES, background_mode, set_background_mode
@@ -36,8 +36,9 @@ from .llm.manager import Models
 from .llm.remote import keys
 from .models.registry import ModelInfo, ModelRegistry
 from .store import Store, open_store
-from .types import (Answer, AnswerEvent, AskOptions, BeforeAfter, DocumentInfo, DoctorReport, JobEvent, GenerationSettings, IndexProgress, IndexResult, Library,
-                    LoadSettings, ModelState, Progress, SearchHit, Side, SideEvent, Source)
+from .types import (Answer, AnswerEvent, AskOptions, BeforeAfter, CatalogRow, DoctorReport, DocumentInfo,
+                    GenerationSettings, IndexProgress, IndexResult, JobEvent, Library, LoadSettings, ModelAdvice,
+                    ModelState, Progress, SearchHit, Side, SideEvent, Source)
 
 from .finetune.dataset import Dataset, RowProblem, approx_tokens, example_tokens, read_file as read_dataset
 from .hosts.hosts import HostReport, HostSpec, Secrets
@@ -69,7 +70,8 @@ __all__ = [
     "TrainSettings", "preset", "probe_host", "setup_trainer", "BACKGROUND_MODES", "set_background_mode", "background_mode", "Question",
     "QuestionSet", "make_question", "gpu_offload_supported", "gpu_present", "clock", "Engine", "CancelToken", "Library", "DocumentInfo",
     "IndexProgress", "IndexResult", "SearchHit", "BunkoError", "__version__", "data_dir", "default_db_path", "log_dir", "Answer",
-    "AnswerEvent", "AskOptions", "BeforeAfter", "DoctorReport", "JobEvent", "ModelInfo", "GenerationSettings", "LoadSettings", "ModelState", "Progress", "Source", "Side", "SideEvent"]
+    "AnswerEvent", "AskOptions", "BeforeAfter", "CatalogRow", "DoctorReport", "JobEvent", "ModelAdvice", "ModelInfo",
+    "GenerationSettings", "LoadSettings", "ModelState", "Progress", "Source", "Side", "SideEvent"]
 
 
 class Engine:
@@ -105,7 +107,7 @@ class Engine:
 
     @classmethod
     def open(cls, db_path: Path | str | None = None, embedder_dir: Path | str | None = None,
-             read_only: bool = False, **services) -> "Engine":
+             read_only: bool = False, **services) -> Engine:
         """The database at `db_path` (None: the user's), opened for this process."""
         path = Path(db_path).expanduser() if db_path else paths.default_db_path()
         return cls(open_store(path, read_only=read_only), Path(embedder_dir) if embedder_dir else None, **services)
@@ -115,7 +117,7 @@ class Engine:
         self.models.host.close()
         self._store.close()
 
-    def __enter__(self) -> "Engine":
+    def __enter__(self) -> Engine:
         return self
 
     def __exit__(self, *exc) -> None:

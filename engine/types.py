@@ -366,7 +366,7 @@ class JobEvent:
     raw: dict = field(default_factory=dict)     # the event as written, for --json and the log
 
     @classmethod
-    def from_dict(cls, event: dict) -> "JobEvent":
+    def from_dict(cls, event: dict) -> JobEvent:
         """An event line as the trainer or runner wrote it; fields of the wrong type are dropped."""
         def num(key, kind=float, default=None):
             value = event.get(key)

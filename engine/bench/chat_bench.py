@@ -88,7 +88,7 @@ def bench_chat_stream(engine: Engine, n: int, runs: int) -> tuple[float | None, 
     settings = GenerationSettings(temperature=0.0, repeat_penalty=1.0, max_tokens=n)
     for _ in range(runs):
         for event in engine.chat.stream(STORY, settings=settings):
-            if event.kind == "done":
+            if event.kind == "done" and event.answer is not None:
                 rates.append(event.answer.stats["tokens_per_second"])
                 lengths.append(event.answer.stats["completion_tokens"])
         _forget(engine)
@@ -97,7 +97,7 @@ def bench_chat_stream(engine: Engine, n: int, runs: int) -> tuple[float | None, 
 
 def _forget(engine: Engine) -> None:
     with engine.models.host.use() as (llm, _state):
-        llm.forget()
+        llm.forget()  # type: ignore[attr-defined]  # a LocalModel: the bench loads a local GGUF
 
 
 def bench_turns(engine: Engine, sources_text: list[str], turns: int = 5) -> list[dict]:

@@ -36,7 +36,7 @@ GOAL_INDEX = 0.9
 
 def _answer_tps(engine: Engine, settings: GenerationSettings) -> float:
     for event in engine.chat.stream(QUESTION, settings=settings):
-        if event.kind == "done":
+        if event.kind == "done" and event.answer is not None:
             return float(event.answer.stats["tokens_per_second"])
     raise BunkoError("the answer ended without statistics")
 

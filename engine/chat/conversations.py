@@ -8,6 +8,8 @@ JSON values are stored as VARCHAR (schema v4), so no DuckDB extension is needed.
 
 from __future__ import annotations
 
+import builtins
+
 import json
 import logging
 import threading
@@ -186,7 +188,7 @@ class Conversations:
             )
         return self.get(cid)
 
-    def list(self, query: str | None = None, limit: int | None = None) -> list[Conversation]:
+    def list(self, query: str | None = None, limit: int | None = None) -> builtins.list[Conversation]:
         """Newest activity first. `query` finds chats whose title or any message
         contains it, ignoring case."""
         sql, params = _CONVERSATION_SELECT, []
@@ -236,7 +238,7 @@ class Conversations:
             cur.execute("DELETE FROM conversations WHERE id = ?", [conversation_id])
 
     # -- messages ----------------------------------------------------------
-    def messages(self, conversation_id: int) -> list[Message]:
+    def messages(self, conversation_id: int) -> builtins.list[Message]:
         """The messages of a conversation, oldest first."""
         with self.store.cursor() as cur:
             self._require(cur, conversation_id)

@@ -233,7 +233,7 @@ class Jobs:
             if alive:
                 return self.get(job.id)
             job = self.get(job.id)
-            last: dict = next((e for e in reversed(events or self.events(job.id))
+            last: dict = next((e for e in reversed(events or [e.raw for e in self.events(job.id)])
                          if e.get("event") in ("done", "error", "stopped", "start")), {})
             if last.get("event") == "error":
                 kind, message = describe_error(last, bool(self._gpu_seen(job.id)))
@@ -253,7 +253,7 @@ class Jobs:
 
     def _gpu_seen(self, job_id: int) -> bool:
         starts = self.events(job_id, "start")
-        return bool(starts and starts[-1].get("cuda"))
+        return bool(starts and starts[-1].cuda)
 
     def _copy_log(self, job: Job, host, where: str) -> None:
         mirror = job.local_dir / "trainer.log"

@@ -6,6 +6,8 @@ the model host) when the engine is put together, and depends on nothing above it
 
 from __future__ import annotations
 
+import builtins
+
 import logging
 from pathlib import Path
 from collections.abc import Callable
@@ -16,7 +18,7 @@ from ..types import Progress
 from . import questions as qmod
 from . import report
 from .judge import judge_probs
-from .runs import Lab, RunConfig, RunInfo, check_choices
+from .runs import AnswerRow, Lab, RunConfig, RunInfo, check_choices
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,7 @@ class Comparisons:
             return qmod.from_dataset(self._jobs.draft_examples(library, count, progress=progress, cancel=cancel))
         raise CompareError("Choose a question file, a fine-tune job or a library to draft questions from.")
 
-    def list(self) -> list[RunInfo]:
+    def list(self) -> builtins.list[RunInfo]:
         """Every comparison run, newest first."""
         return self.runs.list()
 
@@ -66,7 +68,7 @@ class Comparisons:
 
         return SideBySide(self._chat.stream)
 
-    def answers(self, run: int | str) -> tuple[list, list]:
+    def answers(self, run: int | str) -> tuple[builtins.list[qmod.Question], builtins.list[AnswerRow]]:
         """(questions, answers) of round 0, for the per-question view."""
         info = self.runs.get(run)
         return self.runs.questions(info.id), self.runs.answers(info.id, 0)
@@ -76,7 +78,7 @@ class Comparisons:
         return qmod.from_job(self._jobs.get(job).local_dir, limit)
 
     # -- runs -------------------------------------------------------------------
-    def create(self, questions: list[qmod.Question], base_model: str | None = None, libraries=(),
+    def create(self, questions: builtins.list[qmod.Question], base_model: str | None = None, libraries=(),
                adapter: str | None = None, job: str | int | None = None, other_models=(), arms=None,
                max_tokens: int = 64, k: int = 4, judge: str | None = None, name: str | None = None,
                question_source: str = "") -> RunInfo:
@@ -128,7 +130,7 @@ class Comparisons:
         """Answer what is missing, arm by arm (a stopped or crashed run continues here)."""
         return self.runs.run(run, progress, cancel)
 
-    def refresh(self, run: int | str, changed: list[qmod.Question],
+    def refresh(self, run: int | str, changed: builtins.list[qmod.Question],
                 progress: Callable[[Progress], None] | None = None, cancel: CancelToken | None = None,
                 documents: dict | None = None) -> dict:
         """Freshness: write `documents` ({path: text}, inside one of the run's libraries; a relative
@@ -143,7 +145,7 @@ class Comparisons:
         return self.runs.refresh(info.id, self._libraries.index, changed,
                                 lambda: self._retrain_estimate(info, changed), progress, cancel)
 
-    def write_documents(self, run: RunInfo, documents: dict) -> list[Path]:
+    def write_documents(self, run: RunInfo, documents: dict) -> builtins.list[Path]:
         """Add or change documents of the run's libraries (the new fact), as UTF-8 text."""
         roots = [Path(self._libraries.get(n).root).resolve() for n in run.config.libraries]
         if not roots:
@@ -164,7 +166,7 @@ class Comparisons:
             written.append(path)
         return written
 
-    def _retrain_estimate(self, run: RunInfo, changed: list[qmod.Question]) -> str | None:
+    def _retrain_estimate(self, run: RunInfo, changed: builtins.list[qmod.Question]) -> str | None:
         """The wizard's estimate for training the adapter again with the changed facts added."""
         if not run.config.adapter:
             return None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
+
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from ..cancel import CancelToken
 from ..errors import BunkoError
@@ -21,11 +23,11 @@ class Libraries:
         self._records = records
         self._searcher = searcher
 
-    def list(self) -> list[Library]:
+    def list(self) -> builtins.list[Library]:
         """Every library with its counts, by name."""
         return self._records.list()
 
-    def get(self, key: str | int, libs: list[Library] | None = None) -> Library:
+    def get(self, key: str | int, libs: builtins.list[Library] | None = None) -> Library:
         """A library by name, id or folder (among `libs`, if already read)."""
         return self._records.get(key, libs)
 
@@ -47,7 +49,7 @@ class Libraries:
         """Read scanned pages and pictures of this library by OCR (the default), or not."""
         self._records.set_ocr(self.get(key), on)
 
-    def documents(self, key: str | int, status: str | None = None) -> list[DocumentInfo]:
+    def documents(self, key: str | int, status: str | None = None) -> builtins.list[DocumentInfo]:
         """The library's documents; status "attention": skipped, failed or with a note."""
         return self._records.documents(self.get(key), status)
 
@@ -61,7 +63,7 @@ class Libraries:
         """Bytes the index holds for `lib` (an upper bound on the space it takes)."""
         return self._records.index_size(lib)
 
-    def sample_passages(self, key: str | int, count: int, min_chars: int) -> list[tuple[int, str, str]]:
+    def sample_passages(self, key: str | int, count: int, min_chars: int) -> builtins.list[tuple[int, str, str]]:
         """`count` passages (chunk id, file, text) spread evenly over the library."""
         return self._records.sample_passages(self.get(key), count, min_chars)
 

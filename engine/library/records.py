@@ -6,6 +6,8 @@ indexing a library is `indexer.index_library`.
 
 from __future__ import annotations
 
+import builtins
+
 from pathlib import Path
 from collections.abc import Callable
 
@@ -26,7 +28,7 @@ class LibraryRecords:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def list(self) -> list[Library]:
+    def list(self) -> builtins.list[Library]:
         cur = self.store.cursor()
         try:
             rows = cur.execute("""
@@ -65,7 +67,7 @@ class LibraryRecords:
         keyword.rebuild(self.store, report, cancel)
         return True
 
-    def get(self, key: str | int, libs: list[Library] | None = None) -> Library:
+    def get(self, key: str | int, libs: builtins.list[Library] | None = None) -> Library:
         """A library by name, id or folder (among `libs`, if already read)."""
         libs = self.list() if libs is None else libs
         for lib in libs:
@@ -79,7 +81,7 @@ class LibraryRecords:
         names = ", ".join(lib.name for lib in libs) or "none yet"
         raise LibraryNotFoundError(f"There is no library called {key!r} (libraries: {names}).")
 
-    def made_by(self) -> list[str]:
+    def made_by(self) -> builtins.list[str]:
         """The embedder ids of every library (which graph "auto" should load)."""
         cur = self.store.cursor()
         try:
@@ -143,7 +145,7 @@ class LibraryRecords:
         with self.store.transaction() as cur:
             cur.execute("UPDATE libraries SET watch = ? WHERE id = ?", [watch, lib.id])
 
-    def documents(self, lib: Library, status: str | None = None) -> list[DocumentInfo]:
+    def documents(self, lib: Library, status: str | None = None) -> builtins.list[DocumentInfo]:
         """Documents of `lib`; status 'attention': those skipped, failed, or with a note
         for a person (an OCR page read with low confidence)."""
         sql = "SELECT library_id, path, status, reason, size, kind, n_chunks FROM documents WHERE library_id = ?"
@@ -175,7 +177,7 @@ class LibraryRecords:
         # a vector is dim float32; a posting is term (8) + chunk id (8) + library (4) + weight (4)
         return int(text) + int(chunks) * int(dim) * 4 + int(postings) * 24
 
-    def sample_passages(self, lib: Library, count: int, min_chars: int) -> list[tuple[int, str, str]]:
+    def sample_passages(self, lib: Library, count: int, min_chars: int) -> builtins.list[tuple[int, str, str]]:
         """`count` passages (chunk id, file, text) of at least `min_chars`, spread evenly over `lib`."""
         cur = self.store.cursor()
         try:

@@ -3,8 +3,10 @@ the catalog, downloads and imports, and models that run on another computer."""
 
 from __future__ import annotations
 
+import builtins
+
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from ..cancel import CancelToken
 from ..hosts.hosts import HostSpec, Secrets
@@ -21,7 +23,7 @@ class Models:
         self.host = host
 
     # -- the registry ------------------------------------------------------
-    def list(self) -> list[ModelInfo]:
+    def list(self) -> builtins.list[ModelInfo]:
         """Every model and adapter, built-in ones first."""
         return self.registry.list()
 
@@ -61,7 +63,7 @@ class Models:
         self.host.attach(name, scale)
 
     # -- getting models ----------------------------------------------------------
-    def catalog(self, n_ctx: int = 4096, gpu: bool = True) -> list[CatalogRow]:
+    def catalog(self, n_ctx: int = 4096, gpu: bool = True) -> builtins.list[CatalogRow]:
         """The catalog (resources/catalog.toml): a row per model and quantisation, its fit and rough speed here."""
         from .fit import catalog_rows, this_machine
 
@@ -85,7 +87,7 @@ class Models:
         return import_models(self.registry, path, progress=progress, cancel=cancel)
 
     # -- models that run elsewhere (an endpoint, or llama-server on the user's GPU server) --------
-    def endpoint_models(self, url: str, key: str | None = None) -> list[str]:
+    def endpoint_models(self, url: str, key: str | None = None) -> builtins.list[str]:
         """The models an OpenAI-compatible endpoint offers (connects: the user asked)."""
         from .remote.openai_http import OpenAIClient
 

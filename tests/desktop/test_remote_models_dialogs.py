@@ -89,6 +89,7 @@ def test_gpu_server_dialog_downloads_a_catalog_model_on_the_server(ctx, qtbot, s
     from engine.models import catalog as cat
 
     small = write_test_gguf(tmp_path / "tiny.gguf", payload_bytes=1024 * 1024)
+    digest = sha256_file(small).hexdigest()
     toml = tmp_path / "catalog.toml"
     toml.write_text(f'''[[model]]
 id = "tiny"
@@ -100,7 +101,7 @@ licence = "Apache-2.0"
 languages = ["ja", "en"]
 params_b = 0.003
 context = 256
-files = [{{ quant = "Q8_0", file = "tiny.gguf", size = {small.stat().st_size}, sha256 = "{sha256_file(small).hexdigest()}", size_exact = true }},
+files = [{{ quant = "Q8_0", file = "tiny.gguf", size = {small.stat().st_size}, sha256 = "{digest}", size_exact = true }},
          {{ quant = "Q4_0", file = "tiny-q4.gguf", size = 1000 }}]
 ''', encoding="utf-8")
     monkeypatch.setattr(cat, "catalog_path", lambda: toml)

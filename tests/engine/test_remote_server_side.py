@@ -157,6 +157,7 @@ def test_cli_add_remote_download(sshd, tmp_path, monkeypatch, capsys) -> None:
 
     monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path / "data"))
     small = write_test_gguf(tmp_path / "tiny.gguf", payload_bytes=1024 * 1024)
+    digest = sha256_file(small).hexdigest()
     toml = tmp_path / "catalog.toml"
     toml.write_text(f'''[[model]]
 id = "tiny"
@@ -167,7 +168,7 @@ licence = "Apache-2.0"
 languages = ["ja", "en"]
 params_b = 0.003
 context = 256
-files = [{{ quant = "Q8_0", file = "tiny.gguf", size = {small.stat().st_size}, sha256 = "{sha256_file(small).hexdigest()}", size_exact = true }}]
+files = [{{ quant = "Q8_0", file = "tiny.gguf", size = {small.stat().st_size}, sha256 = "{digest}", size_exact = true }}]
 ''', encoding="utf-8")
     monkeypatch.setattr(cat, "catalog_path", lambda: toml)
     with HubServer() as hub:
