@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..errors import ConversationNotFoundError, MessageNotFoundError
-from ..store import Store
+from ..store import Store, scalar
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ class Conversations:
         question arrives (see `add_message`)."""
         now = _now()
         with self.store.transaction() as cur:
-            cid = cur.execute("SELECT coalesce(max(id), 0) + 1 FROM conversations").fetchone()[0]
+            cid = scalar(cur, "SELECT coalesce(max(id), 0) + 1 FROM conversations")
             cur.execute(
                 "INSERT INTO conversations (id, title, system_prompt, model, adapter, adapter_scale,"
                 " libraries, settings, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -191,7 +191,8 @@ class Conversations:
     def list(self, query: str | None = None, limit: int | None = None) -> builtins.list[Conversation]:
         """Newest activity first. `query` finds chats whose title or any message
         contains it, ignoring case."""
-        sql, params = _CONVERSATION_SELECT, []
+        sql = _CONVERSATION_SELECT
+        params: builtins.list[object] = []
         if query and query.strip():
             pattern = _like_pattern(query.strip())
             sql += """ WHERE c.title ILIKE ? ESCAPE '\\' OR EXISTS (
@@ -285,10 +286,12 @@ class Conversations:
         now = _now()
         with self.store.transaction() as cur:
             title = self._require(cur, conversation_id)
-            mid = cur.execute("SELECT coalesce(max(id), 0) + 1 FROM messages").fetchone()[0]
-            seq, n_user = cur.execute(
+            mid = scalar(cur, "SELECT coalesce(max(id), 0) + 1 FROM messages")
+            row = cur.execute(
                 "SELECT coalesce(max(seq), 0) + 1, count(*) FILTER (WHERE role = 'user') "
                 "FROM messages WHERE conversation_id = ?", [conversation_id]).fetchone()
+            assert row is not None   # an aggregate without GROUP BY returns one row
+            seq, n_user = row
             cur.execute(
                 "INSERT INTO messages (id, conversation_id, seq, role, content, sources, citations,"
                 " model, adapter, settings, status, stats, created_at)"
@@ -324,8 +327,8 @@ class Conversations:
         Regenerate truncates from the answer, edit-and-resend from the question."""
         with self.store.transaction() as cur:
             self._require(cur, conversation_id)
-            n = cur.execute("SELECT count(*) FROM messages WHERE conversation_id = ? AND seq >= ?",
-                            [conversation_id, from_seq]).fetchone()[0]
+            n = scalar(cur, "SELECT count(*) FROM messages WHERE conversation_id = ? AND seq >= ?",
+                       [conversation_id, from_seq])
             cur.execute("DELETE FROM messages WHERE conversation_id = ? AND seq >= ?",
                         [conversation_id, from_seq])
         return int(n)

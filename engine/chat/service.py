@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from ..cancel import CancelToken
 from .conversations import Conversations, Message
@@ -55,17 +55,17 @@ class Chat:
         hits = self._searcher.search(question, k=k, libraries=libraries or None, path=path)
         return [Source.from_hit(i, h) for i, h in enumerate(hits, 1)]
 
-    def stream(self, question: str, options: AskOptions | None = None, *, history: list[prompt.Turn] = (),
+    def stream(self, question: str, options: AskOptions | None = None, *, history: Sequence[prompt.Turn] = (),
                cancel: CancelToken | None = None, **choices) -> Iterator[AnswerEvent]:
         """Events: `sources` (the passages that fit), `token`s, `notice`s, then `done` with the Answer.
         `choices` are AskOptions fields given as keywords."""
         o = (options or AskOptions()).with_choices(**choices)
         settings = o.settings or GenerationSettings()
         rag = bool(o.rag)
-        sources = o.sources
-        if rag and sources is None:
+        if rag and o.sources is None:
             sources = self.retrieve(question, list(o.libraries or ()), o.k or DEFAULT_K, o.path)
-        sources = list(sources or [])
+        else:
+            sources = list(o.sources or ())
         pieces: list[str] = []
         lang = prompt.language_of(question)
         loaded = self.host.state
@@ -243,6 +243,7 @@ class Chat:
                 cancel: CancelToken | None) -> Iterator[AnswerEvent]:
         o = self._resolve(conv, options)
         model, adapter, settings = o.model, o.adapter, o.settings
+        assert settings is not None   # _resolve() always fills it
         msg = self.conversations.add_message(conv.id, "assistant", "", model=model, adapter=adapter,
                                              settings=settings.as_dict(), status="stopped")
         text: list[str] = []
@@ -261,6 +262,7 @@ class Chat:
                         last_save = time.monotonic()
                 elif event.kind == "done":
                     a = event.answer
+                    assert a is not None   # a "done" event carries the answer
                     # the model that answered, also when the default was asked for (its speed is
                     # then that model's on the Models page and in `bunko models`)
                     self.conversations.update_message(msg.id, content=a.text, citations=list(a.citations),

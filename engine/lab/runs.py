@@ -9,6 +9,7 @@ re-indexes the run's libraries and asks the affected questions again (with their
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 import time
@@ -18,7 +19,7 @@ from collections.abc import Callable
 
 from ..cancel import CancelToken
 from ..errors import CompareError, ModelError
-from ..types import AskOptions, GenerationSettings, Progress
+from ..types import AskOptions, GenerationSettings, Library, Progress
 from . import scoring
 from .questions import Question
 
@@ -142,7 +143,7 @@ class Lab:
         self._judge_probs = judge_probs
 
     # -- runs -----------------------------------------------------------------
-    def create(self, name: str, config: RunConfig, questions: list[Question], prep: dict | None = None) -> RunInfo:
+    def create(self, name: str, config: RunConfig, questions: builtins.list[Question], prep: dict | None = None) -> RunInfo:
         if not questions:
             raise CompareError("The question set is empty: there is nothing to compare on.")
         config.all_arms()  # unknown arm names fail here, before anything is stored
@@ -154,12 +155,12 @@ class Lab:
             self._insert_questions(cur, run_id, 0, questions)
         return self.get(run_id)
 
-    def _insert_questions(self, cur, run_id: int, round_: int, questions: list[Question]) -> None:
+    def _insert_questions(self, cur, run_id: int, round_: int, questions: builtins.list[Question]) -> None:
         cur.executemany("INSERT INTO lab_questions VALUES (?, ?, ?, ?, ?, ?, ?)",
                         [[run_id, round_, i, q.key, q.text, json.dumps(list(q.references), ensure_ascii=False),
                           q.source] for i, q in enumerate(questions)])
 
-    def list(self) -> list[RunInfo]:
+    def list(self) -> builtins.list[RunInfo]:
         cur = self.store.cursor()
         try:
             ids = [r[0] for r in cur.execute("SELECT id FROM lab_runs ORDER BY id").fetchall()]
@@ -192,7 +193,7 @@ class Lab:
                 cur.execute(f"DELETE FROM {table} WHERE run_id = ?", [run.id])
             cur.execute("DELETE FROM lab_runs WHERE id = ?", [run.id])
 
-    def questions(self, run_id: int, round_: int = 0) -> list[Question]:
+    def questions(self, run_id: int, round_: int = 0) -> builtins.list[Question]:
         cur = self.store.cursor()
         try:
             rows = cur.execute("SELECT key, question, refs, source FROM lab_questions WHERE run_id = ? AND round = ? "
@@ -201,7 +202,7 @@ class Lab:
             cur.close()
         return [Question(k, q, tuple(json.loads(r)), s) for k, q, r, s in rows]
 
-    def answers(self, run_id: int, round_: int | None = None) -> list[AnswerRow]:
+    def answers(self, run_id: int, round_: int | None = None) -> builtins.list[AnswerRow]:
         cur = self.store.cursor()
         try:
             sql = "SELECT key, arm, round, text, status, sources, stats, scores, seconds FROM lab_answers WHERE run_id = ?"
@@ -239,7 +240,7 @@ class Lab:
                   finished_at=_now() if done else None)
         return self.get(run.id)
 
-    def _work(self, run: RunInfo, round_: int, questions: list[Question],
+    def _work(self, run: RunInfo, round_: int, questions: builtins.list[Question],
               progress: Callable[[Progress], None] | None, cancel: CancelToken | None) -> bool:
         """Answer what is missing, arm by arm; False when cancelled."""
         cfg = run.config
@@ -282,6 +283,7 @@ class Lab:
         for event in self._stream(q.text, options, cancel=cancel):
             if event.kind == "done":
                 answer = event.answer
+        assert answer is not None   # an answer's stream ends with a "done" event that carries it
         seconds = time.perf_counter() - t0
         cited = set(answer.citations)
         sources = [{"number": s.number, "path": s.path, "location": s.location, "text": s.text,
@@ -328,7 +330,7 @@ class Lab:
         return True
 
     # -- freshness ------------------------------------------------------------------
-    def refresh(self, key: int | str, reindex: Callable[[str], object], changed: list[Question],
+    def refresh(self, key: int | str, reindex: Callable[[str], object], changed: builtins.list[Question],
                 estimate: Callable[[], str | None] | None = None,
                 progress: Callable[[Progress], None] | None = None, cancel: CancelToken | None = None) -> dict:
         """After a document changed: re-index the run's libraries (timed), ask the `changed`
@@ -356,7 +358,7 @@ def _now():
     return datetime.now()
 
 
-def check_choices(config: RunConfig, models, libraries: Callable[[str], object]) -> None:
+def check_choices(config: RunConfig, models, libraries: Callable[[str], Library]) -> None:
     """Refuse, before anything runs, what would fail half-way: an adapter for another model,
     a missing judge or model, a library that is not indexed yet."""
     try:

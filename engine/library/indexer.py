@@ -407,6 +407,7 @@ class IndexRun:
                                                 background=True)
             self.embed_seconds += time.monotonic() - t0
             for (work, i), vec in zip(group, vecs):
+                assert work.vectors is not None  # given before its chunks were pooled
                 work.vectors[i] = vec
                 work.filled += 1
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from ..cancel import CancelToken
 from ..errors import BunkoError, LibraryNotFoundError
 from ..search import keyword
-from ..store import Store
+from ..store import Store, scalar
 from ..types import DocumentInfo, IndexProgress, IndexResult, Library, Progress
 from ..ingest.ocr import LOW_CONFIDENCE, OFF_MESSAGE
 from ..ingest.pdf import NO_TEXT_MESSAGE
@@ -113,7 +113,7 @@ class LibraryRecords:
         while name in taken:
             name, n = f"{base} ({n})", n + 1
         with self.store.transaction() as cur:
-            next_id = cur.execute("SELECT coalesce(max(id), 0) + 1 FROM libraries").fetchone()[0]
+            next_id = scalar(cur, "SELECT coalesce(max(id), 0) + 1 FROM libraries")
             cur.execute(
                 "INSERT INTO libraries (id, name, root, embedder_id, embedder_name, dim) VALUES (?, ?, ?, ?, ?, ?)",
                 [next_id, name, str(root), embedder.model_id, embedder.name, embedder.dim],
@@ -167,10 +167,15 @@ class LibraryRecords:
         stored before DuckDB's compression (an upper bound on the space it takes)."""
         cur = self.store.cursor()
         try:
-            text, chunks = cur.execute("SELECT coalesce(sum(strlen(text)), 0), count(*) FROM chunks "
-                                       "WHERE library_id = ?", [lib.id]).fetchone()
-            dim = cur.execute("SELECT coalesce(dim, 0) FROM libraries WHERE id = ?", [lib.id]).fetchone()[0]
-            postings = sum(cur.execute(f"SELECT count(*) FROM {t} WHERE library_id = ?", [lib.id]).fetchone()[0]
+            sums = cur.execute("SELECT coalesce(sum(strlen(text)), 0), count(*) FROM chunks "
+                               "WHERE library_id = ?", [lib.id]).fetchone()
+            assert sums is not None  # an aggregate without GROUP BY returns one row
+            text, chunks = sums
+            row = cur.execute("SELECT coalesce(dim, 0) FROM libraries WHERE id = ?", [lib.id]).fetchone()
+            if row is None:
+                raise LibraryNotFoundError(f"The library {lib.name!r} was removed while its size was measured.")
+            dim = row[0]
+            postings = sum(scalar(cur, f"SELECT count(*) FROM {t} WHERE library_id = ?", [lib.id])
                            for t in ("kw_main", "kw_tail"))
         finally:
             cur.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -103,7 +104,7 @@ class Searcher:
 
     # -- searching -------------------------------------------------------------
     def search(self, query: str, k: int = 10, mode: str = "hybrid",
-               libraries: list[str | int] | None = None, path: str | None = None) -> list[SearchHit]:
+               libraries: Sequence[str | int] | None = None, path: str | None = None) -> list[SearchHit]:
         """The best passages for `query`. `path` is a glob on paths inside the libraries."""
         if mode not in retrieve.MODES:
             raise BunkoError(f"Unknown search mode {mode!r}; use one of {', '.join(retrieve.MODES)}.")

@@ -19,6 +19,7 @@ import queue
 import time
 from dataclasses import dataclass, field
 from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 import duckdb
 import numpy as np
@@ -30,6 +31,9 @@ from ..search import keyword
 from ..store import Store
 from ..store.db import MEMORY_LIMIT
 from .rows import delete_documents, insert_chunks
+
+if TYPE_CHECKING:
+    from ..ingest.ocr.client import PageCache
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +59,7 @@ class Work:
     kind: str | None = None
     title: str | None = None
     encoding: str | None = None
-    chunks: list[Chunk] = field(default_factory=list)
+    chunks: list[Chunk] = field(default_factory=list)  # a stored part's become None (Writer._commit)
     vectors: Vectors | None = None
     filled: int = 0
     error: str | None = None
@@ -83,13 +87,18 @@ class Vectors:
         return self.n
 
     def __setitem__(self, i: int, vec: np.ndarray) -> None:
-        self.blocks[i // PART_CHUNKS][i % PART_CHUNKS] = vec
+        self._block(i // PART_CHUNKS)[i % PART_CHUNKS] = vec
 
     def rows(self, start: int, end: int) -> np.ndarray:
         """Rows start..end; `start` is the first row of a block (a part, or the whole)."""
-        parts = [self.blocks[b] for b in range(start // PART_CHUNKS, -(-end // PART_CHUNKS))]
+        parts = [self._block(b) for b in range(start // PART_CHUNKS, -(-end // PART_CHUNKS))]
         whole = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.empty((0, self.dim), np.float32)
         return whole[:end - start]
+
+    def _block(self, b: int) -> np.ndarray:
+        block = self.blocks[b]
+        assert block is not None, "a released block is never written or read again"
+        return block
 
     def release(self, start: int, end: int) -> None:
         for b in range(start // PART_CHUNKS, -(-end // PART_CHUNKS)):
@@ -127,11 +136,12 @@ class Writer:
         self.errors: list[tuple[str, str]] = []  # failed files, (path, reason)
         self.skips: list[tuple[str, str]] = []  # skipped files, (path, reason)
         self.error: BaseException | None = None
-        self.ocr_cache = None  # ingest.ocr.client.PageCache: a stored file's OCR pages are let go
+        self.ocr_cache: PageCache | None = None  # a stored file's OCR pages are let go
 
     def run(self, inbox: queue.Queue) -> None:
         ids = Ids(self.store.cursor())
         batch: list[Work] = []
+        work: Work | None  # let go with its batch once stored
         deadline = time.monotonic() + COMMIT_SECONDS
         ended = False
         try:
@@ -205,7 +215,8 @@ class Writer:
         lib = self.library_id
         doc_rows, chunk_rows, removed_docs = [], [], []
         new_ids, new_vecs, texts = [], [], []
-        renames, finals, ocr_rows = [], [], []
+        renames, finals = [], []
+        ocr_rows: list[tuple] = []
         counts = dict.fromkeys(self.counts, 0)
         listed: dict[str, list] = {"error": [], "skipped": []}
         first_doc, first_chunk = ids.doc, ids.chunk
@@ -235,6 +246,7 @@ class Writer:
                     ocr_rows.extend((work.doc_id, lib, p.page, p.confidence, p.rotation, p.vertical,
                                      json.dumps(p.lines, ensure_ascii=False)) for p in work.ocr)
             if work.status == "indexed":
+                assert work.chunk_ids is not None and work.vectors is not None  # both set before the first part
                 cids = work.chunk_ids[start:end]
                 for cid, ordinal in zip(cids, range(start, end)):
                     c = work.chunks[ordinal]
@@ -295,7 +307,9 @@ class Writer:
         if self.listener is not None and (len(added) or len(removed)):
             self.listener(added, np.full(len(added), lib, np.int32), vecs, removed)
         if part is not None:  # stored: the part's text and vectors are not needed any more
-            batch[0].chunks[part[0]:part[1]] = [None] * (part[1] - part[0])
+            # None keeps the positions (n is len(chunks)); a let-go chunk read again fails loudly
+            batch[0].chunks[part[0]:part[1]] = cast("list[Chunk]", [None] * (part[1] - part[0]))
+            assert batch[0].vectors is not None  # an indexed document's, written in parts
             batch[0].vectors.release(*part)
 
     def _commit_in_parts(self, work: Work, ids: Ids) -> None:

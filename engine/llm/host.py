@@ -273,7 +273,7 @@ class ModelHost:
 
     @contextmanager
     def use(self, model: str | None = None, adapter: str | None = None,
-            scale: float = 1.0) -> Iterator[tuple[object, ModelState]]:
+            scale: float = 1.0) -> Iterator[tuple[Any, ModelState]]:
         """Hold the model (loading or switching as needed) for one answer."""
         with self._lock:
             self.ensure(model)
