@@ -68,7 +68,7 @@ class FreshnessBox(Retranslating, QGroupBox):
         self.button.setEnabled(False)
         page.run_button.setEnabled(False)
         self.result.setText(self.tr("Re-indexing and asking again…"))
-        page.task = page.ctx.runner.run(page.ctx.engine.compare_refresh, page.run_id, changed,
+        page.task = page.ctx.runner.run(page.ctx.engine.lab.refresh, page.run_id, changed,
                                         documents=documents, key="compare:run",
                                         on_progress=while_alive(page, "_show_progress"),
                                         on_done=while_alive(self, "_done"), on_error=while_alive(self, "_failed"))

@@ -53,7 +53,7 @@ class EngineSlot:
     def warm(self) -> None:
         """Open the database and load the embedder now, so the first search is quick."""
         try:
-            _ = self.tools().engine.embedder
+            _ = self.tools().engine.searcher.embedder
         except BunkoError as exc:
             log.warning("not ready yet: %s", exc)
 

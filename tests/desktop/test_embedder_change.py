@@ -41,7 +41,7 @@ def test_a_changed_embedder_asks_before_reindexing(ctx, qtbot, tmp_path, no_dial
         first = made_by()
         exact = load_embedder(embedder_dir, threads=1, graph="exact")
         assert first != exact.model_id  # a new setup on a CPU: the fast graph
-        ctx.engine._embedder = exact  # as if the user chose the exact graph
+        ctx.engine.searcher._embedder = exact  # as if the user chose the exact graph
         page.queue.enqueue("規程")
         qtbot.waitUntil(lambda: made_by() == exact.model_id and not page.is_indexing(), timeout=TIMEOUT)
         asked = [text for kind, text in no_dialogs if kind == "question"]

@@ -59,7 +59,7 @@ def test_citation_of_a_shift_jis_named_file_opens_the_real_file(qtbot, tmp_path:
     real = os.fsencode(root) + b"/" + SJIS_NAME
     Path(os.fsdecode(real)).write_bytes("売上は前年比120%でした。".encode("cp932"))
     engine = Engine.open(tmp_path / "bunko.duckdb")
-    engine._embedder = Stub()
+    engine.searcher._embedder = Stub()
     with engine:
         lib = engine.libraries.add(root)
         assert engine.libraries.index(lib.name).added == 1

@@ -36,7 +36,7 @@ def test_scanned_passage_preview_marks_its_lines(qtbot, tmp_path: Path) -> None:
     # turned upside down: the marks must land on the upright page shown
     gen.horizontal(gen.JA[:3], (800, 300)).rotate(180).save(root / "scan.png")
     engine = Engine.open(tmp_path / "bunko.duckdb")
-    engine._embedder = Stub()
+    engine.searcher._embedder = Stub()
     with engine:
         lib = engine.libraries.add(root)
         assert engine.libraries.index(lib.name).added == 1

@@ -135,7 +135,7 @@ def test_a_library_keeps_its_graph_and_a_change_asks_first(embedder_dir: Path, e
     (docs / "a.md").write_text("# 規程\n\n出張の日当は二千円とする。\n", encoding="utf-8")
     db = tmp_path / "lib.duckdb"
     with Engine.open(db, embedder_dir) as engine:  # a library made before the fast graph existed
-        engine._embedder = exact
+        engine.searcher._embedder = exact
         engine.libraries.add(docs, "old")
         engine.libraries.index("old")
     monkeypatch.setattr(device, "_defaults", {"device": None, "graph": None})

@@ -52,7 +52,7 @@ class StubEmbedder:
 
 def stub_engine(tmp_path: Path, embedder=None) -> Engine:
     engine = Engine.open(tmp_path / "db" / "bunko.duckdb")
-    engine._embedder = embedder or StubEmbedder()
+    engine.searcher._embedder = embedder or StubEmbedder()
     return engine
 
 
@@ -431,7 +431,7 @@ def test_failed_and_skipped_files_are_counted_and_labelled_apart(tmp_path: Path,
 
     def open_with_stub(*args, **kwargs):
         engine = real_open(*args, **kwargs)
-        engine._embedder = StubEmbedder()
+        engine.searcher._embedder = StubEmbedder()
         return engine
 
     monkeypatch.setattr(Engine, "open", open_with_stub)
