@@ -215,7 +215,7 @@ def test_engine_errors_and_crashes_keep_the_server_up(served, monkeypatch) -> No
     def broken():
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(served.engine, "libraries", broken)
+    monkeypatch.setattr(served.engine.libraries, "list", broken)
     status, _, body = request(served, "GET", "/v1/models")
     assert status == 500 and body["error"]["type"] == "server_error"
     assert "disk on fire" not in body["error"]["message"]
