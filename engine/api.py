@@ -35,6 +35,7 @@ from .search.vectors import VectorIndex
 from .finetune.dataset import Dataset, RowProblem, approx_tokens, example_tokens, read_file as read_dataset
 from .hosts.hosts import HostReport, HostSpec, Secrets
 from .finetune.presets import PRESETS, Estimate, TrainSettings, preset
+from .finetune.raft import FORMATS as TRAINING_FORMATS, RaftOptions
 from .lab.questions import Question, QuestionSet, make as make_question
 
 log = logging.getLogger(__name__)
@@ -496,3 +497,25 @@ class Engine:
     def compare_export(self, run: int | str, path: str | Path) -> Path:
         """A self-contained HTML report (.html) or one CSV row per question and arm (.csv)."""
         return self.compare.export(run, path)
+
+    # -- RAG-style training data (RAFT) ------------------------------------------------
+    def raft_examples(self, library: str, pairs: list[dict], options: "RaftOptions | None" = None,
+                      held_out: list[dict] | None = None, progress: Callable[[Progress], None] | None = None,
+                      cancel: CancelToken | None = None) -> "Dataset":
+        """Training examples in the chat's RAG prompt from question/answer `pairs` (the training
+        split) and passages of `library`; `held_out` pairs' passages are kept out of them."""
+        from .finetune import raft
+
+        lib = self.library(library)
+
+        def search(question: str, k: int):
+            return self.search(question, k=k, libraries=[lib.name])
+
+        def chunk_hits(ids: list[int]):
+            cur = self.store.cursor()
+            try:
+                return retrieve.hits_for(cur, [retrieve.Ranked(i, 0.0) for i in ids])
+            finally:
+                cur.close()
+
+        return raft.build(pairs, search, options, held_out or (), chunk_hits, progress, cancel)
