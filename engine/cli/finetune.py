@@ -16,6 +16,7 @@ from pathlib import Path
 from ..cancel import CancelToken
 from ..errors import BunkoError, FinetuneError, HostKeyUnknownError, PassphraseNeededError
 from .common import open_engine, print_table
+from .finetune_format import format_options, preview, training_set, write_held
 from ..timefmt import clock
 from ..timefmt import size as size_text
 
@@ -84,16 +85,34 @@ def cmd_prepare(args) -> int:
             own = engine.training_examples()
         ds.examples += own.examples
         ds.problems += own.problems
-    long_rows = ds.check_lengths(approx_tokens, args.seq_len)   # the trainer cuts at the real count
     train, held = ds.split(args.eval_share)
-    lengths = ds.token_lengths(approx_tokens)
-    report = {"examples": len(ds.examples), "train": len(train), "held_out": len(held),
+    built = None
+    if args.format != "plain":
+        from ..finetune.raft import summary
+
+        with open_engine(args) as engine:
+            built = training_set(engine, args, train, held, args.seq_len)
+        shown = type(ds)(built.examples, source=ds.source)
+    else:
+        shown = ds
+    long_rows = shown.check_lengths(approx_tokens, args.seq_len)   # the trainer cuts at the real count
+    lengths = shown.token_lengths(approx_tokens)
+    report = {"examples": len(ds.examples), "train": len(train), "held_out": len(held), "format": args.format,
               "bad_rows": [{"line": p.line, "reason": p.reason} for p in ds.problems],
               "too_long": [{"line": p.line, "reason": p.reason} for p in long_rows],
               "mean_tokens": round(sum(lengths) / len(lengths), 1) if lengths else 0,
               "max_tokens": max(lengths) if lengths else 0, "output": str(args.output) if args.output else None}
+    if built is not None:
+        report["training_examples"] = len(built.examples)
+        report["raft"] = summary(built)
+        report["raft_problems"] = [{"line": p.line, "reason": p.reason} for p in built.problems]
+        report["preview"] = [e["messages"] for e in built.examples[:args.preview]]
     if args.output:
-        write_jsonl(ds.examples, args.output)
+        if built is None:
+            write_jsonl(ds.examples, args.output)
+        else:   # the training split in its format; the held-out pairs beside it, plain, for comparing
+            write_jsonl(built.examples, args.output)
+            report["held_out_output"] = str(write_held(args.output, held))
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0 if ds.examples else 1
@@ -101,12 +120,25 @@ def cmd_prepare(args) -> int:
           f"{len(ds.problems)} bad rows; about {report['mean_tokens']:.0f} tokens each, at most {report['max_tokens']}.")
     for p in ds.problems:
         print(f"  line {p.line}: {p.reason}")
+    if built is not None:
+        r = report["raft"]
+        print(f"{len(built.examples)} training examples ({args.format}): {r['raft_examples']} RAG-style with "
+              f"{args.passages} passages from {args.library}, {r['with_gold']} of them with the passage that holds "
+              f"the answer; {r['cut_to_fit']} had distractors cut to fit --seq-len {args.seq_len}.")
+        for p in built.problems:
+            print(f"  line {p.line}: {p.reason}")
+        preview(built.examples, args.preview)
     if long_rows:
         print(f"{len(long_rows)} examples are longer than --seq-len {args.seq_len} and will be cut:")
         for p in long_rows[:20]:
             print(f"  line {p.line}: {p.reason}")
-    if args.output:
+    if args.output and built is None:
         print(f"Wrote {args.output}; train with: bunko finetune run --data {args.output}")
+    elif args.output:
+        files = " ".join(str(f) for f in args.files)
+        print(f"Wrote {args.output} and the held-out pairs to {report['held_out_output']}; train with: bunko "
+              f"finetune run --data {files} --library {args.library} --format {args.format} (it builds the same "
+              "examples)")
     return 0 if ds.examples else 1
 
 
@@ -211,13 +243,23 @@ def cmd_run(args) -> int:
         print(f"skipped line {p.line}: {p.reason}", file=sys.stderr)
     train, held = ds.split(args.eval_share)
     host = parse_host(args.host, args)
+    settings = _settings(args)
     with open_engine(args) as engine:
         base = engine.models.get(args.base) if args.base else engine.models.default()
         name = args.name or f"{base.name}-lora-{datetime.now():%Y%m%d-%H%M}"
-        job = engine.finetune.create(name, base.name, train, _settings(args), host, held_out=held,
-                                     data_info={"sources": [str(args.data)], "bad_rows": len(ds.problems)})
-        print(f"Job {job.name} (id {job.id}): {len(train)} examples, {len(held)} held out, on {host.label}.",
-              file=sys.stderr)
+        built = training_set(engine, args, train, held, settings.seq_len)
+        for p in built.problems:
+            print(f"no RAG-style example for line {p.line}: {p.reason}", file=sys.stderr)
+        info = {"sources": [str(args.data)], "bad_rows": len(ds.problems), "format": args.format}
+        if args.format != "plain":
+            from ..finetune.raft import summary
+
+            info.update(library=args.library, raft=summary(built), gold_share=args.gold_share,
+                        passages=args.passages, seed=args.seed)
+        job = engine.finetune.create(name, base.name, built.examples, settings, host, held_out=held,
+                                     data_info=info)
+        print(f"Job {job.name} (id {job.id}): {len(built.examples)} examples ({args.format}), {len(held)} held "
+              f"out, on {host.label}.", file=sys.stderr)
         return _start_and_follow(engine, job, args)
 
 
@@ -396,6 +438,8 @@ def add_finetune_parser(sub) -> None:
     q.add_argument("--eval-share", type=float, default=0.1, help="share held out for the comparison (0.1)")
     q.add_argument("--seq-len", type=int, default=512, help="warn about examples longer than this (tokens)")
     q.add_argument("-o", "--output", type=Path, help="write the good examples here (JSONL)")
+    format_options(q)
+    q.add_argument("--preview", type=int, default=2, metavar="N", help="show N built examples (2)")
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_prepare)
 
@@ -412,6 +456,7 @@ def add_finetune_parser(sub) -> None:
                              ("--seq-len", int), ("--batch", int), ("--max-steps", int), ("--save-every", int)):
                 r.add_argument(opt, type=typ)
             r.add_argument("--no-4bit", action="store_true", help="load the base in 16 bits on the GPU")
+            format_options(r)
             _host_options(r)
         else:
             r.add_argument("job")

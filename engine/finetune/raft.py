@@ -135,6 +135,14 @@ def messages_for(question: str, sources: list[Source], answer_text: str) -> list
             {"role": "assistant", "content": answer_text}]
 
 
+def summary(ds: Dataset) -> dict:
+    """Counts for a report: RAG-style examples, how many hold the gold passage, distractors cut to fit."""
+    made = [e for e in ds.examples if e.get("_kind") == "raft"]
+    return {"raft_examples": len(made), "plain_examples": len(ds.examples) - len(made),
+            "with_gold": sum(1 for e in made if e["_raft"]["gold_number"]),
+            "cut_to_fit": sum(1 for e in made if e["_raft"].get("dropped")), "problems": len(ds.problems)}
+
+
 def build(pairs: list[dict], search: Search, options: RaftOptions | None = None, held_out: Sequence[dict] = (),
           chunk_hits: ChunkHits | None = None, progress: Callable[[Progress], None] | None = None,
           cancel: CancelToken | None = None) -> Dataset:
@@ -216,6 +224,7 @@ def _one(e: dict, question: str, answer: str, gold: SearchHit, others: list[Sear
     else:
         chosen = others[:o.k]
     lang = language_of(question)
+    wanted = len(chosen)
     while True:
         sources = [Source.from_hit(n, h) for n, h in enumerate(chosen, 1)]
         number = next((s.number for s in sources if s.chunk_id == gold.chunk_id), None)
@@ -228,4 +237,4 @@ def _one(e: dict, question: str, answer: str, gold: SearchHit, others: list[Sear
         chosen.remove(removable[-1])   # like the chat: the lowest-ranked distractor goes first
     return {"messages": messages, "_line": e.get("_line", 0), "_kind": "raft",
             "_raft": {"gold_chunk": gold.chunk_id, "gold_number": number,
-                      "chunks": [h.chunk_id for h in chosen]}}
+                      "chunks": [h.chunk_id for h in chosen], "dropped": wanted - len(chosen)}}

@@ -166,3 +166,41 @@ def test_declines_without_gold_and_drafted_chunk_is_the_gold(library):
                           {"role": "assistant", "content": "Vermilion"}], "_line": 9}]
     ds = library.raft_examples("offices", lost)
     assert ds.examples == [] and ds.problems[0].line == 9 and "contains the answer" in ds.problems[0].reason
+
+
+@pytest.mark.slow   # indexes a small library of its own
+def test_cli_prepare_builds_the_examples_and_keeps_held_out_pairs_beside(tmp_path, embedder_dir, capsys):
+    import csv
+    import json
+
+    from engine.cli.commands import main
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for place, city, year, _ in OFFICES:
+        (docs / f"{place.lower()}.md").write_text(f"The {place} office of Kestrel Tools is in {city}; it opened "
+                                                  f"in {year}.\n", encoding="utf-8")
+    pairs = tmp_path / "pairs.csv"
+    with pairs.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["question", "answer"])
+        for p in _pairs():
+            w.writerow([m["content"] for m in p["messages"]])
+    db = ["--db", str(tmp_path / "c.duckdb"), "--embedder", str(embedder_dir)]
+    assert main([*db, "index", str(docs), "--name", "offices"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "train.jsonl"
+    assert main([*db, "finetune", "prepare", str(pairs), "--format", "both", "--library", "offices",
+                 "--eval-share", "0.25", "-o", str(out), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["held_out"] == 6 and report["raft"]["plain_examples"] == 18
+    assert report["raft"]["raft_examples"] + len(report["raft_problems"]) == 18
+    assert report["preview"][0][0]["role"] == "user"      # plain pairs come first in "both"
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == report["training_examples"] and all(set(r) == {"messages"} for r in rows)
+    held = [json.loads(line) for line in (tmp_path / "train.held-out.jsonl").read_text(encoding="utf-8").splitlines()]
+    held_questions = {h["messages"][0]["content"] for h in held}
+    assert len(held) == 6 and not any(r["messages"][-2]["content"].endswith(q) or r["messages"][0]["content"] == q
+                                      for r in rows for q in held_questions)
+    assert main([*db, "finetune", "prepare", str(pairs), "--format", "raft"]) != 0   # no --library: said so
+    assert "--library" in capsys.readouterr().err
