@@ -18,7 +18,8 @@ LAYERS = [
     ["engine.serve"],
     ["engine.api"],
     ["engine.lab"],
-    ["engine.chat", "engine.finetune"],
+    ["engine.finetune"],   # above the chat: RAG-style training data is built with the chat's own prompt
+    ["engine.chat"],
     ["engine.library"],
     ["engine.search", "engine.llm"],
     ["engine.ingest", "engine.embed", "engine.store", "engine.hosts"],
