@@ -81,13 +81,22 @@ class TrainStep(Retranslating, QWizardPage):
         train, held = w.data_step.split()
         name, base, settings, host = w.settings_step.job_name(), w.base_step.base(), w.settings_step.settings(), \
             w.host_step.spec()
-        info = {"sources": list(w.data_step.sources), "bad_rows": len(w.data_step.problems)}
+        box = w.data_step.format_box
+        request = box.request(train, held)
+        info = {"sources": list(w.data_step.sources), "bad_rows": len(w.data_step.problems), "format": request[0]}
+        if request[0] != "plain":
+            info.update(library=request[1], gold_share=request[2] / 100)
+        engine = self.ctx.engine
+
+        def create():   # RAG-style examples are built from the training split first (or taken from the preview)
+            examples = box.build(train, held, request).examples
+            return engine.finetune.create(name, base, examples, settings, host, held_out=held, data_info=info)
+
         self._creating = True
         self.error.hide()
         self.view.reset()
         self.view.take({"event": "status", "status": "created"})
-        self.ctx.runner.run(self.ctx.engine.finetune.create, name, base, train, settings, host, held_out=held,
-                            data_info=info, key="finetune:create", on_done=while_alive(self, "_created"),
+        self.ctx.runner.run(create, key="finetune:create", on_done=while_alive(self, "_created"),
                             on_error=while_alive(self, "_create_failed"))
 
     def _created(self, job) -> None:

@@ -162,12 +162,45 @@ def load(spec: dict, out: Path):
         tokenizer = AutoTokenizer.from_pretrained(source)
         if torch.cuda.is_available():
             model = model.to("cuda")
+        if checkpointing(spec, model):
+            # activations of each block are recomputed in the backward pass instead of kept: on a CPU
+            # with a 0.5B model and long RAG prompts they would otherwise take gigabytes
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            model.enable_input_require_grads()
+            model.config.use_cache = False
         model = get_peft_model(model, LoraConfig(r=int(lora.get("r", 8)), lora_alpha=float(lora.get("alpha", 16)),
                                                  lora_dropout=float(lora.get("dropout", 0.0)),
                                                  target_modules=targets, task_type="CAUSAL_LM"))
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer, backend
+
+
+def checkpointing(spec: dict, model) -> bool:
+    """Gradient checkpointing: as the spec says, or ("auto") for models past 200 M parameters."""
+    value = spec.get("train", {}).get("checkpointing", "auto")
+    if value == "auto":
+        return sum(p.numel() for p in model.parameters()) > 200e6
+    return bool(value)
+
+
+def set_threads(cfg: dict) -> int | None:
+    """Intra-op threads on a CPU: the spec's number, else one per core the process may use. One
+    inter-op thread: the step is a chain of large operations, and extra pools only compete for the
+    same cores (measured with `bunko bench finetune --threads`)."""
+    import torch
+
+    if torch.cuda.is_available():
+        return None
+    n = int(cfg.get("threads") or 0)
+    if not n:
+        n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    torch.set_num_threads(n)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:   # already set in this process (the bench calls train twice)
+        pass
+    return n
 
 
 # -- the data -------------------------------------------------------------------------
@@ -198,6 +231,45 @@ def _ids(value) -> list[int]:
     if isinstance(value, dict) or hasattr(value, "keys"):  # transformers 5 may return a BatchEncoding
         value = value["input_ids"]
     return list(value)
+
+
+def pack(encoded, seq_len: int, seed: int) -> list[tuple[list[int], list[int], list[int]]]:
+    """Examples joined into rows of at most `seq_len` tokens (ids, labels, position ids), so a
+    batch is not mostly padding when lengths differ. An example is never split across rows; its
+    positions start at 0, as they would alone. The order is shuffled by the seed first."""
+    order = list(range(len(encoded)))
+    random.Random(seed).shuffle(order)
+    rows, ids, labels, pos = [], [], [], []
+    for i in order:
+        e_ids, e_labels = encoded[i]
+        if ids and len(ids) + len(e_ids) > seq_len:
+            rows.append((ids, labels, pos))
+            ids, labels, pos = [], [], []
+        ids, labels, pos = ids + list(e_ids), labels + list(e_labels), pos + list(range(len(e_ids)))
+    if ids:
+        rows.append((ids, labels, pos))
+    return rows
+
+
+def packed_batches(rows, batch_size: int, pad_id: int, seed: int, epoch: int):
+    """Batches of packed rows: (ids, labels, attention mask, position ids)."""
+    import torch
+
+    order = list(range(len(rows)))
+    random.Random(seed + epoch).shuffle(order)
+    for start in range(0, len(order), batch_size):
+        chunk = [rows[i] for i in order[start:start + batch_size]]
+        width = max(len(r[0]) for r in chunk)
+        ids = torch.full((len(chunk), width), pad_id, dtype=torch.long)
+        labels = torch.full((len(chunk), width), -100, dtype=torch.long)
+        mask = torch.zeros((len(chunk), width), dtype=torch.long)
+        positions = torch.zeros((len(chunk), width), dtype=torch.long)
+        for row, (i, lab, pos) in enumerate(chunk):
+            ids[row, :len(i)] = torch.tensor(i)
+            labels[row, :len(lab)] = torch.tensor(lab)
+            mask[row, :len(i)] = 1
+            positions[row, :len(pos)] = torch.tensor(pos)
+        yield ids, labels, mask, positions
 
 
 def batches(encoded, batch_size: int, pad_id: int, seed: int, epoch: int):
@@ -258,27 +330,129 @@ def evaluate(model, encoded, pad_id: int) -> float | None:
     return sum(losses) / len(losses)
 
 
-def train(spec: dict, out: Path) -> dict:
+class Data:
+    """The job's examples, tokenized and (by default) packed, and the step count they make."""
+
+    def __init__(self, spec: dict, tokenizer) -> None:
+        cfg = spec.get("train", {})
+        self.seed = int(cfg.get("seed", 0))
+        self.seq_len = int(cfg.get("seq_len", 512))
+        self.batch = int(cfg.get("batch", 4))
+        self.accum = int(cfg.get("grad_accum", 1))
+        self.pad_id = tokenizer.pad_token_id
+        data = spec["data"]
+        self.encoded = [encode(tokenizer, m, self.seq_len) for m in read_jsonl(Path(data["train"]))]
+        self.held = [encode(tokenizer, m, self.seq_len) for m in read_jsonl(Path(data["eval"]))] \
+            if data.get("eval") else []
+        self.packed = bool(cfg.get("packing", True))
+        self.rows = pack(self.encoded, self.seq_len, self.seed) if self.packed else None
+        units = len(self.rows) if self.packed else len(self.encoded)
+        self.per_epoch = math.ceil(units / self.batch / self.accum)
+        self.total = int(cfg.get("max_steps") or self.per_epoch * int(cfg.get("epochs", 3)))
+
+    def epoch(self, n: int):
+        """(ids, labels, mask, position ids or None) per micro-batch of epoch `n`."""
+        if self.packed:
+            yield from packed_batches(self.rows, self.batch, self.pad_id, self.seed, n)
+        else:
+            for ids, labels, mask in batches(self.encoded, self.batch, self.pad_id, self.seed, n):
+                yield ids, labels, mask, None
+
+    def steps(self, start_epoch: int = 0):
+        """Lists of `accum` micro-batches, one per optimizer step, epoch after epoch."""
+        epoch = start_epoch
+        while True:
+            group = []
+            for micro in self.epoch(epoch):
+                group.append(micro)
+                if len(group) == self.accum:
+                    yield epoch, group
+                    group = []
+            epoch += 1
+
+
+def forward_backward(model, group, accum: int, device):
+    """One optimizer step's forward and backward passes; (loss of the last micro-batch, tokens)."""
+    tokens, out = 0, None
+    for ids, labels, mask, positions in group:
+        extra = {"position_ids": positions.to(device)} if positions is not None else {}
+        out = model(input_ids=ids.to(device), attention_mask=mask.to(device), labels=labels.to(device), **extra)
+        (out.loss / accum).backward()
+        tokens += int(mask.sum())
+    return out.loss, tokens
+
+
+def optimizer_for(model, cfg: dict, total: int):
     import torch
 
-    cfg = spec.get("train", {})
-    seed = int(cfg.get("seed", 0))
-    torch.manual_seed(seed)
-    random.seed(seed)
-    model, tokenizer, backend = load(spec, out)
-    seq_len = int(cfg.get("seq_len", 512))
-    data = spec["data"]
-    encoded = [encode(tokenizer, m, seq_len) for m in read_jsonl(Path(data["train"]))]
-    held = [encode(tokenizer, m, seq_len) for m in read_jsonl(Path(data["eval"]))] if data.get("eval") else []
-    batch_size = int(cfg.get("batch", 4))
-    accum = int(cfg.get("grad_accum", 1))
-    per_epoch = math.ceil(len(encoded) / batch_size / accum)
-    total = int(cfg.get("max_steps") or per_epoch * int(cfg.get("epochs", 3)))
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=float(cfg.get("lr", 2e-4)), weight_decay=0.0)
     warmup = max(1, int(total * float(cfg.get("warmup", 0.03))))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (total - s) / max(1, total - warmup)))
+    return params, optimizer, scheduler
+
+
+def apply_step(params, optimizer, scheduler) -> None:
+    import torch
+
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+
+
+def calibrate(spec: dict, out: Path, steps: int = 2) -> dict:
+    """Time the job's own first steps (after one to warm up) and say how long the whole job
+    will take: loading + steps × the measured step time + the held-out pass."""
+    import torch
+
+    cfg = spec.get("train", {})
+    threads = set_threads(cfg)
+    torch.manual_seed(int(cfg.get("seed", 0)))
+    started = time.monotonic()
+    model, tokenizer, backend = load(spec, out)
+    load_s = time.monotonic() - started
+    data = Data(spec, tokenizer)
+    params, optimizer, scheduler = optimizer_for(model, cfg, data.total)
+    device = next(model.parameters()).device
+    model.train()
+    times, tokens = [], []
+    for n, (_epoch, group) in enumerate(data.steps()):
+        if n > max(1, steps):
+            break
+        t = time.monotonic()
+        _loss, done = forward_backward(model, group, data.accum, device)
+        apply_step(params, optimizer, scheduler)
+        times.append(time.monotonic() - t)
+        tokens.append(done)
+    measured = times[1:] or times
+    step_s = sum(measured) / len(measured)
+    per_token = sum(measured) / max(1, sum(tokens[1:] or tokens))
+    held_tokens = sum(len(ids) for ids, _ in data.held)
+    eval_s = held_tokens * per_token / 3     # a forward pass is about a third of a training step
+    result = {"event": "calibration", "backend": backend, "threads": threads, "load_s": round(load_s, 2),
+              "step_s": [round(x, 3) for x in times], "tokens_per_step": tokens, "total_steps": data.total,
+              "examples": len(data.encoded), "rows": len(data.rows) if data.rows is not None else None,
+              "estimate_s": round(load_s + data.total * step_s + eval_s, 1),
+              "checkpointing": bool(getattr(model, "is_gradient_checkpointing", False))}
+    emit(None, **result)
+    return result
+
+
+def train(spec: dict, out: Path) -> dict:
+    import torch
+
+    process_start = time.time()
+    cfg = spec.get("train", {})
+    seed = int(cfg.get("seed", 0))
+    threads = set_threads(cfg)
+    torch.manual_seed(seed)
+    random.seed(seed)
+    model, tokenizer, backend = load(spec, out)
+    data = Data(spec, tokenizer)
+    total = data.total
+    params, optimizer, scheduler = optimizer_for(model, cfg, total)
     step = 0
     resumed = latest_checkpoint(out)
     if resumed is not None:
@@ -290,8 +464,10 @@ def train(spec: dict, out: Path) -> dict:
         step = json.loads((resumed / "state.json").read_text())["step"]
         for _ in range(step):
             scheduler.step()
-    emit(out, event="start", backend=backend, examples=len(encoded), eval_examples=len(held),
-         total_steps=total, resumed_from=step, cuda=torch.cuda.is_available())
+    emit(out, event="start", backend=backend, examples=len(data.encoded), eval_examples=len(data.held),
+         total_steps=total, resumed_from=step, cuda=torch.cuda.is_available(), threads=threads,
+         packed_rows=len(data.rows) if data.rows is not None else None,
+         checkpointing=bool(getattr(model, "is_gradient_checkpointing", False)))
     device = next(model.parameters()).device
     model.train()
     save_every = int(cfg.get("save_every", 50))
@@ -299,46 +475,41 @@ def train(spec: dict, out: Path) -> dict:
     loss_value = None
     yield_dir = Path(spec["yield_dir"]) if spec.get("yield_dir") else None
     yielded_s, batch_s = 0.0, 0.0
-    epoch = step // max(1, per_epoch)
-    while step < total and not STOP:
-        micro = 0
-        for ids, labels, mask in batches(encoded, batch_size, tokenizer.pad_token_id, seed, epoch):
-            if step >= total or STOP:
-                break
-            yielded_s += yield_to_answers(yield_dir, batch_s)
-            if STOP:
-                break
-            batch_start = time.monotonic()
-            out_ = model(input_ids=ids.to(device), attention_mask=mask.to(device), labels=labels.to(device))
-            (out_.loss / accum).backward()
-            done_tokens += int(mask.sum())
-            batch_s = time.monotonic() - batch_start
-            micro += 1
-            if micro % accum:
-                continue
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            step += 1
-            loss_value = float(out_.loss.detach())
-            elapsed = time.time() - t0
-            rate = (step - started_at) / elapsed if elapsed > 0 else 0.0
-            emit(out, event="step", step=step, total=total, loss=round(loss_value, 5),
-                 lr=scheduler.get_last_lr()[0], tokens_per_s=round(done_tokens / elapsed, 1) if elapsed else 0.0,
-                 eta_s=round((total - step) / rate, 1) if rate else None, yielded_s=round(yielded_s, 1))
-            if step % save_every == 0 and step < total:
-                emit(out, event="saved", step=step, path=str(save_checkpoint(model, optimizer, out, step)))
-        epoch += 1
+    # a resumed job goes on in the epoch it stopped in (its order is the seed's, so the same)
+    skip = step % max(1, data.per_epoch)
+    for _epoch, group in data.steps(step // max(1, data.per_epoch)):
+        if step >= total or STOP:
+            break
+        if skip:
+            skip -= 1
+            continue
+        yielded_s += yield_to_answers(yield_dir, batch_s)
+        if STOP:
+            break
+        batch_start = time.monotonic()
+        loss, tokens = forward_backward(model, group, data.accum, device)
+        done_tokens += tokens
+        apply_step(params, optimizer, scheduler)
+        batch_s = (time.monotonic() - batch_start) / max(1, data.accum)
+        step += 1
+        loss_value = float(loss.detach())
+        elapsed = time.time() - t0
+        rate = (step - started_at) / elapsed if elapsed > 0 else 0.0
+        emit(out, event="step", step=step, total=total, loss=round(loss_value, 5),
+             lr=scheduler.get_last_lr()[0], tokens_per_s=round(done_tokens / elapsed, 1) if elapsed else 0.0,
+             eta_s=round((total - step) / rate, 1) if rate else None, yielded_s=round(yielded_s, 1))
+        if step % save_every == 0 and step < total:
+            emit(out, event="saved", step=step, path=str(save_checkpoint(model, optimizer, out, step)))
     if STOP and step < total:
         save_checkpoint(model, optimizer, out, step)
         emit(out, event="stopped", step=step)
         return {"status": "stopped", "step": step}
-    eval_loss = evaluate(model, held, tokenizer.pad_token_id)
+    eval_loss = evaluate(model, data.held, tokenizer.pad_token_id)
     model.save_pretrained(str(out / "adapter"))
     result = {"status": "done", "step": step, "final_loss": loss_value, "eval_loss": eval_loss, "backend": backend,
               "peak_gpu_bytes": torch.cuda.max_memory_allocated() if torch.cuda.is_available() else None,
-              "seconds": round(time.time() - t0, 1)}
+              "seconds": round(time.time() - t0, 1), "wall_s": round(time.time() - process_start, 1),
+              "tokens": done_tokens}
     (out / "result.json").write_text(json.dumps(result))
     emit(out, event="done", **result)
     return result
@@ -347,6 +518,8 @@ def train(spec: dict, out: Path) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Bunko's LoRA trainer")
     parser.add_argument("--spec", required=True, type=Path)
+    parser.add_argument("--calibrate", type=int, metavar="STEPS",
+                        help="time this many steps of the job (after one to warm up), print the estimate, leave")
     args = parser.parse_args(argv)
     spec = json.loads(args.spec.read_text(encoding="utf-8"))
     out = Path(spec.get("out") or args.spec.parent / "output")
@@ -354,6 +527,9 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, _on_term)
     signal.signal(signal.SIGINT, _on_term)
     try:
+        if args.calibrate:
+            calibrate(spec, out, args.calibrate)
+            return 0
         result = train(spec, out)
     except Exception as exc:  # one JSON line the app can show, then the traceback for the log
         oom = "out of memory" in str(exc).lower()
