@@ -519,3 +519,11 @@ class Engine:
                 cur.close()
 
         return raft.build(pairs, search, options, held_out or (), chunk_hits, progress, cancel)
+
+    def measure_training(self, job: int | str, secrets: Secrets | None = None, steps: int = 2,
+                         progress: Callable[[Progress], None] | None = None,
+                         cancel: CancelToken | None = None) -> dict:
+        """Time a created job's first steps on its host and estimate its whole time (kept with the job)."""
+        from .finetune.measure import measure
+
+        return measure(self.finetune, job, secrets, steps, progress, cancel)

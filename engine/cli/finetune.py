@@ -266,6 +266,13 @@ def cmd_run(args) -> int:
 def _start_and_follow(engine, job, args) -> int:
     printer = _Printer(args.json)
     holder = {}
+    if getattr(args, "estimate", False) or getattr(args, "estimate_only", False):
+        e = with_secrets(lambda s: engine.measure_training(job.id, s), args)
+        print(f"Measured on {job.host.label}: {e['load_s']:.0f} s to load, {e['step_s'][-1]:.1f} s a step "
+              f"({e['threads'] or 'GPU'} threads); {e['total_steps']} steps: about {clock(e['estimate_s'])} in all.",
+              file=sys.stderr)
+        if getattr(args, "estimate_only", False):
+            return 0
 
     def start(secrets):
         holder["secrets"] = secrets
@@ -457,6 +464,9 @@ def add_finetune_parser(sub) -> None:
                 r.add_argument(opt, type=typ)
             r.add_argument("--no-4bit", action="store_true", help="load the base in 16 bits on the GPU")
             format_options(r)
+            r.add_argument("--estimate", action="store_true",
+                           help="time a few of the job's steps on the host first and print the estimate")
+            r.add_argument("--estimate-only", action="store_true", help="measure and print the estimate, not train")
             _host_options(r)
         else:
             r.add_argument("job")

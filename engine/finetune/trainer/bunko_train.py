@@ -184,6 +184,12 @@ def checkpointing(spec: dict, model) -> bool:
     return bool(value)
 
 
+def checkpointed(model) -> bool:
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return bool(getattr(base, "is_activation_checkpointing", False)
+                if hasattr(type(base), "is_activation_checkpointing") else base.is_gradient_checkpointing)
+
+
 def set_threads(cfg: dict) -> int | None:
     """Intra-op threads on a CPU: the spec's number, else one per core the process may use. One
     inter-op thread: the step is a chain of large operations, and extra pools only compete for the
@@ -435,7 +441,7 @@ def calibrate(spec: dict, out: Path, steps: int = 2) -> dict:
               "step_s": [round(x, 3) for x in times], "tokens_per_step": tokens, "total_steps": data.total,
               "examples": len(data.encoded), "rows": len(data.rows) if data.rows is not None else None,
               "estimate_s": round(load_s + data.total * step_s + eval_s, 1),
-              "checkpointing": bool(getattr(model, "is_gradient_checkpointing", False))}
+              "checkpointing": checkpointed(model)}
     emit(None, **result)
     return result
 
@@ -467,7 +473,7 @@ def train(spec: dict, out: Path) -> dict:
     emit(out, event="start", backend=backend, examples=len(data.encoded), eval_examples=len(data.held),
          total_steps=total, resumed_from=step, cuda=torch.cuda.is_available(), threads=threads,
          packed_rows=len(data.rows) if data.rows is not None else None,
-         checkpointing=bool(getattr(model, "is_gradient_checkpointing", False)))
+         checkpointing=checkpointed(model))
     device = next(model.parameters()).device
     model.train()
     save_every = int(cfg.get("save_every", 50))
