@@ -109,7 +109,7 @@ class FormatBox(Retranslating, QGroupBox):
 
     def request(self, train: list[dict], held: list[dict]) -> tuple:
         """What to build, read here on the UI thread and handed to `build` on the pool."""
-        text = lambda rows: tuple(tuple((m["role"], m["content"]) for m in e["messages"]) for e in rows)  # noqa: E731
+        text = lambda rows: tuple(tuple((m["role"], m["content"]) for m in e["messages"]) for e in rows)
         return (self.choice(), self.library.currentText(), self.gold.value(), text(train), text(held))
 
     def build(self, train: list[dict], held: list[dict], request: tuple, progress=None, cancel=None):

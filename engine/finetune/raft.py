@@ -23,8 +23,8 @@ import logging
 import random
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from ..cancel import CancelToken
 from ..chat import prompt as chat_prompt
@@ -111,7 +111,7 @@ def find_gold(answer: str, hits: Sequence[SearchHit]) -> SearchHit | None:
 
 
 def _key(seed: int, question: str) -> random.Random:
-    digest = hashlib.blake2b(f"{seed}\0{question}".encode("utf-8"), digest_size=8).digest()
+    digest = hashlib.blake2b(f"{seed}\0{question}".encode(), digest_size=8).digest()
     return random.Random(int.from_bytes(digest, "big"))
 
 

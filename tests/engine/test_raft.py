@@ -141,7 +141,7 @@ def test_same_seed_same_examples_and_both_keeps_the_plain_pairs(library):
     b = library.raft_examples("offices", pairs, RaftOptions(seed=7))
     c = library.raft_examples("offices", pairs, RaftOptions(seed=8))
     assert [e["messages"] for e in a.examples] == [e["messages"] for e in b.examples]
-    gold = lambda ds: [bool(e["_raft"]["gold_number"]) for e in ds.examples]  # noqa: E731
+    gold = lambda ds: [bool(e["_raft"]["gold_number"]) for e in ds.examples]
     assert gold(a) != gold(c)
     both = library.raft_examples("offices", pairs, RaftOptions(format="both"))
     assert [e["_kind"] for e in both.examples] == ["plain"] * len(pairs) + ["raft"] * len(pairs)
