@@ -44,7 +44,7 @@ def test_a_measured_job_trains_packed_on_this_cpu(tmp_path, trainer_python):
     examples = [{"messages": [{"role": "user", "content": f"What does rule {i} say?"},
                               {"role": "assistant", "content": f"Rule {i} says: " + "keep the otter dry. " * (i % 4 + 1)}]}
                 for i in range(12)]
-    settings = preset("quick", max_steps=3, seq_len=96, batch=2, learning_rate=0.002, save_every=100)
+    settings = preset("quick", max_steps=3, seq_len=256, batch=2, learning_rate=0.002, save_every=100)
     with Engine.open(tmp_path / "db.duckdb") as engine:
         engine._jobs = Jobs(engine.store, engine.models, root=tmp_path / "jobs")
         job = engine.finetune.create("packed", engine.models.default().name, examples, settings,
