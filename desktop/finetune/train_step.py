@@ -37,6 +37,10 @@ class TrainStep(Retranslating, QWizardPage):
         self.cancel_button = QPushButton()
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
+        self.estimate = QLabel()
+        self.estimate.setTextFormat(Qt.TextFormat.PlainText)
+        self.estimate.setWordWrap(True)
+        self.estimate.hide()
         self.note = QLabel()
         self.note.setTextFormat(Qt.TextFormat.PlainText)   # server errors and document names: never markup
         self.note.setWordWrap(True)
@@ -45,6 +49,7 @@ class TrainStep(Retranslating, QWizardPage):
         row.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
+        layout.addWidget(self.estimate)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.error)
         layout.addLayout(row)
@@ -102,10 +107,35 @@ class TrainStep(Retranslating, QWizardPage):
     def _created(self, job) -> None:
         self._creating = False
         self.job = job
-        self.wizard().job_created.emit(job.id)
+        wizard = self.wizard()
+        wizard.job_created.emit(job.id)
         self.cancel_button.setEnabled(True)
+        report = wizard.host_step.report
+        if job.host.kind == "local" and not (report and report.gpus):
+            # on a CPU the rough estimate can be off several times: time the job's own first steps
+            self.estimate.setText(self.tr("Timing the first steps on this computer for an estimate…"))
+            self.estimate.show()
+            self.ctx.runner.run(self.ctx.engine.measure_training, job.id, key="finetune:measure",
+                                on_done=while_alive(self, "_measured"), on_error=while_alive(self, "_not_measured"))
+            return
+        self._follow()
+
+    def _follow(self) -> None:
         self.log_timer.start(LOG_REFRESH_MS)
-        self.followers.start(job)
+        self.followers.start(self.job)
+
+    def _measured(self, m: dict) -> None:
+        steps = m["step_s"][1:] or m["step_s"]
+        duration = self.wizard().settings_step.duration if self.wizard() else (lambda s: f"{s:.0f} s")
+        self.estimate.setText(self.tr("Measured before the start: {load} to load the model, {step} a step; "
+                                      "{steps} steps take about {time} in all.").format(
+            load=duration(m["load_s"]), step=duration(sum(steps) / len(steps)), steps=m["total_steps"],
+            time=duration(m["estimate_s"])))
+        self._follow()
+
+    def _not_measured(self, exc: BaseException) -> None:
+        self.estimate.setText(self.tr("No measured estimate: {error}").format(error=error_text(exc) or exc))
+        self._follow()
 
     def _create_failed(self, exc: BaseException) -> None:
         self._creating = False

@@ -848,7 +848,7 @@ The details are in the log: {log}</source>
 <context>
     <name>DoneStep</name>
     <message>
-        <location filename="../../desktop/finetune/train_step.py" line="+195"/>
+        <location filename="../../desktop/finetune/train_step.py" line="+225"/>
         <source>Done</source>
         <translation>完了</translation>
     </message>
@@ -3707,7 +3707,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
 <context>
     <name>TrainStep</name>
     <message>
-        <location filename="../../desktop/finetune/train_step.py" line="-168"/>
+        <location filename="../../desktop/finetune/train_step.py" line="-193"/>
         <source>Training</source>
         <translation>学習</translation>
     </message>
@@ -3727,7 +3727,22 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <translation>{name} を {where} で学習しています。</translation>
     </message>
     <message>
-        <location line="+73"/>
+        <location line="+42"/>
+        <source>Timing the first steps on this computer for an estimate…</source>
+        <translation>見積もりのため、このコンピューターで最初の数ステップの時間を測っています…</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Measured before the start: {load} to load the model, {step} a step; {steps} steps take about {time} in all.</source>
+        <translation>開始前の実測: モデルの読み込み {load}、1 ステップ {step}。{steps} ステップで合計およそ {time} かかります。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>No measured estimate: {error}</source>
+        <translation>実測の見積もりはできませんでした: {error}</translation>
+    </message>
+    <message>
+        <location line="+35"/>
         <location line="+9"/>
         <source>The job is kept: resume it from the Fine-tune page when the problem is solved.</source>
         <translation>ジョブは保存されています。問題を解決したら「ファインチューニング」ページから再開してください。</translation>
