@@ -20,6 +20,7 @@ CITIES = [("Aomori", "Hirosaki"), ("Baltic", "Riga"), ("Cascade", "Bend"), ("Dan
 def test_raft_choice_previews_real_examples_and_trains_on_them(ctx, qtbot, tmp_path, styled, monkeypatch):
     from desktop.finetune.wizard import FinetuneWizard
     from desktop.i18n import apply_language
+    from engine import errors as api_errors
     from engine.api import Dataset
 
     docs = tmp_path / "docs"
@@ -77,6 +78,11 @@ def test_raft_choice_previews_real_examples_and_trains_on_them(ctx, qtbot, tmp_p
     monkeypatch.setattr(ctx.engine.finetune, "create", create)
     monkeypatch.setattr(ctx.engine.finetune, "start", lambda *a, **k: None)   # training is tested elsewhere
     monkeypatch.setattr(wizard.followers, "start", lambda job: None)
+
+    def measure(job_id, **_kw):   # the real timing is tested in tests/engine/test_trainer_cpu.py
+        raise api_errors.FinetuneError("Timing the first steps failed: test")
+
+    monkeypatch.setattr(ctx.engine, "measure_training", measure)
     wizard.base_step.initializePage()
     qtbot.waitUntil(lambda: wizard.base_step.base() is not None, timeout=10000)
     wizard.settings_step.name.setText("raft-job")
@@ -89,3 +95,4 @@ def test_raft_choice_previews_real_examples_and_trains_on_them(ctx, qtbot, tmp_p
     job = ctx.engine.finetune.get("raft-job")
     rows = [json.loads(line) for line in (job.local_dir / "train.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 10 and "Sources:" in rows[0]["messages"][1]["content"]
+    qtbot.waitUntil(lambda: "No measured estimate" in wizard.train_step.estimate.text(), timeout=10000)
