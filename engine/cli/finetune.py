@@ -16,7 +16,7 @@ from pathlib import Path
 from ..cancel import CancelToken
 from ..errors import BunkoError, FinetuneError, HostKeyUnknownError, PassphraseNeededError
 from .common import open_engine, print_table
-from .finetune_format import format_options, preview, training_set, write_held
+from .finetune_format import format_options, held_out_extra, preview, training_set, write_held
 from ..timefmt import clock
 from ..timefmt import size as size_text
 
@@ -86,6 +86,7 @@ def cmd_prepare(args) -> int:
         ds.examples += own.examples
         ds.problems += own.problems
     train, held = ds.split(args.eval_share)
+    held = held_out_extra(args, held)
     built = None
     if args.format != "plain":
         from ..finetune.raft import summary
@@ -242,6 +243,7 @@ def cmd_run(args) -> int:
     for p in ds.problems:
         print(f"skipped line {p.line}: {p.reason}", file=sys.stderr)
     train, held = ds.split(args.eval_share)
+    held = held_out_extra(args, held)
     host = parse_host(args.host, args)
     settings = _settings(args)
     with open_engine(args) as engine:

@@ -67,3 +67,14 @@ def format_options(p) -> None:
     p.add_argument("--when-absent", choices=("answer", "decline"), default="answer",
                    help="without that passage, learn the answer anyway (RAFT) or the chat's 'not in the sources'")
     p.add_argument("--seed", type=int, default=0, help="chooses which examples hold the passage (0)")
+    p.add_argument("--held-out", type=Path, metavar="FILE",
+                   help="question/answer pairs kept out of training besides the split (their passages too)")
+
+
+def held_out_extra(args, held: list[dict]) -> list[dict]:
+    """The split's held-out pairs plus those of --held-out FILE."""
+    if not getattr(args, "held_out", None):
+        return held
+    from ..finetune.dataset import read_file
+
+    return held + read_file(args.held_out).examples

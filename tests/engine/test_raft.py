@@ -190,17 +190,19 @@ def test_cli_prepare_builds_the_examples_and_keeps_held_out_pairs_beside(tmp_pat
     assert main([*db, "index", str(docs), "--name", "offices"]) == 0
     capsys.readouterr()
     out = tmp_path / "train.jsonl"
+    extra = tmp_path / "new.csv"   # kept out besides the split, as the four-arm table's new questions are
+    extra.write_text("question,answer\nWhere is the head office of Kestrel Tools?,Sapporo\n", encoding="utf-8")
     assert main([*db, "finetune", "prepare", str(pairs), "--format", "both", "--library", "offices",
-                 "--eval-share", "0.25", "-o", str(out), "--json"]) == 0
+                 "--eval-share", "0.25", "--held-out", str(extra), "-o", str(out), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["held_out"] == 6 and report["raft"]["plain_examples"] == 18
+    assert report["held_out"] == 7 and report["raft"]["plain_examples"] == 18
     assert report["raft"]["raft_examples"] + len(report["raft_problems"]) == 18
     assert report["preview"][0][0]["role"] == "user"      # plain pairs come first in "both"
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(rows) == report["training_examples"] and all(set(r) == {"messages"} for r in rows)
     held = [json.loads(line) for line in (tmp_path / "train.held-out.jsonl").read_text(encoding="utf-8").splitlines()]
     held_questions = {h["messages"][0]["content"] for h in held}
-    assert len(held) == 6 and not any(r["messages"][-2]["content"].endswith(q) or r["messages"][0]["content"] == q
+    assert len(held) == 7 and not any(r["messages"][-2]["content"].endswith(q) or r["messages"][0]["content"] == q
                                       for r in rows for q in held_questions)
     assert main([*db, "finetune", "prepare", str(pairs), "--format", "raft"]) != 0   # no --library: said so
     assert "--library" in capsys.readouterr().err
