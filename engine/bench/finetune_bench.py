@@ -36,7 +36,7 @@ def examples(count: int = 64) -> list[dict]:
 def _one(engine, backend: str, host, args, secrets) -> dict:
     settings = preset("quick", max_steps=args.steps, seq_len=args.seq_len, batch=args.batch, rank=args.rank,
                       alpha=2 * args.rank, backend=backend, load_4bit=backend == "unsloth" and not args.no_4bit,
-                      save_every=10 ** 6)
+                      save_every=10 ** 6, threads=args.threads)
     name = f"bench-{backend}-{int(time.time())}"
     base = engine.models.get(args.base) if args.base else engine.models.default()
     job = engine.finetune.create(name, base.name, examples(), settings, host)
@@ -55,7 +55,7 @@ def _one(engine, backend: str, host, args, secrets) -> dict:
                "peak_gpu_bytes": job.result.get("peak_gpu_bytes"), "seconds": job.result.get("seconds"),
                "wall_s": job.result.get("wall_s"), "final_loss": job.loss, "load_4bit": settings.load_4bit,
                "estimate_s": measured["estimate_s"] if measured else None, "estimate_error": estimate_error(job),
-               "threads": measured["threads"] if measured else None}
+               "threads": (engine.finetune.events(job.id, "start") or [{}])[-1].get("threads")}
         if backend == "peft" and not args.no_reference:
             say(f"reference: the same {args.steps} steps in a plain PEFT loop…")
             row["reference"] = _reference(engine, job, secrets)
@@ -111,7 +111,8 @@ def run_finetune_bench(args, host_spec, with_secrets) -> int:
     vs_ref = ratio(p.get("tokens_per_s"), ref.get("tokens_per_s"))
     result = {"bench": "finetune", "host": host_spec.label, "gpus": report.gpus, "machine": machine(),
               "base": args.base or "default",
-              "settings": {"steps": args.steps, "seq_len": args.seq_len, "batch": args.batch, "rank": args.rank},
+              "settings": {"steps": args.steps, "seq_len": args.seq_len, "batch": args.batch, "rank": args.rank,
+                           "threads": args.threads or "one per core"},
               "runs": rows,
               "bunko_vs_plain_peft": {"tokens_per_s": vs_ref, "goal": 0.9,
                                       "met": None if vs_ref is None else vs_ref >= 0.9},
@@ -126,9 +127,13 @@ def run_finetune_bench(args, host_spec, with_secrets) -> int:
               fmt(r.get("final_loss"), 4), (r.get("error") or "")[:60]] for r in rows]
     if ref:
         lines.append(["plain PEFT loop", "done" if "tokens_per_s" in ref else "failed", fmt(ref.get("tokens_per_s"), 1),
-                      "-", fmt(ref.get("seconds"), 1), "-", "-", fmt(ref.get("final_loss"), 4),
-                      (ref.get("error") or "same job, no Bunko wrapper")[:60]])
-    text = table(["trainer", "status", "tokens/s", "peak GPU MiB", "wall s", "estimate s", "est. error",
+                      "-", "-", "-", "-", fmt(ref.get("final_loss"), 4),
+                      (ref.get("error") or f"same job's steps, no Bunko wrapper ({fmt(ref.get('seconds'), 1)} s)")[:60]])
+    for line, r in zip(lines, rows):
+        line.insert(3, fmt(r.get("threads")))
+    if ref:
+        lines[-1].insert(3, fmt(ref.get("threads")))
+    text = table(["trainer", "status", "tokens/s", "threads", "peak GPU MiB", "wall s", "estimate s", "est. error",
                   "final loss", "note"], lines)
     text += (f"\nBunko's trainer / the plain PEFT loop: tokens/s {fmt(vs_ref)}× (goal ≥ 0.9)")
     text += (f"\nUnsloth / PEFT: tokens/s {fmt(result['unsloth_vs_peft']['tokens_per_s'])}×, "
