@@ -410,12 +410,17 @@ def apply_step(params, optimizer, scheduler) -> None:
 
 def calibrate(spec: dict, out: Path, steps: int = 2) -> dict:
     """Time the job's own first steps (after one to warm up) and say how long the whole job
-    will take: loading + steps × the measured step time + the held-out pass."""
+    will take: loading + steps × the measured step time + the held-out pass. Turning a GGUF
+    into trainable weights happens once (here, if not before) and is not counted for the job."""
     import torch
 
     cfg = spec.get("train", {})
     threads = set_threads(cfg)
     torch.manual_seed(int(cfg.get("seed", 0)))
+    started = time.monotonic()
+    if spec["base"].get("gguf"):   # made once and kept: the job itself will not spend this again
+        dequantise_gguf(Path(spec["base"]["gguf"]), Path(spec.get("cache") or out.parent / "bases"))
+    convert_s = time.monotonic() - started
     started = time.monotonic()
     model, tokenizer, backend = load(spec, out)
     load_s = time.monotonic() - started
@@ -437,7 +442,8 @@ def calibrate(spec: dict, out: Path, steps: int = 2) -> dict:
     per_token = sum(measured) / max(1, sum(tokens[1:] or tokens))
     held_tokens = sum(len(ids) for ids, _ in data.held)
     eval_s = held_tokens * per_token / 3     # a forward pass is about a third of a training step
-    result = {"event": "calibration", "backend": backend, "threads": threads, "load_s": round(load_s, 2),
+    result = {"event": "calibration", "backend": backend, "threads": threads, "convert_s": round(convert_s, 2),
+              "load_s": round(load_s, 2),
               "step_s": [round(x, 3) for x in times], "tokens_per_step": tokens, "total_steps": data.total,
               "examples": len(data.encoded), "rows": len(data.rows) if data.rows is not None else None,
               "estimate_s": round(load_s + data.total * step_s + eval_s, 1),
