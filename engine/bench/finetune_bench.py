@@ -112,7 +112,7 @@ def run_finetune_bench(args, host_spec, with_secrets) -> int:
     result = {"bench": "finetune", "host": host_spec.label, "gpus": report.gpus, "machine": machine(),
               "base": args.base or "default",
               "settings": {"steps": args.steps, "seq_len": args.seq_len, "batch": args.batch, "rank": args.rank,
-                           "threads": args.threads or "one per core"},
+                           "threads": args.threads or "cores - 1"},
               "runs": rows,
               "bunko_vs_plain_peft": {"tokens_per_s": vs_ref, "goal": 0.9,
                                       "met": None if vs_ref is None else vs_ref >= 0.9},

@@ -340,7 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--no-4bit", action="store_true", help="Unsloth in 16 bits too")
     b.add_argument("--no-reference", action="store_true", help="skip the plain PEFT loop run after Bunko's trainer")
     b.add_argument("--no-estimate", action="store_true", help="skip timing the first steps before each job")
-    b.add_argument("--threads", type=int, default=0, help="CPU threads for the trainer (default: one per core)")
+    b.add_argument("--threads", type=int, default=0, help="CPU threads for the trainer (default: one fewer than the cores)")
     from .finetune import _host_options
 
     _host_options(b)

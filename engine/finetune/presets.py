@@ -25,7 +25,7 @@ class TrainSettings:
     save_every: int = 50
     seed: int = 0
     backend: str = "auto"        # auto (Unsloth with CUDA, else PEFT) | unsloth | peft
-    threads: int = 0             # CPU threads for the trainer; 0 = one per usable core
+    threads: int = 0             # CPU threads for the trainer; 0 = one fewer than the usable cores
 
     def to_dict(self) -> dict:
         return asdict(self)
