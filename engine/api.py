@@ -43,6 +43,7 @@ from .types import (Answer, AnswerEvent, AskOptions, BeforeAfter, CatalogRow, Do
 from .finetune.dataset import Dataset, RowProblem, approx_tokens, example_tokens, read_file as read_dataset
 from .hosts.hosts import HostReport, HostSpec, Secrets
 from .finetune.presets import PRESETS, Estimate, TrainSettings, preset
+from .finetune.raft import FORMATS as TRAINING_FORMATS, RaftOptions
 from .lab.questions import Question, QuestionSet, make as make_question
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,8 @@ def setup_trainer(spec: HostSpec, secrets: Secrets | None = None, kind: str | No
 
 __all__ = [
     "Dataset", "RowProblem", "read_dataset", "approx_tokens", "example_tokens", "HostReport", "HostSpec", "Secrets", "PRESETS", "Estimate",
-    "TrainSettings", "preset", "probe_host", "setup_trainer", "BACKGROUND_MODES", "set_background_mode", "background_mode", "Question",
+    "TrainSettings", "preset", "RaftOptions", "TRAINING_FORMATS", "probe_host", "setup_trainer", "BACKGROUND_MODES",
+    "set_background_mode", "background_mode", "Question",
     "QuestionSet", "make_question", "gpu_offload_supported", "gpu_present", "clock", "Engine", "CancelToken", "Library", "DocumentInfo",
     "IndexProgress", "IndexResult", "SearchHit", "BunkoError", "__version__", "data_dir", "default_db_path", "log_dir", "Answer",
     "AnswerEvent", "AskOptions", "BeforeAfter", "CatalogRow", "DoctorReport", "JobEvent", "ModelAdvice", "ModelInfo",
@@ -100,7 +102,7 @@ class Engine:
         self.models = Models(registry, ModelHost(registry))
         self.conversations = Conversations(store)
         self.chat = Chat(self.models, self.conversations, self.searcher)
-        self.jobs = FineTuning(store, registry, self.chat, self.conversations, self.libraries,
+        self.jobs = FineTuning(store, registry, self.chat, self.conversations, self.libraries, self.searcher,
                                jobs_root, trainer_script)
         self.lab = Comparisons(store, self.chat, registry, self.jobs, self.libraries, self.searcher,
                                self.models.host)

@@ -17,6 +17,7 @@ import engine.api as api
 from ..common import while_alive
 from ..dropping import DropPaths
 from .examples_model import ExamplesModel
+from .format_box import FormatBox
 from .training_view import ERROR, WARN
 from ..i18n import Retranslating
 
@@ -100,6 +101,9 @@ class DataStep(Retranslating, DropPaths, QWizardPage):
         self.model.modelReset.connect(self.update_counts)
         self.model.dataChanged.connect(self.update_counts)
         self.held_share.valueChanged.connect(self.update_counts)
+        self.format_box = FormatBox(ctx, self.split)
+        self.format_box.changed.connect(self.completeChanged)
+        layout.addWidget(self.format_box)
         self.retranslate()
         self.update_counts()
 
@@ -246,7 +250,10 @@ class DataStep(Retranslating, DropPaths, QWizardPage):
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:
-        return bool(self.model.examples)
+        return bool(self.model.examples) and self.format_box.isComplete()
+
+    def initializePage(self) -> None:
+        self.format_box.fill_libraries()
 
     # -- dropping files (DropPaths) ----------------------------------------------------------------
     def accepts_path(self, path: Path) -> bool:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWizardPage
 
+from engine.types import JobEvent
+
 from .. import theme
 
 from ..common import while_alive
@@ -37,6 +39,10 @@ class TrainStep(Retranslating, QWizardPage):
         self.cancel_button = QPushButton()
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
+        self.estimate = QLabel()
+        self.estimate.setTextFormat(Qt.TextFormat.PlainText)
+        self.estimate.setWordWrap(True)
+        self.estimate.hide()
         self.note = QLabel()
         self.note.setTextFormat(Qt.TextFormat.PlainText)   # server errors and document names: never markup
         self.note.setWordWrap(True)
@@ -45,6 +51,7 @@ class TrainStep(Retranslating, QWizardPage):
         row.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
+        layout.addWidget(self.estimate)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.error)
         layout.addLayout(row)
@@ -81,22 +88,56 @@ class TrainStep(Retranslating, QWizardPage):
         train, held = w.data_step.split()
         name, base, settings, host = w.settings_step.job_name(), w.base_step.base(), w.settings_step.settings(), \
             w.host_step.spec()
-        info = {"sources": list(w.data_step.sources), "bad_rows": len(w.data_step.problems)}
+        box = w.data_step.format_box
+        request = box.request(train, held)
+        info = {"sources": list(w.data_step.sources), "bad_rows": len(w.data_step.problems), "format": request[0]}
+        if request[0] != "plain":
+            info.update(library=request[1], gold_share=request[2] / 100)
+        engine = self.ctx.engine
+
+        def create():   # RAG-style examples are built from the training split first (or taken from the preview)
+            examples = box.build(train, held, request).examples
+            return engine.jobs.create(name, base, examples, settings, host, held_out=held, data_info=info)
+
         self._creating = True
         self.error.hide()
         self.view.reset()
-        self.view.take({"event": "status", "status": "created"})
-        self.ctx.runner.run(self.ctx.engine.jobs.create, name, base, train, settings, host, held_out=held,
-                            data_info=info, key="finetune:create", on_done=while_alive(self, "_created"),
+        self.view.take(JobEvent.from_dict({"event": "status", "status": "created"}))
+        self.ctx.runner.run(create, key="finetune:create", on_done=while_alive(self, "_created"),
                             on_error=while_alive(self, "_create_failed"))
 
     def _created(self, job) -> None:
         self._creating = False
         self.job = job
-        self.wizard().job_created.emit(job.id)
+        wizard = self.wizard()
+        wizard.job_created.emit(job.id)
         self.cancel_button.setEnabled(True)
+        report = wizard.host_step.report
+        if job.host.kind == "local" and not (report and report.gpus):
+            # on a CPU the rough estimate can be off several times: time the job's own first steps
+            self.estimate.setText(self.tr("Timing the first steps on this computer for an estimate…"))
+            self.estimate.show()
+            self.ctx.runner.run(self.ctx.engine.jobs.measure, job.id, key="finetune:measure",
+                                on_done=while_alive(self, "_measured"), on_error=while_alive(self, "_not_measured"))
+            return
+        self._follow()
+
+    def _follow(self) -> None:
         self.log_timer.start(LOG_REFRESH_MS)
-        self.followers.start(job)
+        self.followers.start(self.job)
+
+    def _measured(self, m: dict) -> None:
+        steps = m["step_s"][1:] or m["step_s"]
+        duration = self.wizard().settings_step.duration if self.wizard() else (lambda s: f"{s:.0f} s")
+        self.estimate.setText(self.tr("Measured before the start: {load} to load the model, {step} a step; "
+                                      "{steps} steps take about {time} in all.").format(
+            load=duration(m["load_s"]), step=duration(sum(steps) / len(steps)), steps=m["total_steps"],
+            time=duration(m["estimate_s"])))
+        self._follow()
+
+    def _not_measured(self, exc: BaseException) -> None:
+        self.estimate.setText(self.tr("No measured estimate: {error}").format(error=error_text(exc) or exc))
+        self._follow()
 
     def _create_failed(self, exc: BaseException) -> None:
         self._creating = False
@@ -122,7 +163,7 @@ class TrainStep(Retranslating, QWizardPage):
         self._refresh_log()
         self.cancel_button.setEnabled(False)
         if job.status == "done":
-            self.view.take({"event": "status", "status": "done"})
+            self.view.take(JobEvent.from_dict({"event": "status", "status": "done"}))
             self.completeChanged.emit()
             wizard = self.wizard()
             if wizard is not None and wizard.currentPage() is self:
@@ -142,7 +183,7 @@ class TrainStep(Retranslating, QWizardPage):
         self.error.setText(error_text(exc) + "\n\n" + self.tr("The job is kept: resume it from the Fine-tune page "
                                                               "when the problem is solved."))
         self.error.show()
-        self.view.take({"event": "status", "status": "failed", "error": str(exc)})
+        self.view.take(JobEvent.from_dict({"event": "status", "status": "failed", "error": str(exc)}))
 
     def _refresh_log(self) -> None:
         if self.job is not None:

@@ -329,7 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--modes", default="pause,full", help="CPU budget modes to try (pause, slow, full)")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_bench)
-    b = bsub.add_parser("finetune", help="LoRA training speed and GPU memory: Unsloth against plain PEFT")
+    b = bsub.add_parser("finetune", help="LoRA training speed: Bunko's trainer against a plain PEFT loop, the time estimate's "
+                                      "error, Unsloth against PEFT")
     b.add_argument("--base", help="the model to train (default: the default model)")
     b.add_argument("--steps", type=int, default=20, help="training steps per backend (default 20)")
     b.add_argument("--seq-len", type=int, default=512)
@@ -337,6 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--rank", type=int, default=16)
     b.add_argument("--backends", default="unsloth,peft", help="which to run (default unsloth,peft)")
     b.add_argument("--no-4bit", action="store_true", help="Unsloth in 16 bits too")
+    b.add_argument("--no-reference", action="store_true", help="skip the plain PEFT loop run after Bunko's trainer")
+    b.add_argument("--no-estimate", action="store_true", help="skip timing the first steps before each job")
+    b.add_argument("--threads", type=int, default=0, help="CPU threads for the trainer (default: one fewer than the cores)")
     from .finetune import _host_options
 
     _host_options(b)

@@ -18,6 +18,7 @@ from typing import Any
 from ..cancel import CancelToken
 from ..errors import BunkoError, FinetuneError, HostKeyUnknownError, PassphraseNeededError
 from .common import open_engine, print_table
+from .finetune_format import format_options, held_out_extra, preview, training_set, write_held
 from ..timefmt import clock
 from ..timefmt import size as size_text
 
@@ -86,16 +87,35 @@ def cmd_prepare(args) -> int:
             own = engine.jobs.training_examples()
         ds.examples += own.examples
         ds.problems += own.problems
-    long_rows = ds.check_lengths(approx_tokens, args.seq_len)   # the trainer cuts at the real count
     train, held = ds.split(args.eval_share)
-    lengths = ds.token_lengths(approx_tokens)
-    report = {"examples": len(ds.examples), "train": len(train), "held_out": len(held),
+    held = held_out_extra(args, held)
+    built = None
+    if args.format != "plain":
+        from ..finetune.raft import summary
+
+        with open_engine(args) as engine:
+            built = training_set(engine, args, train, held, args.seq_len)
+        shown = type(ds)(built.examples, source=ds.source)
+    else:
+        shown = ds
+    long_rows = shown.check_lengths(approx_tokens, args.seq_len)   # the trainer cuts at the real count
+    lengths = shown.token_lengths(approx_tokens)
+    report = {"examples": len(ds.examples), "train": len(train), "held_out": len(held), "format": args.format,
               "bad_rows": [{"line": p.line, "reason": p.reason} for p in ds.problems],
               "too_long": [{"line": p.line, "reason": p.reason} for p in long_rows],
               "mean_tokens": round(sum(lengths) / len(lengths), 1) if lengths else 0,
               "max_tokens": max(lengths) if lengths else 0, "output": str(args.output) if args.output else None}
+    if built is not None:
+        report["training_examples"] = len(built.examples)
+        report["raft"] = summary(built)
+        report["raft_problems"] = [{"line": p.line, "reason": p.reason} for p in built.problems]
+        report["preview"] = [e["messages"] for e in built.examples[:args.preview]]
     if args.output:
-        write_jsonl(ds.examples, args.output)
+        if built is None:
+            write_jsonl(ds.examples, args.output)
+        else:   # the training split in its format; the held-out pairs beside it, plain, for comparing
+            write_jsonl(built.examples, args.output)
+            report["held_out_output"] = str(write_held(args.output, held))
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0 if ds.examples else 1
@@ -103,12 +123,25 @@ def cmd_prepare(args) -> int:
           f"{len(ds.problems)} bad rows; about {report['mean_tokens']:.0f} tokens each, at most {report['max_tokens']}.")
     for p in ds.problems:
         print(f"  line {p.line}: {p.reason}")
+    if built is not None:
+        r = report["raft"]
+        print(f"{len(built.examples)} training examples ({args.format}): {r['raft_examples']} RAG-style with "
+              f"{args.passages} passages from {args.library}, {r['with_gold']} of them with the passage that holds "
+              f"the answer; {r['cut_to_fit']} had distractors cut to fit --seq-len {args.seq_len}.")
+        for p in built.problems:
+            print(f"  line {p.line}: {p.reason}")
+        preview(built.examples, args.preview)
     if long_rows:
         print(f"{len(long_rows)} examples are longer than --seq-len {args.seq_len} and will be cut:")
         for p in long_rows[:20]:
             print(f"  line {p.line}: {p.reason}")
-    if args.output:
+    if args.output and built is None:
         print(f"Wrote {args.output}; train with: bunko finetune run --data {args.output}")
+    elif args.output:
+        files = " ".join(str(f) for f in args.files)
+        print(f"Wrote {args.output} and the held-out pairs to {report['held_out_output']}; train with: bunko "
+              f"finetune run --data {files} --library {args.library} --format {args.format} (it builds the same "
+              "examples)")
     return 0 if ds.examples else 1
 
 
@@ -213,20 +246,38 @@ def cmd_run(args) -> int:
     for p in ds.problems:
         print(f"skipped line {p.line}: {p.reason}", file=sys.stderr)
     train, held = ds.split(args.eval_share)
+    held = held_out_extra(args, held)
     host = parse_host(args.host, args)
+    settings = _settings(args)
     with open_engine(args) as engine:
         base = engine.models.get(args.base) if args.base else engine.models.default()
         name = args.name or f"{base.name}-lora-{datetime.now():%Y%m%d-%H%M}"
-        job = engine.jobs.create(name, base.name, train, _settings(args), host, held_out=held,
-                                     data_info={"sources": [str(args.data)], "bad_rows": len(ds.problems)})
-        print(f"Job {job.name} (id {job.id}): {len(train)} examples, {len(held)} held out, on {host.label}.",
-              file=sys.stderr)
+        built = training_set(engine, args, train, held, settings.seq_len)
+        for p in built.problems:
+            print(f"no RAG-style example for line {p.line}: {p.reason}", file=sys.stderr)
+        info = {"sources": [str(args.data)], "bad_rows": len(ds.problems), "format": args.format}
+        if args.format != "plain":
+            from ..finetune.raft import summary
+
+            info.update(library=args.library, raft=summary(built), gold_share=args.gold_share,
+                        passages=args.passages, seed=args.seed)
+        job = engine.jobs.create(name, base.name, built.examples, settings, host, held_out=held,
+                                     data_info=info)
+        print(f"Job {job.name} (id {job.id}): {len(built.examples)} examples ({args.format}), {len(held)} held "
+              f"out, on {host.label}.", file=sys.stderr)
         return _start_and_follow(engine, job, args)
 
 
 def _start_and_follow(engine, job, args) -> int:
     printer = _Printer(args.json)
     holder = {}
+    if getattr(args, "estimate", False) or getattr(args, "estimate_only", False):
+        e = with_secrets(lambda s: engine.jobs.measure(job.id, s), args)
+        print(f"Measured on {job.host.label}: {e['load_s']:.0f} s to load, {e['step_s'][-1]:.1f} s a step "
+              f"({e['threads'] or 'GPU'} threads); {e['total_steps']} steps: about {clock(e['estimate_s'])} in all.",
+              file=sys.stderr)
+        if getattr(args, "estimate_only", False):
+            return 0
 
     def start(secrets):
         holder["secrets"] = secrets
@@ -399,6 +450,8 @@ def add_finetune_parser(sub) -> None:
     q.add_argument("--eval-share", type=float, default=0.1, help="share held out for the comparison (0.1)")
     q.add_argument("--seq-len", type=int, default=512, help="warn about examples longer than this (tokens)")
     q.add_argument("-o", "--output", type=Path, help="write the good examples here (JSONL)")
+    format_options(q)
+    q.add_argument("--preview", type=int, default=2, metavar="N", help="show N built examples (2)")
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_prepare)
 
@@ -415,6 +468,10 @@ def add_finetune_parser(sub) -> None:
                              ("--seq-len", int), ("--batch", int), ("--max-steps", int), ("--save-every", int)):
                 r.add_argument(opt, type=typ)
             r.add_argument("--no-4bit", action="store_true", help="load the base in 16 bits on the GPU")
+            format_options(r)
+            r.add_argument("--estimate", action="store_true",
+                           help="time a few of the job's steps on the host first and print the estimate")
+            r.add_argument("--estimate-only", action="store_true", help="measure and print the estimate, not train")
             _host_options(r)
         else:
             r.add_argument("job")

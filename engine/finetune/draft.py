@@ -41,7 +41,7 @@ def draft(library: str, passages: list[tuple[int, str, str]], answer: Callable[[
     """Examples drafted from `passages` (chunk id, file, text) of `library`; `answer(prompt)` is the
     local model. After each passage `progress` gets a Progress whose `item` is the example or None."""
     ds = Dataset([], source=f"drafted from {library}")
-    for n, (_chunk_id, path, text) in enumerate(passages, 1):
+    for n, (chunk_id, path, text) in enumerate(passages, 1):
         if cancel is not None and cancel.cancelled:
             break
         pair = parse(answer(prompt("draft", language_of(text)).format(path=path, text=text[:MAX_CHARS])))
@@ -50,7 +50,8 @@ def draft(library: str, passages: list[tuple[int, str, str]], answer: Callable[[
             ds.problems.append(RowProblem(n, f"{path}: the model's draft was not a question and an answer"))
         else:
             example = {"messages": [{"role": "user", "content": pair[0]},
-                                    {"role": "assistant", "content": pair[1]}], "_line": n}
+                                    {"role": "assistant", "content": pair[1]}], "_line": n,
+                       "_chunk": chunk_id}   # its gold passage, for RAG-style examples (raft.py)
             ds.examples.append(example)
         if progress:
             progress(Progress(done=n, total=len(passages), unit="examples", item=example))

@@ -180,6 +180,7 @@ class Jobs:
         where = self._job_dir(job, host)
         host.mkdir(where)
         host.put(self.trainer_script, host.join(where, "bunko_train.py"))
+        host.put(trainer_env.TRAINER_DIR / "bunko_data.py", host.join(where, "bunko_data.py"))  # its data module
         for name in ("train.jsonl", "eval.jsonl"):
             host.put(job.local_dir / name, host.join(where, name))
         base = self.models.get(job.base_model)

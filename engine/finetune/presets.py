@@ -25,6 +25,7 @@ class TrainSettings:
     save_every: int = 50
     seed: int = 0
     backend: str = "auto"        # auto (Unsloth with CUDA, else PEFT) | unsloth | peft
+    threads: int = 0             # CPU threads for the trainer; 0 = one fewer than the usable cores
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -54,7 +55,7 @@ def spec_train(settings: TrainSettings) -> dict:
     return {"lora": {"r": s.rank, "alpha": s.alpha},
             "load_4bit": s.load_4bit, "backend": s.backend,
             "train": {"epochs": s.epochs, "lr": s.learning_rate, "seq_len": s.seq_len, "batch": s.batch,
-                      "max_steps": s.max_steps, "save_every": s.save_every, "seed": s.seed}}
+                      "max_steps": s.max_steps, "save_every": s.save_every, "seed": s.seed, "threads": s.threads}}
 
 
 @dataclass(frozen=True)

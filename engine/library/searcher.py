@@ -134,3 +134,11 @@ class Searcher:
             return retrieve.hits_for(cur, ranked)
         finally:
             cur.close()
+
+    def hits(self, chunk_ids: list[int]) -> list[SearchHit]:
+        """The passages with these chunk ids, as search hits (score 0), in that order."""
+        cur = self._store.cursor()
+        try:
+            return retrieve.hits_for(cur, [retrieve.Ranked(i, 0.0) for i in chunk_ids])
+        finally:
+            cur.close()

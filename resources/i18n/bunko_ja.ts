@@ -719,7 +719,7 @@ The details are in the log: {log}</source>
 <context>
     <name>DataStep</name>
     <message>
-        <location filename="../../desktop/finetune/data_step.py" line="+107"/>
+        <location filename="../../desktop/finetune/data_step.py" line="+111"/>
         <source>Training data</source>
         <translation>学習データ</translation>
     </message>
@@ -848,7 +848,7 @@ The details are in the log: {log}</source>
 <context>
     <name>DoneStep</name>
     <message>
-        <location filename="../../desktop/finetune/train_step.py" line="+186"/>
+        <location filename="../../desktop/finetune/train_step.py" line="+225"/>
         <source>Done</source>
         <translation>完了</translation>
     </message>
@@ -1117,6 +1117,94 @@ The details are in the log: {log}</source>
         <location line="+1"/>
         <source>Try it</source>
         <translation>試してみる</translation>
+    </message>
+</context>
+<context>
+    <name>FormatBox</name>
+    <message>
+        <location filename="../../desktop/finetune/format_box.py" line="+65"/>
+        <source>Training format</source>
+        <translation>学習データの形式</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Format:</source>
+        <translation>形式(&amp;F):</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Plain question → answer</source>
+        <translation>質問 → 回答のみ</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>RAG-style with passages (RAFT)</source>
+        <translation>資料付きの RAG 形式 (RAFT)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Both</source>
+        <translation>両方</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>RAG-style examples put each question in the prompt the chat uses with your documents: passages found in the library, the one with the answer among them in the share you choose, and an answer that cites it [n] and quotes its sentence. The adapter then learns to read passages, which helps answers with documents.</source>
+        <translation>RAG 形式の例では、各質問をチャットが文書と一緒に使うプロンプトに入れます。ライブラリで見つけた資料を添え、答えを含む資料は指定した割合の例にだけ入れます。回答はその資料を [n] で示し、根拠の文を引用します。アダプターが資料の読み方を学ぶので、文書付きの回答が良くなります。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>&amp;Library:</source>
+        <translation>ライブラリ(&amp;L):</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Answer passage &amp;present in:</source>
+        <translation>答えの資料を含める割合(&amp;P):</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Pre&amp;view</source>
+        <translation>プレビュー(&amp;V)</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>RAG-style examples need a library: add a folder on the Libraries page.</source>
+        <translation>RAG 形式の例にはライブラリが必要です。ライブラリのページでフォルダーを追加してください。</translation>
+    </message>
+    <message>
+        <location line="+33"/>
+        <source>Add examples and choose a library first.</source>
+        <translation>先に例を追加し、ライブラリを選んでください。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Finding passages for {n} questions…</source>
+        <translation>{n} 件の質問の資料を探しています…</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Finding passages: {done} of {total} questions…</source>
+        <translation>資料を検索中: {total} 件中 {done} 件…</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>{n} training examples, {raft} RAG-style ({gold} with the passage that holds the answer); {problems} questions got none.</source>
+        <translation>学習例 {n} 件、うち RAG 形式 {raft} 件 (答えを含む資料付き {gold} 件)。{problems} 件の質問は例になりませんでした。</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>System</source>
+        <translation>システム</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Prompt</source>
+        <translation>プロンプト</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Answer to learn</source>
+        <translation>学習する回答</translation>
     </message>
 </context>
 <context>
@@ -3619,7 +3707,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
 <context>
     <name>TrainStep</name>
     <message>
-        <location filename="../../desktop/finetune/train_step.py" line="-159"/>
+        <location filename="../../desktop/finetune/train_step.py" line="-193"/>
         <source>Training</source>
         <translation>学習</translation>
     </message>
@@ -3639,7 +3727,22 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <translation>{name} を {where} で学習しています。</translation>
     </message>
     <message>
-        <location line="+64"/>
+        <location line="+42"/>
+        <source>Timing the first steps on this computer for an estimate…</source>
+        <translation>見積もりのため、このコンピューターで最初の数ステップの時間を測っています…</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Measured before the start: {load} to load the model, {step} a step; {steps} steps take about {time} in all.</source>
+        <translation>開始前の実測: モデルの読み込み {load}、1 ステップ {step}。{steps} ステップで合計およそ {time} かかります。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>No measured estimate: {error}</source>
+        <translation>実測の見積もりはできませんでした: {error}</translation>
+    </message>
+    <message>
+        <location line="+35"/>
         <location line="+9"/>
         <source>The job is kept: resume it from the Fine-tune page when the problem is solved.</source>
         <translation>ジョブは保存されています。問題を解決したら「ファインチューニング」ページから再開してください。</translation>

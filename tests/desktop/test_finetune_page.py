@@ -469,6 +469,7 @@ def test_wizard_trains_an_adapter_on_this_computer(ctx, qtbot, base, tmp_path, n
                     timeout=900000)
     assert wizard.currentPage() is wizard.done_step, wizard.train_step.error.text()
     assert len(wizard.train_step.view.curve.points) == 30
+    assert "Measured before the start" in wizard.train_step.estimate.text()   # timed on this CPU first
     qtbot.waitUntil(lambda: wizard.done_step.table.rowCount() > 0, timeout=300000)
     after = wizard.done_step.table.column_texts(wizard.done_step.table.AFTER)
     assert any("Kaname" in text for text in after), after

@@ -18,7 +18,8 @@ LAYERS = [
     ["engine.serve"],
     ["engine.api"],
     ["engine.lab"],
-    ["engine.chat", "engine.finetune"],
+    ["engine.finetune"],   # above the chat: RAG-style training data is built with the chat's own prompt
+    ["engine.chat"],
     ["engine.library"],
     ["engine.search", "engine.llm"],
     # model files and how they arrive (engine.models) sit below inference (engine.llm)

@@ -2,7 +2,7 @@
 never inside the app: it imports nothing from Bunko, and app and trainer exchange only files
 and the JSON lines this script prints.
 
-    python bunko_train.py --spec job/spec.json
+    python bunko_train.py --spec job/spec.json      (bunko_data.py beside it)
 
 Backends: Unsloth (4-bit loading, its fast kernels) where CUDA is present; plain
 transformers + PEFT elsewhere (CPU, for small models and tests). A GGUF base is
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import signal
@@ -26,6 +25,10 @@ import sys
 import time
 import traceback
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))   # bunko_data.py lies beside this script
+from bunko_data import Data, batches, encode, pack, packed_batches, read_jsonl  # noqa: E402,F401
+
 
 STOP = False
 
@@ -100,15 +103,6 @@ def yield_to_answers(yield_dir: Path | None, last_batch_s: float) -> float:
     return time.monotonic() - started
 
 
-def read_jsonl(path: Path) -> list[list[dict]]:
-    rows = []
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                rows.append(json.loads(line)["messages"])
-    return rows
-
-
 # -- the model ------------------------------------------------------------------------
 
 def dequantise_gguf(gguf_path: Path, cache: Path):
@@ -162,6 +156,12 @@ def load(spec: dict, out: Path):
         tokenizer = AutoTokenizer.from_pretrained(source)
         if torch.cuda.is_available():
             model = model.to("cuda")
+        if checkpointing(spec, model):
+            # activations of each block are recomputed in the backward pass instead of kept: on a CPU
+            # with a 0.5B model and long RAG prompts they would otherwise take gigabytes
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            model.enable_input_require_grads()
+            model.config.use_cache = False
         model = get_peft_model(model, LoraConfig(r=int(lora.get("r", 8)), lora_alpha=float(lora.get("alpha", 16)),
                                                  lora_dropout=float(lora.get("dropout", 0.0)),
                                                  target_modules=targets, task_type="CAUSAL_LM"))
@@ -170,52 +170,41 @@ def load(spec: dict, out: Path):
     return model, tokenizer, backend
 
 
-# -- the data -------------------------------------------------------------------------
-
-def encode(tokenizer, messages: list[dict], seq_len: int) -> tuple[list[int], list[int]]:
-    """Token ids and labels: only the assistant's turns are learnt (-100 elsewhere)."""
-    ids: list[int] = []
-    labels: list[int] = []
-    for i, m in enumerate(messages):
-        if m["role"] != "assistant":
-            continue
-        before = tokenizer.apply_chat_template(messages[:i], add_generation_prompt=True, tokenize=True)
-        upto = tokenizer.apply_chat_template(messages[: i + 1], tokenize=True)
-        before, upto = _ids(before), _ids(upto)
-        if not ids:
-            ids, labels = list(before), [-100] * len(before)
-        else:  # the prompt part after the previous answer
-            extra = before[len(ids):]
-            ids += extra
-            labels += [-100] * len(extra)
-        answer = upto[len(before):]
-        ids += answer
-        labels += answer
-    return ids[:seq_len], labels[:seq_len]
+def checkpointing(spec: dict, model) -> bool:
+    """Gradient checkpointing: as the spec says, or ("auto") for models past 200 M parameters."""
+    value = spec.get("train", {}).get("checkpointing", "auto")
+    if value == "auto":
+        return sum(p.numel() for p in model.parameters()) > 200e6
+    return bool(value)
 
 
-def _ids(value) -> list[int]:
-    if isinstance(value, dict) or hasattr(value, "keys"):  # transformers 5 may return a BatchEncoding
-        value = value["input_ids"]
-    return list(value)
+def checkpointed(model) -> bool:
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return bool(getattr(base, "is_activation_checkpointing", False)
+                if hasattr(type(base), "is_activation_checkpointing") else base.is_gradient_checkpointing)
 
 
-def batches(encoded, batch_size: int, pad_id: int, seed: int, epoch: int):
+def set_threads(cfg: dict) -> int | None:
+    """Intra-op threads on a CPU: the spec's number, else one fewer than the cores the process may
+    use (at least one). SmolLM2 on two cores, the settings alternating in one process: with other
+    work on the machine one thread made 112.7 tokens/s and two 37.0 (a thread whose core is taken
+    holds up every operation of the other at its barrier); on a quieter moment 122.6 and 133.7.
+    Losing 9 % when idle beats losing 3× when busy, and the spare core keeps the app answering.
+    One inter-op thread: extra pools only compete for the same cores."""
     import torch
 
-    order = list(range(len(encoded)))
-    random.Random(seed + epoch).shuffle(order)
-    for start in range(0, len(order), batch_size):
-        chunk = [encoded[i] for i in order[start:start + batch_size]]
-        width = max(len(ids) for ids, _ in chunk)
-        ids = torch.full((len(chunk), width), pad_id, dtype=torch.long)
-        labels = torch.full((len(chunk), width), -100, dtype=torch.long)
-        mask = torch.zeros((len(chunk), width), dtype=torch.long)
-        for row, (i, lab) in enumerate(chunk):
-            ids[row, :len(i)] = torch.tensor(i)
-            labels[row, :len(lab)] = torch.tensor(lab)
-            mask[row, :len(i)] = 1
-        yield ids, labels, mask
+    if torch.cuda.is_available():
+        return None
+    n = int(cfg.get("threads") or 0)
+    if not n:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        n = max(1, cores - 1)
+    torch.set_num_threads(n)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:   # already set in this process (the bench calls train twice)
+        pass
+    return n
 
 
 # -- training -----------------------------------------------------------------------------
@@ -258,27 +247,95 @@ def evaluate(model, encoded, pad_id: int) -> float | None:
     return sum(losses) / len(losses)
 
 
-def train(spec: dict, out: Path) -> dict:
+def forward_backward(model, group, accum: int, device):
+    """One optimizer step's forward and backward passes; (loss of the last micro-batch, tokens)."""
+    tokens, out = 0, None
+    for ids, labels, mask, positions in group:
+        extra = {"position_ids": positions.to(device)} if positions is not None else {}
+        out = model(input_ids=ids.to(device), attention_mask=mask.to(device), labels=labels.to(device), **extra)
+        (out.loss / accum).backward()
+        tokens += int(mask.sum())
+    assert out is not None, "an optimizer step needs at least one micro-batch"
+    return out.loss, tokens
+
+
+def optimizer_for(model, cfg: dict, total: int):
     import torch
 
-    cfg = spec.get("train", {})
-    seed = int(cfg.get("seed", 0))
-    torch.manual_seed(seed)
-    random.seed(seed)
-    model, tokenizer, backend = load(spec, out)
-    seq_len = int(cfg.get("seq_len", 512))
-    data = spec["data"]
-    encoded = [encode(tokenizer, m, seq_len) for m in read_jsonl(Path(data["train"]))]
-    held = [encode(tokenizer, m, seq_len) for m in read_jsonl(Path(data["eval"]))] if data.get("eval") else []
-    batch_size = int(cfg.get("batch", 4))
-    accum = int(cfg.get("grad_accum", 1))
-    per_epoch = math.ceil(len(encoded) / batch_size / accum)
-    total = int(cfg.get("max_steps") or per_epoch * int(cfg.get("epochs", 3)))
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=float(cfg.get("lr", 2e-4)), weight_decay=0.0)
     warmup = max(1, int(total * float(cfg.get("warmup", 0.03))))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (total - s) / max(1, total - warmup)))
+    return params, optimizer, scheduler
+
+
+def apply_step(params, optimizer, scheduler) -> None:
+    import torch
+
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+
+
+def calibrate(spec: dict, out: Path, steps: int = 2) -> dict:
+    """Time the job's own first steps (after one to warm up) and say how long the whole job
+    will take: loading + steps × the measured step time + the held-out pass. Turning a GGUF
+    into trainable weights happens once (here, if not before) and is not counted for the job."""
+    import torch
+
+    cfg = spec.get("train", {})
+    threads = set_threads(cfg)
+    torch.manual_seed(int(cfg.get("seed", 0)))
+    started = time.monotonic()
+    if spec["base"].get("gguf"):   # made once and kept: the job itself will not spend this again
+        dequantise_gguf(Path(spec["base"]["gguf"]), Path(spec.get("cache") or out.parent / "bases"))
+    convert_s = time.monotonic() - started
+    started = time.monotonic()
+    model, tokenizer, backend = load(spec, out)
+    load_s = time.monotonic() - started
+    data = Data(spec, tokenizer)
+    params, optimizer, scheduler = optimizer_for(model, cfg, data.total)
+    device = next(model.parameters()).device
+    model.train()
+    times, tokens = [], []
+    for n, (_epoch, group) in enumerate(data.steps()):
+        if n > max(1, steps):
+            break
+        t = time.monotonic()
+        _loss, done = forward_backward(model, group, data.accum, device)
+        apply_step(params, optimizer, scheduler)
+        times.append(time.monotonic() - t)
+        tokens.append(done)
+    measured = times[1:] or times
+    step_s = sum(measured) / len(measured)
+    per_token = sum(measured) / max(1, sum(tokens[1:] or tokens))
+    held_tokens = sum(len(ids) for ids, _ in data.held)
+    eval_s = held_tokens * per_token / 3     # a forward pass is about a third of a training step
+    result = {"event": "calibration", "backend": backend, "threads": threads, "convert_s": round(convert_s, 2),
+              "load_s": round(load_s, 2),
+              "step_s": [round(x, 3) for x in times], "tokens_per_step": tokens, "total_steps": data.total,
+              "examples": len(data.encoded), "rows": len(data.rows) if data.rows is not None else None,
+              "estimate_s": round(load_s + data.total * step_s + eval_s, 1),
+              "checkpointing": checkpointed(model)}
+    emit(None, **result)
+    return result
+
+
+def train(spec: dict, out: Path) -> dict:
+    import torch
+
+    process_start = time.time()
+    cfg = spec.get("train", {})
+    seed = int(cfg.get("seed", 0))
+    threads = set_threads(cfg)
+    torch.manual_seed(seed)
+    random.seed(seed)
+    model, tokenizer, backend = load(spec, out)
+    data = Data(spec, tokenizer)
+    total = data.total
+    params, optimizer, scheduler = optimizer_for(model, cfg, total)
     step = 0
     resumed = latest_checkpoint(out)
     if resumed is not None:
@@ -290,8 +347,10 @@ def train(spec: dict, out: Path) -> dict:
         step = json.loads((resumed / "state.json").read_text())["step"]
         for _ in range(step):
             scheduler.step()
-    emit(out, event="start", backend=backend, examples=len(encoded), eval_examples=len(held),
-         total_steps=total, resumed_from=step, cuda=torch.cuda.is_available())
+    emit(out, event="start", backend=backend, examples=len(data.encoded), eval_examples=len(data.held),
+         total_steps=total, resumed_from=step, cuda=torch.cuda.is_available(), threads=threads,
+         packed_rows=len(data.rows) if data.rows is not None else None,
+         checkpointing=checkpointed(model))
     device = next(model.parameters()).device
     model.train()
     save_every = int(cfg.get("save_every", 50))
@@ -299,46 +358,41 @@ def train(spec: dict, out: Path) -> dict:
     loss_value = None
     yield_dir = Path(spec["yield_dir"]) if spec.get("yield_dir") else None
     yielded_s, batch_s = 0.0, 0.0
-    epoch = step // max(1, per_epoch)
-    while step < total and not STOP:
-        micro = 0
-        for ids, labels, mask in batches(encoded, batch_size, tokenizer.pad_token_id, seed, epoch):
-            if step >= total or STOP:
-                break
-            yielded_s += yield_to_answers(yield_dir, batch_s)
-            if STOP:
-                break
-            batch_start = time.monotonic()
-            out_ = model(input_ids=ids.to(device), attention_mask=mask.to(device), labels=labels.to(device))
-            (out_.loss / accum).backward()
-            done_tokens += int(mask.sum())
-            batch_s = time.monotonic() - batch_start
-            micro += 1
-            if micro % accum:
-                continue
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            step += 1
-            loss_value = float(out_.loss.detach())
-            elapsed = time.time() - t0
-            rate = (step - started_at) / elapsed if elapsed > 0 else 0.0
-            emit(out, event="step", step=step, total=total, loss=round(loss_value, 5),
-                 lr=scheduler.get_last_lr()[0], tokens_per_s=round(done_tokens / elapsed, 1) if elapsed else 0.0,
-                 eta_s=round((total - step) / rate, 1) if rate else None, yielded_s=round(yielded_s, 1))
-            if step % save_every == 0 and step < total:
-                emit(out, event="saved", step=step, path=str(save_checkpoint(model, optimizer, out, step)))
-        epoch += 1
+    # a resumed job goes on in the epoch it stopped in (its order is the seed's, so the same)
+    skip = step % max(1, data.per_epoch)
+    for _epoch, group in data.steps(step // max(1, data.per_epoch)):
+        if step >= total or STOP:
+            break
+        if skip:
+            skip -= 1
+            continue
+        yielded_s += yield_to_answers(yield_dir, batch_s)
+        if STOP:
+            break
+        batch_start = time.monotonic()
+        loss, tokens = forward_backward(model, group, data.accum, device)
+        done_tokens += tokens
+        apply_step(params, optimizer, scheduler)
+        batch_s = (time.monotonic() - batch_start) / max(1, data.accum)
+        step += 1
+        loss_value = float(loss.detach())
+        elapsed = time.time() - t0
+        rate = (step - started_at) / elapsed if elapsed > 0 else 0.0
+        emit(out, event="step", step=step, total=total, loss=round(loss_value, 5),
+             lr=scheduler.get_last_lr()[0], tokens_per_s=round(done_tokens / elapsed, 1) if elapsed else 0.0,
+             eta_s=round((total - step) / rate, 1) if rate else None, yielded_s=round(yielded_s, 1))
+        if step % save_every == 0 and step < total:
+            emit(out, event="saved", step=step, path=str(save_checkpoint(model, optimizer, out, step)))
     if STOP and step < total:
         save_checkpoint(model, optimizer, out, step)
         emit(out, event="stopped", step=step)
         return {"status": "stopped", "step": step}
-    eval_loss = evaluate(model, held, tokenizer.pad_token_id)
+    eval_loss = evaluate(model, data.held, tokenizer.pad_token_id)
     model.save_pretrained(str(out / "adapter"))
     result = {"status": "done", "step": step, "final_loss": loss_value, "eval_loss": eval_loss, "backend": backend,
               "peak_gpu_bytes": torch.cuda.max_memory_allocated() if torch.cuda.is_available() else None,
-              "seconds": round(time.time() - t0, 1)}
+              "seconds": round(time.time() - t0, 1), "wall_s": round(time.time() - process_start, 1),
+              "tokens": done_tokens}
     (out / "result.json").write_text(json.dumps(result))
     emit(out, event="done", **result)
     return result
@@ -347,6 +401,8 @@ def train(spec: dict, out: Path) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Bunko's LoRA trainer")
     parser.add_argument("--spec", required=True, type=Path)
+    parser.add_argument("--calibrate", type=int, metavar="STEPS",
+                        help="time this many steps of the job (after one to warm up), print the estimate, leave")
     args = parser.parse_args(argv)
     spec = json.loads(args.spec.read_text(encoding="utf-8"))
     out = Path(spec.get("out") or args.spec.parent / "output")
@@ -354,6 +410,9 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, _on_term)
     signal.signal(signal.SIGINT, _on_term)
     try:
+        if args.calibrate:
+            calibrate(spec, out, args.calibrate)
+            return 0
         result = train(spec, out)
     except Exception as exc:  # one JSON line the app can show, then the traceback for the log
         oom = "out of memory" in str(exc).lower()
