@@ -1,4 +1,14 @@
-"""Shared fixtures: the real default embedder, built once per test session."""
+"""Shared fixtures: the real default embedder (built once per test session), the fakes of the
+fast tier (tests/fakes.py), and the split of the suite into two tiers.
+
+The end-to-end tier (marker `e2e`) is every test that needs a real part: the e5 embedder or a
+model file run by llama.cpp answering, sshd, llama-server, strace, the trainer, screenshots. It
+is marked here, in `pytest_collection_modifyitems`, by the fixtures a test uses (E2E_FIXTURES)
+and by name (E2E_TESTS) where no fixture says so; a test file may also carry the marker itself.
+    python -m pytest -m "not e2e"     the fast tier: the logic on fakes, in under two minutes
+    python -m pytest -m e2e           the end-to-end tier
+    python -m pytest                  both (CI)
+"""
 
 from __future__ import annotations
 
@@ -55,10 +65,13 @@ def socket_audit(no_network):
     return no_network
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
+    from tests.tiers import mark_tiers
+
     for item in items:
         if item.get_closest_marker("offline") and "socket_audit" not in item.fixturenames:
             item.fixturenames.insert(0, "socket_audit")
+    mark_tiers(config, items)
 
 
 @pytest.fixture(scope="session")
@@ -94,3 +107,56 @@ def trainer_python() -> str:
             os.environ.pop("BUNKO_TRAINER_ENV", None)
         else:
             os.environ["BUNKO_TRAINER_ENV"] = old
+
+
+# -- the fast tier's fakes (tests/fakes.py) --------------------------------------------------
+
+@pytest.fixture
+def hash_embedder(monkeypatch):
+    """A HashEmbedder that every Engine of the test loads instead of the real e5 model
+    (engine.embed.load_embedder is what the engine calls on first use)."""
+    import engine.embed
+    from tests.fakes import HashEmbedder
+
+    fake = HashEmbedder()
+    monkeypatch.setattr(engine.embed, "load_embedder", lambda *args, **kwargs: fake)
+    return fake
+
+
+@pytest.fixture
+def scripted_model(monkeypatch):
+    """The engine's ModelHost starts ScriptedModels instead of llama.cpp workers; returns their
+    Script (set `.default`, `.on(needle, text)`, `.adapter_rules`; read `.prompts`, `.models`).
+    The registry, the model files' checks and the host's own logic stay real."""
+    from engine.llm.host import ModelHost
+    from tests.fakes import Script, ScriptedModel, read_model_files_once
+
+    script = Script()
+    read_model_files_once(monkeypatch)
+
+    def start_local(self, info, n_ctx, threads, settings, plan, retry=True):
+        return ScriptedModel(script, n_ctx=n_ctx, label=info.name), ""
+
+    monkeypatch.setattr(ModelHost, "_start_local", start_local)
+    return script
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A real DuckDB store (schema migrated) in the test's folder, closed afterwards."""
+    from engine.store import open_store
+
+    db = open_store(tmp_path / "store.duckdb")
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+@pytest.fixture
+def fast_engine(tmp_path, hash_embedder, scripted_model):
+    """An Engine on a fresh database with the hash embedder and the scripted model."""
+    from engine.api import Engine
+
+    with Engine.open(tmp_path / "bunko.duckdb") as engine:
+        yield engine
