@@ -57,6 +57,28 @@ def no_network():
     assert not audit.violations, f"the test reached for the network: {audit.violations}"
 
 
+@pytest.fixture(autouse=True)
+def fast_tier_guard(request, monkeypatch):
+    """A fast-tier test (not marked e2e, tests/tiers.py) that starts a real llama.cpp model fails:
+    it belongs in the end-to-end tier, or should answer with the `scripted_model` fixture."""
+    if request.node.get_closest_marker("e2e"):
+        yield
+        return
+    from engine.llm import runtime, supervised
+
+    started = []
+    for cls in (supervised.LocalModel, runtime.LoadedModel):
+        def init(self, *args, _real=cls.__init__, _name=cls.__name__, **kwargs):
+            started.append(_name)
+            return _real(self, *args, **kwargs)
+        monkeypatch.setattr(cls, "__init__", init)
+    yield
+    if started:
+        pytest.fail(f"this fast-tier test started a real llama.cpp model ({', '.join(sorted(set(started)))}): "
+                    "answer with the scripted_model fixture (tests/fakes.py), or mark it e2e (tests/tiers.py)",
+                    pytrace=False)
+
+
 @pytest.fixture
 def socket_audit(no_network):
     """The audit a test runs under, to look at what it saw (`.local`, `.violations`). Tests that
