@@ -131,6 +131,34 @@ def trainer_python() -> str:
             os.environ["BUNKO_TRAINER_ENV"] = old
 
 
+@pytest.fixture(scope="session")
+def mascot_training(tmp_path_factory, trainer_python):
+    """The one LoRA training of a test session, shared by every test that needs a real adapter
+    (tests/engine/lora_fixture.py): the real trainer teaches SmolLM2 the mascot fact through the
+    real job runner over a real sshd on 127.0.0.1 (a local job where sshd is missing); minutes
+    on a small CPU. `.db`: a database holding the done job "mascot" and its adapter (copy it,
+    then open the copy); `.over_ssh`: how it was trained.
+    $BUNKO_TEST_MASCOT_DB names a database made before (over SSH) to reuse instead."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from tests.engine.lora_fixture import train_mascot_adapter
+    from tests.sshd import SshServer, sshd_missing_reason
+
+    reuse = os.environ.get("BUNKO_TEST_MASCOT_DB")
+    if reuse:
+        return SimpleNamespace(db=Path(reuse), over_ssh=True)
+    folder = tmp_path_factory.mktemp("mascot")
+    server = None if sshd_missing_reason() else SshServer(folder / "sshd")
+    try:
+        if server is not None:
+            server.start()
+        return SimpleNamespace(db=train_mascot_adapter(folder, trainer_python, server), over_ssh=server is not None)
+    finally:
+        if server is not None:
+            server.stop()
+
+
 # -- the fast tier's fakes (tests/fakes.py) --------------------------------------------------
 
 @pytest.fixture
