@@ -19,26 +19,43 @@ E2E_FIXTURES = frozenset({"trainer_python", "mascot_db", "mascot_training", "ssh
 
 # Modules whose every test runs a real model, server or tool.
 E2E_MODULES = frozenset({
-    "tests/engine/test_answers.py",          # SmolLM2 answering with the e5 embedder
-    "tests/engine/test_chat.py",
-    "tests/engine/test_compare_lab.py",
-    "tests/engine/test_finetune_draft.py",
+    "tests/engine/test_compare_lab.py",          # the session's trained adapter, SmolLM2, e5
     "tests/engine/test_finetune_loop.py",
-    "tests/engine/test_remote_llama_server.py",  # llama-server
+    "tests/engine/test_remote_llama_server.py",  # llama-server over sshd
     "tests/engine/test_remote_lora.py",
-    "tests/engine/test_repetition.py",
-    "tests/engine/test_side_by_side.py",
-    "tests/engine/test_worker.py",           # the llama.cpp worker process
-    "tests/engine/test_offline_native.py",   # strace
-    "tests/engine/test_ocr.py",              # the OCR models
+    "tests/engine/test_worker.py",               # the llama.cpp worker process
+    "tests/engine/test_offline_native.py",       # strace
+    "tests/engine/test_ocr.py",                  # the OCR models
     "tests/engine/test_ocr_index.py",
-    "tests/desktop/test_screenshot.py",      # screenshots
+    "tests/desktop/test_screenshot.py",          # screenshots
     "tests/desktop/test_page_screenshots.py",
+    "tests/desktop/test_window_width.py",        # every page laid out and grabbed, twice
     "tests/desktop/test_side_by_side_window.py",
 })
 
-# Single tests that run a real model (found by `guard_fast_tier` and by --durations).
+# Single tests that start a real model (llama.cpp, or the e5 embedder on volume), found by
+# `fast_tier_guard` (tests/conftest.py) and by --durations.
 E2E_TESTS = frozenset({
+    "tests/desktop/test_app.py::test_main_window_opens_with_every_page",
+    "tests/desktop/test_app.py::test_after_show_loads_the_model_in_the_background",
+    "tests/desktop/test_app.py::test_closing_during_indexing_and_an_answer_stops_both_and_indexing_resumes",
+    "tests/desktop/test_app.py::test_whole_flow_through_the_window",
+    "tests/desktop/test_app.py::test_model_crash_mid_answer_keeps_the_window_and_the_partial_answer",
+    "tests/desktop/test_chat_page.py::test_rag_answer_cites_previews_regenerates_and_resends",
+    "tests/desktop/test_chat_page.py::test_stop_keeps_the_partial_answer",
+    "tests/desktop/test_compare_page.py::test_loads_runs_and_shows_a_comparison",
+    "tests/desktop/test_finetune_page.py::test_draft_from_a_library_adds_pairs_written_by_the_local_model",
+    "tests/desktop/test_models_page.py::test_lists_the_builtin_model_and_loads_it_in_the_background",
+    "tests/desktop/test_models_page.py::test_add_a_bad_file_then_an_adapter_with_its_base",
+    "tests/desktop/test_models_page.py::test_each_model_says_where_it_runs_its_offload_and_last_speed",
+    "tests/engine/test_answers.py::test_rag_answer_starts_with_the_quote",
+    "tests/engine/test_answers.py::test_japanese_question_goes_to_a_japanese_model",
+    "tests/engine/test_answers_eval.py::test_eval_answers_on_a_folder_with_a_questions_file_reports_per_kind",
+    "tests/engine/test_answers_eval.py::test_eval_answers_reports_per_model_and_reuses_its_index",
+    "tests/engine/test_bench.py::test_bench_search_json",         # e5 over a synthetic corpus
+    "tests/engine/test_bench.py::test_bench_index_hostile_json",
+    "tests/engine/test_bench.py::test_bench_index_json",
+    "tests/engine/test_bench.py::test_bench_index_table",
 })
 
 
