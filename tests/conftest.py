@@ -57,26 +57,47 @@ def no_network():
     assert not audit.violations, f"the test reached for the network: {audit.violations}"
 
 
-@pytest.fixture(autouse=True)
-def fast_tier_guard(request, monkeypatch):
-    """A fast-tier test (not marked e2e, tests/tiers.py) that starts a real llama.cpp model fails:
-    it belongs in the end-to-end tier, or should answer with the `scripted_model` fixture."""
-    if request.node.get_closest_marker("e2e"):
-        yield
-        return
+# -- the fast tier's guard: a test not marked e2e that starts a real llama.cpp model fails ----------
+
+_STARTED: list[str] = []   # the real models started since the current test began its setup
+
+
+def _record_model_starts() -> None:
+    """Note every llama.cpp model started (in a worker, or in this process), whoever starts it:
+    a module-scoped fixture counts for the test whose setup ran it."""
     from engine.llm import runtime, supervised
 
-    started = []
     for cls in (supervised.LocalModel, runtime.LoadedModel):
-        def init(self, *args, _real=cls.__init__, _name=cls.__name__, **kwargs):
-            started.append(_name)
+        real = cls.__init__
+        if getattr(real, "_bunko_counted", False):
+            continue
+
+        def init(self, *args, _real=real, _name=cls.__name__, **kwargs):
+            _STARTED.append(_name)
             return _real(self, *args, **kwargs)
-        monkeypatch.setattr(cls, "__init__", init)
-    yield
-    if started:
-        pytest.fail(f"this fast-tier test started a real llama.cpp model ({', '.join(sorted(set(started)))}): "
-                    "answer with the scripted_model fixture (tests/fakes.py), or mark it e2e (tests/tiers.py)",
-                    pytrace=False)
+
+        init._bunko_counted = True
+        cls.__init__ = init
+
+
+def pytest_configure(config):
+    _record_model_starts()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    _STARTED.clear()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    result = yield
+    started = sorted(set(_STARTED))
+    _STARTED.clear()
+    if started and not item.get_closest_marker("e2e"):
+        pytest.fail(f"this fast-tier test started a real llama.cpp model ({', '.join(started)}): answer with "
+                    "the scripted_model fixture (tests/fakes.py), or mark it e2e (tests/tiers.py)", pytrace=False)
+    return result
 
 
 @pytest.fixture

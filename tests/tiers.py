@@ -19,6 +19,8 @@ E2E_FIXTURES = frozenset({"trainer_python", "mascot_db", "mascot_training", "ssh
 
 # Modules whose every test runs a real model, server or tool.
 E2E_MODULES = frozenset({
+    "tests/engine/test_chat.py",                 # SmolLM2 answering (a module-scoped engine)
+    "tests/engine/test_serve.py",
     "tests/engine/test_compare_lab.py",          # the session's trained adapter, SmolLM2, e5
     "tests/engine/test_finetune_loop.py",
     "tests/engine/test_remote_llama_server.py",  # llama-server over sshd
@@ -56,6 +58,18 @@ E2E_TESTS = frozenset({
     "tests/engine/test_bench.py::test_bench_index_hostile_json",
     "tests/engine/test_bench.py::test_bench_index_json",
     "tests/engine/test_bench.py::test_bench_index_table",
+    "tests/engine/test_cli_finetune.py::test_run_list_status_logs_compare",
+    "tests/engine/test_embedder.py::test_rebuild_is_deterministic_and_model_id_tracks_content",
+    "tests/engine/test_finetune_draft.py::test_draft_from_a_library",
+    "tests/engine/test_index.py::test_killed_run_resumes_without_duplicates",   # a CLI child killed mid-run
+    "tests/engine/test_parsers.py::test_pdf_without_text_layer",                # the OCR worker
+    "tests/engine/test_remote_endpoint.py::test_endpoint_answers_with_rag_citations_and_a_stored_conversation",
+    "tests/engine/test_remote_endpoint.py::test_an_endpoint_model_is_an_arm_of_a_comparison",
+    "tests/engine/test_remote_endpoint.py::test_a_dropped_stream_is_kept_as_stopped_and_the_next_answer_works",
+    "tests/engine/test_repetition.py::test_real_model_loop_is_stopped_with_a_reason",
+    "tests/engine/test_repetition.py::test_cli_and_api_say_why",
+    "tests/engine/test_template_budget.py::test_a_hostile_template_fails_before_the_model_is_held",
+    "tests/engine/test_to_gguf.py::test_llama_cpp_applies_the_converted_adapter",
 })
 
 
