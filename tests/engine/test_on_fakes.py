@@ -275,3 +275,35 @@ def test_the_command_line_indexes_searches_and_asks_with_the_fakes(tmp_path, doc
     assert answer["sources"][0]["path"] == "travel.md" and answer["model"] == "smollm2-135m"
     assert main([*base, "search", "x", "--library", "nope"]) == 2
     assert "no library called 'nope'" in capsys.readouterr().err
+
+
+def test_a_job_of_the_stand_in_trainer_is_compared_on_the_scripted_model(tmp_path, hash_embedder, scripted_model,
+                                                                         capsys, monkeypatch) -> None:
+    """`bunko finetune run`, then `compare`: the job runner, the converter and the registry are
+    real (tests/engine/fake_trainer.py writes a tiny real adapter); the answers before and after
+    come from the scripted model, with and without the adapter attached."""
+    import sys
+    from pathlib import Path
+
+    from engine.cli.commands import main
+    from engine.finetune import trainer_env
+
+    data = tmp_path / "data"
+    (data / "finetune").mkdir(parents=True)
+    (data / "finetune" / "fake.json").write_text(json.dumps({"delay": 0.0}))
+    monkeypatch.setenv("BUNKO_DATA_DIR", str(data))
+    monkeypatch.setattr(trainer_env, "TRAINER_SCRIPT", Path(__file__).with_name("fake_trainer.py"))
+    rows = tmp_path / "faq.jsonl"
+    rows.write_text("".join(json.dumps({"messages": [{"role": "user", "content": f"質問 {i}?"},
+                                                     {"role": "assistant", "content": f"回答 {i}。"}]},
+                                       ensure_ascii=False) + "\n" for i in range(8)), encoding="utf-8")
+    assert main(["finetune", "run", "--data", str(rows), "--name", "faq", "--max-steps", "3",
+                 "--env-python", sys.executable]) == 0
+    assert "Done: adapter 'faq'" in capsys.readouterr().out
+    scripted_model.default = "基本モデルの答え。"
+    scripted_model.adapter_rules["faq"] = "アダプターの答え。"
+    assert main(["finetune", "compare", "faq", "-n", "1", "--json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["question"].startswith("質問") and row["expected"].startswith("回答")
+    assert (row["before"], row["after"]) == ("基本モデルの答え。", "アダプターの答え。")
+    assert [p.adapter for p in scripted_model.prompts] == [None, "faq"]
