@@ -21,6 +21,7 @@ E2E_FIXTURES = frozenset({"trainer_python", "mascot_db", "mascot_training", "ssh
 E2E_MODULES = frozenset({
     "tests/engine/test_chat.py",                 # SmolLM2 answering (a module-scoped engine)
     "tests/engine/test_serve.py",
+    "tests/engine/test_embedder.py",             # the e5 model itself: built, loaded, against reference vectors
     "tests/engine/test_compare_lab.py",          # the session's trained adapter, SmolLM2, e5
     "tests/engine/test_finetune_loop.py",
     "tests/engine/test_remote_llama_server.py",  # llama-server over sshd
@@ -52,13 +53,18 @@ E2E_TESTS = frozenset({
     "tests/desktop/test_models_page.py::test_each_model_says_where_it_runs_its_offload_and_last_speed",
     "tests/engine/test_answers.py::test_rag_answer_starts_with_the_quote",
     "tests/engine/test_answers.py::test_japanese_question_goes_to_a_japanese_model",
+    "tests/engine/test_answers.py::test_japanese_question_to_an_english_model_with_nothing_better_says_so",
+    "tests/engine/test_answers.py::test_qwen_is_the_default_model",      # joins Qwen from its parts
     "tests/engine/test_answers_eval.py::test_eval_answers_on_a_folder_with_a_questions_file_reports_per_kind",
     "tests/engine/test_answers_eval.py::test_eval_answers_reports_per_model_and_reuses_its_index",
     "tests/engine/test_bench.py::test_bench_search_json",         # e5 over a synthetic corpus
     "tests/engine/test_bench.py::test_bench_index_hostile_json",
     "tests/engine/test_bench.py::test_bench_index_json",
     "tests/engine/test_bench.py::test_bench_index_table",
+    "tests/engine/test_bench_mcp.py::test_bench_serve_json",
+    "tests/engine/test_cli.py::test_index_search_libraries_remove",     # e5 loaded by each command
     "tests/engine/test_cli_finetune.py::test_run_list_status_logs_compare",
+    "tests/engine/test_embed_device.py::test_cuda_listed_without_a_gpu_runs_the_cpu_graph",
     "tests/engine/test_embedder.py::test_rebuild_is_deterministic_and_model_id_tracks_content",
     "tests/engine/test_finetune_draft.py::test_draft_from_a_library",
     "tests/engine/test_index.py::test_killed_run_resumes_without_duplicates",   # a CLI child killed mid-run
