@@ -3,7 +3,7 @@
 A test is end-to-end (marker `e2e`) when it uses a fixture in E2E_FIXTURES, lives in a module of
 E2E_MODULES, is named in E2E_TESTS, or is marked `slow` (every slow test is end-to-end); a test
 may also carry @pytest.mark.e2e itself. Everything else is the fast tier, which runs on fakes
-(tests/fakes.py) and must stay under two minutes on two cores: `guard_fast_tier` fails a fast
+(tests/fakes.py) and must stay under two minutes on two cores: the guard in tests/conftest.py fails a fast
 test that starts a llama.cpp model, so a new test that needs one says so here.
 
 The names are kept here rather than as decorators in the test files so that the split is one
@@ -37,7 +37,7 @@ E2E_MODULES = frozenset({
 })
 
 # Single tests that start a real model (llama.cpp, or the e5 embedder on volume), found by
-# `fast_tier_guard` (tests/conftest.py) and by --durations.
+# the fast tier's guard (tests/conftest.py) and by --durations.
 E2E_TESTS = frozenset({
     "tests/desktop/test_app.py::test_main_window_opens_with_every_page",
     "tests/desktop/test_app.py::test_after_show_loads_the_model_in_the_background",
