@@ -3,8 +3,8 @@
 A test is end-to-end (marker `e2e`) when it uses a fixture in E2E_FIXTURES, lives in a module of
 E2E_MODULES, is named in E2E_TESTS, or is marked `slow` (every slow test is end-to-end); a test
 may also carry @pytest.mark.e2e itself. Everything else is the fast tier, which runs on fakes
-(tests/fakes.py) and must stay under two minutes on two cores: the guard in tests/conftest.py fails a fast
-test that starts a llama.cpp model, so a new test that needs one says so here.
+(tests/fakes.py) and must stay under two minutes on two cores: the guard in tests/conftest.py
+fails a fast test that starts a llama.cpp model, so a new test that needs one says so here.
 
 The names are kept here rather than as decorators in the test files so that the split is one
 list to read; a name here that the run no longer collects is reported as a warning.
