@@ -74,7 +74,8 @@ def test_index_search_and_reindex_on_the_hash_embedder(engine, docs) -> None:
         hits = engine.search("daily allowance business trip", mode=mode)
         assert hits and hits[0].path == "travel.md" and "4,700 yen" in hits[0].text, mode
     assert engine.search("出張の日当", k=1)[0].path == "規程/出張.md"
-    assert [h.path for h in engine.search("passwords 出張", path="規程/*")] == ["規程/出張.md"]   # the glob narrows
+    # the path glob narrows the search to the folder
+    assert [h.path for h in engine.search("passwords 出張", path="規程/*")] == ["規程/出張.md"]
     assert engine.search("   ") == []
 
     (docs / "security.md").write_text("# Security\n\nBadges are worn at all times.\n", encoding="utf-8")
@@ -123,7 +124,8 @@ def test_rag_answer_from_the_scripted_model_is_cited_and_stored(engine, scripted
     assert [e.kind for e in events][0] == "sources" and events[0].sources[0].path == "travel.md"
     assert answer.status == "complete" and answer.model == "smollm2-135m"
     # the quoted sentence first, then the model's own text (it adds words the quote lacks)
-    assert answer.text.startswith("> “Employees on a business trip receive a daily allowance of 4,700 yen per day.”")
+    quote = "> “Employees on a business trip receive a daily allowance of 4,700 yen per day.”"
+    assert answer.text.startswith(quote)
     assert answer.text.endswith("Trips are paid at 4,700 yen for each day [1].")
     assert answer.cited and answer.cited[0].path == "travel.md" and not answer.inferred
     asked = scripted_model.prompts[-1]
