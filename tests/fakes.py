@@ -112,8 +112,8 @@ class Script:
     """What the scripted models answer, and what they were asked. `rules`: (substring of the
     last user message, reply) pairs, first match wins (that message holds the sources the chat
     put in the prompt as well as the question: pick a needle of the question's own words);
-    `adapter_rules`: the same, when an adapter is attached (keyed by the adapter's name, or "*" for any); else `default`
-    (text, or a function of the Prompted request)."""
+    `adapter_rules`: the reply when an adapter is attached (keyed by the adapter's name, or "*"
+    for any); else `default` (text, or a function of the Prompted request)."""
 
     default: str | Reply = "I could not find that in the documents."
     rules: list[tuple[str, str]] = field(default_factory=list)
