@@ -212,7 +212,7 @@ def test_serve_answers_and_embeds_with_the_fakes(engine, scripted_model, hash_em
 
     scripted_model.default = "Paris is the capital."
     server, token = make_server(engine, port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
 
     def post(path, body):
