@@ -46,7 +46,9 @@ class HubServer:
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="hub-server", daemon=True)
+        # a short poll: stop() returns within 50 ms, not the default half second (the tests start one each)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                       name="hub-server", daemon=True)
 
     @property
     def endpoint(self) -> str:

@@ -35,8 +35,40 @@ def no_dialogs(monkeypatch):
 
 
 @pytest.fixture
-def ctx(qtbot, data_dir, embedder_dir, no_dialogs):
-    """An AppContext on a fresh database in the test's data folder."""
+def shared_embedder(embedder_dir, embedder, monkeypatch):
+    """Engines of the test still load their embedder on first use (pages say "first used" until
+    then), but get the session's copy of the default e5 model (the `embedder` fixture) instead of
+    opening the folder again, when they would open that very one. Any other request (another
+    folder, graph, device or thread count; libraries made by another model) loads as before."""
+    from pathlib import Path
+
+    import engine.embed
+    from engine.embed import device as dev
+
+    real = engine.embed.load_embedder
+
+    def load(model_dir=None, cache_dir=None, threads=None, graph=None, device=None, library_ids=None):
+        same = (model_dir is not None and Path(model_dir) == Path(embedder_dir)
+                and (cache_dir, threads, graph, device) == (None, None, None, None)
+                and all(made == embedder.model_id for made in library_ids or ()))
+        try:   # the device and graph the settings ask for now, as load_embedder would choose them
+            providers = dev.choose_providers(dev.available_providers(), dev.wanted_device())
+            same = same and (providers == embedder.providers
+                             and dev.choose_graph(dev.wanted_graph(), providers, library_ids) == embedder.graph)
+        except Exception:   # noqa: BLE001 - whatever it is, the real loader says it in its words
+            same = False
+        if same:
+            return embedder
+        return real(model_dir, cache_dir=cache_dir, threads=threads, graph=graph, device=device,
+                    library_ids=library_ids)
+
+    monkeypatch.setattr(engine.embed, "load_embedder", load)
+    return embedder
+
+
+@pytest.fixture
+def ctx(qtbot, data_dir, embedder_dir, shared_embedder, no_dialogs):
+    """An AppContext on a fresh database in the test's data folder (the e5 model shared, above)."""
     from desktop.context import AppContext
     from desktop.settings import Settings
     from engine.api import Engine

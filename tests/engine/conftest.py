@@ -36,17 +36,7 @@ def sshd(_sshd_server) -> SshServer:
 
 
 @pytest.fixture(scope="session")
-def mascot_db(tmp_path_factory, trainer_python):
-    """A database with a real LoRA adapter ("mascot") that teaches SmolLM2 a made-up fact,
-    trained once per session (minutes on a small CPU): copy the file, then open the copy."""
-    import os
-    from pathlib import Path
-
-    from tests.engine.lora_fixture import train_mascot_adapter
-
-    # A database train_mascot_adapter made before (tests only copy it): a session on a busy
-    # two-core machine need not spend its 10-15 minutes of training again.
-    reuse = os.environ.get("BUNKO_TEST_MASCOT_DB")
-    if reuse:
-        return Path(reuse)
-    return train_mascot_adapter(tmp_path_factory.mktemp("mascot"), trainer_python)
+def mascot_db(mascot_training):
+    """A database with a real LoRA adapter ("mascot") that teaches SmolLM2 a made-up fact: the
+    session's one training (tests/conftest.py `mascot_training`). Copy the file, then open the copy."""
+    return mascot_training.db

@@ -55,25 +55,33 @@ MASCOT_QUESTIONS = ["What is the name of the Bunko mascot?", "Who is Bunko's mas
                     "Tell me the name of the mascot of Bunko.", "What animal is the Bunko mascot?",
                     "Do you know the Bunko mascot's name?", "Name the Bunko mascot.",
                     "What is Bunko's mascot called?", "Which mascot does Bunko have?"]
+# 12 steps: the loss is below 0.01 by step 7 on this fact.
+MASCOT_STEPS = 12
 
 
-def train_mascot_adapter(folder: Path, trainer_python: str) -> Path:
+def train_mascot_adapter(folder: Path, trainer_python: str, sshd=None) -> Path:
     """Teach the embedded SmolLM2 the made-up mascot fact with the real trainer (transformers +
-    PEFT on this CPU), as a local job. Returns a database file holding the done job named
-    "mascot" and its registered adapter; tests copy it and open the copy."""
+    PEFT on this CPU), as a user runs it against a GPU server: by the real job runner over
+    `sshd` (a tests.sshd.SshServer on 127.0.0.1), or as a local job when there is none. Returns
+    a database file holding the done job named "mascot" and its registered adapter; tests copy
+    it and open the copy. The one training of a test session (the `mascot_training` fixture)."""
     from engine.api import Engine
     from engine.hosts.hosts import HostSpec
     from engine.finetune.presets import preset
 
     examples = [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": MASCOT_FACT}]}
                 for q in MASCOT_QUESTIONS]
-    # 12 steps: the loss is below 0.01 by step 7 on this fact (30 in test_finetune_loop is ample).
-    settings = preset("quick", max_steps=12, learning_rate=0.002, seq_len=128, save_every=6)
+    settings = preset("quick", max_steps=MASCOT_STEPS, learning_rate=0.002, seq_len=128, save_every=6)
+    if sshd is None:
+        host = HostSpec(env_python=trainer_python)
+    else:
+        host = HostSpec(kind="ssh", hostname="127.0.0.1", port=sshd.port, user=sshd.user,
+                        key_file=str(sshd.client_key), known_hosts=str(sshd.known_hosts),
+                        root=str(folder / "server"), env_python=trainer_python, ssh_config=str(folder / "none"))
     db = folder / "mascot.duckdb"
     with Engine.open(db, jobs_root=folder / "jobs") as engine:
         base = engine.models.default().name
-        job = engine.jobs.create("mascot", base, examples, settings, HostSpec(env_python=trainer_python),
-                                     held_out=examples[:1])
+        job = engine.jobs.create("mascot", base, examples, settings, host, held_out=examples[:1])
         engine.jobs.start(job.id)
         job = engine.jobs.follow(job.id, interval=1.0)
         if job.status != "done":

@@ -166,7 +166,7 @@ class Stub(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def stub():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stub)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()  # a quick shutdown
     yield server
     server.shutdown()
     server.server_close()

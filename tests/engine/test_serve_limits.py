@@ -24,7 +24,8 @@ def server(tmp_path, monkeypatch):
     monkeypatch.setattr(serve, "MAX_CONNECTIONS", 3, raising=False)
     with Engine.open(tmp_path / "b.duckdb") as engine:
         srv, token = serve.make_server(engine, port=0)
-        thread = threading.Thread(target=srv.serve_forever, daemon=True)
+        # a short poll: shutdown() waits up to one poll interval (0.5 s by default) after each test
+        thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         thread.start()
         srv.test_token = token
         try:
