@@ -162,8 +162,8 @@ def test_an_answer_cut_by_max_tokens_and_a_stopped_one_are_kept(engine, scripted
 
 
 def test_an_adapter_answers_through_the_host_and_a_wrong_base_is_refused(engine, scripted_model, tmp_path) -> None:
-    from engine.llm.gguf_file import read_gguf_info
-    from engine.llm.registry import smollm2_path
+    from engine.models.gguf_file import read_gguf_info
+    from engine.models.registry import smollm2_path
     from tests.engine.lora_fixture import write_test_adapter
 
     adapter = write_test_adapter(tmp_path / "tiny.gguf", read_gguf_info(smollm2_path()))
