@@ -20,7 +20,7 @@ import hashlib
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -120,7 +120,7 @@ class Script:
     adapter_rules: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0                        # a pause before each piece (tests that stop answers)
     prompts: list[Prompted] = field(default_factory=list)
-    models: list["ScriptedModel"] = field(default_factory=list)   # every one started, in order
+    models: list[ScriptedModel] = field(default_factory=list)   # every one started, in order
 
     def reply(self, request: Prompted) -> str:
         if request.adapter is not None:
@@ -132,7 +132,7 @@ class Script:
                 return text
         return self.default(request) if callable(self.default) else self.default
 
-    def on(self, needle: str, text: str) -> "Script":
+    def on(self, needle: str, text: str) -> Script:
         self.rules.append((needle, text))
         return self
 
