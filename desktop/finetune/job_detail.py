@@ -121,7 +121,7 @@ class JobDetail(Retranslating, QWidget):
         self.compare_button.setEnabled(not busy)
         self.compare_label.setText(self.tr("Answering the questions with and without the adapter…") if busy else "")
 
-    def set_compare_rows(self, rows: list[dict]) -> None:
+    def set_compare_rows(self, rows: list) -> None:
         self.set_comparing(False)
         self.compare_table.set_rows(rows)
         if not rows:

@@ -311,7 +311,7 @@ class FinetunePage(Retranslating, QWidget):
         if job is None or job.status != "done":
             return
         self.detail.set_comparing(True)
-        self.ctx.runner.run(self.ctx.engine.lab.adapter, job.id, 4, key="finetune:compare",
+        self.ctx.runner.run(self.ctx.engine.jobs.before_after, job.id, 4, key="finetune:compare",
                             on_done=while_alive(self, "_compared", job.id),
                             on_error=while_alive(self, "_compare_failed"))
 

@@ -247,7 +247,7 @@ class DoneStep(Retranslating, QWizardPage):
         if self.rows is not None or job is None:
             return
         self.compare_label.setText(self.tr("Answering held-out questions with and without the adapter…"))
-        self.ctx.runner.run(self.ctx.engine.lab.adapter, job.id, 4, key="finetune:wizard-compare",
+        self.ctx.runner.run(self.ctx.engine.jobs.before_after, job.id, 4, key="finetune:wizard-compare",
                             on_done=while_alive(self, "_compared"), on_error=while_alive(self, "_compare_failed"))
 
     def _compared(self, rows: list) -> None:

@@ -393,9 +393,9 @@ def test_loss_curve_paints_the_steps(qtbot):
                    if QColor(image.pixel(x, y)) == line)
 
     assert line_pixels() == 0
-    curve.add_event({"event": "start", "total_steps": 50})
+    curve.add_event(JobEvent.from_dict({"event": "start", "total_steps": 50}))
     for step in range(1, 31):
-        curve.add_event({"event": "step", "step": step, "total": 50, "loss": 3.0 / step})
+        curve.add_event(JobEvent.from_dict({"event": "step", "step": step, "total": 50, "loss": 3.0 / step}))
     assert curve.total == 50 and len(curve.points) == 30
     assert line_pixels() > 20
 

@@ -174,7 +174,7 @@ def test_a_dropped_connection_does_not_stop_training(sshd, tmp_path, engine, job
     assert result["job"].status == "done"
     statuses = [e.status for e in seen if e.kind == "status"]
     assert "connection_lost" in statuses and "reconnected" in statuses
-    assert [e["step"] for e in jobs.events(job.id, "step")] == list(range(1, 31))  # no line lost or doubled
+    assert [e.step for e in jobs.events(job.id, "step")] == list(range(1, 31))  # no line lost or doubled
 
 
 @pytest.mark.parametrize("crash, kind, words", [("oom", "out_of_memory", "ran out of"),
