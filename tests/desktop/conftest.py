@@ -9,6 +9,25 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def no_widgets_left():
+    """After each test, its top-level widgets are deleted and the deletions carried out: a window
+    a test left behind would otherwise be restyled by a later test's theme change (a segfault in
+    QApplication.setStyleSheet was seen after the fine-tune wizard's drafting test)."""
+    yield
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        return
+    for widget in app.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QCoreApplication.processEvents()
+
+
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch):
     """Each test gets its own Bunko data folder (settings, logs, database)."""
