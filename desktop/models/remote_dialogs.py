@@ -150,14 +150,14 @@ class GpuServerDialog(QDialog):
         self.browse.setEnabled(not download)
         self.catalog.setEnabled(download)
         if download and self.catalog.count() == 0:
-            self.ctx.runner.run(self.ctx.engine.models.catalog, False, key="remote:catalog",
+            self.ctx.runner.run(self.ctx.engine.models.catalog, gpu=False, key="remote:catalog",
                                 on_done=self._fill_catalog, on_error=self._failed)
 
-    def _fill_catalog(self, rows: list[dict]) -> None:
+    def _fill_catalog(self, rows: list) -> None:
         self.catalog.clear()
         for r in rows:
-            if r.get("verified"):   # pinned: a commit, an exact size and a sha256 the server can check
-                self.catalog.addItem(f"{r['name']} — {r['quant']} ({r['size'] / 1e9:.1f} GB)", (r["id"], r["quant"]))
+            if r.verified:   # pinned: a commit, an exact size and a sha256 the server can check
+                self.catalog.addItem(f"{r.name} — {r.quant} ({r.size / 1e9:.1f} GB)", (r.id, r.quant))
         if self.catalog.count() == 0:
             self.message.setText(self.tr("No catalog model has an exact size and sha256 yet, so none can be "
                                          "downloaded on the server. Upload one from this PC instead."))

@@ -94,11 +94,11 @@ def test_a_library_made_by_another_embedder_is_refused(tmp_path, docs, monkeypat
     db = tmp_path / "b.duckdb"
     monkeypatch.setattr(engine.embed, "load_embedder", lambda *a, **k: HashEmbedder(dim=64))
     with Engine.open(db) as first:
-        first.index(first.add_library(docs, "docs").name)
+        first.libraries.index(first.libraries.add(docs, "docs").name)
     monkeypatch.setattr(engine.embed, "load_embedder", lambda *a, **k: HashEmbedder(dim=32, name="other"))
     with Engine.open(db) as second:
         with pytest.raises(EmbedderMismatchError, match="built with the embedding model hash-embedder"):
-            second.index("docs")
+            second.libraries.index("docs")
         with pytest.raises(EmbedderMismatchError):
             second.search("allowance", libraries=["docs"])
         assert second.search("allowance") == []   # no library of this model: nothing, not vectors mixed

@@ -36,7 +36,6 @@ def test_packing_fills_rows_without_splitting_an_example_and_restarts_positions(
 @pytest.mark.slow   # loads SmolLM2 in the trainer's environment twice and trains a few steps (minutes)
 def test_a_measured_job_trains_packed_on_this_cpu(tmp_path, trainer_python):
     from engine.api import Engine
-    from engine.finetune.jobs import Jobs
     from engine.finetune.measure import estimate_error
     from engine.finetune.presets import preset
     from engine.hosts.hosts import HostSpec
@@ -45,11 +44,10 @@ def test_a_measured_job_trains_packed_on_this_cpu(tmp_path, trainer_python):
                               {"role": "assistant", "content": f"Rule {i} says: " + "keep the otter dry. " * (i % 4 + 1)}]}
                 for i in range(12)]
     settings = preset("quick", max_steps=3, seq_len=256, batch=2, learning_rate=0.002, save_every=100)
-    with Engine.open(tmp_path / "db.duckdb") as engine:
-        engine.jobs = Jobs(engine._store, engine.models, root=tmp_path / "jobs")
+    with Engine.open(tmp_path / "db.duckdb", jobs_root=tmp_path / "jobs") as engine:
         job = engine.jobs.create("packed", engine.models.default().name, examples, settings,
                                      HostSpec(env_python=trainer_python), held_out=examples[:2])
-        measured = engine.measure_training(job.id, steps=1)
+        measured = engine.jobs.measure(job.id, steps=1)
         assert measured["event"] == "calibration" and measured["backend"] == "peft"
         assert measured["total_steps"] == 3 and measured["threads"] >= 1 and measured["rows"] < 12
         assert len(measured["step_s"]) == 2 and all(s > 0 for s in measured["step_s"])
