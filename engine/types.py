@@ -355,6 +355,8 @@ class JobEvent:
     examples: int | None = None
     backend: str | None = None
     cuda: bool = False                  # start: training on a GPU
+    threads: int | None = None          # start: torch threads on a CPU
+    packed_rows: int | None = None      # start: rows of packed examples
     final_loss: float | None = None
     status: str = ""                    # status: running, done, failed, connection_lost, reconnected, ...
     error: str | None = None
@@ -380,7 +382,8 @@ class JobEvent:
         return cls(kind=text("event", ""), step=num("step", int, 0), total=num("total", int), done=num("done", int, 0),
                    loss=num("loss"), eta_s=num("eta_s"), tokens_per_s=num("tokens_per_s"),
                    total_steps=num("total_steps", int), resumed_from=num("resumed_from", int, 0),
-                   examples=num("examples", int), backend=text("backend"), cuda=event.get("cuda") is True, final_loss=num("final_loss"),
+                   examples=num("examples", int), backend=text("backend"), cuda=event.get("cuda") is True,
+                   threads=num("threads", int), packed_rows=num("packed_rows", int), final_loss=num("final_loss"),
                    status=text("status", ""), error=text("error"), message=text("message", ""),
                    error_kind=text("kind"), retry_s=num("retry_s", float, 0.0), line=text("line"),
                    report=report if isinstance(report, dict) else {}, raw=dict(event))

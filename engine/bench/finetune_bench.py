@@ -55,7 +55,7 @@ def _one(engine, backend: str, host, args, secrets) -> dict:
                "peak_gpu_bytes": job.result.get("peak_gpu_bytes"), "seconds": job.result.get("seconds"),
                "wall_s": job.result.get("wall_s"), "final_loss": job.loss, "load_4bit": settings.load_4bit,
                "estimate_s": measured["estimate_s"] if measured else None, "estimate_error": estimate_error(job),
-               "threads": next((e.raw.get("threads") for e in reversed(engine.jobs.events(job.id, "start"))), None)}
+               "threads": next((e.threads for e in reversed(engine.jobs.events(job.id, "start"))), None)}
         if backend == "peft" and not args.no_reference:
             say(f"reference: the same {args.steps} steps in a plain PEFT loop…")
             row["reference"] = _reference(engine, job, secrets)

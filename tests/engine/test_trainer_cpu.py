@@ -57,9 +57,9 @@ def test_a_measured_job_trains_packed_on_this_cpu(tmp_path, trainer_python):
         job = engine.jobs.follow(job.id, interval=1.0)
         assert job.status == "done", (job.error, engine.jobs.log_text(job.id))
         [start] = engine.jobs.events(job.id, "start")
-        assert start["packed_rows"] == measured["rows"] and start["threads"] == measured["threads"]
+        assert start.packed_rows == measured["rows"] and start.threads == measured["threads"]
         steps = engine.jobs.events(job.id, "step")
-        assert [s["step"] for s in steps] == [1, 2, 3] and all(s["tokens_per_s"] > 0 for s in steps)
+        assert [s.step for s in steps] == [1, 2, 3] and all((s.tokens_per_s or 0) > 0 for s in steps)
         assert job.result["wall_s"] >= job.result["seconds"] > 0 and job.result["tokens"] > 0
         error = estimate_error(job)
         assert error is not None and math.isfinite(error)
