@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -126,6 +127,26 @@ Host gpubox
         out = subprocess.run(["ssh-keygen", "-lf", f"{self.host_key}.pub"], check=True,
                              capture_output=True, text=True).stdout
         return out.split()[1]
+
+    def spec(self, folder: Path, **changes):
+        """A HostSpec for this server by address, user and key (no ~/.ssh/config read), its
+        files under folder/"remote" and this Python as the trainer's; `changes` override."""
+        from engine.hosts.hosts import HostSpec
+
+        fields = dict(kind="ssh", hostname="127.0.0.1", port=self.port, user=self.user,
+                      key_file=str(self.client_key), known_hosts=str(self.known_hosts),
+                      root=str(Path(folder) / "remote"), env_python=sys.executable,
+                      ssh_config=str(Path(folder) / "no-config"))
+        fields.update(changes)
+        return HostSpec(**fields)
+
+    def alias_spec(self, folder: Path):
+        """A HostSpec naming the alias "gpubox" of this server's ssh_config, as a user's
+        ~/.ssh/config entry would; files under folder/"remote"."""
+        from engine.hosts.hosts import HostSpec
+
+        return HostSpec(kind="ssh", alias="gpubox", ssh_config=str(self.ssh_config),
+                        known_hosts=str(self.known_hosts), root=str(Path(folder) / "remote"))
 
     def write_known_hosts(self) -> None:
         """known_hosts that trusts the current host key, under [127.0.0.1]:PORT."""

@@ -75,9 +75,7 @@ def train_mascot_adapter(folder: Path, trainer_python: str, sshd=None) -> Path:
     if sshd is None:
         host = HostSpec(env_python=trainer_python)
     else:
-        host = HostSpec(kind="ssh", hostname="127.0.0.1", port=sshd.port, user=sshd.user,
-                        key_file=str(sshd.client_key), known_hosts=str(sshd.known_hosts),
-                        root=str(folder / "server"), env_python=trainer_python, ssh_config=str(folder / "none"))
+        host = sshd.spec(folder, root=str(folder / "server"), env_python=trainer_python, ssh_config=str(folder / "none"))
     db = folder / "mascot.duckdb"
     with Engine.open(db, jobs_root=folder / "jobs") as engine:
         base = engine.models.default().name

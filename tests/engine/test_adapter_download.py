@@ -5,7 +5,6 @@ outside the job's folder, never more than the cap; the listing is never a path h
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,9 +18,7 @@ SECRET = b"the host's secret, not an adapter"
 
 
 def spec_for(sshd, tmp_path) -> HostSpec:
-    return HostSpec(kind="ssh", hostname="127.0.0.1", port=sshd.port, user=sshd.user, key_file=str(sshd.client_key),
-                    known_hosts=str(sshd.known_hosts), root=str(tmp_path / "remote"), env_python=sys.executable,
-                    ssh_config=str(tmp_path / "no-config"))
+    return sshd.spec(tmp_path)
 
 
 def job_tree(tmp_path) -> Path:

@@ -26,11 +26,7 @@ EXAMPLES = [{"messages": [{"role": "user", "content": f"Question {i}?"},
 
 
 def spec_for(sshd, tmp_path, **changes) -> HostSpec:
-    base = dict(kind="ssh", hostname="127.0.0.1", port=sshd.port, user=sshd.user, key_file=str(sshd.client_key),
-                known_hosts=str(sshd.known_hosts), root=str(tmp_path / "remote"), env_python=sys.executable,
-                ssh_config=str(tmp_path / "no-config"))
-    base.update(changes)
-    return HostSpec(**base)
+    return sshd.spec(tmp_path, **changes)
 
 
 @pytest.fixture

@@ -4,23 +4,19 @@ cut said in words. Against the real sshd on loopback (skipped where none can run
 
 from __future__ import annotations
 
-import sys
 import time
 
 import pytest
 
 from engine.hosts import ssh as ssh_host
 from engine.hosts.connect import connect
-from engine.hosts.hosts import HostSpec
 
 
 @pytest.fixture
 def host(sshd, tmp_path, monkeypatch):
     monkeypatch.setattr(ssh_host, "MAX_RUN_OUTPUT", 256 * 1024)
     monkeypatch.setattr(ssh_host, "MAX_READ", 512 * 1024)
-    spec = HostSpec(kind="ssh", hostname="127.0.0.1", port=sshd.port, user=sshd.user, key_file=str(sshd.client_key),
-                    known_hosts=str(sshd.known_hosts), root=str(tmp_path / "remote"), env_python=sys.executable,
-                    ssh_config=str(tmp_path / "no-config"))
+    spec = sshd.spec(tmp_path)
     h = connect(spec, tmp_path)
     yield h
     h.close()

@@ -11,7 +11,6 @@ import sys
 import pytest
 
 from engine.hosts.connect import connect
-from engine.hosts.hosts import HostSpec
 from engine.llm.remote.llama_server import listener_owner
 
 LISTEN = ("import socket, sys, time; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); "
@@ -20,9 +19,7 @@ LISTEN = ("import socket, sys, time; s = socket.socket(); s.bind(('127.0.0.1', 0
 
 @pytest.fixture
 def host(sshd, tmp_path):
-    spec = HostSpec(kind="ssh", hostname="127.0.0.1", port=sshd.port, user=sshd.user, key_file=str(sshd.client_key),
-                    known_hosts=str(sshd.known_hosts), root=str(tmp_path / "remote"), env_python=sys.executable,
-                    ssh_config=str(tmp_path / "no-config"))
+    spec = sshd.spec(tmp_path)
     h = connect(spec, tmp_path)
     yield h
     h.close()

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import os
 import stat
-import sys
 
 import pytest
 
 from engine import paths
 from engine.hosts.connect import connect
-from engine.hosts.hosts import HostSpec
 from engine.store.db import open_store
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
@@ -54,9 +52,7 @@ def test_folders_left_open_by_an_older_version_are_closed(tmp_path, monkeypatch,
 
 
 def test_job_files_on_an_ssh_host_are_the_logins_only(sshd, tmp_path):
-    spec = HostSpec(kind="ssh", hostname="127.0.0.1", port=sshd.port, user=sshd.user, key_file=str(sshd.client_key),
-                    known_hosts=str(sshd.known_hosts), root=str(tmp_path / "remote"), env_python=sys.executable,
-                    ssh_config=str(tmp_path / "no-config"))
+    spec = sshd.spec(tmp_path)
     local = tmp_path / "train.jsonl"
     local.write_text('{"messages": []}\n')
     os.chmod(local, 0o644)

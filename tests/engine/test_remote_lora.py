@@ -20,8 +20,7 @@ GREEDY = GenerationSettings(temperature=0.0, max_tokens=24, seed=1)
 
 
 def spec_for(sshd, tmp_path) -> HostSpec:
-    return HostSpec(kind="ssh", alias="gpubox", ssh_config=str(sshd.ssh_config),
-                    known_hosts=str(sshd.known_hosts), root=str(tmp_path / "remote"))
+    return sshd.alias_spec(tmp_path)
 
 
 def adapter_of(engine):

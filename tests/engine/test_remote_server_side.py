@@ -24,8 +24,7 @@ REPO = "bunko-test/smol"
 
 
 def spec_for(sshd, tmp_path) -> HostSpec:
-    return HostSpec(kind="ssh", alias="gpubox", ssh_config=str(sshd.ssh_config),
-                    known_hosts=str(sshd.known_hosts), root=str(tmp_path / "remote"))
+    return sshd.alias_spec(tmp_path)
 
 
 @pytest.fixture(scope="module")

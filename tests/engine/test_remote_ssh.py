@@ -27,8 +27,7 @@ DOCS = {"travel.md": "# Travel\n\nThe per diem for business trips is 45 dollars 
 
 
 def spec_for(sshd, tmp_path) -> HostSpec:
-    return HostSpec(kind="ssh", alias="gpubox", ssh_config=str(sshd.ssh_config),
-                    known_hosts=str(sshd.known_hosts), root=str(tmp_path / "remote"))
+    return sshd.alias_spec(tmp_path)
 
 
 def cut_ssh_sessions(sshd) -> int:
