@@ -65,11 +65,14 @@ class Jobs:
 
     def events(self, key: int | str, kind: str | None = None) -> builtins.list[JobEvent]:
         """The job's events as stored, oldest first (only those of `kind` if given)."""
-        job = self.get(key)
-        rows = self.store.cursor().execute("SELECT event FROM job_events WHERE job_id = ? ORDER BY seq",
-                                           [job.id]).fetchall()
-        events = [JobEvent.from_dict(json.loads(r[0])) for r in rows]
+        events = [JobEvent.from_dict(e) for e in self._stored_events(self.get(key).id)]
         return [e for e in events if e.kind == kind] if kind else events
+
+    def _stored_events(self, job_id: int) -> builtins.list[dict]:
+        """The job's events as the trainer and runner wrote them, oldest first."""
+        rows = self.store.cursor().execute("SELECT event FROM job_events WHERE job_id = ? ORDER BY seq",
+                                           [job_id]).fetchall()
+        return [json.loads(r[0]) for r in rows]
 
     def log_text(self, key: int | str, lines: int = 200) -> str:
         """The end of the trainer's output as last copied here (works with the host unreachable)."""
@@ -234,7 +237,7 @@ class Jobs:
             if alive:
                 return self.get(job.id)
             job = self.get(job.id)
-            last: dict = next((e for e in reversed(events or [e.raw for e in self.events(job.id)])
+            last: dict = next((e for e in reversed(events or self._stored_events(job.id))
                          if e.get("event") in ("done", "error", "stopped", "start")), {})
             if last.get("event") == "error":
                 kind, message = describe_error(last, bool(self._gpu_seen(job.id)))

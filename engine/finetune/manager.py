@@ -41,7 +41,7 @@ class FineTuning(Jobs):
         from . import draft
 
         lib = self._libraries.get(library)
-        passages = self._libraries.sample_passages(lib.id, count, draft.MIN_CHARS)
+        passages = self._libraries.sample_passages(lib, count, draft.MIN_CHARS)
         return draft.draft(lib.name, passages, self._chat.answer_text(model, None, draft.SETTINGS, cancel),
                            progress, cancel)
 

@@ -63,9 +63,9 @@ class Libraries:
         """Bytes the index holds for `lib` (an upper bound on the space it takes)."""
         return self._records.index_size(lib)
 
-    def sample_passages(self, key: str | int, count: int, min_chars: int) -> builtins.list[tuple[int, str, str]]:
-        """`count` passages (chunk id, file, text) spread evenly over the library."""
-        return self._records.sample_passages(self.get(key), count, min_chars)
+    def sample_passages(self, lib: Library, count: int, min_chars: int) -> builtins.list[tuple[int, str, str]]:
+        """`count` passages (chunk id, file, text) spread evenly over `lib`."""
+        return self._records.sample_passages(lib, count, min_chars)
 
     def embedder_change(self, key: str | int) -> str | None:
         """Why re-indexing `key` now would change its vectors, in words; None if it would not."""
