@@ -85,6 +85,23 @@ class HashEmbedder:
         return self._embed(texts)
 
 
+class StubEmbedder:
+    """Counts a token per four characters; zero vectors: enough for the indexer's plumbing and
+    keyword search. `counted`: characters handed to count_tokens (the chunker's work)."""
+
+    name, model_id, dim, max_tokens = "stub", "stub@0", 8, 512
+
+    def __init__(self) -> None:
+        self.counted = 0
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        self.counted += sum(len(t) for t in texts)
+        return [len(t) // 4 + 2 for t in texts]
+
+    def embed_passages(self, texts: list[str], batch_size: int = 32, background: bool = False) -> np.ndarray:
+        return np.zeros((len(texts), self.dim), np.float32)
+
+
 @dataclass
 class Prompted:
     """One request the scripted model received."""

@@ -8,29 +8,17 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QDesktopServices
 
 from engine.api import Engine
+from tests.fakes import StubEmbedder
 from engine.types import Source
 
 SJIS_NAME = "報告書.txt".encode("cp932")
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="Windows names are UTF-16: never undecodable bytes")
-
-
-class Stub:
-    """Counts a token per four characters; zero vectors (keyword search finds the file)."""
-
-    name, model_id, dim, max_tokens = "stub", "stub@0", 8, 512
-
-    def count_tokens(self, texts):
-        return [len(t) // 4 + 2 for t in texts]
-
-    def embed_passages(self, texts, batch_size=32, background=False):
-        return np.zeros((len(texts), self.dim), np.float32)
 
 
 class Recorder(QObject):
@@ -58,8 +46,7 @@ def test_citation_of_a_shift_jis_named_file_opens_the_real_file(qtbot, tmp_path:
     root.mkdir()
     real = os.fsencode(root) + b"/" + SJIS_NAME
     Path(os.fsdecode(real)).write_bytes("売上は前年比120%でした。".encode("cp932"))
-    engine = Engine.open(tmp_path / "bunko.duckdb")
-    engine.searcher._embedder = Stub()
+    engine = Engine.open(tmp_path / "bunko.duckdb", embedder=StubEmbedder())
     with engine:
         lib = engine.libraries.add(root)
         assert engine.libraries.index(lib.name).added == 1

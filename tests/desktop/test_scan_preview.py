@@ -5,26 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from engine.api import Engine
+from tests.fakes import StubEmbedder
 from engine.bench import ocr_pages as gen
 from engine.types import Source
 
 pytestmark = pytest.mark.skipif(gen.font_path() is None, reason="no Japanese font installed")
-
-
-class Stub:
-    """Counts a token per four characters; zero vectors (keyword search finds the page)."""
-
-    name, model_id, dim, max_tokens = "stub", "stub@0", 8, 512
-
-    def count_tokens(self, texts):
-        return [len(t) // 4 + 2 for t in texts]
-
-    def embed_passages(self, texts, batch_size=32, background=False):
-        return np.zeros((len(texts), self.dim), np.float32)
 
 
 @pytest.mark.slow
@@ -35,8 +23,7 @@ def test_scanned_passage_preview_marks_its_lines(qtbot, tmp_path: Path) -> None:
     root.mkdir()
     # turned upside down: the marks must land on the upright page shown
     gen.horizontal(gen.JA[:3], (800, 300)).rotate(180).save(root / "scan.png")
-    engine = Engine.open(tmp_path / "bunko.duckdb")
-    engine.searcher._embedder = Stub()
+    engine = Engine.open(tmp_path / "bunko.duckdb", embedder=StubEmbedder())
     with engine:
         lib = engine.libraries.add(root)
         assert engine.libraries.index(lib.name).added == 1

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from engine.api import Engine
+from tests.fakes import StubEmbedder
 from engine.cancel import CancelToken
 from engine.bench.hostile_bench import _PeakSampler
 from engine.errors import Cancelled, ParseError
@@ -34,26 +35,8 @@ SJIS_NAME = "報告書.txt".encode("cp932")  # b'\x95\xf1\x8d\x90\x8f\x91.txt': 
 SJIS_TWIN = "議事録.txt".encode("cp932")
 
 
-class StubEmbedder:
-    """Counts a token per four characters; zero vectors. Enough for the indexer's plumbing."""
-
-    name, model_id, dim, max_tokens = "stub", "stub@0", 8, 512
-
-    def __init__(self) -> None:
-        self.counted = 0  # characters handed to count_tokens: the chunker's work
-
-    def count_tokens(self, texts: list[str]) -> list[int]:
-        self.counted += sum(len(t) for t in texts)
-        return [len(t) // 4 + 2 for t in texts]
-
-    def embed_passages(self, texts: list[str], batch_size: int = 32, background: bool = False) -> np.ndarray:
-        return np.zeros((len(texts), self.dim), np.float32)
-
-
 def stub_engine(tmp_path: Path, embedder=None) -> Engine:
-    engine = Engine.open(tmp_path / "db" / "bunko.duckdb")
-    engine.searcher._embedder = embedder or StubEmbedder()
-    return engine
+    return Engine.open(tmp_path / "db" / "bunko.duckdb", embedder=embedder or StubEmbedder())
 
 
 # --- 1. file names that are not UTF-8 -------------------------------------------------
@@ -430,9 +413,7 @@ def test_failed_and_skipped_files_are_counted_and_labelled_apart(tmp_path: Path,
     real_open = Engine.open
 
     def open_with_stub(*args, **kwargs):
-        engine = real_open(*args, **kwargs)
-        engine.searcher._embedder = StubEmbedder()
-        return engine
+        return real_open(*args, embedder=StubEmbedder(), **kwargs)
 
     monkeypatch.setattr(Engine, "open", open_with_stub)
     assert main(["--db", str(tmp_path / "cli.duckdb"), "index", str(root), "--json"]) == 0
