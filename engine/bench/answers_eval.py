@@ -205,21 +205,28 @@ def run(folder: Path, models: list[str | None], max_questions: int = 100, docs: 
     index_seconds = time.monotonic() - started
     items = [Item(qid, question, answers[qid], frozenset(d for d, g in ds.qrels[qid].items() if g > 0))
              for qid, question in ds.queries.items()]
-    greedy = GenerationSettings(temperature=0.0, max_tokens=max_tokens, seed=0)
-    results: dict[str, dict] = {}
-    out = open(details, "w", encoding="utf-8") if details is not None else None  # noqa: SIM115
-    try:
-        with Engine(open_store(db), embedder_dir, embedder) as engine:  # the embedder already loaded
-            for wanted in models:
-                model = _resolve_model(engine.models, wanted)
-                results[model.name] = _ask(engine, model, items, greedy, read_first, quiet, out, cancel)
-    finally:
-        if out is not None:
-            out.close()
+    with Engine(open_store(db), embedder_dir, embedder) as engine:  # the embedder already loaded
+        results = _ask_models(engine, models, items, max_tokens, read_first, quiet, details, cancel)
     return {"dataset": ds.name, "questions": len(items), "corpus_passages": len(ds.doc_ids), "corpus": "gold + sampled",
             "max_tokens": max_tokens, "k": K, "read_first": read_first, "index_reused": reused,
             "index_seconds": round(index_seconds, 1), "results": results,
             "elapsed_seconds": round(time.monotonic() - started, 1)}
+
+
+def _ask_models(engine, models: list[str | None], items: list[Item], max_tokens: int, read_first: int,
+                quiet: bool, details: Path | None, cancel) -> dict[str, dict]:
+    """Each model answers every item greedily; `details` gets a JSON line per answer."""
+    greedy = GenerationSettings(temperature=0.0, max_tokens=max_tokens, seed=0)
+    results: dict[str, dict] = {}
+    out = open(details, "w", encoding="utf-8") if details is not None else None  # noqa: SIM115
+    try:
+        for wanted in models:
+            model = _resolve_model(engine.models, wanted)
+            results[model.name] = _ask(engine, model, items, greedy, read_first, quiet, out, cancel)
+    finally:
+        if out is not None:
+            out.close()
+    return results
 
 
 def load_questions(path: Path) -> list[Item]:
@@ -251,21 +258,12 @@ def run_folder(folder: Path, questions: Path, models: list[str | None], max_ques
         raise BunkoError(f"Not a folder: {folder}")
     items = load_questions(questions)[:max_questions]
     started = time.monotonic()
-    greedy = GenerationSettings(temperature=0.0, max_tokens=max_tokens, seed=0)
-    results: dict[str, dict] = {}
-    out = open(details, "w", encoding="utf-8") if details is not None else None  # noqa: SIM115
     with tempfile.TemporaryDirectory(prefix="bunko-eval-") as tmp:
-        try:
-            with Engine.open(Path(tmp) / "eval.duckdb", embedder_dir) as engine:
-                engine.libraries.add(folder, "eval")
-                indexed = engine.libraries.index("eval")
-                index_seconds = time.monotonic() - started
-                for wanted in models:
-                    model = _resolve_model(engine.models, wanted)
-                    results[model.name] = _ask(engine, model, items, greedy, read_first, quiet, out, cancel)
-        finally:
-            if out is not None:
-                out.close()
+        with Engine.open(Path(tmp) / "eval.duckdb", embedder_dir) as engine:
+            engine.libraries.add(folder, "eval")
+            indexed = engine.libraries.index("eval")
+            index_seconds = time.monotonic() - started
+            results = _ask_models(engine, models, items, max_tokens, read_first, quiet, details, cancel)
     return {"dataset": f"{folder.name} ({Path(questions).name})", "questions": len(items),
             "corpus_passages": indexed.chunks, "corpus": "the folder, as chunks",
             "max_tokens": max_tokens, "k": K, "read_first": read_first, "index_reused": False,
