@@ -95,7 +95,8 @@ def test_fast_graph_is_close_to_the_exact_one(exact_and_fast) -> None:
     a, b = exact.embed_passages(TEXTS), fast.embed_passages(TEXTS)
     np.testing.assert_allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
     cos = (a * b).sum(axis=1)
-    assert cos.min() >= 0.985 and cos.mean() >= 0.99, cos
+    # measured: 0.9987-0.9995 (the feed-forward output rounded per token; 0.995 before)
+    assert cos.min() >= 0.998 and cos.mean() >= 0.9985, cos
     # still the same model: every text is nearest to its own exact vector
     assert ((b @ a.T).argmax(axis=1) == np.arange(len(TEXTS))).all()
 
@@ -106,8 +107,8 @@ def test_fast_graph_batches_keep_order_and_mask_padding(exact_and_fast) -> None:
     together = fast.embed_passages(TEXTS, batch_size=5)
     alone = np.stack([fast.embed_passages([t])[0] for t in TEXTS])
     # DynamicQuantizeMatMul rounds a whole call's activations with one scale, so a text's
-    # neighbours in its batch move its vector a little (measured: cosine 0.994 at worst)
-    assert ((together * alone).sum(axis=1)).min() >= 0.99
+    # neighbours in its batch move its vector a little (measured: cosine 0.998 at worst)
+    assert ((together * alone).sum(axis=1)).min() >= 0.997
     again = fast.embed_passages(TEXTS, batch_size=5)
     np.testing.assert_allclose(together, again, atol=1e-6)  # same batch, same vectors
 
