@@ -295,6 +295,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--hostile", action="store_true",
                    help="instead: one-line text files of 1 MB up to --max-mb, time per MB and peak memory")
     b.add_argument("--max-mb", type=int, default=64, help="largest one-line file of --hostile (default 64)")
+    b.add_argument("--hostile-folder", action="store_true",
+                   help="instead: a folder of ordinary files beside hostile ones (a one-line log of --big-mb, "
+                        "dumps, node_modules), indexed with the real embedder: time, peak memory, files found")
+    b.add_argument("--big-mb", type=int, default=60, help="size of --hostile-folder's one-line log (default 60)")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_bench)
     b = bsub.add_parser("embed", help="embedding speed of the new path against the old one, same run")
