@@ -33,7 +33,7 @@ _MAP_SUFFIXES = (".js.map", ".css.map", ".mjs.map", ".map")
 _DUMP_SUFFIXES = (".json", ".sql", ".ndjson", ".jsonl", ".xml")
 DUMP_BYTES = 10 * 1024 * 1024  # a JSON, SQL or XML file past this is an export, not a document
 # Content checks, for files named like ordinary code.
-_CONTENT_SUFFIXES = (".js", ".mjs", ".cjs", ".css", ".json")
+CONTENT_SUFFIXES = (".js", ".mjs", ".cjs", ".css", ".json")
 SAMPLE_BYTES = 64 * 1024
 LONG_LINE = 1000  # characters
 
@@ -64,7 +64,7 @@ def generated_file(name: str, size: int) -> str | None:
 def minified(name: str, data: bytes) -> str | None:
     """Why `data`, a .js/.css/.json file's bytes, is minified, or None: its start has
     very long lines with little whitespace (a person's code breaks lines and indents)."""
-    if not name.lower().endswith(_CONTENT_SUFFIXES):
+    if not name.lower().endswith(CONTENT_SUFFIXES):
         return None
     head = data[:SAMPLE_BYTES]
     if len(head) < 2 * LONG_LINE:

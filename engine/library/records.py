@@ -17,6 +17,7 @@ from ..search import keyword
 from ..store import Store, scalar
 from ..types import DocumentInfo, IndexProgress, IndexResult, Library, Progress
 from ..ingest.ocr import LOW_CONFIDENCE, OFF_MESSAGE
+from ..ingest.generated import CONTENT_SUFFIXES
 from ..ingest.pdf import NO_TEXT_MESSAGE
 from ..ingest.scan import display_path, system_folder
 from ..ingest.sparse import PARTIAL_PREFIX
@@ -149,6 +150,10 @@ class LibraryRecords:
         the next run adds or removes those files (the scan sees them differently)."""
         with self.store.transaction() as cur:
             cur.execute("UPDATE libraries SET include_generated = ? WHERE id = ?", [on, lib.id])
+            if not on:  # minified code is found by reading it: code indexed meanwhile is read again
+                ends = " OR ".join("ends_with(lower(path), ?)" for _ in CONTENT_SUFFIXES)
+                cur.execute(f"UPDATE documents SET mtime = NULL WHERE library_id = ? AND status = 'indexed' "
+                            f"AND ({ends})", [lib.id, *CONTENT_SUFFIXES])
 
     def set_watch(self, lib: Library, watch: bool) -> None:
         with self.store.transaction() as cur:
