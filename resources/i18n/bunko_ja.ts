@@ -1906,7 +1906,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
     <message>
         <location line="+3"/>
         <source>{n} indexed in part (listed below)</source>
-        <translation>{n} 件は一部のみ索引 (下に一覧)</translation>
+        <translation>{n} 件は一部のみインデックス (下に一覧)</translation>
     </message>
     <message>
         <location line="+12"/>
@@ -3622,22 +3622,22 @@ Not sent: your documents and folders, the index, other conversations and the dat
     <message>
         <location line="+2"/>
         <source>text with almost no information (the same few characters repeated); not indexed</source>
-        <translation>ほとんど情報のないテキスト (同じ数文字の繰り返し)。索引しません</translation>
+        <translation>ほとんど情報のないテキスト (同じ数文字の繰り返し)。インデックスしません</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>encoded data (base64 or hex) rather than text; not indexed</source>
-        <translation>テキストではなくエンコードされたデータ (base64 または 16 進)。索引しません</translation>
+        <translation>テキストではなくエンコードされたデータ (base64 または 16 進)。インデックスしません</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>a hex dump rather than text; not indexed</source>
-        <translation>テキストではなく 16 進ダンプ。索引しません</translation>
+        <translation>テキストではなく 16 進ダンプ。インデックスしません</translation>
     </message>
     <message>
         <location line="+19"/>
         <source>indexed in part: the first {passages} passages, about {share}% of a {size} file; a file this large would hold the rest of the library back</source>
-        <translation>一部のみ索引: {size} のファイルの先頭 {passages} パッセージ (約 {share}%)。これほど大きなファイルは、ライブラリのほかのファイルを待たせるため</translation>
+        <translation>一部のみインデックス: {size} のファイルの先頭 {passages} パッセージ (約 {share}%)。これほど大きなファイルは、ライブラリのほかのファイルを待たせるため</translation>
     </message>
     <message>
         <location line="+7"/>
@@ -3685,7 +3685,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
     <message>
         <location line="+2"/>
         <source>Also index generated code (node_modules, build folders, lock files, minified bundles, source maps, data dumps) and files that a .gitignore leaves out. A .bunkoignore file always applies.</source>
-        <translation>生成されたコード (node_modules、ビルドフォルダー、ロックファイル、縮小されたバンドル、ソースマップ、データダンプ) と .gitignore で除外されたファイルも索引します。.bunkoignore は常に適用されます。</translation>
+        <translation>生成されたコード (node_modules、ビルドフォルダー、ロックファイル、縮小されたバンドル、ソースマップ、データダンプ) と .gitignore で除外されたファイルもインデックスします。.bunkoignore は常に適用されます。</translation>
     </message>
     <message>
         <location line="+7"/>
@@ -3715,7 +3715,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
     <message>
         <location line="+6"/>
         <source>Indexed in part</source>
-        <translation>一部のみ索引</translation>
+        <translation>一部のみインデックス</translation>
     </message>
     <message>
         <location line="+10"/>
@@ -3730,7 +3730,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
     <message>
         <location line="+3"/>
         <source>; {n} indexed in part (too large to embed whole)</source>
-        <translation>、{n} 件は一部のみ索引 (大きすぎて全体を埋め込めないため)</translation>
+        <translation>、{n} 件は一部のみインデックス (大きすぎて全体を埋め込めないため)</translation>
     </message>
     <message>
         <location line="+2"/>
