@@ -30,6 +30,7 @@ class Rule:
     dir_only: bool
     source: str  # the ignore file, relative to the root
     pattern: str  # as written, for the reason shown
+    body: str = ""  # the regex without its end anchor, for RuleSet's combined ones
 
 
 def _class(pattern: str, i: int) -> tuple[str, int]:
@@ -119,7 +120,7 @@ def parse_line(line: str, base: str, source: str) -> Rule | None:
     except re.error:
         log.info("ignoring a pattern that cannot be read in %s: %r", source, written)
         return None
-    return Rule(base, regex, negate, dir_only, source, written)
+    return Rule(base, regex, negate, dir_only, source, written, body)
 
 
 def parse(text: str, base: str, source: str) -> list[Rule]:
@@ -149,9 +150,58 @@ def read_rules(folder: Path, base: str, names: tuple[str, ...]) -> list[Rule]:
     return rules
 
 
+class _Group:
+    """Consecutive rules of one ignore file that all leave out, or all bring back: one
+    combined regex tells whether any of them matches, so a path costs one regex per group
+    rather than one per pattern."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.base, self.negate, self.rules = rules[0].base, rules[0].negate, rules
+        self.any = re.compile("|".join(f"(?:{r.body})\\Z" for r in rules), re.DOTALL)
+        files = [r for r in rules if not r.dir_only]
+        self.files = re.compile("|".join(f"(?:{r.body})\\Z" for r in files), re.DOTALL) if files else None
+
+
+class RuleSet:
+    """The rules in force in one folder: its parents' ignore files' and its own, in order."""
+
+    def __init__(self, rules: tuple[Rule, ...] = ()) -> None:
+        self.rules = rules
+        self._groups: list[_Group] = []
+        start = 0
+        for i in range(1, len(rules) + 1):
+            if i == len(rules) or (rules[i].base, rules[i].negate) != (rules[start].base, rules[start].negate):
+                self._groups.append(_Group(list(rules[start:i])))
+                start = i
+
+    def __bool__(self) -> bool:
+        return bool(self.rules)
+
+    def extend(self, more: list[Rule]) -> RuleSet:
+        return RuleSet(self.rules + tuple(more)) if more else self
+
+    def match(self, rel: str, is_dir: bool) -> Rule | None:
+        """The rule that leaves `rel` (relative to the root, '/' separated) out, or None when
+        no rule does or the last one that matches brings it back."""
+        for group in reversed(self._groups):  # the last match wins: look from the end
+            if group.base:
+                if not rel.startswith(group.base + "/"):
+                    continue
+                sub = rel[len(group.base) + 1:]
+            else:
+                sub = rel
+            regex = group.any if is_dir else group.files
+            if regex is None or not regex.match(sub):
+                continue
+            if group.negate:
+                return None
+            return next(r for r in reversed(group.rules) if (is_dir or not r.dir_only) and r.regex.match(sub))
+        return None
+
+
 def match(rules: tuple[Rule, ...] | list[Rule], rel: str, is_dir: bool) -> Rule | None:
-    """The rule that leaves `rel` (relative to the root, '/' separated) out, or None when
-    no rule does or the last one that matches brings it back."""
+    """`RuleSet(rules).match(rel, is_dir)`, rule by rule: the plain reading of the rules,
+    which the tests hold the combined one to."""
     found: Rule | None = None
     for rule in rules:
         if rule.dir_only and not is_dir:

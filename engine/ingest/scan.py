@@ -137,7 +137,7 @@ def scan(root: Path, max_bytes: int = MAX_FILE_BYTES, include_generated: bool = 
     system = _system_devices()
     names = (BUNKO_IGNORE,) if include_generated else (GIT_IGNORE, BUNKO_IGNORE)
     seen: set[tuple[int, int]] = set()
-    stack: list[tuple[Path, tuple[ignore.Rule, ...]]] = [(root, ())]
+    stack: list[tuple[Path, ignore.RuleSet]] = [(root, ignore.RuleSet())]
     while stack:
         folder, inherited = stack.pop()
         try:
@@ -150,14 +150,14 @@ def scan(root: Path, max_bytes: int = MAX_FILE_BYTES, include_generated: bool = 
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
             base = "" if folder == root else _rel(root, folder)
             own = ignore.read_rules(folder, base, names) if any(e.name in names for e in entries) else []
-            rules = inherited + tuple(own) if own else inherited
+            rules = inherited.extend(own)
         except PermissionError:
             yield Found(_rel(root, folder) + "/", skip="no permission to read this folder")
             continue
         except OSError as exc:
             yield Found(_rel(root, folder) + "/", skip=f"cannot read this folder ({exc.strerror or exc})")
             continue
-        subfolders: list[tuple[Path, tuple[ignore.Rule, ...]]] = []
+        subfolders: list[tuple[Path, ignore.RuleSet]] = []
         for entry in entries:
             path = Path(entry.path)
             rel = _rel(root, path)
@@ -179,7 +179,7 @@ def scan(root: Path, max_bytes: int = MAX_FILE_BYTES, include_generated: bool = 
                     yield Found(rel, skip=f"{special}, not a document")
                     continue
                 if stat.S_ISDIR(st.st_mode):
-                    rule = ignore.match(rules, rel, True) if rules else None
+                    rule = rules.match(rel, True) if rules else None
                     why = None if include_generated else generated_folder(name, entry.path)
                     if name in SKIP_DIRS:
                         yield Found(rel + "/", skip=SKIP_DIRS[name])
@@ -200,7 +200,7 @@ def scan(root: Path, max_bytes: int = MAX_FILE_BYTES, include_generated: bool = 
             except OSError as exc:
                 yield Found(rel, skip=f"cannot read this file ({exc.strerror or exc})")
                 continue
-            rule = ignore.match(rules, rel, False) if rules else None
+            rule = rules.match(rel, False) if rules else None
             why = None if include_generated else generated_file(name, st.st_size)
             if rule is not None:
                 yield Found(rel, st.st_size, st.st_mtime, skip=_ignored(rule))

@@ -77,6 +77,28 @@ CASES = [
 def test_pattern_table(patterns, base, rel, is_dir, left_out):
     rules = ignore.parse("\n".join(patterns), base, f"{base}/.gitignore" if base else ".gitignore")
     assert (ignore.match(rules, rel, is_dir) is not None) is left_out
+    assert ignore.RuleSet(tuple(rules)).match(rel, is_dir) == ignore.match(rules, rel, is_dir)
+
+
+def test_the_combined_rule_set_agrees_with_the_rules_one_by_one():
+    """The scan's RuleSet tests a group of patterns with one regex; on every path of a small
+    tree, for folders and files, it names the same rule as the plain reading."""
+    outer = ignore.parse("*.log\nbuild/\n!keep.log\n/top.md\ndocs/**/draft*\n!docs/x/draft1.md\n# c\ntmp\n",
+                         "", ".gitignore")
+    inner = ignore.parse("!*.log\nsecret/\n*.md\n!README.md\n", "docs", "docs/.gitignore")
+    rules = tuple(outer) + tuple(inner)
+    ruleset = ignore.RuleSet(tuple(outer)).extend(inner)
+    names = ["a.log", "keep.log", "build", "top.md", "README.md", "draft1.md", "draft2.md", "secret", "tmp", "x"]
+    folders = ["", "docs", "docs/x", "src", "src/build"]
+    checked = 0
+    for folder in folders:
+        for name in names:
+            rel = f"{folder}/{name}" if folder else name
+            for is_dir in (False, True):
+                assert ruleset.match(rel, is_dir) == ignore.match(rules, rel, is_dir), (rel, is_dir)
+                checked += 1
+    assert checked == 100 and ruleset.match("docs/a.log", False) is None
+    assert ruleset.match("docs/x/draft2.md", False).source == "docs/.gitignore"
 
 
 def test_the_matching_rule_names_its_file_and_pattern():
