@@ -117,3 +117,28 @@ def _shot(page, tmp_path, name: str) -> None:
     image = page.grab()
     assert not image.isNull() and image.save(str(folder / f"{name}.png"))
     assert page.skipped.tree.topLevelItemCount() > 0 and page.skipped.include.isVisible()
+
+
+def test_every_new_reason_reads_in_japanese(qapp):
+    """Each reason the scan and the reader give for generated, ignored or low-information files
+    is translated, with its varying part kept."""
+    from desktop.i18n import apply_language
+    from desktop.library.reasons import partial_text, reason_text
+    from engine.ingest import generated, sparse
+
+    reasons = [generated.generated_folder("node_modules", "/nowhere"), generated.generated_file("yarn.lock", 10),
+               generated.generated_file("app.min.js", 10), generated.generated_file("app.js.map", 10),
+               generated.generated_file("dump.sql", generated.DUMP_BYTES + 1),
+               generated.minified("x.js", b"a=1;" * 5000), "ignored by docs/.gitignore (pattern *.log)",
+               "version-control folder", sparse.low_information(["ab" * 10_000]),
+               sparse.low_information(["QUJD" * 10_000 + "x"])]
+    try:
+        apply_language("ja")
+        for reason in reasons:
+            assert reason and reason_text(reason) != reason, reason
+        assert "node_modules" in reason_text(reasons[0]) and "docs/.gitignore" in reason_text(reasons[6])
+        _, note = sparse.capped(list(range(10)), 0.5, limit=4)
+        assert note and partial_text(note, 60_000_000).startswith("一部のみインデックス: 60 MB のファイルの先頭 4 ")
+    finally:
+        apply_language("en")
+    assert partial_text(note, 60_000_000).startswith("indexed in part: the first 4 passages, about 20% of a 60 MB")
