@@ -184,3 +184,26 @@ def test_the_command_line_switch_is_kept_with_the_library(tmp_path, code_folder,
     assert json.loads(capsys.readouterr().out)["removed"] >= NODE_MODULE_FILES
     with pytest.raises(SystemExit):
         main([*base, "index", "app", "--include-generated", "--skip-generated"])
+
+
+def test_a_file_indexed_in_part_is_counted_and_listed(tmp_path, hash_embedder, capsys, monkeypatch):
+    from engine.cli.commands import main
+    from engine.ingest import sparse
+
+    monkeypatch.setattr(sparse, "MAX_FILE_CHUNKS", 3)
+    monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path / "data"))
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "small.md").write_text("# Small\n\nA short note.\n")
+    (folder / "big.md").write_text("\n\n".join(f"## Part {i}\n\n" + " ".join(f"w{i}x{j}" for j in range(400))
+                                               for i in range(10)))
+    base = ["--db", str(tmp_path / "cli.duckdb")]
+    assert main([*base, "index", str(folder), "--name", "docs", "--quiet"]) == 0
+    assert "  partly indexed big.md: indexed in part: the first 3 passages, about " in capsys.readouterr().out
+    assert main([*base, "libraries"]) == 0
+    assert "    1 indexed in part (files too large to embed whole; see --files)" in capsys.readouterr().out
+    assert main([*base, "libraries", "--files", "docs"]) == 0
+    assert capsys.readouterr().out.startswith("partial  big.md: indexed in part: the first 3 passages")
+    assert main([*base, "libraries", "--json"]) == 0
+    lib = json.loads(capsys.readouterr().out)[0]
+    assert (lib["partial"], lib["documents"], lib["include_generated"]) == (1, 2, False)
