@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 GENERATED_FOLDER = "generated or dependency folder"
+MINIFIED = "minified code (very long lines with little whitespace)"  # found by reading the file
 
 # Folders that hold tools' output or other people's code, by name.
 GENERATED_DIRS = frozenset({
@@ -76,5 +77,5 @@ def minified(name: str, data: bytes) -> str | None:
     in_long = sum(len(line) for line in lines if len(line) >= LONG_LINE)
     spaces = sum(head.count(c) for c in (b" ", b"\t", b"\r", b"\n"))
     if in_long > 0.5 * len(head) and spaces < 0.08 * len(head):
-        return "minified code (very long lines with little whitespace)"
+        return MINIFIED
     return None

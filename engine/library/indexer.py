@@ -36,7 +36,7 @@ from ..errors import BunkoError, Cancelled, ParseError, SkipFile
 from ..ingest.budget import FileBudget, Watchdog, file_budget
 from ..ingest import sparse
 from ..ingest.chunk import chunk_sections
-from ..ingest.generated import minified
+from ..ingest.generated import MINIFIED, minified
 from ..ingest.normalize import valid_text
 from ..ingest.ocr import LOW_CONFIDENCE, OcrContext, ocr_session
 from ..ingest.parsers import parse_file, read_bytes
@@ -182,7 +182,8 @@ class IndexRun:
                     skips.append(found)
                 continue
             if (old is not None and old.size == found.size and old.mtime == found.mtime
-                    and old.status not in ("skipped", "partial")):  # 'partial': a killed run's large document
+                    and (old.status not in ("skipped", "partial")  # 'partial': a killed run's large document
+                         or (old.reason == MINIFIED and not self.include_generated))):  # not re-read each pass
                 self.counts["unchanged"] += 1
                 continue
             todo.append(Work(found, old.id if old else None))

@@ -143,6 +143,8 @@ def test_indexing_skips_them_lists_them_and_the_switch_brings_them_in_and_out(fa
     assert listed["node_modules/"] == "generated or dependency folder (node_modules)"
     assert listed["notes/debug.log"] == "ignored by .gitignore (pattern *.log)"
     assert {h.path for h in fast_engine.search("calculator", k=20, mode="keyword")} == {"README.md", "src/app.js"}
+    again = libs.index(name)  # nothing changed: the minified file is not read again either
+    assert (again.unchanged, again.skipped, again.added, again.updated) == (9, 0, 0, 0)
 
     libs.set_include_generated(name, True)
     assert libs.get(name).include_generated is True
