@@ -26,6 +26,8 @@ class Library:
     ocr: bool = True  # scanned pages and pictures are read by OCR
     ocr_pages: int = 0  # pages read by OCR
     ocr_low: int = 0  # of those, read with low confidence (listed for a person to check)
+    include_generated: bool = False  # index generated code and what .gitignore leaves out too
+    partial: int = 0  # documents indexed in part (a file too large to embed whole)
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,7 @@ class LibrariesPage(DropPaths, QWidget):
         self.progress.resume_clicked.connect(self.resume)
         self.progress.cancel_clicked.connect(self.cancel)
         self.skipped = SkippedFilesView(ctx)
+        self.skipped.include_changed.connect(self.reindex)  # the switch takes effect at once
 
         buttons = QHBoxLayout()
         for button in (self.add_button, self.reindex_button, self.remove_button):
@@ -278,8 +279,11 @@ class LibrariesPage(DropPaths, QWidget):
         cell(self.FOLDER, lib.root, lib.root)
         ocr = (self.tr("{pages} pages read by OCR, {low} with low confidence (listed below)").format(
             pages=lib.ocr_pages, low=lib.ocr_low) if lib.ocr_pages else None)
+        if lib.partial:
+            part = self.tr("{n} indexed in part (listed below)").format(n=lib.partial)
+            ocr = f"{ocr}\n{part}" if ocr else part
         docs = cell(self.DOCUMENTS, lib.documents, ocr)
-        if lib.ocr_low:
+        if lib.ocr_low or lib.partial:
             docs.setData(TONE_ROLE, "warning")
         cell(self.CHUNKS, lib.chunks)
         cell(self.SKIPPED, lib.skipped)

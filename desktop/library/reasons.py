@@ -78,7 +78,50 @@ def _patterns():
          QCoreApplication.translate("SkipReason", "reading the file needed too much memory (more than {0} MB); it was left out")),
         (r"reading the file was stopped", QCoreApplication.translate("SkipReason", "reading the file was stopped")),
         (r"unexpected error \((.*)\)", QCoreApplication.translate("SkipReason", "unexpected error ({0})")),
+        (r"version-control folder", QCoreApplication.translate("SkipReason", "version-control folder")),
+        (r"system folder", QCoreApplication.translate("SkipReason", "system folder")),
+        (r"generated or dependency folder \((.*)\)",
+         QCoreApplication.translate("SkipReason", "generated or dependency folder ({0})")),
+        (r"lock file written by a package manager",
+         QCoreApplication.translate("SkipReason", "lock file written by a package manager")),
+        (r"minified or bundled code", QCoreApplication.translate("SkipReason", "minified or bundled code")),
+        (r"minified code \(very long lines with little whitespace\)",
+         QCoreApplication.translate("SkipReason", "minified code (very long lines with little whitespace)")),
+        (r"source map written by a build tool",
+         QCoreApplication.translate("SkipReason", "source map written by a build tool")),
+        (r"large data file \((.*)\), a dump or export rather than a document",
+         QCoreApplication.translate("SkipReason", "large data file ({0}), a dump or export rather than a document")),
+        (r"ignored by (.+?) \(pattern (.*)\)",
+         QCoreApplication.translate("SkipReason", "ignored by {0} (pattern {1})")),
+        (r"text with almost no information \(the same few characters repeated\); not indexed",
+         QCoreApplication.translate("SkipReason",
+                                    "text with almost no information (the same few characters repeated); not indexed")),
+        (r"encoded data \(base64 or hex\) rather than text; not indexed",
+         QCoreApplication.translate("SkipReason", "encoded data (base64 or hex) rather than text; not indexed")),
+        (r"a hex dump rather than text; not indexed",
+         QCoreApplication.translate("SkipReason", "a hex dump rather than text; not indexed")),
     )
+
+
+_PARTIAL = re.compile(r"indexed in part: the first ([\d,]+) passages, about (\d+)% of the text .*", re.DOTALL)
+
+
+def is_partial(reason: str | None) -> bool:
+    """Whether the engine's note says the file was indexed in part (engine/ingest/sparse.py)."""
+    return bool(reason) and _PARTIAL.fullmatch(reason or "") is not None
+
+
+def partial_text(reason: str, size: int | None) -> str:
+    """The note on a file indexed in part, with its size: 'the first 2,000 passages, about
+    12% of a 60 MB file'."""
+    m = _PARTIAL.fullmatch(reason)
+    if m is None:
+        return reason_text(reason)
+    mb = f"{(size or 0) / 1e6:.0f} MB" if (size or 0) >= 1e6 else f"{(size or 0) / 1e3:.0f} kB"
+    return QCoreApplication.translate(
+        "SkipReason", "indexed in part: the first {passages} passages, about {share}% of a {size} file; "
+                      "a file this large would hold the rest of the library back").format(
+        passages=m.group(1), share=m.group(2), size=mb)
 
 
 def _special():

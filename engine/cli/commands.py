@@ -66,6 +66,8 @@ def cmd_index(args) -> int:
             lib = engine.libraries.add(target, args.name)
         else:
             lib = engine.libraries.get(target)
+        if args.include_generated or args.skip_generated:  # kept with the library for later runs
+            engine.libraries.set_include_generated(lib.name, bool(args.include_generated))
         progress = None if args.quiet or args.json else ProgressLine()
         rebuild = args.rebuild
         change = None if rebuild else engine.libraries.embedder_change(lib.name)
@@ -157,7 +159,8 @@ def cmd_libraries(args) -> int:
                 print_json([asdict(d) for d in docs])
             else:
                 for d in docs:
-                    label = {"error": "failed", "indexed": "indexed" if not d.reason else "check"}.get(d.status, d.status)
+                    noted = "partial" if (d.reason or "").startswith("indexed in part") else "check"
+                    label = {"error": "failed", "indexed": noted if d.reason else "indexed"}.get(d.status, d.status)
                     print(f"{label:8} {d.path}" + (f": {d.reason}" if d.reason else ""))
             return 0
         libs = engine.libraries.list()
@@ -172,6 +175,10 @@ def cmd_libraries(args) -> int:
         print(f"    {lib.documents} documents, {lib.chunks} chunks, {lib.skipped} skipped, {lib.errors} failed; "
               f"model {lib.embedder_name}; indexed {lib.indexed_at or 'never'}"
               + ("; watched" if lib.watch else ""))
+        if lib.partial:
+            print(f"    {lib.partial} indexed in part (files too large to embed whole; see --files)")
+        if lib.include_generated:
+            print("    generated code and files ignored by .gitignore: included (--skip-generated to leave them out)")
         if lib.ocr_pages or not lib.ocr:
             low = f", {lib.ocr_low} with low confidence (see --files)" if lib.ocr_low else ""
             print(f"    OCR {'on' if lib.ocr else 'off'}: {lib.ocr_pages} pages read by OCR{low}")
@@ -220,6 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", type=float, default=5.0, help="seconds between checks with --watch")
     p.add_argument("--rebuild", action="store_true", help="re-embed everything (e.g. after changing the model)")
     p.add_argument("--yes", action="store_true", help="re-index without asking when the embedder changed")
+    generated = p.add_mutually_exclusive_group()
+    generated.add_argument("--include-generated", action="store_true",
+                           help="also index generated code (node_modules, lock files, minified bundles) and files "
+                                "that .gitignore leaves out; kept with the library")
+    generated.add_argument("--skip-generated", action="store_true",
+                           help="leave generated code and .gitignore'd files out again (the default)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_index)
@@ -235,7 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("libraries", help="list libraries with counts and errors")
     p.add_argument("--files", metavar="LIBRARY",
-                   help="list the skipped and failed files of a library, and those to check (OCR: low confidence)")
+                   help="list the skipped and failed files of a library, those indexed in part, and those to check "
+                        "(OCR: low confidence)")
     p.add_argument("--all", action="store_true", help="with --files: list every file")
     p.add_argument("--ocr-on", metavar="LIBRARY", help="read scanned pages and pictures of a library by OCR (default)")
     p.add_argument("--ocr-off", metavar="LIBRARY", help="do not OCR a library's scanned pages and pictures")

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Iterator
 
+from . import ignore
+from .generated import generated_file, generated_folder
 from .normalize import valid_text
 from .parsers import kind_for
 
@@ -24,24 +26,19 @@ log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 100 * 1024 * 1024  # past this a file is almost always a log or a dump
 
-# Folders that hold tools' output, not a person's documents.
+# Folders never indexed, whatever a library's switches say.
 SKIP_DIRS = {
     ".git": "version-control folder",
     ".hg": "version-control folder",
     ".svn": "version-control folder",
-    "node_modules": "build or dependency folder",
-    "__pycache__": "build or dependency folder",
-    ".venv": "build or dependency folder",
-    "venv": "build or dependency folder",
-    "build": "build or dependency folder",
-    "dist": "build or dependency folder",
-    "target": "build or dependency folder",
-    ".tox": "build or dependency folder",
-    ".mypy_cache": "build or dependency folder",
-    ".pytest_cache": "build or dependency folder",
     "$RECYCLE.BIN": "system folder",
     "System Volume Information": "system folder",
 }
+# Ignore files honoured in every folder, in this order (the later one wins). A library's
+# "include generated and ignored files" switch sets .gitignore aside; .bunkoignore,
+# written for Bunko, always applies.
+GIT_IGNORE = ".gitignore"
+BUNKO_IGNORE = ".bunkoignore"
 
 # Office lock files and editor leftovers.
 _TEMP_PREFIXES = ("~$", ".~lock.")
@@ -128,14 +125,21 @@ def _special(mode: int) -> str | None:
     return None if stat.S_ISREG(mode) or stat.S_ISDIR(mode) else "not a regular file"
 
 
-def scan(root: Path, max_bytes: int = MAX_FILE_BYTES) -> Iterator[Found]:
-    """Every file under `root`, in a stable order, with skips and their reasons."""
+def _ignored(rule: ignore.Rule) -> str:
+    return f"ignored by {rule.source} (pattern {rule.pattern})"
+
+
+def scan(root: Path, max_bytes: int = MAX_FILE_BYTES, include_generated: bool = False) -> Iterator[Found]:
+    """Every file under `root`, in a stable order, with skips and their reasons.
+    Generated code and what .gitignore files leave out are skipped unless
+    `include_generated`; a skipped folder is listed once and never walked."""
     real_root = os.path.realpath(root)
     system = _system_devices()
+    names = (BUNKO_IGNORE,) if include_generated else (GIT_IGNORE, BUNKO_IGNORE)
     seen: set[tuple[int, int]] = set()
-    stack = [root]
+    stack: list[tuple[Path, ignore.RuleSet]] = [(root, ignore.RuleSet())]
     while stack:
-        folder = stack.pop()
+        folder, inherited = stack.pop()
         try:
             info = folder.stat()
             key = (info.st_dev, info.st_ino)
@@ -144,13 +148,16 @@ def scan(root: Path, max_bytes: int = MAX_FILE_BYTES) -> Iterator[Found]:
                 continue
             seen.add(key)
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            base = "" if folder == root else _rel(root, folder)
+            own = ignore.read_rules(folder, base, names) if any(e.name in names for e in entries) else []
+            rules = inherited.extend(own)
         except PermissionError:
             yield Found(_rel(root, folder) + "/", skip="no permission to read this folder")
             continue
         except OSError as exc:
             yield Found(_rel(root, folder) + "/", skip=f"cannot read this folder ({exc.strerror or exc})")
             continue
-        subfolders = []
+        subfolders: list[tuple[Path, ignore.RuleSet]] = []
         for entry in entries:
             path = Path(entry.path)
             rel = _rel(root, path)
@@ -172,14 +179,20 @@ def scan(root: Path, max_bytes: int = MAX_FILE_BYTES) -> Iterator[Found]:
                     yield Found(rel, skip=f"{special}, not a document")
                     continue
                 if stat.S_ISDIR(st.st_mode):
+                    rule = rules.match(rel, True) if rules else None
+                    why = None if include_generated else generated_folder(name, entry.path)
                     if name in SKIP_DIRS:
                         yield Found(rel + "/", skip=SKIP_DIRS[name])
                     elif st.st_dev in system:
                         yield Found(rel + "/", skip=f"system folder ({system[st.st_dev]}), not documents")
+                    elif rule is not None:
+                        yield Found(rel + "/", skip=_ignored(rule))
+                    elif why is not None:
+                        yield Found(rel + "/", skip=why)
                     elif name.startswith("."):
                         yield Found(rel + "/", skip="hidden folder")
                     else:
-                        subfolders.append(path)
+                        subfolders.append((path, rules))
                     continue
             except PermissionError:
                 yield Found(rel, skip="no permission to read this file")
@@ -187,8 +200,14 @@ def scan(root: Path, max_bytes: int = MAX_FILE_BYTES) -> Iterator[Found]:
             except OSError as exc:
                 yield Found(rel, skip=f"cannot read this file ({exc.strerror or exc})")
                 continue
-            if name.startswith("."):
+            rule = rules.match(rel, False) if rules else None
+            why = None if include_generated else generated_file(name, st.st_size)
+            if rule is not None:
+                yield Found(rel, st.st_size, st.st_mtime, skip=_ignored(rule))
+            elif name.startswith("."):
                 yield Found(rel, st.st_size, st.st_mtime, skip="hidden file")
+            elif why is not None:
+                yield Found(rel, st.st_size, st.st_mtime, skip=why)
             elif name.startswith(_TEMP_PREFIXES) or name.endswith(_TEMP_SUFFIXES):
                 yield Found(rel, st.st_size, st.st_mtime, skip="temporary or lock file")
             elif kind_for(path) is None:

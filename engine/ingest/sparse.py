@@ -22,6 +22,7 @@ _REPEATS = 0.02  # compressed / raw bytes below this: a few characters repeated
 _DUMP_TOKEN = re.compile(r"[A-Za-z0-9+/=_\-]{200,}")  # base64 or hex without spaces
 _HEX_WORD = re.compile(r"[0-9a-fA-F]{2,8}:?")  # xxd / od style columns
 CHARS_PER_CHUNK = 2000  # more than any 320-token chunk holds: chunking stops past this many per cap
+PARTIAL_PREFIX = "indexed in part"  # how the note on such a file begins (counted and shown apart)
 
 
 def _sample(texts: list[str]) -> str:
@@ -82,5 +83,5 @@ def capped(chunks: list, share: float = 1.0, limit: int = MAX_FILE_CHUNKS) -> tu
         chunks = chunks[:limit]
     elif share >= 1.0:
         return chunks, None
-    return chunks, (f"indexed in part: the first {len(chunks):,} passages, about {share:.0%} of the text "
+    return chunks, (f"{PARTIAL_PREFIX}: the first {len(chunks):,} passages, about {share:.0%} of the text "
                     f"(a file this large would hold the rest of the library back)")

@@ -36,6 +36,7 @@ from ..errors import BunkoError, Cancelled, ParseError, SkipFile
 from ..ingest.budget import FileBudget, Watchdog, file_budget
 from ..ingest import sparse
 from ..ingest.chunk import chunk_sections
+from ..ingest.generated import MINIFIED, minified
 from ..ingest.normalize import valid_text
 from ..ingest.ocr import LOW_CONFIDENCE, OcrContext, ocr_session
 from ..ingest.parsers import parse_file, read_bytes
@@ -123,6 +124,7 @@ class IndexRun:
         self._last_report = 0.0
         self.writer = Writer(store, library_id, embedder.dim, listener, self.counts, None, cancel)
         self.ocr = self._ocr_context()
+        self.include_generated = self._include_generated()
         self.writer.ocr_cache = self.ocr.cache
         self.ocr_message = ""
         self.ocr_share = 0.0  # the OCR'd share of the file being read, for time left
@@ -137,6 +139,12 @@ class IndexRun:
                                           [self.library_id]).fetchone()
         folder = Path(str(self.store.path) + ".ocr-pages") if getattr(self.store, "path", None) else None
         return OcrContext(cache=PageCache(folder), enabled=bool(row[0]) if row else True, cancel=self.cancel)
+
+    def _include_generated(self) -> bool:
+        """The library's switch: index generated code and what .gitignore leaves out too."""
+        row = self.store.cursor().execute("SELECT coalesce(include_generated, false) FROM libraries WHERE id = ?",
+                                          [self.library_id]).fetchone()
+        return bool(row[0]) if row else False
 
     def _on_page(self, done: int, total: int) -> None:
         """Per-page progress of a file read by OCR (called in the reader thread)."""
@@ -165,7 +173,7 @@ class IndexRun:
         todo: list[Work] = []
         skips: list[Found] = []
         seen: set[str] = set()
-        for found in scan(self.root):
+        for found in scan(self.root, include_generated=self.include_generated):
             self.cancel.raise_if_cancelled()
             seen.add(found.rel)
             old = known.get(found.rel)
@@ -174,7 +182,8 @@ class IndexRun:
                     skips.append(found)
                 continue
             if (old is not None and old.size == found.size and old.mtime == found.mtime
-                    and old.status not in ("skipped", "partial")):  # 'partial': a killed run's large document
+                    and (old.status not in ("skipped", "partial")  # 'partial': a killed run's large document
+                         or (old.reason == MINIFIED and not self.include_generated))):  # not re-read each pass
                 self.counts["unchanged"] += 1
                 continue
             todo.append(Work(found, old.id if old else None))
@@ -193,6 +202,9 @@ class IndexRun:
                 if not inside(real, self.real_root):
                     raise SkipFile("link to a file outside the library folder; not followed")
                 data = read_bytes(Path(real), MAX_FILE_BYTES)
+                why = None if self.include_generated else minified(path.name, data)
+                if why:
+                    raise SkipFile(why)
                 work.hash = file_hash(data)
                 if work.old_id is not None and old_hashes.get(work.old_id) == work.hash:
                     work.status = "touched"  # same bytes, new mtime

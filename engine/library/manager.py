@@ -49,6 +49,11 @@ class Libraries:
         """Read scanned pages and pictures of this library by OCR (the default), or not."""
         self._records.set_ocr(self.get(key), on)
 
+    def set_include_generated(self, key: str | int, on: bool) -> None:
+        """Index generated code (node_modules, lock files, minified bundles) and what .gitignore
+        files leave out too, or skip them (the default); applies from the next indexing run."""
+        self._records.set_include_generated(self.get(key), on)
+
     def documents(self, key: str | int, status: str | None = None) -> builtins.list[DocumentInfo]:
         """The library's documents; status "attention": skipped, failed or with a note."""
         return self._records.documents(self.get(key), status)

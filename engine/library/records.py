@@ -17,8 +17,10 @@ from ..search import keyword
 from ..store import Store, scalar
 from ..types import DocumentInfo, IndexProgress, IndexResult, Library, Progress
 from ..ingest.ocr import LOW_CONFIDENCE, OFF_MESSAGE
+from ..ingest.generated import CONTENT_SUFFIXES
 from ..ingest.pdf import NO_TEXT_MESSAGE
 from ..ingest.scan import display_path, system_folder
+from ..ingest.sparse import PARTIAL_PREFIX
 from .rows import delete_library_rows
 
 
@@ -40,9 +42,11 @@ class LibraryRecords:
                        coalesce(sum(d.size) FILTER (WHERE d.status = 'indexed'), 0),
                        l.index_seconds, coalesce(l.ocr, true),
                        (SELECT count(*) FROM ocr_pages o WHERE o.library_id = l.id),
-                       (SELECT count(*) FROM ocr_pages o WHERE o.library_id = l.id AND o.confidence < ?)
+                       (SELECT count(*) FROM ocr_pages o WHERE o.library_id = l.id AND o.confidence < ?),
+                       coalesce(l.include_generated, false),
+                       count(d.id) FILTER (WHERE d.status = 'indexed' AND starts_with(d.reason, ?))
                 FROM libraries l LEFT JOIN documents d ON d.library_id = l.id
-                GROUP BY ALL ORDER BY l.name""", [LOW_CONFIDENCE]).fetchall()
+                GROUP BY ALL ORDER BY l.name""", [LOW_CONFIDENCE, PARTIAL_PREFIX]).fetchall()
         finally:
             cur.close()
         return [Library(*row) for row in rows]
@@ -140,6 +144,16 @@ class LibraryRecords:
             if on:  # their size and mtime are unchanged: forget them so they are looked at again
                 cur.execute("DELETE FROM documents WHERE library_id = ? AND status <> 'indexed' AND reason IN (?, ?)",
                             [lib.id, OFF_MESSAGE, NO_TEXT_MESSAGE])
+
+    def set_include_generated(self, lib: Library, on: bool) -> None:
+        """Index generated code and what .gitignore leaves out too, or not (the default);
+        the next run adds or removes those files (the scan sees them differently)."""
+        with self.store.transaction() as cur:
+            cur.execute("UPDATE libraries SET include_generated = ? WHERE id = ?", [on, lib.id])
+            if not on:  # minified code is found by reading it: code indexed meanwhile is read again
+                ends = " OR ".join("ends_with(lower(path), ?)" for _ in CONTENT_SUFFIXES)
+                cur.execute(f"UPDATE documents SET mtime = NULL WHERE library_id = ? AND status = 'indexed' "
+                            f"AND ({ends})", [lib.id, *CONTENT_SUFFIXES])
 
     def set_watch(self, lib: Library, watch: bool) -> None:
         with self.store.transaction() as cur:

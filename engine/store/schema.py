@@ -7,7 +7,7 @@ rather than guessed at.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 # Version 0 -> 1: the knowledge engine's tables.
 # Large tables carry no PRIMARY KEY: DuckDB keeps such indexes in memory and
@@ -278,5 +278,11 @@ _V12 = [
     "ALTER TABLE libraries ADD COLUMN IF NOT EXISTS ocr BOOLEAN DEFAULT true",
 ]
 
+# Version 12 -> 13: a library's switch to index generated code (node_modules, lock files,
+# minified bundles) and what .gitignore files leave out, both skipped by default.
+_V13 = [
+    "ALTER TABLE libraries ADD COLUMN IF NOT EXISTS include_generated BOOLEAN DEFAULT false",
+]
+
 MIGRATIONS: dict[int, list[str]] = {0: _V1, 1: _V2, 2: _V3, 3: _V4, 4: _V5, 5: _V6, 6: _V7, 7: _V8, 8: _V9, 9: _V10,
-                                    10: _V11, 11: _V12}
+                                    10: _V11, 11: _V12, 12: _V13}

@@ -50,7 +50,7 @@ The details are in the log: {log}</source>
 <context>
     <name>AppContext</name>
     <message>
-        <location filename="../../desktop/context.py" line="+59"/>
+        <location filename="../../desktop/context.py" line="+98"/>
         <source>Bunko</source>
         <translation>Bunko</translation>
     </message>
@@ -104,7 +104,7 @@ The details are in the log: {log}</source>
 <context>
     <name>CatalogDialog</name>
     <message>
-        <location filename="../../desktop/models/catalog_dialog.py" line="+34"/>
+        <location filename="../../desktop/models/catalog_dialog.py" line="+35"/>
         <source>Get models</source>
         <translation>モデルを入手</translation>
     </message>
@@ -271,25 +271,25 @@ The details are in the log: {log}</source>
     <name>ChatPage</name>
     <message>
         <location filename="../../desktop/chat/page.py" line="+60"/>
-        <location line="+343"/>
+        <location line="+341"/>
         <source>Send</source>
         <translation>送信</translation>
     </message>
     <message>
-        <location line="-341"/>
-        <location line="+343"/>
+        <location line="-339"/>
+        <location line="+341"/>
         <source>Send the question (Enter)</source>
         <translation>質問を送信します (Enter)</translation>
     </message>
     <message>
-        <location line="-341"/>
-        <location line="+342"/>
+        <location line="-339"/>
+        <location line="+340"/>
         <source>Side by side…</source>
         <translation>並べて比較…</translation>
     </message>
     <message>
-        <location line="-341"/>
-        <location line="+342"/>
+        <location line="-339"/>
+        <location line="+340"/>
         <source>Ask this question two ways and compare the answers (Ctrl+Shift+B)</source>
         <translation>この質問を2通りで尋ねて回答を比べる (Ctrl+Shift+B)</translation>
     </message>
@@ -651,7 +651,7 @@ The details are in the log: {log}</source>
 <context>
     <name>CompareTable</name>
     <message>
-        <location filename="../../desktop/finetune/results.py" line="+30"/>
+        <location filename="../../desktop/finetune/results.py" line="+32"/>
         <source>Question</source>
         <translation>質問</translation>
     </message>
@@ -848,7 +848,7 @@ The details are in the log: {log}</source>
 <context>
     <name>DoneStep</name>
     <message>
-        <location filename="../../desktop/finetune/train_step.py" line="+225"/>
+        <location filename="../../desktop/finetune/train_step.py" line="+227"/>
         <source>Done</source>
         <translation>完了</translation>
     </message>
@@ -1172,7 +1172,7 @@ The details are in the log: {log}</source>
         <translation>RAG 形式の例にはライブラリが必要です。ライブラリのページでフォルダーを追加してください。</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+35"/>
         <source>Add examples and choose a library first.</source>
         <translation>先に例を追加し、ライブラリを選んでください。</translation>
     </message>
@@ -1758,7 +1758,7 @@ Passphrase:</source>
         <translation>このコンピューター</translation>
     </message>
     <message>
-        <location line="+96"/>
+        <location line="+95"/>
         <source>{time} left</source>
         <translation>残り {time}</translation>
     </message>
@@ -1766,7 +1766,7 @@ Passphrase:</source>
 <context>
     <name>JobsModel</name>
     <message>
-        <location line="-84"/>
+        <location line="-83"/>
         <source>Name</source>
         <translation>名前</translation>
     </message>
@@ -1804,7 +1804,7 @@ Passphrase:</source>
 <context>
     <name>LibrariesPage</name>
     <message>
-        <location filename="../../desktop/library/page.py" line="+118"/>
+        <location filename="../../desktop/library/page.py" line="+119"/>
         <source>Add folder…</source>
         <translation>フォルダーを追加…</translation>
     </message>
@@ -1855,12 +1855,12 @@ Passphrase:</source>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+181"/>
+        <location line="+184"/>
         <source>Failed</source>
         <translation>失敗</translation>
     </message>
     <message>
-        <location line="-181"/>
+        <location line="-184"/>
         <source>Last update</source>
         <translation>最終更新</translation>
     </message>
@@ -1902,6 +1902,11 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <location line="+67"/>
         <source>{pages} pages read by OCR, {low} with low confidence (listed below)</source>
         <translation>OCR で読み取ったページ {pages}、うち確信度の低いもの {low}（下の一覧）</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{n} indexed in part (listed below)</source>
+        <translation>{n} 件は一部のみインデックス (下に一覧)</translation>
     </message>
     <message>
         <location line="+12"/>
@@ -1983,7 +1988,7 @@ Re-index “{name}” now? Every file is embedded again; until then the library 
         <translation>{name} のインデックス作成を一時停止しました。</translation>
     </message>
     <message>
-        <location line="-343"/>
+        <location line="-346"/>
         <source>No libraries yet</source>
         <translation>ライブラリはまだありません</translation>
     </message>
@@ -1998,7 +2003,7 @@ Re-index “{name}” now? Every file is embedded again; until then the library 
         <translation>フォルダーを追加…</translation>
     </message>
     <message>
-        <location line="+309"/>
+        <location line="+312"/>
         <source>{name} is indexed: {added} added, {updated} updated, {removed} removed, {skipped} skipped, {failed} failed.</source>
         <translation>{name} のインデックス作成が完了しました: 追加 {added} 件、更新 {updated} 件、削除 {removed} 件、スキップ {skipped} 件、失敗 {failed} 件。</translation>
     </message>
@@ -2011,7 +2016,7 @@ Re-index “{name}” now? Every file is embedded again; until then the library 
         <translation>学習が始まると損失曲線が表示されます。</translation>
     </message>
     <message>
-        <location line="+64"/>
+        <location line="+63"/>
         <source>step</source>
         <translation>ステップ</translation>
     </message>
@@ -2401,7 +2406,7 @@ Re-index “{name}” now? Every file is embedded again; until then the library 
 <context>
     <name>ModelAdvice</name>
     <message>
-        <location filename="../../desktop/first_run.py" line="-173"/>
+        <location filename="../../desktop/first_run.py" line="-171"/>
         <source>No chat model is ready yet: get one on the Models page.</source>
         <translation>チャットモデルがまだありません。「モデル」ページで入手してください。</translation>
     </message>
@@ -2597,7 +2602,7 @@ Re-index “{name}” now? Every file is embedded again; until then the library 
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../../desktop/models/page.py" line="+147"/>
+        <location filename="../../desktop/models/page.py" line="+148"/>
         <source>Chat models and LoRA adapters in GGUF format. Add a file with the button or drop .gguf files onto this page; Bunko keeps them where they are.</source>
         <translation>GGUF 形式のチャットモデルと LoRA アダプターです。ボタンでファイルを追加するか、.gguf ファイルをこのページにドロップしてください。ファイルは元の場所のまま使用します。</translation>
     </message>
@@ -3570,7 +3575,72 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <translation>予期しないエラー（{0}）</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+1"/>
+        <source>version-control folder</source>
+        <translation>バージョン管理のフォルダー</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>system folder</source>
+        <translation>システムフォルダー</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>generated or dependency folder ({0})</source>
+        <translation>生成物または依存パッケージのフォルダー ({0})</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>lock file written by a package manager</source>
+        <translation>パッケージマネージャーが書いたロックファイル</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>minified or bundled code</source>
+        <translation>縮小 (minify) またはバンドルされたコード</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>minified code (very long lines with little whitespace)</source>
+        <translation>縮小 (minify) されたコード (空白の少ない非常に長い行)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>source map written by a build tool</source>
+        <translation>ビルドツールが書いたソースマップ</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>large data file ({0}), a dump or export rather than a document</source>
+        <translation>大きなデータファイル ({0})。文書ではなくダンプまたはエクスポート</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>ignored by {0} (pattern {1})</source>
+        <translation>{0} で除外 (パターン {1})</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>text with almost no information (the same few characters repeated); not indexed</source>
+        <translation>ほとんど情報のないテキスト (同じ数文字の繰り返し)。インデックスしません</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>encoded data (base64 or hex) rather than text; not indexed</source>
+        <translation>テキストではなくエンコードされたデータ (base64 または 16 進)。インデックスしません</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>a hex dump rather than text; not indexed</source>
+        <translation>テキストではなく 16 進ダンプ。インデックスしません</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>indexed in part: the first {passages} passages, about {share}% of a {size} file; a file this large would hold the rest of the library back</source>
+        <translation>一部のみインデックス: {size} のファイルの先頭 {passages} パッセージ (約 {share}%)。これほど大きなファイルは、ライブラリのほかのファイルを待たせるため</translation>
+    </message>
+    <message>
+        <location line="+7"/>
         <source>a named pipe</source>
         <translation>名前付きパイプ</translation>
     </message>
@@ -3593,7 +3663,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
 <context>
     <name>SkippedFilesView</name>
     <message>
-        <location filename="../../desktop/library/skipped.py" line="+51"/>
+        <location filename="../../desktop/library/skipped.py" line="+62"/>
         <source>File</source>
         <translation>ファイル</translation>
     </message>
@@ -3608,17 +3678,27 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <translation>理由</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+1"/>
+        <source>Include generated and ignored files</source>
+        <translation>生成ファイルと除外ファイルも含める</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Also index generated code (node_modules, build folders, lock files, minified bundles, source maps, data dumps) and files that a .gitignore leaves out. A .bunkoignore file always applies.</source>
+        <translation>生成されたコード (node_modules、ビルドフォルダー、ロックファイル、縮小されたバンドル、ソースマップ、データダンプ) と .gitignore で除外されたファイルもインデックスします。.bunkoignore は常に適用されます。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
         <source>Skipped and failed files: select a library above.</source>
         <translation>スキップ・失敗したファイル: 上でライブラリを選択してください。</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>Skipped and failed files in {name}</source>
         <translation>{name} でスキップ・失敗したファイル</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+46"/>
         <source>Skipped</source>
         <translation>スキップ</translation>
     </message>
@@ -3633,7 +3713,12 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <translation>要確認</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+6"/>
+        <source>Indexed in part</source>
+        <translation>一部のみインデックス</translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>No skipped or failed files in {name}.</source>
         <translation>{name} にスキップ・失敗したファイルはありません。</translation>
     </message>
@@ -3644,6 +3729,11 @@ Not sent: your documents and folders, the index, other conversations and the dat
     </message>
     <message>
         <location line="+3"/>
+        <source>; {n} indexed in part (too large to embed whole)</source>
+        <translation>、{n} 件は一部のみインデックス (大きすぎて全体を埋め込めないため)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>; {check} indexed with pages to check (OCR: low confidence)</source>
         <translation>、確認が必要なページのあるファイル {check}（OCR: 確信度低）</translation>
     </message>
@@ -3859,7 +3949,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <translation>学習ログ</translation>
     </message>
     <message>
-        <location line="+66"/>
+        <location line="+65"/>
         <source>Connection lost — retrying in {n} s; training continues on the server</source>
         <translation>接続が切れました — {n} 秒後に再接続します。学習はサーバーで続いています</translation>
     </message>
