@@ -16,6 +16,11 @@ from dataclasses import replace
 # ~2,000 passages of up to 320 tokens: about 3 MB of Japanese or 5 MB of English text,
 # a few minutes of embedding on two cores.
 MAX_FILE_CHUNKS = 2000
+# Text written without line breaks (a log or data dump on one line) is machine output that
+# nobody reads from start to end: a few hundred passages make it findable. 2,000 passages
+# of such dense text took ~4 minutes to embed on two cores (`bunko bench index --hostile-folder`).
+MAX_LINELESS_CHUNKS = 500
+LONG_LINE_CHARS = 100_000
 SAMPLE_CHARS = 200_000  # judged on samples from the start, middle and end
 _MIN_CHARS = 4096  # short texts are never judged: a short list of codes is a document too
 _REPEATS = 0.02  # compressed / raw bytes below this: a few characters repeated
@@ -56,6 +61,23 @@ def low_information(texts: list[str]) -> str | None:
     if len(words) >= 500 and sum(1 for w in words if _HEX_WORD.fullmatch(w)) > 0.7 * len(words):
         return "a hex dump rather than text; not indexed"
     return None
+
+
+def chunk_limit(texts: list[str]) -> int:
+    """The cap on passages for this text: lower when most of it sits on very long lines."""
+    total = sum(map(len, texts))
+    if total < 2 * LONG_LINE_CHARS:
+        return MAX_FILE_CHUNKS
+    on_long_lines = 0
+    for text in texts:
+        start = 0
+        while start < len(text):
+            end = text.find("\n", start)
+            end = len(text) if end < 0 else end
+            if end - start > LONG_LINE_CHARS:
+                on_long_lines += end - start
+            start = end + 1
+    return MAX_LINELESS_CHUNKS if on_long_lines > total // 2 else MAX_FILE_CHUNKS
 
 
 def head(sections: list, max_chars: int) -> tuple[list, float]:

@@ -237,10 +237,11 @@ class IndexRun:
                 why = sparse.low_information(texts)
                 if why:
                     raise SkipFile(why)
-                sections, share = sparse.head(doc.sections, sparse.MAX_FILE_CHUNKS * sparse.CHARS_PER_CHUNK)
+                limit = sparse.chunk_limit(texts)
+                sections, share = sparse.head(doc.sections, limit * sparse.CHARS_PER_CHUNK)
                 del doc, texts
                 chunks = chunk_sections(sections, self.embedder.count_tokens, self.max_tokens)
-                work.chunks, part_note = sparse.capped(chunks, share, sparse.MAX_FILE_CHUNKS)
+                work.chunks, part_note = sparse.capped(chunks, share, limit)
                 work.error = part_note or work.error   # notes, not failures: in part, or OCR to check
                 if not work.chunks:
                     raise ParseError("the file contains no text")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -161,3 +162,34 @@ def test_bench_embed_json_and_table(embedder_dir, tmp_path, monkeypatch, capsys)
     assert main(args) == 0
     table = capsys.readouterr().out
     assert "ja short passages" in table and "en abstracts" in table and "GPU path is not measured" in table
+
+
+def test_hostile_folder_is_written_as_described(tmp_path):
+    from engine.bench import hostile_folder
+
+    ordinary, info = hostile_folder.generate(tmp_path / "f", big_mb=1, files=4)
+    names = {p.name for p in (tmp_path / "f").iterdir()}
+    assert len(ordinary) == 4 and set(info["hostile"]) <= names and "node_modules" in names
+    log = (tmp_path / "f" / "big.log").read_bytes()
+    assert len(log) <= 1_000_000 and b"\n" not in log and log.decode("utf-8")
+    for i, path in enumerate(ordinary):  # each ordinary file holds its own marker (ASCII in any encoding)
+        assert hostile_folder.marker(i).encode("ascii") in path.read_bytes(), path
+
+
+@pytest.mark.slow
+def test_bench_index_hostile_folder_json(embedder_dir, tmp_path, monkeypatch, capsys):
+    from engine.bench import hostile_folder
+    from engine.ingest import sparse
+
+    monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(hostile_folder, "ORDINARY_FILES", 3)
+    monkeypatch.setattr(sparse, "MAX_LINELESS_CHUNKS", 5)
+    result = _run_json(capsys, ["--embedder", str(embedder_dir), "bench", "index", "--hostile-folder",
+                                "--big-mb", "1", "--json"])
+    assert result["bench"] == "index-hostile-folder" and result["ordinary_searchable"] == 3
+    files = {Path(f["path"]).name: f for f in result["hostile_files"]}
+    assert files["big.log"]["chunks"] == 5 and files["big.log"]["note"].startswith("indexed in part")
+    assert files["aaaa.txt"]["status"] == "skipped" and files["node_modules/"]["status"] == "skipped"
+    assert result["run"]["peak_mib"] > 0 and result["ratio_vs_ordinary_alone"] > 0
+    assert set(result["goals"]) == {"seconds", "peak_mib", "ordinary_searchable"}
+    assert result["goals"]["ordinary_searchable"]["pass"] is True

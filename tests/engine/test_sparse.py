@@ -52,14 +52,26 @@ def test_head_and_cap_say_how_much_was_kept() -> None:
     assert sparse.capped(list(range(5)), 1.0, limit=20) == (list(range(5)), None)
 
 
+def test_text_on_very_long_lines_gets_the_lower_cap() -> None:
+    page = "\n".join(real_text(2000, seed=i) for i in range(150))
+    assert sparse.chunk_limit([page]) == sparse.MAX_FILE_CHUNKS
+    assert sparse.chunk_limit([page.replace("\n", " ")]) == sparse.MAX_LINELESS_CHUNKS
+    # a short preface does not hide a one-line dump behind it; a dump quoted in a long text does not cap it
+    assert sparse.chunk_limit(["序文\n" * 50, page.replace("\n", " ")]) == sparse.MAX_LINELESS_CHUNKS
+    assert sparse.chunk_limit([page + page, "x" * 150_000]) == sparse.MAX_FILE_CHUNKS
+    assert sparse.chunk_limit(["x" * 150_000]) == sparse.MAX_FILE_CHUNKS  # small: never judged
+
+
 @pytest.mark.slow
 def test_a_huge_file_is_capped_and_the_rest_comes_first(tmp_path, embedder, monkeypatch) -> None:
     from engine.api import Engine
 
     monkeypatch.setattr(sparse, "MAX_FILE_CHUNKS", 6)
+    monkeypatch.setattr(sparse, "MAX_LINELESS_CHUNKS", 4)
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "a_huge.log").write_text(real_text(400_000, seed=9).replace("\n", " "), encoding="utf-8")
+    (folder / "a_long.md").write_text("\n\n".join(real_text(4000, seed=i) for i in range(100)), encoding="utf-8")
     (folder / "b_repeat.log").write_text("-" * 300_000, encoding="utf-8")
     (folder / "c_dump.txt").write_text(base64.b64encode(random.Random(4).randbytes(60_000)).decode(), encoding="utf-8")
     for i in range(3):
@@ -69,7 +81,8 @@ def test_a_huge_file_is_capped_and_the_rest_comes_first(tmp_path, embedder, monk
         engine.libraries.add(folder, "docs")
         result = engine.libraries.index("docs")
         docs = {d.path: d for d in engine.libraries.documents("docs")}
-        assert docs["a_huge.log"].status == "indexed" and docs["a_huge.log"].chunks == 6
+        assert docs["a_huge.log"].status == "indexed" and docs["a_huge.log"].chunks == 4  # one line
+        assert docs["a_long.md"].chunks == 6 and docs["a_long.md"].reason.startswith("indexed in part")
         assert docs["a_huge.log"].reason.startswith("indexed in part")
         assert docs["b_repeat.log"].status == "skipped" and "no information" in docs["b_repeat.log"].reason
         assert docs["c_dump.txt"].status == "skipped" and "base64" in docs["c_dump.txt"].reason
