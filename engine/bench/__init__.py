@@ -10,6 +10,10 @@ from __future__ import annotations
 def run_bench(args, **front_end) -> int:
     """`front_end`: what only the command line can give (the finetune bench's host and prompts)."""
     what = getattr(args, "what", None)
+    if what == "index" and getattr(args, "hostile_folder", False):
+        from .hostile_folder import run_hostile_folder_bench
+
+        return run_hostile_folder_bench(args)
     if what == "index":
         from .index_bench import run_index_bench
 

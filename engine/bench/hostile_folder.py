@@ -15,8 +15,8 @@ resident memory stays under 1.5 GB. The reference, same run: the ordinary files 
 
 from __future__ import annotations
 
+import os
 import random
-import resource
 import shutil
 import tempfile
 import time
@@ -139,14 +139,58 @@ def _lockfile(rng: random.Random, n: int) -> bytes:
     return "".join(out).encode("ascii")
 
 
+class _TreePeak(_PeakSampler):
+    """The peak of this process, and of it plus any child processes it has at one time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tree_peak = self.peak
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            own = rss_bytes() or 0
+            self.peak = max(self.peak, own)
+            self.tree_peak = max(self.tree_peak, own + _children_rss(os.getpid()))
+
+
+def _children_rss(pid: int) -> int:
+    """Resident bytes of the processes whose parent is `pid`, and theirs (Linux /proc)."""
+    total, parents = 0, {str(pid)}
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return 0
+    stats = {}
+    for e in entries:
+        try:
+            with open(f"/proc/{e}/stat", "rb") as f:
+                stats[e] = f.read().rsplit(b")", 1)[1].split()[1].decode()  # the parent's pid
+        except (OSError, IndexError):
+            continue
+    grew = True
+    while grew:
+        grew = False
+        for e, ppid in stats.items():
+            if ppid in parents and e not in parents:
+                parents.add(e)
+                grew = True
+                try:
+                    with open(f"/proc/{e}/statm") as f:
+                        total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+                except (OSError, IndexError, ValueError):
+                    pass
+    return total
+
+
 def _index(folder: Path, db: Path, embedder) -> tuple[dict, Engine]:
     engine = Engine.open(db, embedder=embedder)
     lib = engine.libraries.add(folder, folder.name)
-    with _PeakSampler() as sampler:
+    with _TreePeak() as sampler:
         t0 = time.perf_counter()
         result = engine.libraries.index(lib.name)
         seconds = time.perf_counter() - t0
     return {"seconds": round(seconds, 1), "result": result, "peak_mib": round(sampler.peak / 2**20, 1),
+            "with_children_mib": round(max(sampler.tree_peak, sampler.peak) / 2**20, 1),
             "kernel_peak": sampler.kernel_peak is not None}, engine
 
 
@@ -180,18 +224,17 @@ def run_hostile_folder_bench(args) -> int:
             engine.close()
     r = run.pop("result")
     ref_r = ref.pop("result")
-    children_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     result.update({
         "reference": {**ref, "chunks": ref_r.chunks, "files": ref_r.added},
         "run": {**run, "chunks": r.chunks, "added": r.added, "failed": r.failed, "skipped": r.skipped,
-                "baseline_mib": round(baseline / 2**20, 1), "child_peak_mib": round(children_mib, 1)},
+                "baseline_mib": round(baseline / 2**20, 1)},
         "ordinary_searchable": found, "ordinary_files": len(ordinary),
         "hostile_files": [f for f in files if Path(f["path"]).name in result["folder"]["hostile"]
                           or f["path"].startswith("node_modules")],
         "skips": [list(s) for s in r.skips], "errors": [list(e) for e in r.errors],
     })
     result["ratio_vs_ordinary_alone"] = common.ratio(run["seconds"], ref["seconds"])
-    peak = max(run["peak_mib"], children_mib)
+    peak = run["with_children_mib"]
     result["goals"] = {
         "seconds": {"goal": GOAL_SECONDS, "value": run["seconds"], "pass": run["seconds"] < GOAL_SECONDS},
         "peak_mib": {"goal": GOAL_PEAK_MB, "value": peak, "pass": peak < GOAL_PEAK_MB},
@@ -218,8 +261,9 @@ def _report(r: dict) -> str:
         f"tree; load average {r['machine'].get('loadavg_1m')} on {r['machine'].get('cpus')} cores",
         "",
     ]
-    rows = [["ordinary files alone (reference)", ref["seconds"], ref["chunks"], ref["peak_mib"], "1.00"],
-            ["the whole folder", run["seconds"], run["chunks"], run["peak_mib"], f"{r['ratio_vs_ordinary_alone']}"]]
+    rows = [["ordinary files alone (reference)", ref["seconds"], ref["chunks"], ref["with_children_mib"], "1.00"],
+            ["the whole folder", run["seconds"], run["chunks"], run["with_children_mib"],
+             f"{r['ratio_vs_ordinary_alone']}"]]
     lines.append(common.table(["run", "seconds", "chunks", "peak MiB", "time ÷ reference"], rows))
     lines.append("")
     rows = [[f["path"], f["status"], f["chunks"], (f["note"] or "")[:70]] for f in r["hostile_files"]]
@@ -230,5 +274,6 @@ def _report(r: dict) -> str:
     for name, goal in g.items():
         lines.append(f"goal {name}: {goal['value']} (goal {'<' if name != 'ordinary_searchable' else '='} "
                      f"{goal['goal']}) -> {'PASS' if goal['pass'] else 'FAIL'}")
-    lines.append(f"child processes' peak: {run['child_peak_mib']} MiB; baseline before the run {run['baseline_mib']} MiB")
+    lines.append(f"peak = this process and its child processes together; this process alone {run['peak_mib']} MiB, "
+                 f"{run['baseline_mib']} MiB before the run (the embedder loaded)")
     return "\n".join(lines)

@@ -119,10 +119,6 @@ def run_index_bench(args) -> int:
         from .hostile_bench import run_hostile_bench
 
         return run_hostile_bench(args)
-    if getattr(args, "hostile_folder", False):
-        from .hostile_folder import run_hostile_folder_bench
-
-        return run_hostile_folder_bench(args)
     result: dict = {"bench": "index", "machine": common.machine()}
     with tempfile.TemporaryDirectory(prefix="bunko-bench-index-") as tmp_name:
         tmp = Path(tmp_name)
