@@ -86,7 +86,12 @@ def cmd_index(args) -> int:
 
                 engine.libraries.watch(lib.name, args.interval, progress, show, cancel)
                 return 0
-            result = engine.libraries.index(lib.name, progress, cancel, rebuild=rebuild)
+            if args.embed_host:
+                from .embed_host import index_on_host
+
+                result = index_on_host(engine, lib, args, progress, cancel, rebuild)
+            else:
+                result = engine.libraries.index(lib.name, progress, cancel, rebuild=rebuild)
         except KeyboardInterrupt:
             cancel.cancel()
             print("\nInterrupted. What was finished is saved; run the same command to continue.",
@@ -219,9 +224,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--watch", action="store_true", help="keep following the folder until Ctrl-C")
     p.add_argument("--interval", type=float, default=5.0, help="seconds between checks with --watch")
     p.add_argument("--rebuild", action="store_true", help="re-embed everything (e.g. after changing the model)")
-    p.add_argument("--yes", action="store_true", help="re-index without asking when the embedder changed")
+    p.add_argument("--yes", action="store_true", help="do not ask: re-index when the embedder changed, and "
+                   "send the text to --embed-host")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    from .embed_host import add_embed_host_arguments
+
+    add_embed_host_arguments(p)
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("search", help="find the passages that answer a question")

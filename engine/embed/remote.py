@@ -105,8 +105,11 @@ class ProcessLink(Link):
 
     def close(self) -> None:
         for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            if stream is not None:
-                stream.close()
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:   # it ended first
+                pass
         try:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
@@ -192,7 +195,7 @@ class RemoteEmbedder:
         try:
             self.link.write(struct.pack("<4sII", b"BKE1", len(rows), width) + ids.tobytes() + lengths.tobytes())
         except (OSError, EOFError) as exc:
-            raise self._lost(str(exc) or type(exc).__name__) from exc
+            raise self._lost(f"the link broke ({exc or type(exc).__name__}; {self.link.why_ended()})") from exc
 
     def _receive(self, rows: int) -> np.ndarray:
         magic, a, b = struct.unpack("<4sII", self._read(12, REPLY_TIMEOUT_S))
@@ -310,9 +313,15 @@ def open_on_host(spec, local: OnnxEmbedder, root: Path, secrets=None, say=None, 
         raise
     remote = RemoteEmbedder(local, link, spec.label, on_close=host.close)
     try:
-        remote.start()
-        if check:
-            compare_sample(remote, local)
+        hello = remote.start()
+        worst = compare_sample(remote, local) if check else None
+        if say:
+            where = "the GPU (CUDA)" if remote.providers[:1] == ["CUDAExecutionProvider"] else "its CPU (no CUDA)"
+            say(f"embedding on {spec.label}: {local.graph} graph on {where}, onnxruntime {hello.get('onnxruntime')}"
+                + (f"; sample vectors agree with this computer's (lowest cosine {worst:.5f})" if worst else ""))
+            if local.graph != "exact" and "CUDA" in where:
+                say("note: this library's vectors come from the fast graph, made for CPUs; on the GPU the exact "
+                    "graph is faster. For a new library, index with --embed-graph exact.")
     except BaseException:
         remote.close()
         raise
@@ -327,3 +336,29 @@ def notice(label: str, library: str) -> str:
             "(other libraries, conversations, the database) is sent.")
 
 
+
+
+def _agreed_file(root: Path) -> Path:
+    return Path(root) / "embed-hosts.json"
+
+
+def agreed(root: Path, label: str) -> bool:
+    """Whether the user was told, and agreed, that libraries' text may go to `label`."""
+    try:
+        return label in json.loads(_agreed_file(root).read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError):
+        return False
+
+
+def agree(root: Path, label: str) -> None:
+    """Remember that the notice was shown for `label` and accepted: it is not asked again."""
+    path = _agreed_file(root)
+    try:
+        known = list(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        known = []
+    if label not in known:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".part")
+        tmp.write_text(json.dumps(known + [label]), encoding="utf-8")
+        tmp.replace(path)

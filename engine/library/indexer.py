@@ -397,10 +397,11 @@ class IndexRun:
     def _embed(self, take: list[tuple[Work, int]]) -> None:
         """Vectors for `take`, longest first, a few chunks per call so a cancel is quick."""
         take.sort(key=lambda item: item[0].chunks[item[1]].n_tokens, reverse=True)
-        for start in range(0, len(take), EMBED_GROUP):
+        size = getattr(self.embedder, "group", EMBED_GROUP)   # one on a server takes more per round trip
+        for start in range(0, len(take), size):
             if self.cancel.cancelled:
                 return
-            group = take[start:start + EMBED_GROUP]
+            group = take[start:start + size]
             BUDGET.wait_turn(self.cancel)  # an answer being generated goes first (engine/budget.py)
             t0 = time.monotonic()
             vecs = self.embedder.embed_passages([w.chunks[i].embed_text(w.title) for w, i in group],
