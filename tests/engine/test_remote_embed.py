@@ -22,6 +22,7 @@ from engine.api import Engine
 from engine.embed import load_embedder
 from engine.embed.remote import (SCRIPT, ProcessLink, RemoteEmbedder, agree, agreed, compare_sample, host_config)
 from engine.errors import ConnectionLostError, EmbedderError
+from tests.engine.test_remote_ssh import cut_ssh_sessions
 
 TOPICS = ["travel", "parking", "holidays", "payroll", "security", "printers", "canteen", "training"]
 
@@ -102,6 +103,13 @@ def script_pids() -> list[int]:
     return found
 
 
+def wait_until(done, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return done()
+
+
 def test_a_library_embedded_over_ssh_matches_local_and_a_killed_run_resumes(sshd, tmp_path, embedder_dir,
                                                                              monkeypatch):
     monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path / "data"))
@@ -116,41 +124,79 @@ def test_a_library_embedded_over_ssh_matches_local_and_a_killed_run_resumes(sshd
     assert (result.added, result.failed) == (12, 0)
     assert any("copying the embedding model" in s for s in said)
     assert any("sample vectors agree" in s for s in said), said
-    deadline = time.monotonic() + 10
-    while script_pids() and time.monotonic() < deadline:   # it ends at the end of its stdin
-        time.sleep(0.1)
-    assert not script_pids()
+    assert wait_until(lambda: not script_pids())   # it ends at the end of its stdin
     with Engine.open(tmp_path / "local.duckdb", embedder_dir) as engine:
         engine.libraries.index(engine.libraries.add(folder).name)
         here = stored_vectors(engine)
     assert set(there) == set(here) and len(here) == 12
     assert min(float(there[t] @ here[t]) for t in here) >= 0.9999
 
-    # a bigger folder; the script there is killed once the first files are stored
+    # a bigger folder: the script there is killed once files are stored, then the SSH session is cut
     big = tmp_path / "big"
-    write_folder(big, 200)
-    killed = threading.Event()
+    write_folder(big, 300)
 
-    def progress(p) -> None:
-        if p.files_done >= 100 and not killed.is_set():
-            for pid in script_pids():
-                os.kill(pid, signal.SIGKILL)
-            killed.set()
+    def stopper(after: int, stop):
+        done = threading.Event()
+
+        def progress(p) -> None:
+            if p.files_done >= after and not done.is_set():
+                stop()
+                done.set()
+        return progress, done
+
+    def kill_script() -> None:
+        for pid in script_pids():
+            os.kill(pid, signal.SIGKILL)
 
     said.clear()
     with Engine.open(tmp_path / "remote.duckdb", embedder_dir) as engine:
         lib = engine.libraries.add(big)
+        progress, killed = stopper(100, kill_script)
         with pytest.raises(ConnectionLostError, match=r"Embedding on .* stopped: .*run the same command again"):
             engine.libraries.index(lib.name, progress, host=spec, say=said.append)
         assert killed.is_set()
         assert not any("copying the embedding model" in s for s in said)   # it is there already
         first = engine.libraries.get(lib.name).documents
-        assert 100 <= first < 200
+        assert 100 <= first < 300
+
+        progress, cut = stopper(100, lambda: cut_ssh_sessions(sshd))
+        with pytest.raises(ConnectionLostError, match=r"Embedding on .* stopped: .*run the same command again"):
+            engine.libraries.index(lib.name, progress, host=spec)
+        assert cut.is_set()
+        second = engine.libraries.get(lib.name).documents
+        assert first + 100 <= second < 300
+        assert wait_until(lambda: not script_pids())   # the cut ended it there too
+
         result = engine.libraries.index(lib.name, host=spec)
-        assert (result.added, result.unchanged, result.failed) == (200 - first, first, 0)
+        assert (result.added, result.unchanged, result.failed) == (300 - second, second, 0)
         cur = engine._store.cursor()
         assert cur.execute("SELECT count(*), count(DISTINCT path) FROM documents WHERE library_id = ?",
-                           [lib.id]).fetchone() == (200, 200)
+                           [lib.id]).fetchone() == (300, 300)
+        assert cur.execute("SELECT count(*) FROM chunks WHERE library_id = ?", [lib.id]).fetchone() == (300,)
         wanted = f"Rule 150 about {TOPICS[150 % len(TOPICS)]}"   # found by its vector
         hits = engine.search(wanted, k=3, mode="dense", libraries=[lib.name])
         assert any(wanted in h.text for h in hits)
+
+
+def test_cli_asks_once_then_embeds_on_the_host(sshd, tmp_path, embedder_dir, monkeypatch, capsys):
+    from engine.cli.commands import main
+
+    monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path / "data"))
+    folder = tmp_path / "docs"
+    write_folder(folder, 3)
+    base = ["--db", str(tmp_path / "cli.duckdb"), "--embedder", str(embedder_dir), "index", str(folder),
+            "--embed-host", f"{sshd.user}@127.0.0.1:{sshd.port}", "--key", str(sshd.client_key),
+            "--ssh-config", str(tmp_path / "no-config"), "--host-python", sys.executable,
+            "--remote-dir", str(tmp_path / "remote"), "--accept-host-key", sshd.host_key_fingerprint]
+    assert main(base) == 2   # not a terminal and no --yes: nothing is sent
+    err = capsys.readouterr().err
+    assert "sends the text of its files there" in err and "Nothing was sent to" in err
+    assert not (tmp_path / "remote").exists()
+    assert main(base + ["--yes", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["added"] == 3
+    assert "sends the text" in err and "sample vectors agree" in err
+    (folder / "new.md").write_text("# New\n\nA note added later about the library hours.\n", encoding="utf-8")
+    assert main(base + ["--json"]) == 0   # agreed once for this host: not asked again
+    out, err = capsys.readouterr()
+    assert json.loads(out)["added"] == 1 and "sends the text" not in err
