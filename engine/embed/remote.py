@@ -18,11 +18,10 @@ import json
 import logging
 import posixpath
 import shlex
-import socket
 import struct
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -50,7 +49,7 @@ SAMPLE = [
 ]
 
 
-class Link:
+class Link(Protocol):
     """Bytes both ways with a process there: an SSH channel, or a child process here (tests)."""
 
     def write(self, data: bytes) -> None: ...
@@ -59,7 +58,7 @@ class Link:
     def why_ended(self) -> str: ...
 
 
-class ChannelLink(Link):
+class ChannelLink:
     def __init__(self, transport, command: str) -> None:
         self.channel = transport.open_session()
         self.channel.exec_command(command)
@@ -88,7 +87,7 @@ class ChannelLink(Link):
             (": " + " | ".join(text) if text else "")
 
 
-class ProcessLink(Link):
+class ProcessLink:
     """The script as a child process of this computer: the same protocol without SSH."""
 
     def __init__(self, argv: list[str]) -> None:
@@ -152,7 +151,7 @@ class RemoteEmbedder:
         while len(data) < n:
             try:
                 piece = self.link.read(n - len(data), timeout)
-            except (socket.timeout, TimeoutError) as exc:
+            except TimeoutError as exc:
                 raise self._lost(f"no answer for {timeout:.0f} s") from exc
             except (OSError, EOFError) as exc:
                 raise self._lost(str(exc) or type(exc).__name__) from exc
@@ -293,14 +292,10 @@ def put_files(host, local: OnnxEmbedder, say=None) -> tuple[str, str, str]:
     return script, model, conf
 
 
-def open_on_host(spec, local: OnnxEmbedder, root: Path, secrets=None, say=None, check: bool = True) -> RemoteEmbedder:
-    """Connect (the user asked), copy what is missing, start the script there and compare the
-    sample; the embedder is ready to use, its link closed by close()."""
-    from ..hosts.connect import connect
-
-    if spec.kind != "ssh":
-        raise EmbedderError("Embedding on a server needs an SSH host: an alias from ~/.ssh/config or user@host[:port].")
-    host = connect(spec, root, secrets)
+def open_on_host(host, local: OnnxEmbedder, say=None, check: bool = True) -> RemoteEmbedder:
+    """On a connected SSH host (closed with the embedder, or here on failure): copy what is
+    missing, start the script there and compare the sample."""
+    spec = host.spec
     try:
         script, model, conf = put_files(host, local, say)
         python = spec.env_python or spec.python or "python3"
@@ -316,10 +311,11 @@ def open_on_host(spec, local: OnnxEmbedder, root: Path, secrets=None, say=None, 
         hello = remote.start()
         worst = compare_sample(remote, local) if check else None
         if say:
-            where = "the GPU (CUDA)" if remote.providers[:1] == ["CUDAExecutionProvider"] else "its CPU (no CUDA)"
+            gpu = remote.providers[:1] == ["CUDAExecutionProvider"]
+            where = "the GPU (CUDA)" if gpu else "its CPU (onnxruntime there offers no CUDA)"
             say(f"embedding on {spec.label}: {local.graph} graph on {where}, onnxruntime {hello.get('onnxruntime')}"
                 + (f"; sample vectors agree with this computer's (lowest cosine {worst:.5f})" if worst else ""))
-            if local.graph != "exact" and "CUDA" in where:
+            if local.graph != "exact" and gpu:
                 say("note: this library's vectors come from the fast graph, made for CPUs; on the GPU the exact "
                     "graph is faster. For a new library, index with --embed-graph exact.")
     except BaseException:

@@ -81,11 +81,16 @@ class Libraries:
         vectors checked against this computer's first; `say` hears what happens there."""
         if host is not None:
             from ..embed.remote import open_on_host
+            from ..hosts.connect import connect
             from ..paths import data_dir
 
+            if host.kind != "ssh":
+                raise BunkoError("Embedding on a server needs an SSH host: an alias from ~/.ssh/config or "
+                                 "user@host[:port].")
             if not rebuild:   # a mismatch is said before connecting
                 self._searcher.check_model(self.get(key))
-            with open_on_host(host, self._searcher.embedder, data_dir(), secrets, say) as remote:
+            local = self._searcher.embedder
+            with open_on_host(connect(host, data_dir(), secrets), local, say) as remote:
                 return self._index(key, progress, cancel, rebuild, remote)
         return self._index(key, progress, cancel, rebuild, None)
 

@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 
 from engine.api import Engine
-from engine.embed import load_embedder
 from engine.embed.remote import (SCRIPT, ProcessLink, RemoteEmbedder, agree, agreed, compare_sample, host_config)
 from engine.errors import ConnectionLostError, EmbedderError
 from tests.engine.test_remote_ssh import cut_ssh_sessions
@@ -63,7 +62,8 @@ def test_a_killed_script_is_said_in_words(embedder, tmp_path):
         remote.start()
         remote.link.proc.kill()   # type: ignore[attr-defined]
         remote.link.proc.wait()   # type: ignore[attr-defined]
-        with pytest.raises(ConnectionLostError, match=r"a child process stopped: the link broke .*exit status -9.*run the same command again"):
+        with pytest.raises(ConnectionLostError,
+                           match=r"a child process stopped: the link broke .*exit status -9.*run the same command"):
             remote.embed_passages(["anything"])
 
 
