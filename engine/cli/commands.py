@@ -199,6 +199,12 @@ def cmd_eval(args) -> int:
 def cmd_bench(args) -> int:
     from ..bench import run_bench
 
+    if args.what == "embed" and args.host:
+        from ..bench.embed_host_bench import run_embed_host_bench
+        from .finetune import parse_host, with_secrets
+
+        return run_embed_host_bench(args, parse_host(args.host, args), with_secrets)
+
     if args.what == "finetune":
         from .finetune import parse_host, with_secrets
 
@@ -312,6 +318,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--ja", type=Path, help="a BEIR corpus.jsonl for the Japanese set (default: generated)")
     b.add_argument("--en", type=Path, help="a BEIR corpus.jsonl for the English set (default: generated)")
     b.add_argument("--json", action="store_true")
+    from .embed_host import add_ssh_arguments
+
+    b.add_argument("--host", help="instead: the embedder on this SSH host against this computer's, same run "
+                   "(generated texts only are sent)")
+    add_ssh_arguments(b)
     b.set_defaults(func=cmd_bench)
     b = bsub.add_parser("search", help="search latency, memory and incremental adds at scale")
     b.add_argument("--sizes", default="100000,1000000", help="library sizes in chunks")

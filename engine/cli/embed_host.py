@@ -14,8 +14,12 @@ from ..errors import EmbedderError
 def add_embed_host_arguments(p) -> None:
     p.add_argument("--embed-host", metavar="HOST", help="embed on your GPU server over SSH: an alias from "
                    "~/.ssh/config or user@host[:port] (the text of the files goes there; asked once)")
+    add_ssh_arguments(p)
+
+
+def add_ssh_arguments(p) -> None:
     p.add_argument("--host-python", dest="env_python", metavar="PYTHON",
-                   help="with --embed-host: the Python there that has onnxruntime (default python3)")
+                   help="the Python on the host that has onnxruntime (default python3)")
     p.add_argument("--accept-host-key", metavar="SHA256:...", help="accept an unknown host with this fingerprint")
     p.add_argument("--key", help="SSH private key (default: ~/.ssh/config, the agent, your keys)")
     p.add_argument("--ssh-config", help="another ssh_config than ~/.ssh/config")

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 SCRIPT = Path(__file__).resolve().parent / "host" / "bunko_embed_host.py"
 MIN_COSINE = 0.999
 GROUP = 64               # chunks per indexer call: one round trip carries this many
+LOCAL_GROUP = 16         # the indexer's own EMBED_GROUP ...
+LOCAL_BATCH_TOKENS = 4096   # ... and onnx_embedder's batch cap, for the fast graph
 BATCH = 64               # rows per session run there (a GPU takes more than a CPU's 32)
 MAX_BATCH_TOKENS = 16384  # padded tokens per run there: bounds the server's memory
 HELLO_TIMEOUT_S = 180.0  # loading the graph (and CUDA) the first time
@@ -141,6 +143,12 @@ class RemoteEmbedder:
         self.max_tokens, self.graph = local.max_tokens, local.graph
         self.label = label
         self.link = link
+        if self.graph != "exact":
+            # the fast graph quantises each batch as a whole, so its vectors move (cosine ~0.996)
+            # with what shares a batch: group and batch exactly as this computer does
+            self.group, self.batch, self.batch_tokens = LOCAL_GROUP, 32, LOCAL_BATCH_TOKENS
+        else:
+            self.batch, self.batch_tokens = BATCH, MAX_BATCH_TOKENS
         self._on_close = on_close
         self.hello: dict[str, Any] = {}
         self.providers: list[str] = []
@@ -213,7 +221,7 @@ class RemoteEmbedder:
     def embed_queries(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         return self.local.embed_queries(texts, batch_size)
 
-    def embed_passages(self, texts: list[str], batch_size: int = BATCH, background: bool = False) -> np.ndarray:
+    def embed_passages(self, texts: list[str], batch_size: int | None = None, background: bool = False) -> np.ndarray:
         """Vectors as the local embedder makes them (same truncation, prefix and grouping by
         length), computed there; all batches of one call go out before the answers are read."""
         out = np.zeros((len(texts), self.dim), np.float32)
@@ -223,7 +231,7 @@ class RemoteEmbedder:
         order = sorted(range(len(rows)), key=lambda i: len(rows[i]), reverse=True)
         batches, start = [], 0
         while start < len(order):
-            count = max(1, min(batch_size, MAX_BATCH_TOKENS // max(len(rows[order[start]]), 1)))
+            count = max(1, min(batch_size or self.batch, self.batch_tokens // max(len(rows[order[start]]), 1)))
             batches.append(order[start:start + count])
             start += count
         for batch in batches:

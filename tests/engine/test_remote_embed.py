@@ -200,3 +200,18 @@ def test_cli_asks_once_then_embeds_on_the_host(sshd, tmp_path, embedder_dir, mon
     assert main(base + ["--json"]) == 0   # agreed once for this host: not asked again
     out, err = capsys.readouterr()
     assert json.loads(out)["added"] == 1 and "sends the text" not in err
+
+
+def test_bench_embed_on_the_host_against_here(sshd, tmp_path, embedder_dir, monkeypatch, capsys):
+    from engine.cli.commands import main
+
+    monkeypatch.setenv("BUNKO_DATA_DIR", str(tmp_path / "data"))
+    assert main(["--embedder", str(embedder_dir), "bench", "embed", "--rounds", "2", "--texts", "8", "--json",
+                 "--host", f"{sshd.user}@127.0.0.1:{sshd.port}", "--key", str(sshd.client_key),
+                 "--ssh-config", str(tmp_path / "no-config"), "--host-python", sys.executable,
+                 "--remote-dir", str(tmp_path / "remote"), "--accept-host-key", sshd.host_key_fingerprint]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["bench"] == "embed-host" and result["cuda_measured"] is False
+    for row in result["sets"].values():
+        assert row["texts"] == 8 and row["ratio_min"] > 0 and row["cosine_min"] >= 0.999
+        assert all(v > 0 for v in row["texts_per_s"].values())

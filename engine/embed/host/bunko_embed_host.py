@@ -61,6 +61,7 @@ def main(argv):
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")   # a shared server's cores
     try:
         session = ort.InferenceSession(model, options, providers=providers or None)
     except Exception as exc:  # onnxruntime's own exception classes
