@@ -276,6 +276,12 @@ def _sha(path: Path) -> str:
     return sha256_file(path).hexdigest()
 
 
+def _same_there(host, path: str, sha: str) -> bool:
+    """The copy there still has its sha256 (where sha256sum is missing, the sample check decides)."""
+    done = host.run(f"sha256sum {shlex.quote(path)}", timeout=120)
+    return done.code != 0 or done.out.split()[:1] == [sha]
+
+
 def put_files(host, local: OnnxEmbedder, say=None) -> tuple[str, str, str]:
     """The script, the graph and its config on the host (each once, named by content);
     returns their paths there."""
@@ -289,7 +295,7 @@ def put_files(host, local: OnnxEmbedder, say=None) -> tuple[str, str, str]:
     sha = _sha(graph)
     model = posixpath.join(folder, "models", f"{sha}.onnx")
     size = graph.stat().st_size
-    if host.size(model) != size:
+    if host.size(model) != size or not _same_there(host, model, sha):
         if say:
             say(f"copying the embedding model ({size // 1_000_000} MB) to {host.spec.label} (once)")
         host.put(graph, model)

@@ -196,10 +196,16 @@ def test_cli_asks_once_then_embeds_on_the_host(sshd, tmp_path, embedder_dir, mon
     out, err = capsys.readouterr()
     assert json.loads(out)["added"] == 3
     assert "sends the text" in err and "sample vectors agree" in err
+    assert "copying the embedding model" in err
     (folder / "new.md").write_text("# New\n\nA note added later about the library hours.\n", encoding="utf-8")
+    [copy] = (tmp_path / "remote" / "embed" / "models").glob("*.onnx")
+    data = bytearray(copy.read_bytes())
+    data[-100:] = bytes(100)   # damaged there, same size: found by its sha256 and copied again
+    copy.write_bytes(bytes(data))
     assert main(base + ["--json"]) == 0   # agreed once for this host: not asked again
     out, err = capsys.readouterr()
     assert json.loads(out)["added"] == 1 and "sends the text" not in err
+    assert "copying the embedding model" in err and "sample vectors agree" in err
 
 
 def test_bench_embed_on_the_host_against_here(sshd, tmp_path, embedder_dir, monkeypatch, capsys):
