@@ -62,6 +62,7 @@ class EmbedHostChoice(QWidget):
         self.library: str | None = None
         self.label = QLabel()
         self.combo = QComboBox()
+        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)   # a long user@host:port
         self.combo.activated.connect(self._chosen)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

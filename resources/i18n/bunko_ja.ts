@@ -50,7 +50,7 @@ The details are in the log: {log}</source>
 <context>
     <name>AppContext</name>
     <message>
-        <location filename="../../desktop/context.py" line="+59"/>
+        <location filename="../../desktop/context.py" line="+98"/>
         <source>Bunko</source>
         <translation>Bunko</translation>
     </message>
@@ -104,7 +104,7 @@ The details are in the log: {log}</source>
 <context>
     <name>CatalogDialog</name>
     <message>
-        <location filename="../../desktop/models/catalog_dialog.py" line="+34"/>
+        <location filename="../../desktop/models/catalog_dialog.py" line="+35"/>
         <source>Get models</source>
         <translation>モデルを入手</translation>
     </message>
@@ -271,25 +271,25 @@ The details are in the log: {log}</source>
     <name>ChatPage</name>
     <message>
         <location filename="../../desktop/chat/page.py" line="+60"/>
-        <location line="+343"/>
+        <location line="+341"/>
         <source>Send</source>
         <translation>送信</translation>
     </message>
     <message>
-        <location line="-341"/>
-        <location line="+343"/>
+        <location line="-339"/>
+        <location line="+341"/>
         <source>Send the question (Enter)</source>
         <translation>質問を送信します (Enter)</translation>
     </message>
     <message>
-        <location line="-341"/>
-        <location line="+342"/>
+        <location line="-339"/>
+        <location line="+340"/>
         <source>Side by side…</source>
         <translation>並べて比較…</translation>
     </message>
     <message>
-        <location line="-341"/>
-        <location line="+342"/>
+        <location line="-339"/>
+        <location line="+340"/>
         <source>Ask this question two ways and compare the answers (Ctrl+Shift+B)</source>
         <translation>この質問を2通りで尋ねて回答を比べる (Ctrl+Shift+B)</translation>
     </message>
@@ -651,7 +651,7 @@ The details are in the log: {log}</source>
 <context>
     <name>CompareTable</name>
     <message>
-        <location filename="../../desktop/finetune/results.py" line="+30"/>
+        <location filename="../../desktop/finetune/results.py" line="+32"/>
         <source>Question</source>
         <translation>質問</translation>
     </message>
@@ -848,7 +848,7 @@ The details are in the log: {log}</source>
 <context>
     <name>DoneStep</name>
     <message>
-        <location filename="../../desktop/finetune/train_step.py" line="+225"/>
+        <location filename="../../desktop/finetune/train_step.py" line="+227"/>
         <source>Done</source>
         <translation>完了</translation>
     </message>
@@ -881,6 +881,42 @@ The details are in the log: {log}</source>
         <location line="+3"/>
         <source>The comparison failed: {error}</source>
         <translation>比較に失敗しました: {error}</translation>
+    </message>
+</context>
+<context>
+    <name>EmbedHostChoice</name>
+    <message>
+        <location filename="../../desktop/library/embed_host.py" line="+81"/>
+        <source>Embed on:</source>
+        <translation>埋め込みの実行場所:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Where this library&apos;s passages are turned into vectors. A GPU server of yours (over SSH, with onnxruntime there) embeds a large library faster; the index stays on this PC.</source>
+        <translation>このライブラリのパッセージをベクトルに変換する場所です。SSH で接続するお手持ちの GPU サーバー（onnxruntime が必要）を使うと、大きなライブラリを速く埋め込めます。インデックスはこの PC に残ります。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>This PC</source>
+        <translation>このPC</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>What leaves this computer</source>
+        <translation>このコンピューターから送信されるもの</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Embedding this library on {where} sends the text of its files there: every passage Bunko cuts from them, to be turned into vectors by Bunko&apos;s own script on that server. Only that server receives it, over SSH; the vectors come back and the index stays on this PC.
+
+Not sent: other libraries, conversations and the database.
+
+Send the text of this library to {where}?</source>
+        <translation>このライブラリを {where} で埋め込むと、ファイルのテキストがそのサーバーに送られます。Bunko が切り出したすべてのパッセージを、そのサーバー上の Bunko 自身のスクリプトがベクトルに変換します。受け取るのはそのサーバーだけで、通信は SSH 経由です。ベクトルは戻され、インデックスはこの PC に残ります。
+
+送信されないもの: ほかのライブラリ、会話、データベース。
+
+このライブラリのテキストを {where} に送りますか？</translation>
     </message>
 </context>
 <context>
@@ -1172,7 +1208,7 @@ The details are in the log: {log}</source>
         <translation>RAG 形式の例にはライブラリが必要です。ライブラリのページでフォルダーを追加してください。</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+35"/>
         <source>Add examples and choose a library first.</source>
         <translation>先に例を追加し、ライブラリを選んでください。</translation>
     </message>
@@ -1758,7 +1794,7 @@ Passphrase:</source>
         <translation>このコンピューター</translation>
     </message>
     <message>
-        <location line="+96"/>
+        <location line="+95"/>
         <source>{time} left</source>
         <translation>残り {time}</translation>
     </message>
@@ -1766,7 +1802,7 @@ Passphrase:</source>
 <context>
     <name>JobsModel</name>
     <message>
-        <location line="-84"/>
+        <location line="-83"/>
         <source>Name</source>
         <translation>名前</translation>
     </message>
@@ -1804,7 +1840,7 @@ Passphrase:</source>
 <context>
     <name>LibrariesPage</name>
     <message>
-        <location filename="../../desktop/library/page.py" line="+118"/>
+        <location filename="../../desktop/library/page.py" line="+121"/>
         <source>Add folder…</source>
         <translation>フォルダーを追加…</translation>
     </message>
@@ -1944,7 +1980,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>準備完了</translation>
     </message>
     <message>
-        <location line="+62"/>
+        <location line="+64"/>
         <source>Adding {folder}…</source>
         <translation>{folder} を追加しています…</translation>
     </message>
@@ -1983,7 +2019,7 @@ Re-index “{name}” now? Every file is embedded again; until then the library 
         <translation>{name} のインデックス作成を一時停止しました。</translation>
     </message>
     <message>
-        <location line="-343"/>
+        <location line="-345"/>
         <source>No libraries yet</source>
         <translation>ライブラリはまだありません</translation>
     </message>
@@ -1998,7 +2034,7 @@ Re-index “{name}” now? Every file is embedded again; until then the library 
         <translation>フォルダーを追加…</translation>
     </message>
     <message>
-        <location line="+309"/>
+        <location line="+311"/>
         <source>{name} is indexed: {added} added, {updated} updated, {removed} removed, {skipped} skipped, {failed} failed.</source>
         <translation>{name} のインデックス作成が完了しました: 追加 {added} 件、更新 {updated} 件、削除 {removed} 件、スキップ {skipped} 件、失敗 {failed} 件。</translation>
     </message>
@@ -2011,7 +2047,7 @@ Re-index “{name}” now? Every file is embedded again; until then the library 
         <translation>学習が始まると損失曲線が表示されます。</translation>
     </message>
     <message>
-        <location line="+64"/>
+        <location line="+63"/>
         <source>step</source>
         <translation>ステップ</translation>
     </message>
@@ -2401,7 +2437,7 @@ Re-index “{name}” now? Every file is embedded again; until then the library 
 <context>
     <name>ModelAdvice</name>
     <message>
-        <location filename="../../desktop/first_run.py" line="-173"/>
+        <location filename="../../desktop/first_run.py" line="-171"/>
         <source>No chat model is ready yet: get one on the Models page.</source>
         <translation>チャットモデルがまだありません。「モデル」ページで入手してください。</translation>
     </message>
@@ -2597,7 +2633,7 @@ Re-index “{name}” now? Every file is embedded again; until then the library 
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../../desktop/models/page.py" line="+147"/>
+        <location filename="../../desktop/models/page.py" line="+148"/>
         <source>Chat models and LoRA adapters in GGUF format. Add a file with the button or drop .gguf files onto this page; Bunko keeps them where they are.</source>
         <translation>GGUF 形式のチャットモデルと LoRA アダプターです。ボタンでファイルを追加するか、.gguf ファイルをこのページにドロップしてください。ファイルは元の場所のまま使用します。</translation>
     </message>
@@ -3859,7 +3895,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <translation>学習ログ</translation>
     </message>
     <message>
-        <location line="+66"/>
+        <location line="+65"/>
         <source>Connection lost — retrying in {n} s; training continues on the server</source>
         <translation>接続が切れました — {n} 秒後に再接続します。学習はサーバーで続いています</translation>
     </message>
