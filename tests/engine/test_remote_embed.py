@@ -21,6 +21,7 @@ import pytest
 from engine.api import Engine
 from engine.embed.remote import (SCRIPT, ProcessLink, RemoteEmbedder, agree, agreed, compare_sample, host_config)
 from engine.errors import ConnectionLostError, EmbedderError
+from engine.library import indexer
 from tests.engine.test_remote_ssh import cut_ssh_sessions
 
 TOPICS = ["travel", "parking", "holidays", "payroll", "security", "printers", "canteen", "training"]
@@ -131,9 +132,11 @@ def test_a_library_embedded_over_ssh_matches_local_and_a_killed_run_resumes(sshd
     assert set(there) == set(here) and len(here) == 12
     assert min(float(there[t] @ here[t]) for t in here) >= 0.9999
 
-    # a bigger folder: the script there is killed once files are stored, then the SSH session is cut
+    # a bigger folder: the script there is killed once files are stored, then the SSH session is cut;
+    # pools of 16 chunks (not 128) so that 90 one-chunk files make several
+    monkeypatch.setattr(indexer, "POOL_CHUNKS", 16)
     big = tmp_path / "big"
-    write_folder(big, 300)
+    write_folder(big, 90)
 
     def stopper(after: int, stop):
         done = threading.Event()
@@ -151,29 +154,29 @@ def test_a_library_embedded_over_ssh_matches_local_and_a_killed_run_resumes(sshd
     said.clear()
     with Engine.open(tmp_path / "remote.duckdb", embedder_dir) as engine:
         lib = engine.libraries.add(big)
-        progress, killed = stopper(100, kill_script)
+        progress, killed = stopper(20, kill_script)
         with pytest.raises(ConnectionLostError, match=r"Embedding on .* stopped: .*run the same command again"):
             engine.libraries.index(lib.name, progress, host=spec, say=said.append)
         assert killed.is_set()
         assert not any("copying the embedding model" in s for s in said)   # it is there already
         first = engine.libraries.get(lib.name).documents
-        assert 100 <= first < 300
+        assert 20 <= first < 90
 
-        progress, cut = stopper(100, lambda: cut_ssh_sessions(sshd))
+        progress, cut = stopper(20, lambda: cut_ssh_sessions(sshd))
         with pytest.raises(ConnectionLostError, match=r"Embedding on .* stopped: .*run the same command again"):
             engine.libraries.index(lib.name, progress, host=spec)
         assert cut.is_set()
         second = engine.libraries.get(lib.name).documents
-        assert first + 100 <= second < 300
+        assert first + 20 <= second < 90
         assert wait_until(lambda: not script_pids())   # the cut ended it there too
 
         result = engine.libraries.index(lib.name, host=spec)
-        assert (result.added, result.unchanged, result.failed) == (300 - second, second, 0)
+        assert (result.added, result.unchanged, result.failed) == (90 - second, second, 0)
         cur = engine._store.cursor()
         assert cur.execute("SELECT count(*), count(DISTINCT path) FROM documents WHERE library_id = ?",
-                           [lib.id]).fetchone() == (300, 300)
-        assert cur.execute("SELECT count(*) FROM chunks WHERE library_id = ?", [lib.id]).fetchone() == (300,)
-        wanted = f"Rule 150 about {TOPICS[150 % len(TOPICS)]}"   # found by its vector
+                           [lib.id]).fetchone() == (90, 90)
+        assert cur.execute("SELECT count(*) FROM chunks WHERE library_id = ?", [lib.id]).fetchone() == (90,)
+        wanted = f"Rule 75 about {TOPICS[75 % len(TOPICS)]}"   # found by its vector
         hits = engine.search(wanted, k=3, mode="dense", libraries=[lib.name])
         assert any(wanted in h.text for h in hits)
 
