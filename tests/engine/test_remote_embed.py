@@ -224,3 +224,39 @@ def test_bench_embed_on_the_host_against_here(sshd, tmp_path, embedder_dir, monk
     for row in result["sets"].values():
         assert row["texts"] == 8 and row["ratio_min"] > 0 and row["cosine_min"] >= 0.999
         assert all(v > 0 for v in row["texts_per_s"].values())
+
+
+FAKE_SERVER = r"""
+import json, struct, sys
+out = sys.stdout.buffer
+mode = sys.argv[1]
+if mode == "garbage":
+    out.write(b"Welcome to the server!\n" * 3); out.flush(); sys.exit(0)
+if mode == "huge":
+    out.write(b"BKH1" + struct.pack("<I", 1 << 30)); out.flush(); sys.stdin.read(); sys.exit(0)
+hello = json.dumps({"providers": ["CPUExecutionProvider"], "onnxruntime": "0"}).encode()
+out.write(b"BKH1" + struct.pack("<I", len(hello)) + hello); out.flush()
+head = sys.stdin.buffer.read(12)
+_, rows, width = struct.unpack("<4sII", head)
+sys.stdin.buffer.read(4 * rows * width + 4 * rows)
+if mode == "shape":
+    out.write(struct.pack("<4sII", b"BKV1", rows, 7) + bytes(4 * rows * 7))
+else:
+    message = b"CUDA out of memory"
+    out.write(struct.pack("<4sII", b"BKX1", len(message), 0) + message)
+out.flush()
+sys.stdin.read()
+"""
+
+
+@pytest.mark.parametrize("mode, error, words", [
+    ("garbage", EmbedderError, "answered with something Bunko does not know"),
+    ("huge", EmbedderError, "answered with something Bunko does not know"),
+    ("shape", EmbedderError, r"sent 1 vectors of 7 numbers for 1 texts of 384"),
+    ("failure", EmbedderError, "failed: CUDA out of memory"),
+])
+def test_a_server_that_answers_wrongly_is_refused_in_words(embedder, tmp_path, mode, error, words):
+    remote = RemoteEmbedder(embedder, ProcessLink([sys.executable, "-c", FAKE_SERVER, mode]), "a fake server")
+    with remote, pytest.raises(error, match=words):
+        remote.start()
+        remote.embed_passages(["one text"])
