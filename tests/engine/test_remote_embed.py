@@ -104,6 +104,10 @@ def script_pids() -> list[int]:
     return found
 
 
+def readers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "bunko-index-reader" and t.is_alive()]
+
+
 def wait_until(done, seconds: float = 10.0) -> bool:
     deadline = time.monotonic() + seconds
     while not done() and time.monotonic() < deadline:
@@ -158,6 +162,7 @@ def test_a_library_embedded_over_ssh_matches_local_and_a_killed_run_resumes(sshd
         with pytest.raises(ConnectionLostError, match=r"Embedding on .* stopped: .*run the same command again"):
             engine.libraries.index(lib.name, progress, host=spec, say=said.append)
         assert killed.is_set()
+        assert wait_until(lambda: not readers())   # the run's reader stopped too: nothing waits on a full queue
         assert not any("copying the embedding model" in s for s in said)   # it is there already
         first = engine.libraries.get(lib.name).documents
         assert 20 <= first < 90
@@ -165,7 +170,7 @@ def test_a_library_embedded_over_ssh_matches_local_and_a_killed_run_resumes(sshd
         progress, cut = stopper(20, lambda: cut_ssh_sessions(sshd))
         with pytest.raises(ConnectionLostError, match=r"Embedding on .* stopped: .*run the same command again"):
             engine.libraries.index(lib.name, progress, host=spec)
-        assert cut.is_set()
+        assert cut.is_set() and wait_until(lambda: not readers())
         second = engine.libraries.get(lib.name).documents
         assert first + 20 <= second < 90
         assert wait_until(lambda: not script_pids())   # the cut ended it there too
@@ -260,3 +265,30 @@ def test_a_server_that_answers_wrongly_is_refused_in_words(embedder, tmp_path, m
     with remote, pytest.raises(error, match=words):
         remote.start()
         remote.embed_passages(["one text"])
+
+
+def test_a_run_whose_embedder_is_lost_stops_its_reader_and_keeps_what_was_stored(tmp_path, monkeypatch):
+    """On fakes: the embedder's link drops at its third call while the reader, far ahead, waits on a
+    full queue; the run says so, the finished files are stored, and the reader thread ends."""
+    from tests.fakes import StubEmbedder
+
+    class Dropping(StubEmbedder):
+        calls = 0
+
+        def embed_passages(self, texts, batch_size=32, background=False):
+            self.calls += 1
+            if self.calls == 3:
+                raise ConnectionLostError("Embedding on gpubox stopped: the link broke.")
+            return super().embed_passages(texts)
+
+    monkeypatch.setattr(indexer, "POOL_CHUNKS", 4)
+    monkeypatch.setattr(indexer, "EMBED_GROUP", 4)
+    monkeypatch.setattr(indexer, "QUEUE_DOCS", 2)
+    folder = tmp_path / "docs"
+    write_folder(folder, 40)
+    with Engine.open(tmp_path / "db.duckdb", embedder=Dropping()) as engine:
+        lib = engine.libraries.add(folder)
+        with pytest.raises(ConnectionLostError, match="the link broke"):
+            engine.libraries.index(lib.name)
+        assert wait_until(lambda: not readers(), 5)
+        assert engine.libraries.get(lib.name).documents == 8   # two full calls of four one-chunk files
