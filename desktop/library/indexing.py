@@ -15,6 +15,8 @@ from PySide6.QtCore import QObject, Signal
 
 from engine.types import IndexProgress, IndexResult
 
+from .embed_host import host_for
+
 log = logging.getLogger(__name__)
 
 
@@ -140,7 +142,9 @@ class IndexQueue(QObject):
         self.started.emit(name)
         rebuild = name in self.rebuild
         self.rebuild.discard(name)
-        self._task = self.ctx.runner.run(self.ctx.engine.libraries.index, name, rebuild=rebuild,
+        host = host_for(self.ctx.settings, name)   # the user's GPU server, if chosen for it
+        there = {"host": host, "say": lambda text: log.info("%s: %s", name, text)} if host else {}
+        self._task = self.ctx.runner.run(self.ctx.engine.libraries.index, name, rebuild=rebuild, **there,
                                          on_progress=self._on_progress,
                                          on_done=self._on_done, on_error=self._on_error, key=f"index:{name}")
 

@@ -22,6 +22,7 @@ from engine.types import IndexProgress, IndexResult, Library
 from engine.errors import EmbedderMismatchError
 
 from ..dropping import DropPaths
+from .embed_host import EmbedHostChoice
 from .indexing import IndexQueue
 from ..common import local_time
 from .progress import IndexProgressPanel
@@ -70,10 +71,12 @@ class LibrariesPage(DropPaths, QWidget):
         self.skipped = SkippedFilesView(ctx)
         self.skipped.include_changed.connect(self.reindex)  # the switch takes effect at once
 
+        self.embed_host = EmbedHostChoice(ctx)   # this PC, or the user's GPU server
         buttons = QHBoxLayout()
         for button in (self.add_button, self.reindex_button, self.remove_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        buttons.addWidget(self.embed_host)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
         splitter.addWidget(self.skipped)
@@ -366,6 +369,8 @@ class LibrariesPage(DropPaths, QWidget):
         name = self.selected_name()
         if name != self.skipped.library:
             self.skipped.show_library(name)
+        if name != self.embed_host.library:
+            self.embed_host.show_library(name)
         self._update_buttons()
 
     def _update_buttons(self) -> None:

@@ -88,7 +88,12 @@ def cmd_index(args) -> int:
 
                 engine.libraries.watch(lib.name, args.interval, progress, show, cancel)
                 return 0
-            result = engine.libraries.index(lib.name, progress, cancel, rebuild=rebuild)
+            if args.embed_host:
+                from .embed_host import index_on_host
+
+                result = index_on_host(engine, lib, args, progress, cancel, rebuild)
+            else:
+                result = engine.libraries.index(lib.name, progress, cancel, rebuild=rebuild)
         except KeyboardInterrupt:
             cancel.cancel()
             print("\nInterrupted. What was finished is saved; run the same command to continue.",
@@ -201,6 +206,12 @@ def cmd_eval(args) -> int:
 def cmd_bench(args) -> int:
     from ..bench import run_bench
 
+    if args.what == "embed" and args.host:
+        from ..bench.embed_host_bench import run_embed_host_bench
+        from .finetune import parse_host, with_secrets
+
+        return run_embed_host_bench(args, parse_host(args.host, args), with_secrets)
+
     if args.what == "finetune":
         from .finetune import parse_host, with_secrets
 
@@ -226,7 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--watch", action="store_true", help="keep following the folder until Ctrl-C")
     p.add_argument("--interval", type=float, default=5.0, help="seconds between checks with --watch")
     p.add_argument("--rebuild", action="store_true", help="re-embed everything (e.g. after changing the model)")
-    p.add_argument("--yes", action="store_true", help="re-index without asking when the embedder changed")
+    p.add_argument("--yes", action="store_true", help="do not ask: re-index when the embedder changed, and "
+                   "send the text to --embed-host")
     generated = p.add_mutually_exclusive_group()
     generated.add_argument("--include-generated", action="store_true",
                            help="also index generated code (node_modules, lock files, minified bundles) and files "
@@ -235,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="leave generated code and .gitignore'd files out again (the default)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    from .embed_host import add_embed_host_arguments
+
+    add_embed_host_arguments(p)
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("search", help="find the passages that answer a question")
@@ -321,6 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--ja", type=Path, help="a BEIR corpus.jsonl for the Japanese set (default: generated)")
     b.add_argument("--en", type=Path, help="a BEIR corpus.jsonl for the English set (default: generated)")
     b.add_argument("--json", action="store_true")
+    from .embed_host import add_ssh_arguments
+
+    b.add_argument("--host", help="instead: the embedder on this SSH host against this computer's, same run "
+                   "(generated texts only are sent)")
+    add_ssh_arguments(b)
     b.set_defaults(func=cmd_bench)
     b = bsub.add_parser("search", help="search latency, memory and incremental adds at scale")
     b.add_argument("--sizes", default="100000,1000000", help="library sizes in chunks")

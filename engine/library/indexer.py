@@ -131,6 +131,7 @@ class IndexRun:
         self.ocr_file: tuple[str, int] | None = None  # (file, its size) while its pages are read
         self._pending_chars = 0  # chunk text read and not yet embedded
         self._room = threading.Condition()
+        self._halted = False  # the run failed (an embedder on a server lost, a store error): the reader stops
 
     def _ocr_context(self) -> OcrContext:
         from ..ingest.ocr.client import PageCache
@@ -273,9 +274,9 @@ class IndexRun:
             for work in todo:
                 with self._room:  # wait while big files read ahead wait for the embedder, and
                     while ((self._pending_chars > PENDING_CHARS or self.writer.writing_large)  # one is stored
-                           and not self.cancel.cancelled):
+                           and not self._stopped()):
                         self._room.wait(0.2)
-                if self.cancel.cancelled:
+                if self._stopped():
                     break
                 BUDGET.wait_turn(self.cancel)  # parsing yields to an answer too
                 if work.status == "indexed":  # skips found by the scan need no reading
@@ -284,12 +285,24 @@ class IndexRun:
                     break
                 with self._room:
                     self._pending_chars += work.chars
-                out.put(work)
+                self._put(out, work)
         except BaseException:  # never expected; the files not yet read wait for the next run
             log.exception("the reader stopped")
         finally:
             watchdog.close()
-            out.put(None)
+            self._put(out, None)
+
+    def _stopped(self) -> bool:
+        return self.cancel.cancelled or self._halted
+
+    def _put(self, out: queue.Queue, item) -> None:
+        """Hand on to the embedding loop; a failed run no longer takes anything, so give up then."""
+        while True:
+            try:
+                return out.put(item, timeout=0.2)
+            except queue.Full:
+                if self._halted:
+                    return
 
     def _embedded(self, work: Work) -> None:
         with self._room:
@@ -384,6 +397,9 @@ class IndexRun:
                     self._finished(waiting.pop(0), to_write)
                 self.bytes_partial = sum(w.found.size * w.filled / len(w.chunks) for w in waiting)
                 self.report("indexing")
+        except BaseException:
+            self._halted = True   # nothing takes what the reader reads any more
+            raise
         finally:
             if self.cancel.cancelled or self.writer.error is not None:
                 pool.clear()
@@ -410,10 +426,11 @@ class IndexRun:
     def _embed(self, take: list[tuple[Work, int]]) -> None:
         """Vectors for `take`, longest first, a few chunks per call so a cancel is quick."""
         take.sort(key=lambda item: item[0].chunks[item[1]].n_tokens, reverse=True)
-        for start in range(0, len(take), EMBED_GROUP):
+        size = getattr(self.embedder, "group", EMBED_GROUP)   # one on a server takes more per round trip
+        for start in range(0, len(take), size):
             if self.cancel.cancelled:
                 return
-            group = take[start:start + EMBED_GROUP]
+            group = take[start:start + size]
             BUDGET.wait_turn(self.cancel)  # an answer being generated goes first (engine/budget.py)
             t0 = time.monotonic()
             vecs = self.embedder.embed_passages([w.chunks[i].embed_text(w.title) for w, i in group],

@@ -78,9 +78,28 @@ class Libraries:
 
     # -- indexing ------------------------------------------------------------
     def index(self, key: str | int, progress: Callable[[IndexProgress], None] | None = None,
-              cancel: CancelToken | None = None, rebuild: bool = False) -> IndexResult:
+              cancel: CancelToken | None = None, rebuild: bool = False, host=None, secrets=None,
+              say: Callable[[str], None] | None = None) -> IndexResult:
         """Bring a library in step with its folder; `rebuild` re-embeds it with the current model.
-        A keyword index from an older Bunko is rebuilt first (progress phase "keywords")."""
+        A keyword index from an older Bunko is rebuilt first (progress phase "keywords").
+        `host` (an SSH HostSpec): embed on that server (engine.embed.remote), the same model's
+        vectors checked against this computer's first; `say` hears what happens there."""
+        if host is not None:
+            from ..embed.remote import open_on_host
+            from ..hosts.connect import connect
+            from ..paths import data_dir
+
+            if host.kind != "ssh":
+                raise BunkoError("Embedding on a server needs an SSH host: an alias from ~/.ssh/config or "
+                                 "user@host[:port].")
+            if not rebuild:   # a mismatch is said before connecting
+                self._searcher.check_model(self.get(key))
+            local = self._searcher.embedder
+            with open_on_host(connect(host, data_dir(), secrets), local, say) as remote:
+                return self._index(key, progress, cancel, rebuild, remote)
+        return self._index(key, progress, cancel, rebuild, None)
+
+    def _index(self, key, progress, cancel, rebuild: bool, embedder) -> IndexResult:
         lib = self.get(key)
         if rebuild:
             self._records.clear(lib, self._searcher.embedder)
@@ -90,7 +109,7 @@ class Libraries:
         if not Path(lib.root).is_dir():
             raise BunkoError(f"The folder of library {lib.name!r} ({lib.root}) is missing or not reachable.")
         self._records.upgrade_keywords(lib.name, progress, cancel)
-        return index_library(self._store, lib.id, lib.name, Path(lib.root), self._searcher.embedder,
+        return index_library(self._store, lib.id, lib.name, Path(lib.root), embedder or self._searcher.embedder,
                              progress, cancel, self._searcher.on_commit)
 
     def watch(self, key: str | int, interval: float = 5.0,

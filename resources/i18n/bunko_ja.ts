@@ -884,6 +884,42 @@ The details are in the log: {log}</source>
     </message>
 </context>
 <context>
+    <name>EmbedHostChoice</name>
+    <message>
+        <location filename="../../desktop/library/embed_host.py" line="+81"/>
+        <source>Embed on:</source>
+        <translation>埋め込みの実行場所:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Where this library&apos;s passages are turned into vectors. A GPU server of yours (over SSH, with onnxruntime there) embeds a large library faster; the index stays on this PC.</source>
+        <translation>このライブラリのパッセージをベクトルに変換する場所です。SSH で接続するお手持ちの GPU サーバー（onnxruntime が必要）を使うと、大きなライブラリを速く埋め込めます。インデックスはこの PC に残ります。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>This PC</source>
+        <translation>このPC</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>What leaves this computer</source>
+        <translation>このコンピューターから送信されるもの</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Embedding this library on {where} sends the text of its files there: every passage Bunko cuts from them, to be turned into vectors by Bunko&apos;s own script on that server. Only that server receives it, over SSH; the vectors come back and the index stays on this PC.
+
+Not sent: other libraries, conversations and the database.
+
+Send the text of this library to {where}?</source>
+        <translation>このライブラリを {where} で埋め込むと、ファイルのテキストがそのサーバーに送られます。Bunko が切り出したすべてのパッセージを、そのサーバー上の Bunko 自身のスクリプトがベクトルに変換します。受け取るのはそのサーバーだけで、通信は SSH 経由です。ベクトルは戻され、インデックスはこの PC に残ります。
+
+送信されないもの: ほかのライブラリ、会話、データベース。
+
+このライブラリのテキストを {where} に送りますか？</translation>
+    </message>
+</context>
+<context>
     <name>EndpointDialog</name>
     <message>
         <location filename="../../desktop/models/remote_dialogs.py" line="+27"/>
@@ -1804,7 +1840,7 @@ Passphrase:</source>
 <context>
     <name>LibrariesPage</name>
     <message>
-        <location filename="../../desktop/library/page.py" line="+119"/>
+        <location filename="../../desktop/library/page.py" line="+122"/>
         <source>Add folder…</source>
         <translation>フォルダーを追加…</translation>
     </message>
@@ -1949,7 +1985,7 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>準備完了</translation>
     </message>
     <message>
-        <location line="+62"/>
+        <location line="+64"/>
         <source>Adding {folder}…</source>
         <translation>{folder} を追加しています…</translation>
     </message>
@@ -1988,7 +2024,7 @@ Re-index “{name}” now? Every file is embedded again; until then the library 
         <translation>{name} のインデックス作成を一時停止しました。</translation>
     </message>
     <message>
-        <location line="-346"/>
+        <location line="-348"/>
         <source>No libraries yet</source>
         <translation>ライブラリはまだありません</translation>
     </message>
@@ -2003,7 +2039,7 @@ Re-index “{name}” now? Every file is embedded again; until then the library 
         <translation>フォルダーを追加…</translation>
     </message>
     <message>
-        <location line="+312"/>
+        <location line="+314"/>
         <source>{name} is indexed: {added} added, {updated} updated, {removed} removed, {skipped} skipped, {failed} failed.</source>
         <translation>{name} のインデックス作成が完了しました: 追加 {added} 件、更新 {updated} 件、削除 {removed} 件、スキップ {skipped} 件、失敗 {failed} 件。</translation>
     </message>
