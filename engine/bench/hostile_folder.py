@@ -185,7 +185,8 @@ def _children_rss(pid: int) -> int:
 def _index(folder: Path, db: Path, embedder) -> tuple[dict, Engine]:
     engine = Engine.open(db, embedder=embedder)
     lib = engine.libraries.add(folder, folder.name)
-    with _TreePeak() as sampler:
+    sampler = _TreePeak()
+    with sampler:
         t0 = time.perf_counter()
         result = engine.libraries.index(lib.name)
         seconds = time.perf_counter() - t0
@@ -218,7 +219,7 @@ def run_hostile_folder_bench(args) -> int:
         run, engine = _index(folder, tmp / "folder.duckdb", embedder)
         try:
             found = _searchable(engine, folder, ordinary)
-            files = [{"path": d.path, "status": d.status, "chunks": d.chunks, "note": d.reason or ""}
+            files: list[dict] = [{"path": d.path, "status": d.status, "chunks": d.chunks, "note": d.reason or ""}
                      for d in engine.libraries.documents(folder.name)]
         finally:
             engine.close()
@@ -229,8 +230,8 @@ def run_hostile_folder_bench(args) -> int:
         "run": {**run, "chunks": r.chunks, "added": r.added, "failed": r.failed, "skipped": r.skipped,
                 "baseline_mib": round(baseline / 2**20, 1)},
         "ordinary_searchable": found, "ordinary_files": len(ordinary),
-        "hostile_files": [f for f in files if Path(f["path"]).name in result["folder"]["hostile"]
-                          or f["path"].startswith("node_modules")],
+        "hostile_files": [f for f in files if Path(str(f["path"])).name in result["folder"]["hostile"]
+                          or str(f["path"]).startswith("node_modules")],
         "skips": [list(s) for s in r.skips], "errors": [list(e) for e in r.errors],
     })
     result["ratio_vs_ordinary_alone"] = common.ratio(run["seconds"], ref["seconds"])

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 MODEL_NAME = "multilingual-e5-small"
 # Bump when the written files change, so cached model folders get rebuilt.
-CONVERTER_VERSION = 3  # 2: adds model-fast.onnx; 3: its FFN output rounded per token (model.onnx unchanged)
+CONVERTER_VERSION = 4  # 2: adds model-fast.onnx; 4: its FFN output rounded per token, unmasked attention when unpadded (model.onnx unchanged)
 FAST_FILE = "model-fast.onnx"
 EMBEDDER_CONFIG: dict[str, Any] = {
     "name": MODEL_NAME,

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import ConnectionLostError, EmbedderError
 from ..hashing import sha256_file
-from .onnx_embedder import MODEL_FILE, OnnxEmbedder, _read_config
+from .onnx_embedder import MODEL_FILE, OnnxEmbedder, _read_config, length_batches
 
 log = logging.getLogger(__name__)
 
@@ -228,12 +228,8 @@ class RemoteEmbedder:
         if not texts:
             return out
         rows = [self.local._truncated(e) for e in self.local._encode(texts, self.local._passage_prefix)]
-        order = sorted(range(len(rows)), key=lambda i: len(rows[i]), reverse=True)
-        batches, start = [], 0
-        while start < len(order):
-            count = max(1, min(batch_size or self.batch, self.batch_tokens // max(len(rows[order[start]]), 1)))
-            batches.append(order[start:start + count])
-            start += count
+        batches = length_batches([len(r) for r in rows], batch_size or self.batch, self.batch_tokens,
+                                 self.local.alone_from)
         for batch in batches:
             self._send([rows[i] for i in batch])
         for batch in batches:
