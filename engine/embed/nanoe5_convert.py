@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 
 MODEL_NAME = "multilingual-e5-small"
 # Bump when the written files change, so cached model folders get rebuilt.
-CONVERTER_VERSION = 4  # 2: adds model-fast.onnx; 4: its FFN output rounded per token, unmasked attention when unpadded (model.onnx unchanged)
+# 2: adds model-fast.onnx; 4: its FFN output rounded per token, unmasked attention when unpadded
+CONVERTER_VERSION = 4  # (model.onnx unchanged, byte for byte)
 FAST_FILE = "model-fast.onnx"
 EMBEDDER_CONFIG: dict[str, Any] = {
     "name": MODEL_NAME,
