@@ -116,7 +116,7 @@ def run_hostile_bench(args) -> int:
             for n, mb in enumerate(sizes_mb(max_mb), start=1):
                 folder = tmp / f"one-line-{mb}mb"
                 folder.mkdir()
-                (folder / "minified.js").write_bytes(one_line_text(mb * 1_000_000))
+                (folder / "one-line.log").write_bytes(one_line_text(mb * 1_000_000))
                 with store.transaction() as cur:
                     cur.execute("INSERT INTO libraries (id, name, root, embedder_id, embedder_name, dim) "
                                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -126,7 +126,7 @@ def run_hostile_bench(args) -> int:
                     t0 = time.perf_counter()
                     run = index_library(store, n, folder.name, folder, embedder)
                     seconds = time.perf_counter() - t0
-                (folder / "minified.js").unlink()
+                (folder / "one-line.log").unlink()
                 peak = (sampler.peak - baseline) / 2**20 if baseline else None
                 kernel_peak = sampler.kernel_peak is not None
                 result["sizes"].append({
