@@ -23,9 +23,9 @@ log = logging.getLogger("bunko")
 class ProgressLine:
     """One self-overwriting line on stderr: files, chunks, rate and time left."""
 
-    def __init__(self, stream=sys.stderr) -> None:
-        self.stream = stream
-        self.tty = stream.isatty()
+    def __init__(self, stream=None) -> None:
+        self.stream = stream or sys.stderr  # looked up now: a default bound at import outlives a redirect
+        self.tty = self.stream.isatty()
         self.last = 0.0
 
     def __call__(self, p) -> None:

@@ -116,6 +116,7 @@ class IndexRun:
         self.started = time.monotonic()
         self.embed_started: float | None = None  # when the first file reached the embedder
         self.embed_seconds = 0.0
+        self.chunks_embedded = 0  # counted as the embedder makes them: a big file's are written at its end
         self.files_total = 0
         self.bytes_total = 0
         self.files_done = 0
@@ -316,14 +317,18 @@ class IndexRun:
             return
         self._last_report = now
         elapsed = now - self.started
-        rate = self.counts["chunks"] / elapsed if elapsed > 0 else 0.0
+        # progress moves while one big file is embedded: its chunks count as they are made
+        # and its bytes by the share embedded (a file is written only once it is whole)
+        chunks = max(self.counts["chunks"], self.chunks_embedded)
+        rate = chunks / elapsed if elapsed > 0 else 0.0
         eta = self._eta(now)
+        moving = min(self.bytes_total, int(self.bytes_done + self.bytes_partial))
         self.progress(IndexProgress(
             library=self.name, phase=phase, files_total=self.files_total, files_done=self.files_done,
-            files_failed=self.counts["failed"], chunks_done=self.counts["chunks"], bytes_total=self.bytes_total,
-            bytes_done=self.bytes_done, elapsed_s=elapsed, chunks_per_s=rate,
+            files_failed=self.counts["failed"], chunks_done=chunks, bytes_total=self.bytes_total,
+            bytes_done=moving, elapsed_s=elapsed, chunks_per_s=rate,
             current=display_path(current) if current else None,
-            done=self.bytes_done, total=self.bytes_total, unit="bytes", eta_s=eta, message=self.ocr_message,
+            done=moving, total=self.bytes_total, unit="bytes", eta_s=eta, message=self.ocr_message,
         ))
 
     def _eta(self, now: float) -> float | None:
@@ -440,6 +445,9 @@ class IndexRun:
                 assert work.vectors is not None  # given before its chunks were pooled
                 work.vectors[i] = vec
                 work.filled += 1
+            self.chunks_embedded += len(group)
+            self.bytes_partial += sum(work.found.size / len(work.chunks) for work, _ in group)
+            self.report("indexing")
 
     def _finished(self, work: Work, to_write: queue.Queue) -> None:
         """Progress counts a file once its vectors exist, so time left follows the embedder."""

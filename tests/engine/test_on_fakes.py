@@ -14,6 +14,8 @@ import threading
 from types import SimpleNamespace
 
 import numpy as np
+import time
+
 import pytest
 
 from engine.api import CancelToken, Engine, make_question
@@ -86,6 +88,36 @@ def test_index_search_and_reindex_on_the_hash_embedder(engine, docs) -> None:
     assert engine.search("visitors park south lot", k=1)[0].path == "parking.md"
     assert all(h.path != "travel.md" for h in engine.search("daily allowance", k=10))
     assert engine.libraries.index("docs").unchanged == 3
+
+
+class SlowHashEmbedder(HashEmbedder):
+    """Takes a while per call, as a real model does, so progress is reported (at most every 0.2 s)."""
+
+    def embed_passages(self, texts, batch_size=32, background=False):
+        time.sleep(0.08)
+        return super().embed_passages(texts, batch_size, background)
+
+
+def test_progress_moves_while_one_big_file_is_embedded(tmp_path) -> None:
+    from engine.api import Engine
+
+    root = tmp_path / "share"
+    root.mkdir()
+    for i in range(3):
+        (root / f"note{i}.md").write_text(f"# Note {i}\n\nThe meeting room {i} is on floor {i + 2}.\n", encoding="utf-8")
+    paragraphs = [f"Section {n}: the archive keeps record {n * 7} for audit year {2000 + n % 20}." for n in range(6000)]
+    (root / "archive.txt").write_text("\n\n".join(paragraphs), encoding="utf-8")
+    events = []
+    with Engine.open(tmp_path / "x.duckdb", embedder=SlowHashEmbedder()) as engine:
+        engine.libraries.add(root, "share")
+        engine.libraries.index("share", progress=events.append)
+    embedding = [e for e in events if e.phase == "indexing"]
+    # while the big file is embedded (it is written only once whole), chunks and bytes still move
+    before = [e for e in embedding if e.files_done < 4]
+    assert len({e.chunks_done for e in before}) >= 4 and len({e.done for e in before}) >= 4, [
+        (e.files_done, e.chunks_done, e.done) for e in before]
+    assert all(a.chunks_done <= b.chunks_done and a.done <= b.done for a, b in zip(embedding, embedding[1:]))
+    assert events[-1].phase == "done" and events[-1].done == events[-1].total
 
 
 def test_a_library_made_by_another_embedder_is_refused(tmp_path, docs, monkeypatch) -> None:
