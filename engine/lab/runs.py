@@ -50,6 +50,7 @@ class RunConfig:
     judge: str | None = None
     similarity: bool = True
     question_source: str = ""
+    more_adapters: tuple[str, ...] = ()   # further adapters, each an arm NAME (and NAME+rag)
 
     def all_arms(self) -> list[Arm]:
         found = [Arm(BASE, self.base_model)]
@@ -59,6 +60,10 @@ class RunConfig:
             found.append(Arm(FINETUNED, self.base_model, self.adapter))
             if self.libraries:
                 found.append(Arm(BOTH, self.base_model, self.adapter, rag=True))
+        for extra in self.more_adapters:
+            found.append(Arm(extra, self.base_model, extra))
+            if self.libraries:
+                found.append(Arm(f"{extra}+rag", self.base_model, extra, rag=True))
         for other in self.other_models:
             found.append(Arm(other, other))
             if self.libraries:
@@ -79,7 +84,7 @@ class RunConfig:
     @classmethod
     def from_dict(cls, data: dict) -> RunConfig:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        for key in ("libraries", "other_models", "arms"):
+        for key in ("libraries", "other_models", "arms", "more_adapters"):
             if known.get(key) is not None:
                 known[key] = tuple(known[key])
         return cls(**known)
@@ -365,11 +370,15 @@ def check_choices(config: RunConfig, models, libraries: Callable[[str], Library]
         base = models.get(config.base_model)
     except ModelError as exc:
         raise CompareError(f"The base model {config.base_model!r} is not installed: {exc}") from exc
-    if config.adapter:
+    adapters = ((config.adapter,) if config.adapter else ()) + config.more_adapters
+    clash = [n for i, n in enumerate(adapters) if n in adapters[:i] or n in (BASE, RAG, FINETUNED, BOTH)]
+    if clash:
+        raise CompareError(f"The adapter {clash[0]!r} is named twice or like an arm; each adapter once.")
+    for name in adapters:
         try:
-            adapter = models.get(config.adapter)
+            adapter = models.get(name)
         except ModelError as exc:
-            raise CompareError(f"The adapter {config.adapter!r} is not installed: {exc}") from exc
+            raise CompareError(f"The adapter {name!r} is not installed: {exc}") from exc
         if adapter.kind != "adapter":
             raise CompareError(f"{adapter.name} is a model, not a LoRA adapter.")
         if adapter.base_model != base.name:

@@ -81,8 +81,9 @@ class Comparisons:
     def create(self, questions: builtins.list[qmod.Question], base_model: str | None = None, libraries=(),
                adapter: str | None = None, job: str | int | None = None, other_models=(), arms=None,
                max_tokens: int = 64, k: int = 4, judge: str | None = None, name: str | None = None,
-               question_source: str = "") -> RunInfo:
-        """A new run, checked before anything is answered."""
+               question_source: str = "", more_adapters=()) -> RunInfo:
+        """A new run, checked before anything is answered. `more_adapters`: further adapters of
+        the same base, each its own arm (and one with the libraries), e.g. plain and RAFT-style."""
         questions = list(questions)
         models = self._registry
         job_info = None
@@ -97,7 +98,8 @@ class Comparisons:
         base_model = base_model or models.default().name
         libs = tuple(self._libraries.get(n).name for n in libraries)
         config = RunConfig(base_model, libs, adapter, job_info.name if job_info else None, tuple(other_models),
-                           tuple(arms) if arms else None, max_tokens, k, judge, True, question_source)
+                           tuple(arms) if arms else None, max_tokens, k, judge, True, question_source,
+                           tuple(more_adapters))
         check_choices(config, models, self._libraries.get)
         return self.runs.create(name or f"compare {len(self.runs.list()) + 1}", config, questions,
                                self._prep(config, job_info))
@@ -112,17 +114,19 @@ class Comparisons:
                 "index seconds": round(lib.index_seconds, 2) if lib.index_seconds is not None else "not recorded",
                 "index bytes": self._libraries.index_size(lib),
                 "indexed": str(lib.indexed_at)[:19] if lib.indexed_at else None}
-        if config.adapter:
-            info = self._registry.get(config.adapter)
+        for name in ((config.adapter,) if config.adapter else ()) + config.more_adapters:
+            info = self._registry.get(name)
             entry = {"adapter bytes": info.size}
             training = info.training or {}
-            if job is not None:
+            if job is not None and name == config.adapter:
                 entry.update({"job": job.name, "steps": job.step, "train seconds": job.result.get("seconds"),
                               "backend": job.result.get("backend"), "host": job.host.label if hasattr(job.host, "label")
-                              else job.host.kind, "final loss": job.result.get("final_loss")})
+                              else job.host.kind, "final loss": job.result.get("final_loss"),
+                              "peak memory bytes": job.result.get("peak_rss_bytes")})
             elif training:
-                entry.update({k: training[k] for k in ("steps", "seconds") if k in training})
-            prep[f"fine-tune {config.adapter}"] = entry
+                entry.update({k: training[k] for k in ("steps", "seconds", "final_loss", "peak_rss_bytes")
+                              if training.get(k) is not None})
+            prep[f"fine-tune {name}"] = entry
         return prep
 
     def run(self, run: int | str, progress: Callable[[Progress], None] | None = None,

@@ -127,6 +127,32 @@ def test_arms_on_one_model_take_turns_so_a_stopped_run_is_already_paired(lab):
     assert (pair["a"], pair["b"]) == ("base", "rag")
 
 
+def test_a_second_adapter_is_two_more_arms_in_the_same_run(lab, tmp_path):
+    """Plain and RAG-style adapters side by side (issue #27's six arms): each extra adapter is an
+    arm NAME and NAME+rag, paired with every other arm and with its own preparation cost."""
+    from engine.models.gguf_file import read_gguf_info
+    from tests.engine.lora_fixture import write_test_adapter
+
+    engine, _docs = lab
+    base = engine.models.get("mascot").base_model
+    engine.models.add_adapter(write_test_adapter(tmp_path / "z.gguf", read_gguf_info(engine.models.get(base).path)),
+                              base, "other-lora")
+    q = [make(QUESTION, ["Kaname"], "mascot.md")]
+    for bad in (["mascot"], ["rag"]):
+        with pytest.raises(CompareError, match="named twice or like an arm"):
+            engine.lab.create(q, libraries=["facts"], adapter="mascot", more_adapters=bad)
+    with pytest.raises(CompareError, match="'no-such-lora' is not installed"):
+        engine.lab.create(q, adapter="mascot", more_adapters=["no-such-lora"])
+    run = engine.lab.create(q, libraries=["facts"], adapter="mascot", more_adapters=["other-lora"], max_tokens=16)
+    assert [a.name for a in run.arms] == ["base", "rag", "finetuned", "both", "other-lora", "other-lora+rag"]
+    assert {"fine-tune mascot", "fine-tune other-lora"} <= set(run.prep)
+    run = engine.lab.run(run.id)
+    assert run.status == "done" and run.answers == 6
+    s = engine.lab.summary(run.id)
+    assert ("rag", "other-lora+rag") in {(p["a"], p["b"]) for p in s["pairs"]}
+    assert engine.lab.get(run.id).config.more_adapters == ("other-lora",)   # read back from the database
+
+
 def test_bad_choices_are_refused_before_the_run(lab):
     engine, _docs = lab
     q = [make(QUESTION, ["Kaname"])]
