@@ -92,6 +92,8 @@ def cmd_run(args) -> int:
                                         question_source=qs.source)
             print(f"Run {run.id} ({run.name}): {run.questions} questions x {len(run.arms)} arms "
                   f"({', '.join(a.name for a in run.arms)})", file=sys.stderr)
+            if args.reuse is not None:
+                print(f"{engine.lab.reuse(run.id, args.reuse)} answers reused from run {args.reuse}", file=sys.stderr)
         try:
             run = engine.lab.run(run.id, _Progress(args.json), cancel)
         except KeyboardInterrupt:
@@ -209,6 +211,8 @@ def add_compare_parser(sub) -> None:
     r.add_argument("--limit", type=int, help="use only the first N questions")
     r.add_argument("--base", help="base model (default: the job's, else the default model)")
     r.add_argument("--library", action="append", help="library for the RAG arms (repeatable)")
+    r.add_argument("--reuse", metavar="RUN", help="copy the answers an earlier run gave in identical arms "
+                   "(same model, adapter, libraries, -k, --max-tokens) instead of asking again")
     r.add_argument("--adapter", action="append", help="LoRA adapter for the fine-tuned arms; repeat it for "
                    "more adapters of the same base, each an arm NAME and NAME+rag")
     r.add_argument("--model", action="append",
@@ -245,8 +249,8 @@ def add_compare_parser(sub) -> None:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_show)
 
-    s = csub.add_parser("export", help="write a run as a self-contained HTML report or a CSV")
+    s = csub.add_parser("export", help="write a run as a self-contained HTML report, its tables in Markdown or a CSV")
     s.add_argument("run")
-    s.add_argument("-o", "--output", type=Path, required=True, help="report.html or answers.csv")
+    s.add_argument("-o", "--output", type=Path, required=True, help="report.html, table.md or answers.csv")
     s.set_defaults(func=cmd_export)
 

@@ -299,6 +299,26 @@ class Lab:
         stats = {**answer.stats, "rss_mib": _rss_mib(), "inferred_citations": answer.inferred, "model": answer.model}
         return AnswerRow(q.key, arm.name, round_, answer.text, answer.status, sources, stats, scores, round(seconds, 4))
 
+    def reuse(self, key: int | str, source: int | str) -> int:
+        """Copy into run `key` the answers run `source` holds for the same questions in arms
+        answered the same way (same name, model, adapter, libraries, passages, answer length).
+        Answers are greedy and seeded, so they would come out the same: adding an adapter to a
+        finished comparison then asks only its new arms. Returns how many were copied."""
+        run, src = self.get(key), self.get(source)
+        mine, theirs = run.config, src.config
+        if (mine.base_model, mine.libraries, mine.k, mine.max_tokens) != \
+                (theirs.base_model, theirs.libraries, theirs.k, theirs.max_tokens):
+            raise CompareError(f"Run {src.name!r} used another base model, libraries, passage count or answer "
+                               f"length than {run.name!r}; its answers cannot stand in for this run's.")
+        same = {a.name for a in src.arms} & {a.name for a in run.arms if a in src.arms}
+        keys = {q.key for q in self.questions(run.id, 0)}
+        have = {(a.key, a.arm) for a in self.answers(run.id, 0)}
+        rows = [a for a in self.answers(src.id, 0) if a.arm in same and a.key in keys and (a.key, a.arm) not in have]
+        for row in rows:
+            self._store(run.id, row)
+        log.info("run %s: %d answers reused from run %s", run.name, len(rows), src.name)
+        return len(rows)
+
     def _store(self, run_id: int, row: AnswerRow) -> None:
         with self.store.transaction() as cur:
             cur.execute("INSERT INTO lab_answers (run_id, round, key, arm, text, status, sources, stats, scores, seconds) "

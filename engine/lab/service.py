@@ -124,10 +124,16 @@ class Comparisons:
                               else job.host.kind, "final loss": job.result.get("final_loss"),
                               "peak memory bytes": job.result.get("peak_rss_bytes")})
             elif training:
-                entry.update({k: training[k] for k in ("steps", "seconds", "final_loss", "peak_rss_bytes")
+                entry.update({name: training[k] for k, name in (("steps", "steps"), ("seconds", "train seconds"),
+                                                                   ("final_loss", "final loss"),
+                                                                   ("peak_rss_bytes", "peak memory bytes"))
                               if training.get(k) is not None})
             prep[f"fine-tune {name}"] = entry
         return prep
+
+    def reuse(self, run: int | str, source: int | str) -> int:
+        """Answers of an earlier run for the same questions and identical arms, copied in (see Lab.reuse)."""
+        return self.runs.reuse(run, source)
 
     def run(self, run: int | str, progress: Callable[[Progress], None] | None = None,
             cancel: CancelToken | None = None) -> RunInfo:
@@ -201,7 +207,8 @@ class Comparisons:
         return {r["round"]: self.runs.questions(info.id, r["round"]) for r in info.rounds}
 
     def export(self, run: int | str, path: str | Path) -> Path:
-        """.html: the self-contained report; .csv: one row per question and arm (every round)."""
+        """.html: the self-contained report; .md: its tables in Markdown; .csv: one row per question
+        and arm (every round)."""
         info = self.runs.get(run)
         path = Path(path).expanduser()
         qs = self.runs.questions(info.id)
@@ -214,6 +221,8 @@ class Comparisons:
         elif path.suffix.lower() in (".html", ".htm"):
             path.write_text(report.to_html(report.summary(info, qs, answers, self._later(info)), qs, answers),
                             encoding="utf-8")
+        elif path.suffix.lower() == ".md":
+            path.write_text(report.to_markdown(report.summary(info, qs, answers, self._later(info))), encoding="utf-8")
         else:
-            raise CompareError(f"{path.name}: export to a .html or a .csv file.")
+            raise CompareError(f"{path.name}: export to a .html, .md or .csv file.")
         return path

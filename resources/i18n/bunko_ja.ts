@@ -50,7 +50,7 @@ The details are in the log: {log}</source>
 <context>
     <name>AppContext</name>
     <message>
-        <location filename="../../desktop/context.py" line="+59"/>
+        <location filename="../../desktop/context.py" line="+98"/>
         <source>Bunko</source>
         <translation>Bunko</translation>
     </message>
@@ -104,7 +104,7 @@ The details are in the log: {log}</source>
 <context>
     <name>CatalogDialog</name>
     <message>
-        <location filename="../../desktop/models/catalog_dialog.py" line="+34"/>
+        <location filename="../../desktop/models/catalog_dialog.py" line="+35"/>
         <source>Get models</source>
         <translation>モデルを入手</translation>
     </message>
@@ -271,25 +271,25 @@ The details are in the log: {log}</source>
     <name>ChatPage</name>
     <message>
         <location filename="../../desktop/chat/page.py" line="+60"/>
-        <location line="+343"/>
+        <location line="+341"/>
         <source>Send</source>
         <translation>送信</translation>
     </message>
     <message>
-        <location line="-341"/>
-        <location line="+343"/>
+        <location line="-339"/>
+        <location line="+341"/>
         <source>Send the question (Enter)</source>
         <translation>質問を送信します (Enter)</translation>
     </message>
     <message>
-        <location line="-341"/>
-        <location line="+342"/>
+        <location line="-339"/>
+        <location line="+340"/>
         <source>Side by side…</source>
         <translation>並べて比較…</translation>
     </message>
     <message>
-        <location line="-341"/>
-        <location line="+342"/>
+        <location line="-339"/>
+        <location line="+340"/>
         <source>Ask this question two ways and compare the answers (Ctrl+Shift+B)</source>
         <translation>この質問を2通りで尋ねて回答を比べる (Ctrl+Shift+B)</translation>
     </message>
@@ -395,7 +395,7 @@ The details are in the log: {log}</source>
 <context>
     <name>ComparePage</name>
     <message>
-        <location filename="../../desktop/compare/page.py" line="+161"/>
+        <location filename="../../desktop/compare/page.py" line="+173"/>
         <source>Questions</source>
         <translation>質問</translation>
     </message>
@@ -441,13 +441,13 @@ The details are in the log: {log}</source>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+17"/>
+        <location line="+19"/>
         <location line="+218"/>
         <source>Question</source>
         <translation>質問</translation>
     </message>
     <message>
-        <location line="-235"/>
+        <location line="-237"/>
         <source>Reference answers (| between)</source>
         <translation>正解 (複数は | で区切る)</translation>
     </message>
@@ -495,6 +495,16 @@ The details are in the log: {log}</source>
         <location line="+1"/>
         <source>Results</source>
         <translation>結果</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Answers side by side</source>
+        <translation>回答の並列表示</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Freshness</source>
+        <translation>鮮度</translation>
     </message>
     <message>
         <location line="+2"/>
@@ -633,7 +643,32 @@ The details are in the log: {log}</source>
         <translation>準備コスト、{what}: {cost}</translation>
     </message>
     <message>
-        <location line="+47"/>
+        <location line="+26"/>
+        <source>Reference</source>
+        <translation>正解</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>right</source>
+        <translation>正答</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>wrong</source>
+        <translation>誤答</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>similarity</source>
+        <translation>類似度</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>sources</source>
+        <translation>出典</translation>
+    </message>
+    <message>
+        <location line="+23"/>
         <source>Export the comparison</source>
         <translation>比較結果をエクスポート</translation>
     </message>
@@ -651,7 +686,7 @@ The details are in the log: {log}</source>
 <context>
     <name>CompareTable</name>
     <message>
-        <location filename="../../desktop/finetune/results.py" line="+30"/>
+        <location filename="../../desktop/finetune/results.py" line="+32"/>
         <source>Question</source>
         <translation>質問</translation>
     </message>
@@ -848,7 +883,7 @@ The details are in the log: {log}</source>
 <context>
     <name>DoneStep</name>
     <message>
-        <location filename="../../desktop/finetune/train_step.py" line="+225"/>
+        <location filename="../../desktop/finetune/train_step.py" line="+227"/>
         <source>Done</source>
         <translation>完了</translation>
     </message>
@@ -1172,7 +1207,7 @@ The details are in the log: {log}</source>
         <translation>RAG 形式の例にはライブラリが必要です。ライブラリのページでフォルダーを追加してください。</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+35"/>
         <source>Add examples and choose a library first.</source>
         <translation>先に例を追加し、ライブラリを選んでください。</translation>
     </message>
@@ -1758,7 +1793,7 @@ Passphrase:</source>
         <translation>このコンピューター</translation>
     </message>
     <message>
-        <location line="+96"/>
+        <location line="+95"/>
         <source>{time} left</source>
         <translation>残り {time}</translation>
     </message>
@@ -1766,7 +1801,7 @@ Passphrase:</source>
 <context>
     <name>JobsModel</name>
     <message>
-        <location line="-84"/>
+        <location line="-83"/>
         <source>Name</source>
         <translation>名前</translation>
     </message>
@@ -2011,7 +2046,7 @@ Re-index “{name}” now? Every file is embedded again; until then the library 
         <translation>学習が始まると損失曲線が表示されます。</translation>
     </message>
     <message>
-        <location line="+64"/>
+        <location line="+63"/>
         <source>step</source>
         <translation>ステップ</translation>
     </message>
@@ -2401,7 +2436,7 @@ Re-index “{name}” now? Every file is embedded again; until then the library 
 <context>
     <name>ModelAdvice</name>
     <message>
-        <location filename="../../desktop/first_run.py" line="-173"/>
+        <location filename="../../desktop/first_run.py" line="-171"/>
         <source>No chat model is ready yet: get one on the Models page.</source>
         <translation>チャットモデルがまだありません。「モデル」ページで入手してください。</translation>
     </message>
@@ -2597,7 +2632,7 @@ Re-index “{name}” now? Every file is embedded again; until then the library 
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../../desktop/models/page.py" line="+147"/>
+        <location filename="../../desktop/models/page.py" line="+148"/>
         <source>Chat models and LoRA adapters in GGUF format. Add a file with the button or drop .gguf files onto this page; Bunko keeps them where they are.</source>
         <translation>GGUF 形式のチャットモデルと LoRA アダプターです。ボタンでファイルを追加するか、.gguf ファイルをこのページにドロップしてください。ファイルは元の場所のまま使用します。</translation>
     </message>
@@ -3859,7 +3894,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <translation>学習ログ</translation>
     </message>
     <message>
-        <location line="+66"/>
+        <location line="+65"/>
         <source>Connection lost — retrying in {n} s; training continues on the server</source>
         <translation>接続が切れました — {n} 秒後に再接続します。学習はサーバーで続いています</translation>
     </message>

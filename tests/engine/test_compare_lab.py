@@ -143,11 +143,20 @@ def test_a_second_adapter_is_two_more_arms_in_the_same_run(lab, tmp_path):
             engine.lab.create(q, libraries=["facts"], adapter="mascot", more_adapters=bad)
     with pytest.raises(CompareError, match="'no-such-lora' is not installed"):
         engine.lab.create(q, adapter="mascot", more_adapters=["no-such-lora"])
+    first = engine.lab.run(engine.lab.create(q, libraries=["facts"], arms=["base", "rag"], max_tokens=16).id)
     run = engine.lab.create(q, libraries=["facts"], adapter="mascot", more_adapters=["other-lora"], max_tokens=16)
     assert [a.name for a in run.arms] == ["base", "rag", "finetuned", "both", "other-lora", "other-lora+rag"]
     assert {"fine-tune mascot", "fine-tune other-lora"} <= set(run.prep)
-    run = engine.lab.run(run.id)
-    assert run.status == "done" and run.answers == 6
+    # the earlier run's base and rag answers stand in: only the four adapter arms are asked
+    other_k = engine.lab.create(q, libraries=["facts"], arms=["base"], max_tokens=16, k=2)
+    with pytest.raises(CompareError, match="cannot stand in"):
+        engine.lab.reuse(other_k.id, first.id)
+    assert engine.lab.reuse(run.id, first.id) == 2 and engine.lab.reuse(run.id, first.id) == 0
+    seen = []
+    run = engine.lab.run(run.id, progress=seen.append)
+    assert run.status == "done" and run.answers == 6 and [p.done for p in seen] == [3, 4, 5, 6]
+    copied = {a.arm: a.text for a in engine.lab.answers(run.id)[1] if a.arm in ("base", "rag")}
+    assert copied == {a.arm: a.text for a in engine.lab.answers(first.id)[1]}
     s = engine.lab.summary(run.id)
     assert ("rag", "other-lora+rag") in {(p["a"], p["b"]) for p in s["pairs"]}
     assert engine.lab.get(run.id).config.more_adapters == ("other-lora",)   # read back from the database
@@ -224,8 +233,11 @@ def test_the_command_line_runs_lists_shows_and_exports(tmp_path, embedder_dir, c
     assert "Q: What is the capital of France?" in capsys.readouterr().out
     assert main([*common, "compare", "export", "cli", "-o", str(tmp_path / "a.csv")]) == 0
     assert (tmp_path / "a.csv").read_text(encoding="utf-8-sig").count("\n") == 2
+    assert main([*common, "compare", "export", "cli", "-o", str(tmp_path / "a.md")]) == 0
+    md = (tmp_path / "a.md").read_text(encoding="utf-8")
+    assert "| base | 1 | " in md and "| arm | answered | accuracy [95 % CI] |" in md and "*base answers best" in md
     assert main([*common, "compare", "export", "cli", "-o", str(tmp_path / "a.pdf")]) == 2
-    assert "export to a .html or a .csv" in capsys.readouterr().err
+    assert "export to a .html, .md or .csv" in capsys.readouterr().err
     assert main([*common, "compare", "show", "nope"]) == 2
 
 
