@@ -109,11 +109,11 @@ def recommend(s: dict) -> str:
                      f"{fresh[-1].get('retrain_estimate') or 'see the training estimate'})")
     tied_names = {p["a"] if p["b"] == best["arm"] else p["b"] for p in tied}
     if best["arm"] in (RAG, BOTH) and any(a["arm"] == FINETUNED for a in arms):
-        line += ". Prefer RAG when documents change often; fine-tune for style and format."
+        line += ". Prefer RAG when documents change often; fine-tune for style and format"
     elif best["arm"] == FINETUNED and RAG in tied_names:
-        line += ". RAG is not clearly worse and follows changed documents without retraining."
+        line += ". RAG is not clearly worse and follows changed documents without retraining"
     elif best["arm"] == FINETUNED:
-        line += ". The adapter pays off here; retrain it when the facts change."
+        line += ". The adapter pays off here; retrain it when the facts change"
     return line + "."
 
 
