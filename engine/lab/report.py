@@ -230,6 +230,8 @@ def speed_chart(arms: list[dict]) -> str:
 def _cost(key: str, value) -> str:
     if "bytes" in key and isinstance(value, (int, float)):
         return f"{value / 1024 ** 2:.1f} MiB"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
     return str(value)
 
 

@@ -186,8 +186,10 @@ class Comparisons:
         examples = [{"messages": [{"role": "user", "content": q.text},
                                   {"role": "assistant", "content": q.references[0]}]} for q in changed]
         settings, gpu = TrainSettings(), False
-        if run.config.job:
-            job = self._jobs.get(run.config.job)
+        # the job that trained the adapter (named, or recorded with the adapter): retraining is that job again
+        job_key = run.config.job or (self._registry.get(run.config.adapter).training or {}).get("job")
+        if job_key is not None:
+            job = self._jobs.get(job_key)
             settings = job.settings
             gpu = bool(job.result.get("backend") == "unsloth")
             train = Path(job.local_dir) / "train.jsonl"

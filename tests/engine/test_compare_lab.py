@@ -160,6 +160,9 @@ def test_a_second_adapter_is_two_more_arms_in_the_same_run(lab, tmp_path):
     s = engine.lab.summary(run.id)
     assert ("rag", "other-lora+rag") in {(p["a"], p["b"]) for p in s["pairs"]}
     assert engine.lab.get(run.id).config.more_adapters == ("other-lora",)   # read back from the database
+    # retraining after a freshness change is the adapter's own job again, found from the adapter alone
+    by_job = engine.lab.create(q, job="mascot", arms=["finetuned"])
+    assert engine.lab._retrain_estimate(run, q) == engine.lab._retrain_estimate(by_job, q)
 
 
 def test_bad_choices_are_refused_before_the_run(lab):
