@@ -404,6 +404,7 @@ class ComparePage(Retranslating, QWidget):
                      _pct(a["grounded"]), _num(a["ttft_s"]), _num(a["tokens_per_s"], "{:.1f}"))
             for c, text in enumerate(cells):
                 self.table.setItem(r, c, QTableWidgetItem(text))
+        self._fit_table_height()
         lines = [html.escape(f"{p['b']} − {p['a']}: {p['diff']:+.0%} [{p['ci'][0]:+.0%}, {p['ci'][1]:+.0%}], "
                              f"p = {p['p']:.3g}: {p['verdict']}") for p in summary["pairs"]]
         for what, cost in (summary.get("prep") or {}).items():
@@ -425,6 +426,13 @@ class ComparePage(Retranslating, QWidget):
                 a = self.answers.get((q.key, arm))
                 mark = "" if a is None else ("✔ " if a.scores.get("match") else "✘ ")
                 self.per_question.setItem(r, c, QTableWidgetItem(mark + (a.text if a else "")))
+
+    def _fit_table_height(self) -> None:
+        """Every arm's row in view (six with two adapters), without a scroll bar to find the last."""
+        t = self.table
+        rows = sum(t.rowHeight(r) for r in range(t.rowCount()))
+        bar = t.horizontalScrollBar().sizeHint().height() if t.horizontalScrollBar().isVisible() else 0
+        t.setFixedHeight(t.horizontalHeader().height() + rows + bar + 2 * t.frameWidth())
 
     def show_question(self, row: int) -> None:
         """Every arm's answer to one question, side by side, with scores and sources."""
