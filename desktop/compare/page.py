@@ -33,6 +33,15 @@ def _pct(x) -> str:
     return "–" if x is None or x != x else f"{x:.0%}"
 
 
+def _cost(key: str, value) -> str:
+    """A preparation figure as people read it: sizes in MB, measured numbers rounded."""
+    if "bytes" in key and isinstance(value, (int, float)):
+        return f"{value / 1e6:,.1f} MB"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    return str(value)
+
+
 def _num(x, fmt="{:.2f}") -> str:
     return "–" if x is None else fmt.format(x)
 
@@ -129,13 +138,17 @@ class ComparePage(Retranslating, QWidget):
         results_layout = QVBoxLayout(results)
         results_layout.addWidget(self.recommendation)
         results_layout.addWidget(self.table)
-        results_layout.addWidget(self.details)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.per_question)
-        split.addWidget(self.side_by_side)
-        results_layout.addWidget(split, 1)
+        # The tests and costs, the questions, and one question's answers (or the freshness check)
+        # share the height the person chooses: with six arms each part needs room to be read.
         self.freshness = FreshnessBox(self)
-        results_layout.addWidget(self.freshness)
+        self.lower = QTabWidget()
+        self.lower.addTab(self.side_by_side, "")
+        self.lower.addTab(self.freshness, "")
+        split = QSplitter(Qt.Orientation.Vertical)
+        for w, stretch in ((self.details, 1), (self.per_question, 2), (self.lower, 2)):
+            split.addWidget(w)
+            split.setStretchFactor(split.count() - 1, stretch)
+        results_layout.addWidget(split, 1)
         # Until a run is chosen the results pane says what to do instead of showing empty boxes.
         self.no_run = EmptyState("compare")
         self.no_run.action.connect(lambda: self.tabs.setCurrentIndex(0))
@@ -146,6 +159,7 @@ class ComparePage(Retranslating, QWidget):
         right.addWidget(self.runs)
         right.addWidget(self.results_stack)
         right.setStretchFactor(1, 3)
+        right.setSizes([300, 900])   # room for run names beside their badge and progress
 
         self.tabs = QTabWidget()
         self.tabs.addTab(setup, "")
@@ -177,6 +191,8 @@ class ComparePage(Retranslating, QWidget):
         self.export_button.setText(self.tr("Export…"))
         self.tabs.setTabText(0, self.tr("Set up"))
         self.tabs.setTabText(1, self.tr("Results"))
+        self.lower.setTabText(0, self.tr("Answers side by side"))
+        self.lower.setTabText(1, self.tr("Freshness"))
         self.table.setHorizontalHeaderLabels([
             self.tr("Arm"), self.tr("Answered"), self.tr("Accuracy [95% CI]"), self.tr("Known"), self.tr("New"),
             self.tr("F1"), self.tr("Similarity"), self.tr("Grounded"), self.tr("Time to first token (s)"),
@@ -388,11 +404,12 @@ class ComparePage(Retranslating, QWidget):
                      _pct(a["grounded"]), _num(a["ttft_s"]), _num(a["tokens_per_s"], "{:.1f}"))
             for c, text in enumerate(cells):
                 self.table.setItem(r, c, QTableWidgetItem(text))
+        self._fit_table_height()
         lines = [html.escape(f"{p['b']} − {p['a']}: {p['diff']:+.0%} [{p['ci'][0]:+.0%}, {p['ci'][1]:+.0%}], "
                              f"p = {p['p']:.3g}: {p['verdict']}") for p in summary["pairs"]]
         for what, cost in (summary.get("prep") or {}).items():
             lines.append(html.escape(self.tr("Preparation, {what}: {cost}").format(
-                what=what, cost=", ".join(f"{k} {v}" for k, v in cost.items() if v is not None))))
+                what=what, cost=", ".join(f"{k} {_cost(k, v)}" for k, v in cost.items() if v is not None))))
         for f in summary["freshness"]:
             lines.append(html.escape(self.freshness.line(f)))
         self.details.setHtml("<br>".join(lines))
@@ -410,13 +427,23 @@ class ComparePage(Retranslating, QWidget):
                 mark = "" if a is None else ("✔ " if a.scores.get("match") else "✘ ")
                 self.per_question.setItem(r, c, QTableWidgetItem(mark + (a.text if a else "")))
 
+    def _fit_table_height(self) -> None:
+        """Every arm's row in view (six with two adapters), without a scroll bar to find the last."""
+        t = self.table
+        rows = sum(t.rowHeight(r) for r in range(t.rowCount()))
+        bar = t.horizontalScrollBar().sizeHint().height() if t.horizontalScrollBar().isVisible() else 0
+        t.setFixedHeight(t.horizontalHeader().height() + rows + bar + 2 * t.frameWidth())
+
     def show_question(self, row: int) -> None:
         """Every arm's answer to one question, side by side, with scores and sources."""
         if row < 0 or row >= len(getattr(self, "shown_questions", [])) or self.summary is None:
             return
         q = self.shown_questions[row]
         self.freshness.set_question(q)  # the question a freshness check asks again
-        parts = [f"<h3>{html.escape(q.text)}</h3><p>{html.escape(self.tr('Reference'))}: "
+        # (lupdate finds no tr() inside an f-string: the words are fetched first)
+        reference, right, wrong = self.tr("Reference"), self.tr("right"), self.tr("wrong")
+        similarity, sources = self.tr("similarity"), self.tr("sources")
+        parts = [f"<h3>{html.escape(q.text)}</h3><p>{html.escape(reference)}: "
                  f"{html.escape(' | '.join(q.references))}</p><table border='1' cellpadding='4'><tr>"]
         for a in self.summary["arms"]:
             parts.append(f"<th>{html.escape(a['arm'])}</th>")
@@ -429,9 +456,9 @@ class ComparePage(Retranslating, QWidget):
             s = a.scores
             cited = ", ".join(html.escape(x["path"]) for x in a.sources if x.get("cited"))
             parts.append(f"<td valign='top'>{html.escape(a.text)}<br><small>"
-                         f"{self.tr('right') if s.get('match') else self.tr('wrong')}, F1 {s.get('f1', 0):.2f}"
-                         + (f", {self.tr('similarity')} {s['similarity']:.2f}" if "similarity" in s else "")
-                         + (f"<br>{self.tr('sources')}: {cited}" if cited else "") + "</small></td>")
+                         f"{right if s.get('match') else wrong}, F1 {s.get('f1', 0):.2f}"
+                         + (f", {similarity} {s['similarity']:.2f}" if "similarity" in s else "")
+                         + (f"<br>{sources}: {cited}" if cited else "") + "</small></td>")
         parts.append("</tr></table>")
         self.side_by_side.setHtml("".join(parts))
 

@@ -85,12 +85,15 @@ def cmd_run(args) -> int:
                 print(f"skipped line {problem.line}: {problem.reason}", file=sys.stderr)
             questions = qs.questions[: args.limit] if args.limit else qs.questions
             run = engine.lab.create(questions, base_model=args.base, libraries=args.library or (),
-                                        adapter=args.adapter, job=args.job, other_models=args.model or (),
+                                        adapter=(args.adapter or [None])[0], more_adapters=(args.adapter or [])[1:],
+                                        job=args.job, other_models=args.model or (),
                                         arms=args.arms.split(",") if args.arms else None,
                                         max_tokens=args.max_tokens, k=args.k, judge=args.judge, name=args.name,
                                         question_source=qs.source)
             print(f"Run {run.id} ({run.name}): {run.questions} questions x {len(run.arms)} arms "
                   f"({', '.join(a.name for a in run.arms)})", file=sys.stderr)
+            if args.reuse is not None:
+                print(f"{engine.lab.reuse(run.id, args.reuse)} answers reused from run {args.reuse}", file=sys.stderr)
         try:
             run = engine.lab.run(run.id, _Progress(args.json), cancel)
         except KeyboardInterrupt:
@@ -208,7 +211,10 @@ def add_compare_parser(sub) -> None:
     r.add_argument("--limit", type=int, help="use only the first N questions")
     r.add_argument("--base", help="base model (default: the job's, else the default model)")
     r.add_argument("--library", action="append", help="library for the RAG arms (repeatable)")
-    r.add_argument("--adapter", help="LoRA adapter for the fine-tuned arms")
+    r.add_argument("--reuse", metavar="RUN", help="copy the answers an earlier run gave in identical arms "
+                   "(same model, adapter, libraries, -k, --max-tokens) instead of asking again")
+    r.add_argument("--adapter", action="append", help="LoRA adapter for the fine-tuned arms; repeat it for "
+                   "more adapters of the same base, each an arm NAME and NAME+rag")
     r.add_argument("--model", action="append",
                    help="another registered model as an extra arm: local, an endpoint or on a GPU server (repeatable)")
     r.add_argument("--arms", help="only these arms, comma-separated (base,rag,finetuned,both)")
@@ -243,8 +249,8 @@ def add_compare_parser(sub) -> None:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_show)
 
-    s = csub.add_parser("export", help="write a run as a self-contained HTML report or a CSV")
+    s = csub.add_parser("export", help="write a run as a self-contained HTML report, its tables in Markdown or a CSV")
     s.add_argument("run")
-    s.add_argument("-o", "--output", type=Path, required=True, help="report.html or answers.csv")
+    s.add_argument("-o", "--output", type=Path, required=True, help="report.html, table.md or answers.csv")
     s.set_defaults(func=cmd_export)
 

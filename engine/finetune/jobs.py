@@ -327,7 +327,7 @@ class Jobs:
             record = {"job": job.id, "host": job.host.label, "data": job.data, "settings": job.settings.to_dict(),
                       "final_loss": result.get("final_loss"), "eval_loss": result.get("eval_loss"),
                       "steps": result.get("step"), "backend": result.get("backend"),
-                      "seconds": result.get("seconds")}
+                      "seconds": result.get("seconds"), "peak_rss_bytes": result.get("peak_rss_bytes")}
             existing = next((m for m in self.models.list() if m.name == job.name), None)
             if existing is None:
                 self.models.add_adapter(out, base=base.name, name=job.name, training=record)

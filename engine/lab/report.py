@@ -109,11 +109,11 @@ def recommend(s: dict) -> str:
                      f"{fresh[-1].get('retrain_estimate') or 'see the training estimate'})")
     tied_names = {p["a"] if p["b"] == best["arm"] else p["b"] for p in tied}
     if best["arm"] in (RAG, BOTH) and any(a["arm"] == FINETUNED for a in arms):
-        line += ". Prefer RAG when documents change often; fine-tune for style and format."
+        line += ". Prefer RAG when documents change often; fine-tune for style and format"
     elif best["arm"] == FINETUNED and RAG in tied_names:
-        line += ". RAG is not clearly worse and follows changed documents without retraining."
+        line += ". RAG is not clearly worse and follows changed documents without retraining"
     elif best["arm"] == FINETUNED:
-        line += ". The adapter pays off here; retrain it when the facts change."
+        line += ". The adapter pays off here; retrain it when the facts change"
     return line + "."
 
 
@@ -225,6 +225,44 @@ def speed_chart(arms: list[dict]) -> str:
         parts.append(f'<text x="{x + 7:.1f}" y="{y - 6:.1f}" font-size="11">{html.escape(a["arm"])}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _cost(key: str, value) -> str:
+    if "bytes" in key and isinstance(value, (int, float)):
+        return f"{value / 1024 ** 2:.1f} MiB"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    return str(value)
+
+
+def to_markdown(s: dict) -> str:
+    """The table, the paired tests, preparation and freshness as Markdown (for notes and docs)."""
+    run = s["run"]
+    out = [f"### {run['name']}", "",
+           f"{run['questions']} questions, base model {run['base_model']}, libraries "
+           f"{', '.join(run['libraries']) or '–'}, greedy, at most {run['max_tokens']} tokens. "
+           f"Base-right questions (the lab's *known*): {s['known']}.", "",
+           "| arm | answered | accuracy [95 % CI] | base-right | base-wrong | F1 | grounded | TTFT s | tokens/s "
+           "| prompt tokens | RSS MiB |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for a in s["arms"]:
+        kn, nw = a.get("known"), a.get("new")
+        out.append("| " + " | ".join((
+            a["arm"], str(a["answered"]), f'{_pct(a["accuracy"])} [{_pct(a["ci"][0])}–{_pct(a["ci"][1])}]',
+            _pct(kn["accuracy"]) if kn else "–", _pct(nw["accuracy"]) if nw else "–", _num(a["f1"]),
+            _pct(a["grounded"]), _num(a["ttft_s"]), _num(a["tokens_per_s"], "{:.1f}"),
+            _num(a["prompt_tokens"], "{:.0f}"), _num(a["peak_rss_mib"], "{:.0f}"))) + " |")
+    out += ["", "| difference | accuracy | 95 % CI | p (exact McNemar) | verdict |", "|---|---|---|---|---|"]
+    out += [f"| {p['b']} − {p['a']} | {p['diff']:+.0%} | [{p['ci'][0]:+.0%}, {p['ci'][1]:+.0%}] | {p['p']:.3g} "
+            f"| {p['verdict']} |" for p in s["pairs"]]
+    out.append("")
+    out += [f"- preparation, {k}: " + (", ".join(f"{kk} {_cost(kk, vv)}" for kk, vv in v.items() if vv is not None)
+                                       if isinstance(v, dict) else str(v)) for k, v in s["prep"].items()]
+    for f in s["freshness"]:
+        out.append(f"- freshness round {f['round']}: re-indexed in {f['reindex_s']:.2f} s, {f['questions']} "
+                   "questions asked again: " + ", ".join(f"{k} {_pct(v['accuracy'])}" for k, v in f["arms"].items())
+                   + (f"; retraining the adapter: {f['retrain_estimate']}" if f.get("retrain_estimate") else ""))
+    out += ["", f"*{s['recommendation']}*", ""]
+    return "\n".join(out)
 
 
 def to_html(s: dict, questions: list[Question], answers: list[AnswerRow]) -> str:

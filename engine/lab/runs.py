@@ -50,6 +50,7 @@ class RunConfig:
     judge: str | None = None
     similarity: bool = True
     question_source: str = ""
+    more_adapters: tuple[str, ...] = ()   # further adapters, each an arm NAME (and NAME+rag)
 
     def all_arms(self) -> list[Arm]:
         found = [Arm(BASE, self.base_model)]
@@ -59,6 +60,10 @@ class RunConfig:
             found.append(Arm(FINETUNED, self.base_model, self.adapter))
             if self.libraries:
                 found.append(Arm(BOTH, self.base_model, self.adapter, rag=True))
+        for extra in self.more_adapters:
+            found.append(Arm(extra, self.base_model, extra))
+            if self.libraries:
+                found.append(Arm(f"{extra}+rag", self.base_model, extra, rag=True))
         for other in self.other_models:
             found.append(Arm(other, other))
             if self.libraries:
@@ -79,7 +84,7 @@ class RunConfig:
     @classmethod
     def from_dict(cls, data: dict) -> RunConfig:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        for key in ("libraries", "other_models", "arms"):
+        for key in ("libraries", "other_models", "arms", "more_adapters"):
             if known.get(key) is not None:
                 known[key] = tuple(known[key])
         return cls(**known)
@@ -294,6 +299,26 @@ class Lab:
         stats = {**answer.stats, "rss_mib": _rss_mib(), "inferred_citations": answer.inferred, "model": answer.model}
         return AnswerRow(q.key, arm.name, round_, answer.text, answer.status, sources, stats, scores, round(seconds, 4))
 
+    def reuse(self, key: int | str, source: int | str) -> int:
+        """Copy into run `key` the answers run `source` holds for the same questions in arms
+        answered the same way (same name, model, adapter, libraries, passages, answer length).
+        Answers are greedy and seeded, so they would come out the same: adding an adapter to a
+        finished comparison then asks only its new arms. Returns how many were copied."""
+        run, src = self.get(key), self.get(source)
+        mine, theirs = run.config, src.config
+        if (mine.base_model, mine.libraries, mine.k, mine.max_tokens) != \
+                (theirs.base_model, theirs.libraries, theirs.k, theirs.max_tokens):
+            raise CompareError(f"Run {src.name!r} used another base model, libraries, passage count or answer "
+                               f"length than {run.name!r}; its answers cannot stand in for this run's.")
+        same = {a.name for a in src.arms} & {a.name for a in run.arms if a in src.arms}
+        keys = {q.key for q in self.questions(run.id, 0)}
+        have = {(a.key, a.arm) for a in self.answers(run.id, 0)}
+        rows = [a for a in self.answers(src.id, 0) if a.arm in same and a.key in keys and (a.key, a.arm) not in have]
+        for row in rows:
+            self._store(run.id, row)
+        log.info("run %s: %d answers reused from run %s", run.name, len(rows), src.name)
+        return len(rows)
+
     def _store(self, run_id: int, row: AnswerRow) -> None:
         with self.store.transaction() as cur:
             cur.execute("INSERT INTO lab_answers (run_id, round, key, arm, text, status, sources, stats, scores, seconds) "
@@ -365,11 +390,15 @@ def check_choices(config: RunConfig, models, libraries: Callable[[str], Library]
         base = models.get(config.base_model)
     except ModelError as exc:
         raise CompareError(f"The base model {config.base_model!r} is not installed: {exc}") from exc
-    if config.adapter:
+    adapters = ((config.adapter,) if config.adapter else ()) + config.more_adapters
+    clash = [n for i, n in enumerate(adapters) if n in adapters[:i] or n in (BASE, RAG, FINETUNED, BOTH)]
+    if clash:
+        raise CompareError(f"The adapter {clash[0]!r} is named twice or like an arm; each adapter once.")
+    for name in adapters:
         try:
-            adapter = models.get(config.adapter)
+            adapter = models.get(name)
         except ModelError as exc:
-            raise CompareError(f"The adapter {config.adapter!r} is not installed: {exc}") from exc
+            raise CompareError(f"The adapter {name!r} is not installed: {exc}") from exc
         if adapter.kind != "adapter":
             raise CompareError(f"{adapter.name} is a model, not a LoRA adapter.")
         if adapter.base_model != base.name:

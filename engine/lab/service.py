@@ -81,8 +81,9 @@ class Comparisons:
     def create(self, questions: builtins.list[qmod.Question], base_model: str | None = None, libraries=(),
                adapter: str | None = None, job: str | int | None = None, other_models=(), arms=None,
                max_tokens: int = 64, k: int = 4, judge: str | None = None, name: str | None = None,
-               question_source: str = "") -> RunInfo:
-        """A new run, checked before anything is answered."""
+               question_source: str = "", more_adapters=()) -> RunInfo:
+        """A new run, checked before anything is answered. `more_adapters`: further adapters of
+        the same base, each its own arm (and one with the libraries), e.g. plain and RAFT-style."""
         questions = list(questions)
         models = self._registry
         job_info = None
@@ -97,7 +98,8 @@ class Comparisons:
         base_model = base_model or models.default().name
         libs = tuple(self._libraries.get(n).name for n in libraries)
         config = RunConfig(base_model, libs, adapter, job_info.name if job_info else None, tuple(other_models),
-                           tuple(arms) if arms else None, max_tokens, k, judge, True, question_source)
+                           tuple(arms) if arms else None, max_tokens, k, judge, True, question_source,
+                           tuple(more_adapters))
         check_choices(config, models, self._libraries.get)
         return self.runs.create(name or f"compare {len(self.runs.list()) + 1}", config, questions,
                                self._prep(config, job_info))
@@ -112,18 +114,26 @@ class Comparisons:
                 "index seconds": round(lib.index_seconds, 2) if lib.index_seconds is not None else "not recorded",
                 "index bytes": self._libraries.index_size(lib),
                 "indexed": str(lib.indexed_at)[:19] if lib.indexed_at else None}
-        if config.adapter:
-            info = self._registry.get(config.adapter)
+        for name in ((config.adapter,) if config.adapter else ()) + config.more_adapters:
+            info = self._registry.get(name)
             entry = {"adapter bytes": info.size}
             training = info.training or {}
-            if job is not None:
+            if job is not None and name == config.adapter:
                 entry.update({"job": job.name, "steps": job.step, "train seconds": job.result.get("seconds"),
                               "backend": job.result.get("backend"), "host": job.host.label if hasattr(job.host, "label")
-                              else job.host.kind, "final loss": job.result.get("final_loss")})
+                              else job.host.kind, "final loss": job.result.get("final_loss"),
+                              "peak memory bytes": job.result.get("peak_rss_bytes")})
             elif training:
-                entry.update({k: training[k] for k in ("steps", "seconds") if k in training})
-            prep[f"fine-tune {config.adapter}"] = entry
+                entry.update({name: training[k] for k, name in (("steps", "steps"), ("seconds", "train seconds"),
+                                                                   ("final_loss", "final loss"),
+                                                                   ("peak_rss_bytes", "peak memory bytes"))
+                              if training.get(k) is not None})
+            prep[f"fine-tune {name}"] = entry
         return prep
+
+    def reuse(self, run: int | str, source: int | str) -> int:
+        """Answers of an earlier run for the same questions and identical arms, copied in (see Lab.reuse)."""
+        return self.runs.reuse(run, source)
 
     def run(self, run: int | str, progress: Callable[[Progress], None] | None = None,
             cancel: CancelToken | None = None) -> RunInfo:
@@ -176,8 +186,10 @@ class Comparisons:
         examples = [{"messages": [{"role": "user", "content": q.text},
                                   {"role": "assistant", "content": q.references[0]}]} for q in changed]
         settings, gpu = TrainSettings(), False
-        if run.config.job:
-            job = self._jobs.get(run.config.job)
+        # the job that trained the adapter (named, or recorded with the adapter): retraining is that job again
+        job_key = run.config.job or (self._registry.get(run.config.adapter).training or {}).get("job")
+        if job_key is not None:
+            job = self._jobs.get(job_key)
             settings = job.settings
             gpu = bool(job.result.get("backend") == "unsloth")
             train = Path(job.local_dir) / "train.jsonl"
@@ -197,7 +209,8 @@ class Comparisons:
         return {r["round"]: self.runs.questions(info.id, r["round"]) for r in info.rounds}
 
     def export(self, run: int | str, path: str | Path) -> Path:
-        """.html: the self-contained report; .csv: one row per question and arm (every round)."""
+        """.html: the self-contained report; .md: its tables in Markdown; .csv: one row per question
+        and arm (every round)."""
         info = self.runs.get(run)
         path = Path(path).expanduser()
         qs = self.runs.questions(info.id)
@@ -210,6 +223,8 @@ class Comparisons:
         elif path.suffix.lower() in (".html", ".htm"):
             path.write_text(report.to_html(report.summary(info, qs, answers, self._later(info)), qs, answers),
                             encoding="utf-8")
+        elif path.suffix.lower() == ".md":
+            path.write_text(report.to_markdown(report.summary(info, qs, answers, self._later(info))), encoding="utf-8")
         else:
-            raise CompareError(f"{path.name}: export to a .html or a .csv file.")
+            raise CompareError(f"{path.name}: export to a .html, .md or .csv file.")
         return path

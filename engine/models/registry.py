@@ -311,6 +311,10 @@ class ModelRegistry:
 
     def get(self, name: str) -> ModelInfo:
         found = self._find(name)
+        if found is None and name == QWEN_NAME and qwen_installed():
+            found = self.install_qwen()   # a built-in asked for by name in a fresh data folder
+        elif found is None and name == SMOLLM2_NAME:
+            found = self.tiny()
         if found is None:
             known = ", ".join(m.name for m in self.list()) or "none yet"
             raise ModelNotFoundError(f"No model or adapter is called {name!r}. Known: {known}.")

@@ -395,7 +395,7 @@ The details are in the log: {log}</source>
 <context>
     <name>ComparePage</name>
     <message>
-        <location filename="../../desktop/compare/page.py" line="+161"/>
+        <location filename="../../desktop/compare/page.py" line="+175"/>
         <source>Questions</source>
         <translation>質問</translation>
     </message>
@@ -441,13 +441,13 @@ The details are in the log: {log}</source>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+17"/>
-        <location line="+218"/>
+        <location line="+19"/>
+        <location line="+219"/>
         <source>Question</source>
         <translation>質問</translation>
     </message>
     <message>
-        <location line="-235"/>
+        <location line="-238"/>
         <source>Reference answers (| between)</source>
         <translation>正解 (複数は | で区切る)</translation>
     </message>
@@ -495,6 +495,16 @@ The details are in the log: {log}</source>
         <location line="+1"/>
         <source>Results</source>
         <translation>結果</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Answers side by side</source>
+        <translation>回答の並列表示</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Freshness</source>
+        <translation>鮮度</translation>
     </message>
     <message>
         <location line="+2"/>
@@ -628,12 +638,37 @@ The details are in the log: {log}</source>
         <translation>停止しました。完了した回答は保存されています。もう一度実行すると続きから再開します。</translation>
     </message>
     <message>
-        <location line="+38"/>
+        <location line="+39"/>
         <source>Preparation, {what}: {cost}</source>
         <translation>準備コスト、{what}: {cost}</translation>
     </message>
     <message>
-        <location line="+47"/>
+        <location line="+33"/>
+        <source>Reference</source>
+        <translation>正解</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>right</source>
+        <translation>正答</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>wrong</source>
+        <translation>誤答</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>similarity</source>
+        <translation>類似度</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>sources</source>
+        <translation>出典</translation>
+    </message>
+    <message>
+        <location line="+23"/>
         <source>Export the comparison</source>
         <translation>比較結果をエクスポート</translation>
     </message>

@@ -127,6 +127,44 @@ def test_arms_on_one_model_take_turns_so_a_stopped_run_is_already_paired(lab):
     assert (pair["a"], pair["b"]) == ("base", "rag")
 
 
+def test_a_second_adapter_is_two_more_arms_in_the_same_run(lab, tmp_path):
+    """Plain and RAG-style adapters side by side (issue #27's six arms): each extra adapter is an
+    arm NAME and NAME+rag, paired with every other arm and with its own preparation cost."""
+    from engine.models.gguf_file import read_gguf_info
+    from tests.engine.lora_fixture import write_test_adapter
+
+    engine, _docs = lab
+    base = engine.models.get("mascot").base_model
+    engine.models.add_adapter(write_test_adapter(tmp_path / "z.gguf", read_gguf_info(engine.models.get(base).path)),
+                              base, "other-lora")
+    q = [make(QUESTION, ["Kaname"], "mascot.md")]
+    for bad in (["mascot"], ["rag"]):
+        with pytest.raises(CompareError, match="named twice or like an arm"):
+            engine.lab.create(q, libraries=["facts"], adapter="mascot", more_adapters=bad)
+    with pytest.raises(CompareError, match="'no-such-lora' is not installed"):
+        engine.lab.create(q, adapter="mascot", more_adapters=["no-such-lora"])
+    first = engine.lab.run(engine.lab.create(q, libraries=["facts"], arms=["base", "rag"], max_tokens=16).id)
+    run = engine.lab.create(q, libraries=["facts"], adapter="mascot", more_adapters=["other-lora"], max_tokens=16)
+    assert [a.name for a in run.arms] == ["base", "rag", "finetuned", "both", "other-lora", "other-lora+rag"]
+    assert {"fine-tune mascot", "fine-tune other-lora"} <= set(run.prep)
+    # the earlier run's base and rag answers stand in: only the four adapter arms are asked
+    other_k = engine.lab.create(q, libraries=["facts"], arms=["base"], max_tokens=16, k=2)
+    with pytest.raises(CompareError, match="cannot stand in"):
+        engine.lab.reuse(other_k.id, first.id)
+    assert engine.lab.reuse(run.id, first.id) == 2 and engine.lab.reuse(run.id, first.id) == 0
+    seen = []
+    run = engine.lab.run(run.id, progress=seen.append)
+    assert run.status == "done" and run.answers == 6 and [p.done for p in seen] == [3, 4, 5, 6]
+    copied = {a.arm: a.text for a in engine.lab.answers(run.id)[1] if a.arm in ("base", "rag")}
+    assert copied == {a.arm: a.text for a in engine.lab.answers(first.id)[1]}
+    s = engine.lab.summary(run.id)
+    assert ("rag", "other-lora+rag") in {(p["a"], p["b"]) for p in s["pairs"]}
+    assert engine.lab.get(run.id).config.more_adapters == ("other-lora",)   # read back from the database
+    # retraining after a freshness change is the adapter's own job again, found from the adapter alone
+    by_job = engine.lab.create(q, job="mascot", arms=["finetuned"])
+    assert engine.lab._retrain_estimate(run, q) == engine.lab._retrain_estimate(by_job, q)
+
+
 def test_bad_choices_are_refused_before_the_run(lab):
     engine, _docs = lab
     q = [make(QUESTION, ["Kaname"])]
@@ -198,8 +236,11 @@ def test_the_command_line_runs_lists_shows_and_exports(tmp_path, embedder_dir, c
     assert "Q: What is the capital of France?" in capsys.readouterr().out
     assert main([*common, "compare", "export", "cli", "-o", str(tmp_path / "a.csv")]) == 0
     assert (tmp_path / "a.csv").read_text(encoding="utf-8-sig").count("\n") == 2
+    assert main([*common, "compare", "export", "cli", "-o", str(tmp_path / "a.md")]) == 0
+    md = (tmp_path / "a.md").read_text(encoding="utf-8")
+    assert "| base | 1 | " in md and "| arm | answered | accuracy [95 % CI] |" in md and "*base answers best" in md
     assert main([*common, "compare", "export", "cli", "-o", str(tmp_path / "a.pdf")]) == 2
-    assert "export to a .html or a .csv" in capsys.readouterr().err
+    assert "export to a .html, .md or .csv" in capsys.readouterr().err
     assert main([*common, "compare", "show", "nope"]) == 2
 
 

