@@ -251,7 +251,8 @@ class ComparePage(Retranslating, QWidget):
         self.runs.clear()
         words = {"created": (self.tr("not started"), "neutral"), "running": (self.tr("running"), "accent"),
                  "done": (self.tr("done"), "success"), "cancelled": (self.tr("stopped"), "warning"),
-                 "failed": (self.tr("failed"), "danger")}
+                 "failed": (self.tr("failed"), "danger"),
+                 "interrupted": (self.tr("interrupted"), "warning")}
         for r in runs:   # name, a status badge, and a slim bar of the answers while it is not complete
             total = r.questions * len(r.arms)
             item = QListWidgetItem(f"{r.id}  {r.name}")

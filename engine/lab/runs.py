@@ -12,6 +12,7 @@ from __future__ import annotations
 import builtins
 import json
 import logging
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -188,8 +189,16 @@ class Lab:
             na = cur.execute("SELECT count(*) FROM lab_answers WHERE run_id = ?", [row[0]]).fetchone()[0]
         finally:
             cur.close()
-        return RunInfo(row[0], row[1], row[2], RunConfig.from_dict(json.loads(row[3])), json.loads(row[4] or "{}"),
+        status = row[2]
+        if status == "running" and not _pid_alive(self._runner_file(row[0])):
+            status = "interrupted"  # its process is gone (killed, crashed, the power went)
+        return RunInfo(row[0], row[1], status, RunConfig.from_dict(json.loads(row[3])), json.loads(row[4] or "{}"),
                        json.loads(row[5] or "[]"), row[6], row[7], row[8], nq, na)
+
+    def _runner_file(self, run_id: int) -> Path | None:
+        """Where the process answering a run leaves its pid, beside the database (None in memory)."""
+        path = getattr(self.store, "path", None)
+        return Path(f"{path}.lab-run-{run_id}.pid") if path else None
 
     def delete(self, key: int | str) -> None:
         run = self.get(key)
@@ -232,15 +241,20 @@ class Lab:
         """Answer every question in every arm that has no stored answer yet (round 0), then judge."""
         run = self.get(key)
         self._set(run.id, status="running", error=None)
+        marker = self._runner_file(run.id)
+        _write_pid(marker)
         try:
             done = self._work(run, 0, self.questions(run.id, 0), progress, cancel)
             if done and run.config.judge:
                 done = self._judge(run, progress, cancel)
         except BaseException as exc:
-            # A crash leaves 'running' (the next run continues); a person's stop says so.
+            # A crash leaves 'running' (the next run continues; `get` says interrupted); a
+            # person's stop says so.
             if isinstance(exc, Exception):
                 self._set(run.id, status="failed", error=str(exc))
             raise
+        finally:
+            _remove(marker)
         self._set(run.id, status="done" if done else "cancelled",
                   finished_at=_now() if done else None)
         return self.get(run.id)
@@ -417,3 +431,34 @@ def check_choices(config: RunConfig, models, libraries: Callable[[str], Library]
             raise CompareError(f"The library {lib.name!r} is not indexed yet (or still indexing): wait until "
                                "indexing has finished, then start the comparison.")
 
+
+def _write_pid(path: Path | None) -> None:
+    if path is not None:
+        try:
+            path.write_text(str(os.getpid()), encoding="ascii")
+        except OSError:
+            log.debug("cannot write %s; a crash of this run will read as running", path)
+
+
+def _remove(path: Path | None) -> None:
+    if path is not None:
+        path.unlink(missing_ok=True)
+
+
+def _pid_alive(path: Path | None) -> bool:
+    """Whether the process named in `path` still runs; True when it cannot be told."""
+    if path is None:
+        return True
+    try:
+        pid = int(path.read_text(encoding="ascii").strip())
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError):
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process: it exists
+    return True

@@ -442,12 +442,12 @@ The details are in the log: {log}</source>
     <message>
         <location line="+1"/>
         <location line="+19"/>
-        <location line="+219"/>
+        <location line="+220"/>
         <source>Question</source>
         <translation>質問</translation>
     </message>
     <message>
-        <location line="-238"/>
+        <location line="-239"/>
         <source>Reference answers (| between)</source>
         <translation>正解 (複数は | で区切る)</translation>
     </message>
@@ -586,6 +586,11 @@ The details are in the log: {log}</source>
         <location line="+1"/>
         <source>failed</source>
         <translation>失敗</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>interrupted</source>
+        <translation>中断</translation>
     </message>
     <message>
         <location line="+29"/>

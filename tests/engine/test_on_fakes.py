@@ -10,12 +10,13 @@ import csv
 import http.client
 import io
 import json
+import subprocess
+import sys
 import threading
+import time
 from types import SimpleNamespace
 
 import numpy as np
-import time
-
 import pytest
 
 from engine.api import CancelToken, Engine, make_question
@@ -236,6 +237,24 @@ def test_a_lab_run_on_the_scripted_model_scores_rag_above_the_base(engine, scrip
     again = engine.lab.run(run.id)   # nothing missing: nothing asked again
     assert again.answers == 2 and len(scripted_model.prompts) == 2
 
+
+
+def test_a_run_whose_process_died_reads_as_interrupted(engine, scripted_model) -> None:
+    question = make_question(ALLOWANCE, ["4,700"], "travel.md")
+    run = engine.lab.create([question], libraries=["docs"], arms=["base"], max_tokens=8, name="gone")
+    runs = engine.lab.runs
+    marker = runs._runner_file(run.id)
+    runs._set(run.id, status="running")
+    # another process answers it: running while that process lives, interrupted once it is killed
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    marker.write_text(str(child.pid), encoding="ascii")
+    assert engine.lab.get(run.id).status == "running"
+    child.kill()
+    child.wait()
+    assert engine.lab.get(run.id).status == "interrupted"
+    assert [r.status for r in engine.lab.list() if r.id == run.id] == ["interrupted"]
+    # answering it again finishes it and leaves no marker behind
+    assert engine.lab.run(run.id).status == "done" and not marker.exists()
 
 # -- serve, MCP and the command line on the fakes -------------------------------------------------
 
