@@ -142,7 +142,9 @@ class IndexQueue(QObject):
         self.started.emit(name)
         rebuild = name in self.rebuild
         self.rebuild.discard(name)
-        host = host_for(self.ctx.settings, name)   # the user's GPU server, if chosen for it
+        # the user's GPU server, if chosen for it, for runs the user starts; watched folders
+        # and the start-up pass embed here (no SSH opened, no server needed, nobody asked)
+        host = None if self.quiet else host_for(self.ctx.settings, name)
         there = {"host": host, "say": lambda text: log.info("%s: %s", name, text)} if host else {}
         self._task = self.ctx.runner.run(self.ctx.engine.libraries.index, name, rebuild=rebuild, **there,
                                          on_progress=self._on_progress,

@@ -171,11 +171,12 @@ class OnnxEmbedder:
         rows = [self._truncated(e) for e in encodings]
         batches = length_batches([len(r) for r in rows], batch_size, _MAX_BATCH_TOKENS, self.alone_from)
         alone = [b for b in batches if self.alone_from and len(rows[b[0]]) >= self.alone_from]
-        side = self._side_by_side() if len(alone) > 1 else None
+        # indexing only: an answer's own calls (picking its quote) must never queue behind
+        # indexing work that waits in the pool for that answer to end
+        side = self._side_by_side() if background and len(alone) > 1 else None
         if side is not None:
             solo, pool = side
-            futures = [(b, pool.submit(self._run_yielding if background else self._run, [rows[b[0]]], None, solo))
-                       for b in alone]
+            futures = [(b, pool.submit(self._run_yielding, [rows[b[0]]], solo)) for b in alone]
             batches = batches[len(alone):]  # longest first: the alone ones lead the list
             for b, future in futures:
                 out[b] = future.result()
@@ -187,7 +188,8 @@ class OnnxEmbedder:
     def _side_by_side(self) -> tuple[Any, ThreadPoolExecutor] | None:
         """A one-thread session and `threads` workers that run long texts side by side, each
         on its own core: for single unpadded texts that beat one call over all the threads
-        (1.3x on English abstracts, `bunko bench embed`). Fast graph on a CPU only."""
+        (1.3x on English abstracts, `bunko bench embed`). Fast graph on a CPU only; the
+        session holds a second copy of the graph (~95 MB) for the embedder's life."""
         if self.alone_from is None or self.threads < 2 or self.providers[0] != "CPUExecutionProvider":
             return None
         with self._solo_lock:
@@ -209,7 +211,7 @@ class OnnxEmbedder:
         keep = special | (np.cumsum(~special) <= budget)
         return ids[keep]
 
-    def _run_yielding(self, rows: list[np.ndarray], _options=None, session=None) -> np.ndarray:
+    def _run_yielding(self, rows: list[np.ndarray], session=None) -> np.ndarray:
         """`_run` that waits while an answer is generated and, in mode pause, is cut short
         when one starts (onnxruntime's terminate flag) and done again after it."""
         import onnxruntime as ort

@@ -178,7 +178,13 @@ class RemoteEmbedder:
         magic, size = struct.unpack("<4sI", self._read(8, HELLO_TIMEOUT_S))
         if magic != b"BKH1" or size > 1 << 20:
             raise EmbedderError(f"The embedder on {self.label} answered with something Bunko does not know.")
-        self.hello = json.loads(self._read(size, HELLO_TIMEOUT_S))
+        try:
+            hello = json.loads(self._read(size, HELLO_TIMEOUT_S))
+        except (ValueError, RecursionError) as exc:
+            raise EmbedderError(f"The embedder on {self.label} sent a greeting that is not JSON ({exc}).") from exc
+        if not isinstance(hello, dict):
+            raise EmbedderError(f"The embedder on {self.label} answered with something Bunko does not know.")
+        self.hello = hello
         error = self.hello.get("error")
         if error == "import":
             python = self.hello.get("python") or "python3"
@@ -212,7 +218,12 @@ class RemoteEmbedder:
         if magic != b"BKV1" or a != rows or b != self.dim:
             raise EmbedderError(f"The embedder on {self.label} sent {a} vectors of {b} numbers for {rows} texts "
                                 f"of {self.dim}; stopping.")
-        return np.frombuffer(self._read(4 * a * b, REPLY_TIMEOUT_S), np.float32).reshape(a, b)
+        vectors = np.frombuffer(self._read(4 * a * b, REPLY_TIMEOUT_S), np.float32).reshape(a, b)
+        unit = not self.local._normalize or np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-2)
+        if not np.isfinite(vectors).all() or not unit:
+            raise EmbedderError(f"The embedder on {self.label} sent vectors that are not unit length or not "
+                                "numbers; stopping before they are stored.")
+        return vectors
 
     # -- the embedder ---------------------------------------------------------------------
     def count_tokens(self, texts: list[str]) -> list[int]:

@@ -202,6 +202,7 @@ class Lab:
 
     def delete(self, key: int | str) -> None:
         run = self.get(key)
+        _remove(self._runner_file(run.id))
         with self.store.transaction() as cur:
             for table in ("lab_answers", "lab_questions"):
                 cur.execute(f"DELETE FROM {table} WHERE run_id = ?", [run.id])
@@ -240,9 +241,9 @@ class Lab:
             cancel: CancelToken | None = None) -> RunInfo:
         """Answer every question in every arm that has no stored answer yet (round 0), then judge."""
         run = self.get(key)
-        self._set(run.id, status="running", error=None)
         marker = self._runner_file(run.id)
-        _write_pid(marker)
+        _write_pid(marker)   # before 'running', so no reader sees it running without one
+        self._set(run.id, status="running", error=None)
         try:
             done = self._work(run, 0, self.questions(run.id, 0), progress, cancel)
             if done and run.config.judge:
@@ -432,17 +433,29 @@ def check_choices(config: RunConfig, models, libraries: Callable[[str], Library]
                                "indexing has finished, then start the comparison.")
 
 
+def _boot_id() -> str:
+    """This boot of the machine (Linux), so a pid left from before a restart is not taken for
+    a process that reuses the number."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+    except OSError:
+        return ""
+
+
 def _write_pid(path: Path | None) -> None:
     if path is not None:
         try:
-            path.write_text(str(os.getpid()), encoding="ascii")
+            path.write_text(f"{os.getpid()} {_boot_id()}", encoding="ascii")
         except OSError:
-            log.debug("cannot write %s; a crash of this run will read as running", path)
+            log.info("cannot write %s; while this run works, others see it as interrupted", path)
 
 
 def _remove(path: Path | None) -> None:
     if path is not None:
-        path.unlink(missing_ok=True)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            log.info("cannot remove %s", path)
 
 
 def _pid_alive(path: Path | None) -> bool:
@@ -450,11 +463,14 @@ def _pid_alive(path: Path | None) -> bool:
     if path is None:
         return True
     try:
-        pid = int(path.read_text(encoding="ascii").strip())
+        pid_text, _, boot = path.read_text(encoding="ascii").strip().partition(" ")
+        pid = int(pid_text)
     except FileNotFoundError:
         return False
     except (OSError, ValueError):
         return True
+    if boot and boot != _boot_id():
+        return False  # written before the machine restarted
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

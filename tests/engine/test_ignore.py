@@ -128,3 +128,17 @@ def test_a_crlf_file_and_a_link_and_a_huge_file(tmp_path):
     assert ignore.read_rules(sub, "sub", (".gitignore",)) == []
     (sub / ".bunkoignore").write_bytes(b"x" * (ignore.MAX_IGNORE_BYTES + 1))
     assert ignore.read_rules(sub, "sub", (".bunkoignore",)) == []
+
+
+def test_a_pattern_of_many_stars_is_dropped_not_left_to_backtrack() -> None:
+    import time
+
+    from engine.ingest import ignore
+
+    assert ignore.parse_line("*a*a*a*a*a*a*a*b", "", ".gitignore") is None
+    kept = ignore.parse_line("*a*a*a*b", "", ".gitignore")   # four: still a rule, and quick
+    assert kept is not None
+    started = time.perf_counter()
+    assert kept.regex.match("a" * 60) is None
+    assert time.perf_counter() - started < 0.5
+    assert ignore.parse_line("**/node_modules/**", "", ".gitignore") is not None

@@ -10,6 +10,7 @@ import csv
 import http.client
 import io
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -253,6 +254,8 @@ def test_a_run_whose_process_died_reads_as_interrupted(engine, scripted_model) -
     child.wait()
     assert engine.lab.get(run.id).status == "interrupted"
     assert [r.status for r in engine.lab.list() if r.id == run.id] == ["interrupted"]
+    marker.write_text(f"{os.getpid()} another-boot", encoding="ascii")   # left from before a restart
+    assert engine.lab.get(run.id).status == "interrupted"
     # answering it again finishes it and leaves no marker behind
     assert engine.lab.run(run.id).status == "done" and not marker.exists()
 

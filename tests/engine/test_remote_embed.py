@@ -240,12 +240,20 @@ if mode == "garbage":
 if mode == "huge":
     out.write(b"BKH1" + struct.pack("<I", 1 << 30)); out.flush(); sys.stdin.read(); sys.exit(0)
 hello = json.dumps({"providers": ["CPUExecutionProvider"], "onnxruntime": "0"}).encode()
+if mode == "notjson":
+    hello = b"[" * 5000
+elif mode == "list":
+    hello = b"[1, 2]"
 out.write(b"BKH1" + struct.pack("<I", len(hello)) + hello); out.flush()
 head = sys.stdin.buffer.read(12)
 _, rows, width = struct.unpack("<4sII", head)
 sys.stdin.buffer.read(4 * rows * width + 4 * rows)
 if mode == "shape":
     out.write(struct.pack("<4sII", b"BKV1", rows, 7) + bytes(4 * rows * 7))
+elif mode == "nan":
+    out.write(struct.pack("<4sII", b"BKV1", rows, 384) + struct.pack("<f", float("nan")) * (rows * 384))
+elif mode == "notjson":
+    pass
 else:
     message = b"CUDA out of memory"
     out.write(struct.pack("<4sII", b"BKX1", len(message), 0) + message)
@@ -259,6 +267,9 @@ sys.stdin.read()
     ("huge", EmbedderError, "answered with something Bunko does not know"),
     ("shape", EmbedderError, r"sent 1 vectors of 7 numbers for 1 texts of 384"),
     ("failure", EmbedderError, "failed: CUDA out of memory"),
+    ("nan", EmbedderError, "not unit length or not numbers"),
+    ("notjson", EmbedderError, "not JSON"),
+    ("list", EmbedderError, "answered with something Bunko does not know"),
 ])
 def test_a_server_that_answers_wrongly_is_refused_in_words(embedder, tmp_path, mode, error, words):
     remote = RemoteEmbedder(embedder, ProcessLink([sys.executable, "-c", FAKE_SERVER, mode]), "a fake server")
