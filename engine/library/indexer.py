@@ -57,6 +57,7 @@ QUEUE_DOCS = 64
 PENDING_CHARS = 32_000_000
 MAX_TITLE_CHARS = 300  # a title goes in front of every chunk the embedder sees
 ETA_AFTER_S = 5.0  # no time left is shown before this much indexing ...
+REPORT_EVERY_S = 0.2  # progress callbacks at most this often (a forced one always goes)
 ETA_AFTER_SHARE = 0.01  # ... nor before this share of the bytes is done
 
 
@@ -313,7 +314,7 @@ class IndexRun:
     # -- the run -----------------------------------------------------------
     def report(self, phase: str, current: str | None = None, force: bool = False) -> None:
         now = time.monotonic()
-        if not force and now - self._last_report < 0.2:
+        if not force and now - self._last_report < REPORT_EVERY_S:
             return
         self._last_report = now
         elapsed = now - self.started

@@ -101,7 +101,7 @@ def test_a_killed_run_continues_without_answering_again(lab):
 
     with pytest.raises(KeyboardInterrupt):
         engine.lab.run(run.id, progress=die_after_three)
-    assert engine.lab.get(run.id).status == "running"
+    assert engine.lab.get(run.id).status == "interrupted"   # its process stopped without a word
     kept = {(a.key, a.arm): a.text for a in engine.lab.answers(run.id)[1]}
     assert len(kept) == 3
     asked = []
@@ -271,7 +271,7 @@ def test_a_run_killed_with_sigkill_continues_where_it_stopped(tmp_path, embedder
         proc.wait(60)
     with Engine.open(db, embedder_dir) as engine:
         [run] = engine.lab.list()
-        assert run.status == "running" and run.answers == 1
+        assert run.status == "interrupted" and run.answers == 1   # its process was killed
         [first] = engine.lab.answers(run.id)[1]
         asked = []
         real_stream = engine.lab.runs._stream
