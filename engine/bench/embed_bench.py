@@ -65,10 +65,11 @@ def embed_like_indexer(embedder, texts: list[str]) -> np.ndarray:
     """Vectors in input order, computed as IndexRun._embed calls the embedder."""
     out = np.zeros((len(texts), embedder.dim), np.float32)
     lengths = embedder.count_tokens(texts)
+    size = getattr(embedder, "group", EMBED_GROUP)  # one on a server takes more per round trip
     for start in range(0, len(texts), POOL_CHUNKS):
         pool = sorted(range(start, min(start + POOL_CHUNKS, len(texts))), key=lambda i: lengths[i], reverse=True)
-        for g in range(0, len(pool), EMBED_GROUP):
-            group = pool[g:g + EMBED_GROUP]
+        for g in range(0, len(pool), size):
+            group = pool[g:g + size]
             out[group] = embedder.embed_passages([texts[i] for i in group], background=True)
     return out
 

@@ -16,21 +16,8 @@ import time
 
 import numpy as np
 
-from ..library.indexer import EMBED_GROUP, POOL_CHUNKS
 from . import common
-from .embed_bench import generated_texts
-
-
-def embed_like_indexer(embedder, texts: list[str]) -> np.ndarray:
-    out = np.zeros((len(texts), embedder.dim), np.float32)
-    lengths = embedder.count_tokens(texts)
-    size = getattr(embedder, "group", EMBED_GROUP)
-    for start in range(0, len(texts), POOL_CHUNKS):
-        pool = sorted(range(start, min(start + POOL_CHUNKS, len(texts))), key=lambda i: lengths[i], reverse=True)
-        for g in range(0, len(pool), size):
-            group = pool[g:g + size]
-            out[group] = embedder.embed_passages([texts[i] for i in group], background=True)
-    return out
+from .embed_bench import embed_like_indexer, generated_texts
 
 
 def run_embed_host_bench(args, spec, with_secrets) -> int:
