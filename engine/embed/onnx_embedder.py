@@ -49,8 +49,9 @@ MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 _ID_CACHE_FILE = ".bunko-model-id.json"
 # Cap on padded tokens per session call: bounds the attention buffers (batch x heads x
-# seq^2 floats) for long texts; short texts still go 32 at a time.
-_MAX_BATCH_TOKENS = 4096
+# seq^2 floats) for long texts; short texts still go BATCH_SIZE at a time.
+MAX_BATCH_TOKENS = 4096
+BATCH_SIZE = 32
 # Fast graph: a text this long goes through on its own, unpadded, where onnxruntime's
 # flash attention runs, side by side with others on the other cores (_side_by_side):
 # 2.4x -> 3.0x on English abstracts, and on Japanese passages 40 tokens beat 64 and 128
@@ -58,7 +59,7 @@ _MAX_BATCH_TOKENS = 4096
 ALONE_FROM_TOKENS = 40
 
 
-def length_batches(lengths: list[int], batch_size: int, max_tokens: int = _MAX_BATCH_TOKENS,
+def length_batches(lengths: list[int], batch_size: int, max_tokens: int = MAX_BATCH_TOKENS,
                    alone_from: int | None = None) -> list[list[int]]:
     """Indexes grouped longest first, each batch padded only to its own longest text;
     texts of `alone_from` tokens or more go one per batch."""
@@ -114,9 +115,8 @@ class OnnxEmbedder:
         self._graph_file = self.model_dir / graph_file
         self._session = _load_session(self._graph_file, self.threads,
                                       providers or ["CPUExecutionProvider"], spinning)
-        self._solo: Any = None  # one-thread session for long texts run side by side (_side_by_side)
-        self._solo_pool: ThreadPoolExecutor | None = None
-        self._solo_lock = threading.Lock()
+        self._side: tuple[Any, ThreadPoolExecutor] | None = None  # built on first use (_side_by_side)
+        self._side_lock = threading.Lock()
         self.providers: list[str] = list(self._session.get_providers())
         self._last_batch_s = 0.0
         self._input_names = {i.name for i in self._session.get_inputs()}
@@ -141,7 +141,7 @@ class OnnxEmbedder:
         """Tokens each passage feeds the model, specials and passage prefix included, untruncated."""
         return [len(e.ids) for e in self._encode(texts, self._passage_prefix)]
 
-    def embed_passages(self, texts: list[str], batch_size: int = 32, background: bool = False) -> np.ndarray:
+    def embed_passages(self, texts: list[str], batch_size: int = BATCH_SIZE, background: bool = False) -> np.ndarray:
         """float32 [len(texts), dim] vectors for documents (texts past max_tokens are cut).
 
         `background` (indexing): each batch yields to an answer being generated (engine.budget).
@@ -149,7 +149,7 @@ class OnnxEmbedder:
         for itself."""
         return self._embed(texts, self._passage_prefix, batch_size, background=background)
 
-    def embed_queries(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+    def embed_queries(self, texts: list[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
         """float32 [len(texts), dim] vectors for search queries."""
         return self._embed(texts, self._query_prefix, batch_size)
 
@@ -169,7 +169,7 @@ class OnnxEmbedder:
         if not encodings:
             return out
         rows = [self._truncated(e) for e in encodings]
-        batches = length_batches([len(r) for r in rows], batch_size, _MAX_BATCH_TOKENS, self.alone_from)
+        batches = length_batches([len(r) for r in rows], batch_size, MAX_BATCH_TOKENS, self.alone_from)
         alone = [b for b in batches if self.alone_from and len(rows[b[0]]) >= self.alone_from]
         # indexing only: an answer's own calls (picking its quote) must never queue behind
         # indexing work that waits in the pool for that answer to end
@@ -192,12 +192,11 @@ class OnnxEmbedder:
         session holds a second copy of the graph (~95 MB) for the embedder's life."""
         if self.alone_from is None or self.threads < 2 or self.providers[0] != "CPUExecutionProvider":
             return None
-        with self._solo_lock:
-            if self._solo is None:
-                self._solo = _load_session(self._graph_file, 1, ["CPUExecutionProvider"])
-                self._solo_pool = ThreadPoolExecutor(self.threads, thread_name_prefix="bunko-embed")
-        assert self._solo_pool is not None
-        return self._solo, self._solo_pool
+        with self._side_lock:
+            if self._side is None:
+                self._side = (_load_session(self._graph_file, 1, ["CPUExecutionProvider"]),
+                              ThreadPoolExecutor(self.threads, thread_name_prefix="bunko-embed"))
+        return self._side
 
     def _truncated(self, encoding) -> np.ndarray:
         """Token ids cut to max_tokens, keeping the special tokens at both ends."""

@@ -27,15 +27,15 @@ import numpy as np
 
 from ..errors import ConnectionLostError, EmbedderError
 from ..hashing import sha256_file
-from .onnx_embedder import MODEL_FILE, OnnxEmbedder, _read_config, length_batches
+from .onnx_embedder import BATCH_SIZE, MODEL_FILE, OnnxEmbedder, _read_config, length_batches
+from .onnx_embedder import MAX_BATCH_TOKENS as LOCAL_MAX_BATCH_TOKENS
 
 log = logging.getLogger(__name__)
 
 SCRIPT = Path(__file__).resolve().parent / "host" / "bunko_embed_host.py"
 MIN_COSINE = 0.9999  # the same graph agrees to ~0.99999; the exact and fast graphs differ at ~0.999
 GROUP = 64               # chunks per indexer call: one round trip carries this many
-LOCAL_GROUP = 16         # the indexer's own EMBED_GROUP ...
-LOCAL_BATCH_TOKENS = 4096   # ... and onnx_embedder's batch cap, for the fast graph
+LOCAL_GROUP = 16         # the indexer's own EMBED_GROUP (a layer above this one), for the fast graph
 BATCH = 64               # rows per session run there (a GPU takes more than a CPU's 32)
 MAX_BATCH_TOKENS = 16384  # padded tokens per run there: bounds the server's memory
 HELLO_TIMEOUT_S = 180.0  # loading the graph (and CUDA) the first time
@@ -144,9 +144,9 @@ class RemoteEmbedder:
         self.label = label
         self.link = link
         if self.graph != "exact":
-            # the fast graph quantises each batch as a whole, so its vectors move (cosine ~0.996)
+            # the fast graph quantises each batch as a whole, so its vectors move (cosine ~0.998)
             # with what shares a batch: group and batch exactly as this computer does
-            self.group, self.batch, self.batch_tokens = LOCAL_GROUP, 32, LOCAL_BATCH_TOKENS
+            self.group, self.batch, self.batch_tokens = LOCAL_GROUP, BATCH_SIZE, LOCAL_MAX_BATCH_TOKENS
         else:
             self.batch, self.batch_tokens = BATCH, MAX_BATCH_TOKENS
         self._on_close = on_close
@@ -229,7 +229,7 @@ class RemoteEmbedder:
     def count_tokens(self, texts: list[str]) -> list[int]:
         return self.local.count_tokens(texts)
 
-    def embed_queries(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+    def embed_queries(self, texts: list[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
         return self.local.embed_queries(texts, batch_size)
 
     def embed_passages(self, texts: list[str], batch_size: int | None = None, background: bool = False) -> np.ndarray:
