@@ -471,6 +471,8 @@ def _pid_alive(path: Path | None) -> bool:
         return True
     if boot and boot != _boot_id():
         return False  # written before the machine restarted
+    if os.name == "nt":
+        return True  # os.kill(pid, 0) would end the process there, not ask about it
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
