@@ -186,7 +186,8 @@ class Lab:
             if row is None:
                 raise CompareError(f"There is no comparison run {key!r}; `bunko compare list` shows them.")
             nq = cur.execute("SELECT count(*) FROM lab_questions WHERE run_id = ? AND round = 0", [row[0]]).fetchone()[0]
-            na = cur.execute("SELECT count(*) FROM lab_answers WHERE run_id = ?", [row[0]]).fetchone()[0]
+            # the first round's answers: a freshness round's own are not part of "answers of questions x arms"
+            na = cur.execute("SELECT count(*) FROM lab_answers WHERE run_id = ? AND round = 0", [row[0]]).fetchone()[0]
         finally:
             cur.close()
         status = row[2]

@@ -74,6 +74,7 @@ def test_four_arms_freshness_and_exports(lab, tmp_path):
     after = summary["freshness"][0]["arms"]
     assert after["rag"]["accuracy"] == 1 and after["finetuned"]["accuracy"] == 0, summary["freshness"]
     assert "rag" in summary["recommendation"] and "followed" in summary["recommendation"]
+    assert engine.lab.get(run.id).answers == 4   # the list's "4/4": a freshness round's answers are its own
 
     # Exports: the HTML parses, the CSV has a row per question and arm (both rounds).
     page = engine.lab.export(run.id, tmp_path / "report.html").read_text(encoding="utf-8")
