@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Signal
 
 from engine.types import IndexProgress, IndexResult
 
+from ..finetune.host_dialogs import SessionSecrets
 from .embed_host import host_for
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class IndexQueue(QObject):
         self._stop: str | None = None      # "pause" | "cancel" while the current run winds down
         self._after: list[Callable[[], None]] = []
         self._closed = False
+        self.secrets = SessionSecrets()    # accepted host keys and passphrases, this run of the app only
 
     # -- questions -------------------------------------------------------------
     def busy(self, name: str | None = None) -> bool:
@@ -145,7 +147,8 @@ class IndexQueue(QObject):
         # the user's GPU server, if chosen for it, for runs the user starts; watched folders
         # and the start-up pass embed here (no SSH opened, no server needed, nobody asked)
         host = None if self.quiet else host_for(self.ctx.settings, name)
-        there = {"host": host, "say": lambda text: log.info("%s: %s", name, text)} if host else {}
+        there = {"host": host, "secrets": self.secrets.get(host),
+                 "say": lambda text: log.info("%s: %s", name, text)} if host else {}
         self._task = self.ctx.runner.run(self.ctx.engine.libraries.index, name, rebuild=rebuild, **there,
                                          on_progress=self._on_progress,
                                          on_done=self._on_done, on_error=self._on_error, key=f"index:{name}")

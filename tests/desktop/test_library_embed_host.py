@@ -1,6 +1,7 @@
 """The Libraries page's 'Embed on' choice: a library re-indexed on the user's GPU server (the real
 sshd on loopback, the local venv as the server's Python, the real e5 graph), after the notice
-said once per server; the choice is remembered per library."""
+said once per server; the choice is remembered per library. A server whose key Bunko has not
+seen is asked about in the window (with its fingerprint) and the run goes on once accepted."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def page(ctx, qtbot):
 
 
 def test_a_library_reindexed_on_the_gpu_server_after_the_notice(ctx, page, qtbot, sshd, tmp_path, no_dialogs):
-    spec = sshd.spec(tmp_path)
+    (tmp_path / "empty_known_hosts").write_text("")
+    spec = sshd.spec(tmp_path, known_hosts=str(tmp_path / "empty_known_hosts"))   # a server never seen
     ctx.engine.models.add_remote(spec, smollm2_path(), "gpu-smol", n_ctx=512)   # registered, not started
     folder = tmp_path / "notes"
     folder.mkdir()
@@ -50,6 +52,9 @@ def test_a_library_reindexed_on_the_gpu_server_after_the_notice(ctx, page, qtbot
     page.reindex("notes")
     qtbot.waitUntil(lambda: not page.is_indexing() and library(ctx, "notes").documents == 5, timeout=TIMEOUT)
     assert not page.errors.get("notes")
+    asked = [t for k, t in no_dialogs if "has not connected to" in t]   # the first try stopped at the key
+    assert len(asked) == 1 and sshd.host_key_fingerprint in asked[0], no_dialogs
+    assert not [k for k, _ in no_dialogs if k in ("warning", "critical")], no_dialogs
     assert list((tmp_path / "remote" / "embed" / "models").glob("*.onnx"))   # it ran there
 
     choice.show_library(None)
