@@ -66,10 +66,25 @@ def setup_trainer(spec: HostSpec, secrets: Secrets | None = None, kind: str | No
     setup(spec, data_dir() / "finetune", secrets, kind, progress, cancel)
 
 
+def embed_host_agreed(label: str) -> bool:
+    """Whether the user agreed that libraries' text may go to the server `label` for embedding
+    (asked once per server; the CLI and the app share the answer)."""
+    from .embed.remote import agreed
+
+    return agreed(data_dir(), label)
+
+
+def agree_embed_host(label: str) -> None:
+    """Remember that the user was told what goes to `label` and agreed."""
+    from .embed.remote import agree
+
+    agree(data_dir(), label)
+
+
 __all__ = [
     "Dataset", "RowProblem", "read_dataset", "approx_tokens", "example_tokens", "HostReport", "HostSpec", "Secrets", "PRESETS", "Estimate",
     "TrainSettings", "preset", "RaftOptions", "TRAINING_FORMATS", "probe_host", "setup_trainer", "BACKGROUND_MODES",
-    "set_background_mode", "background_mode", "Question",
+    "set_background_mode", "background_mode", "Question", "embed_host_agreed", "agree_embed_host",
     "QuestionSet", "make_question", "gpu_offload_supported", "gpu_present", "clock", "Engine", "CancelToken", "Library", "DocumentInfo",
     "IndexProgress", "IndexResult", "SearchHit", "BunkoError", "__version__", "data_dir", "default_db_path", "log_dir", "Answer",
     "AnswerEvent", "AskOptions", "BeforeAfter", "CatalogRow", "DoctorReport", "JobEvent", "ModelAdvice", "ModelInfo",

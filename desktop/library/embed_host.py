@@ -7,13 +7,12 @@ reads the choice (`host_for`) when it starts the library's run.
 
 from __future__ import annotations
 
-import json
 import logging
 
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMessageBox, QWidget
 
-from engine.api import HostSpec
+from engine.api import HostSpec, agree_embed_host, embed_host_agreed
 
 from ..finetune.ssh_config import ssh_hosts
 
@@ -110,8 +109,7 @@ class EmbedHostChoice(QWidget):
 
     def _agreed(self, label: str) -> bool:
         """Said once per server, before any text goes there: what is sent and what stays."""
-        seen = json.loads(self.ctx.settings.get("library/embed_hosts_agreed", "[]", str) or "[]")
-        if label in seen:
+        if embed_host_agreed(label):   # here or with `bunko index --embed-host`
             return True
         answer = QMessageBox.question(self, self.tr("What leaves this computer"), self.tr(
             "Embedding this library on {where} sends the text of its files there: every passage Bunko cuts from "
@@ -120,5 +118,5 @@ class EmbedHostChoice(QWidget):
             "conversations and the database.\n\nSend the text of this library to {where}?").format(where=label))
         if answer != QMessageBox.StandardButton.Yes:
             return False
-        self.ctx.settings.set("library/embed_hosts_agreed", json.dumps(seen + [label]))
+        agree_embed_host(label)
         return True

@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from ..embed import OnnxEmbedder
-from ..library.indexer import EMBED_GROUP, POOL_CHUNKS
+from ..embed.onnx_embedder import EMBED_GROUP
+from ..library.indexer import POOL_CHUNKS
 from . import common
 
 GOAL_SPEEDUP = 3.0

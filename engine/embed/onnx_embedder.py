@@ -52,6 +52,9 @@ _ID_CACHE_FILE = ".bunko-model-id.json"
 # seq^2 floats) for long texts; short texts still go BATCH_SIZE at a time.
 MAX_BATCH_TOKENS = 4096
 BATCH_SIZE = 32
+# Chunks per indexer call (engine.library.indexer): a cancel waits for at most one call;
+# an embedder on a server says its own (`group`).
+EMBED_GROUP = 16
 # Fast graph: a text this long goes through on its own, unpadded, where onnxruntime's
 # flash attention runs, side by side with others on the other cores (_side_by_side):
 # 2.4x -> 3.0x on English abstracts, and on Japanese passages 40 tokens beat 64 and 128

@@ -20,6 +20,7 @@ import posixpath
 import shlex
 import struct
 import subprocess
+import time
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,7 +28,7 @@ import numpy as np
 
 from ..errors import ConnectionLostError, EmbedderError
 from ..hashing import sha256_file
-from .onnx_embedder import BATCH_SIZE, MODEL_FILE, OnnxEmbedder, _read_config, length_batches
+from .onnx_embedder import BATCH_SIZE, EMBED_GROUP, MODEL_FILE, OnnxEmbedder, _read_config, length_batches
 from .onnx_embedder import MAX_BATCH_TOKENS as LOCAL_MAX_BATCH_TOKENS
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,6 @@ log = logging.getLogger(__name__)
 SCRIPT = Path(__file__).resolve().parent / "host" / "bunko_embed_host.py"
 MIN_COSINE = 0.9999  # the same graph agrees to ~0.99999; the exact and fast graphs differ at ~0.999
 GROUP = 64               # chunks per indexer call: one round trip carries this many
-LOCAL_GROUP = 16         # the indexer's own EMBED_GROUP (a layer above this one), for the fast graph
 BATCH = 64               # rows per session run there (a GPU takes more than a CPU's 32)
 MAX_BATCH_TOKENS = 16384  # padded tokens per run there: bounds the server's memory
 HELLO_TIMEOUT_S = 180.0  # loading the graph (and CUDA) the first time
@@ -146,7 +146,7 @@ class RemoteEmbedder:
         if self.graph != "exact":
             # the fast graph quantises each batch as a whole, so its vectors move (cosine ~0.998)
             # with what shares a batch: group and batch exactly as this computer does
-            self.group, self.batch, self.batch_tokens = LOCAL_GROUP, BATCH_SIZE, LOCAL_MAX_BATCH_TOKENS
+            self.group, self.batch, self.batch_tokens = EMBED_GROUP, BATCH_SIZE, LOCAL_MAX_BATCH_TOKENS
         else:
             self.batch, self.batch_tokens = BATCH, MAX_BATCH_TOKENS
         self._on_close = on_close
@@ -155,12 +155,18 @@ class RemoteEmbedder:
 
     # -- the protocol -----------------------------------------------------------------
     def _read(self, n: int, timeout: float) -> bytes:
+        """n bytes within `timeout` seconds in all: a server that sends a byte now and then
+        cannot hold the run for longer."""
         data = b""
+        deadline = time.monotonic() + timeout
         while len(data) < n:
+            left = deadline - time.monotonic()
             try:
-                piece = self.link.read(n - len(data), timeout)
+                if left <= 0:
+                    raise TimeoutError
+                piece = self.link.read(n - len(data), left)
             except TimeoutError as exc:
-                raise self._lost(f"no answer for {timeout:.0f} s") from exc
+                raise self._lost(f"no complete answer in {timeout:.0f} s") from exc
             except (OSError, EOFError) as exc:
                 raise self._lost(str(exc) or type(exc).__name__) from exc
             if not piece:
@@ -351,8 +357,6 @@ def notice(label: str, library: str) -> str:
             f"from them, to be turned into vectors by Bunko's own script on that server. Only that server "
             "receives it, over SSH; the vectors come back and the index stays on this computer. Nothing else "
             "(other libraries, conversations, the database) is sent.")
-
-
 
 
 def _agreed_file(root: Path) -> Path:

@@ -32,6 +32,7 @@ import numpy as np
 
 from ..budget import BUDGET
 from ..cancel import CancelToken
+from ..embed.onnx_embedder import EMBED_GROUP
 from ..errors import BunkoError, Cancelled, ParseError, SkipFile
 from ..ingest.budget import FileBudget, Watchdog, file_budget
 from ..ingest import sparse
@@ -50,7 +51,6 @@ from .writer import CommitListener, Vectors, Work, Writer
 log = logging.getLogger(__name__)
 
 POOL_CHUNKS = 128  # chunks taken from the pool at a time: enough to sort by length
-EMBED_GROUP = 16  # chunks per embedder call: a cancel waits for at most one call
 QUEUE_DOCS = 64
 # Chunk text read but not yet embedded. Past this the reader waits, so big files
 # read ahead of a slow embedder cannot fill the memory.

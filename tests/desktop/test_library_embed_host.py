@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from engine.api import embed_host_agreed
 from engine.models.registry import smollm2_path
 from tests.engine.conftest import _sshd_server, sshd  # noqa: F401 - the real sshd fixtures
 
@@ -47,6 +48,7 @@ def test_a_library_reindexed_on_the_gpu_server_after_the_notice(ctx, page, qtbot
     choice.combo.setCurrentIndex(1)
     choice._chosen(1)
     assert [k for k, text in no_dialogs if "sends the text of its files there" in text] == ["question"]
+    assert embed_host_agreed(spec.label)   # where `bunko index --embed-host` looks too: asked once for both
 
     (folder / "n9.md").write_text("# Late\n\nThe library closes at nine.\n", encoding="utf-8")
     page.reindex("notes")

@@ -304,3 +304,26 @@ def test_a_run_whose_embedder_is_lost_stops_its_reader_and_keeps_what_was_stored
             engine.libraries.index(lib.name)
         assert wait_until(lambda: not readers(), 5)
         assert engine.libraries.get(lib.name).documents == 8   # two full calls of four one-chunk files
+
+
+def test_a_server_that_trickles_is_given_up_on_after_the_timeout_in_all(embedder):
+    """A byte now and then, each within the per-read wait: the reply as a whole still has a deadline."""
+    class Trickle:
+        def write(self, data):
+            pass
+
+        def read(self, n, timeout):
+            time.sleep(min(0.05, timeout))
+            return b"B"
+
+        def close(self):
+            pass
+
+        def why_ended(self):
+            return "still there"
+
+    remote = RemoteEmbedder(embedder, Trickle(), "a slow server")
+    started = time.monotonic()
+    with pytest.raises(ConnectionLostError, match=r"a slow server stopped: no complete answer in 0 s"):
+        remote._read(1_000_000, 0.4)
+    assert time.monotonic() - started < 2
