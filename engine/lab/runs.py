@@ -123,6 +123,14 @@ class AnswerRow:
     seconds: float = 0.0
 
 
+def _same_indexes(before: dict, now: dict, libraries) -> bool:
+    """Whether each library was the same index for both runs (its embedder and what it held)."""
+    fields = ("embedder", "documents", "chunks", "document bytes")
+    return all(before.get(f"RAG index {name}", {}).get(f) == now.get(f"RAG index {name}", {}).get(f)
+               and before.get(f"RAG index {name}", {}).get("embedder") is not None
+               for name in libraries for f in fields)
+
+
 def _rss_mib() -> float | None:
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -317,7 +325,8 @@ class Lab:
 
     def reuse(self, key: int | str, source: int | str) -> int:
         """Copy into run `key` the answers run `source` holds for the same questions in arms
-        answered the same way (same name, model, adapter, libraries, passages, answer length).
+        answered the same way (same name, model, adapter, libraries, passages, answer length; for
+        the RAG arms, libraries still indexed as they were: same embedder, documents and chunks).
         Answers are greedy and seeded, so they would come out the same: adding an adapter to a
         finished comparison then asks only its new arms. Returns how many were copied."""
         run, src = self.get(key), self.get(source)
@@ -327,6 +336,8 @@ class Lab:
             raise CompareError(f"Run {src.name!r} used another base model, libraries, passage count or answer "
                                f"length than {run.name!r}; its answers cannot stand in for this run's.")
         same = {a.name for a in src.arms} & {a.name for a in run.arms if a in src.arms}
+        if not _same_indexes(src.prep, run.prep, mine.libraries):
+            same -= {a.name for a in run.arms if a.rag}   # re-indexed since: its passages may differ
         keys = {q.key for q in self.questions(run.id, 0)}
         have = {(a.key, a.arm) for a in self.answers(run.id, 0)}
         rows = [a for a in self.answers(src.id, 0) if a.arm in same and a.key in keys and (a.key, a.arm) not in have]

@@ -110,7 +110,7 @@ class Comparisons:
         for name in config.libraries:
             lib = self._libraries.get(name)
             prep[f"RAG index {lib.name}"] = {
-                "documents": lib.documents, "chunks": lib.chunks, "document bytes": lib.bytes,
+                "documents": lib.documents, "chunks": lib.chunks, "document bytes": lib.bytes, "embedder": lib.embedder_id,
                 "index seconds": round(lib.index_seconds, 2) if lib.index_seconds is not None else "not recorded",
                 "index bytes": self._libraries.index_size(lib),
                 "indexed": str(lib.indexed_at)[:19] if lib.indexed_at else None}

@@ -134,7 +134,7 @@ def test_a_second_adapter_is_two_more_arms_in_the_same_run(lab, tmp_path):
     from engine.models.gguf_file import read_gguf_info
     from tests.engine.lora_fixture import write_test_adapter
 
-    engine, _docs = lab
+    engine, docs = lab
     base = engine.models.get("mascot").base_model
     engine.models.add_adapter(write_test_adapter(tmp_path / "z.gguf", read_gguf_info(engine.models.get(base).path)),
                               base, "other-lora")
@@ -164,6 +164,11 @@ def test_a_second_adapter_is_two_more_arms_in_the_same_run(lab, tmp_path):
     # retraining after a freshness change is the adapter's own job again, found from the adapter alone
     by_job = engine.lab.create(q, job="mascot", arms=["finetuned"])
     assert engine.lab._retrain_estimate(run, q) == engine.lab._retrain_estimate(by_job, q)
+    # the library re-indexed with one more document since: the RAG arms are asked again, base is copied
+    (docs / "extra.md").write_text("# Extra\n\nThe canteen opens at eight.\n", encoding="utf-8")
+    engine.libraries.index("facts")
+    later = engine.lab.create(q, libraries=["facts"], arms=["base", "rag"], max_tokens=16)
+    assert engine.lab.reuse(later.id, first.id) == 1 and {a.arm for a in engine.lab.answers(later.id)[1]} == {"base"}
 
 
 def test_bad_choices_are_refused_before_the_run(lab):
