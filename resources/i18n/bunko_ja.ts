@@ -926,7 +926,7 @@ The details are in the log: {log}</source>
 <context>
     <name>EmbedHostChoice</name>
     <message>
-        <location filename="../../desktop/library/embed_host.py" line="+81"/>
+        <location filename="../../desktop/library/embed_host.py" line="+80"/>
         <source>Embed on:</source>
         <translation>埋め込みの実行場所:</translation>
     </message>
@@ -941,7 +941,7 @@ The details are in the log: {log}</source>
         <translation>このPC</translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+25"/>
         <source>What leaves this computer</source>
         <translation>このコンピューターから送信されるもの</translation>
     </message>
@@ -1880,7 +1880,7 @@ Passphrase:</source>
 <context>
     <name>LibrariesPage</name>
     <message>
-        <location filename="../../desktop/library/page.py" line="+122"/>
+        <location filename="../../desktop/library/page.py" line="+123"/>
         <source>Add folder…</source>
         <translation>フォルダーを追加…</translation>
     </message>
@@ -2040,7 +2040,12 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>{name} のインデックス作成を停止しました。</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+14"/>
+        <source>Bunko</source>
+        <translation>Bunko</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Indexing {name} failed: {error}</source>
         <translation>{name} のインデックス作成に失敗しました: {error}</translation>
     </message>
@@ -2064,7 +2069,7 @@ Re-index “{name}” now? Every file is embedded again; until then the library 
         <translation>{name} のインデックス作成を一時停止しました。</translation>
     </message>
     <message>
-        <location line="-348"/>
+        <location line="-357"/>
         <source>No libraries yet</source>
         <translation>ライブラリはまだありません</translation>
     </message>
