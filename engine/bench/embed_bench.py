@@ -92,11 +92,12 @@ def configurations(model_dir: Path | None) -> list[tuple[str, OnnxEmbedder]]:
 def run_embed_bench(args) -> int:
     rounds = max(1, getattr(args, "rounds", 3) or 3)
     count = getattr(args, "texts", 0) or 0
-    sets = {
-        "ja short passages": (corpus_texts(args.ja, count or 256) if getattr(args, "ja", None)
-                              else generated_texts("ja", count or 256)),
-        "en abstracts": (corpus_texts(args.en, count or 48) if getattr(args, "en", None)
-                         else generated_texts("en", count or 48)),
+    ja, en = getattr(args, "ja", None), getattr(args, "en", None)
+    sets = {  # a corpus given is named by its file: its texts are not the generated ones
+        f"ja {Path(ja).parent.name or Path(ja).name}" if ja else "ja short passages":
+            corpus_texts(ja, count or 256) if ja else generated_texts("ja", count or 256),
+        f"en {Path(en).parent.name or Path(en).name}" if en else "en abstracts":
+            corpus_texts(en, count or 48) if en else generated_texts("en", count or 48),
     }
     common.say("bench embed: loading the embedders")
     configs = configurations(getattr(args, "embedder", None))
