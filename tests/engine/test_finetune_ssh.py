@@ -211,7 +211,8 @@ def test_local_job_and_a_job_state_seen_by_a_new_process(tmp_path, engine, jobs)
     # "the app was closed": a fresh Jobs (as after a restart) picks the job up from the database
     again = Jobs(engine._store, engine.models.registry, root=tmp_path / "here", trainer_script=FAKE)
     assert again.get("fake-local").status == "running"
-    assert again.follow("fake-local", interval=0.2).status == "done"
+    ended = again.follow("fake-local", interval=0.2)
+    assert ended.status == "done", ended.error   # it failed once in the fast tier under load: say why
     assert engine.models.get("fake-local").kind == "adapter"
 
 
