@@ -81,39 +81,61 @@ def summary(run: RunInfo, questions: list[Question], answers: list[AnswerRow],
                    "question_source": run.config.question_source},
            "arms": arms, "pairs": pairs, "prep": run.prep, "freshness": rounds, "known": len(known)}
     out["recommendation"] = recommend(out)
+    out["recommendation_parts"] = recommendation_parts(out)
     return out
+
+
+def recommendation_parts(s: dict) -> dict | None:
+    """What the recommendation says, as data (the app words it in the user's language): the best
+    arm, the arms the paired test says it beats and those it does not, what followed a changed
+    document, and which advice applies. None before any answer."""
+    arms = [a for a in s["arms"] if a["answered"]]
+    if not arms:
+        return None
+    best = max(arms, key=lambda a: (a["accuracy"], -(a["seconds"] or 0)))
+    name = best["arm"]
+    other = [(p, p["a"] if p["b"] == name else p["b"]) for p in s["pairs"] if name in (p["a"], p["b"])]
+    parts: dict = {"best": name, "accuracy": best["accuracy"], "answered": best["answered"],
+                   "beaten": [o for p, o in other if p["verdict"].startswith(name + " better")],
+                   "tied": [o for p, o in other if p["verdict"] == "no clear difference"],
+                   "followed": [], "reindex_s": None, "retrain": None, "advice": None}
+    fresh = s.get("freshness") or []
+    if fresh:
+        last = fresh[-1]["arms"]
+        follows = [n for n in (RAG, BOTH) if n in last and last[n]["n"] and last[n]["accuracy"] > 0.5]
+        stale = [n for n in (FINETUNED,) if n in last and last[n]["n"] and last[n]["accuracy"] <= 0.5]
+        if follows and stale:
+            parts.update(followed=follows, reindex_s=fresh[-1]["reindex_s"], retrain=fresh[-1].get("retrain_estimate"))
+    if name in (RAG, BOTH) and any(a["arm"] == FINETUNED for a in arms):
+        parts["advice"] = "prefer_rag"
+    elif name == FINETUNED and RAG in parts["tied"]:
+        parts["advice"] = "rag_not_worse"
+    elif name == FINETUNED:
+        parts["advice"] = "adapter_pays"
+    return parts
+
+
+ADVICE = {"prefer_rag": "Prefer RAG when documents change often; fine-tune for style and format",
+          "rag_not_worse": "RAG is not clearly worse and follows changed documents without retraining",
+          "adapter_pays": "The adapter pays off here; retrain it when the facts change"}
 
 
 def recommend(s: dict) -> str:
     """One line from the numbers: the best arm, and only the differences that the paired test supports."""
-    arms = [a for a in s["arms"] if a["answered"]]
-    if not arms:
+    parts = recommendation_parts(s)
+    if parts is None:
         return "No answers yet."
-    best = max(arms, key=lambda a: (a["accuracy"], -(a["seconds"] or 0)))
-    beaten = [p for p in s["pairs"] if best["arm"] in (p["a"], p["b"]) and p["verdict"].startswith(best["arm"] + " better")]
-    tied = [p for p in s["pairs"] if best["arm"] in (p["a"], p["b"]) and p["verdict"] == "no clear difference"]
-    line = f"{best['arm']} answers best ({best['accuracy']:.0%} of {best['answered']})"
-    if beaten:
-        line += "; clearly better than " + ", ".join(p["a"] if p["b"] == best["arm"] else p["b"] for p in beaten)
-    if tied:
-        others = [p["a"] if p["b"] == best["arm"] else p["b"] for p in tied]
-        line += "; not clearly better than " + ", ".join(others) + " on this many questions"
-    fresh = s.get("freshness") or []
-    if fresh:
-        last = fresh[-1]["arms"]
-        follows = [name for name in (RAG, BOTH) if name in last and last[name]["n"] and last[name]["accuracy"] > 0.5]
-        stale = [name for name in (FINETUNED,) if name in last and last[name]["n"] and last[name]["accuracy"] <= 0.5]
-        if follows and stale:
-            line += (f". After a document changed, {', '.join(follows)} followed after re-indexing "
-                     f"({fresh[-1]['reindex_s']:.1f} s); the adapter did not (retraining: "
-                     f"{fresh[-1].get('retrain_estimate') or 'see the training estimate'})")
-    tied_names = {p["a"] if p["b"] == best["arm"] else p["b"] for p in tied}
-    if best["arm"] in (RAG, BOTH) and any(a["arm"] == FINETUNED for a in arms):
-        line += ". Prefer RAG when documents change often; fine-tune for style and format"
-    elif best["arm"] == FINETUNED and RAG in tied_names:
-        line += ". RAG is not clearly worse and follows changed documents without retraining"
-    elif best["arm"] == FINETUNED:
-        line += ". The adapter pays off here; retrain it when the facts change"
+    line = f"{parts['best']} answers best ({parts['accuracy']:.0%} of {parts['answered']})"
+    if parts["beaten"]:
+        line += "; clearly better than " + ", ".join(parts["beaten"])
+    if parts["tied"]:
+        line += "; not clearly better than " + ", ".join(parts["tied"]) + " on this many questions"
+    if parts["followed"]:
+        line += (f". After a document changed, {', '.join(parts['followed'])} followed after re-indexing "
+                 f"({parts['reindex_s']:.1f} s); the adapter did not (retraining: "
+                 f"{parts['retrain'] or 'see the training estimate'})")
+    if parts["advice"]:
+        line += ". " + ADVICE[parts["advice"]]
     return line + "."
 
 

@@ -442,12 +442,12 @@ The details are in the log: {log}</source>
     <message>
         <location line="+1"/>
         <location line="+19"/>
-        <location line="+220"/>
+        <location line="+253"/>
         <source>Question</source>
         <translation>質問</translation>
     </message>
     <message>
-        <location line="-239"/>
+        <location line="-272"/>
         <source>Reference answers (| between)</source>
         <translation>正解 (複数は | で区切る)</translation>
     </message>
@@ -643,7 +643,72 @@ The details are in the log: {log}</source>
         <translation>停止しました。完了した回答は保存されています。もう一度実行すると続きから再開します。</translation>
     </message>
     <message>
-        <location line="+39"/>
+        <location line="+25"/>
+        <source>no clear difference</source>
+        <translation>はっきりした差なし</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{winner} better than {loser}</source>
+        <translation>{winner} が {loser} より良い</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>No answers yet.</source>
+        <translation>まだ回答がありません。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{arm} answers best ({accuracy} of {n})</source>
+        <translation>最も正答率が高いのは {arm}（{n} 問中 {accuracy}）</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>; clearly better than {arms}</source>
+        <translation>。{arms} より明らかに良い</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>; not clearly better than {arms} on this many questions</source>
+        <translation>。この問題数では {arms} との差ははっきりしない</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>. After a document changed, {arms} followed after re-indexing ({seconds:.1f} s); the adapter did not (retraining: {retrain})</source>
+        <translation>。文書の変更後、{arms} は再インデックス（{seconds:.1f} 秒）で追従し、アダプターは追従しなかった（再学習: {retrain}）</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>see the training estimate</source>
+        <translation>学習の見積もりを参照</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Prefer RAG when documents change often; fine-tune for style and format</source>
+        <translation>文書がよく変わるなら RAG を、文体や形式にはファインチューニングを選んでください</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>RAG is not clearly worse and follows changed documents without retraining</source>
+        <translation>RAG は明らかには劣らず、変更された文書に再学習なしで追従します</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The adapter pays off here; retrain it when the facts change</source>
+        <translation>ここではアダプターが効果的です。事実が変わったら再学習してください</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>. {advice}</source>
+        <translation>。{advice}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>.</source>
+        <translation>。</translation>
+    </message>
+    <message>
+        <location line="+19"/>
         <source>Preparation, {what}: {cost}</source>
         <translation>準備コスト、{what}: {cost}</translation>
     </message>
