@@ -404,7 +404,7 @@ class ComparePage(Retranslating, QWidget):
         """The engine's recommendation (report.recommendation_parts) worded in the user's language."""
         parts = summary.get("recommendation_parts")
         if not parts:
-            return summary.get("recommendation") or self.tr("No answers yet.")
+            return self.tr("No answers yet.")
         line = self.tr("{arm} answers best ({accuracy} of {n})").format(
             arm=parts["best"], accuracy=_pct(parts["accuracy"]), n=parts["answered"])
         if parts["beaten"]:

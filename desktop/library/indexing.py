@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
+from engine.api import HostSpec
 from engine.types import IndexProgress, IndexResult
 
 from ..finetune.host_dialogs import SessionSecrets
@@ -44,6 +45,8 @@ class IndexQueue(QObject):
         self._after: list[Callable[[], None]] = []
         self._closed = False
         self.secrets = SessionSecrets()    # accepted host keys and passphrases, this run of the app only
+        self.hosts: dict[str, HostSpec | None] = {}  # the GPU server each library's last run embedded on
+        self._rebuilding = False           # the current run re-embeds everything (the user agreed)
 
     # -- questions -------------------------------------------------------------
     def busy(self, name: str | None = None) -> bool:
@@ -147,6 +150,7 @@ class IndexQueue(QObject):
         # the user's GPU server, if chosen for it, for runs the user starts; watched folders
         # and the start-up pass embed here (no SSH opened, no server needed, nobody asked)
         host = None if self.quiet else host_for(self.ctx.settings, name)
+        self.hosts[name], self._rebuilding = host, rebuild
         there = {"host": host, "secrets": self.secrets.get(host),
                  "say": lambda text: log.info("%s: %s", name, text)} if host else {}
         self._task = self.ctx.runner.run(self.ctx.engine.libraries.index, name, rebuild=rebuild, **there,
@@ -183,5 +187,7 @@ class IndexQueue(QObject):
                 self.paused.emit(name)
             self.finished.emit(name, IndexResult(name, cancelled=True))
         else:
+            if self._rebuilding:   # still to do: a retry (after a host key question) rebuilds too
+                self.rebuild.add(name)
             self.failed.emit(name, exc, quiet)
         self._next()

@@ -23,7 +23,7 @@ from engine.errors import EmbedderMismatchError, HostKeyChangedError, HostKeyUnk
 
 from ..dropping import DropPaths
 from ..finetune.host_dialogs import ask_to_retry, error_text
-from .embed_host import EmbedHostChoice, host_for
+from .embed_host import EmbedHostChoice
 from .indexing import IndexQueue
 from ..common import local_time
 from .progress import IndexProgressPanel
@@ -455,7 +455,7 @@ class LibrariesPage(DropPaths, QWidget):
         self._ended(name, complete=False)
         if isinstance(exc, EmbedderMismatchError) and not quiet:
             self._ask_rebuild(name, exc)
-        elif not quiet and (host := host_for(self.ctx.settings, name)) is not None:
+        elif not quiet and (host := self.queue.hosts.get(name)) is not None:
             # the GPU server chosen under "Embed on": an unknown key or a passphrase is asked, then run again
             if ask_to_retry(self, exc, host, self.queue.secrets):
                 self.errors.pop(name, None)

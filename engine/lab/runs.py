@@ -124,8 +124,9 @@ class AnswerRow:
 
 
 def _same_indexes(before: dict, now: dict, libraries) -> bool:
-    """Whether each library was the same index for both runs (its embedder and what it held)."""
-    fields = ("embedder", "documents", "chunks", "document bytes")
+    """Whether each library was the same index for both runs: its embedder and what it held. Its
+    indexing time grows with every run that wrote something, so an edit of the same size shows too."""
+    fields = ("embedder", "documents", "chunks", "document bytes", "index seconds")
     return all(before.get(f"RAG index {name}", {}).get(f) == now.get(f"RAG index {name}", {}).get(f)
                and before.get(f"RAG index {name}", {}).get("embedder") is not None
                for name in libraries for f in fields)
@@ -326,7 +327,7 @@ class Lab:
     def reuse(self, key: int | str, source: int | str) -> int:
         """Copy into run `key` the answers run `source` holds for the same questions in arms
         answered the same way (same name, model, adapter, libraries, passages, answer length; for
-        the RAG arms, libraries still indexed as they were: same embedder, documents and chunks).
+        the RAG arms, libraries not re-indexed with changes since: see _same_indexes).
         Answers are greedy and seeded, so they would come out the same: adding an adapter to a
         finished comparison then asks only its new arms. Returns how many were copied."""
         run, src = self.get(key), self.get(source)

@@ -51,8 +51,11 @@ def test_a_library_reindexed_on_the_gpu_server_after_the_notice(ctx, page, qtbot
     assert embed_host_agreed(spec.label)   # where `bunko index --embed-host` looks too: asked once for both
 
     (folder / "n9.md").write_text("# Late\n\nThe library closes at nine.\n", encoding="utf-8")
-    page.reindex("notes")
+    results = []
+    page.queue.finished.connect(lambda name, result: results.append(result))
+    page.queue.enqueue("notes", rebuild=True)   # as after "Re-index with the new model?": yes
     qtbot.waitUntil(lambda: not page.is_indexing() and library(ctx, "notes").documents == 5, timeout=TIMEOUT)
+    assert len(results) == 1 and results[0].unchanged == 0, results   # the retry after the key question rebuilt too
     assert not page.errors.get("notes")
     asked = [t for k, t in no_dialogs if "has not connected to" in t]   # the first try stopped at the key
     assert len(asked) == 1 and sshd.host_key_fingerprint in asked[0], no_dialogs

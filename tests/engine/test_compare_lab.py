@@ -169,6 +169,12 @@ def test_a_second_adapter_is_two_more_arms_in_the_same_run(lab, tmp_path):
     engine.libraries.index("facts")
     later = engine.lab.create(q, libraries=["facts"], arms=["base", "rag"], max_tokens=16)
     assert engine.lab.reuse(later.id, first.id) == 1 and {a.arm for a in engine.lab.answers(later.id)[1]} == {"base"}
+    # an edit of the same size (counts and bytes unchanged) re-indexed: still asked again
+    engine.lab.run(later.id)
+    (docs / "extra.md").write_text("# Extra\n\nThe canteen opens at seven.\n", encoding="utf-8")
+    engine.libraries.index("facts")
+    again = engine.lab.create(q, libraries=["facts"], arms=["base", "rag"], max_tokens=16)
+    assert engine.lab.reuse(again.id, later.id) == 1
 
 
 def test_bad_choices_are_refused_before_the_run(lab):
