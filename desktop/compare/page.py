@@ -23,14 +23,11 @@ from ..common import while_alive
 from ..i18n import Retranslating
 from ..widgets import BADGE_ROLE, DETAIL_ROLE, PROGRESS_ROLE, TONE_ROLE, EmptyState, StatusDelegate
 from .freshness import FreshnessBox
+from .wording import pct, recommendation, verdict
 
 log = logging.getLogger(__name__)
 
 NO_ADAPTER = ""
-
-
-def _pct(x) -> str:
-    return "–" if x is None or x != x else f"{x:.0%}"
 
 
 def _cost(key: str, value) -> str:
@@ -392,55 +389,22 @@ class ComparePage(Retranslating, QWidget):
         self.ctx.runner.run(lambda: (engine.lab.summary(run_id), engine.lab.answers(run_id)),
                             key="compare:show", on_done=while_alive(self, "_show_results"))
 
-    def _verdict(self, pair: dict) -> str:
-        """The paired test's verdict in the user's language."""
-        if pair["verdict"] == "no clear difference":
-            return self.tr("no clear difference")
-        winner = pair["verdict"].split(" better than ")[0]
-        loser = pair["b"] if winner == pair["a"] else pair["a"]
-        return self.tr("{winner} better than {loser}").format(winner=winner, loser=loser)
-
-    def _recommendation(self, summary: dict) -> str:
-        """The engine's recommendation (report.recommendation_parts) worded in the user's language."""
-        parts = summary.get("recommendation_parts")
-        if not parts:
-            return self.tr("No answers yet.")
-        line = self.tr("{arm} answers best ({accuracy} of {n})").format(
-            arm=parts["best"], accuracy=_pct(parts["accuracy"]), n=parts["answered"])
-        if parts["beaten"]:
-            line += self.tr("; clearly better than {arms}").format(arms=", ".join(parts["beaten"]))
-        if parts["tied"]:
-            line += self.tr("; not clearly better than {arms} on this many questions").format(
-                arms=", ".join(parts["tied"]))
-        if parts["followed"]:
-            line += self.tr(". After a document changed, {arms} followed after re-indexing ({seconds:.1f} s); the "
-                            "adapter did not (retraining: {retrain})").format(
-                arms=", ".join(parts["followed"]), seconds=parts["reindex_s"],
-                retrain=parts["retrain"] or self.tr("see the training estimate"))
-        advice = {"prefer_rag": self.tr("Prefer RAG when documents change often; fine-tune for style and format"),
-                  "rag_not_worse": self.tr("RAG is not clearly worse and follows changed documents without "
-                                           "retraining"),
-                  "adapter_pays": self.tr("The adapter pays off here; retrain it when the facts change")}
-        if parts["advice"] in advice:
-            line += self.tr(". {advice}").format(advice=advice[parts["advice"]])
-        return line + self.tr(".")
-
     def _show_results(self, found) -> None:
         summary, (questions, answers) = found
         self.results_stack.setCurrentIndex(1)
         self.summary = summary
-        self.recommendation.setText(self._recommendation(summary))
+        self.recommendation.setText(recommendation(summary))
         self.table.setRowCount(len(summary["arms"]))
         for r, a in enumerate(summary["arms"]):
-            cells = (a["arm"], str(a["answered"]), f"{_pct(a['accuracy'])} [{_pct(a['ci'][0])}–{_pct(a['ci'][1])}]",
-                     _pct(a["known"]["accuracy"]) if a.get("known") else "–",
-                     _pct(a["new"]["accuracy"]) if a.get("new") else "–", _num(a["f1"]), _num(a["similarity"]),
-                     _pct(a["grounded"]), _num(a["ttft_s"]), _num(a["tokens_per_s"], "{:.1f}"))
+            cells = (a["arm"], str(a["answered"]), f"{pct(a['accuracy'])} [{pct(a['ci'][0])}–{pct(a['ci'][1])}]",
+                     pct(a["known"]["accuracy"]) if a.get("known") else "–",
+                     pct(a["new"]["accuracy"]) if a.get("new") else "–", _num(a["f1"]), _num(a["similarity"]),
+                     pct(a["grounded"]), _num(a["ttft_s"]), _num(a["tokens_per_s"], "{:.1f}"))
             for c, text in enumerate(cells):
                 self.table.setItem(r, c, QTableWidgetItem(text))
         self._fit_table_height()
         lines = [html.escape(f"{p['b']} − {p['a']}: {p['diff']:+.0%} [{p['ci'][0]:+.0%}, {p['ci'][1]:+.0%}], "
-                             f"p = {p['p']:.3g}: {self._verdict(p)}") for p in summary["pairs"]]
+                             f"p = {p['p']:.3g}: {verdict(p)}") for p in summary["pairs"]]
         for what, cost in (summary.get("prep") or {}).items():
             lines.append(html.escape(self.tr("Preparation, {what}: {cost}").format(
                 what=what, cost=", ".join(f"{k} {_cost(k, v)}" for k, v in cost.items() if v is not None))))

@@ -80,8 +80,8 @@ def summary(run: RunInfo, questions: list[Question], answers: list[AnswerRow],
                    "adapter": run.config.adapter, "job": run.config.job, "max_tokens": run.config.max_tokens,
                    "question_source": run.config.question_source},
            "arms": arms, "pairs": pairs, "prep": run.prep, "freshness": rounds, "known": len(known)}
-    out["recommendation"] = recommend(out)
-    out["recommendation_parts"] = recommendation_parts(out)
+    parts = recommendation_parts(out)
+    out["recommendation_parts"], out["recommendation"] = parts, worded(parts)
     return out
 
 
@@ -96,8 +96,8 @@ def recommendation_parts(s: dict) -> dict | None:
     name = best["arm"]
     other = [(p, p["a"] if p["b"] == name else p["b"]) for p in s["pairs"] if name in (p["a"], p["b"])]
     parts: dict = {"best": name, "accuracy": best["accuracy"], "answered": best["answered"],
-                   "beaten": [o for p, o in other if p["verdict"].startswith(name + " better")],
-                   "tied": [o for p, o in other if p["verdict"] == "no clear difference"],
+                   "beaten": [o for p, o in other if p["winner"] == name],
+                   "tied": [o for p, o in other if p["winner"] is None],
                    "followed": [], "reindex_s": None, "retrain": None, "advice": None}
     fresh = s.get("freshness") or []
     if fresh:
@@ -120,9 +120,9 @@ ADVICE = {"prefer_rag": "Prefer RAG when documents change often; fine-tune for s
           "adapter_pays": "The adapter pays off here; retrain it when the facts change"}
 
 
-def recommend(s: dict) -> str:
-    """One line from the numbers: the best arm, and only the differences that the paired test supports."""
-    parts = recommendation_parts(s)
+def worded(parts: dict | None) -> str:
+    """recommendation_parts as one English line (the CLI and the exports): the best arm, and only
+    the differences that the paired test supports."""
     if parts is None:
         return "No answers yet."
     line = f"{parts['best']} answers best ({parts['accuracy']:.0%} of {parts['answered']})"

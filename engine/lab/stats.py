@@ -46,17 +46,15 @@ def paired_bootstrap(a: Sequence[float], b: Sequence[float], n: int = BOOTSTRAP,
 
 
 def compare(name_a: str, a: Sequence[bool], name_b: str, b: Sequence[bool]) -> dict:
-    """The difference b − a in accuracy, its interval, the p value and a verdict in words."""
+    """The difference b − a in accuracy, its interval, the p value, the arm the test says is
+    better (`winner`, None when it does not tell) and that verdict in words."""
     test = mcnemar_exact(a, b)
     lo, hi = paired_bootstrap([float(x) for x in a], [float(x) for x in b])
     diff = (sum(b) - sum(a)) / len(a) if len(a) else math.nan
-    if test["p"] < ALPHA and diff > 0:
-        verdict = f"{name_b} better than {name_a}"
-    elif test["p"] < ALPHA and diff < 0:
-        verdict = f"{name_a} better than {name_b}"
-    else:
-        verdict = "no clear difference"
-    return {"a": name_a, "b": name_b, "diff": diff, "ci": (lo, hi), **test, "verdict": verdict}
+    winner = (name_b if diff > 0 else name_a if diff < 0 else None) if test["p"] < ALPHA else None
+    loser = name_a if winner == name_b else name_b
+    verdict = f"{winner} better than {loser}" if winner else "no clear difference"
+    return {"a": name_a, "b": name_b, "diff": diff, "ci": (lo, hi), **test, "verdict": verdict, "winner": winner}
 
 
 def accuracy(values: Sequence[bool]) -> dict:

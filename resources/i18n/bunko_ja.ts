@@ -395,7 +395,7 @@ The details are in the log: {log}</source>
 <context>
     <name>ComparePage</name>
     <message>
-        <location filename="../../desktop/compare/page.py" line="+175"/>
+        <location filename="../../desktop/compare/page.py" line="+172"/>
         <source>Questions</source>
         <translation>質問</translation>
     </message>
@@ -442,12 +442,12 @@ The details are in the log: {log}</source>
     <message>
         <location line="+1"/>
         <location line="+19"/>
-        <location line="+253"/>
+        <location line="+220"/>
         <source>Question</source>
         <translation>質問</translation>
     </message>
     <message>
-        <location line="-272"/>
+        <location line="-239"/>
         <source>Reference answers (| between)</source>
         <translation>正解 (複数は | で区切る)</translation>
     </message>
@@ -643,17 +643,17 @@ The details are in the log: {log}</source>
         <translation>停止しました。完了した回答は保存されています。もう一度実行すると続きから再開します。</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location filename="../../desktop/compare/wording.py" line="+21"/>
         <source>no clear difference</source>
         <translation>はっきりした差なし</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>{winner} better than {loser}</source>
         <translation>{winner} が {loser} より良い</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>No answers yet.</source>
         <translation>まだ回答がありません。</translation>
     </message>
@@ -673,7 +673,7 @@ The details are in the log: {log}</source>
         <translation>。この問題数では {arms} との差ははっきりしない</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>. After a document changed, {arms} followed after re-indexing ({seconds:.1f} s); the adapter did not (retraining: {retrain})</source>
         <translation>。文書の変更後、{arms} は再インデックス（{seconds:.1f} 秒）で追従し、アダプターは追従しなかった（再学習: {retrain}）</translation>
     </message>
@@ -693,7 +693,7 @@ The details are in the log: {log}</source>
         <translation>RAG は明らかには劣らず、変更された文書に再学習なしで追従します</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>The adapter pays off here; retrain it when the facts change</source>
         <translation>ここではアダプターが効果的です。事実が変わったら再学習してください</translation>
     </message>
@@ -708,7 +708,7 @@ The details are in the log: {log}</source>
         <translation>。</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location filename="../../desktop/compare/page.py" line="+39"/>
         <source>Preparation, {what}: {cost}</source>
         <translation>準備コスト、{what}: {cost}</translation>
     </message>
@@ -991,7 +991,7 @@ The details are in the log: {log}</source>
 <context>
     <name>EmbedHostChoice</name>
     <message>
-        <location filename="../../desktop/library/embed_host.py" line="+80"/>
+        <location filename="../../desktop/library/embed_host.py" line="+96"/>
         <source>Embed on:</source>
         <translation>埋め込みの実行場所:</translation>
     </message>
@@ -1945,7 +1945,7 @@ Passphrase:</source>
 <context>
     <name>LibrariesPage</name>
     <message>
-        <location filename="../../desktop/library/page.py" line="+123"/>
+        <location filename="../../desktop/library/page.py" line="+122"/>
         <source>Add folder…</source>
         <translation>フォルダーを追加…</translation>
     </message>
@@ -2105,12 +2105,12 @@ Its index is deleted. The folder {folder} and the files in it stay on disk, unto
         <translation>{name} のインデックス作成を停止しました。</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location filename="../../desktop/library/embed_host.py" line="-81"/>
         <source>Bunko</source>
         <translation>Bunko</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location filename="../../desktop/library/page.py" line="+15"/>
         <source>Indexing {name} failed: {error}</source>
         <translation>{name} のインデックス作成に失敗しました: {error}</translation>
     </message>
@@ -2134,7 +2134,7 @@ Re-index “{name}” now? Every file is embedded again; until then the library 
         <translation>{name} のインデックス作成を一時停止しました。</translation>
     </message>
     <message>
-        <location line="-357"/>
+        <location line="-354"/>
         <source>No libraries yet</source>
         <translation>ライブラリはまだありません</translation>
     </message>

@@ -155,27 +155,30 @@ def test_other_models_are_offered_as_extra_arms(page):
     assert set(page.chosen_models()) == set(names) - {page.base_box.currentText()}
 
 
-def test_the_recommendation_and_verdicts_are_in_the_users_language(page, styled):
-    """The engine gives the recommendation as data; the page words it (it was English on a Japanese page)."""
+def test_the_recommendation_and_verdicts_are_in_the_users_language(qapp, styled):
+    """The engine gives the recommendation as data; the page words it (desktop.compare.wording: it was English
+    on a Japanese page)."""
+    from desktop.compare.wording import recommendation, verdict
     from desktop.i18n import apply_language
-    from engine.lab.report import recommend
+    from engine.lab.report import recommendation_parts, worded
 
     parts = {"best": "rag", "accuracy": 0.76, "answered": 100, "beaten": ["base"], "tied": ["both"],
              "followed": ["rag"], "reindex_s": 3.6, "retrain": None, "advice": "prefer_rag"}
     summary = {"recommendation": "(the engine's English)", "recommendation_parts": parts}
-    english = page._recommendation(summary)
+    english = recommendation(summary)
     assert english.startswith("rag answers best (76% of 100); clearly better than base; not clearly better than "
                               "both on this many questions. After a document changed, rag followed")
     assert english.endswith("fine-tune for style and format.")
-    pair = {"a": "base", "b": "rag", "verdict": "rag better than base"}
-    assert page._verdict(pair) == "rag better than base"
+    pair = {"a": "base", "b": "rag", "verdict": "rag better than base", "winner": "rag"}
+    assert verdict(pair) == "rag better than base"
     apply_language("ja")
-    japanese = page._recommendation(summary)
+    japanese = recommendation(summary)
     assert japanese.startswith("最も正答率が高いのは rag（100 問中 76%）。base より明らかに良い") and japanese.endswith("。")
     assert "answers best" not in japanese and "3.6 秒" in japanese
-    assert page._verdict(pair) == "rag が base より良い"
-    assert page._verdict({**pair, "verdict": "no clear difference"}) == "はっきりした差なし"
+    assert verdict(pair) == "rag が base より良い"
+    assert verdict({**pair, "verdict": "no clear difference", "winner": None}) == "はっきりした差なし"
     # the engine's own line (CLI, exports) says the same from the same parts
     arms = [{"arm": "base", "answered": 100, "accuracy": 0.07, "seconds": 1.0},
             {"arm": "rag", "answered": 100, "accuracy": 0.76, "seconds": 7.0}]
-    assert recommend({"arms": arms, "pairs": [pair]}) == "rag answers best (76% of 100); clearly better than base."
+    assert worded(recommendation_parts({"arms": arms, "pairs": [pair]})) == \
+        "rag answers best (76% of 100); clearly better than base."
