@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMessageBox, QWidget
 
 from engine.api import HostSpec, agree_embed_host, embed_host_agreed
+from engine.errors import HostKeyChangedError, HostKeyUnknownError, PassphraseNeededError
 
+from ..finetune.host_dialogs import ask_to_retry, error_text
 from ..finetune.ssh_config import ssh_hosts
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,20 @@ def host_for(settings, name: str) -> HostSpec | None:
     except (ValueError, TypeError):
         log.warning("the embedding host stored for %s is not readable; embedding here", name)
         return None
+
+
+HOST_QUESTIONS = (HostKeyUnknownError, PassphraseNeededError, HostKeyChangedError)
+
+
+def ask_about_host(parent, exc: BaseException, host: HostSpec, secrets) -> bool:
+    """A run on the GPU server chosen under "Embed on" failed: ask what a person can answer (an
+    unknown key, a passphrase; kept in `secrets`) and say True to run again. A changed key is a
+    warning. Any other error is the caller's to show (exc not in HOST_QUESTIONS)."""
+    if ask_to_retry(parent, exc, host, secrets):
+        return True
+    if isinstance(exc, HostKeyChangedError):
+        QMessageBox.warning(parent, QCoreApplication.translate("LibrariesPage", "Bunko"), error_text(exc))
+    return False
 
 
 def offered_hosts(ctx) -> list[HostSpec]:

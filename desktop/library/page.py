@@ -19,11 +19,10 @@ from ..widgets import DETAIL_ROLE, PROGRESS_ROLE, TONE_ROLE, EmptyState, StatusD
 
 from engine.api import clock
 from engine.types import IndexProgress, IndexResult, Library
-from engine.errors import EmbedderMismatchError, HostKeyChangedError, HostKeyUnknownError, PassphraseNeededError
+from engine.errors import EmbedderMismatchError
 
 from ..dropping import DropPaths
-from ..finetune.host_dialogs import ask_to_retry, error_text
-from .embed_host import EmbedHostChoice
+from .embed_host import HOST_QUESTIONS, EmbedHostChoice, ask_about_host
 from .indexing import IndexQueue
 from ..common import local_time
 from .progress import IndexProgressPanel
@@ -456,13 +455,10 @@ class LibrariesPage(DropPaths, QWidget):
         if isinstance(exc, EmbedderMismatchError) and not quiet:
             self._ask_rebuild(name, exc)
         elif not quiet and (host := self.queue.hosts.get(name)) is not None:
-            # the GPU server chosen under "Embed on": an unknown key or a passphrase is asked, then run again
-            if ask_to_retry(self, exc, host, self.queue.secrets):
+            if ask_about_host(self, exc, host, self.queue.secrets):
                 self.errors.pop(name, None)
                 self.queue.enqueue(name)
-            elif isinstance(exc, HostKeyChangedError):
-                QMessageBox.warning(self, self.tr("Bunko"), error_text(exc))
-            elif not isinstance(exc, (HostKeyUnknownError, PassphraseNeededError)):
+            elif not isinstance(exc, HOST_QUESTIONS):   # declined: the row says why
                 self._show_error(exc)
         elif quiet:  # watch and start-up runs: the row shows it; no dialog every 30 seconds
             self.ctx.status.emit(self.tr("Indexing {name} failed: {error}").format(name=name, error=exc))
