@@ -92,13 +92,8 @@ def configurations(model_dir: Path | None) -> list[tuple[str, OnnxEmbedder]]:
 def run_embed_bench(args) -> int:
     rounds = max(1, getattr(args, "rounds", 3) or 3)
     count = getattr(args, "texts", 0) or 0
-    ja, en = getattr(args, "ja", None), getattr(args, "en", None)
-    sets = {  # a corpus given is named by its file: its texts are not the generated ones
-        f"ja {Path(ja).parent.name or Path(ja).name}" if ja else "ja short passages":
-            corpus_texts(ja, count or 256) if ja else generated_texts("ja", count or 256),
-        f"en {Path(en).parent.name or Path(en).name}" if en else "en abstracts":
-            corpus_texts(en, count or 48) if en else generated_texts("en", count or 48),
-    }
+    sets = dict(_texts(lang, getattr(args, lang, None), count or default, generated)
+                for lang, default, generated in (("ja", 256, "short passages"), ("en", 48, "abstracts")))
     common.say("bench embed: loading the embedders")
     configs = configurations(getattr(args, "embedder", None))
     labels = [label for label, _ in configs]
@@ -143,6 +138,13 @@ def run_embed_bench(args) -> int:
     result["cuda_measured"] = any(e.providers[0].startswith("CUDA") for _, e in configs)
     common.emit(result, getattr(args, "json", False), _report(result, labels))
     return 0
+
+
+def _texts(lang: str, corpus: Path | None, count: int, generated: str) -> tuple[str, list[str]]:
+    """(set name, texts): a corpus given is named by its folder, its texts not being the generated ones."""
+    if corpus:
+        return f"{lang} {Path(corpus).parent.name or Path(corpus).name}", corpus_texts(corpus, count)
+    return f"{lang} {generated}", generated_texts(lang, count)
 
 
 def _cpu_seconds() -> float:

@@ -127,9 +127,11 @@ def _same_indexes(before: dict, now: dict, libraries) -> bool:
     """Whether each library was the same index for both runs: its embedder and what it held. Its
     indexing time grows with every run that wrote something, so an edit of the same size shows too."""
     fields = ("embedder", "documents", "chunks", "document bytes", "index seconds")
-    return all(before.get(f"RAG index {name}", {}).get(f) == now.get(f"RAG index {name}", {}).get(f)
-               and before.get(f"RAG index {name}", {}).get("embedder") is not None
-               for name in libraries for f in fields)
+    for name in libraries:
+        was, is_ = before.get(f"RAG index {name}", {}), now.get(f"RAG index {name}", {})
+        if was.get("embedder") is None or any(was.get(f) != is_.get(f) for f in fields):
+            return False
+    return True
 
 
 def _rss_mib() -> float | None:
