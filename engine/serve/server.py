@@ -128,10 +128,15 @@ class BunkoServer(ThreadingHTTPServer):
             raise
 
     def process_request_thread(self, request, client_address) -> None:
+        # ThreadingMixIn's own loop, with the slot freed *before* the socket closes: a client that
+        # sees its connection end may connect again at once and must find the slot free.
         try:
-            super().process_request_thread(request, client_address)
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
         finally:
             self._slots.release()
+            self.shutdown_request(request)
 
 
 def make_server(engine, host: str = "127.0.0.1", port: int = 8765, token: str | None = None,
