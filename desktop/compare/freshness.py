@@ -11,6 +11,7 @@ from engine.api import make_question
 
 from ..common import while_alive
 from ..i18n import Retranslating
+from .wording import retraining
 
 
 class FreshnessBox(Retranslating, QGroupBox):
@@ -94,8 +95,9 @@ class FreshnessBox(Retranslating, QGroupBox):
         line = self.tr("After the change (round {n}): re-indexed in {s:.1f} s. Follows: {yes}. Does not follow: "
                        "{no}.").format(n=f["round"], s=f["reindex_s"], yes=", ".join(follows) or "–",
                                        no=", ".join(stale) or "–")
-        if f.get("retrain_estimate"):
-            line += " " + self.tr("Retraining the adapter (estimate): {e}").format(e=f["retrain_estimate"])
+        if f.get("retrain") or f.get("retrain_estimate"):
+            line += " " + self.tr("Retraining the adapter (estimate): {e}").format(
+                e=retraining(f.get("retrain"), f.get("retrain_estimate")))
         return line
 
     def show_summary(self, summary: dict) -> None:

@@ -14,6 +14,27 @@ def pct(x) -> str:
     return "–" if x is None or x != x else f"{x:.0%}"
 
 
+def duration(seconds: float) -> str:
+    if seconds < 90:
+        return translate("ComparePage", "{n} s").format(n=max(1, round(seconds)))
+    if seconds < 5400:
+        return translate("ComparePage", "{n} min").format(n=round(seconds / 60))
+    return translate("ComparePage", "{n} h").format(n=f"{seconds / 3600:.1f}")
+
+
+def retraining(detail: dict | None, text: str | None) -> str:
+    """The adapter's retraining estimate from a freshness round; `text` (English) only for a
+    round recorded before the numbers were kept."""
+    if detail and detail.get("no_job"):
+        return translate("ComparePage", "no estimate, since the adapter was not trained in this data folder")
+    if detail:
+        return translate("ComparePage", "{steps} steps, about {memory} GiB of {device} memory, about {time}").format(
+            steps=detail["steps"], memory=f"{detail['memory_bytes'] / 2 ** 30:.1f}",
+            device=translate("ComparePage", "GPU") if detail["device"] == "gpu" else translate("ComparePage", "CPU"),
+            time=duration(detail["seconds"]))
+    return text or translate("ComparePage", "see the training estimate")
+
+
 def verdict(pair: dict) -> str:
     """The paired test's verdict: which arm is better, or that the test does not tell."""
     winner = pair.get("winner")
@@ -38,7 +59,7 @@ def recommendation(summary: dict) -> str:
         line += translate("ComparePage", ". After a document changed, {arms} followed after re-indexing ({seconds:.1f} s); the adapter "
                     "did not (retraining: {retrain})").format(
             arms=", ".join(parts["followed"]), seconds=parts["reindex_s"],
-            retrain=parts["retrain"] or translate("ComparePage", "see the training estimate"))
+            retrain=retraining(parts.get("retrain_detail"), parts["retrain"]))
     advice = {"prefer_rag": translate("ComparePage", "Prefer RAG when documents change often; fine-tune for style and format"),
               "rag_not_worse": translate("ComparePage", "RAG is not clearly worse and follows changed documents without retraining"),
               "adapter_pays": translate("ComparePage", "The adapter pays off here; retrain it when the facts change")}

@@ -98,14 +98,16 @@ def recommendation_parts(s: dict) -> dict | None:
     parts: dict = {"best": name, "accuracy": best["accuracy"], "answered": best["answered"],
                    "beaten": [o for p, o in other if p["winner"] == name],
                    "tied": [o for p, o in other if p["winner"] is None],
-                   "followed": [], "reindex_s": None, "retrain": None, "advice": None}
+                   "followed": [], "reindex_s": None, "retrain": None, "retrain_detail": None,
+                   "advice": None}
     fresh = s.get("freshness") or []
     if fresh:
         last = fresh[-1]["arms"]
         follows = [n for n in (RAG, BOTH) if n in last and last[n]["n"] and last[n]["accuracy"] > 0.5]
         stale = [n for n in (FINETUNED,) if n in last and last[n]["n"] and last[n]["accuracy"] <= 0.5]
         if follows and stale:
-            parts.update(followed=follows, reindex_s=fresh[-1]["reindex_s"], retrain=fresh[-1].get("retrain_estimate"))
+            parts.update(followed=follows, reindex_s=fresh[-1]["reindex_s"], retrain=fresh[-1].get("retrain_estimate"),
+                         retrain_detail=fresh[-1].get("retrain"))
     if name in (RAG, BOTH) and any(a["arm"] == FINETUNED for a in arms):
         parts["advice"] = "prefer_rag"
     elif name == FINETUNED and RAG in parts["tied"]:

@@ -386,7 +386,7 @@ class Lab:
 
     # -- freshness ------------------------------------------------------------------
     def refresh(self, key: int | str, reindex: Callable[[str], object], changed: builtins.list[Question],
-                estimate: Callable[[], str | None] | None = None,
+                estimate: Callable[[], dict | None] | None = None,
                 progress: Callable[[Progress], None] | None = None, cancel: CancelToken | None = None) -> dict:
         """After a document changed: re-index the run's libraries (timed), ask the `changed`
         questions (new references, same keys) again in every arm, and keep what it took."""
@@ -399,9 +399,11 @@ class Lab:
         round_ = len(run.rounds) + 1
         with self.store.transaction() as cur:
             self._insert_questions(cur, run.id, round_, changed)
+        retrain = estimate() if estimate else None
         info = {"round": round_, "reindex_s": round(reindex_s, 3), "questions": len(changed),
                 "changed_files": sum(getattr(r, "added", 0) + getattr(r, "updated", 0) for r in results),
-                "retrain_estimate": estimate() if estimate else None}
+                "retrain_estimate": retrain["text"] if retrain else None,   # English, for the CLI and exports
+                "retrain": retrain}                                         # its numbers, for the window's words
         self._set(run.id, rounds=json.dumps([*run.rounds, info], ensure_ascii=False))
         self._work(self.get(run.id), round_, changed, progress, cancel)
         return info

@@ -176,27 +176,31 @@ class Comparisons:
             written.append(path)
         return written
 
-    def _retrain_estimate(self, run: RunInfo, changed: builtins.list[qmod.Question]) -> str | None:
-        """The wizard's estimate for training the adapter again with the changed facts added."""
+    def _retrain_estimate(self, run: RunInfo, changed: builtins.list[qmod.Question]) -> dict | None:
+        """The wizard's estimate for training the adapter again with the changed facts added:
+        {"text", "steps", "memory_bytes", "seconds", "device"}, or {"text", "no_job": True} when the
+        adapter's training data is unknown (added with `models add`, or trained elsewhere)."""
         if not run.config.adapter:
             return None
+        # the job that trained the adapter (named, or recorded with the adapter): retraining is that job again
+        job_key = run.config.job or (self._registry.get(run.config.adapter).training or {}).get("job")
+        if job_key is None:
+            # an estimate from the changed questions alone ("1 steps, ~16 s") would mislead
+            return {"text": "no estimate: the adapter was not trained in this data folder, so its training "
+                            "data is not known", "no_job": True}
         from ..finetune.dataset import read_file
-        from ..finetune.presets import TrainSettings, estimate_for_model
+        from ..finetune.presets import estimate_for_model
 
         examples = [{"messages": [{"role": "user", "content": q.text},
                                   {"role": "assistant", "content": q.references[0]}]} for q in changed]
-        settings, gpu = TrainSettings(), False
-        # the job that trained the adapter (named, or recorded with the adapter): retraining is that job again
-        job_key = run.config.job or (self._registry.get(run.config.adapter).training or {}).get("job")
-        if job_key is not None:
-            job = self._jobs.get(job_key)
-            settings = job.settings
-            gpu = bool(job.result.get("backend") == "unsloth")
-            train = Path(job.local_dir) / "train.jsonl"
-            if train.is_file():
-                examples += read_file(train).examples
-        est = estimate_for_model(self._registry.get(run.config.base_model).path, examples, settings, gpu)
-        return est.text()
+        job = self._jobs.get(job_key)
+        train = Path(job.local_dir) / "train.jsonl"
+        if train.is_file():
+            examples += read_file(train).examples
+        est = estimate_for_model(self._registry.get(run.config.base_model).path, examples, job.settings,
+                                 job.result.get("backend") == "unsloth")
+        return {"text": est.text(), "steps": est.steps, "memory_bytes": est.memory_bytes,
+                "seconds": est.seconds, "device": est.device}
 
     # -- reading results ----------------------------------------------------------
     def summary(self, run: int | str) -> dict:

@@ -643,7 +643,7 @@ The details are in the log: {log}</source>
         <translation>停止しました。完了した回答は保存されています。もう一度実行すると続きから再開します。</translation>
     </message>
     <message>
-        <location filename="../../desktop/compare/wording.py" line="+21"/>
+        <location filename="../../desktop/compare/wording.py" line="+42"/>
         <source>no clear difference</source>
         <translation>はっきりした差なし</translation>
     </message>
@@ -678,12 +678,47 @@ The details are in the log: {log}</source>
         <translation>。文書の変更後、{arms} は再インデックス（{seconds:.1f} 秒）で追従し、アダプターは追従しなかった（再学習: {retrain}）</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="-24"/>
         <source>see the training estimate</source>
         <translation>学習の見積もりを参照</translation>
     </message>
     <message>
+        <location line="-16"/>
+        <source>{n} s</source>
+        <translation>{n} 秒</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{n} min</source>
+        <translation>{n} 分</translation>
+    </message>
+    <message>
         <location line="+1"/>
+        <source>{n} h</source>
+        <translation>{n} 時間</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>no estimate, since the adapter was not trained in this data folder</source>
+        <translation>見積もりなし（アダプターはこのデータフォルダで学習されていないため）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{steps} steps, about {memory} GiB of {device} memory, about {time}</source>
+        <translation>{steps} ステップ、{device} メモリ約 {memory} GiB、所要時間 約 {time}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>GPU</source>
+        <translation>GPU</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <location line="+30"/>
         <source>Prefer RAG when documents change often; fine-tune for style and format</source>
         <translation>文書がよく変わるなら RAG を、文体や形式にはファインチューニングを選んでください</translation>
     </message>
@@ -1351,7 +1386,7 @@ Send the text of this library to {where}?</source>
 <context>
     <name>FreshnessBox</name>
     <message>
-        <location filename="../../desktop/compare/freshness.py" line="+40"/>
+        <location filename="../../desktop/compare/freshness.py" line="+41"/>
         <source>Freshness: change a fact, re-index, ask again</source>
         <translation>鮮度: 事実を変更し、再インデックスして再質問</translation>
     </message>

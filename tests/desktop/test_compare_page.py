@@ -182,3 +182,10 @@ def test_the_recommendation_and_verdicts_are_in_the_users_language(qapp, styled)
             {"arm": "rag", "answered": 100, "accuracy": 0.76, "seconds": 7.0}]
     assert worded(recommendation_parts({"arms": arms, "pairs": [pair]})) == \
         "rag answers best (76% of 100); clearly better than base."
+    # the retraining estimate is worded from its numbers (it was the engine's English string)
+    detail = {"text": "12 steps, about 0.4 GiB, ~40 s", "steps": 12, "memory_bytes": 0.4 * 2 ** 30,
+              "seconds": 40.0, "device": "cpu"}
+    japanese = recommendation({"recommendation_parts": {**parts, "retrain": detail["text"], "retrain_detail": detail}})
+    assert "12 ステップ" in japanese and "steps" not in japanese, japanese
+    unknown = recommendation({"recommendation_parts": {**parts, "retrain_detail": {"text": "x", "no_job": True}}})
+    assert "このデータフォルダで学習されていない" in unknown, unknown

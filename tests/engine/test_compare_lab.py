@@ -70,6 +70,7 @@ def test_four_arms_freshness_and_exports(lab, tmp_path):
                                     "Hoshino likes ponds.\n", encoding="utf-8")
     fresh = engine.lab.refresh(run.id, [make(QUESTION, ["Hoshino"], "mascot.md")])
     assert fresh["round"] == 1 and fresh["changed_files"] == 1 and "steps" in fresh["retrain_estimate"]
+    assert fresh["retrain"]["steps"] > 0 and fresh["retrain"]["device"] == "cpu"
     summary = engine.lab.summary(run.id)
     after = summary["freshness"][0]["arms"]
     assert after["rag"]["accuracy"] == 1 and after["finetuned"]["accuracy"] == 0, summary["freshness"]
@@ -164,6 +165,10 @@ def test_a_second_adapter_is_two_more_arms_in_the_same_run(lab, tmp_path):
     # retraining after a freshness change is the adapter's own job again, found from the adapter alone
     by_job = engine.lab.create(q, job="mascot", arms=["finetuned"])
     assert engine.lab._retrain_estimate(run, q) == engine.lab._retrain_estimate(by_job, q)
+    # an adapter added with `models add` has no known training data: no estimate, said so (was "1 steps")
+    added = engine.lab.create(q, adapter="other-lora", arms=["finetuned"])
+    unknown = engine.lab._retrain_estimate(added, q)
+    assert unknown["no_job"] and "steps" not in unknown and "not trained in this data folder" in unknown["text"]
     # the library re-indexed with one more document since: the RAG arms are asked again, base is copied
     (docs / "extra.md").write_text("# Extra\n\nThe canteen opens at eight.\n", encoding="utf-8")
     engine.libraries.index("facts")
