@@ -31,9 +31,10 @@ NO_ADAPTER = ""
 
 
 def _cost(key: str, value) -> str:
-    """A preparation figure as people read it: sizes in MB, measured numbers rounded."""
+    """A preparation figure as people read it: sizes in MiB as in the run's exports (it was MB
+    here, MiB there: two numbers for one size), measured numbers rounded."""
     if "bytes" in key and isinstance(value, (int, float)):
-        return f"{value / 1e6:,.1f} MB"
+        return f"{value / 2 ** 20:,.1f} MiB"
     if isinstance(value, float):
         return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
     return str(value)

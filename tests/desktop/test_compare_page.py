@@ -121,7 +121,7 @@ def test_freshness_on_the_page_rag_follows_and_the_adapter_does_not(mascot_page,
     qtbot.waitUntil(lambda: page.per_question.rowCount() == 1, timeout=TIMEOUT)
     assert "Preparation, RAG index facts" in page.details.toPlainText()
     assert "index seconds" in page.details.toPlainText()
-    assert " MB" in page.details.toPlainText()   # the index size, readable
+    assert " MiB" in page.details.toPlainText()   # the index size, readable and as in the exports
     table = page.table   # every arm's row in view, none behind a scroll bar
     assert table.minimumHeight() == table.maximumHeight() >= sum(table.rowHeight(r) for r in range(table.rowCount())) > 0
     page.show_question(0)  # fills the panel with the question and its document
