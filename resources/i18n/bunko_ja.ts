@@ -395,7 +395,7 @@ The details are in the log: {log}</source>
 <context>
     <name>ComparePage</name>
     <message>
-        <location filename="../../desktop/compare/page.py" line="+172"/>
+        <location filename="../../desktop/compare/page.py" line="+173"/>
         <source>Questions</source>
         <translation>質問</translation>
     </message>
@@ -700,7 +700,7 @@ The details are in the log: {log}</source>
     <message>
         <location line="+7"/>
         <source>no estimate, since the adapter was not trained in this data folder</source>
-        <translation>見積もりなし（アダプターはこのデータフォルダで学習されていないため）</translation>
+        <translation>見積もりなし。このデータフォルダで学習されていないアダプターのため</translation>
     </message>
     <message>
         <location line="+2"/>

@@ -188,4 +188,4 @@ def test_the_recommendation_and_verdicts_are_in_the_users_language(qapp, styled)
     japanese = recommendation({"recommendation_parts": {**parts, "retrain": detail["text"], "retrain_detail": detail}})
     assert "12 ステップ" in japanese and "steps" not in japanese, japanese
     unknown = recommendation({"recommendation_parts": {**parts, "retrain_detail": {"text": "x", "no_job": True}}})
-    assert "このデータフォルダで学習されていない" in unknown, unknown
+    assert "このデータフォルダで学習されていないアダプター" in unknown, unknown
