@@ -192,9 +192,14 @@ class ComparePage(Retranslating, QWidget):
         self.lower.setTabText(0, self.tr("Answers side by side"))
         self.lower.setTabText(1, self.tr("Freshness"))
         self.table.setHorizontalHeaderLabels([
-            self.tr("Arm"), self.tr("Answered"), self.tr("Accuracy [95% CI]"), self.tr("Known"), self.tr("New"),
-            self.tr("F1"), self.tr("Similarity"), self.tr("Grounded"), self.tr("Time to first token (s)"),
-            self.tr("Tokens/s")])
+            self.tr("Arm"), self.tr("Answered"), self.tr("Accuracy [95% CI]"), self.tr("Base right"),
+            self.tr("Base wrong"), self.tr("F1"), self.tr("Similarity"), self.tr("Grounded"),
+            self.tr("Time to first token (s)"), self.tr("Tokens/s")])
+        # named by the base model's answers (as in the exports): "known/new" read as trained/not trained
+        self.table.horizontalHeaderItem(3).setToolTip(self.tr(
+            "Accuracy on the questions the base model already answered right: what it knew before."))
+        self.table.horizontalHeaderItem(4).setToolTip(self.tr(
+            "Accuracy on the questions the base model answered wrong: facts new to it."))
         if self.adapter_box.count():
             self.adapter_box.setItemText(0, self.tr("— none —"))
         self.per_question.setHorizontalHeaderLabels([self.tr("Question")] + [

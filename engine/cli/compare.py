@@ -115,9 +115,10 @@ def print_freshness(s: dict, f: dict) -> None:
     print(f"Freshness round {f['round']}: {f['questions']} question(s) asked again; libraries {libs} re-indexed "
           f"in {f['reindex_s']:.2f} s ({f['changed_files']} changed file(s)).")
     rows = []
+    adapter_only = {a["arm"] for a in s["arms"] if a.get("adapter") and not a.get("rag")}
     for arm, after in f["arms"].items():
         right = bool(after["n"]) and after["accuracy"] > 0.5
-        verdict = "follows the change" if right else ("does not follow until retrained" if arm == "finetuned"
+        verdict = "follows the change" if right else ("does not follow until retrained" if arm in adapter_only
                                                       else "does not follow")
         rows.append((arm, f"{_pct(after['accuracy'])} of {after['n']}", verdict))
     print_table(("arm", "right after the change", ""), rows)

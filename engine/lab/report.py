@@ -39,10 +39,12 @@ def summary(run: RunInfo, questions: list[Question], answers: list[AnswerRow],
     base_right = {k: first[(k, BASE)].scores.get("match", False) for k in keys if (k, BASE) in first}
     known = {k for k, right in base_right.items() if right}
     arms = []
-    for name in arm_names:
+    for arm in run.arms:
+        name = arm.name
         rows = [first[(k, name)] for k in keys if (k, name) in first]
         right = [bool(r.scores.get("match")) for r in rows]
-        entry = {"arm": name, "answered": len(rows), **stats.accuracy(right)}
+        entry = {"arm": name, "answered": len(rows), "rag": arm.rag, "adapter": arm.adapter is not None,
+                 **stats.accuracy(right)}
         if base_right:
             entry["known"] = stats.accuracy([bool(r.scores.get("match")) for r in rows if r.key in known])
             entry["new"] = stats.accuracy([bool(r.scores.get("match")) for r in rows if r.key not in known])
@@ -94,6 +96,14 @@ def recommendation_parts(s: dict) -> dict | None:
         return None
     best = max(arms, key=lambda a: (a["accuracy"], -(a["seconds"] or 0)))
     name = best["arm"]
+    kinds = {a["arm"]: a for a in s["arms"]}
+
+    def uses_rag(arm: str) -> bool:   # rag, both, and each more adapter's NAME+rag
+        return kinds.get(arm, {}).get("rag", arm in (RAG, BOTH))
+
+    def only_adapter(arm: str) -> bool:   # finetuned and each more adapter without passages
+        return not uses_rag(arm) and kinds.get(arm, {}).get("adapter", arm == FINETUNED)
+
     other = [(p, p["a"] if p["b"] == name else p["b"]) for p in s["pairs"] if name in (p["a"], p["b"])]
     parts: dict = {"best": name, "accuracy": best["accuracy"], "answered": best["answered"],
                    "beaten": [o for p, o in other if p["winner"] == name],
@@ -103,16 +113,17 @@ def recommendation_parts(s: dict) -> dict | None:
     fresh = s.get("freshness") or []
     if fresh:
         last = fresh[-1]["arms"]
-        follows = [n for n in (RAG, BOTH) if n in last and last[n]["n"] and last[n]["accuracy"] > 0.5]
-        stale = [n for n in (FINETUNED,) if n in last and last[n]["n"] and last[n]["accuracy"] <= 0.5]
+        asked = [a["arm"] for a in s["arms"] if a["arm"] in last and last[a["arm"]]["n"]]
+        follows = [n for n in asked if uses_rag(n) and last[n]["accuracy"] > 0.5]
+        stale = [n for n in asked if only_adapter(n) and last[n]["accuracy"] <= 0.5]
         if follows and stale:
             parts.update(followed=follows, reindex_s=fresh[-1]["reindex_s"], retrain=fresh[-1].get("retrain_estimate"),
                          retrain_detail=fresh[-1].get("retrain"))
-    if name in (RAG, BOTH) and any(a["arm"] == FINETUNED for a in arms):
+    if uses_rag(name) and any(only_adapter(a["arm"]) for a in arms):
         parts["advice"] = "prefer_rag"
-    elif name == FINETUNED and RAG in parts["tied"]:
+    elif only_adapter(name) and RAG in parts["tied"]:
         parts["advice"] = "rag_not_worse"
-    elif name == FINETUNED:
+    elif only_adapter(name):
         parts["advice"] = "adapter_pays"
     return parts
 

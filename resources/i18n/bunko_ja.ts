@@ -441,13 +441,13 @@ The details are in the log: {log}</source>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+19"/>
+        <location line="+24"/>
         <location line="+220"/>
         <source>Question</source>
         <translation>質問</translation>
     </message>
     <message>
-        <location line="-239"/>
+        <location line="-244"/>
         <source>Reference answers (| between)</source>
         <translation>正解 (複数は | で区切る)</translation>
     </message>
@@ -523,13 +523,8 @@ The details are in the log: {log}</source>
     </message>
     <message>
         <location line="+0"/>
-        <source>Known</source>
-        <translation>既知</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>New</source>
-        <translation>新規</translation>
+        <source>Base right</source>
+        <translation>base 正答の問</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -548,13 +543,28 @@ The details are in the log: {log}</source>
     </message>
     <message>
         <location line="+0"/>
+        <source>Base wrong</source>
+        <translation>base 誤答の問</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Time to first token (s)</source>
         <translation>最初のトークンまで (秒)</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+0"/>
         <source>Tokens/s</source>
         <translation>トークン/秒</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Accuracy on the questions the base model already answered right: what it knew before.</source>
+        <translation>ベースモデルが元から正しく答えた問題での正答率（もともと知っていたこと）。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Accuracy on the questions the base model answered wrong: facts new to it.</source>
+        <translation>ベースモデルが誤答した問題での正答率（モデルにとって新しい事実）。</translation>
     </message>
     <message>
         <location line="+2"/>

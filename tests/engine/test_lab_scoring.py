@@ -130,3 +130,17 @@ def test_a_freshness_round_is_in_the_summary_the_line_and_the_report():
     assert "rag followed after re-indexing (0.5 s); the adapter did not (retraining: 12 steps" in s["recommendation"]
     page = report.to_html(s, [q], rows)
     assert "round 1: What is the mascot called?" in page and "It is Hoshino." in page and "ref: Hoshino" in page
+
+
+def test_freshness_and_advice_count_every_adapter_arm_not_only_the_first():
+    """A second adapter (issue #27's RAFT arm) is NAME and NAME+rag: after a change NAME+rag follows
+    and NAME does not, like rag/both and finetuned; a best NAME+rag arm gets the RAG advice."""
+    q = questions.make("What is the mascot called?", ["Kaname"])
+    arms = ("base", "rag", "finetuned", "both", "raft", "raft+rag", "other-model")
+    rows = [AnswerRow(q.key, arm, 0, "Kaname", "complete", [], {}, {"match": arm == "raft+rag"}, 1.0) for arm in arms]
+    rows += [AnswerRow(q.key, arm, 1, "Hoshino" if "rag" in arm else "Kaname", "complete", [], {},
+                       {"match": "rag" in arm}, 1.0) for arm in ("raft", "raft+rag", "other-model")]
+    info = RunInfo(1, "t", "done", RunConfig("m", ("lib",), "ad", more_adapters=("raft",), other_models=("other-model",)),
+                   {}, [{"round": 1, "reindex_s": 0.5, "questions": 1, "changed_files": 1}], None, None, None)
+    parts = report.summary(info, [q], rows)["recommendation_parts"]
+    assert parts["best"] == "raft+rag" and parts["followed"] == ["raft+rag"] and parts["advice"] == "prefer_rag"
