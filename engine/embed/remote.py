@@ -83,6 +83,7 @@ class ChannelLink:
         err = b""
         while self.channel.recv_stderr_ready() and len(err) < 8192:
             err += self.channel.recv_stderr(4096)
+        self.channel.status_event.wait(1)   # the exit status often comes just after the output's end
         code = self.channel.recv_exit_status() if self.channel.exit_status_ready() else None
         text = err.decode("utf-8", "replace").strip().splitlines()[-3:]
         return (f"exit status {code}" if code is not None else "no exit status") + \

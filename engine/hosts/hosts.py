@@ -200,6 +200,8 @@ class LocalHost:
             return str(pid) in out
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if not cmdline:   # a trainer still inside exec, a zombie, or a kernel thread: see below
+                return _session_leader_running(pid)
             return TRAINER_MARK.encode() in cmdline
         except OSError:
             try:
@@ -220,6 +222,16 @@ class LocalHost:
             log.warning("trainer %d did not stop in %.0f s; killing its process group", pid, grace)
         _signal_group(pid, signal.SIGKILL)  # also anything it started that is still there
         _wait(lambda: not self.alive(pid), 5)
+
+
+def _session_leader_running(pid: int) -> bool:
+    """Whether `pid` runs (not a zombie) and leads its own session, as a trainer that `start`
+    began does; a kernel thread that took a reused pid has session 0 (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return False
+    return len(fields) > 3 and fields[0] not in ("Z", "X") and fields[3] == str(pid)
 
 
 def _signal_group(pid: int, sig: int) -> None:

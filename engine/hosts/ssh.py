@@ -252,7 +252,12 @@ class SSHHost:
             raise HostError(f"The trainer did not start on {self.spec.label}: {done.err.strip()}") from None
 
     def alive(self, pid: int) -> bool:
-        return self.run(f"grep -q {TRAINER_MARK} /proc/{int(pid)}/cmdline 2>/dev/null").code == 0
+        # an empty cmdline is a trainer between execs (alive: not a zombie, and still leading the
+        # session it began), a zombie, or a kernel thread (session 0) that took a reused pid
+        p, n = f"/proc/{int(pid)}", int(pid)
+        return self.run(f"grep -q {TRAINER_MARK} {p}/cmdline 2>/dev/null || "
+                        f"{{ [ \"$(head -c 1 {p}/cmdline 2>/dev/null | wc -c)\" -eq 0 ] && sed 's/.*) //' {p}/stat "
+                        f"2>/dev/null | awk '$1 !~ /^[ZX]/ && $4 == {n} {{ok = 1}} END {{exit !ok}}'; }}").code == 0
 
     def stop(self, pid: int, grace: float = 20.0) -> None:
         self.run(f"kill -TERM -- -{int(pid)} 2>/dev/null")

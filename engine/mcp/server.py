@@ -199,7 +199,7 @@ class HttpServer:
     def start(self) -> None:
         self._thread = threading.Thread(target=self.serve, name="bunko-mcp-http", daemon=True)
         self._thread.start()
-        for _ in range(500):
+        for _ in range(3000):   # up to 30 s: uvicorn's imports and startup on a busy machine
             if self._uvicorn.started or not self._thread.is_alive():
                 break
             threading.Event().wait(0.01)

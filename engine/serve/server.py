@@ -210,7 +210,7 @@ class Handler(BaseHTTPRequestHandler):
                     self.client_address[0], REQUEST_TIMEOUT_S)
         self.close_connection = True
         try:
-            self.connection.shutdown(socket.SHUT_RDWR)
+            self.connection.shutdown(socket.SHUT_RD)   # the handler's read ends; it frees the slot, then closes
         except OSError:
             pass
 

@@ -150,7 +150,7 @@ def test_cancel_leaves_nothing_running_and_resume_continues(sshd, tmp_path, engi
 
 
 def test_a_dropped_connection_does_not_stop_training(sshd, tmp_path, engine, jobs):
-    fake(tmp_path, delay=0.15)
+    fake(tmp_path, delay=0.4)   # 12 s of training: it must outlast sshd's stop (up to 5 s) and the pause
     job = jobs.create("fake-drop", engine.models.default().name, EXAMPLES, preset("quick", max_steps=30),
                       spec_for(sshd, tmp_path))
     jobs.start(job.id)

@@ -77,6 +77,15 @@ def request(served, method, path, body=None, token="", headers=None):
     return resp.status, resp.headers, json.loads(raw)
 
 
+
+def _exited(pid: int) -> bool:
+    """Gone, or a zombie waiting to be reaped (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
+
 def test_models_list(served) -> None:
     ids = [m.id for m in served.client.models.list().data]
     assert ids[0] == "smollm2-135m"
@@ -124,8 +133,11 @@ def test_model_crash_mid_stream_ends_the_answer_and_the_server_stays_up(served) 
         whole = served.client.chat.completions.create(model="smollm2-135m", messages=HELLO, **GREEDY)
         assert "Paris" in whole.choices[0].message.content and whole.choices[0].finish_reason == "stop"
     # a worker that dies while idle is replaced on the next request, which gets its answer
-    os.kill(served.engine.models.loaded().worker_pid, signal.SIGKILL)
-    time.sleep(0.5)
+    pid = served.engine.models.loaded().worker_pid
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10   # until it has exited (a fixed pause raced the exit)
+    while time.monotonic() < deadline and not _exited(pid):
+        time.sleep(0.05)
     whole = served.client.chat.completions.create(model="smollm2-135m", messages=HELLO, **GREEDY)
     assert "Paris" in whole.choices[0].message.content
 
@@ -241,7 +253,7 @@ def test_models_answer_during_a_stream_and_a_leaving_client_stops_it(served, cap
     assert resp.fp.readline()  # the first chunk is there: the model is generating
     t0 = time.monotonic()
     assert request(served, "GET", "/v1/models")[0] == 200  # not held up by the answer in progress
-    assert time.monotonic() - t0 < 2
+    assert time.monotonic() - t0 < 10   # an answer holds the model, not the server (was 2 s: tight on 2 busy cores)
     conn.sock.close()
     conn.close()
 
