@@ -6,7 +6,10 @@ import weakref
 from datetime import datetime
 
 import shiboken6
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QWidget
+
+translate = QCoreApplication.translate   # lupdate reads translate("Estimate", "…") calls
 
 
 def while_alive(widget: QWidget, method: str, *args):
@@ -36,3 +39,20 @@ def human_size(size: int | None) -> str:
     if not size:
         return ""
     return f"{size / 1e9:.2f} GB" if size >= 1e9 else f"{size / 1e6:.1f} MB"
+
+
+def rough_duration(seconds: float) -> str:
+    """A time to wait, as estimates give it: seconds, minutes or hours."""
+    if seconds < 90:
+        return translate("Estimate", "{n} s").format(n=max(1, round(seconds)))
+    if seconds < 5400:
+        return translate("Estimate", "{n} min").format(n=round(seconds / 60))
+    return translate("Estimate", "{n} h").format(n=f"{seconds / 3600:.1f}")
+
+
+def training_estimate(steps: int, memory_bytes: float, device: str, seconds: float) -> str:
+    """A training estimate (the wizard's, or a retraining after a freshness round) in words."""
+    return translate("Estimate", "{steps} steps, about {memory} GiB of {device} memory, about {time}").format(
+        steps=steps, memory=f"{memory_bytes / 2 ** 30:.1f}",
+        device=translate("Estimate", "GPU") if device == "gpu" else translate("Estimate", "CPU"),
+        time=rough_duration(seconds))

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication
 
+from ..common import training_estimate
+
 
 translate = QCoreApplication.translate   # lupdate reads translate("ComparePage", "…") calls
 
@@ -14,24 +16,13 @@ def pct(x) -> str:
     return "–" if x is None or x != x else f"{x:.0%}"
 
 
-def duration(seconds: float) -> str:
-    if seconds < 90:
-        return translate("ComparePage", "{n} s").format(n=max(1, round(seconds)))
-    if seconds < 5400:
-        return translate("ComparePage", "{n} min").format(n=round(seconds / 60))
-    return translate("ComparePage", "{n} h").format(n=f"{seconds / 3600:.1f}")
-
-
 def retraining(detail: dict | None, text: str | None) -> str:
     """The adapter's retraining estimate from a freshness round; `text` (English) only for a
     round recorded before the numbers were kept."""
     if detail and detail.get("no_job"):
         return translate("ComparePage", "no estimate, since the adapter was not trained in this data folder")
     if detail:
-        return translate("ComparePage", "{steps} steps, about {memory} GiB of {device} memory, about {time}").format(
-            steps=detail["steps"], memory=f"{detail['memory_bytes'] / 2 ** 30:.1f}",
-            device=translate("ComparePage", "GPU") if detail["device"] == "gpu" else translate("ComparePage", "CPU"),
-            time=duration(detail["seconds"]))
+        return training_estimate(detail["steps"], detail["memory_bytes"], detail["device"], detail["seconds"])
     return text or translate("ComparePage", "see the training estimate")
 
 

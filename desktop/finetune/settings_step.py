@@ -17,7 +17,7 @@ from .. import theme
 
 import engine.api as api
 
-from ..common import human_size, while_alive
+from ..common import human_size, training_estimate, while_alive
 from .training_view import ERROR, WARN
 from ..i18n import Retranslating
 
@@ -295,10 +295,8 @@ class SettingsStep(Retranslating, QWizardPage):
                             on_error=while_alive(self, "_estimate_failed"))
 
     def _show_estimate(self, report, e) -> None:
-        device = self.tr("GPU") if e.device == "gpu" else self.tr("CPU")
-        self.estimate_label.setText(self.tr("Estimate: {steps} steps, about {memory} GiB of {device} memory, "
-                                            "about {time}.").format(steps=e.steps, memory=f"{e.memory_bytes / GIB:.1f}",
-                                                                    device=device, time=self.duration(e.seconds)))
+        self.estimate_label.setText(self.tr("Estimate: {estimate}.").format(
+            estimate=training_estimate(e.steps, e.memory_bytes, e.device, e.seconds)))
         warnings = []
         if report is not None and report.gpus:
             have = max(g.get("memory_mib", 0) for g in report.gpus) * 2 ** 20
@@ -315,9 +313,3 @@ class SettingsStep(Retranslating, QWizardPage):
     def _estimate_failed(self, exc: BaseException) -> None:
         self.estimate_label.setText(self.tr("No estimate: {error}").format(error=exc))
 
-    def duration(self, seconds: float) -> str:
-        if seconds < 90:
-            return self.tr("{n} s").format(n=max(1, round(seconds)))
-        if seconds < 5400:
-            return self.tr("{n} min").format(n=round(seconds / 60))
-        return self.tr("{n} h").format(n=f"{seconds / 3600:.1f}")

@@ -10,7 +10,7 @@ from engine.types import JobEvent
 
 from .. import theme
 
-from ..common import while_alive
+from ..common import rough_duration, while_alive
 from .host_dialogs import error_text
 from .jobs_model import host_text
 from .results import CompareTable
@@ -128,11 +128,10 @@ class TrainStep(Retranslating, QWizardPage):
 
     def _measured(self, m: dict) -> None:
         steps = m["step_s"][1:] or m["step_s"]
-        duration = self.wizard().settings_step.duration if self.wizard() else (lambda s: f"{s:.0f} s")
         self.estimate.setText(self.tr("Measured before the start: {load} to load the model, {step} a step; "
                                       "{steps} steps take about {time} in all.").format(
-            load=duration(m["load_s"]), step=duration(sum(steps) / len(steps)), steps=m["total_steps"],
-            time=duration(m["estimate_s"])))
+            load=rough_duration(m["load_s"]), step=rough_duration(sum(steps) / len(steps)), steps=m["total_steps"],
+            time=rough_duration(m["estimate_s"])))
         self._follow()
 
     def _not_measured(self, exc: BaseException) -> None:

@@ -653,7 +653,7 @@ The details are in the log: {log}</source>
         <translation>停止しました。完了した回答は保存されています。もう一度実行すると続きから再開します。</translation>
     </message>
     <message>
-        <location filename="../../desktop/compare/wording.py" line="+42"/>
+        <location filename="../../desktop/compare/wording.py" line="+33"/>
         <source>no clear difference</source>
         <translation>はっきりした差なし</translation>
     </message>
@@ -693,42 +693,12 @@ The details are in the log: {log}</source>
         <translation>学習の見積もりを参照</translation>
     </message>
     <message>
-        <location line="-16"/>
-        <source>{n} s</source>
-        <translation>{n} 秒</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>{n} min</source>
-        <translation>{n} 分</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>{n} h</source>
-        <translation>{n} 時間</translation>
-    </message>
-    <message>
-        <location line="+7"/>
+        <location line="-3"/>
         <source>no estimate, since the adapter was not trained in this data folder</source>
         <translation>見積もりなし。このデータフォルダで学習されていないアダプターのため</translation>
     </message>
     <message>
-        <location line="+2"/>
-        <source>{steps} steps, about {memory} GiB of {device} memory, about {time}</source>
-        <translation>{steps} ステップ、{device} メモリ約 {memory} GiB、所要時間 約 {time}</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>GPU</source>
-        <translation>GPU</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>CPU</source>
-        <translation>CPU</translation>
-    </message>
-    <message>
-        <location line="+30"/>
+        <location line="+31"/>
         <source>Prefer RAG when documents change often; fine-tune for style and format</source>
         <translation>文書がよく変わるなら RAG を、文体や形式にはファインチューニングを選んでください</translation>
     </message>
@@ -998,7 +968,7 @@ The details are in the log: {log}</source>
 <context>
     <name>DoneStep</name>
     <message>
-        <location filename="../../desktop/finetune/train_step.py" line="+227"/>
+        <location filename="../../desktop/finetune/train_step.py" line="+226"/>
         <source>Done</source>
         <translation>完了</translation>
     </message>
@@ -1120,6 +1090,39 @@ Send the text of this library to {where}?</source>
         <location line="+7"/>
         <source>{n} models offered.</source>
         <translation>{n} 個のモデルが提供されています。</translation>
+    </message>
+</context>
+<context>
+    <name>Estimate</name>
+    <message>
+        <location filename="../../desktop/common.py" line="+47"/>
+        <source>{n} s</source>
+        <translation>{n} 秒</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{n} min</source>
+        <translation>{n} 分</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{n} h</source>
+        <translation>{n} 時間</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>{steps} steps, about {memory} GiB of {device} memory, about {time}</source>
+        <translation>{steps} ステップ、{device} メモリ約 {memory} GiB、所要時間 約 {time}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>GPU</source>
+        <translation>GPU</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>CPU</source>
+        <translation>CPU</translation>
     </message>
 </context>
 <context>
@@ -3423,21 +3426,11 @@ Not sent: your documents and folders, the index, other conversations and the dat
     </message>
     <message>
         <location line="+26"/>
-        <source>GPU</source>
-        <translation>GPU</translation>
+        <source>Estimate: {estimate}.</source>
+        <translation>見積もり: {estimate}。</translation>
     </message>
     <message>
-        <location line="+0"/>
-        <source>CPU</source>
-        <translation>CPU</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Estimate: {steps} steps, about {memory} GiB of {device} memory, about {time}.</source>
-        <translation>見積もり: {steps} ステップ、{device} メモリ約 {memory} GiB、所要時間 約 {time}。</translation>
-    </message>
-    <message>
-        <location line="+7"/>
+        <location line="+6"/>
         <source>That may not fit in the GPU&apos;s {n} GiB: choose 4-bit loading, a smaller batch or a shorter sequence length.</source>
         <translation>GPU のメモリ {n} GiB に収まらない可能性があります。4 ビット読み込み、小さいバッチサイズ、または短いシーケンス長を選んでください。</translation>
     </message>
@@ -3450,21 +3443,6 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <location line="+6"/>
         <source>No estimate: {error}</source>
         <translation>見積もりできません: {error}</translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>{n} s</source>
-        <translation>{n} 秒</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>{n} min</source>
-        <translation>{n} 分</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>{n} h</source>
-        <translation>{n} 時間</translation>
     </message>
 </context>
 <context>
@@ -3988,7 +3966,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
 <context>
     <name>TrainStep</name>
     <message>
-        <location filename="../../desktop/finetune/train_step.py" line="-193"/>
+        <location filename="../../desktop/finetune/train_step.py" line="-192"/>
         <source>Training</source>
         <translation>学習</translation>
     </message>
@@ -4013,7 +3991,7 @@ Not sent: your documents and folders, the index, other conversations and the dat
         <translation>見積もりのため、このコンピューターで最初の数ステップの時間を測っています…</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+13"/>
         <source>Measured before the start: {load} to load the model, {step} a step; {steps} steps take about {time} in all.</source>
         <translation>開始前の実測: モデルの読み込み {load}、1 ステップ {step}。{steps} ステップで合計およそ {time} かかります。</translation>
     </message>
